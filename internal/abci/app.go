@@ -1,0 +1,197 @@
+// Package abci adapts Peg's state machine to CometBFT's ABCI: it decodes each
+// transaction, applies it to the state, keeps the block's writes in one store
+// batch, and commits them with the height and the chained app hash.
+package abci
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/store"
+	"github.com/pegledger/peg/internal/tx"
+)
+
+// Version is the application's protocol version, reported to CometBFT. It moves
+// up when the state machine's rules change.
+const Version = 1
+
+// Codespace labels Peg's result codes in CometBFT's transaction results.
+const Codespace = "peg"
+
+// App is Peg's ABCI application. CometBFT's local client serialises calls, so
+// the fields guarded by mu change only inside ABCI calls; mu lets readers
+// outside them (the API) see a consistent height.
+type App struct {
+	abcitypes.BaseApplication
+
+	db      *store.DB
+	chainID string
+	region  ledger.Region
+	log     *slog.Logger
+
+	genesis *state.Genesis // loaded at InitChain or on open
+	block   *store.Block   // the block between FinalizeBlock and Commit
+	env     *state.Env
+
+	mu        sync.Mutex
+	committed chan struct{} // closed and replaced at each commit
+}
+
+// New returns an application over db for a chain in region.
+func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (*App, error) {
+	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{})}
+	if db.Initialized() {
+		g, err := state.LoadGenesis(db)
+		if err != nil {
+			return nil, err
+		}
+		a.genesis = &g
+	}
+	return a, nil
+}
+
+// ChainID is the chain this application serves.
+func (a *App) ChainID() string { return a.chainID }
+
+// Region is the region this chain serves.
+func (a *App) Region() ledger.Region { return a.region }
+
+// Committed returns a channel closed at the next commit.
+func (a *App) Committed() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.committed
+}
+
+// Info tells CometBFT where the application's state stands, so that it replays
+// the blocks the application lacks.
+func (a *App) Info(context.Context, *abcitypes.RequestInfo) (*abcitypes.ResponseInfo, error) {
+	res := &abcitypes.ResponseInfo{Data: "peg", Version: fmt.Sprint(Version), AppVersion: Version}
+	if a.db.Initialized() && a.db.Height() > 0 {
+		res.LastBlockHeight = int64(a.db.Height())
+		res.LastBlockAppHash = a.db.AppHash()
+	}
+	return res, nil
+}
+
+// InitChain writes the genesis state and commits it at height 0. If genesis is
+// already committed (a restart before the first block), it answers the same
+// app hash again.
+func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*abcitypes.ResponseInitChain, error) {
+	if req.ChainId != a.chainID {
+		return nil, fmt.Errorf("abci: genesis is for chain %q, node configured for %q", req.ChainId, a.chainID)
+	}
+	if a.db.Initialized() {
+		return &abcitypes.ResponseInitChain{AppHash: a.db.AppHash()}, nil
+	}
+	var g state.Genesis
+	dec := json.NewDecoder(bytes.NewReader(req.AppStateBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&g); err != nil {
+		return nil, fmt.Errorf("abci: genesis app_state: %w", err)
+	}
+	blk := a.db.NewBlock()
+	if err := state.InitGenesis(blk, g); err != nil {
+		return nil, err
+	}
+	if err := blk.Commit(0); err != nil {
+		return nil, err
+	}
+	a.genesis = &g
+	a.log.Info("genesis committed", "chain", a.chainID, "operator", g.Operator, "app_hash", fmt.Sprintf("%X", a.db.AppHash()))
+	return &abcitypes.ResponseInitChain{AppHash: a.db.AppHash()}, nil
+}
+
+// CheckTx admits a transaction to the mempool if it decodes, its signatures
+// verify and it would apply to the committed state as it stands.
+func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
+	if a.genesis == nil {
+		return &abcitypes.ResponseCheckTx{Code: uint32(ledger.CodeUnknownMessage), Log: "chain not initialised", Codespace: Codespace}, nil
+	}
+	t, rej := tx.Decode(req.Tx, a.chainID)
+	if rej != nil {
+		return &abcitypes.ResponseCheckTx{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}, nil
+	}
+	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Genesis: *a.genesis}
+	res := state.Apply(a.db.NewBlock(), env, t)
+	return &abcitypes.ResponseCheckTx{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace}, nil
+}
+
+// FinalizeBlock applies the block's transactions in order and returns their
+// results and the new app hash. Nothing is written to disk until Commit.
+func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
+	if a.genesis == nil {
+		return nil, fmt.Errorf("abci: block %d before genesis", req.Height)
+	}
+	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis}
+	blk := a.db.NewBlock()
+	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
+	for i, raw := range req.Txs {
+		results[i] = a.deliver(blk, env, uint32(i), raw)
+	}
+	env.CheckTally()
+	a.block, a.env = blk, env
+	return &abcitypes.ResponseFinalizeBlock{TxResults: results, AppHash: blk.Hash()}, nil
+}
+
+// deliver applies one transaction. A transaction that does not decode or whose
+// signatures fail leaves no receipt: otherwise anyone could burn the id of a
+// transaction they cannot sign. A replay leaves the first receipt alone.
+func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, raw []byte) *abcitypes.ExecTxResult {
+	t, rej := tx.Decode(raw, a.chainID)
+	if rej != nil {
+		return &abcitypes.ExecTxResult{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}
+	}
+	blk.Begin()
+	res := state.Apply(blk, env, t)
+	if res.Code == ledger.OK {
+		blk.Keep()
+	} else {
+		blk.Discard()
+	}
+	if res.Code != ledger.CodeReplayed {
+		state.WriteReceipt(blk, env, t, i, res)
+	}
+	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Events: events(t, res)}
+}
+
+func events(t *tx.Tx, res state.Result) []abcitypes.Event {
+	out := []abcitypes.Event{{Type: "tx", Attributes: []abcitypes.EventAttribute{
+		{Key: "id", Value: t.ID.String(), Index: true},
+		{Key: "kind", Value: t.Msg.Kind(), Index: true},
+		{Key: "signer", Value: t.Signer.String(), Index: true},
+	}}}
+	for _, e := range res.Events {
+		ev := abcitypes.Event{Type: e.Type}
+		for _, at := range e.Attrs {
+			ev.Attributes = append(ev.Attributes, abcitypes.EventAttribute{Key: at.Key, Value: at.Value})
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// Commit writes the finalized block to disk in one synced batch.
+func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
+	if a.block == nil {
+		return nil, fmt.Errorf("abci: commit without a finalized block")
+	}
+	if err := a.block.Commit(a.env.Height); err != nil {
+		return nil, err
+	}
+	a.block, a.env = nil, nil
+	auditCommitted(a.db)
+	a.mu.Lock()
+	close(a.committed)
+	a.committed = make(chan struct{})
+	a.mu.Unlock()
+	return &abcitypes.ResponseCommit{}, nil
+}

@@ -1,0 +1,9 @@
+//go:build !invariants
+
+package abci
+
+import "github.com/pegledger/peg/internal/store"
+
+// auditCommitted is a no-op outside the invariants build; the per-block tally
+// and the per-transaction conservation checks still run.
+func auditCommitted(*store.DB) {}

@@ -1,0 +1,25 @@
+//go:build invariants
+
+package abci
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/store"
+)
+
+// auditCommitted runs a full audit of the committed state after every block and
+// stops the node on any break.
+func auditCommitted(db *store.DB) {
+	snap := db.Snapshot()
+	defer snap.Close()
+	rep, err := state.Audit(snap)
+	if err != nil {
+		panic(fmt.Sprintf("abci: audit at height %d: %v", snap.Height, err))
+	}
+	if !rep.OK() {
+		panic(fmt.Sprintf("abci: audit at height %d found: %s", snap.Height, strings.Join(rep.Problems, "; ")))
+	}
+}

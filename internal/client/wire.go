@@ -1,0 +1,247 @@
+package client
+
+import (
+	"time"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/token"
+)
+
+// The types below are the API's JSON, field for field as internal/api/openapi.yaml
+// describes it. The API server fills these same structs, so the client and the
+// server cannot drift apart; a change here is a change of the API.
+
+// Value is an amount as the API writes it, both ways: Amount is a decimal in
+// whole units at the token's (or currency's) decimals, "12.5", for people;
+// Units is the same amount in minor units, for programs that must not parse
+// decimals.
+type Value struct {
+	Amount string       `json:"amount"`
+	Units  money.Amount `json:"units"`
+}
+
+// FiatValue is an amount of a fiat currency, in the currency's minor digits.
+type FiatValue struct {
+	Value
+	Currency string `json:"currency"`
+}
+
+// Status is what GET /v1/status answers: where the committed chain stands.
+type Status struct {
+	ChainID string        `json:"chain_id"`
+	Region  ledger.Region `json:"region"`
+	// Height and AppHash (hex) are those of the committed state the API reads.
+	Height  uint64 `json:"height"`
+	AppHash string `json:"app_hash"`
+	// BlockTime is the time of the block at Height; zero (absent) at genesis.
+	BlockTime time.Time      `json:"block_time,omitzero"`
+	Operator  ledger.Address `json:"operator"`
+	Params    Params         `json:"params"`
+}
+
+// Params are the platform's rules, fixed at genesis.
+type Params struct {
+	MinReserve           uint64            `json:"min_reserve"`
+	MinReserveByCurrency map[string]uint64 `json:"min_reserve_by_currency,omitempty"`
+	Banks                []string          `json:"banks"`
+	MaxExpiryDelta       uint64            `json:"max_expiry_delta"`
+}
+
+// SubmitRequest is the body of POST /v1/txs. Tx encodes as standard base64.
+type SubmitRequest struct {
+	Tx []byte `json:"tx"`
+	// Wait asks the API to answer only once a block has included the
+	// transaction; the API's default is true.
+	Wait *bool `json:"wait,omitempty"`
+}
+
+// Pending answers a submission made without waiting: the transaction was
+// admitted to the mempool and its receipt will appear at GET /v1/txs/{id}.
+type Pending struct {
+	TxID   ledger.TxID `json:"tx_id"`
+	Status string      `json:"status"` // always "pending"
+}
+
+// Receipt records a transaction included in a block, accepted (Code 0) or not.
+type Receipt struct {
+	TxID    ledger.TxID    `json:"tx_id"`
+	Height  uint64         `json:"height"`
+	Index   uint32         `json:"index"`
+	Time    time.Time      `json:"time"`
+	Kind    string         `json:"kind"`
+	Signer  ledger.Address `json:"signer"`
+	Code    ledger.Code    `json:"code"`
+	Name    string         `json:"name"`
+	Message string         `json:"message"`
+	Events  []Event        `json:"events"`
+}
+
+// Event is something a transaction did.
+type Event struct {
+	Type  string `json:"type"`
+	Attrs []Attr `json:"attrs"`
+}
+
+// Attr is one key/value of an event.
+type Attr struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// TokenSummary is a token as GET /v1/tokens lists it.
+type TokenSummary struct {
+	ID       ledger.TokenID `json:"id"`
+	Name     string         `json:"name"`
+	Symbol   string         `json:"symbol"`
+	Decimals uint8          `json:"decimals"`
+	Supply   Value          `json:"supply"`
+	Cap      Value          `json:"cap"`
+	Paused   bool           `json:"paused"`
+	Issuer   ledger.Address `json:"issuer"`
+}
+
+// TokenList is the body of GET /v1/tokens.
+type TokenList struct {
+	Tokens []TokenSummary `json:"tokens"`
+}
+
+// Token is the full view of a published contract and its live state.
+type Token struct {
+	ID       ledger.TokenID `json:"id"`
+	Name     string         `json:"name"`
+	Symbol   string         `json:"symbol"`
+	Decimals uint8          `json:"decimals"`
+	// Contract is the contract as published, in its canonical written form.
+	Contract token.Draft `json:"contract"`
+	// Hash (hex) is the SHA-256 of the contract's canonical encoding; Address
+	// derives from it.
+	Hash         string         `json:"hash"`
+	Address      ledger.Address `json:"address"`
+	Issuer       ledger.Address `json:"issuer"`
+	DeployTx     ledger.TxID    `json:"deploy_tx"`
+	DeployHeight uint64         `json:"deploy_height"`
+	Supply       Value          `json:"supply"`
+	Minted       Value          `json:"minted"`
+	Redeemed     Value          `json:"redeemed"`
+	Cap          Value          `json:"cap"`
+	// ReserveCapacity is the supply the declared reserve backs at the ratio.
+	ReserveCapacity Value     `json:"reserve_capacity"`
+	DeclaredReserve FiatValue `json:"declared_reserve"`
+	Paused          bool      `json:"paused"`
+	// Roles are the role holders now, which transactions may have changed
+	// since the contract was published.
+	Roles Roles `json:"roles"`
+}
+
+// Roles are a token's current role holders.
+type Roles struct {
+	Owner ledger.Address `json:"owner"`
+	// PendingOwner is the proposed owner of a two-step transfer, if any.
+	PendingOwner ledger.Address `json:"pending_owner,omitzero"`
+	Pauser       ledger.Address `json:"pauser"`
+	Freezer      ledger.Address `json:"freezer"`
+	Attestor     ledger.Address `json:"attestor"`
+	Minters      []Minter       `json:"minters"`
+}
+
+// Minter is a minter and the allowance it has left.
+type Minter struct {
+	Address   ledger.Address `json:"address"`
+	Allowance Value          `json:"allowance"`
+}
+
+// Redemption is a holder's claim on the reserve.
+type Redemption struct {
+	TxID   ledger.TxID    `json:"tx_id"`
+	Token  ledger.TokenID `json:"token"`
+	Holder ledger.Address `json:"holder"`
+	Value
+	// Fiat is the reserve account that owes FiatOwed.
+	Fiat     token.FiatDraft `json:"fiat"`
+	FiatOwed FiatValue       `json:"fiat_owed"`
+	Height   uint64          `json:"height"`
+	Time     time.Time       `json:"time"`
+}
+
+// RedemptionList is the body of GET /v1/tokens/{id}/redemptions.
+type RedemptionList struct {
+	Redemptions []Redemption `json:"redemptions"`
+}
+
+// Account is what the ledger knows of an address.
+type Account struct {
+	Address    ledger.Address `json:"address"`
+	Region     ledger.Region  `json:"region"`
+	Issuer     bool           `json:"issuer"`
+	Registered bool           `json:"registered"`
+	// Frozen lists the tokens that have frozen the account.
+	Frozen   []ledger.TokenID `json:"frozen"`
+	Balances []Balance        `json:"balances"`
+}
+
+// Balance is what an owner holds of one token, in how many coins.
+type Balance struct {
+	Token ledger.TokenID `json:"token"`
+	Value
+	Coins int `json:"coins"`
+}
+
+// BalanceList is the body of GET /v1/accounts/{address}/balances.
+type BalanceList struct {
+	Balances []Balance `json:"balances"`
+}
+
+// Coin is an unspent output.
+type Coin struct {
+	ID    ledger.CoinID  `json:"id"`
+	Token ledger.TokenID `json:"token"`
+	Owner ledger.Address `json:"owner"`
+	Value
+}
+
+// CoinList is the body of GET /v1/accounts/{address}/coins.
+type CoinList struct {
+	Coins []Coin `json:"coins"`
+}
+
+// Approval is how much Spender may still spend of Owner's Token.
+type Approval struct {
+	Token   ledger.TokenID `json:"token"`
+	Owner   ledger.Address `json:"owner"`
+	Spender ledger.Address `json:"spender"`
+	Value
+}
+
+// Block is a committed block as the explorer shows it; hashes are hex.
+type Block struct {
+	Height   int64     `json:"height"`
+	Time     time.Time `json:"time"`
+	Hash     string    `json:"hash"`
+	AppHash  string    `json:"app_hash"`
+	Proposer string    `json:"proposer"`
+	Txs      []BlockTx `json:"txs"`
+}
+
+// BlockTx is one transaction of a block. ID is the transaction id; for a
+// transaction that does not parse, Malformed is set and ID is the SHA-256 of
+// its raw bytes, which no receipt carries.
+type BlockTx struct {
+	ID        ledger.TxID `json:"id"`
+	Kind      string      `json:"kind,omitempty"`
+	Malformed bool        `json:"malformed,omitempty"`
+}
+
+// CodeInfo describes one result code and the HTTP status the API answers it
+// with.
+type CodeInfo struct {
+	Code        uint32 `json:"code"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	HTTPStatus  int    `json:"http_status"`
+}
+
+// CodeList is the body of GET /v1/codes.
+type CodeList struct {
+	Codes []CodeInfo `json:"codes"`
+}

@@ -1,0 +1,194 @@
+package ledger
+
+import "fmt"
+
+// Code is a stable result code. Codes are grouped by the stage that checks them:
+// the decoder checks a transaction's form (and its signatures last, so that a
+// malformed transaction costs no signature check), then the state checks it
+// against the ledger in the order each transaction kind's spec in docs/ lists.
+// The code a rejection carries is the first rule the transaction broke. Codes are
+// never renumbered and never reused; a new code takes the next free number in its
+// group.
+type Code uint32
+
+// Envelope: checked by the decoder, before any state is read.
+const (
+	OK                 Code = 0
+	CodeMalformed      Code = 1 // bytes that do not decode as a transaction
+	CodeTooLarge       Code = 2 // over MaxTxSize or another decoder limit
+	CodeWrongChain     Code = 3 // body names another chain
+	CodeMissingSig     Code = 4 // a required signer did not sign
+	CodeBadSignature   Code = 5 // a signature does not verify
+	CodeExpired        Code = 6 // expiry height already passed
+	CodeExpiryTooFar   Code = 7 // expiry further ahead than MaxExpiryDelta
+	CodeReplayed       Code = 8 // a transaction with this id is already in a block
+	CodeUnknownMessage Code = 9 // a message kind this node does not know
+)
+
+// Authorisation and arguments.
+const (
+	CodeUnauthorized       Code = 20 // signer lacks the role the action needs
+	CodeInvalidArgument    Code = 21 // a field is malformed or out of range
+	CodeInvalidAmount      Code = 22 // zero, negative or malformed amount
+	CodeAmountOverflow     Code = 23 // arithmetic would exceed the amount range
+	CodeIssuerUnauthorized Code = 24 // deployer is not an authorised issuer
+	CodeForeignRegion      Code = 25 // an account's home region is another chain
+)
+
+// Tokens and contract validation (S0.2). Contract codes are reported all at once
+// by validation; the transaction carries the first.
+const (
+	CodeUnknownToken          Code = 40
+	CodeTokenExists           Code = 41
+	CodeContractID            Code = 50
+	CodeContractName          Code = 51
+	CodeContractSymbol        Code = 52
+	CodeContractDecimals      Code = 53
+	CodeContractCap           Code = 54
+	CodeContractBIC           Code = 55
+	CodeContractIBAN          Code = 56
+	CodeContractAccountID     Code = 57
+	CodeContractCurrency      Code = 58
+	CodeReserveBelowMinimum   Code = 59
+	CodeCapNotCovered         Code = 60
+	CodeContractRatio         Code = 61
+	CodeContractMinUnit       Code = 62
+	CodeMaxTransferBelowMin   Code = 63
+	CodeContractRule          Code = 64
+	CodeRoleReused            Code = 65
+	CodeRoleMissing           Code = 66
+	CodeContractMinter        Code = 67
+	CodeContractStaleness     Code = 68
+	CodeContractReserveAmount Code = 69
+	CodeUnknownBank           Code = 70
+)
+
+// Money movement.
+const (
+	CodeUnknownCoin        Code = 80 // no coin with this id was ever created
+	CodeCoinSpent          Code = 81 // the coin was already spent
+	CodeNotCoinOwner       Code = 82 // the signer does not own an input coin
+	CodeWrongCoinToken     Code = 83 // an input coin is of another token
+	CodeDuplicateInput     Code = 84 // the same coin twice in one transaction
+	CodeNotConserved       Code = 85 // inputs and outputs differ
+	CodeNotMinUnitMultiple Code = 86 // amount not a multiple of the minimum unit
+	CodeAboveMaxTransfer   Code = 87 // amount above the contract's maximum transfer
+	CodeMinterAllowance    Code = 88 // mint beyond the minter's allowance
+	CodeAboveReserve       Code = 89 // supply would exceed reserve × ratio
+	CodeAboveCap           Code = 90 // supply would exceed the cap
+	CodeFrozen             Code = 91 // a party is frozen
+	CodePaused             Code = 92 // the token is paused
+	CodeNotRegistered      Code = 93 // a party is not a registered account
+	CodeRedeemNotAllowed   Code = 94 // the contract does not let this holder redeem
+	CodeSpendAllowance     Code = 95 // spend beyond the owner's approval
+	CodeTooManyCoins       Code = 96 // over MaxInputs or MaxOutputs
+	CodeNotFrozen          Code = 97 // seize needs a frozen holder
+	CodeNoPendingOwner     Code = 98 // accept without a matching transfer
+	CodeRedeemBelowMinimum Code = 99 // below the contract's minimum redemption
+)
+
+type codeInfo struct {
+	name string
+	desc string
+}
+
+var codeTable = map[Code]codeInfo{
+	OK:                        {"OK", "accepted"},
+	CodeMalformed:             {"MALFORMED_TX", "transaction bytes do not decode"},
+	CodeTooLarge:              {"TX_TOO_LARGE", "transaction exceeds a size limit"},
+	CodeWrongChain:            {"WRONG_CHAIN", "transaction is for another chain"},
+	CodeMissingSig:            {"MISSING_SIGNATURE", "a required signature is missing"},
+	CodeBadSignature:          {"BAD_SIGNATURE", "a signature does not verify"},
+	CodeExpired:               {"EXPIRED", "transaction expiry height has passed"},
+	CodeExpiryTooFar:          {"EXPIRY_TOO_FAR", "transaction expiry is too far ahead"},
+	CodeReplayed:              {"REPLAYED", "transaction was already included in a block"},
+	CodeUnknownMessage:        {"UNKNOWN_MESSAGE", "transaction carries no known message"},
+	CodeUnauthorized:          {"UNAUTHORIZED", "signer does not hold the role this action needs"},
+	CodeInvalidArgument:       {"INVALID_ARGUMENT", "a field is malformed or out of range"},
+	CodeInvalidAmount:         {"INVALID_AMOUNT", "amount is zero, negative or malformed"},
+	CodeAmountOverflow:        {"AMOUNT_OVERFLOW", "amount arithmetic overflows"},
+	CodeIssuerUnauthorized:    {"ISSUER_NOT_AUTHORIZED", "deployer is not an authorised issuer"},
+	CodeForeignRegion:         {"FOREIGN_REGION", "an account's home region is served by another chain"},
+	CodeUnknownToken:          {"UNKNOWN_TOKEN", "no token with this id"},
+	CodeTokenExists:           {"TOKEN_EXISTS", "a token with this id already exists"},
+	CodeContractID:            {"CONTRACT_ID", "token id is invalid"},
+	CodeContractName:          {"CONTRACT_NAME", "token name is invalid"},
+	CodeContractSymbol:        {"CONTRACT_SYMBOL", "token symbol is invalid"},
+	CodeContractDecimals:      {"CONTRACT_DECIMALS", "decimals must be 0 to 18"},
+	CodeContractCap:           {"CONTRACT_CAP", "supply cap is invalid"},
+	CodeContractBIC:           {"CONTRACT_BIC", "bank identifier is not a valid BIC"},
+	CodeContractIBAN:          {"CONTRACT_IBAN", "IBAN is invalid"},
+	CodeContractAccountID:     {"CONTRACT_ACCOUNT_ID", "fiat account identifier is invalid"},
+	CodeContractCurrency:      {"CONTRACT_CURRENCY", "currency is not an ISO 4217 code"},
+	CodeReserveBelowMinimum:   {"RESERVE_BELOW_MINIMUM", "declared reserve is below the platform minimum"},
+	CodeCapNotCovered:         {"CAP_NOT_COVERED", "supply cap exceeds reserve × ratio"},
+	CodeContractRatio:         {"CONTRACT_RATIO", "exchange ratio is invalid"},
+	CodeContractMinUnit:       {"CONTRACT_MIN_UNIT", "minimum unit is not a power-of-ten multiple of the smallest unit"},
+	CodeMaxTransferBelowMin:   {"MAX_TRANSFER_BELOW_MIN_UNIT", "maximum transfer is below the minimum unit"},
+	CodeContractRule:          {"CONTRACT_RULE", "a transaction rule is invalid"},
+	CodeRoleReused:            {"ROLE_REUSED", "one address holds two roles"},
+	CodeRoleMissing:           {"ROLE_MISSING", "a required role is not assigned"},
+	CodeContractMinter:        {"CONTRACT_MINTER", "a minter entry is invalid"},
+	CodeContractStaleness:     {"CONTRACT_STALENESS", "reserve staleness window is invalid"},
+	CodeContractReserveAmount: {"CONTRACT_RESERVE", "declared reserve is malformed"},
+	CodeUnknownBank:           {"UNKNOWN_BANK", "the bank is not on the platform's list of reserve banks"},
+	CodeUnknownCoin:           {"UNKNOWN_COIN", "no such coin"},
+	CodeCoinSpent:             {"COIN_SPENT", "coin was already spent"},
+	CodeNotCoinOwner:          {"NOT_COIN_OWNER", "signer does not own the coin"},
+	CodeWrongCoinToken:        {"WRONG_COIN_TOKEN", "coin belongs to another token"},
+	CodeDuplicateInput:        {"DUPLICATE_INPUT", "a coin appears twice among the inputs"},
+	CodeNotConserved:          {"NOT_CONSERVED", "inputs and outputs do not balance"},
+	CodeNotMinUnitMultiple:    {"NOT_MIN_UNIT_MULTIPLE", "amount is not a multiple of the minimum unit"},
+	CodeAboveMaxTransfer:      {"ABOVE_MAX_TRANSFER", "amount exceeds the maximum transfer"},
+	CodeMinterAllowance:       {"MINTER_ALLOWANCE", "mint exceeds the minter's allowance"},
+	CodeAboveReserve:          {"ABOVE_RESERVE", "supply would exceed reserve × ratio"},
+	CodeAboveCap:              {"ABOVE_CAP", "supply would exceed the cap"},
+	CodeFrozen:                {"FROZEN", "an account in the transaction is frozen"},
+	CodePaused:                {"PAUSED", "the token is paused"},
+	CodeNotRegistered:         {"NOT_REGISTERED", "an account is not registered with the operator"},
+	CodeRedeemNotAllowed:      {"REDEEM_NOT_ALLOWED", "the contract does not allow this holder to redeem"},
+	CodeSpendAllowance:        {"SPEND_ALLOWANCE", "spend exceeds the owner's approval"},
+	CodeTooManyCoins:          {"TOO_MANY_COINS", "too many inputs or outputs"},
+	CodeNotFrozen:             {"NOT_FROZEN", "the holder is not frozen"},
+	CodeNoPendingOwner:        {"NO_PENDING_OWNER", "no ownership transfer to this address is pending"},
+	CodeRedeemBelowMinimum:    {"REDEEM_BELOW_MINIMUM", "redemption is below the contract's minimum"},
+}
+
+// Name is the code's stable upper-case name, as the API reports it.
+func (c Code) Name() string {
+	if i, ok := codeTable[c]; ok {
+		return i.name
+	}
+	return fmt.Sprintf("CODE_%d", uint32(c))
+}
+
+// Description says in a few words what the code means.
+func (c Code) Description() string { return codeTable[c].desc }
+
+func (c Code) String() string { return c.Name() }
+
+// Codes lists every known code in ascending order.
+func Codes() []Code {
+	out := make([]Code, 0, len(codeTable))
+	for c := Code(0); c < 1000; c++ {
+		if _, ok := codeTable[c]; ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Rejection is a transaction's refusal: a stable code and a message that says
+// exactly what was wrong. It is a value, not an error: rejections are expected
+// outcomes of consensus, while errors are operating failures.
+type Rejection struct {
+	Code    Code
+	Message string
+}
+
+// Reject builds a Rejection with a formatted message.
+func Reject(code Code, format string, args ...any) *Rejection {
+	return &Rejection{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func (r *Rejection) String() string { return r.Code.Name() + ": " + r.Message }

@@ -1,0 +1,125 @@
+package money
+
+import (
+	"errors"
+	"math/big"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		in       string
+		decimals uint8
+		want     string
+		err      error
+	}{
+		{"integer", "12", 2, "1200", nil},
+		{"fraction", "12.5", 2, "1250", nil},
+		{"full fraction", "0.01", 2, "1", nil},
+		{"zero", "0", 6, "0", nil},
+		{"leading zeros", "007.10", 2, "710", nil},
+		{"max", "340282366920938463463374607431768211455", 0, "340282366920938463463374607431768211455", nil},
+		{"overflow", "340282366920938463463374607431768211456", 0, "", ErrRange},
+		{"overflow by scale", "340282366920938463463374607431768211455", 1, "", ErrRange},
+		{"excess precision", "1.234", 2, "", ErrPrecision},
+		{"fraction without decimals", "1.0", 0, "", ErrPrecision},
+		{"negative", "-1", 2, "", ErrSyntax},
+		{"plus", "+1", 2, "", ErrSyntax},
+		{"exponent", "1e3", 2, "", ErrSyntax},
+		{"empty", "", 2, "", ErrSyntax},
+		{"bare point", ".5", 2, "", ErrSyntax},
+		{"trailing point", "5.", 2, "", ErrSyntax},
+		{"space", " 5", 2, "", ErrSyntax},
+		{"separator", "1,000", 2, "", ErrSyntax},
+		{"two points", "1.2.3", 2, "", ErrSyntax},
+		{"too long", "1111111111111111111111111111111111111111111111111111111111111111111111111111111111", 0, "", ErrRange},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse(tc.in, tc.decimals)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("Parse(%q, %d) error = %v, want %v", tc.in, tc.decimals, err, tc.err)
+			}
+			if err == nil && got.String() != tc.want {
+				t.Fatalf("Parse(%q, %d) = %s, want %s", tc.in, tc.decimals, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct {
+		units    uint64
+		decimals uint8
+		want     string
+	}{
+		{1250, 2, "12.5"}, {1200, 2, "12"}, {1, 2, "0.01"}, {0, 6, "0"}, {5, 0, "5"}, {1, 18, "0.000000000000000001"},
+	} {
+		if got := FromUint64(tc.units).Format(tc.decimals); got != tc.want {
+			t.Errorf("Format(%d, %d) = %q, want %q", tc.units, tc.decimals, got, tc.want)
+		}
+	}
+}
+
+func TestArithmeticChecksOverflow(t *testing.T) {
+	one := FromUint64(1)
+	if _, ok := Max.Add(one); ok {
+		t.Error("Max+1 did not report overflow")
+	}
+	if _, ok := (Amount{}).Sub(one); ok {
+		t.Error("0-1 did not report underflow")
+	}
+	if _, ok := Max.Mul64(2); ok {
+		t.Error("Max*2 did not report overflow")
+	}
+	big1 := Amount{hi: 1}
+	if got, ok := big1.Mul64(3); !ok || got != (Amount{hi: 3}) {
+		t.Errorf("2^64*3 = %v %v", got, ok)
+	}
+	if got, ok := FromUint64(^uint64(0)).Add(one); !ok || got != big1 {
+		t.Errorf("carry: got %v %v", got, ok)
+	}
+}
+
+func TestQuoRemAgreesWithBig(t *testing.T) {
+	vals := []Amount{FromUint64(1), FromUint64(7), FromUint64(1000), {hi: 1}, {hi: 5, lo: 99}, Max}
+	for _, a := range vals {
+		for _, b := range vals {
+			q, r := a.QuoRem(b)
+			wq, wr := new(big.Int).QuoRem(a.Big(), b.Big(), new(big.Int))
+			if q.Big().Cmp(wq) != 0 || r.Big().Cmp(wr) != 0 {
+				t.Errorf("%v/%v = %v r %v, want %v r %v", a, b, q, r, wq, wr)
+			}
+		}
+	}
+}
+
+func TestBytesRoundTrip(t *testing.T) {
+	for _, a := range []Amount{{}, FromUint64(42), {hi: 7, lo: 3}, Max} {
+		b := a.Bytes()
+		got, err := FromBytes(b[:])
+		if err != nil || got != a {
+			t.Errorf("FromBytes(Bytes(%v)) = %v, %v", a, got, err)
+		}
+	}
+	if _, err := FromBytes([]byte{1, 2}); err == nil {
+		t.Error("FromBytes accepted 2 bytes")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"0", "1.5", "12.34", "-1", "1e5", "340282366920938463463374607431768211455", ".", "00.000"} {
+		f.Add(s, uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, s string, decimals uint8) {
+		decimals %= MaxDecimals + 1
+		a, err := Parse(s, decimals)
+		if err != nil {
+			return
+		}
+		back, err := Parse(a.Format(decimals), decimals)
+		if err != nil || back != a {
+			t.Fatalf("Parse(Format(Parse(%q))) = %v, %v; want %v", s, back, err, a)
+		}
+	})
+}

@@ -1,0 +1,45 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pegledger/peg/internal/api"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/store"
+)
+
+// chain is the node as the API sees it.
+type chain struct{ n *Node }
+
+var _ api.Chain = chain{}
+
+func (c chain) ChainID() string            { return c.n.Config.ChainID }
+func (c chain) Region() ledger.Region      { return c.n.app.Region() }
+func (c chain) Snapshot() *store.Snapshot  { return c.n.db.Snapshot() }
+func (c chain) Committed() <-chan struct{} { return c.n.app.Committed() }
+
+func (c chain) Submit(ctx context.Context, raw []byte) (ledger.Code, string, error) {
+	res, err := c.n.rpc.BroadcastTxSync(ctx, raw)
+	if err != nil {
+		return 0, "", fmt.Errorf("node: submitting to the mempool: %w", err)
+	}
+	return ledger.Code(res.Code), res.Log, nil
+}
+
+func (c chain) Block(height int64) (*api.Block, error) {
+	bs := c.n.comet.BlockStore()
+	if height == 0 {
+		height = bs.Height()
+	}
+	b := bs.LoadBlock(height)
+	if b == nil {
+		return nil, nil
+	}
+	out := &api.Block{Height: b.Height, Time: b.Time, Hash: b.Hash(), AppHash: b.AppHash,
+		Proposer: b.ProposerAddress.String()}
+	for _, t := range b.Txs {
+		out.Txs = append(out.Txs, t)
+	}
+	return out, nil
+}

@@ -1,0 +1,142 @@
+// Package node wires a Peg node together: Peg's own configuration file, the
+// CometBFT node embedded in-process with Peg's ABCI application, the Pebble
+// state store and the REST API. CometBFT's types stay inside this package and
+// internal/abci.
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/pegledger/peg/internal/ledger"
+)
+
+// Files and directories under a node's home.
+const (
+	ConfigFile     = "config/peg.toml"
+	GenesisFile    = "config/genesis.json"
+	ValidatorKey   = "config/priv_validator_key.json"
+	NodeKeyFile    = "config/node_key.json"
+	ValidatorState = "data/priv_validator_state.json"
+	AppDataDir     = "data/app"
+	KeyringDir     = "keyring"
+)
+
+// Config is a node's configuration, HOME/config/peg.toml. Only these settings
+// reach CometBFT; the rest of its configuration keeps its defaults, chosen in
+// cometConfig.
+type Config struct {
+	ChainID string `toml:"chain_id" comment:"the chain this node serves; fixed at init"`
+	Region  string `toml:"region" comment:"ISO 3166 code of the region whose accounts this chain keeps"`
+	Moniker string `toml:"moniker" comment:"this node's name among its peers"`
+
+	P2P struct {
+		Listen          string `toml:"listen" comment:"CometBFT peer-to-peer address"`
+		PersistentPeers string `toml:"persistent_peers" comment:"comma-separated ID@host:port"`
+	} `toml:"p2p"`
+	RPC struct {
+		Listen string `toml:"listen" comment:"CometBFT RPC address, for chain tools"`
+	} `toml:"rpc"`
+	API struct {
+		Listen string `toml:"listen" comment:"Peg REST API address (host:port)"`
+	} `toml:"api"`
+	Consensus struct {
+		TimeoutCommit       string `toml:"timeout_commit" comment:"pause after each block before the next round"`
+		EmptyBlocksInterval string `toml:"empty_blocks_interval" comment:"longest time without a block when no transactions arrive"`
+	} `toml:"consensus"`
+	Log struct {
+		Level  string `toml:"level" comment:"debug, info, warn or error"`
+		Format string `toml:"format" comment:"text or json"`
+	} `toml:"log"`
+}
+
+// DefaultBasePort is the first of the three loopback ports a default node uses.
+const DefaultBasePort = 26656
+
+// DefaultConfig is a single node on loopback with the given base port: p2p on
+// base, CometBFT RPC on base+1, API on base+2.
+func DefaultConfig(chainID string, region ledger.Region, basePort int) Config {
+	var c Config
+	c.ChainID, c.Region, c.Moniker = chainID, string(region), "node0"
+	c.P2P.Listen = fmt.Sprintf("tcp://127.0.0.1:%d", basePort)
+	c.RPC.Listen = fmt.Sprintf("tcp://127.0.0.1:%d", basePort+1)
+	c.API.Listen = fmt.Sprintf("127.0.0.1:%d", basePort+2)
+	c.Consensus.TimeoutCommit = "200ms"
+	c.Consensus.EmptyBlocksInterval = "10s"
+	c.Log.Level, c.Log.Format = "info", "text"
+	return c
+}
+
+// Validate checks every setting.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ChainID == "" || len(c.ChainID) > 50 {
+		errs = append(errs, fmt.Errorf("chain_id %q must be 1 to 50 characters", c.ChainID))
+	}
+	if _, err := ledger.ParseRegion(c.Region); err != nil {
+		errs = append(errs, err)
+	}
+	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("api.listen %q: %v", c.API.Listen, err))
+	}
+	for name, d := range map[string]string{"consensus.timeout_commit": c.Consensus.TimeoutCommit,
+		"consensus.empty_blocks_interval": c.Consensus.EmptyBlocksInterval} {
+		if _, err := time.ParseDuration(d); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %v", name, d, err))
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("node: config: %w", err)
+	}
+	return nil
+}
+
+// LoadConfig reads HOME/config/peg.toml strictly: unknown keys are errors.
+func LoadConfig(home string) (Config, error) {
+	b, err := os.ReadFile(filepath.Join(home, ConfigFile))
+	if err != nil {
+		return Config{}, fmt.Errorf("node: %w (run `peg init` first)", err)
+	}
+	var c Config
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("node: %s: %w", ConfigFile, err)
+	}
+	return c, c.Validate()
+}
+
+func writeConfig(home string, c Config) error {
+	b, err := toml.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("node: encoding config: %w", err)
+	}
+	return writeFile(filepath.Join(home, ConfigFile), b, 0o644)
+}
+
+func writeFile(path string, b []byte, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	if err := os.WriteFile(path, b, mode); err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,162 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/rpc/client/local"
+
+	"github.com/pegledger/peg/internal/abci"
+	"github.com/pegledger/peg/internal/api"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/store"
+)
+
+// Node is a running Peg node: consensus, state and API.
+type Node struct {
+	Config  Config
+	home    string
+	log     *slog.Logger
+	db      *store.DB
+	app     *abci.App
+	comet   *cmtnode.Node
+	rpc     *local.Local
+	api     *http.Server
+	apiAddr string
+	apiDone chan error
+}
+
+// Start opens the node at home and starts consensus and the API. The caller
+// must Stop it.
+func Start(home string, log *slog.Logger) (*Node, error) {
+	cfg, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	region, _ := ledger.ParseRegion(cfg.Region) // validated by LoadConfig
+	db, err := store.Open(filepath.Join(home, AppDataDir), log.With("module", "store"))
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Config: cfg, home: home, log: log, db: db}
+	if err := n.start(region); err != nil {
+		n.Stop()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) start(region ledger.Region) error {
+	app, err := abci.New(n.db, n.Config.ChainID, region, n.log.With("module", "app"))
+	if err != nil {
+		return err
+	}
+	n.app = app
+	cc, err := cometConfig(n.home, n.Config)
+	if err != nil {
+		return err
+	}
+	nodeKey, err := p2p.LoadNodeKey(cc.NodeKeyFile())
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
+	comet, err := cmtnode.NewNode(cc, pv, nodeKey, proxy.NewLocalClientCreator(app),
+		cmtnode.DefaultGenesisDocProviderFunc(cc), cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultMetricsProvider(cc.Instrumentation), cometLogger{n.log.With("module", "comet")})
+	if err != nil {
+		return fmt.Errorf("node: creating consensus node: %w", err)
+	}
+	if err := comet.Start(); err != nil {
+		return fmt.Errorf("node: starting consensus: %w", err)
+	}
+	n.comet = comet
+	n.rpc = local.New(comet)
+	g, err := state.LoadGenesis(n.db)
+	if err != nil {
+		return err
+	}
+	return n.serveAPI(g)
+}
+
+func (n *Node) serveAPI(g state.Genesis) error {
+	ln, err := net.Listen("tcp", n.Config.API.Listen)
+	if err != nil {
+		return fmt.Errorf("node: api: %w", err)
+	}
+	n.apiAddr = ln.Addr().String()
+	n.api = &http.Server{
+		Handler:           api.New(chain{n}, g, n.log.With("module", "api")),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	n.apiDone = make(chan error, 1)
+	go func() { n.apiDone <- n.api.Serve(ln) }()
+	n.log.Info("api listening", "url", n.APIURL())
+	return nil
+}
+
+// APIURL is the base URL of the node's REST API.
+func (n *Node) APIURL() string { return "http://" + n.apiAddr }
+
+// Height is the last committed height.
+func (n *Node) Height() uint64 { return n.db.Height() }
+
+// AppHash is the app hash at Height.
+func (n *Node) AppHash() []byte { return n.db.AppHash() }
+
+// Stop shuts the API, then consensus, then the store, in that order.
+func (n *Node) Stop() {
+	if n.api != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = n.api.Shutdown(ctx)
+		cancel()
+		if err := <-n.apiDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("api stopped", "err", err)
+		}
+	}
+	if n.comet != nil && n.comet.IsRunning() {
+		if err := n.comet.Stop(); err != nil {
+			n.log.Error("stopping consensus", "err", err)
+		}
+		n.comet.Wait()
+	}
+	if err := n.db.Close(); err != nil {
+		n.log.Error("closing store", "err", err)
+	}
+}
+
+// cometConfig maps Peg's config onto CometBFT's, which NewNode reads as a
+// struct (never from a file).
+func cometConfig(home string, c Config) (*cmtcfg.Config, error) {
+	cc := cmtcfg.DefaultConfig()
+	cc.SetRoot(home)
+	cc.Moniker = c.Moniker
+	cc.P2P.ListenAddress = c.P2P.Listen
+	cc.P2P.PersistentPeers = c.P2P.PersistentPeers
+	cc.P2P.AddrBookStrict = false // peers on loopback
+	cc.P2P.AllowDuplicateIP = true
+	cc.RPC.ListenAddress = c.RPC.Listen
+	// Peg indexes its own receipts; CometBFT's indexer costs throughput.
+	cc.TxIndex.Indexer = "null"
+	tc, _ := time.ParseDuration(c.Consensus.TimeoutCommit)
+	ei, _ := time.ParseDuration(c.Consensus.EmptyBlocksInterval)
+	cc.Consensus.TimeoutCommit = tc
+	cc.Consensus.CreateEmptyBlocks = true
+	cc.Consensus.CreateEmptyBlocksInterval = ei
+	if err := cc.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("node: consensus config: %w", err)
+	}
+	return cc, nil
+}

@@ -1,0 +1,164 @@
+package state
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx"
+)
+
+// Env is what Apply knows besides the state: the chain and the block.
+type Env struct {
+	ChainID string
+	Region  ledger.Region
+	Height  uint64
+	Time    time.Time
+	Genesis Genesis
+	// Tally gathers the block's coin flows for CheckTally.
+	Tally Tally
+}
+
+// InitGenesis writes the genesis state.
+func InitGenesis(w Writer, g Genesis) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	w.Set(keyGenesis, encode(g))
+	for _, a := range g.Issuers {
+		w.Set(issuerKey(a), nil)
+	}
+	for _, a := range g.Registered {
+		w.Set(registeredKey(a), nil)
+	}
+	return nil
+}
+
+// LoadGenesis reads the genesis written by InitGenesis.
+func LoadGenesis(r Reader) (Genesis, error) {
+	b := r.Get(keyGenesis)
+	if b == nil {
+		return Genesis{}, fmt.Errorf("state: no genesis in the store")
+	}
+	var g Genesis
+	decode(keyGenesis, b, &g)
+	return g, nil
+}
+
+// Check runs the checks that depend on the state but not on the transaction's
+// message: expiry and replay. CheckTx runs it before admitting a transaction to
+// the mempool; Apply runs it again in the block.
+func Check(r Reader, env *Env, t *tx.Tx) *ledger.Rejection {
+	if t.Expiry < env.Height {
+		return ledger.Reject(ledger.CodeExpired, "transaction expired at height %d; the chain is at %d", t.Expiry, env.Height)
+	}
+	if max := env.Height + env.Genesis.Params.MaxExpiryDelta; t.Expiry > max {
+		return ledger.Reject(ledger.CodeExpiryTooFar, "expiry height %d is beyond %d (height %d + %d)",
+			t.Expiry, max, env.Height, env.Genesis.Params.MaxExpiryDelta)
+	}
+	if r.Get(receiptKey(t.ID)) != nil {
+		return ledger.Reject(ledger.CodeReplayed, "transaction %s is already in a block", t.ID)
+	}
+	return nil
+}
+
+// Apply checks t against the state and, if it is accepted, performs its writes.
+// A rejected transaction writes nothing. The caller records the receipt with
+// WriteReceipt in either case.
+func Apply(w Writer, env *Env, t *tx.Tx) Result {
+	if rej := Check(w, env, t); rej != nil {
+		return rejected(rej)
+	}
+	x := &exec{w: w, env: env, tx: t}
+	if rej := x.run(); rej != nil {
+		return rejected(rej)
+	}
+	return Result{Code: ledger.OK, Events: x.events}
+}
+
+func rejected(r *ledger.Rejection) Result { return Result{Code: r.Code, Log: r.Message} }
+
+// WriteReceipt records the outcome of t at position index of the block.
+func WriteReceipt(w Writer, env *Env, t *tx.Tx, index uint32, res Result) {
+	w.Set(receiptKey(t.ID), encode(Receipt{
+		TxID: t.ID, Height: env.Height, Index: index, Time: env.Time.UnixNano(),
+		Kind: t.Msg.Kind(), Signer: t.Signer, Code: res.Code, Log: res.Log, Events: res.Events,
+	}))
+}
+
+// exec applies one transaction: each handler checks everything first and only
+// then writes.
+type exec struct {
+	w      Writer
+	env    *Env
+	tx     *tx.Tx
+	events []Event
+}
+
+func (x *exec) emit(typ string, kv ...string) { x.events = append(x.events, event(typ, kv...)) }
+
+func (x *exec) run() *ledger.Rejection {
+	switch m := x.tx.Msg.(type) {
+	case tx.AuthorizeIssuer:
+		return x.authorizeIssuer(m)
+	case tx.RegisterAccount:
+		return x.registerAccount(m)
+	case tx.DeployToken:
+		return x.deployToken(m)
+	case tx.Mint:
+		return x.mint(m)
+	case tx.Pay:
+		return x.pay(m)
+	case tx.Redeem:
+		return x.redeem(m)
+	case tx.Freeze:
+		return x.freeze(m.Token, m.Account, true)
+	case tx.Unfreeze:
+		return x.freeze(m.Token, m.Account, false)
+	case tx.Pause:
+		return x.pause(m.Token, true)
+	case tx.Unpause:
+		return x.pause(m.Token, false)
+	case tx.Seize:
+		return x.seize(m)
+	case tx.TransferOwnership:
+		return x.transferOwnership(m)
+	case tx.AcceptOwnership:
+		return x.acceptOwnership(m)
+	case tx.Approve:
+		return x.approve(m)
+	case tx.SpendFrom:
+		return x.spendFrom(m)
+	case tx.ConfigureMinter:
+		return x.configureMinter(m)
+	}
+	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
+}
+
+func (e *Env) tally() Tally {
+	if e.Tally == nil {
+		e.Tally = make(Tally)
+	}
+	return e.Tally
+}
+
+// CheckTally asserts, at the end of a block, that for every token the coins
+// created less the coins destroyed equal the supply minted less the supply
+// redeemed. A mismatch is a bug that would create or lose money: it panics.
+func (e *Env) CheckTally() {
+	ids := make([]ledger.TokenID, 0, len(e.Tally))
+	for id := range e.Tally {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		f := e.Tally[id]
+		in, ok1 := f.Created.Add(f.Redeemed)
+		out, ok2 := f.Destroyed.Add(f.Minted)
+		if !ok1 || !ok2 || in != out {
+			panic(fmt.Sprintf("state: block %d broke conservation of %s: created %s destroyed %s minted %s redeemed %s",
+				e.Height, id, f.Created, f.Destroyed, f.Minted, f.Redeemed))
+		}
+	}
+}

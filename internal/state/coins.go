@@ -1,0 +1,366 @@
+package state
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/token"
+	"github.com/pegledger/peg/internal/tx"
+)
+
+// Flow tallies one token's coins created and destroyed in a block against the
+// supply minted and redeemed. Created − Destroyed = Minted − Redeemed, always.
+type Flow struct {
+	Created, Destroyed, Minted, Redeemed money.Amount
+}
+
+// Tally is a block's flows by token.
+type Tally map[ledger.TokenID]*Flow
+
+func (tl Tally) flow(id ledger.TokenID) *Flow {
+	f := tl[id]
+	if f == nil {
+		f = &Flow{}
+		tl[id] = f
+	}
+	return f
+}
+
+// add adds b to *a, panicking on overflow: tallies are bounded by the supply.
+func add(a *money.Amount, b money.Amount) {
+	s, ok := a.Add(b)
+	if !ok {
+		panic("state: tally overflow")
+	}
+	*a = s
+}
+
+func (x *exec) movable(t *Token, parties ...ledger.Address) *ledger.Rejection {
+	if t.Paused {
+		return ledger.Reject(ledger.CodePaused, "token %s is paused", t.Contract.ID)
+	}
+	for _, p := range parties {
+		if x.isFrozen(t.Contract.ID, p) {
+			return ledger.Reject(ledger.CodeFrozen, "%s is frozen for %s", p, t.Contract.ID)
+		}
+	}
+	return nil
+}
+
+// inputs loads coins that owner spends: distinct, existing, unspent, of t.
+func (x *exec) inputs(t *Token, owner ledger.Address, ids []ledger.CoinID) ([]Coin, money.Amount, *ledger.Rejection) {
+	coins := make([]Coin, 0, len(ids))
+	var total money.Amount
+	seen := make(map[ledger.CoinID]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			return nil, total, ledger.Reject(ledger.CodeDuplicateInput, "coin %s appears twice among the inputs", id)
+		}
+		seen[id] = true
+		c, rej := x.coin(id)
+		if rej != nil {
+			return nil, total, rej
+		}
+		if c.Token != t.Contract.ID {
+			return nil, total, ledger.Reject(ledger.CodeWrongCoinToken, "coin %s is %s, not %s", id, c.Token, t.Contract.ID)
+		}
+		if !owner.IsZero() && c.Owner != owner {
+			return nil, total, ledger.Reject(ledger.CodeNotCoinOwner, "coin %s belongs to %s, not %s", id, c.Owner, owner)
+		}
+		var ok bool
+		if total, ok = total.Add(c.Amount); !ok {
+			return nil, total, ledger.Reject(ledger.CodeAmountOverflow, "inputs overflow the amount range")
+		}
+		coins = append(coins, c)
+	}
+	return coins, total, nil
+}
+
+func (x *exec) coin(id ledger.CoinID) (Coin, *ledger.Rejection) {
+	b := x.w.Get(coinKey(id))
+	if b != nil {
+		return decodeCoin(id, b), nil
+	}
+	if by := x.w.Get(spentKey(id)); by != nil {
+		return Coin{}, ledger.Reject(ledger.CodeCoinSpent, "coin %s was already spent by transaction %x", id, by)
+	}
+	return Coin{}, ledger.Reject(ledger.CodeUnknownCoin, "no coin %s", id)
+}
+
+// transfer is a checked movement of owner's coins to outputs; change is any
+// output back to owner. toOthers is what leaves owner.
+type transfer struct {
+	spend    []Coin
+	outs     []tx.Output
+	toOthers money.Amount
+}
+
+// planTransfer checks a movement of owner's coins, as Pay and SpendFrom make.
+func (x *exec) planTransfer(t *Token, owner ledger.Address, ids []ledger.CoinID, outs []tx.Output) (transfer, *ledger.Rejection) {
+	parties := []ledger.Address{x.tx.Signer, owner}
+	for _, o := range outs {
+		parties = append(parties, o.Owner)
+	}
+	if rej := x.movable(t, parties...); rej != nil {
+		return transfer{}, rej
+	}
+	spend, in, rej := x.inputs(t, owner, ids)
+	if rej != nil {
+		return transfer{}, rej
+	}
+	c := t.Contract
+	var out, toOthers money.Amount
+	for i, o := range outs {
+		if rej := x.home(fmt.Sprintf("output %d owner", i), o.Owner); rej != nil {
+			return transfer{}, rej
+		}
+		if !o.Amount.IsMultipleOf(c.MinUnit) {
+			return transfer{}, ledger.Reject(ledger.CodeNotMinUnitMultiple, "output %d: %s %s is not a multiple of the minimum unit %s",
+				i, c.FormatAmount(o.Amount), c.Symbol, c.FormatAmount(c.MinUnit))
+		}
+		var ok bool
+		if out, ok = out.Add(o.Amount); !ok {
+			return transfer{}, ledger.Reject(ledger.CodeAmountOverflow, "outputs overflow the amount range")
+		}
+		if o.Owner == owner {
+			continue
+		}
+		if c.TransferRule == token.TransferRegistered && !x.isRegistered(o.Owner) {
+			return transfer{}, ledger.Reject(ledger.CodeNotRegistered, "%s accepts payments between registered accounts only; %s is not registered", c.ID, o.Owner)
+		}
+		toOthers, _ = toOthers.Add(o.Amount) // bounded by out, which did not overflow
+	}
+	if c.TransferRule == token.TransferRegistered && !x.isRegistered(owner) {
+		return transfer{}, ledger.Reject(ledger.CodeNotRegistered, "%s accepts payments between registered accounts only; %s is not registered", c.ID, owner)
+	}
+	if !toOthers.IsZero() {
+		if rej := c.CheckTransfer(toOthers); rej != nil {
+			return transfer{}, rej
+		}
+	}
+	if in.Cmp(out) != 0 {
+		return transfer{}, ledger.Reject(ledger.CodeNotConserved, "inputs total %s but outputs total %s",
+			c.FormatAmount(in), c.FormatAmount(out))
+	}
+	return transfer{spend: spend, outs: outs, toOthers: toOthers}, nil
+}
+
+// execute performs a checked transfer and asserts it conserved value.
+func (x *exec) execute(t *Token, p transfer) {
+	var destroyed money.Amount
+	for _, c := range p.spend {
+		add(&destroyed, c.Amount)
+		x.destroy(c)
+	}
+	var created money.Amount
+	for i, o := range p.outs {
+		add(&created, x.create(t.Contract.ID, uint32(i), o.Owner, o.Amount).Amount)
+	}
+	if destroyed != created {
+		panic(fmt.Sprintf("state: transaction %s destroyed %s but created %s", x.tx.ID, destroyed, created))
+	}
+}
+
+func (x *exec) destroy(c Coin) {
+	x.w.Delete(coinKey(c.ID))
+	x.w.Delete(ownerKey(c.Owner, c.Token, c.ID))
+	x.w.Set(spentKey(c.ID), x.tx.ID[:])
+	add(&x.env.tally().flow(c.Token).Destroyed, c.Amount)
+	x.emit("coin.spent", "coin", c.ID.String(), "owner", c.Owner.String(), "amount", c.Amount.String())
+}
+
+func (x *exec) create(id ledger.TokenID, index uint32, owner ledger.Address, amount money.Amount) Coin {
+	c := Coin{ID: ledger.NewCoinID(x.tx.ID, index), Token: id, Owner: owner, Amount: amount}
+	if x.w.Get(coinKey(c.ID)) != nil || x.w.Get(spentKey(c.ID)) != nil {
+		panic(fmt.Sprintf("state: coin %s created twice", c.ID))
+	}
+	x.w.Set(coinKey(c.ID), c.encode())
+	b := amount.Bytes()
+	x.w.Set(ownerKey(owner, id, c.ID), b[:])
+	add(&x.env.tally().flow(id).Created, amount)
+	x.emit("coin.created", "coin", c.ID.String(), "owner", owner.String(), "amount", amount.String())
+	return c
+}
+
+func (x *exec) pay(m tx.Pay) *ledger.Rejection {
+	t, rej := x.loadToken(m.Token)
+	if rej != nil {
+		return rej
+	}
+	p, rej := x.planTransfer(t, x.tx.Signer, m.Inputs, m.Outputs)
+	if rej != nil {
+		return rej
+	}
+	x.execute(t, p)
+	x.emit("pay", "token", string(m.Token), "from", x.tx.Signer.String(), "amount", p.toOthers.String())
+	return nil
+}
+
+func (x *exec) spendFrom(m tx.SpendFrom) *ledger.Rejection {
+	t, rej := x.loadToken(m.Token)
+	if rej != nil {
+		return rej
+	}
+	p, rej := x.planTransfer(t, m.Owner, m.Inputs, m.Outputs)
+	if rej != nil {
+		return rej
+	}
+	allowed := x.approval(m.Token, m.Owner, x.tx.Signer)
+	left, ok := allowed.Sub(p.toOthers)
+	if !ok {
+		return ledger.Reject(ledger.CodeSpendAllowance, "%s may spend %s of %s's %s, not %s", x.tx.Signer,
+			t.Contract.FormatAmount(allowed), m.Owner, m.Token, t.Contract.FormatAmount(p.toOthers))
+	}
+	x.execute(t, p)
+	k := approvalKey(m.Token, m.Owner, x.tx.Signer)
+	if left.IsZero() {
+		x.w.Delete(k)
+	} else {
+		b := left.Bytes()
+		x.w.Set(k, b[:])
+	}
+	x.emit("spend_from", "token", string(m.Token), "owner", m.Owner.String(), "spender", x.tx.Signer.String(),
+		"amount", p.toOthers.String(), "allowance_left", left.String())
+	return nil
+}
+
+func (x *exec) mint(m tx.Mint) *ledger.Rejection {
+	t, rej := x.roleToken(m.Token, token.RoleMinter)
+	if rej != nil {
+		return rej
+	}
+	c := t.Contract
+	if rej := x.movable(t, x.tx.Signer, m.To); rej != nil {
+		return rej
+	}
+	if rej := x.home("recipient", m.To); rej != nil {
+		return rej
+	}
+	if !m.Amount.IsMultipleOf(c.MinUnit) {
+		return ledger.Reject(ledger.CodeNotMinUnitMultiple, "%s %s is not a multiple of the minimum unit %s",
+			c.FormatAmount(m.Amount), c.Symbol, c.FormatAmount(c.MinUnit))
+	}
+	i := t.minter(x.tx.Signer)
+	left, ok := t.Minters[i].Allowance.Sub(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeMinterAllowance, "minter %s has %s %s of allowance left, not %s",
+			x.tx.Signer, c.FormatAmount(t.Minters[i].Allowance), c.Symbol, c.FormatAmount(m.Amount))
+	}
+	supply, ok := t.Supply.Add(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeAmountOverflow, "supply would overflow")
+	}
+	if capacity := c.ReserveCapacity(); supply.Cmp(capacity) > 0 {
+		return ledger.Reject(ledger.CodeAboveReserve, "supply would be %s %s; reserve %s %s × ratio %s backs %s",
+			c.FormatAmount(supply), c.Symbol, c.DeclaredReserve.Format(c.Fiat.Currency.Digits), c.Fiat.Currency.Code,
+			c.Ratio, c.FormatAmount(capacity))
+	}
+	if supply.Cmp(c.SupplyCap) > 0 {
+		return ledger.Reject(ledger.CodeAboveCap, "supply would be %s %s, above the cap %s",
+			c.FormatAmount(supply), c.Symbol, c.FormatAmount(c.SupplyCap))
+	}
+	t.Minters[i].Allowance = left
+	t.Supply = supply
+	t.Minted, _ = t.Minted.Add(m.Amount) // minted ≥ supply, bounded like it
+	x.saveToken(t)
+	x.create(m.Token, 0, m.To, m.Amount)
+	add(&x.env.tally().flow(m.Token).Minted, m.Amount)
+	x.emit("mint", "token", string(m.Token), "minter", x.tx.Signer.String(), "to", m.To.String(), "amount", m.Amount.String())
+	return nil
+}
+
+func (x *exec) redeem(m tx.Redeem) *ledger.Rejection {
+	t, rej := x.loadToken(m.Token)
+	if rej != nil {
+		return rej
+	}
+	c := t.Contract
+	holder := x.tx.Signer
+	if rej := x.movable(t, holder); rej != nil {
+		return rej
+	}
+	if c.RedeemRule == token.RedeemRegistered && !x.isRegistered(holder) {
+		return ledger.Reject(ledger.CodeRedeemNotAllowed, "%s redeems for registered accounts only; %s is not registered", c.ID, holder)
+	}
+	coins, in, rej := x.inputs(t, holder, m.Inputs)
+	if rej != nil {
+		return rej
+	}
+	if rej := c.CheckTransfer(m.Amount); rej != nil {
+		return rej
+	}
+	if m.Amount.Cmp(c.MinRedeem) < 0 {
+		return ledger.Reject(ledger.CodeRedeemBelowMinimum, "redemption of %s %s is below the minimum %s",
+			c.FormatAmount(m.Amount), c.Symbol, c.FormatAmount(c.MinRedeem))
+	}
+	change, ok := in.Sub(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s %s, less than the %s to redeem",
+			c.FormatAmount(in), c.Symbol, c.FormatAmount(m.Amount))
+	}
+	supply, ok := t.Supply.Sub(m.Amount)
+	if !ok {
+		panic(fmt.Sprintf("state: redeeming %s of %s exceeds its supply %s", m.Amount, c.ID, t.Supply))
+	}
+	for _, coin := range coins {
+		x.destroy(coin)
+	}
+	if !change.IsZero() {
+		x.create(m.Token, 0, holder, change)
+	}
+	t.Supply = supply
+	t.Redeemed, _ = t.Redeemed.Add(m.Amount) // redeemed ≤ minted
+	x.saveToken(t)
+	add(&x.env.tally().flow(m.Token).Redeemed, m.Amount)
+	r := Redemption{TxID: x.tx.ID, Token: m.Token, Holder: holder, Amount: m.Amount, Fiat: c.Fiat,
+		FiatOwed: fiatValue(c, m.Amount), Height: x.env.Height, Time: x.env.Time.UnixNano()}
+	x.w.Set(redemptionKey(m.Token, x.env.Height, x.tx.ID), encode(r))
+	x.emit("redeem", "token", string(m.Token), "holder", holder.String(), "amount", m.Amount.String(),
+		"fiat_owed", r.FiatOwed.Format(c.Fiat.Currency.Digits), "currency", c.Fiat.Currency.Code)
+	return nil
+}
+
+// fiatValue converts token minor units to fiat minor units at the contract's
+// ratio, rounding down: a redemption never pays out more than its coins back.
+func fiatValue(c token.Contract, a money.Amount) money.Amount {
+	n := a.Big()
+	n.Mul(n, pow10(int(c.Fiat.Currency.Digits)+int(c.Ratio.Scale)))
+	d := c.Ratio.Num.Big()
+	d.Mul(d, pow10(int(c.Decimals)))
+	n.Quo(n, d)
+	v, ok := money.FromBig(n)
+	if !ok {
+		return money.Max
+	}
+	return v
+}
+
+func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+
+func (x *exec) seize(m tx.Seize) *ledger.Rejection {
+	t, rej := x.roleToken(m.Token, token.RoleOwner)
+	if rej != nil {
+		return rej
+	}
+	if t.Paused {
+		return ledger.Reject(ledger.CodePaused, "token %s is paused", m.Token)
+	}
+	coins, total, rej := x.inputs(t, ledger.Address{}, m.Inputs)
+	if rej != nil {
+		return rej
+	}
+	holder := coins[0].Owner
+	for _, c := range coins[1:] {
+		if c.Owner != holder {
+			return ledger.Reject(ledger.CodeInvalidArgument, "seized coins belong to %s and %s; seize one holder at a time", holder, c.Owner)
+		}
+	}
+	if !x.isFrozen(m.Token, holder) {
+		return ledger.Reject(ledger.CodeNotFrozen, "%s is not frozen; freeze it before seizing its coins", holder)
+	}
+	x.execute(t, transfer{spend: coins, outs: []tx.Output{{Owner: t.Owner, Amount: total}}})
+	x.emit("seize", "token", string(m.Token), "holder", holder.String(), "to", t.Owner.String(), "amount", total.String())
+	return nil
+}

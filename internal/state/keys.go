@@ -1,0 +1,71 @@
+package state
+
+import (
+	"encoding/binary"
+
+	"github.com/pegledger/peg/internal/ledger"
+)
+
+// Key layout. Every key starts with a short ASCII prefix naming its record; the
+// layout is part of the app hash, so a change needs a migration.
+const (
+	prefixGenesis    = "gen/"   // gen/genesis → Genesis (JSON)
+	prefixToken      = "tok/"   // tok/ID → Token (JSON)
+	prefixFrozen     = "frz/"   // frz/ID/ADDR → "" (ADDR is ledger.Address.Bytes)
+	prefixApproval   = "apv/"   // apv/ID/OWNER SPENDER → amount (16 bytes)
+	prefixIssuer     = "iss/"   // iss/ADDR → "" authorised issuer
+	prefixRegistered = "reg/"   // reg/ADDR → "" registered account
+	prefixCoin       = "coin/"  // coin/COINID → Coin (binary)
+	prefixOwner      = "own/"   // own/ADDR ID 0x00 COINID → amount (16 bytes)
+	prefixSpent      = "spent/" // spent/COINID → spending transaction id
+	prefixReceipt    = "rcpt/"  // rcpt/TXID → Receipt (JSON)
+	prefixRedemption = "rdm/"   // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
+)
+
+var keyGenesis = []byte(prefixGenesis + "genesis")
+
+func cat(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func tokenKey(id ledger.TokenID) []byte { return cat([]byte(prefixToken), []byte(id)) }
+
+func frozenKey(id ledger.TokenID, a ledger.Address) []byte {
+	return cat([]byte(prefixFrozen), []byte(id), []byte("/"), a.Bytes())
+}
+
+func approvalKey(id ledger.TokenID, owner, spender ledger.Address) []byte {
+	return cat([]byte(prefixApproval), []byte(id), []byte("/"), owner.Bytes(), spender.Bytes())
+}
+
+func issuerKey(a ledger.Address) []byte     { return cat([]byte(prefixIssuer), a.Bytes()) }
+func registeredKey(a ledger.Address) []byte { return cat([]byte(prefixRegistered), a.Bytes()) }
+func coinKey(id ledger.CoinID) []byte       { return cat([]byte(prefixCoin), id[:]) }
+func spentKey(id ledger.CoinID) []byte      { return cat([]byte(prefixSpent), id[:]) }
+func receiptKey(id ledger.TxID) []byte      { return cat([]byte(prefixReceipt), id[:]) }
+
+// ownerPrefix selects an owner's coins, of one token if tok is not empty.
+func ownerPrefix(owner ledger.Address, tok ledger.TokenID) []byte {
+	if tok == "" {
+		return cat([]byte(prefixOwner), owner.Bytes())
+	}
+	return cat([]byte(prefixOwner), owner.Bytes(), []byte(tok), []byte{0})
+}
+
+func ownerKey(owner ledger.Address, tok ledger.TokenID, id ledger.CoinID) []byte {
+	return cat(ownerPrefix(owner, tok), id[:])
+}
+
+func redemptionKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], height)
+	return cat([]byte(prefixRedemption), []byte(tok), []byte("/"), h[:], id[:])
+}

@@ -1,0 +1,216 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/token"
+)
+
+// Genesis is the chain's initial application state, carried in the consensus
+// genesis file's app_state.
+type Genesis struct {
+	// Operator is the platform operator: it authorises issuers and registers
+	// accounts.
+	Operator ledger.Address `json:"operator"`
+	// Issuers may deploy token contracts from the first block.
+	Issuers []ledger.Address `json:"issuers"`
+	// Registered accounts satisfy "registered accounts only" rules.
+	Registered []ledger.Address `json:"registered"`
+	Params     Params           `json:"params"`
+}
+
+// Params are the platform's rules, fixed at genesis.
+type Params struct {
+	// MinReserve is the smallest declared reserve a contract may have, in whole
+	// units of its fiat currency, unless MinReserveByCurrency names the currency.
+	MinReserve           uint64            `json:"min_reserve"`
+	MinReserveByCurrency map[string]uint64 `json:"min_reserve_by_currency,omitempty"`
+	// Banks are the BICs of banks the platform accepts as reserve holders.
+	Banks []string `json:"banks"`
+	// MaxExpiryDelta is how far past the current height a transaction's expiry
+	// may be. It bounds how long a signed transaction stays usable.
+	MaxExpiryDelta uint64 `json:"max_expiry_delta"`
+}
+
+// MaxExpiryDeltaLimit bounds MaxExpiryDelta: about a week of one-second blocks.
+const MaxExpiryDeltaLimit = 1_000_000
+
+// TokenParams are the issuance rules token.Build checks a contract against.
+func (p Params) TokenParams() token.Params {
+	return token.Params{MinReserve: p.MinReserve, MinReserveByCurrency: p.MinReserveByCurrency, Banks: p.Banks}
+}
+
+// Validate checks the parameters before a chain starts with them.
+func (p Params) Validate() error {
+	if p.MaxExpiryDelta == 0 || p.MaxExpiryDelta > MaxExpiryDeltaLimit {
+		return fmt.Errorf("state: max_expiry_delta %d must be 1 to %d", p.MaxExpiryDelta, MaxExpiryDeltaLimit)
+	}
+	return p.TokenParams().Validate()
+}
+
+// Validate checks a genesis before a chain starts with it.
+func (g Genesis) Validate() error {
+	if g.Operator.IsZero() {
+		return errors.New("state: genesis has no operator")
+	}
+	return g.Params.Validate()
+}
+
+// Token is a published contract and its live state.
+type Token struct {
+	Contract token.Contract `json:"contract"`
+	// Hash is the SHA-256 of the contract's canonical encoding; Address derives
+	// from it (S0.7).
+	Hash    ledger.TxID    `json:"hash"`
+	Address ledger.Address `json:"address"`
+	Issuer  ledger.Address `json:"issuer"`
+	// DeployTx and DeployHeight record the publishing transaction.
+	DeployTx     ledger.TxID `json:"deploy_tx"`
+	DeployHeight uint64      `json:"deploy_height"`
+
+	Supply   money.Amount `json:"supply"`
+	Minted   money.Amount `json:"minted"`
+	Redeemed money.Amount `json:"redeemed"`
+	Paused   bool         `json:"paused"`
+	// Owner and Minters start as the contract's roles and change by transaction.
+	Owner        ledger.Address `json:"owner"`
+	PendingOwner ledger.Address `json:"pending_owner"`
+	Minters      []token.Minter `json:"minters"`
+}
+
+// RoleOf is the role a holds now.
+func (t *Token) RoleOf(a ledger.Address) token.Role {
+	r := t.Contract.Roles
+	switch {
+	case a == t.Owner:
+		return token.RoleOwner
+	case a == r.Pauser:
+		return token.RolePauser
+	case a == r.Freezer:
+		return token.RoleFreezer
+	case a == r.Attestor:
+		return token.RoleAttestor
+	case t.minter(a) >= 0:
+		return token.RoleMinter
+	}
+	return token.RoleNone
+}
+
+func (t *Token) minter(a ledger.Address) int {
+	return slices.IndexFunc(t.Minters, func(m token.Minter) bool { return m.Address == a })
+}
+
+// Coin is an unspent output.
+type Coin struct {
+	ID     ledger.CoinID
+	Token  ledger.TokenID
+	Owner  ledger.Address
+	Amount money.Amount
+}
+
+// coin value: amount (16) | token length (1) | token | owner address bytes.
+func (c Coin) encode() []byte {
+	a := c.Amount.Bytes()
+	b := make([]byte, 0, 17+len(c.Token)+32)
+	b = append(b, a[:]...)
+	b = append(b, byte(len(c.Token)))
+	b = append(b, c.Token...)
+	return append(b, c.Owner.Bytes()...)
+}
+
+func decodeCoin(id ledger.CoinID, b []byte) Coin {
+	if len(b) < 17 || len(b) < 17+int(b[16]) {
+		panic(fmt.Sprintf("state: coin %s record is corrupt", id))
+	}
+	amt, _ := money.FromBytes(b[:16])
+	n := int(b[16])
+	owner, err := ledger.AddressFromBytes(b[17+n:])
+	if err != nil {
+		panic(fmt.Sprintf("state: coin %s owner: %v", id, err))
+	}
+	return Coin{ID: id, Token: ledger.TokenID(b[17 : 17+n]), Owner: owner, Amount: amt}
+}
+
+// Attr is one key/value of an event.
+type Attr struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Event is something a transaction did, for clients and indexers.
+type Event struct {
+	Type  string `json:"type"`
+	Attrs []Attr `json:"attrs"`
+}
+
+func event(typ string, kv ...string) Event {
+	e := Event{Type: typ}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Attrs = append(e.Attrs, Attr{kv[i], kv[i+1]})
+	}
+	return e
+}
+
+// Result is the outcome of one transaction.
+type Result struct {
+	Code   ledger.Code
+	Log    string
+	Events []Event
+}
+
+// Receipt records a transaction included in a block, accepted or not. Its
+// existence also marks the id as used, so the same transaction is never
+// applied twice.
+type Receipt struct {
+	TxID   ledger.TxID    `json:"tx_id"`
+	Height uint64         `json:"height"`
+	Index  uint32         `json:"index"`
+	Time   int64          `json:"time"` // block time, Unix nanoseconds
+	Kind   string         `json:"kind"`
+	Signer ledger.Address `json:"signer"`
+	Code   ledger.Code    `json:"code"`
+	Log    string         `json:"log"`
+	Events []Event        `json:"events"`
+}
+
+// Redemption is a holder's claim on the reserve: coins returned to the issuer,
+// to be paid out at par from the named fiat account.
+type Redemption struct {
+	TxID     ledger.TxID       `json:"tx_id"`
+	Token    ledger.TokenID    `json:"token"`
+	Holder   ledger.Address    `json:"holder"`
+	Amount   money.Amount      `json:"amount"`
+	Fiat     token.FiatAccount `json:"fiat"`
+	FiatOwed money.Amount      `json:"fiat_owed"` // fiat minor units, rounded down
+	Height   uint64            `json:"height"`
+	Time     int64             `json:"time"`
+}
+
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("state: encoding %T: %v", v, err))
+	}
+	return b
+}
+
+func decode(key, b []byte, v any) {
+	if err := json.Unmarshal(b, v); err != nil {
+		panic(fmt.Sprintf("state: record %q is corrupt: %v", key, err))
+	}
+}
+
+// violations renders a contract's violations as one log line.
+func violations(vs []token.Violation) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = fmt.Sprintf("%s %s: %s", v.Code.Name(), v.Field, v.Message)
+	}
+	return strings.Join(parts, "; ")
+}

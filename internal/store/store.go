@@ -1,0 +1,324 @@
+// Package store owns Peg's application state on disk: a Pebble database written
+// once per block in one synced batch that holds the block's writes, the height and
+// the app hash together, so that a crash leaves either the whole block or none
+// of it. The app hash chains the previous one with a hash of the block's writes.
+//
+// A read error from the disk panics: a node that cannot read its state must stop
+// rather than answer differently from its peers.
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Keys under metaPrefix describe the store itself and are not part of the hashed
+// state.
+const metaPrefix = "\x00meta/"
+
+var (
+	keyHeight  = []byte(metaPrefix + "height")
+	keyAppHash = []byte(metaPrefix + "apphash")
+)
+
+// DB is the application's database.
+type DB struct {
+	db          *pebble.DB
+	initialized bool // a height record exists: genesis, at least, is committed
+	height      uint64
+	appHash     []byte
+}
+
+// Open opens or creates the database in dir.
+func Open(dir string, log *slog.Logger) (*DB, error) {
+	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{log}})
+	if err != nil {
+		return nil, fmt.Errorf("store: opening %s: %w", dir, err)
+	}
+	d := &DB{db: db}
+	if v := d.get(keyHeight); v != nil {
+		if len(v) != 8 {
+			db.Close()
+			return nil, fmt.Errorf("store: height record has %d bytes", len(v))
+		}
+		d.initialized = true
+		d.height = binary.BigEndian.Uint64(v)
+		d.appHash = d.get(keyAppHash)
+	}
+	return d, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Height is the last committed block height; 0 when only genesis (or nothing)
+// is committed.
+func (d *DB) Height() uint64 { return d.height }
+
+// Initialized reports whether genesis has been committed.
+func (d *DB) Initialized() bool { return d.initialized }
+
+// AppHash is the app hash as of Height.
+func (d *DB) AppHash() []byte { return slices.Clone(d.appHash) }
+
+func (d *DB) get(key []byte) []byte {
+	v, closer, err := d.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		panic(fmt.Sprintf("store: reading %q: %v", key, err))
+	}
+	defer closer.Close()
+	return slices.Clone(v)
+}
+
+// write is a pending change: a value, or a deletion.
+type write struct {
+	val []byte
+	del bool
+}
+
+// Block gathers one block's writes in memory. Reads see the block's own writes,
+// and inside a transaction (Begin) the transaction's writes, which Discard drops
+// and Keep folds into the block. Nothing reaches the disk before Commit.
+type Block struct {
+	db     *DB
+	writes map[string]write
+	tx     map[string]write
+	hash   []byte
+}
+
+// NewBlock starts gathering a block's writes on top of the committed state.
+func (d *DB) NewBlock() *Block {
+	return &Block{db: d, writes: make(map[string]write)}
+}
+
+// Get returns the value at key, or nil if there is none. Callers must not
+// modify the returned slice.
+func (b *Block) Get(key []byte) []byte {
+	if w, ok := b.tx[string(key)]; ok {
+		return w.val
+	}
+	if w, ok := b.writes[string(key)]; ok {
+		return w.val
+	}
+	return b.db.get(key)
+}
+
+// Set stores value at key. The store keeps its own copy of both.
+func (b *Block) Set(key, value []byte) {
+	b.pending()[string(key)] = write{val: slices.Clone(value)}
+}
+
+// Delete removes key.
+func (b *Block) Delete(key []byte) {
+	b.pending()[string(key)] = write{del: true}
+}
+
+func (b *Block) pending() map[string]write {
+	if b.hash != nil {
+		panic("store: write after the block's hash was taken")
+	}
+	if b.tx != nil {
+		return b.tx
+	}
+	return b.writes
+}
+
+// Begin starts a transaction's writes.
+func (b *Block) Begin() {
+	if b.tx != nil {
+		panic("store: nested transaction")
+	}
+	b.tx = make(map[string]write)
+}
+
+// Keep folds the transaction's writes into the block.
+func (b *Block) Keep() {
+	for k, w := range b.tx {
+		b.writes[k] = w
+	}
+	b.tx = nil
+}
+
+// Discard drops the transaction's writes.
+func (b *Block) Discard() { b.tx = nil }
+
+// Hash ends the block and returns its app hash:
+// SHA-256(previous app hash || SHA-256 of the block's writes in key order).
+// Each write contributes its key length, key, a tag (1 set, 0 delete), and for a
+// set the value length and value.
+func (b *Block) Hash() []byte {
+	if b.tx != nil {
+		panic("store: block ended inside a transaction")
+	}
+	if b.hash != nil {
+		return b.hash
+	}
+	w := sha256.New()
+	var n [8]byte
+	for _, k := range b.sortedKeys() {
+		v := b.writes[k]
+		binary.BigEndian.PutUint64(n[:], uint64(len(k)))
+		w.Write(n[:])
+		w.Write([]byte(k))
+		if v.del {
+			w.Write([]byte{0})
+			continue
+		}
+		w.Write([]byte{1})
+		binary.BigEndian.PutUint64(n[:], uint64(len(v.val)))
+		w.Write(n[:])
+		w.Write(v.val)
+	}
+	chain := sha256.New()
+	chain.Write(b.db.appHash)
+	chain.Write(w.Sum(nil))
+	b.hash = chain.Sum(nil)
+	return b.hash
+}
+
+func (b *Block) sortedKeys() []string {
+	keys := make([]string, 0, len(b.writes))
+	for k := range b.writes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Commit writes the block, its height and its app hash in one synced batch.
+func (b *Block) Commit(height uint64) error {
+	if b.db.initialized && height <= b.db.height {
+		panic(fmt.Sprintf("store: committing height %d on top of %d", height, b.db.height))
+	}
+	hash := b.Hash()
+	batch := b.db.db.NewBatch()
+	defer batch.Close()
+	for _, k := range b.sortedKeys() {
+		v := b.writes[k]
+		var err error
+		if v.del {
+			err = batch.Delete([]byte(k), nil)
+		} else {
+			err = batch.Set([]byte(k), v.val, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("store: batching %q: %w", k, err)
+		}
+	}
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], height)
+	if err := batch.Set(keyHeight, h[:], nil); err != nil {
+		return fmt.Errorf("store: batching height: %w", err)
+	}
+	if err := batch.Set(keyAppHash, hash, nil); err != nil {
+		return fmt.Errorf("store: batching app hash: %w", err)
+	}
+	if err := batch.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("store: committing height %d: %w", height, err)
+	}
+	b.db.initialized, b.db.height, b.db.appHash = true, height, hash
+	return nil
+}
+
+// Snapshot is a consistent read-only view of the committed state, for queries.
+type Snapshot struct {
+	snap    *pebble.Snapshot
+	Height  uint64
+	AppHash []byte
+}
+
+// Snapshot opens a view of the state as last committed. Close it when done.
+func (d *DB) Snapshot() *Snapshot {
+	s := d.db.NewSnapshot()
+	sn := &Snapshot{snap: s}
+	if v := sn.Get(keyHeight); len(v) == 8 {
+		sn.Height = binary.BigEndian.Uint64(v)
+		sn.AppHash = sn.Get(keyAppHash)
+	}
+	return sn
+}
+
+// Close releases the snapshot.
+func (s *Snapshot) Close() error { return s.snap.Close() }
+
+// Get returns the value at key, or nil.
+func (s *Snapshot) Get(key []byte) []byte {
+	v, closer, err := s.snap.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		panic(fmt.Sprintf("store: reading %q: %v", key, err))
+	}
+	defer closer.Close()
+	return slices.Clone(v)
+}
+
+// Scan calls fn for each key with prefix in key order, from the first key at or
+// after start (nil for the beginning), until fn returns false. The slices are
+// valid only during the call.
+func (s *Snapshot) Scan(prefix, start []byte, fn func(key, value []byte) bool) error {
+	it, err := s.snap.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return fmt.Errorf("store: scanning %q: %w", prefix, err)
+	}
+	ok := it.First()
+	if start != nil && bytes.Compare(start, prefix) > 0 {
+		ok = it.SeekGE(start)
+	}
+	for ; ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("store: scanning %q: %w", prefix, err)
+		}
+		if !fn(it.Key(), v) {
+			break
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("store: scanning %q: %w", prefix, err)
+	}
+	return nil
+}
+
+// prefixEnd is the smallest key greater than every key with prefix, or nil.
+func prefixEnd(prefix []byte) []byte {
+	end := slices.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+type pebbleLogger struct{ log *slog.Logger }
+
+func (l pebbleLogger) Infof(format string, args ...any) {
+	l.log.Debug(fmt.Sprintf(format, args...), "module", "pebble")
+}
+
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	l.log.Error(fmt.Sprintf(format, args...), "module", "pebble")
+}
+
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	l.log.Error(msg, "module", "pebble")
+	panic("store: pebble: " + msg)
+}
+
+// Get reads the committed state: the value at key, or nil.
+func (d *DB) Get(key []byte) []byte { return d.get(key) }

@@ -1,0 +1,124 @@
+package token
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+)
+
+// Capacity is how many token minor units a fiat balance backs at the contract's
+// ratio: reserve (fiat minor units) × ratio, converted from the currency's
+// minor digits to the token's decimals. It rounds down, in the ledger's favour
+// (a coin is never backed by less than its share), and saturates at money.Max.
+func (c Contract) Capacity(reserve money.Amount) money.Amount {
+	return capacity(reserve, c.Ratio, c.Decimals, c.Fiat.Currency.Digits)
+}
+
+// ReserveCapacity is the supply the declared reserve backs; SupplyCap is at
+// most this.
+func (c Contract) ReserveCapacity() money.Amount { return c.Capacity(c.DeclaredReserve) }
+
+// capacity computes floor(reserve × r.Num × 10^decimals / (10^r.Scale ×
+// 10^digits)) exactly, saturating at money.Max.
+func capacity(reserve money.Amount, r Ratio, decimals, digits uint8) money.Amount {
+	n := new(big.Int).Mul(reserve.Big(), r.Num.Big())
+	n.Mul(n, pow10Big(int(decimals)))
+	n.Quo(n, pow10Big(int(r.Scale)+int(digits)))
+	if a, ok := money.FromBig(n); ok {
+		return a
+	}
+	return money.Max
+}
+
+func pow10Big(n int) *big.Int {
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
+}
+
+// CheckTransfer reports whether a may move in one transfer (S0.5): nil when a is
+// positive, a multiple of MinUnit and at most MaxTransfer; otherwise a
+// rejection with CodeInvalidAmount, CodeNotMinUnitMultiple or
+// CodeAboveMaxTransfer, in that order of precedence.
+func (c Contract) CheckTransfer(a money.Amount) *ledger.Rejection {
+	switch {
+	case a.IsZero():
+		return ledger.Reject(ledger.CodeInvalidAmount, "amount must be greater than zero")
+	case !a.IsMultipleOf(c.MinUnit):
+		return ledger.Reject(ledger.CodeNotMinUnitMultiple, "amount %s is not a multiple of the minimum unit %s", c.coins(a), c.coins(c.MinUnit))
+	case a.Cmp(c.MaxTransfer) > 0:
+		return ledger.Reject(ledger.CodeAboveMaxTransfer, "amount %s exceeds the maximum transfer %s", c.coins(a), c.coins(c.MaxTransfer))
+	}
+	return nil
+}
+
+// coins formats a for a message: "12.5 USDP".
+func (c Contract) coins(a money.Amount) string { return c.FormatAmount(a) + " " + c.Symbol }
+
+// FormatAmount writes token minor units as a decimal in coins.
+func (c Contract) FormatAmount(a money.Amount) string { return a.Format(c.Decimals) }
+
+// ParseAmount reads a decimal in coins as token minor units, rejecting excess
+// precision.
+func (c Contract) ParseAmount(s string) (money.Amount, error) { return money.Parse(s, c.Decimals) }
+
+// RoleOf is the role a holds in the token, RoleNone if none (or a is zero).
+func (c Contract) RoleOf(a ledger.Address) Role {
+	switch {
+	case a.IsZero():
+		return RoleNone
+	case a == c.Roles.Owner:
+		return RoleOwner
+	case a == c.Roles.Pauser:
+		return RolePauser
+	case a == c.Roles.Freezer:
+		return RoleFreezer
+	case a == c.Roles.Attestor:
+		return RoleAttestor
+	}
+	if _, ok := c.Minter(a); ok {
+		return RoleMinter
+	}
+	return RoleNone
+}
+
+// Minter finds a's minter entry.
+func (c Contract) Minter(a ledger.Address) (Minter, bool) {
+	for _, m := range c.Roles.Minters {
+		if !a.IsZero() && m.Address == a {
+			return m, true
+		}
+	}
+	return Minter{}, false
+}
+
+// CheckInvariants re-checks, on a Contract that Build made or that was read
+// back from storage, the invariants every Contract holds (see Contract). An
+// error means a bug or corrupt state, never a user's mistake: Build panics on
+// it, and so should a reader.
+func (c Contract) CheckInvariants() error {
+	positive := []money.Amount{c.SupplyCap, c.MaxTransfer, c.MinRedeem}
+	for _, m := range c.Roles.Minters {
+		positive = append(positive, m.Allowance)
+	}
+	switch {
+	case c.Decimals > MaxDecimals || !isPow10Unit(c.MinUnit, c.Decimals):
+		return fmt.Errorf("token: %s: minimum unit %s at %d decimals", c.ID, c.MinUnit, c.Decimals)
+	case c.MinRedeem.Cmp(c.MaxTransfer) > 0:
+		return fmt.Errorf("token: %s: minimum redemption %s above maximum transfer %s", c.ID, c.MinRedeem, c.MaxTransfer)
+	case c.SupplyCap.Cmp(c.ReserveCapacity()) > 0:
+		return fmt.Errorf("token: %s: supply cap %s above reserve capacity %s", c.ID, c.SupplyCap, c.ReserveCapacity())
+	case c.Ratio.Num.IsZero() || c.Ratio.Scale > MaxRatioDecimals:
+		return fmt.Errorf("token: %s: ratio %s/10^%d", c.ID, c.Ratio.Num, c.Ratio.Scale)
+	case c.Roles.Owner.IsZero() || c.Roles.Pauser.IsZero() || c.Roles.Freezer.IsZero() || c.Roles.Attestor.IsZero():
+		return fmt.Errorf("token: %s: a required role has no address", c.ID)
+	case len(c.Roles.Minters) > MaxMinters:
+		return fmt.Errorf("token: %s: %d minters", c.ID, len(c.Roles.Minters))
+	}
+	for _, a := range positive {
+		if a.IsZero() || !a.IsMultipleOf(c.MinUnit) {
+			return fmt.Errorf("token: %s: amount %s is not a positive multiple of the minimum unit %s", c.ID, a, c.MinUnit)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,274 @@
+package token
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+)
+
+func mustRatio(t testing.TB, s string) Ratio {
+	t.Helper()
+	r, err := ParseRatio(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func mustCurrency(t testing.TB, code string) Currency {
+	t.Helper()
+	c, ok := LookupCurrency(code)
+	if !ok {
+		t.Fatalf("unknown currency %s", code)
+	}
+	return c
+}
+
+func TestCapacity(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		reserve  string // in the currency's units
+		currency string
+		decimals uint8
+		ratio    string
+		want     string // in coins
+	}{
+		{"dollars to 6 decimals", "1000000.00", "USD", 6, "1", "1000000"},
+		{"yen to 0 decimals", "5", "JPY", 0, "1", "5"},
+		{"dinar to 18 decimals at half", "1.001", "BHD", 18, "0.5", "0.5005"},
+		{"yen to 18 decimals at half", "3", "JPY", 18, "0.5", "1.5"},
+		{"floors half a coin", "3", "USD", 0, "0.5", "1"},
+		{"floors below the smallest unit", "0.01", "USD", 0, "0.5", "0"},
+		{"dinar fils to whole coins", "0.999", "BHD", 0, "1", "0"},
+		{"ratio 100", "1.23", "USD", 2, "100", "123"},
+		{"ratio 100 from one cent", "0.01", "USD", 0, "100", "1"},
+		{"fine ratio at 18 decimals", "1", "USD", 18, "1.000000000000000001", "1.000000000000000001"},
+		{"fine ratio floors at 18 decimals", "0.01", "USD", 18, "1.000000000000000001", "0.01"},
+		{"fine ratio floors at 6 decimals", "1000", "USD", 6, "1.000000000000000001", "1000"},
+		{"fine ratio, dinar, 18 decimals", "2.5", "BHD", 18, "1.000000000000000001", "2.500000000000000002"},
+		{"zero reserve", "0", "USD", 6, "1", "0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur := mustCurrency(t, tc.currency)
+			c := Contract{Decimals: tc.decimals, Fiat: FiatAccount{Currency: cur}, Ratio: mustRatio(t, tc.ratio)}
+			got := c.Capacity(mustAmount(t, tc.reserve, cur.Digits))
+			if want := mustAmount(t, tc.want, tc.decimals); got != want {
+				t.Fatalf("Capacity(%s %s) at ratio %s, %d decimals = %s, want %s",
+					tc.reserve, tc.currency, tc.ratio, tc.decimals, got.Format(tc.decimals), tc.want)
+			}
+		})
+	}
+}
+
+func TestCapacitySaturates(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		reserve  money.Amount
+		currency string
+		decimals uint8
+		ratio    string
+		want     money.Amount
+	}{
+		{"max reserve at 100, 18 decimals", money.Max, "USD", 18, "100", money.Max},
+		{"just over max", money.Max, "JPY", 0, "1.000000000000000001", money.Max},
+		{"max reserve at 1 stays max", money.Max, "JPY", 0, "1", money.Max},
+		{"max reserve in cents to whole coins", money.Max, "USD", 0, "1", func() money.Amount {
+			q, _ := money.Max.QuoRem(money.FromUint64(100))
+			return q
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Contract{Decimals: tc.decimals, Fiat: FiatAccount{Currency: mustCurrency(t, tc.currency)}, Ratio: mustRatio(t, tc.ratio)}
+			if got := c.Capacity(tc.reserve); got != tc.want {
+				t.Fatalf("Capacity = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReserveCapacity(t *testing.T) {
+	d := validDraft()
+	d.Ratio, d.SupplyCap, d.Roles.Minters = "0.5", "400000", nil
+	c, vs := Build(d, testParams())
+	if len(vs) != 0 {
+		t.Fatal(vs)
+	}
+	if got, want := c.ReserveCapacity(), mustAmount(t, "500000", 6); got != want {
+		t.Fatalf("ReserveCapacity() = %s, want %s", got.Format(6), want.Format(6))
+	}
+}
+
+func TestParseRatio(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		num   string
+		scale uint8
+		ok    bool
+	}{
+		{"1", "1", 0, true},
+		{"1.0", "1", 0, true},
+		{"1.50", "15", 1, true},
+		{"0.5", "5", 1, true},
+		{"100", "100", 0, true},
+		{"100.00", "100", 0, true},
+		{"0.000000000000000001", "1", 18, true},
+		{"1.000000000000000001", "1000000000000000001", 18, true},
+		{"1.0000000000000000000", "", 0, false}, // 19 fractional digits, though equal to 1
+		{"0", "", 0, false},
+		{"0.000", "", 0, false},
+		{"", "", 0, false},
+		{"1.", "", 0, false},
+		{".5", "", 0, false},
+		{"-1", "", 0, false},
+		{"1e3", "", 0, false},
+		{"340282366920938463463374607431768211456", "", 0, false},
+	} {
+		got, err := ParseRatio(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("ParseRatio(%q) error = %v, want ok %v", tc.in, err, tc.ok)
+			continue
+		}
+		if tc.ok && (got.Num.String() != tc.num || got.Scale != tc.scale) {
+			t.Errorf("ParseRatio(%q) = %s/10^%d, want %s/10^%d", tc.in, got.Num, got.Scale, tc.num, tc.scale)
+		}
+	}
+}
+
+func TestRatioString(t *testing.T) {
+	for _, in := range []string{"1", "0.5", "100", "1.000000000000000001", "12.34"} {
+		if got := mustRatio(t, in).String(); got != in {
+			t.Errorf("ParseRatio(%q).String() = %q", in, got)
+		}
+	}
+}
+
+func TestCheckTransfer(t *testing.T) {
+	c, vs := Build(validDraft(), testParams()) // min unit 0.01, max transfer 10000, 6 decimals
+	if len(vs) != 0 {
+		t.Fatal(vs)
+	}
+	for _, tc := range []struct {
+		name   string
+		amount money.Amount
+		code   ledger.Code
+		says   []string
+	}{
+		{"min unit", mustAmount(t, "0.01", 6), ledger.OK, nil},
+		{"ordinary", mustAmount(t, "123.45", 6), ledger.OK, nil},
+		{"max transfer", mustAmount(t, "10000", 6), ledger.OK, nil},
+		{"zero", money.Amount{}, ledger.CodeInvalidAmount, []string{"greater than zero"}},
+		{"below min unit", mustAmount(t, "0.005", 6), ledger.CodeNotMinUnitMultiple, []string{"0.005 GBPP", "0.01 GBPP"}},
+		{"not a multiple", mustAmount(t, "1.234", 6), ledger.CodeNotMinUnitMultiple, []string{"1.234 GBPP", "0.01 GBPP"}},
+		{"above max", mustAmount(t, "10000.01", 6), ledger.CodeAboveMaxTransfer, []string{"10000.01 GBPP", "10000 GBPP"}},
+		{"multiple takes precedence", mustAmount(t, "10000.005", 6), ledger.CodeNotMinUnitMultiple, nil},
+		{"max amount", money.Max, ledger.CodeNotMinUnitMultiple, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.CheckTransfer(tc.amount)
+			if tc.code == ledger.OK {
+				if got != nil {
+					t.Fatalf("CheckTransfer(%s) = %v, want nil", c.FormatAmount(tc.amount), got)
+				}
+				return
+			}
+			if got == nil || got.Code != tc.code {
+				t.Fatalf("CheckTransfer(%s) = %v, want %s", c.FormatAmount(tc.amount), got, tc.code)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(got.Message, s) {
+					t.Errorf("message %q does not contain %q", got.Message, s)
+				}
+			}
+		})
+	}
+}
+
+func TestAmountFormatting(t *testing.T) {
+	c := Contract{Decimals: 6}
+	a, err := c.ParseAmount("1.5")
+	if err != nil || a != money.FromUint64(1500000) {
+		t.Fatalf("ParseAmount(1.5) = %v, %v", a, err)
+	}
+	if got := c.FormatAmount(a); got != "1.5" {
+		t.Fatalf("FormatAmount = %q, want 1.5", got)
+	}
+	if _, err := c.ParseAmount("1.0000001"); err == nil {
+		t.Fatal("ParseAmount accepted 7 decimal places at 6 decimals")
+	}
+}
+
+func TestRoleOf(t *testing.T) {
+	c, vs := Build(validDraft(), testParams())
+	if len(vs) != 0 {
+		t.Fatal(vs)
+	}
+	for _, tc := range []struct {
+		addr ledger.Address
+		want Role
+	}{
+		{testAddr(1), RoleOwner},
+		{testAddr(2), RolePauser},
+		{testAddr(3), RoleFreezer},
+		{testAddr(4), RoleAttestor},
+		{testAddr(5), RoleMinter},
+		{testAddr(9), RoleNone},
+		{ledger.Address{}, RoleNone},
+	} {
+		if got := c.RoleOf(tc.addr); got != tc.want {
+			t.Errorf("RoleOf(%s) = %s, want %s", tc.addr, got, tc.want)
+		}
+	}
+	if got := (Contract{}).RoleOf(ledger.Address{}); got != RoleNone {
+		t.Errorf("zero contract: RoleOf(zero address) = %s, want none", got)
+	}
+	if m, ok := c.Minter(testAddr(5)); !ok || m.Allowance != mustAmount(t, "500000", 6) {
+		t.Errorf("Minter(minter) = %+v, %v", m, ok)
+	}
+	if _, ok := c.Minter(testAddr(1)); ok {
+		t.Error("Minter(owner) found an entry")
+	}
+}
+
+func TestRoleString(t *testing.T) {
+	for r, want := range map[Role]string{
+		RoleNone: "none", RoleOwner: "owner", RolePauser: "pauser", RoleFreezer: "freezer",
+		RoleAttestor: "attestor", RoleMinter: "minter", Role(9): "Role(9)",
+	} {
+		if got := r.String(); got != want {
+			t.Errorf("Role(%d).String() = %q, want %q", uint8(r), got, want)
+		}
+	}
+}
+
+func TestCheckInvariants(t *testing.T) {
+	c, vs := Build(validDraft(), testParams())
+	if len(vs) != 0 {
+		t.Fatal(vs)
+	}
+	if err := c.CheckInvariants(); err != nil {
+		t.Fatalf("CheckInvariants() on a built contract = %v", err)
+	}
+	for _, tc := range []struct {
+		name  string
+		spoil func(*Contract)
+	}{
+		{"min unit not a power of ten", func(c *Contract) { c.MinUnit = money.FromUint64(3) }},
+		{"min redeem above max", func(c *Contract) { c.MinRedeem = c.SupplyCap }},
+		{"cap above reserve", func(c *Contract) { c.DeclaredReserve = money.FromUint64(1) }},
+		{"zero ratio", func(c *Contract) { c.Ratio = Ratio{} }},
+		{"no owner", func(c *Contract) { c.Roles.Owner = ledger.Address{} }},
+		{"zero allowance", func(c *Contract) { c.Roles.Minters = []Minter{{Address: testAddr(5)}} }},
+		{"zero max transfer", func(c *Contract) { c.MaxTransfer, c.MinRedeem = money.Amount{}, money.Amount{} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			broken := c
+			broken.Roles.Minters = append([]Minter(nil), c.Roles.Minters...)
+			tc.spoil(&broken)
+			if err := broken.CheckInvariants(); err == nil {
+				t.Fatal("CheckInvariants() = nil on a broken contract")
+			}
+		})
+	}
+}

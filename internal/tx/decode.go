@@ -1,0 +1,176 @@
+package tx
+
+import (
+	"errors"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/token"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+// fields converts wire fields to typed values, keeping the first problem.
+type fields struct{ rej *ledger.Rejection }
+
+func (f *fields) fail(code ledger.Code, format string, args ...any) {
+	if f.rej == nil {
+		f.rej = ledger.Reject(code, format, args...)
+	}
+}
+
+func (f *fields) address(name, s string) ledger.Address {
+	a, err := ledger.ParseAddress(s)
+	if err != nil {
+		f.fail(ledger.CodeInvalidArgument, "%s: %v", name, err)
+	}
+	return a
+}
+
+func (f *fields) token(s string) ledger.TokenID {
+	id, err := ledger.ParseTokenID(s)
+	if err != nil {
+		f.fail(ledger.CodeInvalidArgument, "token: %v", err)
+	}
+	return id
+}
+
+// amount parses minor units; positive says whether zero is refused.
+func (f *fields) amount(name, s string, positive bool) money.Amount {
+	a, err := money.ParseUnits(s)
+	switch {
+	case errors.Is(err, money.ErrRange):
+		f.fail(ledger.CodeAmountOverflow, "%s: %q is beyond the amount range", name, trunc(s, 40))
+	case err != nil:
+		f.fail(ledger.CodeInvalidAmount, "%s: %q is not a whole number of minor units", name, trunc(s, 40))
+	case positive && a.IsZero():
+		f.fail(ledger.CodeInvalidAmount, "%s must be greater than zero", name)
+	}
+	return a
+}
+
+func (f *fields) coins(name string, raw [][]byte) []ledger.CoinID {
+	if len(raw) == 0 {
+		f.fail(ledger.CodeInvalidArgument, "%s: at least one coin is needed", name)
+	}
+	if len(raw) > MaxInputs {
+		f.fail(ledger.CodeTooManyCoins, "%s: %d coins, limit %d", name, len(raw), MaxInputs)
+		return nil
+	}
+	ids := make([]ledger.CoinID, len(raw))
+	for i, b := range raw {
+		if len(b) != ledger.HashSize {
+			f.fail(ledger.CodeInvalidArgument, "%s[%d]: coin id is %d bytes, want %d", name, i, len(b), ledger.HashSize)
+			continue
+		}
+		copy(ids[i][:], b)
+	}
+	return ids
+}
+
+func (f *fields) outputs(raw []*txpb.Output) []Output {
+	if len(raw) == 0 {
+		f.fail(ledger.CodeInvalidArgument, "outputs: at least one output is needed")
+	}
+	if len(raw) > MaxOutputs {
+		f.fail(ledger.CodeTooManyCoins, "outputs: %d outputs, limit %d", len(raw), MaxOutputs)
+		return nil
+	}
+	outs := make([]Output, len(raw))
+	for i, o := range raw {
+		outs[i] = Output{
+			Owner:  f.address("outputs.owner", o.GetOwner()),
+			Amount: f.amount("outputs.amount", o.GetAmount(), true),
+		}
+	}
+	return outs
+}
+
+func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
+	var f fields
+	var m Msg
+	switch x := b.Msg.(type) {
+	case *txpb.Body_AuthorizeIssuer:
+		m = AuthorizeIssuer{Issuer: f.address("issuer", x.AuthorizeIssuer.GetIssuer())}
+	case *txpb.Body_RegisterAccount:
+		m = RegisterAccount{Account: f.address("account", x.RegisterAccount.GetAccount())}
+	case *txpb.Body_DeployToken:
+		if x.DeployToken.GetContract() == nil {
+			f.fail(ledger.CodeInvalidArgument, "contract is missing")
+		}
+		m = DeployToken{Contract: DraftFromProto(x.DeployToken.GetContract())}
+	case *txpb.Body_Mint:
+		v := x.Mint
+		m = Mint{Token: f.token(v.Token), To: f.address("to", v.To), Amount: f.amount("amount", v.Amount, true)}
+	case *txpb.Body_Pay:
+		v := x.Pay
+		m = Pay{Token: f.token(v.Token), Inputs: f.coins("inputs", v.Inputs), Outputs: f.outputs(v.Outputs)}
+	case *txpb.Body_Redeem:
+		v := x.Redeem
+		m = Redeem{Token: f.token(v.Token), Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
+	case *txpb.Body_Freeze:
+		m = Freeze{Token: f.token(x.Freeze.Token), Account: f.address("account", x.Freeze.Account)}
+	case *txpb.Body_Unfreeze:
+		m = Unfreeze{Token: f.token(x.Unfreeze.Token), Account: f.address("account", x.Unfreeze.Account)}
+	case *txpb.Body_Pause:
+		m = Pause{Token: f.token(x.Pause.Token)}
+	case *txpb.Body_Unpause:
+		m = Unpause{Token: f.token(x.Unpause.Token)}
+	case *txpb.Body_Seize:
+		m = Seize{Token: f.token(x.Seize.Token), Inputs: f.coins("inputs", x.Seize.Inputs)}
+	case *txpb.Body_TransferOwnership:
+		v := x.TransferOwnership
+		m = TransferOwnership{Token: f.token(v.Token), NewOwner: f.address("new_owner", v.NewOwner)}
+	case *txpb.Body_AcceptOwnership:
+		m = AcceptOwnership{Token: f.token(x.AcceptOwnership.Token)}
+	case *txpb.Body_Approve:
+		v := x.Approve
+		m = Approve{Token: f.token(v.Token), Spender: f.address("spender", v.Spender), Amount: f.amount("amount", v.Amount, false)}
+	case *txpb.Body_SpendFrom:
+		v := x.SpendFrom
+		m = SpendFrom{Token: f.token(v.Token), Owner: f.address("owner", v.Owner),
+			Inputs: f.coins("inputs", v.Inputs), Outputs: f.outputs(v.Outputs)}
+	case *txpb.Body_ConfigureMinter:
+		v := x.ConfigureMinter
+		m = ConfigureMinter{Token: f.token(v.Token), Minter: f.address("minter", v.Minter),
+			Allowance: f.amount("allowance", v.Allowance, !v.Remove), Remove: v.Remove}
+	default:
+		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
+	}
+	if f.rej != nil {
+		return nil, f.rej
+	}
+	return m, nil
+}
+
+// DraftFromProto copies a wire contract into a token.Draft.
+func DraftFromProto(c *txpb.Contract) token.Draft {
+	d := token.Draft{
+		ID: c.GetId(), Name: c.GetName(), Symbol: c.GetSymbol(), Decimals: c.GetDecimals(),
+		SupplyCap: c.GetSupplyCap(), DeclaredReserve: c.GetDeclaredReserve(), Ratio: c.GetRatio(),
+		MinUnit: c.GetMinUnit(), MaxTransfer: c.GetMaxTransfer(), TransferRule: c.GetTransferRule(),
+		RedeemRule: c.GetRedeemRule(), MinRedeem: c.GetMinRedeem(),
+		Fiat: token.FiatDraft{BIC: c.GetFiat().GetBic(), Scheme: c.GetFiat().GetScheme(),
+			Account: c.GetFiat().GetAccount(), Currency: c.GetFiat().GetCurrency()},
+	}
+	r := c.GetRoles()
+	d.Roles = token.RolesDraft{Owner: r.GetOwner(), Pauser: r.GetPauser(), Freezer: r.GetFreezer(), Attestor: r.GetAttestor()}
+	for _, m := range r.GetMinters() {
+		d.Roles.Minters = append(d.Roles.Minters, token.MinterDraft{Address: m.GetAddress(), Allowance: m.GetAllowance()})
+	}
+	return d
+}
+
+// DraftToProto is the inverse of DraftFromProto, for clients building a deploy.
+func DraftToProto(d token.Draft) *txpb.Contract {
+	c := &txpb.Contract{
+		Id: d.ID, Name: d.Name, Symbol: d.Symbol, Decimals: d.Decimals, SupplyCap: d.SupplyCap,
+		DeclaredReserve: d.DeclaredReserve, Ratio: d.Ratio, MinUnit: d.MinUnit, MaxTransfer: d.MaxTransfer,
+		TransferRule: d.TransferRule, RedeemRule: d.RedeemRule, MinRedeem: d.MinRedeem,
+		Fiat: &txpb.FiatAccount{Bic: d.Fiat.BIC, Scheme: d.Fiat.Scheme, Account: d.Fiat.Account, Currency: d.Fiat.Currency},
+		Roles: &txpb.Roles{Owner: d.Roles.Owner, Pauser: d.Roles.Pauser, Freezer: d.Roles.Freezer, Attestor: d.Roles.Attestor},
+	}
+	for _, m := range d.Roles.Minters {
+		c.Roles.Minters = append(c.Roles.Minters, &txpb.Minter{Address: m.Address, Allowance: m.Allowance})
+	}
+	return c
+}

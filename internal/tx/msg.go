@@ -1,0 +1,124 @@
+package tx
+
+import (
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/token"
+)
+
+// Msg is one typed action. Past Decode every field is valid in form (addresses,
+// token ids, amounts, bounded lists); whether it is allowed is the state's call.
+type Msg interface {
+	// Kind is the message's stable name, as receipts and events report it.
+	Kind() string
+}
+
+// Output is a coin to create.
+type Output struct {
+	Owner  ledger.Address
+	Amount money.Amount
+}
+
+// AuthorizeIssuer lets Issuer deploy token contracts.
+type AuthorizeIssuer struct{ Issuer ledger.Address }
+
+// RegisterAccount registers Account with the operator.
+type RegisterAccount struct{ Account ledger.Address }
+
+// DeployToken publishes a contract; it is validated by the state against the
+// platform's issuance parameters.
+type DeployToken struct{ Contract token.Draft }
+
+// Mint creates Amount of Token for To.
+type Mint struct {
+	Token  ledger.TokenID
+	To     ledger.Address
+	Amount money.Amount
+}
+
+// Pay destroys Inputs and creates Outputs.
+type Pay struct {
+	Token   ledger.TokenID
+	Inputs  []ledger.CoinID
+	Outputs []Output
+}
+
+// Redeem returns Amount to the issuer; the rest of Inputs is change.
+type Redeem struct {
+	Token  ledger.TokenID
+	Inputs []ledger.CoinID
+	Amount money.Amount
+}
+
+// Freeze stops Account's movements of Token.
+type Freeze struct {
+	Token   ledger.TokenID
+	Account ledger.Address
+}
+
+// Unfreeze lifts a freeze.
+type Unfreeze struct {
+	Token   ledger.TokenID
+	Account ledger.Address
+}
+
+// Pause stops every movement of Token.
+type Pause struct{ Token ledger.TokenID }
+
+// Unpause lifts a pause.
+type Unpause struct{ Token ledger.TokenID }
+
+// Seize moves a frozen account's Inputs to the owner.
+type Seize struct {
+	Token  ledger.TokenID
+	Inputs []ledger.CoinID
+}
+
+// TransferOwnership proposes NewOwner.
+type TransferOwnership struct {
+	Token    ledger.TokenID
+	NewOwner ledger.Address
+}
+
+// AcceptOwnership completes a proposed transfer.
+type AcceptOwnership struct{ Token ledger.TokenID }
+
+// Approve sets Spender's allowance over the signer's coins.
+type Approve struct {
+	Token   ledger.TokenID
+	Spender ledger.Address
+	Amount  money.Amount
+}
+
+// SpendFrom spends Owner's Inputs on its behalf.
+type SpendFrom struct {
+	Token   ledger.TokenID
+	Owner   ledger.Address
+	Inputs  []ledger.CoinID
+	Outputs []Output
+}
+
+// ConfigureMinter sets or removes a minter.
+type ConfigureMinter struct {
+	Token     ledger.TokenID
+	Minter    ledger.Address
+	Allowance money.Amount
+	Remove    bool
+}
+
+func (AuthorizeIssuer) Kind() string   { return "authorize_issuer" }
+func (RegisterAccount) Kind() string   { return "register_account" }
+func (DeployToken) Kind() string       { return "deploy_token" }
+func (Mint) Kind() string              { return "mint" }
+func (Pay) Kind() string               { return "pay" }
+func (Redeem) Kind() string            { return "redeem" }
+func (Freeze) Kind() string            { return "freeze" }
+func (Unfreeze) Kind() string          { return "unfreeze" }
+func (Pause) Kind() string             { return "pause" }
+func (Unpause) Kind() string           { return "unpause" }
+func (Seize) Kind() string             { return "seize" }
+func (TransferOwnership) Kind() string { return "transfer_ownership" }
+func (AcceptOwnership) Kind() string   { return "accept_ownership" }
+func (Approve) Kind() string           { return "approve" }
+func (SpendFrom) Kind() string         { return "spend_from" }
+func (ConfigureMinter) Kind() string   { return "configure_minter" }

@@ -1,0 +1,193 @@
+// Package tx owns Peg's transactions: decoding, the one gateway through which
+// bytes become typed values, and signing. Past Decode, a transaction's form is
+// valid (sizes, addresses, amounts, signatures); whether the ledger allows it is
+// for the state to decide.
+package tx
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+// Limits on a transaction, checked by Parse before anything else is done with it.
+const (
+	// MaxTxSize bounds the encoded transaction: it protects the mempool, the
+	// block and every node's memory. The largest transaction, a contract with
+	// the maximum number of minters, is about 4 KiB.
+	MaxTxSize = 16 << 10
+	// MaxSignatures bounds the signatures Parse accepts; each costs a verification.
+	MaxSignatures = 4
+	// MaxInputs bounds the coins one transaction spends, so that one transaction's
+	// work in a block is bounded.
+	MaxInputs = 64
+	// MaxOutputs bounds the coins one transaction creates.
+	MaxOutputs = 16
+	// MaxMemoLen bounds the free-text memo recorded with a transaction.
+	MaxMemoLen = 256
+	// MaxChainIDLen bounds a chain id (CometBFT allows 50).
+	MaxChainIDLen = 50
+)
+
+// signDomain separates Peg transaction signatures from any other use of a key.
+const signDomain = "peg/tx/v1"
+
+// SignBytes is what a signer signs: the domain, the chain id and the body bytes.
+// Binding the chain id means a transaction signed for one chain is refused on
+// every other.
+func SignBytes(chainID string, body []byte) []byte {
+	b := make([]byte, 0, len(signDomain)+len(chainID)+len(body)+2)
+	b = append(b, signDomain...)
+	b = append(b, 0)
+	b = append(b, chainID...)
+	b = append(b, 0)
+	return append(b, body...)
+}
+
+// Tx is a decoded transaction.
+type Tx struct {
+	ID      ledger.TxID
+	ChainID string
+	// Expiry is the last height at which the transaction may be included.
+	Expiry uint64
+	Signer ledger.Address
+	Nonce  uint64
+	Memo   string
+	Msg    Msg
+	// Size is the encoded size in bytes.
+	Size int
+
+	body []byte
+	sigs []signature
+}
+
+type signature struct {
+	pub ed25519.PublicKey
+	sig []byte
+}
+
+// Decode parses raw and verifies its signatures.
+func Decode(raw []byte, chainID string) (*Tx, *ledger.Rejection) {
+	t, rej := Parse(raw, chainID)
+	if rej != nil {
+		return nil, rej
+	}
+	if rej := t.Verify(); rej != nil {
+		return nil, rej
+	}
+	return t, nil
+}
+
+// Parse checks everything about raw except the signatures themselves, which
+// Verify checks: a caller may verify many transactions in one batch.
+func Parse(raw []byte, chainID string) (*Tx, *ledger.Rejection) {
+	if len(raw) > MaxTxSize {
+		return nil, ledger.Reject(ledger.CodeTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
+	}
+	var env txpb.Tx
+	if err := proto.Unmarshal(raw, &env); err != nil {
+		return nil, ledger.Reject(ledger.CodeMalformed, "transaction does not decode: %v", err)
+	}
+	if len(env.ProtoReflect().GetUnknown()) > 0 {
+		return nil, ledger.Reject(ledger.CodeMalformed, "transaction has unknown fields")
+	}
+	var body txpb.Body
+	if err := proto.Unmarshal(env.Body, &body); err != nil {
+		return nil, ledger.Reject(ledger.CodeMalformed, "body does not decode: %v", err)
+	}
+	if len(body.ProtoReflect().GetUnknown()) > 0 {
+		return nil, ledger.Reject(ledger.CodeMalformed, "body has unknown fields")
+	}
+	if body.ChainId != chainID {
+		return nil, ledger.Reject(ledger.CodeWrongChain, "transaction is for chain %q, this is %q", trunc(body.ChainId, MaxChainIDLen), chainID)
+	}
+	if len(body.Memo) > MaxMemoLen {
+		return nil, ledger.Reject(ledger.CodeTooLarge, "memo is %d bytes, limit %d", len(body.Memo), MaxMemoLen)
+	}
+	t := &Tx{
+		ID:      sha256.Sum256(env.Body),
+		ChainID: body.ChainId,
+		Expiry:  body.ExpiryHeight,
+		Nonce:   body.Nonce,
+		Memo:    body.Memo,
+		Size:    len(raw),
+		body:    env.Body,
+	}
+	if rej := t.parseSignatures(&body, env.Signatures); rej != nil {
+		return nil, rej
+	}
+	msg, rej := decodeMsg(&body)
+	if rej != nil {
+		return nil, rej
+	}
+	t.Msg = msg
+	return t, nil
+}
+
+func (t *Tx) parseSignatures(body *txpb.Body, sigs []*txpb.Signature) *ledger.Rejection {
+	signer, err := ledger.ParseAddress(body.Signer)
+	if err != nil {
+		return ledger.Reject(ledger.CodeInvalidArgument, "signer: %v", err)
+	}
+	t.Signer = signer
+	if len(sigs) == 0 {
+		return ledger.Reject(ledger.CodeMissingSig, "transaction is not signed; %s must sign", signer)
+	}
+	if len(sigs) > MaxSignatures {
+		return ledger.Reject(ledger.CodeTooLarge, "%d signatures, limit %d", len(sigs), MaxSignatures)
+	}
+	signed := false
+	for i, s := range sigs {
+		if len(s.PublicKey) != ed25519.PublicKeySize || len(s.Signature) != ed25519.SignatureSize {
+			return ledger.Reject(ledger.CodeMalformed, "signature %d: want a %d-byte key and a %d-byte signature, got %d and %d",
+				i, ed25519.PublicKeySize, ed25519.SignatureSize, len(s.PublicKey), len(s.Signature))
+		}
+		t.sigs = append(t.sigs, signature{pub: s.PublicKey, sig: s.Signature})
+		signed = signed || signer.Owns(s.PublicKey)
+	}
+	if !signed {
+		return ledger.Reject(ledger.CodeMissingSig, "no signature by the signer %s", signer)
+	}
+	return nil
+}
+
+// Verify checks every signature over the transaction's sign bytes.
+func (t *Tx) Verify() *ledger.Rejection {
+	msg := SignBytes(t.ChainID, t.body)
+	for i, s := range t.sigs {
+		if !ed25519.Verify(s.pub, msg, s.sig) {
+			return ledger.Reject(ledger.CodeBadSignature, "signature %d does not verify", i)
+		}
+	}
+	return nil
+}
+
+// Sign serialises body, signs it with key and returns the encoded transaction and
+// its id. The body's signer should be key's address.
+func Sign(body *txpb.Body, key ed25519.PrivateKey) ([]byte, ledger.TxID, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(body)
+	if err != nil {
+		return nil, ledger.TxID{}, fmt.Errorf("tx: encoding body: %w", err)
+	}
+	sig := ed25519.Sign(key, SignBytes(body.ChainId, b))
+	raw, err := proto.Marshal(&txpb.Tx{
+		Body:       b,
+		Signatures: []*txpb.Signature{{PublicKey: key.Public().(ed25519.PublicKey), Signature: sig}},
+	})
+	if err != nil {
+		return nil, ledger.TxID{}, fmt.Errorf("tx: encoding transaction: %w", err)
+	}
+	return raw, sha256.Sum256(b), nil
+}
+
+func trunc(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
