@@ -26,7 +26,8 @@ const (
 var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob"}
 
 func upCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var basePort int
+	cmd := &cobra.Command{
 		Use:   "up [--home DIR]",
 		Short: "Run a complete single-machine network (created on first run)",
 		Long: `Run a single-validator Peg network on loopback with a development keyring.
@@ -36,7 +37,7 @@ is "operator", with "issuer" authorised to deploy and alice and bob registered.
 Later runs reuse it. Stop with Ctrl-C.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			created, err := ensureDevNetwork(g.home)
+			created, err := ensureDevNetwork(g.home, basePort)
 			if err != nil {
 				return err
 			}
@@ -45,10 +46,12 @@ Later runs reuse it. Stop with Ctrl-C.`,
 			})
 		},
 	}
+	cmd.Flags().IntVar(&basePort, "base-port", node.DefaultBasePort, "first of three loopback ports (p2p, consensus RPC, API) when creating the network")
+	return cmd
 }
 
 // ensureDevNetwork creates the development network under home unless it exists.
-func ensureDevNetwork(home string) (bool, error) {
+func ensureDevNetwork(home string, basePort int) (bool, error) {
 	if _, err := os.Stat(filepath.Join(home, node.ConfigFile)); err == nil {
 		return false, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -75,7 +78,7 @@ func ensureDevNetwork(home string) (bool, error) {
 		Registered: []ledger.Address{addr["alice"], addr["bob"]},
 		Params:     node.DefaultParams(),
 	}
-	return true, node.Init(home, node.DefaultConfig(devChainID, devRegion, node.DefaultBasePort), gen)
+	return true, node.Init(home, node.DefaultConfig(devChainID, devRegion, basePort), gen)
 }
 
 func printBanner(w io.Writer, g *globals, n *node.Node, created bool) {

@@ -155,6 +155,10 @@ func (x *exec) acceptOwnership(m tx.AcceptOwnership) *ledger.Rejection {
 	if t.PendingOwner.IsZero() || t.PendingOwner != x.tx.Signer {
 		return ledger.Reject(ledger.CodeNoPendingOwner, "no ownership transfer of %s to %s is pending", m.Token, x.tx.Signer)
 	}
+	// The proposal checked this too, but a role may have come since.
+	if r := t.RoleOf(x.tx.Signer); r != token.RoleNone && r != token.RoleOwner {
+		return ledger.Reject(ledger.CodeRoleReused, "%s now holds the %s role of %s; one role per address", x.tx.Signer, r, m.Token)
+	}
 	old := t.Owner
 	t.Owner, t.PendingOwner = x.tx.Signer, ledger.Address{}
 	x.saveToken(t)

@@ -12,8 +12,10 @@ import (
 
 // Flow tallies one token's coins created and destroyed in a block against the
 // supply minted and redeemed. Created − Destroyed = Minted − Redeemed, always.
+// The sums are unbounded integers: a block may move the same coins many times,
+// so its flows can pass the largest Amount even though the supply never does.
 type Flow struct {
-	Created, Destroyed, Minted, Redeemed money.Amount
+	Created, Destroyed, Minted, Redeemed big.Int
 }
 
 // Tally is a block's flows by token.
@@ -28,14 +30,8 @@ func (tl Tally) flow(id ledger.TokenID) *Flow {
 	return f
 }
 
-// add adds b to *a, panicking on overflow: tallies are bounded by the supply.
-func add(a *money.Amount, b money.Amount) {
-	s, ok := a.Add(b)
-	if !ok {
-		panic("state: tally overflow")
-	}
-	*a = s
-}
+// add adds b to the tally a.
+func add(a *big.Int, b money.Amount) { a.Add(a, b.Big()) }
 
 func (x *exec) movable(t *Token, parties ...ledger.Address) *ledger.Rejection {
 	if t.Paused {
@@ -54,11 +50,13 @@ func (x *exec) inputs(t *Token, owner ledger.Address, ids []ledger.CoinID) ([]Co
 	coins := make([]Coin, 0, len(ids))
 	var total money.Amount
 	seen := make(map[ledger.CoinID]bool, len(ids))
-	for _, id := range ids {
+	for _, id := range ids { // distinct first: a duplicate is wrong whatever the coin
 		if seen[id] {
 			return nil, total, ledger.Reject(ledger.CodeDuplicateInput, "coin %s appears twice among the inputs", id)
 		}
 		seen[id] = true
+	}
+	for _, id := range ids {
 		c, rej := x.coin(id)
 		if rej != nil {
 			return nil, total, rej
@@ -149,17 +147,16 @@ func (x *exec) planTransfer(t *Token, owner ledger.Address, ids []ledger.CoinID,
 
 // execute performs a checked transfer and asserts it conserved value.
 func (x *exec) execute(t *Token, p transfer) {
-	var destroyed money.Amount
+	var destroyed, created big.Int
 	for _, c := range p.spend {
 		add(&destroyed, c.Amount)
 		x.destroy(c)
 	}
-	var created money.Amount
 	for i, o := range p.outs {
 		add(&created, x.create(t.Contract.ID, uint32(i), o.Owner, o.Amount).Amount)
 	}
-	if destroyed != created {
-		panic(fmt.Sprintf("state: transaction %s destroyed %s but created %s", x.tx.ID, destroyed, created))
+	if destroyed.Cmp(&created) != 0 {
+		panic(fmt.Sprintf("state: transaction %s destroyed %s but created %s", x.tx.ID, &destroyed, &created))
 	}
 }
 
@@ -208,6 +205,9 @@ func (x *exec) spendFrom(m tx.SpendFrom) *ledger.Rejection {
 		return rej
 	}
 	allowed := x.approval(m.Token, m.Owner, x.tx.Signer)
+	if allowed.IsZero() { // even change back to the owner needs the owner's leave
+		return ledger.Reject(ledger.CodeSpendAllowance, "%s has no approval to spend %s's %s", x.tx.Signer, m.Owner, m.Token)
+	}
 	left, ok := allowed.Sub(p.toOthers)
 	if !ok {
 		return ledger.Reject(ledger.CodeSpendAllowance, "%s may spend %s of %s's %s, not %s", x.tx.Signer,
@@ -252,6 +252,10 @@ func (x *exec) mint(m tx.Mint) *ledger.Rejection {
 	if !ok {
 		return ledger.Reject(ledger.CodeAmountOverflow, "supply would overflow")
 	}
+	minted, ok := t.Minted.Add(m.Amount) // redemptions lower the supply, not the total minted
+	if !ok {
+		return ledger.Reject(ledger.CodeAmountOverflow, "total minted would overflow")
+	}
 	if capacity := c.ReserveCapacity(); supply.Cmp(capacity) > 0 {
 		return ledger.Reject(ledger.CodeAboveReserve, "supply would be %s %s; reserve %s %s × ratio %s backs %s",
 			c.FormatAmount(supply), c.Symbol, c.DeclaredReserve.Format(c.Fiat.Currency.Digits), c.Fiat.Currency.Code,
@@ -263,7 +267,7 @@ func (x *exec) mint(m tx.Mint) *ledger.Rejection {
 	}
 	t.Minters[i].Allowance = left
 	t.Supply = supply
-	t.Minted, _ = t.Minted.Add(m.Amount) // minted ≥ supply, bounded like it
+	t.Minted = minted
 	x.saveToken(t)
 	x.create(m.Token, 0, m.To, m.Amount)
 	add(&x.env.tally().flow(m.Token).Minted, m.Amount)

@@ -113,9 +113,10 @@ func (b *Block) Get(key []byte) []byte {
 	return b.db.get(key)
 }
 
-// Set stores value at key. The store keeps its own copy of both.
+// Set stores value at key. The store keeps its own copy of both. An empty
+// value is a value: Get returns it as an empty, non-nil slice.
 func (b *Block) Set(key, value []byte) {
-	b.pending()[string(key)] = write{val: slices.Clone(value)}
+	b.pending()[string(key)] = write{val: append([]byte{}, value...)}
 }
 
 // Delete removes key.

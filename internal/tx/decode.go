@@ -2,6 +2,7 @@ package tx
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -38,7 +39,7 @@ func (f *fields) token(s string) ledger.TokenID {
 func (f *fields) amount(name, s string, positive bool) money.Amount {
 	a, err := money.ParseUnits(s)
 	switch {
-	case errors.Is(err, money.ErrRange):
+	case errors.Is(err, money.ErrRange) && strings.Trim(s, "0123456789") == "":
 		f.fail(ledger.CodeAmountOverflow, "%s: %q is beyond the amount range", name, trunc(s, 40))
 	case err != nil:
 		f.fail(ledger.CodeInvalidAmount, "%s: %q is not a whole number of minor units", name, trunc(s, 40))
@@ -131,8 +132,11 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 			Inputs: f.coins("inputs", v.Inputs), Outputs: f.outputs(v.Outputs)}
 	case *txpb.Body_ConfigureMinter:
 		v := x.ConfigureMinter
-		m = ConfigureMinter{Token: f.token(v.Token), Minter: f.address("minter", v.Minter),
-			Allowance: f.amount("allowance", v.Allowance, !v.Remove), Remove: v.Remove}
+		cm := ConfigureMinter{Token: f.token(v.Token), Minter: f.address("minter", v.Minter), Remove: v.Remove}
+		if !v.Remove { // a removal carries no allowance
+			cm.Allowance = f.amount("allowance", v.Allowance, true)
+		}
+		m = cm
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}
@@ -166,7 +170,7 @@ func DraftToProto(d token.Draft) *txpb.Contract {
 		Id: d.ID, Name: d.Name, Symbol: d.Symbol, Decimals: d.Decimals, SupplyCap: d.SupplyCap,
 		DeclaredReserve: d.DeclaredReserve, Ratio: d.Ratio, MinUnit: d.MinUnit, MaxTransfer: d.MaxTransfer,
 		TransferRule: d.TransferRule, RedeemRule: d.RedeemRule, MinRedeem: d.MinRedeem,
-		Fiat: &txpb.FiatAccount{Bic: d.Fiat.BIC, Scheme: d.Fiat.Scheme, Account: d.Fiat.Account, Currency: d.Fiat.Currency},
+		Fiat:  &txpb.FiatAccount{Bic: d.Fiat.BIC, Scheme: d.Fiat.Scheme, Account: d.Fiat.Account, Currency: d.Fiat.Currency},
 		Roles: &txpb.Roles{Owner: d.Roles.Owner, Pauser: d.Roles.Pauser, Freezer: d.Roles.Freezer, Attestor: d.Roles.Attestor},
 	}
 	for _, m := range d.Roles.Minters {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/tx/txpb"
@@ -93,14 +94,14 @@ func Parse(raw []byte, chainID string) (*Tx, *ledger.Rejection) {
 	if err := proto.Unmarshal(raw, &env); err != nil {
 		return nil, ledger.Reject(ledger.CodeMalformed, "transaction does not decode: %v", err)
 	}
-	if len(env.ProtoReflect().GetUnknown()) > 0 {
+	if hasUnknown(env.ProtoReflect()) {
 		return nil, ledger.Reject(ledger.CodeMalformed, "transaction has unknown fields")
 	}
 	var body txpb.Body
 	if err := proto.Unmarshal(env.Body, &body); err != nil {
 		return nil, ledger.Reject(ledger.CodeMalformed, "body does not decode: %v", err)
 	}
-	if len(body.ProtoReflect().GetUnknown()) > 0 {
+	if hasUnknown(body.ProtoReflect()) {
 		return nil, ledger.Reject(ledger.CodeMalformed, "body has unknown fields")
 	}
 	if body.ChainId != chainID {
@@ -127,6 +128,37 @@ func Parse(raw []byte, chainID string) (*Tx, *ledger.Rejection) {
 	}
 	t.Msg = msg
 	return t, nil
+}
+
+// hasUnknown reports whether m, or any message nested in it, carries a field
+// this node does not know. A field from a newer wire format may carry a rule
+// (a condition, a limit) that this node would otherwise silently ignore.
+func hasUnknown(m protoreflect.Message) bool {
+	if len(m.GetUnknown()) > 0 {
+		return true
+	}
+	found := false
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+			if fd.MapValue().Message() != nil {
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					found = hasUnknown(mv.Message())
+					return !found
+				})
+			}
+		case fd.IsList():
+			if fd.Message() != nil {
+				for i, l := 0, v.List(); i < l.Len() && !found; i++ {
+					found = hasUnknown(l.Get(i).Message())
+				}
+			}
+		case fd.Message() != nil:
+			found = hasUnknown(v.Message())
+		}
+		return !found
+	})
+	return found
 }
 
 func (t *Tx) parseSignatures(body *txpb.Body, sigs []*txpb.Signature) *ledger.Rejection {

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/node"
+	"github.com/pegledger/peg/internal/store"
+)
+
+// pegBinary is built once by TestMain so that end-to-end tests run the real
+// command as a separate process.
+var pegBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "peg-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	pegBinary = filepath.Join(dir, "peg")
+	build := exec.Command("go", "build", "-o", pegBinary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building peg:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freeBasePort finds three consecutive free loopback ports.
+func freeBasePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		base := 20000 + rand.IntN(40000)
+		ok := true
+		for p := base; p < base+3 && ok; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			ln.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free ports")
+	return 0
+}
+
+// upProcess is a running `peg up`.
+type upProcess struct {
+	cmd    *exec.Cmd
+	stdout *bytes.Buffer
+	stderr *bytes.Buffer
+}
+
+func startUp(t *testing.T, home string, basePort int) *upProcess {
+	t.Helper()
+	p := &upProcess{stdout: new(bytes.Buffer), stderr: new(bytes.Buffer)}
+	p.cmd = exec.Command(pegBinary, "up", "--home", home, "--base-port", fmt.Sprint(basePort))
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", basePort+2)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if st, err := client.New(url).Status(context.Background()); err == nil && st.Height > 0 {
+			return p
+		}
+		if time.Now().After(deadline) {
+			p.cmd.Process.Kill()
+			t.Fatalf("peg up did not serve a committed block within 60s\nstdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop interrupts the process as Ctrl-C does and waits for a clean exit.
+func (p *upProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("peg up exited with %v\nstderr:\n%s", err, p.stderr)
+	}
+}
+
+// peg runs one CLI command in-process and returns its exit code and output.
+func peg(t *testing.T, home string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(append(args, "--home", home), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// mustPeg runs a command that must succeed.
+func mustPeg(t *testing.T, home string, args ...string) string {
+	t.Helper()
+	code, out, errs := peg(t, home, args...)
+	if code != exitOK {
+		t.Fatalf("peg %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+type balanceRow struct {
+	Token  string `json:"token"`
+	Amount string `json:"amount"`
+}
+
+func balanceOf(t *testing.T, home, who string) string {
+	t.Helper()
+	var rows []balanceRow
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "balance", who, "--token", "gbpt", "-o", "json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		return "0"
+	}
+	return rows[0].Amount
+}
+
+func supplyOf(t *testing.T, home string) string {
+	t.Helper()
+	var tok client.Token
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "token", "show", "gbpt", "-o", "json")), &tok); err != nil {
+		t.Fatal(err)
+	}
+	return tok.Supply.Amount
+}
+
+// TestEndToEnd runs the README walkthrough against a real `peg up` process:
+// deploy, mint, pay with change, redeem; then restarts the network and finds
+// the same balances, supply and app hash.
+func TestEndToEnd(t *testing.T) {
+	home := t.TempDir()
+	base := freeBasePort(t)
+	up := startUp(t, home, base)
+	if !strings.Contains(up.stdout.String(), "peg-local") || !strings.Contains(up.stdout.String(), "keyring") {
+		t.Errorf("banner lacks chain id or keyring:\n%s", up.stdout)
+	}
+
+	out := mustPeg(t, home, "token", "deploy", "--from", "issuer", "--file", "../../examples/gbpt.toml")
+	for _, want := range []string{"deployed gbpt", "contract hash", "contract address", "tx", "height"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("deploy output lacks %q:\n%s", want, out)
+		}
+	}
+	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
+	mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "250.50")
+	mustPeg(t, home, "redeem", "--from", "bob", "--token", "gbpt", "--amount", "100")
+
+	// Rejections carry the ledger's code and exit 3; state is unchanged.
+	code, _, errs := peg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "999100.01")
+	if code != exitRejected || !strings.Contains(errs, "MINTER_ALLOWANCE") {
+		t.Errorf("mint beyond allowance: exit %d, stderr %q; want exit %d and MINTER_ALLOWANCE", code, errs, exitRejected)
+	}
+	code, _, errs = peg(t, home, "token", "pause", "--from", "alice", "--token", "gbpt")
+	if code != exitRejected || !strings.Contains(errs, "UNAUTHORIZED") {
+		t.Errorf("pause by a non-pauser: exit %d, stderr %q; want UNAUTHORIZED", code, errs)
+	}
+
+	want := map[string]string{"alice": "749.5", "bob": "150.5"}
+	for who, amt := range want {
+		if got := balanceOf(t, home, who); got != amt {
+			t.Errorf("balance of %s = %s, want %s", who, got, amt)
+		}
+	}
+	if got := supplyOf(t, home); got != "900" {
+		t.Errorf("supply = %s, want 900", got)
+	}
+
+	up.stop(t)
+	height, appHash := committedState(t, home)
+
+	up = startUp(t, home, base)
+	defer up.stop(t)
+	if !strings.Contains(up.stdout.String(), "reusing") {
+		t.Errorf("second run did not reuse the network:\n%s", up.stdout)
+	}
+	for who, amt := range want {
+		if got := balanceOf(t, home, who); got != amt {
+			t.Errorf("after restart, balance of %s = %s, want %s", who, got, amt)
+		}
+	}
+	if got := supplyOf(t, home); got != "900" {
+		t.Errorf("after restart, supply = %s, want 900", got)
+	}
+	if got := appHashAt(t, base, height); got != appHash {
+		t.Errorf("after restart, app hash at height %d = %s, want %s", height, got, appHash)
+	}
+}
+
+// committedState reads the stopped node's store: its height and app hash.
+func committedState(t *testing.T, home string) (uint64, string) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(home, node.AppDataDir), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return db.Height(), fmt.Sprintf("%x", db.AppHash())
+}
+
+// appHashAt asks the restarted node for the app hash after height h: its
+// status if it is still at h, else the header of block h+1, which carries it.
+func appHashAt(t *testing.T, base int, h uint64) string {
+	t.Helper()
+	c := client.New(fmt.Sprintf("http://127.0.0.1:%d", base+2))
+	ctx := context.Background()
+	st, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Height < h {
+		t.Fatalf("restarted node is at height %d, below %d", st.Height, h)
+	}
+	if st.Height == h {
+		return strings.ToLower(st.AppHash)
+	}
+	b, err := c.Block(ctx, int64(h+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ToLower(b.AppHash)
+}

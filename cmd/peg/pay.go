@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pegledger/peg/internal/coin"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+// required marks flags every invocation must give.
+func required(cmd *cobra.Command, names ...string) {
+	for _, n := range names {
+		_ = cmd.MarkFlagRequired(n)
+	}
+}
+
+func payCmd(g *globals) *cobra.Command {
+	var from, tok, to, amount string
+	cmd := &cobra.Command{
+		Use:   "pay --from KEY --token ID --to ADDR --amount DEC",
+		Short: "Pay an amount: spend coins worth N ≥ M, create M for the payee and N−M change",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			payee, err := g.lookup(to)
+			if err != nil {
+				return &usageError{err}
+			}
+			payer, err := g.lookup(from)
+			if err != nil {
+				return &usageError{err}
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			t, amt, err := g.tokenAmount(ctx, tok, amount)
+			if err != nil {
+				return err
+			}
+			inputs, total, err := g.selectCoins(ctx, payer, t, amt)
+			if err != nil {
+				return err
+			}
+			outs, err := coin.Outputs(payer, payee, amt, total)
+			if err != nil {
+				return err
+			}
+			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{
+				Token: string(t.ID), Inputs: inputs, Outputs: wireOutputs(outs)}}})
+			if err != nil {
+				return err
+			}
+			change, _ := total.Sub(amt)
+			return g.printReceipt(cmd, rc, fmt.Sprintf("paid %s %s to %s (spent %d coin(s) worth %s, change %s)",
+				amt.Format(t.Decimals), t.Symbol, payee, len(inputs), total.Format(t.Decimals), change.Format(t.Decimals)))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "payer: key name")
+	f.StringVar(&tok, "token", "", "token id")
+	f.StringVar(&to, "to", "", "payee: address or key name")
+	f.StringVar(&amount, "amount", "", "amount in token units, e.g. 12.50")
+	required(cmd, "from", "token", "to", "amount")
+	return cmd
+}
+
+func redeemCmd(g *globals) *cobra.Command {
+	var from, tok, amount string
+	cmd := &cobra.Command{
+		Use:   "redeem --from KEY --token ID --amount DEC",
+		Short: "Return coins to the issuer for fiat at par; the record names the reserve account that pays",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			holder, err := g.lookup(from)
+			if err != nil {
+				return &usageError{err}
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			t, amt, err := g.tokenAmount(ctx, tok, amount)
+			if err != nil {
+				return err
+			}
+			inputs, _, err := g.selectCoins(ctx, holder, t, amt)
+			if err != nil {
+				return err
+			}
+			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_Redeem{Redeem: &txpb.Redeem{
+				Token: string(t.ID), Inputs: inputs, Amount: amt.String()}}})
+			if err != nil {
+				return err
+			}
+			return g.printReceipt(cmd, rc, fmt.Sprintf("redeemed %s %s: %s %s owed from %s account %s",
+				amt.Format(t.Decimals), t.Symbol, attr(rc, "redeem", "fiat_owed"), attr(rc, "redeem", "currency"),
+				t.Contract.Fiat.BIC, t.Contract.Fiat.Account))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "holder: key name")
+	f.StringVar(&tok, "token", "", "token id")
+	f.StringVar(&amount, "amount", "", "amount in token units")
+	required(cmd, "from", "token", "amount")
+	return cmd
+}
+
+func approveCmd(g *globals) *cobra.Command {
+	var from, tok, spender, amount string
+	cmd := &cobra.Command{
+		Use:   "approve --from KEY --token ID --spender ADDR --amount DEC",
+		Short: "Let a spender spend up to an amount of your coins (0 revokes)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sp, err := g.lookup(spender)
+			if err != nil {
+				return &usageError{err}
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			t, amt, err := g.tokenAmount(ctx, tok, amount)
+			if err != nil {
+				return err
+			}
+			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_Approve{Approve: &txpb.Approve{
+				Token: string(t.ID), Spender: sp.String(), Amount: amt.String()}}})
+			if err != nil {
+				return err
+			}
+			return g.printReceipt(cmd, rc, fmt.Sprintf("approved %s to spend %s %s", sp, amt.Format(t.Decimals), t.Symbol))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "owner: key name")
+	f.StringVar(&tok, "token", "", "token id")
+	f.StringVar(&spender, "spender", "", "spender: address or key name")
+	f.StringVar(&amount, "amount", "", "allowance in token units")
+	required(cmd, "from", "token", "spender", "amount")
+	return cmd
+}
+
+func spendFromCmd(g *globals) *cobra.Command {
+	var from, tok, owner, to, amount string
+	cmd := &cobra.Command{
+		Use:   "spend-from --from KEY --owner ADDR --token ID --to ADDR --amount DEC",
+		Short: "Pay from another account's coins within its approval",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			own, err := g.lookup(owner)
+			if err != nil {
+				return &usageError{err}
+			}
+			payee, err := g.lookup(to)
+			if err != nil {
+				return &usageError{err}
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			t, amt, err := g.tokenAmount(ctx, tok, amount)
+			if err != nil {
+				return err
+			}
+			inputs, total, err := g.selectCoins(ctx, own, t, amt)
+			if err != nil {
+				return err
+			}
+			outs, err := coin.Outputs(own, payee, amt, total)
+			if err != nil {
+				return err
+			}
+			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{
+				Token: string(t.ID), Owner: own.String(), Inputs: inputs, Outputs: wireOutputs(outs)}}})
+			if err != nil {
+				return err
+			}
+			return g.printReceipt(cmd, rc, fmt.Sprintf("paid %s %s of %s's coins to %s", amt.Format(t.Decimals), t.Symbol, own, payee))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "spender: key name")
+	f.StringVar(&owner, "owner", "", "owner of the coins: address or key name")
+	f.StringVar(&tok, "token", "", "token id")
+	f.StringVar(&to, "to", "", "payee: address or key name")
+	f.StringVar(&amount, "amount", "", "amount in token units")
+	required(cmd, "from", "owner", "token", "to", "amount")
+	return cmd
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+func optionalToken(s string) (ledger.TokenID, error) {
+	if s == "" {
+		return "", nil
+	}
+	id, err := ledger.ParseTokenID(s)
+	if err != nil {
+		return "", &usageError{err}
+	}
+	return id, nil
+}
+
+func balanceCmd(g *globals) *cobra.Command {
+	var tok string
+	cmd := &cobra.Command{
+		Use:   "balance ADDR [--token ID]",
+		Short: "Show an account's balances (address or key name)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.lookup(args[0])
+			if err != nil {
+				return &usageError{err}
+			}
+			id, err := optionalToken(tok)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			bs, err := g.client().Balances(ctx, a, id)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), bs, func(w io.Writer) {
+				if len(bs) == 0 {
+					fmt.Fprintf(w, "%s holds no coins\n", a)
+					return
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "TOKEN\tBALANCE\tCOINS")
+				for _, b := range bs {
+					fmt.Fprintf(tw, "%s\t%s\t%d\n", b.Token, b.Amount, b.Coins)
+				}
+				tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&tok, "token", "", "only this token")
+	return cmd
+}
+
+func coinsCmd(g *globals) *cobra.Command {
+	var tok string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "coins ADDR [--token ID]",
+		Short: "List an account's unspent coins",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.lookup(args[0])
+			if err != nil {
+				return &usageError{err}
+			}
+			id, err := optionalToken(tok)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			cs, err := g.client().Coins(ctx, a, id, limit)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), cs, func(w io.Writer) {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "COIN\tTOKEN\tAMOUNT")
+				for _, c := range cs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Token, c.Amount)
+				}
+				tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&tok, "token", "", "only this token")
+	cmd.Flags().IntVar(&limit, "limit", 100, fmt.Sprintf("at most this many coins (≤ %d)", client.MaxCoinsPage))
+	return cmd
+}
+
+func txCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "tx", Short: "Inspect transactions"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show TXID",
+		Short: "Show a transaction's receipt: block, outcome and events",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := ledger.ParseTxID(args[0])
+			if err != nil {
+				return &usageError{err}
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			rc, err := g.client().Tx(ctx, id)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), rc, func(w io.Writer) { printTx(w, rc) })
+		},
+	})
+	return cmd
+}
+
+func printTx(w io.Writer, rc *client.Receipt) {
+	fmt.Fprintf(w, "tx       %s\nkind     %s\nsigner   %s\nblock    %d (index %d) at %s\nresult   %s (%d)",
+		rc.TxID, rc.Kind, rc.Signer, rc.Height, rc.Index, rc.Time.Format(time.RFC3339), rc.Name, rc.Code)
+	if rc.Message != "" {
+		fmt.Fprintf(w, ": %s", rc.Message)
+	}
+	fmt.Fprintln(w)
+	for _, e := range rc.Events {
+		fmt.Fprintf(w, "  %s", e.Type)
+		for _, a := range e.Attrs {
+			fmt.Fprintf(w, " %s=%s", a.Key, a.Value)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// operatorCmd builds an operator action on one address.
+func operatorCmd(g *globals, use, short, done string, msg func(ledger.Address) *txpb.Body) *cobra.Command {
+	var from string
+	cmd := &cobra.Command{
+		Use:   use + " ADDR --from KEY",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.lookup(args[0])
+			if err != nil {
+				return &usageError{err}
+			}
+			rc, err := g.submit(cmd, from, msg(a))
+			if err != nil {
+				return err
+			}
+			return g.printReceipt(cmd, rc, fmt.Sprintf("%s %s", a, done))
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "operator", "operator: key name")
+	return cmd
+}
+
+func issuerCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "issuer", Short: "Manage the issuers allowed to deploy contracts"}
+	cmd.AddCommand(operatorCmd(g, "authorize", "Authorise an issuer (operator)", "may now deploy token contracts",
+		func(a ledger.Address) *txpb.Body {
+			return &txpb.Body{Msg: &txpb.Body_AuthorizeIssuer{AuthorizeIssuer: &txpb.AuthorizeIssuer{Issuer: a.String()}}}
+		}))
+	return cmd
+}
+
+func accountCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "account", Short: "Manage and inspect accounts"}
+	cmd.AddCommand(operatorCmd(g, "register", "Register an account for registered-only tokens (operator)", "is registered",
+		func(a ledger.Address) *txpb.Body {
+			return &txpb.Body{Msg: &txpb.Body_RegisterAccount{RegisterAccount: &txpb.RegisterAccount{Account: a.String()}}}
+		}),
+		&cobra.Command{
+			Use:   "show ADDR",
+			Short: "Show an account: region, standing and balances",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				a, err := g.lookup(args[0])
+				if err != nil {
+					return &usageError{err}
+				}
+				ctx, cancel := context60()
+				defer cancel()
+				acc, err := g.client().Account(ctx, a)
+				if err != nil {
+					return err
+				}
+				return g.print(cmd.OutOrStdout(), acc, func(w io.Writer) {
+					fmt.Fprintf(w, "address     %s\nregion      %s\nissuer      %v\nregistered  %v\nfrozen in   %v\n",
+						acc.Address, acc.Region, acc.Issuer, acc.Registered, acc.Frozen)
+					for _, b := range acc.Balances {
+						fmt.Fprintf(w, "balance     %s %s (%d coins)\n", b.Amount, b.Token, b.Coins)
+					}
+				})
+			},
+		})
+	return cmd
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/coin"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/tx"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+// expiryBlocks is how many blocks a transaction the CLI signs stays valid.
+const expiryBlocks = 100
+
+// requestTimeout bounds one command's calls to the API, including the wait for
+// the block that includes its transaction.
+const requestTimeout = 60 * time.Second
+
+func (g *globals) client() *client.Client { return client.New(g.nodeURL()) }
+
+func context60() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), requestTimeout)
+}
+
+// submit signs body as key `from` and waits for the block that includes it.
+// A refusal, by the mempool or by the block, is a *rejectedError.
+func (g *globals) submit(cmd *cobra.Command, from string, body *txpb.Body) (*client.Receipt, error) {
+	key, priv, err := signer(cmd, g, from)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context60()
+	defer cancel()
+	c := g.client()
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var nonce [8]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return nil, err
+	}
+	body.ChainId = st.ChainID
+	body.ExpiryHeight = st.Height + min(expiryBlocks, st.Params.MaxExpiryDelta)
+	body.Signer = key.Address.String()
+	body.Nonce = binary.BigEndian.Uint64(nonce[:])
+	raw, id, err := tx.Sign(body, priv)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Submit(ctx, raw, true)
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) && apiErr.Code < 1000 && apiErr.Status != 504 {
+		return nil, &rejectedError{code: apiErr.Code, name: apiErr.Name, message: apiErr.Message, txID: id.String()}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("submitting %s: %w", id, err)
+	}
+	return res.Receipt, nil
+}
+
+// printReceipt shows a committed transaction: its id, height and events.
+func (g *globals) printReceipt(cmd *cobra.Command, rc *client.Receipt, summary string) error {
+	return g.print(cmd.OutOrStdout(), rc, func(w io.Writer) {
+		fmt.Fprintln(w, summary)
+		fmt.Fprintf(w, "  tx      %s\n  height  %d\n", rc.TxID, rc.Height)
+	})
+}
+
+// attr finds the first value of key in events of type typ.
+func attr(rc *client.Receipt, typ, key string) string {
+	for _, e := range rc.Events {
+		if e.Type != typ {
+			continue
+		}
+		for _, a := range e.Attrs {
+			if a.Key == key {
+				return a.Value
+			}
+		}
+	}
+	return ""
+}
+
+// tokenAmount fetches the token and parses amount in its units.
+func (g *globals) tokenAmount(ctx context.Context, id, amount string) (*client.Token, money.Amount, error) {
+	tid, err := ledger.ParseTokenID(id)
+	if err != nil {
+		return nil, money.Amount{}, &usageError{err}
+	}
+	t, err := g.client().Token(ctx, tid)
+	if err != nil {
+		return nil, money.Amount{}, err
+	}
+	if amount == "" {
+		return t, money.Amount{}, nil
+	}
+	a, err := money.Parse(amount, t.Decimals)
+	if err != nil {
+		return nil, money.Amount{}, usageErrorf("--amount %q for %s (%d decimals): %v", amount, t.ID, t.Decimals, err)
+	}
+	return t, a, nil
+}
+
+// selectCoins picks owner's coins of tok worth at least amount.
+func (g *globals) selectCoins(ctx context.Context, owner ledger.Address, t *client.Token, amount money.Amount) ([][]byte, money.Amount, error) {
+	have, err := g.client().Coins(ctx, owner, t.ID, client.MaxCoinsPage)
+	if err != nil {
+		return nil, money.Amount{}, err
+	}
+	cs := make([]coin.Coin, len(have))
+	for i, c := range have {
+		cs[i] = coin.Coin{ID: c.ID, Amount: c.Units}
+	}
+	picked, total, err := coin.Select(cs, amount, tx.MaxInputs)
+	if err != nil {
+		return nil, money.Amount{}, fmt.Errorf("%s: %w", owner, err)
+	}
+	ids := make([][]byte, len(picked))
+	for i, c := range picked {
+		ids[i] = c.ID[:]
+	}
+	return ids, total, nil
+}
+
+func wireOutputs(outs []coin.Output) []*txpb.Output {
+	w := make([]*txpb.Output, len(outs))
+	for i, o := range outs {
+		w[i] = &txpb.Output{Owner: o.Owner.String(), Amount: o.Amount.String()}
+	}
+	return w
+}

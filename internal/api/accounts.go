@@ -1,0 +1,189 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/store"
+)
+
+// account answers GET /v1/accounts/{address}.
+func (s *server) account(w http.ResponseWriter, r *http.Request) error {
+	addr, err := addressParam("address", r.PathValue("address"))
+	if err != nil {
+		return err
+	}
+	snap := s.chain.Snapshot()
+	defer snap.Close()
+	toks, err := state.Tokens(snap)
+	if err != nil {
+		return err
+	}
+	ids := make([]ledger.TokenID, len(toks))
+	decimals := make(map[ledger.TokenID]uint8, len(toks))
+	for i, t := range toks {
+		ids[i] = t.Contract.ID
+		decimals[t.Contract.ID] = t.Contract.Decimals
+	}
+	acc := state.AccountOf(snap, addr, ids)
+	bals, err := state.Balances(snap, addr, "")
+	if err != nil {
+		return err
+	}
+	view := client.Account{
+		Address: addr, Region: addr.Region(), Issuer: acc.Issuer, Registered: acc.Registered,
+		Frozen: acc.Frozen, Balances: make([]client.Balance, len(bals)),
+	}
+	if view.Frozen == nil {
+		view.Frozen = []ledger.TokenID{}
+	}
+	for i, b := range bals {
+		d, ok := decimals[b.Token]
+		if !ok {
+			return fmt.Errorf("api: %s holds coins of %s, which is not a token", addr, b.Token)
+		}
+		view.Balances[i] = balanceView(b, d)
+	}
+	writeJSON(w, http.StatusOK, view)
+	return nil
+}
+
+// balances answers GET /v1/accounts/{address}/balances[?token=ID].
+func (s *server) balances(w http.ResponseWriter, r *http.Request) error {
+	addr, err := addressParam("address", r.PathValue("address"))
+	if err != nil {
+		return err
+	}
+	snap := s.chain.Snapshot()
+	defer snap.Close()
+	tok, err := tokenQuery(snap, r, false)
+	if err != nil {
+		return err
+	}
+	bals, err := state.Balances(snap, addr, tok)
+	if err != nil {
+		return err
+	}
+	l := client.BalanceList{Balances: make([]client.Balance, len(bals))}
+	dec := decimalsOf(snap)
+	for i, b := range bals {
+		d, err := dec(b.Token)
+		if err != nil {
+			return err
+		}
+		l.Balances[i] = balanceView(b, d)
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+// coins answers GET /v1/accounts/{address}/coins[?token=ID][&limit=N].
+func (s *server) coins(w http.ResponseWriter, r *http.Request) error {
+	addr, err := addressParam("address", r.PathValue("address"))
+	if err != nil {
+		return err
+	}
+	limit := DefaultCoinsPage
+	if q := r.URL.Query().Get("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > MaxCoinsPage {
+			return badRequest("limit %q: want a whole number from 1 to %d", q, MaxCoinsPage)
+		}
+		limit = n
+	}
+	snap := s.chain.Snapshot()
+	defer snap.Close()
+	tok, err := tokenQuery(snap, r, false)
+	if err != nil {
+		return err
+	}
+	coins, err := state.CoinsOf(snap, addr, tok, limit)
+	if err != nil {
+		return err
+	}
+	l := client.CoinList{Coins: make([]client.Coin, len(coins))}
+	dec := decimalsOf(snap)
+	for i, c := range coins {
+		d, err := dec(c.Token)
+		if err != nil {
+			return err
+		}
+		l.Coins[i] = coinView(c, d)
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+// approval answers GET /v1/accounts/{owner}/approvals/{spender}?token=ID.
+func (s *server) approval(w http.ResponseWriter, r *http.Request) error {
+	owner, err := addressParam("owner", r.PathValue("owner"))
+	if err != nil {
+		return err
+	}
+	spender, err := addressParam("spender", r.PathValue("spender"))
+	if err != nil {
+		return err
+	}
+	snap := s.chain.Snapshot()
+	defer snap.Close()
+	tok, err := tokenQuery(snap, r, true)
+	if err != nil {
+		return err
+	}
+	t, err := loadToken(snap, tok)
+	if err != nil {
+		return err
+	}
+	a := state.Approval(snap, tok, owner, spender)
+	writeJSON(w, http.StatusOK, client.Approval{Token: tok, Owner: owner, Spender: spender, Value: value(a, t.Contract.Decimals)})
+	return nil
+}
+
+// addressParam parses an address from the request; what names the parameter.
+func addressParam(what, s string) (ledger.Address, error) {
+	a, err := ledger.ParseAddress(s)
+	if err != nil {
+		return ledger.Address{}, badRequest("%s: %v", what, err)
+	}
+	return a, nil
+}
+
+// tokenQuery reads the token query parameter, which must name an existing
+// token; "" when it is absent and not required.
+func tokenQuery(snap *store.Snapshot, r *http.Request, required bool) (ledger.TokenID, error) {
+	q := r.URL.Query().Get("token")
+	if q == "" {
+		if required {
+			return "", badRequest("the token query parameter is required")
+		}
+		return "", nil
+	}
+	id, err := tokenParam("token", q)
+	if err != nil {
+		return "", err
+	}
+	if _, err := loadToken(snap, id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// decimalsOf looks tokens' decimals up, once each.
+func decimalsOf(snap *store.Snapshot) func(ledger.TokenID) (uint8, error) {
+	seen := make(map[ledger.TokenID]uint8)
+	return func(id ledger.TokenID) (uint8, error) {
+		if d, ok := seen[id]; ok {
+			return d, nil
+		}
+		t := state.TokenByID(snap, id)
+		if t == nil {
+			return 0, fmt.Errorf("api: coins of %s, which is not a token", id)
+		}
+		seen[id] = t.Contract.Decimals
+		return t.Contract.Decimals, nil
+	}
+}

@@ -1,0 +1,256 @@
+// Package api owns Peg's REST/JSON API: the OpenAPI document (openapi.yaml,
+// written first and served at /openapi.yaml), the validation of every /v1
+// request against it, the handlers, and the one table from ledger result codes
+// to HTTP statuses (errors.go).
+//
+// The API is a client of the ledger like any other: it reads committed state
+// through a snapshot and submits signed transactions to the mempool, through
+// the Chain a node gives it. It never writes state. The JSON types are those of
+// internal/client, so that the server and the client share one definition.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/store"
+)
+
+// Chain is what the API needs from a running node.
+type Chain interface {
+	ChainID() string
+	Region() ledger.Region
+	// Snapshot is a view of the committed state; the caller closes it.
+	Snapshot() *store.Snapshot
+	// Committed returns a channel closed at the next commit.
+	Committed() <-chan struct{}
+	// Submit offers raw to the mempool and returns the admission (CheckTx)
+	// result; the error is an operating failure, not a rejection.
+	Submit(ctx context.Context, raw []byte) (ledger.Code, string, error)
+	// Block returns a committed block, the latest for height 0, or nil, nil
+	// if there is no such block.
+	Block(height int64) (*Block, error)
+}
+
+// Block is a committed block as the consensus engine keeps it. AppHash is the
+// app hash its header carries (in CometBFT, that of the state after the
+// previous block); Proposer is the proposing validator's address as the engine
+// prints it.
+type Block struct {
+	Height        int64
+	Time          time.Time
+	Hash, AppHash []byte
+	Proposer      string
+	Txs           [][]byte
+}
+
+// Limits of the API.
+const (
+	// MaxRequestBody bounds a request body: a transaction is at most
+	// tx.MaxTxSize bytes, a third more in base64, plus a little JSON.
+	MaxRequestBody = 64 << 10
+	// MaxCoinsPage bounds the coins one request lists, so that an account
+	// with many coins cannot make one answer unbounded.
+	MaxCoinsPage = client.MaxCoinsPage
+	// DefaultCoinsPage is the page size when the request names none.
+	DefaultCoinsPage = 100
+	// DefaultWait bounds how long POST /v1/txs waits for a block to include
+	// the transaction. An http.Server in front of the API needs a
+	// WriteTimeout longer than this.
+	DefaultWait = 30 * time.Second
+)
+
+// server answers the API's requests.
+type server struct {
+	chain   Chain
+	genesis state.Genesis
+	log     *slog.Logger
+	wait    time.Duration // how long a submission waits for its block
+}
+
+// New returns the API's handler: /healthz, /openapi.yaml and the /v1 routes,
+// each request logged at debug level.
+func New(chain Chain, genesis state.Genesis, log *slog.Logger) http.Handler {
+	return newServer(chain, genesis, log, DefaultWait).handler()
+}
+
+func newServer(chain Chain, genesis state.Genesis, log *slog.Logger, wait time.Duration) *server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &server{chain: chain, genesis: genesis, log: log, wait: wait}
+}
+
+// handlerFunc is a JSON handler: it writes its answer, or returns the error to
+// answer with: an *client.APIError as it is, anything else as a logged 500.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one operation of the API; routes lists them all, and the test
+// checks them against openapi.yaml both ways.
+type route struct {
+	method, pattern string
+	handle          handlerFunc
+}
+
+func (s *server) routes() []route {
+	return []route{
+		{"GET", "/v1/status", s.status},
+		{"GET", "/v1/codes", s.codes},
+		{"POST", "/v1/txs", s.submit},
+		{"GET", "/v1/txs/{id}", s.tx},
+		{"GET", "/v1/tokens", s.tokens},
+		{"GET", "/v1/tokens/{id}", s.token},
+		{"GET", "/v1/tokens/{id}/redemptions", s.redemptions},
+		{"GET", "/v1/accounts/{address}", s.account},
+		{"GET", "/v1/accounts/{address}/balances", s.balances},
+		{"GET", "/v1/accounts/{address}/coins", s.coins},
+		{"GET", "/v1/accounts/{owner}/approvals/{spender}", s.approval},
+		{"GET", "/v1/blocks/latest", s.latestBlock},
+		{"GET", "/v1/blocks/{height}", s.block},
+	}
+}
+
+// routing is the API's two muxes and the patterns registered on them.
+type routing struct {
+	outer    *http.ServeMux // /healthz, /openapi.yaml, /v1/ to v1, and a 404 for the rest
+	v1       *http.ServeMux // the /v1 operations, behind the validator
+	patterns []string       // every "METHOD /path" registered, for the test against openapi.yaml
+}
+
+// mux builds the routes. The request validator guards /v1/ only, because it
+// answers 404 for any path the document lacks.
+func (s *server) mux() routing {
+	rt := routing{outer: http.NewServeMux(), v1: http.NewServeMux()}
+	for _, r := range s.routes() {
+		p := r.method + " " + r.pattern
+		rt.v1.Handle(p, s.serveJSON(r.handle))
+		rt.patterns = append(rt.patterns, p)
+	}
+	handle := func(p string, h http.HandlerFunc) {
+		rt.outer.Handle(p, h)
+		rt.patterns = append(rt.patterns, p)
+	}
+	handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprint(w, "ok")
+	})
+	handle("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Write(specYAML)
+	})
+	rt.outer.Handle("/v1/", s.validator()(rt.v1))
+	rt.outer.Handle("/", s.serveJSON(func(w http.ResponseWriter, r *http.Request) error {
+		return notFound("no API route %s %s; see /openapi.yaml", r.Method, r.URL.Path)
+	}))
+	return rt
+}
+
+func (s *server) handler() http.Handler {
+	return s.logRequests(s.recoverPanics(limitBody(s.mux().outer)))
+}
+
+func (s *server) serveJSON(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// writeJSON answers v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Every answer is one of the client's types, which always encode.
+		panic(fmt.Sprintf("api: encoding %T: %v", v, err))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// writeError answers err: Peg's error shape with its status, or, for an
+// operating failure, a logged 500 that does not leak the failure's text.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *client.APIError
+	if !errors.As(err, &e) {
+		s.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = apiError(CodeInternal, "the API could not answer %s %s; the node's log has the cause", r.Method, r.URL.Path)
+	}
+	writeJSON(w, e.Status, e)
+}
+
+// limitBody bounds every request body to MaxRequestBody.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics answers a handler's panic with a 500 in Peg's shape and logs
+// it with its stack, instead of net/http dropping the connection.
+func (s *server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v) // net/http's own way to abort a response
+			}
+			s.log.Error("api: handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			e := apiError(CodeInternal, "the API failed answering %s %s; the node's log has the cause", r.Method, r.URL.Path)
+			writeJSON(w, e.Status, e)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// logRequests logs every request at debug level: method, path, status,
+// duration.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "http request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}

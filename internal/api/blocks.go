@@ -1,0 +1,60 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx"
+)
+
+// block answers GET /v1/blocks/{height}.
+func (s *server) block(w http.ResponseWriter, r *http.Request) error {
+	p := r.PathValue("height")
+	h, err := strconv.ParseInt(p, 10, 64)
+	if err != nil || h < 1 {
+		return badRequest("block height %q: want a whole number from 1", p)
+	}
+	return s.writeBlock(w, h)
+}
+
+// latestBlock answers GET /v1/blocks/latest.
+func (s *server) latestBlock(w http.ResponseWriter, r *http.Request) error {
+	return s.writeBlock(w, 0)
+}
+
+func (s *server) writeBlock(w http.ResponseWriter, height int64) error {
+	b, err := s.chain.Block(height)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		if height == 0 {
+			return notFound("the chain has no block yet")
+		}
+		return notFound("no block at height %d", height)
+	}
+	writeJSON(w, http.StatusOK, blockView(b, s.chain.ChainID()))
+	return nil
+}
+
+// blockView lists a block's transactions by id. A transaction that does not
+// parse has no id; it is listed by the SHA-256 of its raw bytes and flagged.
+func blockView(b *Block, chainID string) client.Block {
+	txs := make([]client.BlockTx, len(b.Txs))
+	for i, raw := range b.Txs {
+		t, rej := tx.Parse(raw, chainID)
+		if rej != nil {
+			txs[i] = client.BlockTx{ID: ledger.TxID(sha256.Sum256(raw)), Malformed: true}
+			continue
+		}
+		txs[i] = client.BlockTx{ID: t.ID, Kind: t.Msg.Kind()}
+	}
+	return client.Block{
+		Height: b.Height, Time: b.Time.UTC(), Hash: hex.EncodeToString(b.Hash), AppHash: hex.EncodeToString(b.AppHash),
+		Proposer: b.Proposer, Txs: txs,
+	}
+}

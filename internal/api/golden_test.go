@@ -1,0 +1,66 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the API's answers")
+
+// TestGolden pins the API's JSON, byte for byte (indented for review), for the
+// scenario's state: keys, bodies and block times are deterministic, so ids and
+// app hashes are too. After a reviewed change, run go test -run TestGolden -update.
+func TestGolden(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.runScenario()
+	notMinter, _ := e.sign(alice, mintMsg(alice.addr, "1000000"))
+	for _, tc := range []struct {
+		file, method, path, body string
+		status                   int
+	}{
+		{"status.json", "GET", "/v1/status", "", 200},
+		{"token.json", "GET", "/v1/tokens/gbpp", "", 200},
+		{"tokens.json", "GET", "/v1/tokens", "", 200},
+		{"receipt_pay.json", "GET", "/v1/txs/" + s.pay.String(), "", 200},
+		{"account_alice.json", "GET", "/v1/accounts/" + alice.addr.String(), "", 200},
+		{"coins_bob.json", "GET", "/v1/accounts/" + bob.addr.String() + "/coins?token=gbpp", "", 200},
+		{"block_latest.json", "GET", "/v1/blocks/latest", "", 200},
+		{"codes.json", "GET", "/v1/codes", "", 200},
+		{"error_unknown_token.json", "GET", "/v1/tokens/usdp", "", 404},
+		{"error_not_minter.json", "POST", "/v1/txs", `{"tx": "` + base64.StdEncoding.EncodeToString(notMinter) + `"}`, 403},
+		{"error_validation.json", "POST", "/v1/txs", `{"wait": true}`, 400},
+	} {
+		t.Run(strings.TrimSuffix(tc.file, ".json"), func(t *testing.T) {
+			status, body := e.do(tc.method, tc.path, "application/json", strings.NewReader(tc.body))
+			if status != tc.status {
+				t.Errorf("%s %s = %d, want %d", tc.method, tc.path, status, tc.status)
+			}
+			var got bytes.Buffer
+			if err := json.Indent(&got, body, "", "  "); err != nil {
+				t.Fatalf("%s %s answered %q: %v", tc.method, tc.path, body, err)
+			}
+			golden := filepath.Join("testdata", tc.file)
+			if *update {
+				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), got.String()); diff != "" {
+				t.Errorf("%s %s differs from %s (-want +got):\n%s", tc.method, tc.path, golden, diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/pegledger/peg/internal/tx"
+)
+
+// TestRoutesMatchSpec holds the muxes and openapi.yaml to each other: every
+// registered route is a documented operation, every documented operation is
+// registered, and the muxes send a request for each operation to its route.
+func TestRoutesMatchSpec(t *testing.T) {
+	rt := newServer(nil, testGenesis(), nil, DefaultWait).mux()
+	registered := slices.Sorted(slices.Values(rt.patterns))
+	if len(registered) != len(slices.Compact(slices.Clone(registered))) {
+		t.Errorf("a pattern is registered twice: %v", registered)
+	}
+
+	var documented []string
+	for path, item := range spec().Paths.Map() {
+		for method := range item.Operations() {
+			documented = append(documented, method+" "+path)
+		}
+	}
+	slices.Sort(documented)
+
+	for _, p := range registered {
+		if !slices.Contains(documented, p) {
+			t.Errorf("route %s is registered but not in openapi.yaml", p)
+		}
+	}
+	for _, op := range documented {
+		if !slices.Contains(registered, op) {
+			t.Errorf("operation %s is in openapi.yaml but not registered", op)
+		}
+	}
+
+	// Fill each path parameter with a sample and ask the mux which route it
+	// takes: a documented path must reach the pattern of the same name.
+	param := regexp.MustCompile(`\{[^}]+\}`)
+	for _, op := range documented {
+		method, path, _ := strings.Cut(op, " ")
+		req := httptest.NewRequest(method, param.ReplaceAllString(path, "sample"), nil)
+		mux := rt.outer
+		if strings.HasPrefix(path, "/v1/") {
+			mux = rt.v1
+		}
+		if _, got := mux.Handler(req); got != op {
+			t.Errorf("%s %s is routed to %q, want %q", method, req.URL.Path, got, op)
+		}
+	}
+}
+
+// TestSpecParameters checks that the path parameter names of each documented
+// path match its route's wildcards, which the handlers read with PathValue.
+func TestSpecParameters(t *testing.T) {
+	for path, item := range spec().Paths.Map() {
+		for method, op := range item.Operations() {
+			var names []string
+			for _, p := range op.Parameters {
+				if p.Value.In == "path" {
+					names = append(names, p.Value.Name)
+				}
+			}
+			var want []string
+			for _, m := range regexp.MustCompile(`\{([^}]+)\}`).FindAllStringSubmatch(path, -1) {
+				want = append(want, m[1])
+			}
+			slices.Sort(names)
+			slices.Sort(want)
+			if !slices.Equal(names, want) {
+				t.Errorf("%s %s declares path parameters %v, its path has %v", method, path, names, want)
+			}
+		}
+	}
+}
+
+// TestSpecLimits pins the limits the document states to the constants the
+// code enforces.
+func TestSpecLimits(t *testing.T) {
+	var limit *openapi3.Parameter
+	for _, p := range spec().Paths.Value("/v1/accounts/{address}/coins").Get.Parameters {
+		if p.Value.Name == "limit" {
+			limit = p.Value
+		}
+	}
+	if limit == nil {
+		t.Fatal("coins has no limit parameter")
+	}
+	s := limit.Schema.Value
+	if s.Max == nil || *s.Max != MaxCoinsPage || s.Default != float64(DefaultCoinsPage) {
+		t.Errorf("limit parameter: maximum %v default %v, want %d and %d", s.Max, s.Default, MaxCoinsPage, DefaultCoinsPage)
+	}
+	if got := *spec().Components.Schemas["CoinList"].Value.Properties["coins"].Value.MaxItems; got != MaxCoinsPage {
+		t.Errorf("CoinList maxItems = %d, want %d", got, MaxCoinsPage)
+	}
+	txSchema := spec().Components.Schemas["SubmitRequest"].Value.Properties["tx"].Value
+	if want := uint64(base64.StdEncoding.EncodedLen(tx.MaxTxSize)); txSchema.MaxLength == nil || *txSchema.MaxLength != want {
+		t.Errorf("SubmitRequest.tx maxLength = %v, want %d, base64 of tx.MaxTxSize", txSchema.MaxLength, want)
+	}
+	if base64.StdEncoding.EncodedLen(tx.MaxTxSize)+100 > MaxRequestBody {
+		t.Errorf("MaxRequestBody %d does not hold a transaction of tx.MaxTxSize", MaxRequestBody)
+	}
+}
+
+func TestOutsideTheAPI(t *testing.T) {
+	e := newTestEnv(t)
+	for _, path := range []string{"/", "/v1", "/v2/status", "/favicon.ico"} {
+		status, body := e.get(path)
+		errorBody(t, status, body, http.StatusNotFound, "NOT_FOUND")
+	}
+}

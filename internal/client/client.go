@@ -1,0 +1,349 @@
+// Package client is the Go client of Peg's REST/JSON API, as the peg CLI uses it.
+// It also owns the API's wire types (wire.go): the API server fills the same
+// structs, so that there is one definition of each response.
+//
+// Arguments are typed ledger values, parsed by the caller at its own edge; the
+// answers are typed too, since their JSON decodes through the ledger's parsers.
+// A non-2xx answer is an *APIError; a node that cannot be reached is an error
+// that says which URL was tried and wraps ErrUnreachable.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pegledger/peg/internal/ledger"
+)
+
+// DefaultTimeout bounds one request end to end. It is longer than the API's
+// own wait for a transaction's block (30 s by default), so that a waiting
+// submission ends with the API's answer rather than the client's.
+const DefaultTimeout = 2 * time.Minute
+
+// MaxResponseSize bounds the body the client reads, so that a misdirected URL
+// cannot make the CLI buffer without limit. The largest answer, a page of
+// MaxCoinsPage coins, is about 300 KiB.
+const MaxResponseSize = 8 << 20
+
+// MaxCoinsPage is the most coins one GET /v1/accounts/{address}/coins answers.
+const MaxCoinsPage = 1000
+
+// ErrUnreachable is wrapped by the error of a request that could not connect.
+var ErrUnreachable = errors.New("cannot reach the Peg API")
+
+// Client calls one Peg API. It is safe for concurrent use.
+type Client struct {
+	base string // scheme://host[:port][/prefix], without a trailing slash
+	http *http.Client
+}
+
+// New returns a client of the API at baseURL ("http://127.0.0.1:8080").
+func New(baseURL string) *Client {
+	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{Timeout: DefaultTimeout}}
+}
+
+// BaseURL is the URL the client was made with, without a trailing slash.
+func (c *Client) BaseURL() string { return c.base }
+
+// APIError is a non-2xx answer: the HTTP status and Peg's error body. The API
+// server writes this same struct, so its JSON fields are the error's wire form.
+type APIError struct {
+	Status int `json:"-"`
+	// Code is a ledger result code (below 1000) or one of the API's own
+	// (1000 and up); GET /v1/codes lists them all.
+	Code    uint32 `json:"code"`
+	Name    string `json:"name"`
+	Message string `json:"message"`
+	// TxID is the hex id of the transaction the error is about, if any.
+	TxID string `json:"tx_id,omitempty"`
+	// Height is the block that rejected the transaction, when a block did.
+	Height uint64 `json:"height,omitempty"`
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "client: HTTP %d %s (code %d): %s", e.Status, e.Name, e.Code, e.Message)
+	if e.TxID != "" {
+		fmt.Fprintf(&b, " [tx %s", e.TxID)
+		if e.Height != 0 {
+			fmt.Fprintf(&b, " in block %d", e.Height)
+		}
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+// unreachableError is a failure to connect to the API.
+type unreachableError struct {
+	url string
+	err error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("client: %v at %s (%v); is `peg up` (or `peg start`) running?", ErrUnreachable, e.url, e.err)
+}
+
+func (e *unreachableError) Unwrap() []error { return []error{ErrUnreachable, e.err} }
+
+// Health checks that the API process is serving (GET /healthz).
+func (c *Client) Health(ctx context.Context) error {
+	_, _, err := c.send(ctx, http.MethodGet, "/healthz", nil, nil)
+	return err
+}
+
+// Spec returns the API's OpenAPI document (GET /openapi.yaml).
+func (c *Client) Spec(ctx context.Context) ([]byte, error) {
+	_, body, err := c.send(ctx, http.MethodGet, "/openapi.yaml", nil, nil)
+	return body, err
+}
+
+// Status is where the committed chain stands (GET /v1/status).
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	var s Status
+	if err := c.get(ctx, "/v1/status", nil, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Submitted is the outcome of Submit: the transaction's id, and its receipt
+// when Submit waited for the block that included it.
+type Submitted struct {
+	TxID    ledger.TxID
+	Receipt *Receipt // nil when Submit did not wait
+}
+
+// Submit sends a signed transaction (POST /v1/txs). With wait, it returns once
+// a block has accepted the transaction; a rejection, by the mempool or by the
+// block, is an *APIError carrying the transaction's id (and the block's
+// height). Without wait, it returns once the mempool has admitted it.
+func (c *Client) Submit(ctx context.Context, raw []byte, wait bool) (*Submitted, error) {
+	status, body, err := c.send(ctx, http.MethodPost, "/v1/txs", nil, SubmitRequest{Tx: raw, Wait: &wait})
+	if err != nil {
+		return nil, err
+	}
+	switch status {
+	case http.StatusOK:
+		var rc Receipt
+		if err := decode(body, &rc); err != nil {
+			return nil, err
+		}
+		return &Submitted{TxID: rc.TxID, Receipt: &rc}, nil
+	case http.StatusAccepted:
+		var p Pending
+		if err := decode(body, &p); err != nil {
+			return nil, err
+		}
+		return &Submitted{TxID: p.TxID}, nil
+	}
+	return nil, fmt.Errorf("client: POST /v1/txs answered HTTP %d, which the API does not define", status)
+}
+
+// Tx returns the receipt of a transaction included in a block
+// (GET /v1/txs/{id}); an *APIError with Status 404 if no block included it.
+func (c *Client) Tx(ctx context.Context, id ledger.TxID) (*Receipt, error) {
+	var rc Receipt
+	if err := c.get(ctx, "/v1/txs/"+id.String(), nil, &rc); err != nil {
+		return nil, err
+	}
+	return &rc, nil
+}
+
+// Tokens lists every token (GET /v1/tokens).
+func (c *Client) Tokens(ctx context.Context) ([]TokenSummary, error) {
+	var l TokenList
+	if err := c.get(ctx, "/v1/tokens", nil, &l); err != nil {
+		return nil, err
+	}
+	return l.Tokens, nil
+}
+
+// Token returns the full view of a token (GET /v1/tokens/{id}).
+func (c *Client) Token(ctx context.Context, id ledger.TokenID) (*Token, error) {
+	var t Token
+	if err := c.get(ctx, "/v1/tokens/"+url.PathEscape(string(id)), nil, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Redemptions lists a token's redemptions in block order
+// (GET /v1/tokens/{id}/redemptions).
+func (c *Client) Redemptions(ctx context.Context, id ledger.TokenID) ([]Redemption, error) {
+	var l RedemptionList
+	if err := c.get(ctx, "/v1/tokens/"+url.PathEscape(string(id))+"/redemptions", nil, &l); err != nil {
+		return nil, err
+	}
+	return l.Redemptions, nil
+}
+
+// Account returns what the ledger knows of an address (GET /v1/accounts/{address}).
+func (c *Client) Account(ctx context.Context, addr ledger.Address) (*Account, error) {
+	var a Account
+	if err := c.get(ctx, "/v1/accounts/"+addr.String(), nil, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Balances returns an address's balances, of one token unless tok is empty
+// (GET /v1/accounts/{address}/balances).
+func (c *Client) Balances(ctx context.Context, addr ledger.Address, tok ledger.TokenID) ([]Balance, error) {
+	q := url.Values{}
+	if tok != "" {
+		q.Set("token", string(tok))
+	}
+	var l BalanceList
+	if err := c.get(ctx, "/v1/accounts/"+addr.String()+"/balances", q, &l); err != nil {
+		return nil, err
+	}
+	return l.Balances, nil
+}
+
+// Coins lists up to limit of an address's unspent coins, of one token unless
+// tok is empty, in (token, coin id) order (GET /v1/accounts/{address}/coins).
+// A limit of 0 takes the API's default (100); at most MaxCoinsPage.
+func (c *Client) Coins(ctx context.Context, addr ledger.Address, tok ledger.TokenID, limit int) ([]Coin, error) {
+	q := url.Values{}
+	if tok != "" {
+		q.Set("token", string(tok))
+	}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var l CoinList
+	if err := c.get(ctx, "/v1/accounts/"+addr.String()+"/coins", q, &l); err != nil {
+		return nil, err
+	}
+	return l.Coins, nil
+}
+
+// Approval returns how much spender may spend of owner's tok
+// (GET /v1/accounts/{owner}/approvals/{spender}).
+func (c *Client) Approval(ctx context.Context, tok ledger.TokenID, owner, spender ledger.Address) (*Approval, error) {
+	q := url.Values{"token": {string(tok)}}
+	var a Approval
+	if err := c.get(ctx, "/v1/accounts/"+owner.String()+"/approvals/"+spender.String(), q, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Block returns a committed block, the latest if height is 0
+// (GET /v1/blocks/{height}, GET /v1/blocks/latest).
+func (c *Client) Block(ctx context.Context, height int64) (*Block, error) {
+	path := "/v1/blocks/latest"
+	if height != 0 {
+		path = "/v1/blocks/" + strconv.FormatInt(height, 10)
+	}
+	var b Block
+	if err := c.get(ctx, path, nil, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// Codes lists every result code with its HTTP status (GET /v1/codes).
+func (c *Client) Codes(ctx context.Context) ([]CodeInfo, error) {
+	var l CodeList
+	if err := c.get(ctx, "/v1/codes", nil, &l); err != nil {
+		return nil, err
+	}
+	return l.Codes, nil
+}
+
+// get performs a GET and decodes its 200 answer into out.
+func (c *Client) get(ctx context.Context, path string, q url.Values, out any) error {
+	_, body, err := c.send(ctx, http.MethodGet, path, q, nil)
+	if err != nil {
+		return err
+	}
+	return decode(body, out)
+}
+
+// send performs one request and returns a 2xx answer's status and body; any
+// other answer is an *APIError.
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, in any) (int, []byte, error) {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var reqBody io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return 0, nil, fmt.Errorf("client: encoding %s %s: %w", method, path, err)
+		}
+		reqBody = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, reqBody)
+	if err != nil {
+		return 0, nil, fmt.Errorf("client: %s %s: %w", method, u, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return 0, nil, &unreachableError{url: c.base, err: op}
+		}
+		return 0, nil, fmt.Errorf("client: %s %s: %w", method, u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	if err != nil {
+		return 0, nil, fmt.Errorf("client: reading the answer to %s %s: %w", method, u, err)
+	}
+	if len(body) > MaxResponseSize {
+		return 0, nil, fmt.Errorf("client: the answer to %s %s exceeds %d bytes", method, u, MaxResponseSize)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return 0, nil, apiError(resp, body)
+	}
+	return resp.StatusCode, body, nil
+}
+
+// apiError reads a non-2xx answer: Peg's error body, or, from something that
+// is not Peg (a proxy, another server), the status and the start of the text.
+func apiError(resp *http.Response, body []byte) *APIError {
+	e := &APIError{}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "application/json" {
+		if json.Unmarshal(body, e) == nil && e.Name != "" {
+			e.Status = resp.StatusCode
+			return e
+		}
+	}
+	text := strings.TrimSpace(string(body))
+	if len(text) > 200 {
+		text = text[:200] + "…"
+	}
+	if text == "" {
+		text = http.StatusText(resp.StatusCode)
+	}
+	return &APIError{
+		Status:  resp.StatusCode,
+		Name:    strings.ToUpper(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_")),
+		Message: fmt.Sprintf("%s answered: %s", resp.Request.URL.Redacted(), text),
+	}
+}
+
+func decode(body []byte, out any) error {
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("client: decoding the API's answer as %T: %w", out, err)
+	}
+	return nil
+}

@@ -1,0 +1,1104 @@
+package state
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/datadriven"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/store"
+	"github.com/pegledger/peg/internal/tx"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+// TestScenarios runs the scripts under testdata: one command per line, the
+// ledger's answer below "----". After a reviewed change to the ledger's
+// behaviour, regenerate the answers with
+//
+//	go test ./internal/state -run TestScenarios -rewrite
+//
+// Every transaction is built as real signed bytes and goes the way the ABCI
+// app sends it: tx.Decode, then Apply inside Begin and Keep or Discard, then
+// WriteReceipt; commit ends the block with CheckTally, Hash and Commit on a
+// real store. The commands are documented on scenario.run.
+func TestScenarios(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		s := newScenario(t)
+		datadriven.RunTest(t, path, s.run)
+	})
+}
+
+const (
+	scenarioChain  = "peg-gb-test"
+	scenarioRegion = ledger.Region("GB")
+	// expiryAhead is how far past the open block a transaction expires unless
+	// the command says otherwise.
+	expiryAhead = 10
+)
+
+// scenarioEpoch is the time of block 0; each block is one second later.
+var scenarioEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// scenario is one script's ledger: a store in a temporary directory, the
+// open block, and the names the script gives to keys, coins and transactions.
+type scenario struct {
+	t       *testing.T
+	dir     string
+	db      *store.DB
+	genesis *Genesis
+	blk     *store.Block
+	env     *Env
+	index   uint32          // position of the next transaction in the open block
+	written map[string]bool // keys the open block's kept writes touched
+
+	built int               // transactions built so far, for labels
+	nonce uint64            // last nonce used
+	names map[string]string // bech32 address or hex id → the script's name for it
+	coins map[string]ledger.CoinID
+	txs   map[string]*builtTx
+}
+
+// builtTx is a signed transaction the script built, by label.
+type builtTx struct {
+	label string
+	body  *txpb.Body
+	key   ed25519.PrivateKey
+	raw   []byte
+	id    ledger.TxID
+}
+
+func newScenario(t *testing.T) *scenario {
+	dir := t.TempDir()
+	db, err := store.Open(dir, quietLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &scenario{
+		t: t, dir: dir, db: db,
+		names: make(map[string]string),
+		coins: make(map[string]ledger.CoinID),
+		txs:   make(map[string]*builtTx),
+	}
+	t.Cleanup(func() { s.db.Close() })
+	return s
+}
+
+// run executes one command. Transactions (each takes from=NAME, the signer,
+// with a default named below, and the envelope options of submit):
+//
+//	genesis [operator=op] [issuers=issuer,...] [registered=a,...] [min_reserve=1000]
+//	        [min_reserve_by=JPY:100000,...] [banks=PEGDGB2L,...] [max_expiry_delta=100]
+//	authorize-issuer issuer=NAME              (from op)
+//	register account=NAME                     (from op)
+//	deploy [FIELD=VALUE ...]                  (from issuer; fields of token.Draft, see deployDefaults)
+//	mint to=NAME amount=N                     (from minter)
+//	pay in=COINS out=NAME:N,... [-> LABELS]   (from alice)
+//	redeem in=COINS amount=N                  (from alice)
+//	freeze|unfreeze account=NAME              (from freezer)
+//	pause|unpause                             (from pauser)
+//	seize in=COINS                            (from issuer, the default owner)
+//	transfer-ownership to=NAME                (from issuer)
+//	accept-ownership                          (from the new owner)
+//	configure-minter minter=NAME [allowance=N] [remove]   (from issuer)
+//	approve spender=NAME amount=N             (from alice)
+//	spend-from owner=NAME in=COINS out=NAME:N,...         (from bob)
+//	raw hex=BYTES | zeros=N | of=LABEL [mutate=M] [key=NAME] [expiry=N] [chain=ID] [nonce=N]
+//
+// Token commands take token=ID (default gbpt). Amounts are minor units, sent
+// as written. A NAME is a key derived from the name, at home in GB, or in
+// another region as "carol@HK"; "!text" sends text as the address. COINS are
+// coin labels, "~name" for a coin that never existed, "0xHEX" for raw bytes,
+// and "label*N" repeats one. Created coins get the labels after "->", else
+// TXLABEL.INDEX.
+//
+// Block and queries: commit [blocks=N], restart, writes, audit,
+// balance NAME [token=ID], coins NAME [token=ID], token [ID],
+// account NAME, approval owner=NAME spender=NAME, redemptions, receipt LABEL.
+func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
+	s.t = t
+	a := newCmdArgs(t, td)
+	if td.Cmd != "genesis" && s.genesis == nil {
+		td.Fatalf(t, "%s before genesis", td.Cmd)
+	}
+	var out string
+	switch td.Cmd {
+	case "genesis":
+		out = s.genesisCmd(a)
+	case "commit":
+		out = s.commit(a)
+	case "restart":
+		out = s.restart()
+	case "writes":
+		out = s.writes()
+	case "audit":
+		out = s.audit()
+	case "balance", "coins", "token", "account", "approval", "redemptions", "receipt":
+		out = s.query(td.Cmd, a)
+	case "raw":
+		out = s.rawCmd(a)
+	default:
+		body, from, ok := s.message(td.Cmd, a)
+		if !ok {
+			td.Fatalf(t, "unknown command %q", td.Cmd)
+		}
+		out = s.submit(a, from, body)
+	}
+	a.done()
+	return out
+}
+
+// message builds the body of a transaction command and names its default
+// signer.
+func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
+	tok := func() string { return a.get("token", "gbpt") }
+	var b txpb.Body
+	switch cmd {
+	case "authorize-issuer":
+		b.Msg = &txpb.Body_AuthorizeIssuer{AuthorizeIssuer: &txpb.AuthorizeIssuer{Issuer: s.wireAddr(a.get("issuer", ""))}}
+		return &b, "op", true
+	case "register":
+		b.Msg = &txpb.Body_RegisterAccount{RegisterAccount: &txpb.RegisterAccount{Account: s.wireAddr(a.get("account", ""))}}
+		return &b, "op", true
+	case "deploy":
+		b.Msg = &txpb.Body_DeployToken{DeployToken: &txpb.DeployToken{Contract: s.contract(a)}}
+		return &b, "issuer", true
+	case "mint":
+		b.Msg = &txpb.Body_Mint{Mint: &txpb.Mint{Token: tok(), To: s.wireAddr(a.get("to", "")), Amount: a.get("amount", "")}}
+		return &b, "minter", true
+	case "pay":
+		b.Msg = &txpb.Body_Pay{Pay: &txpb.Pay{Token: tok(), Inputs: s.coinArgs(a.get("in", "")), Outputs: s.outputs(a.get("out", ""))}}
+		return &b, "alice", true
+	case "redeem":
+		b.Msg = &txpb.Body_Redeem{Redeem: &txpb.Redeem{Token: tok(), Inputs: s.coinArgs(a.get("in", "")), Amount: a.get("amount", "")}}
+		return &b, "alice", true
+	case "freeze":
+		b.Msg = &txpb.Body_Freeze{Freeze: &txpb.Freeze{Token: tok(), Account: s.wireAddr(a.get("account", ""))}}
+		return &b, "freezer", true
+	case "unfreeze":
+		b.Msg = &txpb.Body_Unfreeze{Unfreeze: &txpb.Unfreeze{Token: tok(), Account: s.wireAddr(a.get("account", ""))}}
+		return &b, "freezer", true
+	case "pause":
+		b.Msg = &txpb.Body_Pause{Pause: &txpb.Pause{Token: tok()}}
+		return &b, "pauser", true
+	case "unpause":
+		b.Msg = &txpb.Body_Unpause{Unpause: &txpb.Unpause{Token: tok()}}
+		return &b, "pauser", true
+	case "seize":
+		b.Msg = &txpb.Body_Seize{Seize: &txpb.Seize{Token: tok(), Inputs: s.coinArgs(a.get("in", ""))}}
+		return &b, "issuer", true
+	case "transfer-ownership":
+		b.Msg = &txpb.Body_TransferOwnership{TransferOwnership: &txpb.TransferOwnership{Token: tok(), NewOwner: s.wireAddr(a.get("to", ""))}}
+		return &b, "issuer", true
+	case "accept-ownership":
+		b.Msg = &txpb.Body_AcceptOwnership{AcceptOwnership: &txpb.AcceptOwnership{Token: tok()}}
+		return &b, "", true
+	case "configure-minter":
+		b.Msg = &txpb.Body_ConfigureMinter{ConfigureMinter: &txpb.ConfigureMinter{Token: tok(),
+			Minter: s.wireAddr(a.get("minter", "")), Allowance: a.get("allowance", ""), Remove: a.flag("remove")}}
+		return &b, "issuer", true
+	case "approve":
+		b.Msg = &txpb.Body_Approve{Approve: &txpb.Approve{Token: tok(), Spender: s.wireAddr(a.get("spender", "")), Amount: a.get("amount", "")}}
+		return &b, "alice", true
+	case "spend-from":
+		b.Msg = &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{Token: tok(), Owner: s.wireAddr(a.get("owner", "")),
+			Inputs: s.coinArgs(a.get("in", "")), Outputs: s.outputs(a.get("out", ""))}}
+		return &b, "bob", true
+	}
+	return nil, "", false
+}
+
+// deployDefaults is the contract deploy sends unless the command overrides a
+// field: a pound token of whole coins, so that minor units read as coins.
+var deployDefaults = []struct{ key, val string }{
+	{"id", "gbpt"}, {"name", "Pound Token"}, {"symbol", "GBPT"}, {"decimals", "0"},
+	{"supply_cap", "1000000"}, {"declared_reserve", "1000000"}, {"ratio", "1"},
+	{"min_unit", "1"}, {"max_transfer", "50000"}, {"min_redeem", ""},
+	{"transfer_rule", "open"}, {"redeem_rule", "anyone"},
+	{"bic", "PEGDGB2L"}, {"scheme", "IBAN"}, {"account", "GB81PEGD20041531926819"}, {"currency", "GBP"},
+	{"owner", "issuer"}, {"pauser", "pauser"}, {"freezer", "freezer"}, {"attestor", "attestor"},
+	{"minters", "minter:1000000"},
+}
+
+func (s *scenario) contract(a *cmdArgs) *txpb.Contract {
+	f := make(map[string]string)
+	for _, d := range deployDefaults {
+		f[d.key] = a.get(d.key, d.val)
+	}
+	dec, err := strconv.ParseUint(f["decimals"], 10, 32)
+	if err != nil {
+		s.t.Fatalf("deploy decimals=%q: %v", f["decimals"], err)
+	}
+	role := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		return s.wireAddr(name)
+	}
+	c := &txpb.Contract{
+		Id: f["id"], Name: f["name"], Symbol: f["symbol"], Decimals: uint32(dec),
+		SupplyCap: f["supply_cap"], DeclaredReserve: f["declared_reserve"], Ratio: f["ratio"],
+		MinUnit: f["min_unit"], MaxTransfer: f["max_transfer"], MinRedeem: f["min_redeem"],
+		TransferRule: f["transfer_rule"], RedeemRule: f["redeem_rule"],
+		Fiat:  &txpb.FiatAccount{Bic: f["bic"], Scheme: f["scheme"], Account: f["account"], Currency: f["currency"]},
+		Roles: &txpb.Roles{Owner: role(f["owner"]), Pauser: role(f["pauser"]), Freezer: role(f["freezer"]), Attestor: role(f["attestor"])},
+	}
+	for _, m := range splitList(f["minters"]) {
+		m, n := repeated(s.t, m)
+		name, allowance, _ := strings.Cut(m, ":")
+		for range n {
+			c.Roles.Minters = append(c.Roles.Minters, &txpb.Minter{Address: role(name), Allowance: allowance})
+		}
+	}
+	return c
+}
+
+// submit completes a transaction's envelope, signs it and delivers it.
+// Options: expiry=HEIGHT (default the open block + expiryAhead), chain=ID,
+// nonce=N (default a fresh one), memo=TEXT, memo-len=N, save=LABEL (the
+// transaction's name, default txN), and hold (build and save, do not deliver).
+func (s *scenario) submit(a *cmdArgs, defaultFrom string, body *txpb.Body) string {
+	from := a.get("from", defaultFrom)
+	if from == "" {
+		s.t.Fatalf("%s needs from=NAME", a.td.Cmd)
+	}
+	body.Signer = s.wireAddr(from)
+	body.ChainId = a.get("chain", scenarioChain)
+	body.ExpiryHeight = s.uintArg(a, "expiry", s.env.Height+expiryAhead)
+	s.nonce++
+	body.Nonce = s.uintArg(a, "nonce", s.nonce)
+	body.Memo = a.get("memo", "")
+	if a.has("memo-len") {
+		body.Memo = strings.Repeat("m", int(s.uintArg(a, "memo-len", 0)))
+	}
+	b := s.build(body, s.key(from), a.get("save", ""))
+	if a.flag("hold") {
+		return b.label + " held"
+	}
+	return s.deliver(b.raw, a.labels)
+}
+
+func (s *scenario) uintArg(a *cmdArgs, key string, def uint64) uint64 {
+	v := a.get(key, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		s.t.Fatalf("%s=%q: %v", key, v, err)
+	}
+	return n
+}
+
+// build signs body with key and records it under label (or the next txN).
+func (s *scenario) build(body *txpb.Body, key ed25519.PrivateKey, label string) *builtTx {
+	raw, id, err := tx.Sign(body, key)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.built++
+	if label == "" {
+		label = fmt.Sprintf("tx%d", s.built)
+	}
+	if _, dup := s.txs[label]; dup {
+		s.t.Fatalf("transaction label %s used twice", label)
+	}
+	if prev, dup := s.names[id.String()]; dup {
+		label = prev // the same body again: the same transaction
+	}
+	b := &builtTx{label: label, body: body, key: key, raw: raw, id: id}
+	s.txs[label] = b
+	s.names[id.String()] = label
+	return b
+}
+
+// deliver applies raw to the open block as the ABCI app does and reports
+// the outcome: the label, the code, the log and the events.
+func (s *scenario) deliver(raw []byte, labels []string) string {
+	i := s.index
+	s.index++
+	t, rej := tx.Decode(raw, scenarioChain)
+	if rej != nil {
+		return fmt.Sprintf("%s %s, no receipt: %s", s.rawLabel(raw), rej.Code.Name(), s.pretty(rej.Message))
+	}
+	label := s.names[t.ID.String()]
+	if label == "" {
+		label = s.short(t.ID.String())
+	}
+
+	rec := &recorder{w: s.blk}
+	s.blk.Begin()
+	res := Apply(rec, s.env, t)
+	if res.Code == ledger.OK {
+		s.blk.Keep()
+		s.mark(rec.keys)
+	} else {
+		if len(rec.keys) > 0 {
+			s.t.Fatalf("%s was rejected with %s but wrote %q", label, res.Code.Name(), rec.keys)
+		}
+		if res.Log == "" || len(res.Events) > 0 {
+			s.t.Fatalf("%s was rejected with %s, log %q and %d events; want a log and no events", label, res.Code.Name(), res.Log, len(res.Events))
+		}
+		s.blk.Discard()
+	}
+	if res.Code != ledger.CodeReplayed {
+		rec := &recorder{w: s.blk}
+		WriteReceipt(rec, s.env, t, i, res)
+		s.mark(rec.keys)
+	}
+
+	var out strings.Builder
+	switch res.Code {
+	case ledger.OK:
+		s.nameCoins(t, label, res.Events, labels)
+		fmt.Fprintf(&out, "%s OK", label)
+	case ledger.CodeReplayed:
+		fmt.Fprintf(&out, "%s %s, first receipt kept: %s", label, res.Code.Name(), s.pretty(res.Log))
+	default:
+		fmt.Fprintf(&out, "%s %s: %s", label, res.Code.Name(), s.pretty(res.Log))
+	}
+	for _, e := range res.Events {
+		fmt.Fprintf(&out, "\n  %s", e.Type)
+		for _, at := range e.Attrs {
+			fmt.Fprintf(&out, " %s=%s", at.Key, s.pretty(at.Value))
+		}
+	}
+	return out.String()
+}
+
+// nameCoins names the coins a transaction created: labels in order, then
+// TXLABEL.INDEX.
+func (s *scenario) nameCoins(t *tx.Tx, txLabel string, events []Event, labels []string) {
+	n := 0
+	for _, e := range events {
+		if e.Type != "coin.created" {
+			continue
+		}
+		hexID := attr(e, "coin")
+		var id ledger.CoinID
+		for i := uint32(0); i < tx.MaxOutputs; i++ {
+			if c := ledger.NewCoinID(t.ID, i); c.String() == hexID {
+				id = c
+				if n < len(labels) {
+					s.nameCoin(labels[n], id)
+				} else {
+					s.nameCoin(fmt.Sprintf("%s.%d", txLabel, i), id)
+				}
+				n++
+				break
+			}
+		}
+		if id == (ledger.CoinID{}) {
+			s.t.Fatalf("%s created coin %s, which is not one of its outputs", txLabel, hexID)
+		}
+	}
+	if n < len(labels) {
+		s.t.Fatalf("%s created %d coins, but %d labels were given", txLabel, n, len(labels))
+	}
+}
+
+func (s *scenario) nameCoin(label string, id ledger.CoinID) {
+	if prev, dup := s.coins[label]; dup && prev != id {
+		s.t.Fatalf("coin label %s used twice", label)
+	}
+	s.coins[label] = id
+	s.names[id.String()] = label
+}
+
+func attr(e Event, key string) string {
+	for _, a := range e.Attrs {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// rawLabel names bytes that did not decode: the label of the body they carry,
+// if any.
+func (s *scenario) rawLabel(raw []byte) string {
+	var env txpb.Tx
+	if proto.Unmarshal(raw, &env) != nil || len(env.Body) == 0 {
+		return "-"
+	}
+	id := ledger.TxID(sha256.Sum256(env.Body)).String()
+	if l, ok := s.names[id]; ok {
+		return l
+	}
+	return s.short(id)
+}
+
+// recorder passes reads and writes to the block and notes the keys written.
+type recorder struct {
+	w    Writer
+	keys []string
+}
+
+func (r *recorder) Get(k []byte) []byte { return r.w.Get(k) }
+func (r *recorder) Set(k, v []byte)     { r.keys = append(r.keys, string(k)); r.w.Set(k, v) }
+func (r *recorder) Delete(k []byte)     { r.keys = append(r.keys, string(k)); r.w.Delete(k) }
+
+func (s *scenario) mark(keys []string) {
+	for _, k := range keys {
+		s.written[k] = true
+	}
+}
+
+// open starts the block after the last committed one.
+func (s *scenario) open() {
+	h := s.db.Height() + 1
+	s.env = &Env{ChainID: scenarioChain, Region: scenarioRegion, Height: h,
+		Time: scenarioEpoch.Add(time.Duration(h) * time.Second), Genesis: *s.genesis}
+	s.blk = s.db.NewBlock()
+	s.index = 0
+	s.written = make(map[string]bool)
+}
+
+func (s *scenario) genesisCmd(a *cmdArgs) string {
+	if s.genesis != nil {
+		s.t.Fatal("genesis twice")
+	}
+	g := Genesis{
+		Operator: s.addr(a.get("operator", "op")),
+		Params: Params{
+			MinReserve:     s.uintArg(a, "min_reserve", 1000),
+			Banks:          splitList(a.get("banks", "PEGDGB2L")),
+			MaxExpiryDelta: s.uintArg(a, "max_expiry_delta", 100),
+		},
+	}
+	for _, n := range splitList(a.get("issuers", "issuer")) {
+		g.Issuers = append(g.Issuers, s.addr(n))
+	}
+	for _, n := range splitList(a.get("registered", "")) {
+		g.Registered = append(g.Registered, s.addr(n))
+	}
+	for _, cm := range splitList(a.get("min_reserve_by", "")) {
+		code, min, _ := strings.Cut(cm, ":")
+		v, err := strconv.ParseUint(min, 10, 64)
+		if err != nil {
+			s.t.Fatalf("min_reserve_by %q: %v", cm, err)
+		}
+		if g.Params.MinReserveByCurrency == nil {
+			g.Params.MinReserveByCurrency = make(map[string]uint64)
+		}
+		g.Params.MinReserveByCurrency[code] = v
+	}
+	blk := s.db.NewBlock()
+	if err := InitGenesis(blk, g); err != nil {
+		return "error: " + err.Error()
+	}
+	if err := blk.Commit(0); err != nil {
+		s.t.Fatal(err)
+	}
+	loaded, err := LoadGenesis(s.db)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.genesis = &loaded
+	s.open()
+	return fmt.Sprintf("height 0 app_hash %x", s.db.AppHash()[:4])
+}
+
+// commit ends the open block as the ABCI app does, audits the committed
+// state and opens the next block.
+func (s *scenario) commit(a *cmdArgs) string {
+	var out []string
+	for range s.uintArg(a, "blocks", 1) {
+		s.env.CheckTally()
+		hash := s.blk.Hash()
+		if err := s.blk.Commit(s.env.Height); err != nil {
+			s.t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("height %d app_hash %x txs %d", s.env.Height, hash[:4], s.index))
+		for _, id := range slices.Sorted(maps.Keys(s.env.Tally)) {
+			f := s.env.Tally[id]
+			out = append(out, fmt.Sprintf("  tally %s created %s destroyed %s minted %s redeemed %s", id, &f.Created, &f.Destroyed, &f.Minted, &f.Redeemed))
+		}
+		if rep := s.auditReport(); !rep.OK() {
+			for _, p := range rep.Problems {
+				out = append(out, "  AUDIT: "+s.pretty(p))
+			}
+		}
+		s.open()
+	}
+	return strings.Join(out, "\n")
+}
+
+// restart closes and reopens the store, as a node does after a crash: the
+// open block is lost.
+func (s *scenario) restart() string {
+	dropped := s.index
+	if err := s.db.Close(); err != nil {
+		s.t.Fatal(err)
+	}
+	db, err := store.Open(s.dir, quietLog)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.db = db
+	g, err := LoadGenesis(db)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.genesis = &g
+	s.open()
+	return fmt.Sprintf("reopened at height %d app_hash %x; %d uncommitted transactions lost", db.Height(), db.AppHash()[:4], dropped)
+}
+
+func (s *scenario) auditReport() AuditReport {
+	snap := s.db.Snapshot()
+	defer snap.Close()
+	rep, err := Audit(snap)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return rep
+}
+
+func (s *scenario) audit() string {
+	rep := s.auditReport()
+	if rep.OK() {
+		return fmt.Sprintf("OK: %d tokens, %d coins at height %d", rep.Tokens, rep.Coins, s.db.Height())
+	}
+	out := []string{fmt.Sprintf("%d problems at height %d:", len(rep.Problems), s.db.Height())}
+	for _, p := range rep.Problems {
+		out = append(out, "  "+s.pretty(p))
+	}
+	return strings.Join(out, "\n")
+}
+
+// writes lists the keys the open block has written so far (what its app hash
+// covers), in the order of their names.
+func (s *scenario) writes() string {
+	if len(s.written) == 0 {
+		return "none"
+	}
+	var out []string
+	for k := range s.written {
+		op := "set"
+		if s.blk.Get([]byte(k)) == nil {
+			op = "del"
+		}
+		out = append(out, s.prettyKey(k)+" "+op)
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
+}
+
+// blockView reads the state as the next transaction of the open block would:
+// Get through the block, Scan over the committed keys and the block's writes.
+type blockView struct {
+	blk     *store.Block
+	snap    *store.Snapshot
+	written map[string]bool
+}
+
+func (v *blockView) Get(k []byte) []byte { return v.blk.Get(k) }
+
+func (v *blockView) Scan(prefix, start []byte, fn func(k, v []byte) bool) error {
+	keys := make(map[string]bool)
+	err := v.snap.Scan(prefix, start, func(k, _ []byte) bool { keys[string(k)] = true; return true })
+	if err != nil {
+		return err
+	}
+	for k := range v.written {
+		if strings.HasPrefix(k, string(prefix)) && (start == nil || k >= string(start)) {
+			keys[k] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if val := v.blk.Get([]byte(k)); val != nil && !fn([]byte(k), val) {
+			break
+		}
+	}
+	return nil
+}
+
+func (s *scenario) query(cmd string, a *cmdArgs) string {
+	snap := s.db.Snapshot()
+	defer snap.Close()
+	v := &blockView{blk: s.blk, snap: snap, written: s.written}
+	must := func(err error) {
+		if err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	var out []string
+	switch cmd {
+	case "balance":
+		bs, err := Balances(v, s.addr(a.subject()), ledger.TokenID(a.get("token", "")))
+		must(err)
+		for _, b := range bs {
+			out = append(out, fmt.Sprintf("%s %s in %d coins", b.Token, b.Amount, b.Coins))
+		}
+	case "coins":
+		cs, err := CoinsOf(v, s.addr(a.subject()), ledger.TokenID(a.get("token", "")), 0)
+		must(err)
+		for _, c := range cs {
+			out = append(out, fmt.Sprintf("%s %s %s", s.pretty(c.ID.String()), c.Token, c.Amount))
+		}
+	case "token":
+		id := a.subject()
+		if id == "" {
+			id = "gbpt"
+		}
+		t := TokenByID(v, ledger.TokenID(id))
+		if t == nil {
+			return "no token " + id
+		}
+		out = s.formatToken(t)
+	case "account":
+		toks, err := Tokens(v)
+		must(err)
+		var ids []ledger.TokenID
+		for _, t := range toks {
+			ids = append(ids, t.Contract.ID)
+		}
+		acc := AccountOf(v, s.addr(a.subject()), ids)
+		out = append(out, fmt.Sprintf("issuer=%v registered=%v frozen=%v", acc.Issuer, acc.Registered, acc.Frozen))
+	case "approval":
+		amt := Approval(v, ledger.TokenID(a.get("token", "gbpt")), s.addr(a.get("owner", "")), s.addr(a.get("spender", "")))
+		out = append(out, amt.String())
+	case "redemptions":
+		rs, err := Redemptions(v, ledger.TokenID(a.get("token", "gbpt")))
+		must(err)
+		for _, r := range rs {
+			out = append(out, fmt.Sprintf("%s holder=%s amount=%s fiat_owed=%s %s to %s %s height=%d",
+				s.pretty(r.TxID.String()), s.pretty(r.Holder.String()), r.Amount,
+				r.FiatOwed.Format(r.Fiat.Currency.Digits), r.Fiat.Currency.Code, r.Fiat.BIC, r.Fiat.Account, r.Height))
+		}
+	case "receipt":
+		label := a.subject()
+		b, ok := s.txs[label]
+		if !ok {
+			s.t.Fatalf("no transaction %s", label)
+		}
+		r := ReceiptByID(v, b.id)
+		if r == nil {
+			return "no receipt"
+		}
+		out = append(out, fmt.Sprintf("%s height=%d index=%d kind=%s signer=%s code=%s events=%d",
+			label, r.Height, r.Index, r.Kind, s.pretty(r.Signer.String()), r.Code.Name(), len(r.Events)))
+		if r.Log != "" {
+			out = append(out, "  "+s.pretty(r.Log))
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, "\n")
+}
+
+func (s *scenario) formatToken(t *Token) []string {
+	c := t.Contract
+	pending := "-"
+	if !t.PendingOwner.IsZero() {
+		pending = s.pretty(t.PendingOwner.String())
+	}
+	minters := []string{}
+	for _, m := range t.Minters {
+		minters = append(minters, s.pretty(m.Address.String())+"="+m.Allowance.String())
+	}
+	return []string{
+		fmt.Sprintf("%s %s decimals=%d supply=%s minted=%s redeemed=%s paused=%v", c.ID, c.Symbol, c.Decimals, t.Supply, t.Minted, t.Redeemed, t.Paused),
+		fmt.Sprintf("cap=%s reserve=%s %s ratio=%s min_unit=%s max_transfer=%s min_redeem=%s rules=%s/%s",
+			c.SupplyCap, c.DeclaredReserve.Format(c.Fiat.Currency.Digits), c.Fiat.Currency.Code, c.Ratio,
+			c.MinUnit, c.MaxTransfer, c.MinRedeem, c.TransferRule, c.RedeemRule),
+		fmt.Sprintf("owner=%s pending=%s issuer=%s deployed=%s at %d", s.pretty(t.Owner.String()), pending,
+			s.pretty(t.Issuer.String()), s.pretty(t.DeployTx.String()), t.DeployHeight),
+		"minters: " + strings.Join(minters, " "),
+	}
+}
+
+// rawCmd delivers bytes the commands do not build: hex=BYTES, zeros=N, or a
+// saved transaction (of=LABEL) sent again, re-signed with changes, or broken.
+func (s *scenario) rawCmd(a *cmdArgs) string {
+	if h := a.get("hex", ""); h != "" {
+		b, err := hex.DecodeString(h)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		return s.deliver(b, nil)
+	}
+	if a.has("zeros") {
+		return s.deliver(make([]byte, s.uintArg(a, "zeros", 0)), nil)
+	}
+	orig, ok := s.txs[a.get("of", "")]
+	if !ok {
+		s.t.Fatalf("raw needs hex=, zeros= or of=LABEL of a built transaction")
+	}
+	b := orig
+	if a.has("expiry") || a.has("chain") || a.has("nonce") {
+		body := proto.Clone(orig.body).(*txpb.Body)
+		body.ExpiryHeight = s.uintArg(a, "expiry", body.ExpiryHeight)
+		body.ChainId = a.get("chain", body.ChainId)
+		body.Nonce = s.uintArg(a, "nonce", body.Nonce)
+		b = s.build(body, orig.key, a.get("save", ""))
+	}
+	return s.deliver(s.mutate(b, a), a.labels)
+}
+
+// mutate breaks a built transaction:
+//
+//	bad-sig        flip a bit of the signature
+//	no-sig         drop the signatures
+//	short-key      a 31-byte public key
+//	resign         replace the signature with one by key=NAME
+//	cosign         add a valid signature by key=NAME
+//	five-sigs      the signature five times
+//	other-chain    sign for chain=ID while the body names this chain
+//	tamper         change the body after signing
+//	truncate       drop the last byte
+//	no-msg         a body without a message, signed
+//	unknown-envelope, unknown-body, unknown-msg   add a field this node does not know
+func (s *scenario) mutate(b *builtTx, a *cmdArgs) []byte {
+	m := a.get("mutate", "")
+	if m == "" {
+		return b.raw
+	}
+	var env txpb.Tx
+	if err := proto.Unmarshal(b.raw, &env); err != nil {
+		s.t.Fatal(err)
+	}
+	sigFor := func(k ed25519.PrivateKey, chain string, body []byte) *txpb.Signature {
+		return &txpb.Signature{PublicKey: k.Public().(ed25519.PublicKey), Signature: ed25519.Sign(k, tx.SignBytes(chain, body))}
+	}
+	unknown := func(b []byte) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(b, 99, protowire.VarintType), 1)
+	}
+	switch m {
+	case "bad-sig":
+		env.Signatures[0].Signature[0] ^= 1
+	case "no-sig":
+		env.Signatures = nil
+	case "short-key":
+		env.Signatures[0].PublicKey = env.Signatures[0].PublicKey[1:]
+	case "resign":
+		env.Signatures = []*txpb.Signature{sigFor(s.key(a.get("key", "")), scenarioChain, env.Body)}
+	case "cosign":
+		env.Signatures = append(env.Signatures, sigFor(s.key(a.get("key", "")), scenarioChain, env.Body))
+	case "five-sigs":
+		for range 4 {
+			env.Signatures = append(env.Signatures, env.Signatures[0])
+		}
+	case "other-chain":
+		env.Signatures = []*txpb.Signature{sigFor(b.key, a.get("sign-chain", "peg-other"), env.Body)}
+	case "tamper":
+		body := proto.Clone(b.body).(*txpb.Body)
+		body.Nonce++
+		env.Body = s.marshal(body)
+	case "truncate":
+		return b.raw[:len(b.raw)-1]
+	case "unknown-envelope":
+		return unknown(b.raw)
+	case "unknown-body":
+		env.Body = unknown(env.Body)
+		env.Signatures = []*txpb.Signature{sigFor(b.key, scenarioChain, env.Body)}
+	case "no-msg":
+		body := proto.Clone(b.body).(*txpb.Body)
+		body.Msg = nil
+		env.Body = s.marshal(body)
+		env.Signatures = []*txpb.Signature{sigFor(b.key, scenarioChain, env.Body)}
+	case "unknown-msg":
+		// The message's own bytes carry the unknown field.
+		body := proto.Clone(b.body).(*txpb.Body)
+		r := body.ProtoReflect()
+		fd := r.WhichOneof(r.Descriptor().Oneofs().ByName("msg"))
+		msg := s.marshal(r.Get(fd).Message().Interface())
+		r.Clear(fd)
+		out := protowire.AppendTag(s.marshal(body), fd.Number(), protowire.BytesType)
+		env.Body = protowire.AppendBytes(out, unknown(msg))
+		env.Signatures = []*txpb.Signature{sigFor(b.key, scenarioChain, env.Body)}
+	default:
+		s.t.Fatalf("unknown mutation %q", m)
+	}
+	return s.marshal(&env)
+}
+
+func (s *scenario) marshal(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return b
+}
+
+// key derives a name's key: the seed is the SHA-256 of the name (without a
+// region).
+func (s *scenario) key(name string) ed25519.PrivateKey {
+	base, _, _ := strings.Cut(name, "@")
+	seed := sha256.Sum256([]byte(base))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// addr is a name's address: at home in GB, or in the region after "@".
+func (s *scenario) addr(name string) ledger.Address {
+	if name == "" {
+		s.t.Fatal("an address argument is missing")
+	}
+	base, region, ok := strings.Cut(name, "@")
+	if !ok {
+		region = string(scenarioRegion)
+	}
+	a := ledger.NewAddress(ledger.Region(region), s.key(base).Public().(ed25519.PublicKey))
+	s.names[a.String()] = name
+	return a
+}
+
+// wireAddr is an address argument as it goes on the wire: a name's address,
+// or the text after "!" as it is.
+func (s *scenario) wireAddr(v string) string {
+	if lit, ok := strings.CutPrefix(v, "!"); ok {
+		return lit
+	}
+	return s.addr(v).String()
+}
+
+func (s *scenario) coinArgs(v string) [][]byte {
+	var out [][]byte
+	for _, item := range splitList(v) {
+		item, n := repeated(s.t, item)
+		var id []byte
+		switch {
+		case strings.HasPrefix(item, "~"):
+			h := sha256.Sum256([]byte(item[1:]))
+			s.names[hex.EncodeToString(h[:])] = item
+			id = h[:]
+		case strings.HasPrefix(item, "0x"):
+			var err error
+			if id, err = hex.DecodeString(item[2:]); err != nil {
+				s.t.Fatal(err)
+			}
+		default:
+			c, ok := s.coins[item]
+			if !ok {
+				s.t.Fatalf("no coin labelled %s", item)
+			}
+			id = c[:]
+		}
+		for range n {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (s *scenario) outputs(v string) []*txpb.Output {
+	var out []*txpb.Output
+	for _, item := range splitList(v) {
+		item, n := repeated(s.t, item)
+		owner, amount, ok := strings.Cut(item, ":")
+		if !ok {
+			s.t.Fatalf("output %q is not OWNER:AMOUNT", item)
+		}
+		for range n {
+			out = append(out, &txpb.Output{Owner: s.wireAddr(owner), Amount: amount})
+		}
+	}
+	return out
+}
+
+// repeated splits "item*N" into item and N (1 without a suffix).
+func repeated(t *testing.T, item string) (string, int) {
+	i := strings.LastIndex(item, "*")
+	if i < 0 {
+		return item, 1
+	}
+	n, err := strconv.Atoi(item[i+1:])
+	if err != nil {
+		t.Fatalf("%q: %v", item, err)
+	}
+	return item[:i], n
+}
+
+func splitList(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+var (
+	addrPattern = regexp.MustCompile(`peg1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{20,}`)
+	hashPattern = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+)
+
+// pretty replaces addresses, coin ids and transaction ids with the script's
+// names for them, and shortens the rest.
+func (s *scenario) pretty(str string) string {
+	str = addrPattern.ReplaceAllStringFunc(str, func(m string) string {
+		if n, ok := s.names[m]; ok {
+			return n
+		}
+		return "peg1…" + m[len(m)-6:]
+	})
+	return hashPattern.ReplaceAllStringFunc(str, func(m string) string {
+		if n, ok := s.names[m]; ok {
+			return n
+		}
+		return s.short(m)
+	})
+}
+
+func (s *scenario) short(hexID string) string { return hexID[:8] + "…" }
+
+// prettyKey renders a store key with the script's names.
+func (s *scenario) prettyKey(k string) string {
+	id := func(b string) string { return s.pretty(hex.EncodeToString([]byte(b))) }
+	addr := func(b string) (string, string) {
+		if len(b) < 2 {
+			return fmt.Sprintf("%x", b), ""
+		}
+		n := 2 + int(b[1]) + ledger.KeyHashSize
+		if len(b) < n {
+			return fmt.Sprintf("%x", b), ""
+		}
+		a, err := ledger.AddressFromBytes([]byte(b[:n]))
+		if err != nil {
+			return fmt.Sprintf("%x", b), ""
+		}
+		return s.pretty(a.String()), b[n:]
+	}
+	for _, p := range []string{prefixCoin, prefixSpent, prefixReceipt} {
+		if rest, ok := strings.CutPrefix(k, p); ok {
+			return p + id(rest)
+		}
+	}
+	for _, p := range []string{prefixIssuer, prefixRegistered} {
+		if rest, ok := strings.CutPrefix(k, p); ok {
+			a, _ := addr(rest)
+			return p + a
+		}
+	}
+	if rest, ok := strings.CutPrefix(k, prefixOwner); ok {
+		owner, rest := addr(rest)
+		tok, coin, _ := strings.Cut(rest, "\x00")
+		return prefixOwner + owner + "/" + tok + "/" + id(coin)
+	}
+	if rest, ok := strings.CutPrefix(k, prefixFrozen); ok {
+		tok, rest, _ := strings.Cut(rest, "/")
+		a, _ := addr(rest)
+		return prefixFrozen + tok + "/" + a
+	}
+	if rest, ok := strings.CutPrefix(k, prefixApproval); ok {
+		tok, rest, _ := strings.Cut(rest, "/")
+		owner, rest := addr(rest)
+		spender, _ := addr(rest)
+		return prefixApproval + tok + "/" + owner + "/" + spender
+	}
+	if rest, ok := strings.CutPrefix(k, prefixRedemption); ok {
+		tok, rest, _ := strings.Cut(rest, "/")
+		if len(rest) == 8+ledger.HashSize {
+			h := binary.BigEndian.Uint64([]byte(rest[:8]))
+			return fmt.Sprintf("%s%s/%d/%s", prefixRedemption, tok, h, id(rest[8:]))
+		}
+	}
+	return strconv.Quote(k)
+}
+
+// cmdArgs reads a command's arguments and insists that every one is used, so
+// that a misspelt argument fails the test rather than being ignored.
+type cmdArgs struct {
+	t      *testing.T
+	td     *datadriven.TestData
+	used   []bool
+	labels []string // names after "->"
+}
+
+func newCmdArgs(t *testing.T, td *datadriven.TestData) *cmdArgs {
+	a := &cmdArgs{t: t, td: td, used: make([]bool, len(td.CmdArgs))}
+	for i, arg := range td.CmdArgs {
+		if arg.Key != "->" {
+			continue
+		}
+		for j := i; j < len(td.CmdArgs); j++ {
+			a.used[j] = true
+			if j > i {
+				if len(td.CmdArgs[j].Vals) > 0 {
+					td.Fatalf(t, "labels after -> take no values")
+				}
+				a.labels = append(a.labels, splitList(td.CmdArgs[j].Key)...)
+			}
+		}
+		break
+	}
+	return a
+}
+
+// get is key's value (several values joined by commas), or def.
+func (a *cmdArgs) get(key, def string) string {
+	for i, arg := range a.td.CmdArgs {
+		if arg.Key == key && len(arg.Vals) > 0 && !a.labelArg(i) {
+			a.used[i] = true
+			return strings.Join(arg.Vals, ",")
+		}
+	}
+	return def
+}
+
+func (a *cmdArgs) has(key string) bool {
+	for i, arg := range a.td.CmdArgs {
+		if arg.Key == key && len(arg.Vals) > 0 && !a.labelArg(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// flag reports whether key appears without a value.
+func (a *cmdArgs) flag(key string) bool {
+	for i, arg := range a.td.CmdArgs {
+		if arg.Key == key && len(arg.Vals) == 0 && !a.labelArg(i) {
+			a.used[i] = true
+			return true
+		}
+	}
+	return false
+}
+
+// subject is the first argument without a value ("balance alice").
+func (a *cmdArgs) subject() string {
+	for i, arg := range a.td.CmdArgs {
+		if len(arg.Vals) == 0 && !a.used[i] {
+			a.used[i] = true
+			return arg.Key
+		}
+	}
+	return ""
+}
+
+func (a *cmdArgs) labelArg(i int) bool {
+	for j := 0; j <= i; j++ {
+		if a.td.CmdArgs[j].Key == "->" {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *cmdArgs) done() {
+	if a.t.Failed() {
+		return
+	}
+	for i, used := range a.used {
+		if !used {
+			a.td.Fatalf(a.t, "unused argument %s", a.td.CmdArgs[i])
+		}
+	}
+}
