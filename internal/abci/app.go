@@ -120,7 +120,8 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 	if rej != nil {
 		return &abcitypes.ResponseCheckTx{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}, nil
 	}
-	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Genesis: *a.genesis}
+	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1,
+		Time: state.LastBlockTime(a.db), Genesis: *a.genesis}
 	res := state.Apply(a.db.NewBlock(), env, t)
 	return &abcitypes.ResponseCheckTx{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace}, nil
 }
@@ -138,6 +139,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 		results[i] = a.deliver(blk, env, uint32(i), raw)
 	}
 	env.CheckTally()
+	state.EndBlock(blk, env)
 	a.block, a.env = blk, env
 	return &abcitypes.ResponseFinalizeBlock{TxResults: results, AppHash: blk.Hash()}, nil
 }

@@ -178,6 +178,7 @@ func (c *testChain) commitLocked() {
 		}
 	}
 	env.CheckTally()
+	state.EndBlock(blk, env)
 	prev := c.db.AppHash()
 	if err := blk.Commit(height); err != nil {
 		c.t.Errorf("committing block %d: %v", height, err)

@@ -2,11 +2,16 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/cometbft/cometbft/mempool"
 
 	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
+	"github.com/pegledger/peg/internal/tx"
 )
 
 // chain is the node as the API sees it.
@@ -21,6 +26,9 @@ func (c chain) Committed() <-chan struct{} { return c.n.app.Committed() }
 
 func (c chain) Submit(ctx context.Context, raw []byte) (ledger.Code, string, error) {
 	res, err := c.n.rpc.BroadcastTxSync(ctx, raw)
+	if errors.Is(err, mempool.ErrTxInCache) {
+		return c.resubmitted(raw)
+	}
 	if err != nil {
 		return 0, "", fmt.Errorf("node: submitting to the mempool: %w", err)
 	}
@@ -42,4 +50,18 @@ func (c chain) Block(height int64) (*api.Block, error) {
 		out.Txs = append(out.Txs, t)
 	}
 	return out, nil
+}
+
+// resubmitted answers a transaction the mempool has already seen: if a block
+// included it, it is a replay; otherwise it is still pending, and submitting it
+// again is harmless, so the caller may wait for it as for a new one.
+func (c chain) resubmitted(raw []byte) (ledger.Code, string, error) {
+	t, rej := tx.Parse(raw, c.n.Config.ChainID)
+	if rej != nil {
+		return rej.Code, rej.Message, nil
+	}
+	if rc := state.ReceiptByID(c.n.db, t.ID); rc != nil {
+		return ledger.CodeReplayed, fmt.Sprintf("transaction %s is already in block %d", t.ID, rc.Height), nil
+	}
+	return ledger.OK, "already pending", nil
 }

@@ -100,6 +100,10 @@ func (n *Node) serveAPI(g state.Genesis) error {
 	n.api = &http.Server{
 		Handler:           api.New(chain{n}, g, n.log.With("module", "api")),
 		ReadHeaderTimeout: 10 * time.Second,
+		// Longer than the API's own wait for a block, so that a submission
+		// that waits is answered by the API, not cut off by the server.
+		WriteTimeout: 2 * api.DefaultWait,
+		IdleTimeout:  2 * time.Minute,
 	}
 	n.apiDone = make(chan error, 1)
 	go func() { n.apiDone <- n.api.Serve(ln) }()

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"slices"
@@ -167,4 +168,24 @@ func (e *Env) CheckTally() {
 				e.Height, id, &f.Created, &f.Destroyed, &f.Minted, &f.Redeemed))
 		}
 	}
+}
+
+var keyBlockTime = []byte("blk/time")
+
+// EndBlock records the block's time, so that checks outside a block (the
+// mempool's) measure time as the last block did, never by a clock.
+func EndBlock(w Writer, env *Env) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(env.Time.UnixNano()))
+	w.Set(keyBlockTime, b[:])
+}
+
+// LastBlockTime is the time of the last block that ran EndBlock; zero before
+// the first.
+func LastBlockTime(r Reader) time.Time {
+	b := r.Get(keyBlockTime)
+	if len(b) != 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC()
 }

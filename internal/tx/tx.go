@@ -92,14 +92,14 @@ func Parse(raw []byte, chainID string) (*Tx, *ledger.Rejection) {
 	}
 	var env txpb.Tx
 	if err := proto.Unmarshal(raw, &env); err != nil {
-		return nil, ledger.Reject(ledger.CodeMalformed, "transaction does not decode: %v", err)
+		return nil, ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
 	}
 	if hasUnknown(env.ProtoReflect()) {
 		return nil, ledger.Reject(ledger.CodeMalformed, "transaction has unknown fields")
 	}
 	var body txpb.Body
 	if err := proto.Unmarshal(env.Body, &body); err != nil {
-		return nil, ledger.Reject(ledger.CodeMalformed, "body does not decode: %v", err)
+		return nil, ledger.Reject(ledger.CodeMalformed, "body does not decode as a peg.tx.v1.Body protobuf message")
 	}
 	if hasUnknown(body.ProtoReflect()) {
 		return nil, ledger.Reject(ledger.CodeMalformed, "body has unknown fields")
