@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	pegBinary = filepath.Join(dir, "peg")
-	build := exec.Command("go", "build", "-o", pegBinary, ".")
+	build := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", pegBinary, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building peg:", err)

@@ -123,8 +123,16 @@ func (g *globals) selectCoins(ctx context.Context, owner ledger.Address, t *clie
 		cs[i] = coin.Coin{ID: c.ID, Amount: c.Units}
 	}
 	picked, total, err := coin.Select(cs, amount, tx.MaxInputs)
+	if errors.Is(err, coin.ErrInsufficient) {
+		var held money.Amount
+		for _, c := range cs {
+			held, _ = held.Add(c.Amount)
+		}
+		return nil, money.Amount{}, fmt.Errorf("%s holds %s %s in %d coin(s) (at most %d spendable at once); %s needed: %w",
+			owner, held.Format(t.Decimals), t.Symbol, len(cs), tx.MaxInputs, amount.Format(t.Decimals), coin.ErrInsufficient)
+	}
 	if err != nil {
-		return nil, money.Amount{}, fmt.Errorf("%s: %w", owner, err)
+		return nil, money.Amount{}, err
 	}
 	ids := make([][]byte, len(picked))
 	for i, c := range picked {

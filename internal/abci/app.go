@@ -139,7 +139,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 		results[i] = a.deliver(blk, env, uint32(i), raw)
 	}
 	env.CheckTally()
-	state.EndBlock(blk, env)
+	if len(req.Txs) > 0 {
+		state.EndBlock(blk, env)
+	}
 	a.block, a.env = blk, env
 	return &abcitypes.ResponseFinalizeBlock{TxResults: results, AppHash: blk.Hash()}, nil
 }

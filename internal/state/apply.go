@@ -173,7 +173,9 @@ func (e *Env) CheckTally() {
 var keyBlockTime = []byte("blk/time")
 
 // EndBlock records the block's time, so that checks outside a block (the
-// mempool's) measure time as the last block did, never by a clock.
+// mempool's) measure time as the last block did, never by a clock. The ABCI
+// app calls it for blocks with transactions only: a block without any leaves
+// the state, and so the app hash, unchanged.
 func EndBlock(w Writer, env *Env) {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(env.Time.UnixNano()))

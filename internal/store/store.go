@@ -94,6 +94,7 @@ type Block struct {
 	writes map[string]write
 	tx     map[string]write
 	hash   []byte
+	ended  bool // Hash was taken: no more writes
 }
 
 // NewBlock starts gathering a block's writes on top of the committed state.
@@ -125,7 +126,7 @@ func (b *Block) Delete(key []byte) {
 }
 
 func (b *Block) pending() map[string]write {
-	if b.hash != nil {
+	if b.ended {
 		panic("store: write after the block's hash was taken")
 	}
 	if b.tx != nil {
@@ -156,12 +157,19 @@ func (b *Block) Discard() { b.tx = nil }
 // Hash ends the block and returns its app hash:
 // SHA-256(previous app hash || SHA-256 of the block's writes in key order).
 // Each write contributes its key length, key, a tag (1 set, 0 delete), and for a
-// set the value length and value.
+// set the value length and value. A block that writes nothing leaves the app
+// hash as it was, so that consensus need not make proof blocks for it and idle
+// chains produce blocks only at the empty-block interval.
 func (b *Block) Hash() []byte {
 	if b.tx != nil {
 		panic("store: block ended inside a transaction")
 	}
-	if b.hash != nil {
+	if b.ended {
+		return b.hash
+	}
+	b.ended = true
+	if len(b.writes) == 0 {
+		b.hash = slices.Clone(b.db.appHash)
 		return b.hash
 	}
 	w := sha256.New()

@@ -331,11 +331,18 @@ func TestAppHashChains(t *testing.T) {
 	if bytes.Equal(ha, hb) {
 		t.Fatalf("the same block on different previous app hashes gave the same hash %x", ha)
 	}
-	// Empty blocks still move the chain along.
+	// A block that writes nothing leaves the app hash alone; the next write
+	// chains on from it.
 	e1 := commit(t, a, 2)
 	e2 := commit(t, a, 3)
-	if bytes.Equal(e1, ha) || bytes.Equal(e2, e1) {
-		t.Errorf("empty blocks did not chain: %x, %x, %x", ha, e1, e2)
+	if !bytes.Equal(e1, ha) || !bytes.Equal(e2, ha) {
+		t.Errorf("empty blocks changed the app hash: %x, %x, %x", ha, e1, e2)
+	}
+	if h := commit(t, a, 4, "k=w"); bytes.Equal(h, ha) {
+		t.Errorf("a write after empty blocks left the app hash at %x", h)
+	}
+	if db := a; db.Height() != 4 {
+		t.Errorf("height after empty blocks = %d, want 4", db.Height())
 	}
 }
 

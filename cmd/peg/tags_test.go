@@ -1,0 +1,6 @@
+//go:build !invariants
+
+package main
+
+// buildFlags are the extra `go build` flags of the end-to-end binary.
+var buildFlags []string
