@@ -188,6 +188,10 @@ func (x *exec) configureMinter(m tx.ConfigureMinter) *ledger.Rejection {
 		return ledger.Reject(ledger.CodeNotMinUnitMultiple, "allowance %s is not a multiple of the minimum unit %s",
 			t.Contract.FormatAmount(m.Allowance), t.Contract.FormatAmount(t.Contract.MinUnit))
 	}
+	if m.Allowance.Cmp(t.Contract.SupplyCap) > 0 {
+		return ledger.Reject(ledger.CodeContractMinter, "allowance %s is above the supply cap %s",
+			t.Contract.FormatAmount(m.Allowance), t.Contract.FormatAmount(t.Contract.SupplyCap))
+	}
 	if i < 0 {
 		if len(t.Minters) >= token.MaxMinters {
 			return ledger.Reject(ledger.CodeContractMinter, "%s already has %d minters, the limit", m.Token, token.MaxMinters)
