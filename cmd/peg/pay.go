@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pegledger/peg/internal/coin"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -37,16 +36,12 @@ func payCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			inputs, total, err := g.selectCoins(ctx, payer, t, amt)
-			if err != nil {
-				return err
-			}
-			outs, err := coin.Outputs(payer, payee, amt, total)
+			inputs, outs, total, err := g.planPayment(ctx, t, payer, payee, amt)
 			if err != nil {
 				return err
 			}
 			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{
-				Token: string(t.ID), Inputs: inputs, Outputs: wireOutputs(outs)}}})
+				Token: string(t.ID), Inputs: inputs, Outputs: outs}}})
 			if err != nil {
 				return err
 			}
@@ -158,16 +153,12 @@ func spendFromCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			inputs, total, err := g.selectCoins(ctx, own, t, amt)
-			if err != nil {
-				return err
-			}
-			outs, err := coin.Outputs(own, payee, amt, total)
+			inputs, outs, _, err := g.planPayment(ctx, t, own, payee, amt)
 			if err != nil {
 				return err
 			}
 			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{
-				Token: string(t.ID), Owner: own.String(), Inputs: inputs, Outputs: wireOutputs(outs)}}})
+				Token: string(t.ID), Owner: own.String(), Inputs: inputs, Outputs: outs}}})
 			if err != nil {
 				return err
 			}

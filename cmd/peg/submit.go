@@ -141,10 +141,20 @@ func (g *globals) selectCoins(ctx context.Context, owner ledger.Address, t *clie
 	return ids, total, nil
 }
 
-func wireOutputs(outs []coin.Output) []*txpb.Output {
+// planPayment picks owner's coins worth N ≥ amt and splits them into amt for
+// payee and N − amt of change for owner (S2.6).
+func (g *globals) planPayment(ctx context.Context, t *client.Token, owner, payee ledger.Address, amt money.Amount) ([][]byte, []*txpb.Output, money.Amount, error) {
+	inputs, total, err := g.selectCoins(ctx, owner, t, amt)
+	if err != nil {
+		return nil, nil, money.Amount{}, err
+	}
+	outs, err := coin.Outputs(owner, payee, amt, total)
+	if err != nil {
+		return nil, nil, money.Amount{}, err
+	}
 	w := make([]*txpb.Output, len(outs))
 	for i, o := range outs {
 		w[i] = &txpb.Output{Owner: o.Owner.String(), Amount: o.Amount.String()}
 	}
-	return w
+	return inputs, w, total, nil
 }

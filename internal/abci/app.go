@@ -154,16 +154,7 @@ func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, raw []byte) *a
 	if rej != nil {
 		return &abcitypes.ExecTxResult{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}
 	}
-	blk.Begin()
-	res := state.Apply(blk, env, t)
-	if res.Code == ledger.OK {
-		blk.Keep()
-	} else {
-		blk.Discard()
-	}
-	if res.Code != ledger.CodeReplayed {
-		state.WriteReceipt(blk, env, t, i, res)
-	}
+	res := state.Deliver(blk, env, t, i)
 	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Events: events(t, res)}
 }
 

@@ -166,16 +166,7 @@ func (c *testChain) commitLocked() {
 		if rej != nil {
 			continue // as abci: no receipt for what does not decode
 		}
-		blk.Begin()
-		res := state.Apply(blk, env, t)
-		if res.Code == ledger.OK {
-			blk.Keep()
-		} else {
-			blk.Discard()
-		}
-		if res.Code != ledger.CodeReplayed {
-			state.WriteReceipt(blk, env, t, uint32(i), res)
-		}
+		state.Deliver(blk, env, t, uint32(i))
 	}
 	env.CheckTally()
 	state.EndBlock(blk, env)

@@ -81,6 +81,30 @@ func Apply(w Writer, env *Env, t *tx.Tx) Result {
 
 func rejected(r *ledger.Rejection) Result { return Result{Code: r.Code, Log: r.Message} }
 
+// Batch is a Writer that can keep one transaction's writes apart until it is
+// accepted.
+type Batch interface {
+	Writer
+	Begin()
+	Keep()
+	Discard()
+}
+
+// Deliver applies t as transaction index of a block: its writes are kept if it
+// is accepted and dropped if not, and its receipt is recorded either way (a
+// replay keeps the first receipt).
+func Deliver(b Batch, env *Env, t *tx.Tx, index uint32) Result {
+	b.Begin()
+	res := Apply(b, env, t)
+	if res.Code == ledger.OK {
+		b.Keep()
+	} else {
+		b.Discard()
+	}
+	WriteReceipt(b, env, t, index, res)
+	return res
+}
+
 // WriteReceipt records the outcome of t at position index of the block. The
 // first receipt of an id is never replaced: a replay refused later (as
 // REPLAYED, or as EXPIRED, which is checked first) leaves it as it is.
