@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -65,6 +66,11 @@ func Parse(b []byte, resolve Resolver) (token.Draft, error) {
 		var strict *toml.StrictMissingError
 		if errors.As(err, &strict) {
 			return token.Draft{}, fmt.Errorf("contractfile: unknown field: %s", strict.String())
+		}
+		var derr *toml.DecodeError
+		if errors.As(err, &derr) {
+			row, col := derr.Position()
+			return token.Draft{}, fmt.Errorf("contractfile: line %d column %d (%s): %w", row, col, strings.Join(derr.Key(), "."), err)
 		}
 		return token.Draft{}, fmt.Errorf("contractfile: %w", err)
 	}
