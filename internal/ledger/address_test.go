@@ -45,7 +45,7 @@ func TestParseAddressRejects(t *testing.T) {
 }
 
 func TestParseRegion(t *testing.T) {
-	for s, ok := range map[string]bool{"GB": true, "CN-SH": true, "US-NY1": false, "gb": false, "G": false, "GB-": false, "GBR": false} {
+	for s, ok := range map[string]bool{"GB": true, "CN-SH": true, "US-NYCX": false, "gb": false, "G": false, "GB-": false, "GBR": false} {
 		if _, err := ParseRegion(s); (err == nil) != ok {
 			t.Errorf("ParseRegion(%q) error = %v, want ok=%v", s, err, ok)
 		}
