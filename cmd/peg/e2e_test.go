@@ -172,12 +172,17 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("deploy output lacks %q:\n%s", want, out)
 		}
 	}
+	code, _, errs := peg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
+	if code != exitRejected || !strings.Contains(errs, "RESERVE_UNATTESTED") {
+		t.Errorf("mint before any attestation: exit %d, stderr %q; want RESERVE_UNATTESTED", code, errs)
+	}
+	mustPeg(t, home, "reserve", "attest", "--token", "gbpt", "--balance", "1000000.00")
 	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
 	mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "250.50")
 	mustPeg(t, home, "redeem", "--from", "bob", "--token", "gbpt", "--amount", "100")
 
 	// Rejections carry the ledger's code and exit 3; state is unchanged.
-	code, _, errs := peg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "999100.01")
+	code, _, errs = peg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "999100.01")
 	if code != exitRejected || !strings.Contains(errs, "MINTER_ALLOWANCE") {
 		t.Errorf("mint beyond allowance: exit %d, stderr %q; want exit %d and MINTER_ALLOWANCE", code, errs, exitRejected)
 	}

@@ -139,11 +139,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 		results[i] = a.deliver(blk, env, uint32(i), raw)
 	}
 	env.CheckTally()
-	if len(req.Txs) > 0 {
-		state.EndBlock(blk, env)
-	}
+	blockEvents := state.EndBlock(blk, env, len(req.Txs) > 0)
 	a.block, a.env = blk, env
-	return &abcitypes.ResponseFinalizeBlock{TxResults: results, AppHash: blk.Hash()}, nil
+	a.logReserve(blockEvents)
+	return &abcitypes.ResponseFinalizeBlock{TxResults: results, Events: abciEvents(blockEvents), AppHash: blk.Hash()}, nil
 }
 
 // deliver applies one transaction. A transaction that does not decode or whose
@@ -155,6 +154,7 @@ func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, raw []byte) *a
 		return &abcitypes.ExecTxResult{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}
 	}
 	res := state.Deliver(blk, env, t, i)
+	a.logReserve(res.Events)
 	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Events: events(t, res)}
 }
 
@@ -164,7 +164,12 @@ func events(t *tx.Tx, res state.Result) []abcitypes.Event {
 		{Key: "kind", Value: t.Msg.Kind(), Index: true},
 		{Key: "signer", Value: t.Signer.String(), Index: true},
 	}}}
-	for _, e := range res.Events {
+	return append(out, abciEvents(res.Events)...)
+}
+
+func abciEvents(es []state.Event) []abcitypes.Event {
+	out := make([]abcitypes.Event, 0, len(es))
+	for _, e := range es {
 		ev := abcitypes.Event{Type: e.Type}
 		for _, at := range e.Attrs {
 			ev.Attributes = append(ev.Attributes, abcitypes.EventAttribute{Key: at.Key, Value: at.Value})
@@ -172,6 +177,34 @@ func events(t *tx.Tx, res state.Result) []abcitypes.Event {
 		out = append(out, ev)
 	}
 	return out
+}
+
+// logReserve writes a structured line for each change of a reserve's status:
+// a warning when a reserve enters AT_RISK or STALE, so that log-based alerting
+// sees it even without the monitor.
+func (a *App) logReserve(es []state.Event) {
+	for _, e := range es {
+		if e.Type != "reserve.status" {
+			continue
+		}
+		level := slog.LevelInfo
+		for _, at := range e.Attrs {
+			if at.Key == "to" && at.Value != "OK" {
+				level = slog.LevelWarn
+			}
+		}
+		a.log.Log(context.Background(), level, "reserve status changed", eventAttrs(e)...)
+	}
+}
+
+// eventAttrs renders an event as slog attributes, for the structured log line
+// an operator's alerting can match.
+func eventAttrs(e state.Event) []any {
+	kv := []any{"event", e.Type}
+	for _, at := range e.Attrs {
+		kv = append(kv, at.Key, at.Value)
+	}
+	return kv
 }
 
 // Commit writes the finalized block to disk in one synced batch.

@@ -169,7 +169,7 @@ func (c *testChain) commitLocked() {
 		state.Deliver(blk, env, t, uint32(i))
 	}
 	env.CheckTally()
-	state.EndBlock(blk, env)
+	state.EndBlock(blk, env, len(c.pending) > 0)
 	prev := c.db.AppHash()
 	if err := blk.Commit(height); err != nil {
 		c.t.Errorf("committing block %d: %v", height, err)

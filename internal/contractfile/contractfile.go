@@ -37,6 +37,10 @@ type file struct {
 		Account  string `toml:"account"`
 		Currency string `toml:"currency"`
 	} `toml:"fiat"`
+	Reserve struct {
+		StalenessWindow string `toml:"staleness_window"`
+		PauseWhenAtRisk bool   `toml:"pause_when_at_risk"`
+	} `toml:"reserve"`
 	Roles struct {
 		Owner    string `toml:"owner"`
 		Pauser   string `toml:"pauser"`
@@ -78,7 +82,8 @@ func Parse(b []byte, resolve Resolver) (token.Draft, error) {
 		ID: f.ID, Name: f.Name, Symbol: f.Symbol, Decimals: f.Decimals, SupplyCap: f.SupplyCap,
 		DeclaredReserve: f.DeclaredReserve, Ratio: f.Ratio, MinUnit: f.MinUnit, MaxTransfer: f.MaxTransfer,
 		TransferRule: f.TransferRule, RedeemRule: f.RedeemRule, MinRedeem: f.MinRedeem,
-		Fiat: token.FiatDraft{BIC: f.Fiat.BIC, Scheme: f.Fiat.Scheme, Account: f.Fiat.Account, Currency: f.Fiat.Currency},
+		Fiat:    token.FiatDraft{BIC: f.Fiat.BIC, Scheme: f.Fiat.Scheme, Account: f.Fiat.Account, Currency: f.Fiat.Currency},
+		Reserve: token.ReserveDraft{StalenessWindow: f.Reserve.StalenessWindow, PauseWhenAtRisk: f.Reserve.PauseWhenAtRisk},
 	}
 	if resolve == nil {
 		resolve = func(s string) (string, error) { return s, nil }

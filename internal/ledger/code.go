@@ -87,6 +87,18 @@ const (
 	CodeRedeemBelowMinimum Code = 99 // below the contract's minimum redemption
 )
 
+// Reserve watch (S0.3, S0.4): attestations of the reserve's bank balance and
+// the minting they gate.
+const (
+	CodeReserveUnattested   Code = 120 // mint before any attestation
+	CodeReserveAtRisk       Code = 121 // the attested reserve does not cover the supply
+	CodeReserveStale        Code = 122 // the last attestation is older than the window
+	CodeAttestWrongAccount  Code = 123 // attestation for another fiat account
+	CodeAttestWrongCurrency Code = 124 // attestation in another currency
+	CodeAttestOutdated      Code = 125 // older than the token's last attestation
+	CodeAttestFuture        Code = 126 // bank time too far ahead of block time
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -152,6 +164,13 @@ var codeTable = map[Code]codeInfo{
 	CodeNotFrozen:             {"NOT_FROZEN", "the holder is not frozen"},
 	CodeNoPendingOwner:        {"NO_PENDING_OWNER", "no ownership transfer to this address is pending"},
 	CodeRedeemBelowMinimum:    {"REDEEM_BELOW_MINIMUM", "redemption is below the contract's minimum"},
+	CodeReserveUnattested:     {"RESERVE_UNATTESTED", "no attestation of the reserve yet"},
+	CodeReserveAtRisk:         {"RESERVE_AT_RISK", "the attested reserve does not cover the supply"},
+	CodeReserveStale:          {"RESERVE_STALE", "the last attestation of the reserve is too old"},
+	CodeAttestWrongAccount:    {"ATTEST_WRONG_ACCOUNT", "attestation is for another fiat account"},
+	CodeAttestWrongCurrency:   {"ATTEST_WRONG_CURRENCY", "attestation is in another currency"},
+	CodeAttestOutdated:        {"ATTEST_OUTDATED", "attestation is older than the last one"},
+	CodeAttestFuture:          {"ATTEST_FUTURE", "attestation's bank time is ahead of the block"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

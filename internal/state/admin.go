@@ -7,6 +7,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
 )
@@ -70,6 +71,7 @@ func (x *exec) deployToken(m tx.DeployToken) *ledger.Rejection {
 	t := &Token{
 		Contract: c, Hash: hash, Address: ledger.ContractAddress(x.env.Region, hash), Issuer: x.tx.Signer,
 		DeployTx: x.tx.ID, DeployHeight: x.env.Height, Owner: c.Roles.Owner, Minters: c.Roles.Minters,
+		ReserveStatus: reserve.Unattested, ReserveSince: x.env.Time.UnixNano(),
 	}
 	x.saveToken(t)
 	x.emit("token.deployed", "token", string(c.ID), "hash", hash.String(), "address", t.Address.String(),

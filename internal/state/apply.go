@@ -163,6 +163,8 @@ func (x *exec) run() *ledger.Rejection {
 		return x.spendFrom(m)
 	case tx.ConfigureMinter:
 		return x.configureMinter(m)
+	case tx.Attest:
+		return x.attest(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }
@@ -196,16 +198,30 @@ func (e *Env) CheckTally() {
 
 var keyBlockTime = []byte("blk/time")
 
-// EndBlock records the block's time, so that checks outside a block (the
-// mempool's) measure time as the last block did, never by a clock. The ABCI
-// app calls it for blocks with transactions only: a block without any leaves
-// the state, and so the app hash, unchanged.
-func EndBlock(w Writer, env *Env) {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(env.Time.UnixNano()))
-	w.Set(keyBlockTime, b[:])
+// EndBlock ends a block: it judges the staleness of every watched reserve,
+// and, for a block with transactions, records the block's time so that checks
+// outside a block (the mempool's) measure time as the last block did, never by
+// a clock. A block without transactions whose reserves keep their status
+// writes nothing, so an idle chain keeps its app hash. It returns the events of
+// the reserves whose status changed.
+func EndBlock(w Writer, env *Env, hadTxs bool) []Event {
+	x := &exec{w: w, env: env}
+	for _, id := range watched(w) {
+		t, rej := x.loadToken(id)
+		if rej != nil {
+			panic(fmt.Sprintf("state: watched token %s is missing", id))
+		}
+		if x.judgeReserve(t) {
+			x.saveToken(t)
+		}
+	}
+	if hadTxs {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(env.Time.UnixNano()))
+		w.Set(keyBlockTime, b[:])
+	}
+	return x.events
 }
-
 // LastBlockTime is the time of the last block that ran EndBlock; zero before
 // the first.
 func LastBlockTime(r Reader) time.Time {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
 )
@@ -36,6 +37,9 @@ func add(a *big.Int, b money.Amount) { a.Add(a, b.Big()) }
 func (x *exec) movable(t *Token, parties ...ledger.Address) *ledger.Rejection {
 	if t.Paused {
 		return ledger.Reject(ledger.CodePaused, "token %s is paused", t.Contract.ID)
+	}
+	if t.Contract.PauseWhenAtRisk && t.ReserveStatus == reserve.AtRisk {
+		return ledger.Reject(ledger.CodeReserveAtRisk, "%s's reserve is at risk and its contract pauses every movement until it is covered again", t.Contract.ID)
 	}
 	for _, p := range parties {
 		if x.isFrozen(t.Contract.ID, p) {
@@ -256,10 +260,8 @@ func (x *exec) mint(m tx.Mint) *ledger.Rejection {
 	if !ok {
 		return ledger.Reject(ledger.CodeAmountOverflow, "total minted would overflow")
 	}
-	if capacity := c.ReserveCapacity(); supply.Cmp(capacity) > 0 {
-		return ledger.Reject(ledger.CodeAboveReserve, "supply would be %s %s; reserve %s %s × ratio %s backs %s",
-			c.FormatAmount(supply), c.Symbol, c.DeclaredReserve.Format(c.Fiat.Currency.Digits), c.Fiat.Currency.Code,
-			c.Ratio, c.FormatAmount(capacity))
+	if rej := reserve.CanMint(c, t.Supply, m.Amount, t.Reading, x.env.Time); rej != nil {
+		return rej
 	}
 	if supply.Cmp(c.SupplyCap) > 0 {
 		return ledger.Reject(ledger.CodeAboveCap, "supply would be %s %s, above the cap %s",
@@ -316,32 +318,17 @@ func (x *exec) redeem(m tx.Redeem) *ledger.Rejection {
 	}
 	t.Supply = supply
 	t.Redeemed, _ = t.Redeemed.Add(m.Amount) // redeemed ≤ minted
+	x.judgeReserve(t)
 	x.saveToken(t)
 	add(&x.env.tally().flow(m.Token).Redeemed, m.Amount)
 	r := Redemption{TxID: x.tx.ID, Token: m.Token, Holder: holder, Amount: m.Amount, Fiat: c.Fiat,
-		FiatOwed: fiatValue(c, m.Amount), Height: x.env.Height, Time: x.env.Time.UnixNano()}
+		FiatOwed: c.FiatValue(m.Amount), Height: x.env.Height, Time: x.env.Time.UnixNano()}
 	x.w.Set(redemptionKey(m.Token, x.env.Height, x.tx.ID), encode(r))
 	x.emit("redeem", "token", string(m.Token), "holder", holder.String(), "amount", m.Amount.String(),
 		"fiat_owed", r.FiatOwed.Format(c.Fiat.Currency.Digits), "currency", c.Fiat.Currency.Code)
 	return nil
 }
 
-// fiatValue converts token minor units to fiat minor units at the contract's
-// ratio, rounding down: a redemption never pays out more than its coins back.
-func fiatValue(c token.Contract, a money.Amount) money.Amount {
-	n := a.Big()
-	n.Mul(n, pow10(int(c.Fiat.Currency.Digits)+int(c.Ratio.Scale)))
-	d := c.Ratio.Num.Big()
-	d.Mul(d, pow10(int(c.Decimals)))
-	n.Quo(n, d)
-	v, ok := money.FromBig(n)
-	if !ok {
-		return money.Max
-	}
-	return v
-}
-
-func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
 
 func (x *exec) seize(m tx.Seize) *ledger.Rejection {
 	t, rej := x.roleToken(m.Token, token.RoleOwner)

@@ -20,7 +20,12 @@ const (
 	prefixSpent      = "spent/" // spent/COINID → spending transaction id
 	prefixReceipt    = "rcpt/"  // rcpt/TXID → Receipt (JSON)
 	prefixRedemption = "rdm/"   // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
+	prefixReading    = "att/"   // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
 )
+
+// keyWatched lists, sorted, the tokens with a reading, whose staleness each
+// block judges.
+var keyWatched = []byte("rsv/watched")
 
 var keyGenesis = []byte(prefixGenesis + "genesis")
 
@@ -68,4 +73,10 @@ func redemptionKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {
 	var h [8]byte
 	binary.BigEndian.PutUint64(h[:], height)
 	return cat([]byte(prefixRedemption), []byte(tok), []byte("/"), h[:], id[:])
+}
+
+func readingKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], height)
+	return cat([]byte(prefixReading), []byte(tok), []byte("/"), h[:], id[:])
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/token"
 )
 
@@ -82,6 +83,13 @@ type Token struct {
 	Owner        ledger.Address `json:"owner"`
 	PendingOwner ledger.Address `json:"pending_owner"`
 	Minters      []token.Minter `json:"minters"`
+
+	// Reading is the last accepted attestation of the reserve's bank balance;
+	// ReserveStatus is the reserve's state as of the last block that judged it,
+	// since ReserveSince (block time, Unix nanoseconds).
+	Reading       *reserve.Reading `json:"reading,omitempty"`
+	ReserveStatus reserve.Status   `json:"reserve_status"`
+	ReserveSince  int64            `json:"reserve_since"`
 }
 
 // RoleOf is the role a holds now.

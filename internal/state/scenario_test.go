@@ -521,7 +521,7 @@ func (s *scenario) commit(a *cmdArgs) string {
 	var out []string
 	for range s.uintArg(a, "blocks", 1) {
 		s.env.CheckTally()
-		EndBlock(s.blk, s.env)
+		EndBlock(s.blk, s.env, true)
 		hash := s.blk.Hash()
 		if err := s.blk.Commit(s.env.Height); err != nil {
 			s.t.Fatal(err)

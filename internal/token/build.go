@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -49,6 +50,7 @@ func Build(d Draft, p Params) (Contract, []Violation) {
 	b.coverage()
 	b.rules(d.TransferRule, d.RedeemRule)
 	b.roles(d.Roles)
+	b.watch(d.Reserve)
 	if len(b.vs) > 0 {
 		slices.SortFunc(b.vs, func(x, y Violation) int {
 			return cmp.Or(cmp.Compare(x.Code, y.Code), strings.Compare(x.Field, y.Field), strings.Compare(x.Message, y.Message))
@@ -271,4 +273,32 @@ func problemErr(problem string) error {
 		return nil
 	}
 	return errors.New("token: " + problem)
+}
+
+// Limits on the reserve staleness window: readings come at most a few times a
+// day (PSD2 allows four unattended reads in 24 hours), and a reserve unread for
+// over a month is not being watched.
+const (
+	DefaultStalenessWindow = 26 * time.Hour
+	MinStalenessWindow     = time.Minute
+	MaxStalenessWindow     = 31 * 24 * time.Hour
+)
+
+func (b *builder) watch(r ReserveDraft) {
+	b.c.PauseWhenAtRisk = r.PauseWhenAtRisk
+	if r.StalenessWindow == "" {
+		b.c.StalenessWindow = DefaultStalenessWindow
+		return
+	}
+	w, err := time.ParseDuration(r.StalenessWindow)
+	switch {
+	case err != nil:
+		b.add(ledger.CodeContractStaleness, "reserve.staleness_window", "staleness window %q is not a duration such as \"26h\"", clip(r.StalenessWindow))
+	case w < MinStalenessWindow || w > MaxStalenessWindow:
+		b.add(ledger.CodeContractStaleness, "reserve.staleness_window", "staleness window %s must be between %s and %s", w, MinStalenessWindow, MaxStalenessWindow)
+	case w%time.Second != 0:
+		b.add(ledger.CodeContractStaleness, "reserve.staleness_window", "staleness window %s must be whole seconds", w)
+	default:
+		b.c.StalenessWindow = w
+	}
 }

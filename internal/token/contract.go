@@ -3,6 +3,7 @@ package token
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -161,4 +162,9 @@ type Contract struct {
 	TransferRule    TransferRule
 	RedeemRule      RedeemRule
 	Roles           Roles
+	// StalenessWindow is how long, in block time, an attestation of the
+	// reserve's bank balance counts as current.
+	StalenessWindow time.Duration
+	// PauseWhenAtRisk stops every movement while the reserve is at risk.
+	PauseWhenAtRisk bool
 }

@@ -31,6 +31,18 @@ type Draft struct {
 	// MinRedeem is the smallest redemption, in coins; "" means MinUnit.
 	MinRedeem string     `toml:"min_redeem" json:"min_redeem"`
 	Roles     RolesDraft `toml:"roles" json:"roles"`
+	// Reserve says how the ledger watches the reserve (S0.3, S0.4).
+	Reserve ReserveDraft `toml:"reserve" json:"reserve"`
+}
+
+// ReserveDraft is the reserve watch as written.
+type ReserveDraft struct {
+	// StalenessWindow is how long an attestation of the bank balance stays
+	// fresh, as a Go duration ("26h"); "" means DefaultStalenessWindow.
+	StalenessWindow string `toml:"staleness_window" json:"staleness_window"`
+	// PauseWhenAtRisk stops every movement of the coin while the attested
+	// reserve does not cover the supply.
+	PauseWhenAtRisk bool `toml:"pause_when_at_risk" json:"pause_when_at_risk"`
 }
 
 // FiatDraft is the reserve account as written: Scheme is "IBAN",
@@ -79,6 +91,10 @@ func (c Contract) Draft() Draft {
 		TransferRule:    string(c.TransferRule),
 		RedeemRule:      string(c.RedeemRule),
 		MinRedeem:       c.FormatAmount(c.MinRedeem),
+		Reserve: ReserveDraft{
+			StalenessWindow: c.StalenessWindow.String(),
+			PauseWhenAtRisk: c.PauseWhenAtRisk,
+		},
 		Roles: RolesDraft{
 			Owner:    c.Roles.Owner.String(),
 			Pauser:   c.Roles.Pauser.String(),

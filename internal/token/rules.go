@@ -122,3 +122,24 @@ func (c Contract) CheckInvariants() error {
 	}
 	return nil
 }
+
+// FiatValue is what a coins are worth in fiat minor units at c's ratio, rounded
+// down: a redemption never pays out more than its coins back.
+func (c Contract) FiatValue(a money.Amount) money.Amount { return c.fiat(a, false) }
+
+// FiatFor is the fiat, in minor units, needed to back a coins at c's ratio,
+// rounded up: the reserve the supply requires.
+func (c Contract) FiatFor(a money.Amount) money.Amount { return c.fiat(a, true) }
+
+func (c Contract) fiat(a money.Amount, up bool) money.Amount {
+	n := new(big.Int).Mul(a.Big(), pow10Big(int(c.Fiat.Currency.Digits)+int(c.Ratio.Scale)))
+	d := new(big.Int).Mul(c.Ratio.Num.Big(), pow10Big(int(c.Decimals)))
+	q, r := n.QuoRem(n, d, new(big.Int))
+	if up && r.Sign() > 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if v, ok := money.FromBig(q); ok {
+		return v
+	}
+	return money.Max
+}

@@ -3,6 +3,7 @@ package tx
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -137,6 +138,8 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 			cm.Allowance = f.amount("allowance", v.Allowance, true)
 		}
 		m = cm
+	case *txpb.Body_Attest:
+		m = f.attest(x.Attest)
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}
@@ -153,6 +156,7 @@ func DraftFromProto(c *txpb.Contract) token.Draft {
 		SupplyCap: c.GetSupplyCap(), DeclaredReserve: c.GetDeclaredReserve(), Ratio: c.GetRatio(),
 		MinUnit: c.GetMinUnit(), MaxTransfer: c.GetMaxTransfer(), TransferRule: c.GetTransferRule(),
 		RedeemRule: c.GetRedeemRule(), MinRedeem: c.GetMinRedeem(),
+		Reserve: token.ReserveDraft{StalenessWindow: c.GetStalenessWindow(), PauseWhenAtRisk: c.GetPauseWhenAtRisk()},
 		Fiat: token.FiatDraft{BIC: c.GetFiat().GetBic(), Scheme: c.GetFiat().GetScheme(),
 			Account: c.GetFiat().GetAccount(), Currency: c.GetFiat().GetCurrency()},
 	}
@@ -170,6 +174,7 @@ func DraftToProto(d token.Draft) *txpb.Contract {
 		Id: d.ID, Name: d.Name, Symbol: d.Symbol, Decimals: d.Decimals, SupplyCap: d.SupplyCap,
 		DeclaredReserve: d.DeclaredReserve, Ratio: d.Ratio, MinUnit: d.MinUnit, MaxTransfer: d.MaxTransfer,
 		TransferRule: d.TransferRule, RedeemRule: d.RedeemRule, MinRedeem: d.MinRedeem,
+		StalenessWindow: d.Reserve.StalenessWindow, PauseWhenAtRisk: d.Reserve.PauseWhenAtRisk,
 		Fiat:  &txpb.FiatAccount{Bic: d.Fiat.BIC, Scheme: d.Fiat.Scheme, Account: d.Fiat.Account, Currency: d.Fiat.Currency},
 		Roles: &txpb.Roles{Owner: d.Roles.Owner, Pauser: d.Roles.Pauser, Freezer: d.Roles.Freezer, Attestor: d.Roles.Attestor},
 	}
@@ -177,4 +182,37 @@ func DraftToProto(d token.Draft) *txpb.Contract {
 		c.Roles.Minters = append(c.Roles.Minters, &txpb.Minter{Address: m.Address, Allowance: m.Allowance})
 	}
 	return c
+}
+
+// Limits on an attestation's free-text fields.
+const (
+	MaxAttestTextLen = 64
+)
+
+func (f *fields) text(name, s string) string {
+	if s == "" || len(s) > MaxAttestTextLen {
+		f.fail(ledger.CodeInvalidArgument, "%s must be 1 to %d bytes", name, MaxAttestTextLen)
+	}
+	return s
+}
+
+func (f *fields) attest(v *txpb.Attest) Attest {
+	a := Attest{
+		Token:       f.token(v.Token),
+		Account:     f.text("account", v.Account),
+		Currency:    f.text("currency", v.Currency),
+		Balance:     f.amount("balance", v.Balance, false),
+		BalanceType: f.text("balance_type", v.BalanceType),
+		BankTime:    time.Unix(v.BankTime, 0).UTC(),
+		Source:      f.text("source", v.Source),
+	}
+	if v.BankTime <= 0 {
+		f.fail(ledger.CodeInvalidArgument, "bank_time must be a positive Unix time")
+	}
+	if len(v.RawHash) != len(a.RawHash) {
+		f.fail(ledger.CodeInvalidArgument, "raw_hash is %d bytes, want %d", len(v.RawHash), len(a.RawHash))
+	} else {
+		copy(a.RawHash[:], v.RawHash)
+	}
+	return a
 }

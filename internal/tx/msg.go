@@ -1,6 +1,8 @@
 package tx
 
 import (
+	"time"
+
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/token"
@@ -106,6 +108,18 @@ type ConfigureMinter struct {
 	Remove    bool
 }
 
+// Attest records a reading of Token's reserve balance at its bank.
+type Attest struct {
+	Token       ledger.TokenID
+	Account     string
+	Currency    string
+	Balance     money.Amount // minor units of Currency
+	BalanceType string
+	BankTime    time.Time
+	RawHash     [32]byte
+	Source      string
+}
+
 func (AuthorizeIssuer) Kind() string   { return "authorize_issuer" }
 func (RegisterAccount) Kind() string   { return "register_account" }
 func (DeployToken) Kind() string       { return "deploy_token" }
@@ -122,3 +136,4 @@ func (AcceptOwnership) Kind() string   { return "accept_ownership" }
 func (Approve) Kind() string           { return "approve" }
 func (SpendFrom) Kind() string         { return "spend_from" }
 func (ConfigureMinter) Kind() string   { return "configure_minter" }
+func (Attest) Kind() string            { return "attest" }

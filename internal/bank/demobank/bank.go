@@ -26,6 +26,9 @@ const (
 	DefaultMaxAccounts = 100
 	// DefaultMaxHistory is Options.MaxHistory when zero.
 	DefaultMaxHistory = 1000
+	// MaxHistoryCeiling bounds Options.MaxHistory, and so the length of a
+	// statement (about 800 bytes an entry).
+	MaxHistoryCeiling = 100_000
 	// MaxRecords bounds MaxAccounts × MaxHistory: the transactions the state
 	// file may hold, about 250 bytes each, and which are rewritten on every
 	// change.
@@ -106,8 +109,8 @@ func (o *Options) validate() error {
 	switch {
 	case o.MaxAccounts < 1:
 		return fmt.Errorf("demobank: MaxAccounts %d must be positive", o.MaxAccounts)
-	case o.MaxHistory < 1:
-		return fmt.Errorf("demobank: MaxHistory %d must be positive", o.MaxHistory)
+	case o.MaxHistory < 1 || o.MaxHistory > MaxHistoryCeiling:
+		return fmt.Errorf("demobank: MaxHistory %d must be between 1 and %d", o.MaxHistory, MaxHistoryCeiling)
 	case int64(o.MaxAccounts)*int64(o.MaxHistory) > MaxRecords:
 		return fmt.Errorf("demobank: MaxAccounts × MaxHistory (%d × %d) exceeds %d", o.MaxAccounts, o.MaxHistory, MaxRecords)
 	case o.TokenTTL < time.Second || o.TokenTTL > MaxTokenTTL:

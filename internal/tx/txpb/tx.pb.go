@@ -166,6 +166,7 @@ type Body struct {
 	//	*Body_Approve
 	//	*Body_SpendFrom
 	//	*Body_ConfigureMinter
+	//	*Body_Attest
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -387,6 +388,15 @@ func (x *Body) GetConfigureMinter() *ConfigureMinter {
 	return nil
 }
 
+func (x *Body) GetAttest() *Attest {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_Attest); ok {
+			return x.Attest
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -455,6 +465,10 @@ type Body_ConfigureMinter struct {
 	ConfigureMinter *ConfigureMinter `protobuf:"bytes,25,opt,name=configure_minter,json=configureMinter,proto3,oneof"`
 }
 
+type Body_Attest struct {
+	Attest *Attest `protobuf:"bytes,26,opt,name=attest,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -486,6 +500,8 @@ func (*Body_Approve) isBody_Msg() {}
 func (*Body_SpendFrom) isBody_Msg() {}
 
 func (*Body_ConfigureMinter) isBody_Msg() {}
+
+func (*Body_Attest) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -641,6 +657,9 @@ type Contract struct {
 	RedeemRule      string                 `protobuf:"bytes,12,opt,name=redeem_rule,json=redeemRule,proto3" json:"redeem_rule,omitempty"`
 	MinRedeem       string                 `protobuf:"bytes,13,opt,name=min_redeem,json=minRedeem,proto3" json:"min_redeem,omitempty"`
 	Roles           *Roles                 `protobuf:"bytes,14,opt,name=roles,proto3" json:"roles,omitempty"`
+	// staleness_window is a Go duration ("26h"); empty means the default.
+	StalenessWindow string `protobuf:"bytes,15,opt,name=staleness_window,json=stalenessWindow,proto3" json:"staleness_window,omitempty"`
+	PauseWhenAtRisk bool   `protobuf:"varint,16,opt,name=pause_when_at_risk,json=pauseWhenAtRisk,proto3" json:"pause_when_at_risk,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -771,6 +790,20 @@ func (x *Contract) GetRoles() *Roles {
 		return x.Roles
 	}
 	return nil
+}
+
+func (x *Contract) GetStalenessWindow() string {
+	if x != nil {
+		return x.StalenessWindow
+	}
+	return ""
+}
+
+func (x *Contract) GetPauseWhenAtRisk() bool {
+	if x != nil {
+		return x.PauseWhenAtRisk
+	}
+	return false
 }
 
 // FiatAccount is the bank account that holds the reserve.
@@ -1759,6 +1792,116 @@ func (x *ConfigureMinter) GetRemove() bool {
 	return false
 }
 
+// Attest records a reading of the reserve's bank balance (S0.3). Attestor only.
+// The ledger accepts it for the contract's fiat account and currency only, and
+// never older than the previous reading.
+type Attest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Token string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// account is the fiat account identifier the bank answered for.
+	Account string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	// currency is the ISO 4217 code of the balance.
+	Currency string `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
+	// balance is in minor units of the currency.
+	Balance string `protobuf:"bytes,4,opt,name=balance,proto3" json:"balance,omitempty"`
+	// balance_type is the bank's name for the balance ("InterimAvailable", "CLBD").
+	BalanceType string `protobuf:"bytes,5,opt,name=balance_type,json=balanceType,proto3" json:"balance_type,omitempty"`
+	// bank_time is the bank's timestamp of the balance, Unix seconds.
+	BankTime int64 `protobuf:"varint,6,opt,name=bank_time,json=bankTime,proto3" json:"bank_time,omitempty"`
+	// raw_hash is the SHA-256 of the bank's raw answer, 32 bytes.
+	RawHash []byte `protobuf:"bytes,7,opt,name=raw_hash,json=rawHash,proto3" json:"raw_hash,omitempty"`
+	// source names the connector that read it ("openbanking", "berlingroup", "camt053").
+	Source        string `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attest) Reset() {
+	*x = Attest{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attest) ProtoMessage() {}
+
+func (x *Attest) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attest.ProtoReflect.Descriptor instead.
+func (*Attest) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Attest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *Attest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *Attest) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *Attest) GetBalance() string {
+	if x != nil {
+		return x.Balance
+	}
+	return ""
+}
+
+func (x *Attest) GetBalanceType() string {
+	if x != nil {
+		return x.BalanceType
+	}
+	return ""
+}
+
+func (x *Attest) GetBankTime() int64 {
+	if x != nil {
+		return x.BankTime
+	}
+	return 0
+}
+
+func (x *Attest) GetRawHash() []byte {
+	if x != nil {
+		return x.RawHash
+	}
+	return nil
+}
+
+func (x *Attest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -1772,7 +1915,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x82\b\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xaf\b\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -1796,14 +1939,15 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\aapprove\x18\x17 \x01(\v2\x12.peg.tx.v1.ApproveH\x00R\aapprove\x125\n" +
 	"\n" +
 	"spend_from\x18\x18 \x01(\v2\x14.peg.tx.v1.SpendFromH\x00R\tspendFrom\x12G\n" +
-	"\x10configure_minter\x18\x19 \x01(\v2\x1a.peg.tx.v1.ConfigureMinterH\x00R\x0fconfigureMinterB\x05\n" +
+	"\x10configure_minter\x18\x19 \x01(\v2\x1a.peg.tx.v1.ConfigureMinterH\x00R\x0fconfigureMinter\x12+\n" +
+	"\x06attest\x18\x1a \x01(\v2\x11.peg.tx.v1.AttestH\x00R\x06attestB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
 	"\x0fRegisterAccount\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\">\n" +
 	"\vDeployToken\x12/\n" +
-	"\bcontract\x18\x01 \x01(\v2\x13.peg.tx.v1.ContractR\bcontract\"\xb9\x03\n" +
+	"\bcontract\x18\x01 \x01(\v2\x13.peg.tx.v1.ContractR\bcontract\"\x91\x04\n" +
 	"\bContract\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -1822,7 +1966,9 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"redeemRule\x12\x1d\n" +
 	"\n" +
 	"min_redeem\x18\r \x01(\tR\tminRedeem\x12&\n" +
-	"\x05roles\x18\x0e \x01(\v2\x10.peg.tx.v1.RolesR\x05roles\"m\n" +
+	"\x05roles\x18\x0e \x01(\v2\x10.peg.tx.v1.RolesR\x05roles\x12)\n" +
+	"\x10staleness_window\x18\x0f \x01(\tR\x0fstalenessWindow\x12+\n" +
+	"\x12pause_when_at_risk\x18\x10 \x01(\bR\x0fpauseWhenAtRisk\"m\n" +
 	"\vFiatAccount\x12\x10\n" +
 	"\x03bic\x18\x01 \x01(\tR\x03bic\x12\x16\n" +
 	"\x06scheme\x18\x02 \x01(\tR\x06scheme\x12\x18\n" +
@@ -1883,7 +2029,16 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x16\n" +
 	"\x06minter\x18\x02 \x01(\tR\x06minter\x12\x1c\n" +
 	"\tallowance\x18\x03 \x01(\tR\tallowance\x12\x16\n" +
-	"\x06remove\x18\x04 \x01(\bR\x06removeB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x06remove\x18\x04 \x01(\bR\x06remove\"\xe1\x01\n" +
+	"\x06Attest\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x1a\n" +
+	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12\x18\n" +
+	"\abalance\x18\x04 \x01(\tR\abalance\x12!\n" +
+	"\fbalance_type\x18\x05 \x01(\tR\vbalanceType\x12\x1b\n" +
+	"\tbank_time\x18\x06 \x01(\x03R\bbankTime\x12\x19\n" +
+	"\braw_hash\x18\a \x01(\fR\arawHash\x12\x16\n" +
+	"\x06source\x18\b \x01(\tR\x06sourceB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -1897,7 +2052,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                // 0: peg.tx.v1.Tx
 	(*Signature)(nil),         // 1: peg.tx.v1.Signature
@@ -1923,6 +2078,7 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Approve)(nil),           // 21: peg.tx.v1.Approve
 	(*SpendFrom)(nil),         // 22: peg.tx.v1.SpendFrom
 	(*ConfigureMinter)(nil),   // 23: peg.tx.v1.ConfigureMinter
+	(*Attest)(nil),            // 24: peg.tx.v1.Attest
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	1,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -1942,17 +2098,18 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	21, // 14: peg.tx.v1.Body.approve:type_name -> peg.tx.v1.Approve
 	22, // 15: peg.tx.v1.Body.spend_from:type_name -> peg.tx.v1.SpendFrom
 	23, // 16: peg.tx.v1.Body.configure_minter:type_name -> peg.tx.v1.ConfigureMinter
-	6,  // 17: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	7,  // 18: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	8,  // 19: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	9,  // 20: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	11, // 21: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	11, // 22: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	24, // 17: peg.tx.v1.Body.attest:type_name -> peg.tx.v1.Attest
+	6,  // 18: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	7,  // 19: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	8,  // 20: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	9,  // 21: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	11, // 22: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	11, // 23: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -1977,6 +2134,7 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_Approve)(nil),
 		(*Body_SpendFrom)(nil),
 		(*Body_ConfigureMinter)(nil),
+		(*Body_Attest)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1984,7 +2142,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
