@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/token"
 )
 
@@ -191,7 +190,7 @@ func decodeBerlinGroup(origin, iban string, cur token.Currency, prefs []string, 
 	if err != nil {
 		return Balance{}, fmt.Errorf("bank: %s: %w", origin, err)
 	}
-	return answer(origin, normIBAN(r.Account.IBAN), cur, e, body, now)
+	return answer(origin, iban, cur, e, body, now)
 }
 
 // bgCheckAccount requires the answer to name the account by IBAN, and that
@@ -272,5 +271,3 @@ func bgTime(b bgBalance, answered time.Time) (time.Time, error) {
 	}
 	return t, nil
 }
-
-var _ = money.Amount{}

@@ -222,6 +222,7 @@ func EndBlock(w Writer, env *Env, hadTxs bool) []Event {
 	}
 	return x.events
 }
+
 // LastBlockTime is the time of the last block that ran EndBlock; zero before
 // the first.
 func LastBlockTime(r Reader) time.Time {

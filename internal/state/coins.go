@@ -329,7 +329,6 @@ func (x *exec) redeem(m tx.Redeem) *ledger.Rejection {
 	return nil
 }
 
-
 func (x *exec) seize(m tx.Seize) *ledger.Rejection {
 	t, rej := x.roleToken(m.Token, token.RoleOwner)
 	if rej != nil {
