@@ -41,13 +41,28 @@ type App struct {
 	block   *store.Block   // the block between FinalizeBlock and Commit
 	env     *state.Env
 
-	mu        sync.Mutex
-	committed chan struct{} // closed and replaced at each commit
+	mu          sync.Mutex
+	committed   chan struct{}           // closed and replaced at each commit
+	blockEvents map[int64][]state.Event // recent blocks' own events, by height
+	pending     []state.Event           // the finalized block's events, until Commit
+}
+
+// MaxBlockEventsKept bounds how many recent blocks' block-level events (reserve
+// status changes found at the end of a block) the app keeps in memory for the
+// API's event stream. Older ones are gone; receipts keep the rest.
+const MaxBlockEventsKept = 4096
+
+// BlockEvents returns the block-level events of a recent committed block.
+func (a *App) BlockEvents(height int64) []state.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.blockEvents[height]
 }
 
 // New returns an application over db for a chain in region.
 func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (*App, error) {
-	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{})}
+	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{}),
+		blockEvents: make(map[int64][]state.Event)}
 	if db.Initialized() {
 		g, err := state.LoadGenesis(db)
 		if err != nil {
@@ -142,6 +157,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	blockEvents := state.EndBlock(blk, env, len(req.Txs) > 0)
 	a.block, a.env = blk, env
 	a.logReserve(blockEvents)
+	a.pending = blockEvents
 	return &abcitypes.ResponseFinalizeBlock{TxResults: results, Events: abciEvents(blockEvents), AppHash: blk.Hash()}, nil
 }
 
@@ -218,6 +234,12 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 	a.block, a.env = nil, nil
 	auditCommitted(a.db)
 	a.mu.Lock()
+	h := int64(a.db.Height())
+	if len(a.pending) > 0 {
+		a.blockEvents[h] = a.pending
+	}
+	delete(a.blockEvents, h-MaxBlockEventsKept)
+	a.pending = nil
 	close(a.committed)
 	a.committed = make(chan struct{})
 	a.mu.Unlock()
