@@ -214,6 +214,13 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
+func orDefaultSlice(v, def []string) []string {
+	if len(v) == 0 {
+		return def
+	}
+	return v
+}
+
 // signed is a balance with its sign, before it becomes a Balance or a
 // NegativeError. Zero is never negative.
 type signed struct {
@@ -240,11 +247,20 @@ func (s signed) minus(x money.Amount) (signed, bool) {
 func parseAmount(s string, cur token.Currency) (money.Amount, error) {
 	a, err := money.Parse(s, cur.Digits)
 	if err != nil {
-		hint := ""
-		if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
-			hint = " (the protocol puts the sign in the credit/debit indicator)"
-		}
-		return money.Amount{}, fmt.Errorf("amount %q%s: %w: %w", clip(s), hint, ErrMalformed, err)
+		return money.Amount{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return a, nil
+}
+
+// parseUnsigned is parseAmount for protocols that carry the sign in a
+// credit/debit indicator, saying so when the bank put a sign in the amount.
+func parseUnsigned(s string, cur token.Currency) (money.Amount, error) {
+	a, err := parseAmount(s, cur)
+	if err != nil && (strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+")) {
+		return a, fmt.Errorf("amount %q carries a sign; the protocol puts it in the credit/debit indicator: %w", clip(s), err)
+	}
+	if err != nil {
+		return a, fmt.Errorf("amount %q: %w", clip(s), err)
 	}
 	return a, nil
 }
@@ -292,13 +308,18 @@ func choose(entries []entry, prefs []string) (entry, error) {
 		strings.Join(prefs, ", "), strings.Join(have, ", "), ErrNoBalance)
 }
 
-// answer turns a chosen entry into a Balance, or a *NegativeError when it is
-// below zero. It is the last check every connector passes through.
-func answer(origin, account string, cur token.Currency, e entry, raw []byte, now time.Time) (Balance, error) {
+// notFuture refuses a balance dated further ahead of now than MaxClockSkew.
+func notFuture(e entry, now time.Time) error {
 	if e.time.After(now.Add(MaxClockSkew)) {
-		return Balance{}, fmt.Errorf("bank: %s: %s balance is dated %s, more than %v ahead of this machine's clock: %w",
-			origin, e.typ, e.time.Format(time.RFC3339), MaxClockSkew, ErrMalformed)
+		return fmt.Errorf("%s balance is dated %s, more than %v ahead of this machine's clock: %w",
+			e.typ, e.time.Format(time.RFC3339), MaxClockSkew, ErrMalformed)
 	}
+	return nil
+}
+
+// answer turns a chosen entry into a Balance, or a *NegativeError when it is
+// below zero.
+func answer(origin, account string, cur token.Currency, e entry, raw []byte) (Balance, error) {
 	if e.value.neg {
 		return Balance{}, &NegativeError{
 			Account: account, Currency: cur.Code, Type: e.typ, Time: e.time,

@@ -187,10 +187,13 @@ func decodeBerlinGroup(origin, iban string, cur token.Currency, prefs []string, 
 		entries = append(entries, e)
 	}
 	e, err := choose(entries, prefs)
+	if err == nil {
+		err = notFuture(e, now)
+	}
 	if err != nil {
 		return Balance{}, fmt.Errorf("bank: %s: %w", origin, err)
 	}
-	return answer(origin, iban, cur, e, body, now)
+	return answer(origin, iban, cur, e, body)
 }
 
 // bgCheckAccount requires the answer to name the account by IBAN, and that
@@ -228,7 +231,7 @@ func bgEntry(cur token.Currency, b bgBalance, answered time.Time) (entry, error)
 	digits, neg := strings.CutPrefix(b.BalanceAmount.Amount, "-")
 	mag, err := parseAmount(digits, cur)
 	if err != nil {
-		return entry{}, err
+		return entry{}, fmt.Errorf("amount %q: %w", clip(b.BalanceAmount.Amount), err)
 	}
 	t, err := bgTime(b, answered)
 	if err != nil {

@@ -77,7 +77,7 @@ func checkBaseURL(field, s string) (*url.URL, error) {
 func fetch(client *http.Client, req *http.Request, max int64) ([]byte, *http.Response, error) {
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s %s: %w: %w", req.Method, req.URL.Redacted(), ErrUnavailable, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrUnavailable, err) // err names the method and URL
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

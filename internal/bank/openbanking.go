@@ -26,6 +26,9 @@ var DefaultOpenBankingTypes = []string{"InterimAvailable", "ClosingBooked"}
 // OpenBankingScope is the OAuth2 scope the token is asked for.
 const OpenBankingScope = "accounts"
 
+// maxOBAccountIDLen is the length of Open Banking's AccountId (Max40Text).
+const maxOBAccountIDLen = 40
+
 // OpenBankingConfig configures a UK Open Banking (Read/Write API v3.1)
 // account-information connector for one account.
 type OpenBankingConfig struct {
@@ -86,7 +89,7 @@ func (c *OpenBankingConfig) validate() error {
 	}{
 		{"ClientID", c.ClientID, MaxResourceIDLen},
 		{"FinancialID", c.FinancialID, MaxResourceIDLen},
-		{"AccountID", c.AccountID, 40}, // Max40Text
+		{"AccountID", c.AccountID, maxOBAccountIDLen},
 	} {
 		if err := checkIdent(f.name, f.v, f.max); err != nil {
 			return err
@@ -153,13 +156,6 @@ func NewOpenBanking(cfg OpenBankingConfig) (*OpenBanking, error) {
 			AuthStyle:    style,
 		},
 	}, nil
-}
-
-func orDefaultSlice(v, def []string) []string {
-	if len(v) == 0 {
-		return def
-	}
-	return v
 }
 
 // Name is "openbanking:" followed by the API host and the AccountId.
@@ -238,6 +234,9 @@ func tokenError(err error) error {
 		if detail == "" {
 			detail = printable(re.Body, maxErrorSnippet)
 		}
+		if detail == "" {
+			return fmt.Errorf("HTTP %s: %w", re.Response.Status, kind)
+		}
 		return fmt.Errorf("HTTP %s (%s): %w", re.Response.Status, clip(detail), kind)
 	case errors.As(err, &ue):
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -290,10 +289,13 @@ func decodeOpenBanking(origin, account string, cur token.Currency, prefs []strin
 		entries = append(entries, e)
 	}
 	e, err := choose(entries, prefs)
+	if err == nil {
+		err = notFuture(e, now)
+	}
 	if err != nil {
 		return Balance{}, fmt.Errorf("bank: %s: %w", origin, err)
 	}
-	return answer(origin, account, cur, e, body, now)
+	return answer(origin, account, cur, e, body)
 }
 
 // obEntry checks one OBBalance: the account, the currency of the amount and
@@ -320,6 +322,9 @@ func obEntry(account string, cur token.Currency, b obBalance) (entry, error) {
 		return entry{}, fmt.Errorf("balance has no Type: %w", ErrMalformed)
 	}
 	for j, cl := range b.CreditLine {
+		if cl.Amount == nil && !cl.Included {
+			continue // the amount of a line outside the balance is optional, and not needed
+		}
 		line, err := obParseAmount(cur, cl.Amount)
 		if err != nil {
 			return entry{}, fmt.Errorf("CreditLine[%d]: %w", j, err)
@@ -348,5 +353,5 @@ func obParseAmount(cur token.Currency, a *obAmount) (money.Amount, error) {
 	if a.Currency != cur.Code {
 		return money.Amount{}, fmt.Errorf("amount in %q, want %s: %w", clip(a.Currency), cur.Code, ErrWrongCurrency)
 	}
-	return parseAmount(a.Amount, cur)
+	return parseUnsigned(a.Amount, cur)
 }

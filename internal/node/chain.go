@@ -65,3 +65,7 @@ func (c chain) resubmitted(raw []byte) (ledger.Code, string, error) {
 	}
 	return ledger.OK, "already pending", nil
 }
+
+func (c chain) BlockEvents(height int64) ([]state.Event, error) {
+	return c.n.app.BlockEvents(height), nil
+}

@@ -217,7 +217,7 @@ func (a *account) post(p Posting, id string, now time.Time, maxHistory int) (*ac
 
 // checkInvariants panics unless a's balance is what its kept history says.
 // It runs when a record is built and again when one is read from disk (where
-// the failure is an error, see checkRecord).
+// the failure is an error: see decodeAccount).
 func (a *account) checkInvariants() {
 	if err := a.check(); err != nil {
 		panic(err)

@@ -16,7 +16,8 @@ import (
 const AdminPath = "/admin"
 
 // DefaultShowTransactions is how many transactions GET /admin/accounts/{id}
-// lists unless ?transactions=N asks for another number (1 to MaxHistory).
+// lists (at most MaxHistory) unless ?transactions=N asks for another number
+// (1 to MaxHistory).
 const DefaultShowTransactions = 20
 
 // AdminHandler is the admin API, which moves money and so is kept apart from
@@ -129,7 +130,7 @@ func (b *Bank) adminCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bank) adminShow(w http.ResponseWriter, r *http.Request) {
-	n := DefaultShowTransactions
+	n := min(DefaultShowTransactions, b.opts.MaxHistory)
 	if s := r.URL.Query().Get("transactions"); s != "" {
 		var err error
 		if n, err = strconv.Atoi(s); err != nil {

@@ -133,9 +133,13 @@ type Bank struct {
 	unlock   func() error
 	log      *slog.Logger
 
-	mu    sync.Mutex
-	state *ledgerState // replaced, never changed, under mu
-	fault Fault
+	// writeMu serialises changes, which build the next state and write it
+	// to disk; mu guards only the swap of the state pointer and the fault,
+	// so that readers never wait for a disk write.
+	writeMu sync.Mutex
+	mu      sync.Mutex
+	state   *ledgerState // replaced, never changed
+	fault   Fault
 
 	srvMu   sync.Mutex
 	servers []*http.Server
@@ -169,7 +173,7 @@ func Open(dataDir string, opts Options) (*Bank, error) {
 
 func open(dataDir string, opts Options) (*Bank, error) {
 	f := FilesIn(dataDir)
-	if err := ensurePKI(f, opts.Hosts, opts.Now()); err != nil {
+	if err := ensurePKI(f, opts.Hosts, time.Now()); err != nil { // TLS checks validity by the real clock
 		return nil, err
 	}
 	cert, pool, err := loadPKI(f)
@@ -279,9 +283,9 @@ func (b *Bank) CreateAccount(na NewAccount) (Account, error) {
 	if err != nil {
 		return Account{}, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	st := b.state
+	b.writeMu.Lock()
+	defer b.writeMu.Unlock()
+	st := b.current()
 	if len(st.accounts) >= b.opts.MaxAccounts {
 		return Account{}, fmt.Errorf("%w: the bank already holds MaxAccounts (%d) accounts", ErrLimit, b.opts.MaxAccounts)
 	}
@@ -338,9 +342,10 @@ func (b *Bank) Post(p Posting) (tx Transaction, acct Account, replayed bool, err
 	if err := checkPosting(p); err != nil {
 		return Transaction{}, Account{}, false, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	a := b.state.accounts[p.Account]
+	b.writeMu.Lock()
+	defer b.writeMu.Unlock()
+	st := b.current()
+	a := st.accounts[p.Account]
 	if a == nil {
 		return Transaction{}, Account{}, false, fmt.Errorf("%w: %s", ErrNotFound, clip(string(p.Account)))
 	}
@@ -351,7 +356,7 @@ func (b *Bank) Post(p Posting) (tx Transaction, acct Account, replayed bool, err
 		}
 		return prev, a.Account, true, nil
 	}
-	next := *b.state
+	next := *st
 	na, tx, err := a.post(p, fmt.Sprintf("T%08d", next.nextTx), b.now(), b.opts.MaxHistory)
 	if err != nil {
 		return Transaction{}, Account{}, false, err
@@ -379,7 +384,7 @@ func (b *Bank) Debit(id AccountID, amount money.Amount, reference string) (Trans
 }
 
 // commit writes st to disk and then makes it the bank's state. The caller
-// holds mu. On failure the state in memory stays as it was.
+// holds writeMu. On failure the state in memory stays as it was.
 func (b *Bank) commit(st *ledgerState) error {
 	data, err := st.encode()
 	if err != nil {
@@ -388,8 +393,17 @@ func (b *Bank) commit(st *ledgerState) error {
 	if err := writeFileAtomic(b.files.State, data, 0o600); err != nil {
 		return err
 	}
+	b.mu.Lock()
 	b.state = st
+	b.mu.Unlock()
 	return nil
+}
+
+// current is the bank's state now. It is never changed: a change replaces it.
+func (b *Bank) current() *ledgerState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state
 }
 
 // Account returns an account.
@@ -403,9 +417,7 @@ func (b *Bank) Account(id AccountID) (Account, error) {
 
 // record returns an account's record, which is never changed afterwards.
 func (b *Bank) record(id AccountID) (*account, error) {
-	b.mu.Lock()
-	a := b.state.accounts[id]
-	b.mu.Unlock()
+	a := b.current().accounts[id]
 	if a == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, clip(string(id)))
 	}
@@ -414,9 +426,7 @@ func (b *Bank) record(id AccountID) (*account, error) {
 
 // Accounts lists every account, sorted by id.
 func (b *Bank) Accounts() []Account {
-	b.mu.Lock()
-	st := b.state
-	b.mu.Unlock()
+	st := b.current()
 	out := make([]Account, 0, len(st.accounts))
 	for _, id := range st.sortedIDs() {
 		out = append(out, st.accounts[id].Account)

@@ -123,10 +123,16 @@ func (c *AdminClient) Accounts(ctx context.Context) ([]AccountView, error) {
 	return v, c.do(ctx, http.MethodGet, AdminPath+"/accounts", nil, &v)
 }
 
-// Account shows an account and its last n transactions (1 to MaxHistory).
+// Account shows an account and its last n transactions (1 to MaxHistory),
+// or as many as the bank shows by default (DefaultShowTransactions) when n
+// is 0.
 func (c *AdminClient) Account(ctx context.Context, id AccountID, n int) (AccountView, error) {
+	path := accountPath(id)
+	if n != 0 {
+		path += "?transactions=" + strconv.Itoa(n)
+	}
 	var v AccountView
-	return v, c.do(ctx, http.MethodGet, accountPath(id)+"?transactions="+strconv.Itoa(n), nil, &v)
+	return v, c.do(ctx, http.MethodGet, path, nil, &v)
 }
 
 // Credit credits an account with a decimal amount in its currency.

@@ -87,7 +87,7 @@ func (b *Bank) withFault(h http.HandlerFunc, token bool) http.HandlerFunc {
 		}
 		switch f.Mode {
 		case FaultError:
-			writeOBError(w, r, http.StatusInternalServerError, "UK.OBIE.UnexpectedError", "injected fault: the bank is failing")
+			b.obError(w, r, http.StatusInternalServerError, "UK.OBIE.UnexpectedError", "injected fault: the bank is failing")
 		case FaultGarbage:
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)

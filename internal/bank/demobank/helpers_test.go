@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pegledger/peg/internal/token"
 )
 
 // clock is a settable clock for Options.Now.
@@ -211,4 +213,12 @@ func obErrorCode(t *testing.T, body []byte) string {
 		t.Fatalf("OB error body lacks Code, Message or Errors: %s", body)
 	}
 	return e.Errors[0].ErrorCode
+}
+
+func mustCurrency(code string) token.Currency {
+	c, ok := token.LookupCurrency(code)
+	if !ok {
+		panic("unknown currency " + code)
+	}
+	return c
 }

@@ -99,23 +99,26 @@ type oauthError struct {
 }
 
 // handleToken is POST /token: the client credentials grant (RFC 6749 §4.4),
-// with the client authenticated by HTTP Basic or by client_id and
-// client_secret in the form (§2.3.1), over the mutual TLS of the listener.
+// with the client authenticated by HTTP Basic, by client_id and
+// client_secret in the form (§2.3.1), or by its certificate with client_id
+// in the form (tls_client_auth, RFC 8705), always over mutual TLS.
 func (b *Bank) handleToken(w http.ResponseWriter, r *http.Request) {
 	form, err := readForm(w, r)
 	if err != nil {
 		b.tokenError(w, r, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	id, secret, basic, err := clientAuth(r, form)
+	id, secret, method, err := clientAuth(r, form)
 	if err != nil {
 		b.tokenError(w, r, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	idOK := subtle.ConstantTimeCompare([]byte(id), []byte(b.creds.ClientID))
-	secretOK := subtle.ConstantTimeCompare([]byte(secret), []byte(b.creds.ClientSecret))
-	if idOK&secretOK != 1 {
-		if basic {
+	ok := subtle.ConstantTimeCompare([]byte(id), []byte(b.creds.ClientID))
+	if method != authTLS {
+		ok &= subtle.ConstantTimeCompare([]byte(secret), []byte(b.creds.ClientSecret))
+	}
+	if ok != 1 {
+		if method == authBasic {
 			w.Header().Set("WWW-Authenticate", `Basic realm="peg-demobank"`)
 		}
 		b.tokenError(w, r, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
@@ -141,7 +144,7 @@ func (b *Bank) handleToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second), Scope: ScopeAccounts})
-	b.log.Info("access token issued", "client", id, "expires_in", ttl)
+	b.log.Info("access token issued", "client", id, "auth", method, "expires_in", ttl)
 }
 
 func (b *Bank) tokenError(w http.ResponseWriter, r *http.Request, status int, code, desc string) {
@@ -170,24 +173,38 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	return r.PostForm, nil
 }
 
-// clientAuth finds the client's id and secret, in the Authorization header
-// (form-urlencoded, then Basic, as RFC 6749 §2.3.1 says) or in the form. A
-// client may use only one of the two.
-func clientAuth(r *http.Request, form url.Values) (id, secret string, basic bool, err error) {
+// How a client authenticated at the token endpoint.
+const (
+	authBasic = "client_secret_basic" // RFC 6749 §2.3.1, in the Authorization header
+	authPost  = "client_secret_post"  // RFC 6749 §2.3.1, in the form
+	authTLS   = "tls_client_auth"     // RFC 8705 §2: the client certificate, with client_id in the form
+)
+
+// clientAuth finds the client's id and secret and how they were sent: in the
+// Authorization header (form-urlencoded, then Basic, as RFC 6749 §2.3.1
+// says), in the form, or only a client_id in the form, the mutual-TLS client
+// certificate standing for the secret (RFC 8705). The certificate is checked
+// for every request by requireClientCert; the bank's CA signs only its own
+// client certificate. A client may use only one method.
+func clientAuth(r *http.Request, form url.Values) (id, secret, method string, err error) {
 	user, pass, basic := r.BasicAuth()
 	inForm := form.Has("client_id") || form.Has("client_secret")
 	switch {
 	case basic && inForm:
-		return "", "", true, errors.New("the client authenticated both by HTTP Basic and in the form; use one")
+		return "", "", authBasic, errors.New("the client authenticated both by HTTP Basic and in the form; use one")
 	case basic:
 		id, err1 := url.QueryUnescape(user)
 		secret, err2 := url.QueryUnescape(pass)
 		if err1 != nil || err2 != nil {
-			return "", "", true, errors.New("the Basic credentials are not form-urlencoded")
+			return "", "", authBasic, errors.New("the Basic credentials are not form-urlencoded")
 		}
-		return id, secret, true, nil
+		return id, secret, authBasic, nil
+	case form.Has("client_secret"):
+		return form.Get("client_id"), form.Get("client_secret"), authPost, nil
+	case form.Get("client_id") != "" && r.TLS != nil && len(r.TLS.VerifiedChains) > 0:
+		return form.Get("client_id"), "", authTLS, nil
 	}
-	return form.Get("client_id"), form.Get("client_secret"), false, nil
+	return "", "", authPost, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -107,7 +107,7 @@ func (b *Bank) Handler() http.Handler {
 		mux.HandleFunc(method+" "+path, h)
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", method)
-			writeOBError(w, r, http.StatusMethodNotAllowed, "UK.OBIE.NotSupported", r.Method+" is not supported here; use "+method)
+			b.obError(w, r, http.StatusMethodNotAllowed, "UK.OBIE.NotSupported", r.Method+" is not supported here; use "+method)
 		})
 	}
 	resource := func(h http.HandlerFunc) http.HandlerFunc { return b.withFault(b.obGuard(h), false) }
@@ -117,7 +117,7 @@ func (b *Bank) Handler() http.Handler {
 	route(http.MethodGet, OBBasePath+"/accounts/{AccountId}/balances", resource(b.handleBalances))
 	route(http.MethodGet, OBBasePath+"/balances", resource(b.handleAllBalances))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeOBError(w, r, http.StatusNotFound, "UK.OBIE.Resource.NotFound", "no resource "+clip(r.URL.Path))
+		b.obError(w, r, http.StatusNotFound, "UK.OBIE.Resource.NotFound", "no resource "+clip(r.URL.Path))
 	})
 	return b.requireClientCert(mux)
 }
@@ -128,7 +128,7 @@ func (b *Bank) Handler() http.Handler {
 func (b *Bank) requireClientCert(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
-			writeOBError(w, r, http.StatusForbidden, "UK.OBIE.Unauthorised", "mutual TLS with a client certificate signed by the bank's CA is required")
+			b.obError(w, r, http.StatusForbidden, "UK.OBIE.Unauthorised", "mutual TLS with a client certificate signed by the bank's CA is required")
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -141,16 +141,16 @@ func (b *Bank) obGuard(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := b.checkBearer(r); err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="peg-demobank", error="invalid_token"`)
-			writeOBError(w, r, http.StatusUnauthorized, "UK.OBIE.Header.Invalid", err.Error())
+			b.obError(w, r, http.StatusUnauthorized, "UK.OBIE.Header.Invalid", err.Error())
 			return
 		}
 		switch fid := r.Header.Get(headerFinancialID); fid {
 		case "":
-			writeOBError(w, r, http.StatusBadRequest, "UK.OBIE.Header.Missing", "header "+headerFinancialID+" is required")
+			b.obError(w, r, http.StatusBadRequest, "UK.OBIE.Header.Missing", "header "+headerFinancialID+" is required")
 			return
 		case b.creds.FinancialID:
 		default:
-			writeOBError(w, r, http.StatusBadRequest, "UK.OBIE.Header.Invalid", fmt.Sprintf("header %s is %q; this bank is %q", headerFinancialID, clip(fid), b.creds.FinancialID))
+			b.obError(w, r, http.StatusBadRequest, "UK.OBIE.Header.Invalid", fmt.Sprintf("header %s is %q; this bank is %q", headerFinancialID, clip(fid), b.creds.FinancialID))
 			return
 		}
 		w.Header().Set(headerInteractionID, interactionID(r))
@@ -170,7 +170,9 @@ func interactionID(r *http.Request) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
 }
 
-func writeOBError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+// obError answers with an OBErrorResponse1 and logs the refusal.
+func (b *Bank) obError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	b.log.Info("open banking request refused", "remote", r.RemoteAddr, "method", r.Method, "path", clip(r.URL.Path), "status", status, "code", code)
 	id := interactionID(r)
 	w.Header().Set(headerInteractionID, id)
 	writeJSON(w, status, obErrorResponse1{
@@ -185,7 +187,7 @@ func selfLink(r *http.Request) obLinks { return obLinks{Self: "https://" + r.Hos
 func (b *Bank) lookup(w http.ResponseWriter, r *http.Request) *account {
 	a, err := b.record(AccountID(r.PathValue("AccountId")))
 	if err != nil {
-		writeOBError(w, r, http.StatusNotFound, "UK.OBIE.Resource.NotFound", "no account "+clip(r.PathValue("AccountId")))
+		b.obError(w, r, http.StatusNotFound, "UK.OBIE.Resource.NotFound", "no account "+clip(r.PathValue("AccountId")))
 		return nil
 	}
 	return a
@@ -235,9 +237,7 @@ func (b *Bank) handleBalances(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bank) handleAllBalances(w http.ResponseWriter, r *http.Request) {
-	b.mu.Lock()
-	st := b.state
-	b.mu.Unlock()
+	st := b.current()
 	now := b.now()
 	var out obReadBalance1
 	out.Data.Balance = []obBalance{}

@@ -23,6 +23,7 @@ func TestTokenIssued(t *testing.T) {
 		{"form", false, "grant_type=client_credentials&scope=accounts&client_id=" + cr.ClientID + "&client_secret=" + cr.ClientSecret},
 		{"no scope", true, "grant_type=client_credentials"},
 		{"openid and accounts", true, "grant_type=client_credentials&scope=openid+accounts"},
+		{"tls_client_auth", false, "grant_type=client_credentials&scope=accounts&client_id=" + cr.ClientID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, tb.obURL+TokenPath, strings.NewReader(tc.form))
@@ -68,6 +69,8 @@ func TestTokenRefused(t *testing.T) {
 		{"wrong client", "", "someone", cr.ClientSecret, good, 401, "invalid_client", true},
 		{"wrong secret in form", "", "", "", good + "&client_id=" + cr.ClientID + "&client_secret=x", 401, "invalid_client", false},
 		{"no client authentication", "", "", "", good, 401, "invalid_client", false},
+		{"tls_client_auth of another client", "", "", "", good + "&client_id=someone", 401, "invalid_client", false},
+		{"empty secret in form", "", "", "", good + "&client_id=" + cr.ClientID + "&client_secret=", 401, "invalid_client", false},
 		{"both basic and form", "", cr.ClientID, cr.ClientSecret, good + "&client_id=" + cr.ClientID, 400, "invalid_request", false},
 		{"password grant", "", cr.ClientID, cr.ClientSecret, "grant_type=password&scope=accounts", 400, "unsupported_grant_type", false},
 		{"no grant type", "", cr.ClientID, cr.ClientSecret, "scope=accounts", 400, "invalid_request", false},

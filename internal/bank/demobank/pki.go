@@ -56,7 +56,8 @@ func FilesIn(dir string) Files {
 
 // ensurePKI generates the CA and both certificates unless the CA file exists.
 // The CA is written last, so that its presence means that the others were
-// written before it.
+// written before it; deleting ca.pem has all of them made anew at the next
+// Open (and every client must then be given the new CA and client files).
 func ensurePKI(f Files, hosts []string, now time.Time) error {
 	if _, err := os.Stat(f.CA); err == nil {
 		return nil

@@ -29,6 +29,10 @@ const (
 	maxTxRecordBytes      = 2 << 10
 )
 
+// maxTxIDLen bounds a transaction id: camt.053 carries it as NtryRef and
+// AcctSvcrRef (Max35Text).
+const maxTxIDLen = 35
+
 // stateFile is the state file: every account, sorted by id, with its kept
 // history. It is rewritten whole, atomically, after every change.
 type stateFile struct {
@@ -159,6 +163,9 @@ func decodeAccount(r accountRecord, maxHistory int) (*account, error) {
 	}
 	for i, t := range r.History {
 		tx := Transaction(t)
+		if tx.ID == "" || len(tx.ID) > maxTxIDLen {
+			return nil, fmt.Errorf("demobank: state file: account %s: transaction id %q must have 1 to %d characters", a.ID, clip(tx.ID), maxTxIDLen)
+		}
 		if err := checkPosting(Posting{Direction: tx.Direction, Amount: tx.Amount, Reference: tx.Reference, IdempotencyKey: tx.IdempotencyKey}); err != nil {
 			return nil, fmt.Errorf("demobank: state file: account %s: transaction %q: %w", a.ID, clip(tx.ID), err)
 		}
