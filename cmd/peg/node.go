@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -84,9 +85,13 @@ func startCmd(g *globals) *cobra.Command {
 	}
 }
 
-// runNode starts the node at g.home, calls ready, and runs until SIGINT or
-// SIGTERM.
-func runNode(cmd *cobra.Command, g *globals, ready func(io.Writer, *node.Node)) error {
+// sidecar starts what runs beside a node until ctx ends, and returns a func
+// that waits for it to stop.
+type sidecar func(ctx context.Context, w io.Writer, n *node.Node, log *slog.Logger) (wait func(), err error)
+
+// runNode starts the node at g.home and the sidecar, if any, and runs until
+// SIGINT or SIGTERM.
+func runNode(cmd *cobra.Command, g *globals, side sidecar) error {
 	cfg, err := node.LoadConfig(g.home)
 	if err != nil {
 		return err
@@ -98,11 +103,16 @@ func runNode(cmd *cobra.Command, g *globals, ready func(io.Writer, *node.Node)) 
 	if err != nil {
 		return err
 	}
-	if ready != nil {
-		ready(cmd.OutOrStdout(), n)
+	wait := func() {}
+	if side != nil {
+		if wait, err = side(ctx, cmd.OutOrStdout(), n, log); err != nil {
+			n.Stop()
+			return err
+		}
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
+	wait()
 	n.Stop()
 	log.Info("stopped", "height", n.Height())
 	return nil
