@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 
@@ -38,8 +39,13 @@ type App struct {
 	log     *slog.Logger
 
 	genesis *state.Genesis // loaded at InitChain or on open
-	block   *store.Block   // the block between FinalizeBlock and Commit
-	env     *state.Env
+	// lastTime is the time of the last finalized block, empty ones included:
+	// the mempool's "now". The state records the time only of blocks with
+	// transactions (an idle chain keeps its app hash), which on an idle
+	// chain would let "now" fall behind the banks' clocks.
+	lastTime time.Time
+	block    *store.Block // the block between FinalizeBlock and Commit
+	env      *state.Env
 
 	mu          sync.Mutex
 	committed   chan struct{}           // closed and replaced at each commit
@@ -135,8 +141,11 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 	if rej != nil {
 		return &abcitypes.ResponseCheckTx{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}, nil
 	}
-	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1,
-		Time: state.LastBlockTime(a.db), Genesis: *a.genesis}
+	now := state.LastBlockTime(a.db)
+	if a.lastTime.After(now) {
+		now = a.lastTime
+	}
+	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Time: now, Genesis: *a.genesis}
 	res := state.Apply(a.db.NewBlock(), env, t)
 	return &abcitypes.ResponseCheckTx{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace}, nil
 }
@@ -155,7 +164,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	}
 	env.CheckTally()
 	blockEvents := state.EndBlock(blk, env, len(req.Txs) > 0)
-	a.block, a.env = blk, env
+	a.block, a.env, a.lastTime = blk, env, req.Time
 	a.logReserve(blockEvents)
 	a.pending = blockEvents
 	return &abcitypes.ResponseFinalizeBlock{TxResults: results, Events: abciEvents(blockEvents), AppHash: blk.Hash()}, nil

@@ -8,8 +8,8 @@ import (
 
 // Alert types.
 const (
-	AlertAtRisk        = "reserve.at_risk"   // the attested reserve no longer covers the supply (S0.4)
-	AlertStale         = "reserve.stale"     // no attestation within the staleness window
+	AlertAtRisk        = "reserve.at_risk" // the attested reserve no longer covers the supply (S0.4)
+	AlertStale         = "reserve.stale"   // no attestation within the staleness window
 	AlertUnattested    = "reserve.unattested"
 	AlertRecovered     = "reserve.recovered" // back to OK
 	AlertFeedFailing   = "feed.failing"      // the bank feed failed FailureAlertAfter reads in a row

@@ -8,15 +8,15 @@ import (
 // exported as floats in units of the currency: Prometheus has no other number
 // type, and these are for dashboards and alert rules, never for money paths.
 type metrics struct {
-	balance   *prometheus.GaugeVec
-	required  *prometheus.GaugeVec
-	coverage  *prometheus.GaugeVec
-	age       *prometheus.GaugeVec
-	status    *prometheus.GaugeVec
-	reads     *prometheus.CounterVec
-	failures  *prometheus.CounterVec
-	attested  *prometheus.CounterVec
-	streak    *prometheus.GaugeVec
+	balance  *prometheus.GaugeVec
+	required *prometheus.GaugeVec
+	coverage *prometheus.GaugeVec
+	age      *prometheus.GaugeVec
+	status   *prometheus.GaugeVec
+	reads    *prometheus.CounterVec
+	failures *prometheus.CounterVec
+	attested *prometheus.CounterVec
+	streak   *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {

@@ -35,8 +35,7 @@ type Reading struct {
 	Balance     money.Amount `json:"balance"` // minor units of the contract's currency
 	BalanceType string       `json:"balance_type"`
 	BankTime    time.Time    `json:"bank_time"`
-	// AttestedAt is the time of the block that accepted the reading; freshness
-	// is measured from it, in block time.
+	// AttestedAt is the time of the block that accepted the reading.
 	AttestedAt time.Time   `json:"attested_at"`
 	Height     uint64      `json:"height"`
 	TxID       ledger.TxID `json:"tx_id"`
@@ -45,13 +44,15 @@ type Reading struct {
 }
 
 // Evaluate judges the reserve of c with the given supply from its last reading
-// (nil if none) at block time now. Staleness wins over coverage: an old
-// reading says nothing about today's balance.
+// (nil if none) at block time now. Freshness runs from the bank's time of the
+// balance, not from when the ledger accepted it, so re-posting an old reading
+// cannot keep a reserve fresh. Staleness wins over coverage: an old reading
+// says nothing about today's balance.
 func Evaluate(c token.Contract, supply money.Amount, last *Reading, now time.Time) Status {
 	switch {
 	case last == nil:
 		return Unattested
-	case now.Sub(last.AttestedAt) > c.StalenessWindow:
+	case now.Sub(last.BankTime) > c.StalenessWindow:
 		return Stale
 	case c.Capacity(last.Balance).Cmp(supply) < 0:
 		return AtRisk
@@ -66,8 +67,8 @@ func CanMint(c token.Contract, supply, amount money.Amount, last *Reading, now t
 	case Unattested:
 		return ledger.Reject(ledger.CodeReserveUnattested, "%s has no attestation of its reserve yet; the attestor must post one before minting", c.ID)
 	case Stale:
-		return ledger.Reject(ledger.CodeReserveStale, "the last attestation of %s's reserve, at %s, is older than its %s window",
-			c.ID, last.AttestedAt.Format(time.RFC3339), c.StalenessWindow)
+		return ledger.Reject(ledger.CodeReserveStale, "the last attestation of %s's reserve, of the balance at %s, is older than its %s window",
+			c.ID, last.BankTime.Format(time.RFC3339), c.StalenessWindow)
 	case AtRisk:
 		return ledger.Reject(ledger.CodeReserveAtRisk, "%s's attested reserve %s %s backs %s %s, less than the supply %s",
 			c.ID, last.Balance.Format(c.Fiat.Currency.Digits), c.Fiat.Currency.Code,

@@ -35,11 +35,18 @@ func (tl Tally) flow(id ledger.TokenID) *Flow {
 func add(a *big.Int, b money.Amount) { a.Add(a, b.Big()) }
 
 func (x *exec) movable(t *Token, parties ...ledger.Address) *ledger.Rejection {
-	if t.Paused {
-		return ledger.Reject(ledger.CodePaused, "token %s is paused", t.Contract.ID)
-	}
 	if t.Contract.PauseWhenAtRisk && t.ReserveStatus == reserve.AtRisk {
 		return ledger.Reject(ledger.CodeReserveAtRisk, "%s's reserve is at risk and its contract pauses every movement until it is covered again", t.Contract.ID)
+	}
+	return x.unfrozen(t, parties...)
+}
+
+// unfrozen refuses a paused token or a frozen party. Redemptions check only
+// this: returning coins for fiat lowers the supply, which is what an at-risk
+// reserve needs.
+func (x *exec) unfrozen(t *Token, parties ...ledger.Address) *ledger.Rejection {
+	if t.Paused {
+		return ledger.Reject(ledger.CodePaused, "token %s is paused", t.Contract.ID)
 	}
 	for _, p := range parties {
 		if x.isFrozen(t.Contract.ID, p) {
@@ -284,7 +291,7 @@ func (x *exec) redeem(m tx.Redeem) *ledger.Rejection {
 	}
 	c := t.Contract
 	holder := x.tx.Signer
-	if rej := x.movable(t, holder); rej != nil {
+	if rej := x.unfrozen(t, holder); rej != nil {
 		return rej
 	}
 	if c.RedeemRule == token.RedeemRegistered && !x.isRegistered(holder) {

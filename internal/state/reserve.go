@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -94,7 +95,8 @@ func (x *exec) watch(id ledger.TokenID) {
 }
 
 // Readings lists a token's accepted attestations, oldest first, at most limit
-// of them from the newest end (0 means all).
+// of them from the newest end (0 means all). Readings accepted in one block at
+// the same bank time are in transaction id order.
 func Readings(s Scanner, tok ledger.TokenID, limit int) ([]reserve.Reading, error) {
 	var out []reserve.Reading
 	err := s.Scan([]byte(prefixReading+string(tok)+"/"), nil, func(k, v []byte) bool {
@@ -102,6 +104,11 @@ func Readings(s Scanner, tok ledger.TokenID, limit int) ([]reserve.Reading, erro
 		decode(k, v, &r)
 		out = append(out, r)
 		return true
+	})
+	// Keys order a block's readings by transaction id; their bank times,
+	// which never go back (ATTEST_OUTDATED), restore the order of acceptance.
+	slices.SortStableFunc(out, func(a, b reserve.Reading) int {
+		return cmp.Or(cmp.Compare(a.Height, b.Height), a.BankTime.Compare(b.BankTime))
 	})
 	if limit > 0 && len(out) > limit {
 		out = out[len(out)-limit:]

@@ -21,7 +21,10 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/store"
+	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -51,8 +54,14 @@ const (
 	expiryAhead = 10
 )
 
-// scenarioEpoch is the time of block 0; each block is one second later.
+// scenarioEpoch is the time of block 0; each block is one second later, plus
+// whatever "commit advance=D" added.
 var scenarioEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// attestNonceBase starts the nonces of attestations, apart from the other
+// transactions' (1, 2, 3, ...), so that adding an attestation to a script
+// leaves every other transaction's id as it was.
+const attestNonceBase = 1 << 32
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -67,12 +76,15 @@ type scenario struct {
 	env     *Env
 	index   uint32          // position of the next transaction in the open block
 	written map[string]bool // keys the open block's kept writes touched
+	ended   bool            // EndBlock has run on the open block
+	skew    time.Duration   // what "commit advance=D" has added to block times
 
-	built int               // transactions built so far, for labels
-	nonce uint64            // last nonce used
-	names map[string]string // bech32 address or hex id → the script's name for it
-	coins map[string]ledger.CoinID
-	txs   map[string]*builtTx
+	built   int               // transactions built so far, for labels
+	nonce   uint64            // last nonce used
+	attests int               // attestations built so far, for labels and nonces
+	names   map[string]string // bech32 address or hex id → the script's name for it
+	coins   map[string]ledger.CoinID
+	txs     map[string]*builtTx
 }
 
 // builtTx is a signed transaction the script built, by label.
@@ -119,6 +131,8 @@ func newScenario(t *testing.T) *scenario {
 //	configure-minter minter=NAME [allowance=N] [remove]   (from issuer)
 //	approve spender=NAME amount=N             (from alice)
 //	spend-from owner=NAME in=COINS out=NAME:N,...         (from bob)
+//	attest balance=DEC|units=RAW [account=A] [currency=C] [type=T] [bank-time=T] [source=S] [raw-hash=HEX]
+//	                                          (from attestor; see attestCmd)
 //	raw hex=BYTES | zeros=N | of=LABEL [mutate=M] [key=NAME] [expiry=N] [chain=ID] [nonce=N]
 //
 // Token commands take token=ID (default gbpt). Amounts are minor units, sent
@@ -128,9 +142,10 @@ func newScenario(t *testing.T) *scenario {
 // and "label*N" repeats one. Created coins get the labels after "->", else
 // TXLABEL.INDEX.
 //
-// Block and queries: commit [blocks=N], restart, writes, audit,
-// balance NAME [token=ID], coins NAME [token=ID], token [ID],
-// account NAME, approval owner=NAME spender=NAME, redemptions, receipt LABEL.
+// Block and queries: commit [blocks=N] [advance=DURATION], end-block, time,
+// restart, writes, audit, balance NAME [token=ID], coins NAME [token=ID],
+// token [ID], account NAME, approval owner=NAME spender=NAME, redemptions,
+// attestations [token=ID], receipt LABEL.
 func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 	s.t = t
 	a := newCmdArgs(t, td)
@@ -143,16 +158,22 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.genesisCmd(a)
 	case "commit":
 		out = s.commit(a)
+	case "end-block":
+		out = s.endBlockCmd()
+	case "time":
+		out = fmt.Sprintf("block %d at %s", s.env.Height, fmtTime(s.env.Time))
 	case "restart":
 		out = s.restart()
 	case "writes":
 		out = s.writes()
 	case "audit":
 		out = s.audit()
-	case "balance", "coins", "token", "account", "approval", "redemptions", "receipt":
+	case "balance", "coins", "token", "account", "approval", "redemptions", "attestations", "receipt":
 		out = s.query(td.Cmd, a)
 	case "raw":
 		out = s.rawCmd(a)
+	case "attest":
+		out = s.attestCmd(a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)
 		if !ok {
@@ -224,6 +245,82 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 	return nil, "", false
 }
 
+// attestCmd posts a reading of a token's reserve balance, as the monitor does:
+//
+//	attest [token=ID] balance=DEC | units=RAW [account=A] [currency=C] [type=T]
+//	       [bank-time=OFFSET|RFC3339|@UNIX] [source=S] [raw-hash=HEX]   (from attestor)
+//
+// balance is in the currency's units ("1000000" or "1000000.00") and goes on
+// the wire in minor units, converted with the currency's digits; units= sends
+// the wire string as written, for the decoder's refusals. account and currency
+// default to the contract's (to the deploy defaults for a token that does not
+// exist), type to ClosingBooked, source to "scenario". bank-time is an offset
+// from the block time ("-1h", default 0), an absolute time, or @Unix seconds.
+// The raw hash is the SHA-256 of the other fields unless raw-hash= gives its
+// bytes. An attestation is labelled attN and takes a nonce of its own (see
+// attestNonceBase), so adding one to a script leaves the labels and ids of the
+// other transactions as they were. It takes the envelope options of submit.
+func (s *scenario) attestCmd(a *cmdArgs) string {
+	tok := a.get("token", "gbpt")
+	account, currency := "GB81PEGD20041531926819", "GBP"
+	if id, err := ledger.ParseTokenID(tok); err == nil {
+		if t := TokenByID(s.blk, id); t != nil {
+			account, currency = t.Contract.Fiat.Account, t.Contract.Fiat.Currency.Code
+		}
+	}
+	account, currency = a.get("account", account), a.get("currency", currency)
+	units := a.get("units", "")
+	if !a.has("units") {
+		cur, ok := token.LookupCurrency(currency)
+		if !ok {
+			s.t.Fatalf("attest: currency %q is unknown; give units= instead of balance=", currency)
+		}
+		v, err := money.Parse(a.get("balance", ""), cur.Digits)
+		if err != nil {
+			s.t.Fatalf("attest balance: %v", err)
+		}
+		units = v.String()
+	}
+	bankTime := s.bankTime(a.get("bank-time", "0s"))
+	m := &txpb.Attest{Token: tok, Account: account, Currency: currency, Balance: units,
+		BalanceType: a.get("type", "ClosingBooked"), BankTime: bankTime, Source: a.get("source", "scenario")}
+	if a.has("raw-hash") {
+		h, err := hex.DecodeString(a.get("raw-hash", ""))
+		if err != nil {
+			s.t.Fatalf("raw-hash: %v", err)
+		}
+		m.RawHash = h
+	} else {
+		h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%s|%s|%s|%d|%s", m.Token, m.Account, m.Currency, m.Balance, m.BalanceType, m.BankTime, m.Source))
+		m.RawHash = h[:]
+	}
+	body := &txpb.Body{Msg: &txpb.Body_Attest{Attest: m}}
+	s.attests++
+	from := s.envelope(a, "attestor", body, attestNonceBase+uint64(s.attests))
+	label := a.get("save", fmt.Sprintf("att%d", s.attests))
+	return s.send(a, s.record(body, s.key(from), label))
+}
+
+// bankTime reads a bank timestamp as Unix seconds: an offset from the open
+// block's time, an RFC 3339 time, or "@" and Unix seconds.
+func (s *scenario) bankTime(v string) int64 {
+	if u, ok := strings.CutPrefix(v, "@"); ok {
+		n, err := strconv.ParseInt(u, 10, 64)
+		if err != nil {
+			s.t.Fatalf("bank-time=%q: %v", v, err)
+		}
+		return n
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.Unix()
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		s.t.Fatalf("bank-time=%q: want an offset such as -1h, an RFC 3339 time or @UNIX", v)
+	}
+	return s.env.Time.Add(d).Unix()
+}
+
 // deployDefaults is the contract deploy sends unless the command overrides a
 // field: a pound token of whole coins, so that minor units read as coins.
 var deployDefaults = []struct{ key, val string }{
@@ -233,7 +330,7 @@ var deployDefaults = []struct{ key, val string }{
 	{"transfer_rule", "open"}, {"redeem_rule", "anyone"},
 	{"bic", "PEGDGB2L"}, {"scheme", "IBAN"}, {"account", "GB81PEGD20041531926819"}, {"currency", "GBP"},
 	{"owner", "issuer"}, {"pauser", "pauser"}, {"freezer", "freezer"}, {"attestor", "attestor"},
-	{"minters", "minter:1000000"},
+	{"minters", "minter:1000000"}, {"staleness_window", ""}, {"pause_when_at_risk", "false"},
 }
 
 func (s *scenario) contract(a *cmdArgs) *txpb.Contract {
@@ -244,6 +341,10 @@ func (s *scenario) contract(a *cmdArgs) *txpb.Contract {
 	dec, err := strconv.ParseUint(f["decimals"], 10, 32)
 	if err != nil {
 		s.t.Fatalf("deploy decimals=%q: %v", f["decimals"], err)
+	}
+	pause, err := strconv.ParseBool(f["pause_when_at_risk"])
+	if err != nil {
+		s.t.Fatalf("deploy pause_when_at_risk=%q: %v", f["pause_when_at_risk"], err)
 	}
 	role := func(name string) string {
 		if name == "" {
@@ -256,6 +357,7 @@ func (s *scenario) contract(a *cmdArgs) *txpb.Contract {
 		SupplyCap: f["supply_cap"], DeclaredReserve: f["declared_reserve"], Ratio: f["ratio"],
 		MinUnit: f["min_unit"], MaxTransfer: f["max_transfer"], MinRedeem: f["min_redeem"],
 		TransferRule: f["transfer_rule"], RedeemRule: f["redeem_rule"],
+		StalenessWindow: f["staleness_window"], PauseWhenAtRisk: pause,
 		Fiat:  &txpb.FiatAccount{Bic: f["bic"], Scheme: f["scheme"], Account: f["account"], Currency: f["currency"]},
 		Roles: &txpb.Roles{Owner: role(f["owner"]), Pauser: role(f["pauser"]), Freezer: role(f["freezer"]), Attestor: role(f["attestor"])},
 	}
@@ -274,6 +376,14 @@ func (s *scenario) contract(a *cmdArgs) *txpb.Contract {
 // nonce=N (default a fresh one), memo=TEXT, memo-len=N, save=LABEL (the
 // transaction's name, default txN), and hold (build and save, do not deliver).
 func (s *scenario) submit(a *cmdArgs, defaultFrom string, body *txpb.Body) string {
+	s.nonce++
+	from := s.envelope(a, defaultFrom, body, s.nonce)
+	return s.send(a, s.build(body, s.key(from), a.get("save", "")))
+}
+
+// envelope fills in body's envelope fields from the options of submit and
+// returns the signer's name.
+func (s *scenario) envelope(a *cmdArgs, defaultFrom string, body *txpb.Body, nonce uint64) string {
 	from := a.get("from", defaultFrom)
 	if from == "" {
 		s.t.Fatalf("%s needs from=NAME", a.td.Cmd)
@@ -281,13 +391,16 @@ func (s *scenario) submit(a *cmdArgs, defaultFrom string, body *txpb.Body) strin
 	body.Signer = s.wireAddr(from)
 	body.ChainId = a.get("chain", scenarioChain)
 	body.ExpiryHeight = s.uintArg(a, "expiry", s.env.Height+expiryAhead)
-	s.nonce++
-	body.Nonce = s.uintArg(a, "nonce", s.nonce)
+	body.Nonce = s.uintArg(a, "nonce", nonce)
 	body.Memo = a.get("memo", "")
 	if a.has("memo-len") {
 		body.Memo = strings.Repeat("m", int(s.uintArg(a, "memo-len", 0)))
 	}
-	b := s.build(body, s.key(from), a.get("save", ""))
+	return from
+}
+
+// send delivers a built transaction, or only reports it with hold.
+func (s *scenario) send(a *cmdArgs, b *builtTx) string {
 	if a.flag("hold") {
 		return b.label + " held"
 	}
@@ -308,13 +421,18 @@ func (s *scenario) uintArg(a *cmdArgs, key string, def uint64) uint64 {
 
 // build signs body with key and records it under label (or the next txN).
 func (s *scenario) build(body *txpb.Body, key ed25519.PrivateKey, label string) *builtTx {
-	raw, id, err := tx.Sign(body, key)
-	if err != nil {
-		s.t.Fatal(err)
-	}
 	s.built++
 	if label == "" {
 		label = fmt.Sprintf("tx%d", s.built)
+	}
+	return s.record(body, key, label)
+}
+
+// record signs body with key and records it under label.
+func (s *scenario) record(body *txpb.Body, key ed25519.PrivateKey, label string) *builtTx {
+	raw, id, err := tx.Sign(body, key)
+	if err != nil {
+		s.t.Fatal(err)
 	}
 	if _, dup := s.txs[label]; dup {
 		s.t.Fatalf("transaction label %s used twice", label)
@@ -331,6 +449,9 @@ func (s *scenario) build(body *txpb.Body, key ed25519.PrivateKey, label string) 
 // deliver applies raw to the open block as the ABCI app does and reports
 // the outcome: the label, the code, the log and the events.
 func (s *scenario) deliver(raw []byte, labels []string) string {
+	if s.ended {
+		s.t.Fatal("a transaction after end-block: commit first")
+	}
 	i := s.index
 	s.index++
 	t, rej := tx.Decode(raw, scenarioChain)
@@ -374,10 +495,17 @@ func (s *scenario) deliver(raw []byte, labels []string) string {
 		fmt.Fprintf(&out, "%s %s: %s", label, res.Code.Name(), s.pretty(res.Log))
 	}
 	for _, e := range res.Events {
-		fmt.Fprintf(&out, "\n  %s", e.Type)
-		for _, at := range e.Attrs {
-			fmt.Fprintf(&out, " %s=%s", at.Key, s.pretty(at.Value))
-		}
+		out.WriteString("\n  " + s.formatEvent(e))
+	}
+	return out.String()
+}
+
+// formatEvent writes an event as "type key=value ...", with the script's names.
+func (s *scenario) formatEvent(e Event) string {
+	var out strings.Builder
+	out.WriteString(e.Type)
+	for _, at := range e.Attrs {
+		fmt.Fprintf(&out, " %s=%s", at.Key, s.pretty(at.Value))
 	}
 	return out.String()
 }
@@ -464,10 +592,11 @@ func (s *scenario) mark(keys []string) {
 func (s *scenario) open() {
 	h := s.db.Height() + 1
 	s.env = &Env{ChainID: scenarioChain, Region: scenarioRegion, Height: h,
-		Time: scenarioEpoch.Add(time.Duration(h) * time.Second), Genesis: *s.genesis}
+		Time: scenarioEpoch.Add(time.Duration(h)*time.Second + s.skew), Genesis: *s.genesis}
 	s.blk = s.db.NewBlock()
 	s.index = 0
 	s.written = make(map[string]bool)
+	s.ended = false
 }
 
 func (s *scenario) genesisCmd(a *cmdArgs) string {
@@ -515,13 +644,24 @@ func (s *scenario) genesisCmd(a *cmdArgs) string {
 	return fmt.Sprintf("height 0 app_hash %x", s.db.AppHash()[:4])
 }
 
-// commit ends the open block as the ABCI app does, audits the committed
-// state and opens the next block.
+// commit ends the open block as the ABCI app does (EndBlock, unless
+// end-block already ran, with hadTxs as the app computes it), audits the
+// committed state and opens the next block; it lists the events EndBlock
+// returned. advance=DURATION opens the block after the last one committed that
+// much later than the usual second.
 func (s *scenario) commit(a *cmdArgs) string {
+	var advance time.Duration
+	if v := a.get("advance", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			s.t.Fatalf("advance=%q: want a duration of zero or more", v)
+		}
+		advance = d
+	}
 	var out []string
-	for range s.uintArg(a, "blocks", 1) {
-		s.env.CheckTally()
-		EndBlock(s.blk, s.env, true)
+	n := s.uintArg(a, "blocks", 1)
+	for i := range n {
+		events := s.endBlock()
 		hash := s.blk.Hash()
 		if err := s.blk.Commit(s.env.Height); err != nil {
 			s.t.Fatal(err)
@@ -531,15 +671,57 @@ func (s *scenario) commit(a *cmdArgs) string {
 			f := s.env.Tally[id]
 			out = append(out, fmt.Sprintf("  tally %s created %s destroyed %s minted %s redeemed %s", id, &f.Created, &f.Destroyed, &f.Minted, &f.Redeemed))
 		}
+		for _, e := range events {
+			out = append(out, "  "+s.formatEvent(e))
+		}
 		if rep := s.auditReport(); !rep.OK() {
 			for _, p := range rep.Problems {
 				out = append(out, "  AUDIT: "+s.pretty(p))
 			}
 		}
+		if i == n-1 && advance > 0 {
+			s.skew += advance
+			s.open()
+			out = append(out, fmt.Sprintf("block %d opens at %s", s.env.Height, fmtTime(s.env.Time)))
+			continue
+		}
 		s.open()
 	}
 	return strings.Join(out, "\n")
 }
+
+// endBlock runs CheckTally and EndBlock on the open block once, recording
+// EndBlock's writes for the writes command, and returns its events (none if
+// it had run already).
+func (s *scenario) endBlock() []Event {
+	if s.ended {
+		return nil
+	}
+	s.ended = true
+	s.env.CheckTally()
+	rec := &recorder{w: s.blk}
+	events := EndBlock(rec, s.env, s.index > 0)
+	s.mark(rec.keys)
+	return events
+}
+
+// endBlockCmd ends the open block without committing it, so that writes can
+// show what EndBlock wrote; no transaction may follow before commit.
+func (s *scenario) endBlockCmd() string {
+	if s.ended {
+		s.t.Fatal("end-block twice in one block")
+	}
+	var out []string
+	for _, e := range s.endBlock() {
+		out = append(out, s.formatEvent(e))
+	}
+	if len(out) == 0 {
+		return "no events"
+	}
+	return strings.Join(out, "\n")
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // restart closes and reopens the store, as a node does after a crash: the
 // open block is lost.
@@ -684,6 +866,19 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 				s.pretty(r.TxID.String()), s.pretty(r.Holder.String()), r.Amount,
 				r.FiatOwed.Format(r.Fiat.Currency.Digits), r.Fiat.Currency.Code, r.Fiat.BIC, r.Fiat.Account, r.Height))
 		}
+	case "attestations":
+		tok := ledger.TokenID(a.get("token", "gbpt"))
+		rs, err := Readings(v, tok, 0)
+		must(err)
+		var digits uint8
+		if t := TokenByID(v, tok); t != nil {
+			digits = t.Contract.Fiat.Currency.Digits
+		}
+		for _, r := range rs {
+			out = append(out, fmt.Sprintf("%s height=%d balance=%s type=%s bank_time=%s attested_at=%s raw_hash=%s source=%s",
+				s.pretty(r.TxID.String()), r.Height, r.Balance.Format(digits), r.BalanceType,
+				fmtTime(r.BankTime), fmtTime(r.AttestedAt), s.pretty(r.RawHash.String()), r.Source))
+		}
 	case "receipt":
 		label := a.subject()
 		b, ok := s.txs[label]
@@ -724,7 +919,20 @@ func (s *scenario) formatToken(t *Token) []string {
 		fmt.Sprintf("owner=%s pending=%s issuer=%s deployed=%s at %d", s.pretty(t.Owner.String()), pending,
 			s.pretty(t.Issuer.String()), s.pretty(t.DeployTx.String()), t.DeployHeight),
 		"minters: " + strings.Join(minters, " "),
+		fmt.Sprintf("reserve: %s since %s window=%s pause_when_at_risk=%v required=%s %s",
+			t.ReserveStatus, fmtTime(time.Unix(0, t.ReserveSince)), c.StalenessWindow, c.PauseWhenAtRisk,
+			reserve.Required(c, t.Supply).Format(c.Fiat.Currency.Digits), c.Fiat.Currency.Code),
+		s.formatReading(c, t.Reading),
 	}
+}
+
+func (s *scenario) formatReading(c token.Contract, r *reserve.Reading) string {
+	if r == nil {
+		return "reading: none"
+	}
+	return fmt.Sprintf("reading: %s balance=%s %s backs %s type=%s bank_time=%s attested_at=%s height=%d",
+		s.pretty(r.TxID.String()), r.Balance.Format(c.Fiat.Currency.Digits), c.Fiat.Currency.Code,
+		c.FormatAmount(c.Capacity(r.Balance)), r.BalanceType, fmtTime(r.BankTime), fmtTime(r.AttestedAt), r.Height)
 }
 
 // rawCmd delivers bytes the commands do not build: hex=BYTES, zeros=N, or a
@@ -1003,11 +1211,13 @@ func (s *scenario) prettyKey(k string) string {
 		spender, _ := addr(rest)
 		return prefixApproval + tok + "/" + owner + "/" + spender
 	}
-	if rest, ok := strings.CutPrefix(k, prefixRedemption); ok {
-		tok, rest, _ := strings.Cut(rest, "/")
-		if len(rest) == 8+ledger.HashSize {
-			h := binary.BigEndian.Uint64([]byte(rest[:8]))
-			return fmt.Sprintf("%s%s/%d/%s", prefixRedemption, tok, h, id(rest[8:]))
+	for _, p := range []string{prefixRedemption, prefixReading} {
+		if rest, ok := strings.CutPrefix(k, p); ok {
+			tok, rest, _ := strings.Cut(rest, "/")
+			if len(rest) == 8+ledger.HashSize {
+				h := binary.BigEndian.Uint64([]byte(rest[:8]))
+				return fmt.Sprintf("%s%s/%d/%s", p, tok, h, id(rest[8:]))
+			}
 		}
 	}
 	return strconv.Quote(k)

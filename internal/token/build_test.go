@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -76,6 +77,7 @@ func TestBuildValid(t *testing.T) {
 			Owner: testAddr(1), Pauser: testAddr(2), Freezer: testAddr(3), Attestor: testAddr(4),
 			Minters: []Minter{{Address: testAddr(5), Allowance: mustAmount(t, "500000", 6)}},
 		},
+		StalenessWindow: DefaultStalenessWindow,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Build(validDraft) =\n%+v\nwant\n%+v", c, want)
@@ -115,6 +117,9 @@ func TestBuildAcceptsVariants(t *testing.T) {
 		{"bahraini dinar", func(d *Draft) { d.Fiat.Currency, d.DeclaredReserve = "BHD", "1000000.000" }},
 		{"unicode name", func(d *Draft) { d.Name = "Peg 英镑 Pound" }},
 		{"name of max length", func(d *Draft) { d.Name = strings.Repeat("é", MaxNameLen) }},
+		{"shortest staleness window", func(d *Draft) { d.Reserve.StalenessWindow = "1m" }},
+		{"longest staleness window", func(d *Draft) { d.Reserve.StalenessWindow = "744h" }},
+		{"pause when at risk", func(d *Draft) { d.Reserve.PauseWhenAtRisk = true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := validDraft()
@@ -241,6 +246,14 @@ func TestBuildViolation(t *testing.T) {
 				d.Roles.Minters = append(d.Roles.Minters, MinterDraft{Address: testAddr(byte(10 + i)).String(), Allowance: "1"})
 			}
 		}, ledger.CodeContractMinter, "roles.minters"},
+		{"staleness window below a minute", func(d *Draft) { d.Reserve.StalenessWindow = "59s" }, ledger.CodeContractStaleness, "reserve.staleness_window"},
+		{"staleness window zero", func(d *Draft) { d.Reserve.StalenessWindow = "0" }, ledger.CodeContractStaleness, "reserve.staleness_window"},
+		{"staleness window negative", func(d *Draft) { d.Reserve.StalenessWindow = "-26h" }, ledger.CodeContractStaleness, "reserve.staleness_window"},
+		{"staleness window above 31 days", func(d *Draft) { d.Reserve.StalenessWindow = "744h0m1s" }, ledger.CodeContractStaleness, "reserve.staleness_window"},
+		{"staleness window fraction of a second", func(d *Draft) { d.Reserve.StalenessWindow = "26h0.5s" }, ledger.CodeContractStaleness, "reserve.staleness_window"},
+		{"staleness window without unit", func(d *Draft) { d.Reserve.StalenessWindow = "26" }, ledger.CodeContractStaleness, "reserve.staleness_window"},
+		{"staleness window in days", func(d *Draft) { d.Reserve.StalenessWindow = "1d" }, ledger.CodeContractStaleness, "reserve.staleness_window"},
+		{"staleness window overflows", func(d *Draft) { d.Reserve.StalenessWindow = "9999999999h" }, ledger.CodeContractStaleness, "reserve.staleness_window"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := validDraft()
@@ -313,6 +326,12 @@ func TestViolationMessagesNameValueAndLimit(t *testing.T) {
 		{"role reused", func(d *Draft) { d.Roles.Minters[0].Address = d.Roles.Owner },
 			[]string{testAddr(1).String(), "owner role (roles.owner)", "minter role (roles.minters[0].address)"}},
 		{"excess precision", func(d *Draft) { d.SupplyCap = "1.0000001" }, []string{`"1.0000001"`, "more than 6 decimal places"}},
+		{"staleness window out of range", func(d *Draft) { d.Reserve.StalenessWindow = "30s" },
+			[]string{"30s", "between 1m0s and 744h0m0s"}},
+		{"staleness window not a duration", func(d *Draft) { d.Reserve.StalenessWindow = "daily" },
+			[]string{`"daily"`, `"26h"`}},
+		{"staleness window fraction", func(d *Draft) { d.Reserve.StalenessWindow = "90.5s" },
+			[]string{"1m30.5s", "whole seconds"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := validDraft()
@@ -362,6 +381,8 @@ func TestDraftRoundTrip(t *testing.T) {
 			d.Roles.Minters = nil
 		}},
 		{"fine ratio", func(d *Draft) { d.Decimals, d.MinUnit, d.Ratio = 18, "0.000000000000000001", "1.000000000000000001" }},
+		{"reserve watch", func(d *Draft) { d.Reserve = ReserveDraft{StalenessWindow: "90m", PauseWhenAtRisk: true} }},
+		{"staleness window at the bounds", func(d *Draft) { d.Reserve.StalenessWindow = "744h" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := validDraft()
@@ -395,5 +416,43 @@ func TestDraftIsCanonical(t *testing.T) {
 	got := c.Draft()
 	if got.SupplyCap != "1000000" || got.Ratio != "1.5" || got.MinUnit != "0.01" || got.MinRedeem != "0.01" || got.DeclaredReserve != "1000000" {
 		t.Fatalf("Draft() = %+v, want canonical amounts", got)
+	}
+	// The default window is written out, so that the canonical contract (and
+	// its hash) says which window applies.
+	if want := (ReserveDraft{StalenessWindow: "26h0m0s"}); got.Reserve != want {
+		t.Fatalf("Draft().Reserve = %+v, want %+v", got.Reserve, want)
+	}
+}
+
+func TestStalenessWindow(t *testing.T) {
+	for _, tc := range []struct {
+		window string
+		want   time.Duration
+	}{
+		{"", DefaultStalenessWindow},
+		{"26h", 26 * time.Hour},
+		{"26h0m0s", 26 * time.Hour},
+		{"1m", MinStalenessWindow},
+		{"60s", time.Minute},
+		{"744h", MaxStalenessWindow},
+		{"2h30m", 150 * time.Minute},
+		{"86400000ms", 24 * time.Hour},
+	} {
+		t.Run(tc.window, func(t *testing.T) {
+			for _, pause := range []bool{false, true} {
+				d := validDraft()
+				d.Reserve = ReserveDraft{StalenessWindow: tc.window, PauseWhenAtRisk: pause}
+				c, vs := Build(d, testParams())
+				if len(vs) != 0 {
+					t.Fatalf("Build violations = %v", vs)
+				}
+				if c.StalenessWindow != tc.want || c.PauseWhenAtRisk != pause {
+					t.Fatalf("StalenessWindow, PauseWhenAtRisk = %s, %v, want %s, %v", c.StalenessWindow, c.PauseWhenAtRisk, tc.want, pause)
+				}
+			}
+		})
+	}
+	if DefaultStalenessWindow < MinStalenessWindow || DefaultStalenessWindow > MaxStalenessWindow {
+		t.Errorf("DefaultStalenessWindow %s is outside [%s, %s]", DefaultStalenessWindow, MinStalenessWindow, MaxStalenessWindow)
 	}
 }

@@ -8,22 +8,23 @@ import (
 	"testing"
 )
 
-// FuzzBuild varies the free-text and amount fields of a valid draft: Build must
-// never panic, must report violations sorted, and a contract that builds must
-// come back unchanged through its canonical Draft.
+// FuzzBuild varies the free-text, amount and staleness window fields of a
+// valid draft: Build must never panic, must report violations sorted, and a
+// contract that builds must come back unchanged through its canonical Draft.
 func FuzzBuild(f *testing.F) {
 	d := validDraft()
-	f.Add(d.Name, d.Symbol, d.SupplyCap, d.DeclaredReserve, d.Ratio, d.MinUnit, d.MaxTransfer, d.Fiat.Account, uint8(6))
-	f.Add("Peg 英镑", "X1", "0.5", "1000", "2.50", "0.1", "0.1", "GB82WEST12345698765432", uint8(1))
-	f.Add("", "", "", "", "", "", "", "", uint8(0))
-	f.Add("a\x00", "gbpp", "1e9", "-1", "0", "0.03", "0.001", "gb82", uint8(19))
+	f.Add(d.Name, d.Symbol, d.SupplyCap, d.DeclaredReserve, d.Ratio, d.MinUnit, d.MaxTransfer, d.Fiat.Account, uint8(6), "")
+	f.Add("Peg 英镑", "X1", "0.5", "1000", "2.50", "0.1", "0.1", "GB82WEST12345698765432", uint8(1), "26h")
+	f.Add("", "", "", "", "", "", "", "", uint8(0), "0")
+	f.Add("a\x00", "gbpp", "1e9", "-1", "0", "0.03", "0.001", "gb82", uint8(19), "-1ns")
 	f.Add("x", "ZZ", "340282366920938463463374607431768211455", "340282366920938463463374607431768211455",
-		"1.000000000000000001", "0.000000000000000001", "1", "FR1420041010050500013M02606", uint8(18))
-	f.Fuzz(func(t *testing.T, name, symbol, supplyCap, reserve, ratio, minUnit, maxTransfer, account string, decimals uint8) {
+		"1.000000000000000001", "0.000000000000000001", "1", "FR1420041010050500013M02606", uint8(18), "744h")
+	f.Fuzz(func(t *testing.T, name, symbol, supplyCap, reserve, ratio, minUnit, maxTransfer, account string, decimals uint8, window string) {
 		d := validDraft()
 		d.Name, d.Symbol, d.SupplyCap, d.DeclaredReserve = name, symbol, supplyCap, reserve
 		d.Ratio, d.MinUnit, d.MaxTransfer, d.Fiat.Account = ratio, minUnit, maxTransfer, account
 		d.Decimals = uint32(decimals)
+		d.Reserve.StalenessWindow = window
 		d.Roles.Minters[0].Allowance = supplyCap
 		d.MinRedeem = minUnit
 

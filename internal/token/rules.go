@@ -3,6 +3,7 @@ package token
 import (
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -114,6 +115,8 @@ func (c Contract) CheckInvariants() error {
 		return fmt.Errorf("token: %s: a required role has no address", c.ID)
 	case len(c.Roles.Minters) > MaxMinters:
 		return fmt.Errorf("token: %s: %d minters", c.ID, len(c.Roles.Minters))
+	case c.StalenessWindow < MinStalenessWindow || c.StalenessWindow > MaxStalenessWindow || c.StalenessWindow%time.Second != 0:
+		return fmt.Errorf("token: %s: staleness window %s", c.ID, c.StalenessWindow)
 	}
 	for _, a := range positive {
 		if a.IsZero() || !a.IsMultipleOf(c.MinUnit) {

@@ -3,6 +3,7 @@ package token
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -261,6 +262,9 @@ func TestCheckInvariants(t *testing.T) {
 		{"no owner", func(c *Contract) { c.Roles.Owner = ledger.Address{} }},
 		{"zero allowance", func(c *Contract) { c.Roles.Minters = []Minter{{Address: testAddr(5)}} }},
 		{"zero max transfer", func(c *Contract) { c.MaxTransfer, c.MinRedeem = money.Amount{}, money.Amount{} }},
+		{"no staleness window", func(c *Contract) { c.StalenessWindow = 0 }},
+		{"staleness window above the limit", func(c *Contract) { c.StalenessWindow = MaxStalenessWindow + time.Second }},
+		{"staleness window fraction of a second", func(c *Contract) { c.StalenessWindow += time.Millisecond }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			broken := c
@@ -270,5 +274,66 @@ func TestCheckInvariants(t *testing.T) {
 				t.Fatal("CheckInvariants() = nil on a broken contract")
 			}
 		})
+	}
+}
+
+// TestFiatValueAndFiatFor: FiatValue, what coins pay out on redemption, rounds
+// down; FiatFor, the reserve they require, rounds up. Both favour the ledger,
+// and they differ by at most one minor unit of the currency.
+func TestFiatValueAndFiatFor(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		coins    string
+		currency string
+		decimals uint8
+		ratio    string
+		down     string // FiatValue, in the currency's units
+		up       string // FiatFor
+	}{
+		{"one to one", "10", "GBP", 0, "1", "10", "10"},
+		{"zero", "0", "GBP", 6, "1", "0", "0"},
+		{"thirds", "10", "GBP", 0, "3", "3.33", "3.34"},
+		{"one third of a penny", "0.01", "GBP", 2, "3", "0", "0.01"},
+		{"half ratio doubles", "1.5", "GBP", 2, "0.5", "3", "3"},
+		{"a millionth of a coin", "0.000001", "GBP", 6, "1", "0", "0.01"},
+		{"half a yen", "0.5", "JPY", 2, "1", "0", "1"},
+		{"whole yen", "12345", "JPY", 0, "1", "12345", "12345"},
+		{"dinar at a fine ratio", "1", "BHD", 18, "1.000000000000000001", "0.999", "1"},
+		{"ratio 100", "123", "USD", 0, "100", "1.23", "1.23"},
+		{"ratio 100, a coin below a cent", "1", "USD", 0, "100", "0.01", "0.01"},
+		{"ratio 1000, a coin below a cent", "1", "USD", 0, "1000", "0", "0.01"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur := mustCurrency(t, tc.currency)
+			c := Contract{Decimals: tc.decimals, Fiat: FiatAccount{Currency: cur}, Ratio: mustRatio(t, tc.ratio)}
+			a := mustAmount(t, tc.coins, tc.decimals)
+			value, forA := c.FiatValue(a), c.FiatFor(a)
+			if want := mustAmount(t, tc.down, cur.Digits); value != want {
+				t.Errorf("FiatValue(%s) = %s, want %s", tc.coins, value.Format(cur.Digits), tc.down)
+			}
+			if want := mustAmount(t, tc.up, cur.Digits); forA != want {
+				t.Errorf("FiatFor(%s) = %s, want %s", tc.coins, forA.Format(cur.Digits), tc.up)
+			}
+			// FiatFor is the least balance that backs a: Capacity agrees.
+			if c.Capacity(forA).Cmp(a) < 0 {
+				t.Errorf("Capacity(FiatFor(%s)) = %s, less than %s", tc.coins, c.FormatAmount(c.Capacity(forA)), tc.coins)
+			}
+			if less, ok := forA.Sub(money.FromUint64(1)); ok && c.Capacity(less).Cmp(a) >= 0 {
+				t.Errorf("Capacity(FiatFor(%s) - 1) = %s, still backs %s", tc.coins, c.FormatAmount(c.Capacity(less)), tc.coins)
+			}
+			if next, _ := value.Add(money.FromUint64(1)); forA.Cmp(value) < 0 || forA.Cmp(next) > 0 {
+				t.Errorf("FiatFor %s is not FiatValue %s or one more", forA, value)
+			}
+		})
+	}
+}
+
+func TestFiatSaturates(t *testing.T) {
+	c := Contract{Decimals: 0, Fiat: FiatAccount{Currency: mustCurrency(t, "JPY")}, Ratio: mustRatio(t, "0.000001")}
+	if got := c.FiatValue(money.Max); got != money.Max {
+		t.Errorf("FiatValue(Max) at ratio 0.000001 = %s, want Max", got)
+	}
+	if got := c.FiatFor(money.Max); got != money.Max {
+		t.Errorf("FiatFor(Max) at ratio 0.000001 = %s, want Max", got)
 	}
 }

@@ -156,6 +156,14 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		{"OK-freeze", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_Freeze{Freeze: &txpb.Freeze{Token: "gbpt", Account: bob}}
 		})},
+		{"OK-attest", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Attest{Attest: attestMsg()}
+		})},
+		{"INVALID_ARGUMENT-attest-raw-hash", with(func(b *txpb.Body) {
+			m := attestMsg()
+			m.RawHash = m.RawHash[:16]
+			b.Msg = &txpb.Body_Attest{Attest: m}
+		})},
 		{"OK-remove-minter", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_ConfigureMinter{ConfigureMinter: &txpb.ConfigureMinter{Token: "gbpt", Minter: bob, Remove: true}}
 		})},

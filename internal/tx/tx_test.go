@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -417,6 +418,10 @@ func TestDecodeMessages(t *testing.T) {
 			ConfigureMinter{Token: "gbpt", Minter: bob, Allowance: money.FromUint64(9)}},
 		{"remove minter", &txpb.Body{Msg: &txpb.Body_ConfigureMinter{ConfigureMinter: &txpb.ConfigureMinter{Token: "gbpt", Minter: bob.String(), Allowance: "0", Remove: true}}},
 			ConfigureMinter{Token: "gbpt", Minter: bob, Remove: true}},
+		{"attest", &txpb.Body{Msg: &txpb.Body_Attest{Attest: attestMsg()}},
+			Attest{Token: "gbpt", Account: "GB81PEGD20041531926819", Currency: "GBP", Balance: money.FromUint64(100000000),
+				BalanceType: "ClosingBooked", BankTime: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+				RawHash: sha256.Sum256([]byte("bank answer")), Source: "openbanking"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.body.ChainId, tc.body.ExpiryHeight, tc.body.Signer = testChain, 1, alice.String()
@@ -448,6 +453,7 @@ func fullDraft() token.Draft {
 		TransferRule:    "registered",
 		RedeemRule:      "anyone",
 		MinRedeem:       "1",
+		Reserve:         token.ReserveDraft{StalenessWindow: "12h", PauseWhenAtRisk: true},
 		Roles: token.RolesDraft{
 			Owner: testAddr("owner").String(), Pauser: testAddr("pauser").String(),
 			Freezer: testAddr("freezer").String(), Attestor: testAddr("attestor").String(),
@@ -461,7 +467,7 @@ func fullDraft() token.Draft {
 
 func TestDraftProtoRoundTrip(t *testing.T) {
 	full := fullDraft()
-	if v := reflect.ValueOf(full); v.NumField() != 14 {
+	if v := reflect.ValueOf(full); v.NumField() != 15 {
 		t.Fatalf("token.Draft has %d fields; fullDraft and the wire conversion must cover the new ones", v.NumField())
 	}
 	for _, tc := range []struct {
@@ -471,6 +477,8 @@ func TestDraftProtoRoundTrip(t *testing.T) {
 		{"full", full},
 		{"empty", token.Draft{}},
 		{"no minters", func() token.Draft { d := fullDraft(); d.Roles.Minters = nil; return d }()},
+		{"default reserve watch", func() token.Draft { d := fullDraft(); d.Reserve = token.ReserveDraft{}; return d }()},
+		{"pause only", func() token.Draft { d := fullDraft(); d.Reserve = token.ReserveDraft{PauseWhenAtRisk: true}; return d }()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DraftToProto(tc.d)
@@ -490,5 +498,90 @@ func TestDraftProtoRoundTrip(t *testing.T) {
 	}
 	if got := DraftFromProto(nil); !reflect.DeepEqual(got, token.Draft{}) {
 		t.Errorf("DraftFromProto(nil) = %+v, want the zero Draft", got)
+	}
+}
+
+// attestMsg is a valid attestation of gbpt's reserve.
+func attestMsg() *txpb.Attest {
+	h := sha256.Sum256([]byte("bank answer"))
+	return &txpb.Attest{Token: "gbpt", Account: "GB81PEGD20041531926819", Currency: "GBP", Balance: "100000000",
+		BalanceType: "ClosingBooked", BankTime: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).Unix(),
+		RawHash: h[:], Source: "openbanking"}
+}
+
+// TestDecodeAttest has a case for each way an attestation's fields fail to
+// decode, in the order the decoder checks them, and the edges it accepts.
+func TestDecodeAttest(t *testing.T) {
+	long := strings.Repeat("x", MaxAttestTextLen+1)
+	full := strings.Repeat("x", MaxAttestTextLen)
+	for _, tc := range []struct {
+		name string
+		edit func(*txpb.Attest)
+		want ledger.Code
+		msg  string // the rejection names this
+	}{
+		{"valid", func(*txpb.Attest) {}, ledger.OK, ""},
+		{"zero balance", func(a *txpb.Attest) { a.Balance = "0" }, ledger.OK, ""},
+		{"largest balance", func(a *txpb.Attest) { a.Balance = "340282366920938463463374607431768211455" }, ledger.OK, ""},
+		{"text fields at their limit", func(a *txpb.Attest) { a.Account, a.Currency, a.BalanceType, a.Source = full, full, full, full }, ledger.OK, ""},
+		{"one-byte text fields", func(a *txpb.Attest) { a.Account, a.Currency, a.BalanceType, a.Source = "a", "b", "c", "d" }, ledger.OK, ""},
+		{"first second of Unix time", func(a *txpb.Attest) { a.BankTime = 1 }, ledger.OK, ""},
+
+		{"token malformed", func(a *txpb.Attest) { a.Token = "GBPT" }, ledger.CodeInvalidArgument, "token"},
+		{"token missing", func(a *txpb.Attest) { a.Token = "" }, ledger.CodeInvalidArgument, "token"},
+		{"account missing", func(a *txpb.Attest) { a.Account = "" }, ledger.CodeInvalidArgument, "account must be 1 to 64 bytes"},
+		{"account too long", func(a *txpb.Attest) { a.Account = long }, ledger.CodeInvalidArgument, "account must be 1 to 64 bytes"},
+		{"currency missing", func(a *txpb.Attest) { a.Currency = "" }, ledger.CodeInvalidArgument, "currency must be"},
+		{"currency too long", func(a *txpb.Attest) { a.Currency = long }, ledger.CodeInvalidArgument, "currency must be"},
+		{"balance missing", func(a *txpb.Attest) { a.Balance = "" }, ledger.CodeInvalidAmount, "balance"},
+		{"balance with decimals", func(a *txpb.Attest) { a.Balance = "1000000.00" }, ledger.CodeInvalidAmount, `balance: "1000000.00" is not a whole number of minor units`},
+		{"balance negative", func(a *txpb.Attest) { a.Balance = "-1" }, ledger.CodeInvalidAmount, "balance"},
+		{"balance with a sign", func(a *txpb.Attest) { a.Balance = "+1" }, ledger.CodeInvalidAmount, "balance"},
+		{"balance with grouping", func(a *txpb.Attest) { a.Balance = "1,000" }, ledger.CodeInvalidAmount, "balance"},
+		{"balance in exponent form", func(a *txpb.Attest) { a.Balance = "1e6" }, ledger.CodeInvalidAmount, "balance"},
+		{"balance overflow", func(a *txpb.Attest) { a.Balance = "340282366920938463463374607431768211456" }, ledger.CodeAmountOverflow, "balance"},
+		{"balance type missing", func(a *txpb.Attest) { a.BalanceType = "" }, ledger.CodeInvalidArgument, "balance_type must be"},
+		{"balance type too long", func(a *txpb.Attest) { a.BalanceType = long }, ledger.CodeInvalidArgument, "balance_type must be"},
+		{"source missing", func(a *txpb.Attest) { a.Source = "" }, ledger.CodeInvalidArgument, "source must be"},
+		{"source too long", func(a *txpb.Attest) { a.Source = long }, ledger.CodeInvalidArgument, "source must be"},
+		{"bank time zero", func(a *txpb.Attest) { a.BankTime = 0 }, ledger.CodeInvalidArgument, "bank_time must be a positive Unix time"},
+		{"bank time negative", func(a *txpb.Attest) { a.BankTime = -1 }, ledger.CodeInvalidArgument, "bank_time"},
+		{"raw hash missing", func(a *txpb.Attest) { a.RawHash = nil }, ledger.CodeInvalidArgument, "raw_hash is 0 bytes, want 32"},
+		{"raw hash short", func(a *txpb.Attest) { a.RawHash = a.RawHash[:31] }, ledger.CodeInvalidArgument, "raw_hash is 31 bytes"},
+		{"raw hash long", func(a *txpb.Attest) { a.RawHash = append(a.RawHash, 0) }, ledger.CodeInvalidArgument, "raw_hash is 33 bytes"},
+
+		// The first field in the decoder's order gives the rejection.
+		{"bad token and bad balance", func(a *txpb.Attest) { a.Token, a.Balance = "GBPT", "x" }, ledger.CodeInvalidArgument, "token"},
+		{"bad balance and bad raw hash", func(a *txpb.Attest) { a.Balance, a.RawHash = "x", nil }, ledger.CodeInvalidAmount, "balance"},
+		{"bad source and bad bank time", func(a *txpb.Attest) { a.Source, a.BankTime = "", 0 }, ledger.CodeInvalidArgument, "source"},
+		{"bad bank time and bad raw hash", func(a *txpb.Attest) { a.BankTime, a.RawHash = 0, nil }, ledger.CodeInvalidArgument, "bank_time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := attestMsg()
+			tc.edit(m)
+			body := &txpb.Body{ChainId: testChain, ExpiryHeight: 1, Signer: testAddr("attestor").String(),
+				Msg: &txpb.Body_Attest{Attest: m}}
+			got, rej := Decode(sign(t, body, testKey("attestor")), testChain)
+			if tc.want == ledger.OK {
+				if rej != nil {
+					t.Fatalf("Decode = %v, want OK", rej)
+				}
+				a, ok := got.Msg.(Attest)
+				if !ok {
+					t.Fatalf("Msg = %T, want Attest", got.Msg)
+				}
+				if a.BankTime.Unix() != m.BankTime || a.BankTime.Location() != time.UTC || a.Balance.String() != m.Balance ||
+					!bytes.Equal(a.RawHash[:], m.RawHash) || a.Kind() != "attest" {
+					t.Errorf("decoded %+v from %+v", a, m)
+				}
+				return
+			}
+			if rej == nil || rej.Code != tc.want {
+				t.Fatalf("Decode = %v, want %s", rej, tc.want.Name())
+			}
+			if !strings.Contains(rej.Message, tc.msg) {
+				t.Errorf("message %q does not name %q", rej.Message, tc.msg)
+			}
+		})
 	}
 }
