@@ -43,13 +43,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freeBasePort finds three consecutive free loopback ports.
+// freeBasePort finds six consecutive free loopback ports, as `peg up` uses.
 func freeBasePort(t *testing.T) int {
 	t.Helper()
 	for range 50 {
 		base := 20000 + rand.IntN(40000)
 		ok := true
-		for p := base; p < base+3 && ok; p++ {
+		for p := base; p < base+6 && ok; p++ {
 			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 			if err != nil {
 				ok = false
@@ -72,10 +72,10 @@ type upProcess struct {
 	stderr *bytes.Buffer
 }
 
-func startUp(t *testing.T, home string, basePort int) *upProcess {
+func startUp(t *testing.T, home string, basePort int, extra ...string) *upProcess {
 	t.Helper()
 	p := &upProcess{stdout: new(bytes.Buffer), stderr: new(bytes.Buffer)}
-	p.cmd = exec.Command(pegBinary, "up", "--home", home, "--base-port", fmt.Sprint(basePort))
+	p.cmd = exec.Command(pegBinary, append([]string{"up", "--home", home, "--base-port", fmt.Sprint(basePort)}, extra...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
