@@ -39,6 +39,11 @@ type Chain interface {
 	// Block returns a committed block, the latest for height 0, or nil, nil
 	// if there is no such block.
 	Block(height int64) (*Block, error)
+	// BlockEvents returns the events a committed block emitted itself, at
+	// its end rather than in a transaction's receipt (reserve status changes
+	// found in block time). A node keeps them for its recent blocks only,
+	// at least MaxEventReplay of them; nil for a block without any.
+	BlockEvents(height int64) ([]state.Event, error)
 }
 
 // Block is a committed block as the consensus engine keeps it. AppHash is the
@@ -63,6 +68,10 @@ const (
 	MaxCoinsPage = client.MaxCoinsPage
 	// DefaultCoinsPage is the page size when the request names none.
 	DefaultCoinsPage = 100
+	// MaxAttestationsPage bounds the attestations one request lists.
+	MaxAttestationsPage = client.MaxAttestationsPage
+	// DefaultAttestationsPage is the page size when the request names none.
+	DefaultAttestationsPage = 100
 	// DefaultWait bounds how long POST /v1/txs waits for a block to include
 	// the transaction. An http.Server in front of the API needs a
 	// WriteTimeout longer than this.
@@ -75,19 +84,40 @@ type server struct {
 	genesis state.Genesis
 	log     *slog.Logger
 	wait    time.Duration // how long a submission waits for its block
+	events  *hub          // the event stream's fan-out
+	// keepAlive is how often an idle event stream carries a comment
+	// (KeepAlive; shorter in tests).
+	keepAlive time.Duration
 }
 
 // New returns the API's handler: /healthz, /openapi.yaml and the /v1 routes,
 // each request logged at debug level.
-func New(chain Chain, genesis state.Genesis, log *slog.Logger) http.Handler {
-	return newServer(chain, genesis, log, DefaultWait).handler()
+func New(chain Chain, genesis state.Genesis, log *slog.Logger) *Handler {
+	s := newServer(chain, genesis, log, DefaultWait)
+	return &Handler{Handler: s.handler(), s: s}
 }
+
+// Handler is the API as an http.Handler, with what http.Server.Shutdown
+// cannot do: an event stream (GET /v1/events) never goes idle, so Close ends
+// the streams and waits for them. Call Close after Shutdown and before closing
+// the store the Chain reads.
+type Handler struct {
+	http.Handler
+	s *server
+}
+
+// Close ends every event stream, with a comment telling its client to
+// reconnect, refuses new ones (503), and returns once none reads the chain.
+// Other requests are unaffected; http.Server.Shutdown drains those.
+func (h *Handler) Close() { h.s.events.close() }
 
 func newServer(chain Chain, genesis state.Genesis, log *slog.Logger, wait time.Duration) *server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &server{chain: chain, genesis: genesis, log: log, wait: wait}
+	s := &server{chain: chain, genesis: genesis, log: log, wait: wait, keepAlive: KeepAlive}
+	s.events = newHub(s, MaxEventBuffer)
+	return s
 }
 
 // handlerFunc is a JSON handler: it writes its answer, or returns the error to
@@ -110,6 +140,9 @@ func (s *server) routes() []route {
 		{"GET", "/v1/tokens", s.tokens},
 		{"GET", "/v1/tokens/{id}", s.token},
 		{"GET", "/v1/tokens/{id}/redemptions", s.redemptions},
+		{"GET", "/v1/tokens/{id}/attestations", s.attestations},
+		{"GET", "/v1/reserves", s.reserves},
+		{"GET", "/v1/events", s.streamEvents},
 		{"GET", "/v1/accounts/{address}", s.account},
 		{"GET", "/v1/accounts/{address}/balances", s.balances},
 		{"GET", "/v1/accounts/{address}/coins", s.coins},
@@ -230,6 +263,10 @@ func (r *statusRecorder) WriteHeader(status int) {
 	}
 	r.ResponseWriter.WriteHeader(status)
 }
+
+// Unwrap lets http.ResponseController reach the connection, to flush and set
+// deadlines on an event stream.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {

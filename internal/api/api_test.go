@@ -78,8 +78,8 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Height != 3 || !st.BlockTime.Equal(genesisTime.Add(3*time.Second)) || len(st.AppHash) != 64 {
-		t.Errorf("status after three blocks = %+v", st)
+	if st.Height != 4 || !st.BlockTime.Equal(genesisTime.Add(4*time.Second)) || len(st.AppHash) != 64 {
+		t.Errorf("status after four blocks = %+v", st)
 	}
 }
 
@@ -91,10 +91,10 @@ func TestSubmitDeployMintPay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rc.Kind != "pay" || rc.Signer != alice.addr || rc.Height != 3 || rc.Code != ledger.OK || rc.Name != "OK" {
+	if rc.Kind != "pay" || rc.Signer != alice.addr || rc.Height != 4 || rc.Code != ledger.OK || rc.Name != "OK" {
 		t.Errorf("pay receipt = %+v", rc)
 	}
-	if !rc.Time.Equal(genesisTime.Add(3 * time.Second)) {
+	if !rc.Time.Equal(genesisTime.Add(4 * time.Second)) {
 		t.Errorf("pay receipt time = %v", rc.Time)
 	}
 
@@ -260,8 +260,8 @@ func TestSubmitRejectedByBlock(t *testing.T) {
 	e.chain.awaitAdmitted(1)
 	e.chain.commit()
 	ae := apiErr(t, <-done, http.StatusConflict, "COIN_SPENT")
-	if ae.TxID != secondID.String() || ae.Height != 4 || ae.Code != uint32(ledger.CodeCoinSpent) {
-		t.Errorf("block rejection = %+v, want tx %s at height 4", ae, secondID)
+	if ae.TxID != secondID.String() || ae.Height != 5 || ae.Code != uint32(ledger.CodeCoinSpent) {
+		t.Errorf("block rejection = %+v, want tx %s at height 5", ae, secondID)
 	}
 	rc, err := e.client.Tx(ctx, secondID)
 	if err != nil {
@@ -396,8 +396,8 @@ func TestBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Height != 3 || len(b.Txs) != 1 || b.Txs[0] != (client.BlockTx{ID: s.pay, Kind: "pay"}) || len(b.Hash) != 64 {
-		t.Errorf("latest block = %+v, want height 3 with the payment", b)
+	if b.Height != 4 || len(b.Txs) != 1 || b.Txs[0] != (client.BlockTx{ID: s.pay, Kind: "pay"}) || len(b.Hash) != 64 {
+		t.Errorf("latest block = %+v, want height 4 with the payment", b)
 	}
 	b, err = e.client.Block(ctx, 1)
 	if err != nil {
@@ -410,7 +410,7 @@ func TestBlocks(t *testing.T) {
 	junk := []byte("not a transaction")
 	e.chain.include(junk)
 	e.chain.commit()
-	b, err = e.client.Block(ctx, 4)
+	b, err = e.client.Block(ctx, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,6 +510,13 @@ func TestCodes(t *testing.T) {
 		{Code: 81, Name: "COIN_SPENT", HTTPStatus: 409},
 		{Code: 6, Name: "EXPIRED", HTTPStatus: 410},
 		{Code: 89, Name: "ABOVE_RESERVE", HTTPStatus: 422},
+		{Code: 120, Name: "RESERVE_UNATTESTED", HTTPStatus: 422},
+		{Code: 121, Name: "RESERVE_AT_RISK", HTTPStatus: 422},
+		{Code: 122, Name: "RESERVE_STALE", HTTPStatus: 422},
+		{Code: 123, Name: "ATTEST_WRONG_ACCOUNT", HTTPStatus: 422},
+		{Code: 124, Name: "ATTEST_WRONG_CURRENCY", HTTPStatus: 422},
+		{Code: 125, Name: "ATTEST_OUTDATED", HTTPStatus: 409},
+		{Code: 126, Name: "ATTEST_FUTURE", HTTPStatus: 400},
 		{Code: CodeNotFound, Name: "NOT_FOUND", HTTPStatus: 404},
 		{Code: CodeTimeout, Name: "TIMEOUT", HTTPStatus: 504},
 	} {

@@ -39,12 +39,15 @@ type testChain struct {
 	region  ledger.Region
 	genesis state.Genesis
 
-	mu        sync.Mutex
-	manual    bool     // hold admitted transactions until commit
-	pending   [][]byte // admitted, not yet in a block
-	blocks    []*Block // blocks[h-1] is the block at height h
-	committed chan struct{}
-	admitted  chan struct{} // one value per admission in manual mode
+	mu          sync.Mutex
+	manual      bool     // hold admitted transactions until commit
+	pending     [][]byte // admitted, not yet in a block
+	blocks      []*Block // blocks[h-1] is the block at height h
+	blockEvents map[int64][]state.Event
+	skew        time.Duration // added to every later block's time by advance
+	lastTime    time.Time     // the last block's time, empty blocks included: the mempool's "now"
+	committed   chan struct{}
+	admitted    chan struct{} // one value per admission in manual mode
 }
 
 const (
@@ -52,7 +55,8 @@ const (
 	testRegion  = ledger.Region("GB")
 )
 
-// genesisTime is the first block's time; block h is h seconds later.
+// genesisTime is the first block's time; block h is h seconds later, plus
+// whatever advance has added.
 var genesisTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func newTestChain(t testing.TB, g state.Genesis) *testChain {
@@ -70,7 +74,8 @@ func newTestChain(t testing.TB, g state.Genesis) *testChain {
 	}
 	return &testChain{
 		t: t, db: db, chainID: testChainID, region: testRegion, genesis: g,
-		committed: make(chan struct{}), admitted: make(chan struct{}, 100),
+		blockEvents: make(map[int64][]state.Event),
+		committed:   make(chan struct{}), admitted: make(chan struct{}, 100),
 	}
 }
 
@@ -91,7 +96,11 @@ func (c *testChain) Submit(_ context.Context, raw []byte) (ledger.Code, string, 
 	if rej != nil {
 		return rej.Code, rej.Message, nil
 	}
-	env := &state.Env{ChainID: c.chainID, Region: c.region, Height: c.db.Height() + 1, Genesis: c.genesis}
+	now := state.LastBlockTime(c.db) // as abci's CheckTx: the later of the state's and the last block's
+	if c.lastTime.After(now) {
+		now = c.lastTime
+	}
+	env := &state.Env{ChainID: c.chainID, Region: c.region, Height: c.db.Height() + 1, Time: now, Genesis: c.genesis}
 	if res := state.Apply(c.db.NewBlock(), env, t); res.Code != ledger.OK {
 		return res.Code, res.Log, nil
 	}
@@ -114,6 +123,22 @@ func (c *testChain) Block(height int64) (*Block, error) {
 		return c.blocks[height-1], nil
 	}
 	return nil, nil
+}
+
+// BlockEvents returns the events a block's EndBlock emitted, as the node
+// keeps them for recent blocks.
+func (c *testChain) BlockEvents(height int64) ([]state.Event, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.blockEvents[height], nil
+}
+
+// advance moves the clock of every later block on by d, as a chain that sat
+// idle (or a reserve left unattested) for that long.
+func (c *testChain) advance(d time.Duration) {
+	c.mu.Lock()
+	c.skew += d
+	c.mu.Unlock()
 }
 
 // setManual makes admitted transactions wait for commit.
@@ -159,7 +184,7 @@ func (c *testChain) awaitAdmitted(n int) {
 func (c *testChain) commitLocked() {
 	height := c.db.Height() + 1
 	env := &state.Env{ChainID: c.chainID, Region: c.region, Height: height,
-		Time: genesisTime.Add(time.Duration(height) * time.Second), Genesis: c.genesis}
+		Time: genesisTime.Add(time.Duration(height)*time.Second + c.skew), Genesis: c.genesis}
 	blk := c.db.NewBlock()
 	for i, raw := range c.pending {
 		t, rej := tx.Decode(raw, c.chainID)
@@ -169,7 +194,7 @@ func (c *testChain) commitLocked() {
 		state.Deliver(blk, env, t, uint32(i))
 	}
 	env.CheckTally()
-	state.EndBlock(blk, env, len(c.pending) > 0)
+	events := state.EndBlock(blk, env, len(c.pending) > 0)
 	prev := c.db.AppHash()
 	if err := blk.Commit(height); err != nil {
 		c.t.Errorf("committing block %d: %v", height, err)
@@ -182,6 +207,10 @@ func (c *testChain) commitLocked() {
 		Height: int64(height), Time: env.Time, Hash: hash[:], AppHash: prev,
 		Proposer: "5D6A5E3C0F1B2A3948576A6B7C8D9E0F1A2B3C4D", Txs: c.pending,
 	})
+	if len(events) > 0 {
+		c.blockEvents[int64(height)] = events
+	}
+	c.lastTime = env.Time
 	c.pending = nil
 	close(c.committed)
 	c.committed = make(chan struct{})
@@ -243,6 +272,7 @@ func gbppDraft() token.Draft {
 type testEnv struct {
 	t      *testing.T
 	chain  *testChain
+	server *server
 	srv    *httptest.Server
 	client *client.Client
 	logs   *syncBuffer
@@ -250,17 +280,26 @@ type testEnv struct {
 }
 
 func newTestEnv(t *testing.T) *testEnv {
-	return newTestEnvWait(t, DefaultWait)
+	return newTestEnvWith(t, nil)
 }
 
 func newTestEnvWait(t *testing.T, wait time.Duration) *testEnv {
+	return newTestEnvWith(t, func(s *server) { s.wait = wait })
+}
+
+// newTestEnvWith lets configure change the server before it serves.
+func newTestEnvWith(t *testing.T, configure func(*server)) *testEnv {
 	g := testGenesis()
 	chain := newTestChain(t, g)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(checkResponses(t, newServer(chain, g, log, wait).handler()))
+	s := newServer(chain, g, log, DefaultWait)
+	if configure != nil {
+		configure(s)
+	}
+	srv := httptest.NewServer(checkResponses(t, s.handler()))
 	t.Cleanup(srv.Close)
-	return &testEnv{t: t, chain: chain, srv: srv, client: client.New(srv.URL), logs: logs}
+	return &testEnv{t: t, chain: chain, server: s, srv: srv, client: client.New(srv.URL), logs: logs}
 }
 
 // sign builds and signs a transaction by k that expires 100 blocks ahead.
@@ -293,6 +332,42 @@ func mintMsg(to ledger.Address, units string) func(*txpb.Body) {
 	}
 }
 
+// reserveAccount is gbpp's fiat account, which attestations must name.
+const reserveAccount = "GB82WEST12345698765432"
+
+// attestMsg attests gbpp's reserve balance, in pence, as the bank reported it
+// at bankTime.
+func attestMsg(pence string, bankTime time.Time) func(*txpb.Body) {
+	return func(b *txpb.Body) {
+		raw := sha256.Sum256([]byte("bank answer: " + pence + " at " + bankTime.String()))
+		b.Msg = &txpb.Body_Attest{Attest: &txpb.Attest{
+			Token: "gbpp", Account: reserveAccount, Currency: "GBP", Balance: pence,
+			BalanceType: "InterimAvailable", BankTime: bankTime.Unix(), RawHash: raw[:], Source: "openbanking",
+		}}
+	}
+}
+
+// attest posts an attestation of gbpp's reserve by its attestor, read at the
+// bank a second before the last block, and returns its receipt.
+func (e *testEnv) attest(pence string) *client.Receipt {
+	e.t.Helper()
+	raw, _ := e.sign(attestor, attestMsg(pence, e.lastBlockTime().Add(-time.Second)))
+	return e.submit(raw)
+}
+
+// lastBlockTime is the time of the latest block, genesisTime before any.
+func (e *testEnv) lastBlockTime() time.Time {
+	e.t.Helper()
+	b, err := e.chain.Block(0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if b == nil {
+		return genesisTime
+	}
+	return b.Time
+}
+
 func payMsg(inputs []ledger.CoinID, outs ...*txpb.Output) func(*txpb.Body) {
 	return func(b *txpb.Body) {
 		p := &txpb.Pay{Token: "gbpp", Outputs: outs}
@@ -321,12 +396,17 @@ func (e *testEnv) submit(raw []byte) *client.Receipt {
 	return s.Receipt
 }
 
-// scenario is the story most tests start from: gbpp deployed, 100 GBPP minted
-// to alice, and alice paying bob 12.5 with 87.5 change.
+// scenarioReserve is the balance, in pence, the scenario attests: £1,000,000,
+// gbpp's declared reserve, which backs every mint the tests make.
+const scenarioReserve = "100000000"
+
+// scenario is the story most tests start from: gbpp deployed (block 1), its
+// reserve of £1,000,000 attested (2), 100 GBPP minted to alice (3), and alice
+// paying bob 12.5 with 87.5 change (4).
 type scenario struct {
-	deploy, mint, pay ledger.TxID
-	aliceChange       ledger.CoinID
-	bobCoin           ledger.CoinID
+	deploy, attest, mint, pay ledger.TxID
+	aliceChange               ledger.CoinID
+	bobCoin                   ledger.CoinID
 }
 
 func (e *testEnv) runScenario() scenario {
@@ -335,6 +415,7 @@ func (e *testEnv) runScenario() scenario {
 	raw, id := e.sign(issuer, deployMsg(gbppDraft()))
 	e.submit(raw)
 	s.deploy = id
+	s.attest = e.attest(scenarioReserve).TxID
 	raw, id = e.sign(minter, mintMsg(alice.addr, "100000000"))
 	e.submit(raw)
 	s.mint = id
@@ -403,9 +484,14 @@ var testRouter = sync.OnceValue(func() routers.Router {
 
 // checkResponses checks every answer of h against the OpenAPI document: its
 // status must be declared for the operation and its JSON must match the
-// schema. So every response the tests provoke proves the document right.
+// schema. So every response the tests provoke proves the document right. The
+// event stream, which never ends, passes through; its tests check it.
 func checkResponses(t testing.TB, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/events" {
+			h.ServeHTTP(w, r)
+			return
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		res := rec.Result()

@@ -2,12 +2,14 @@ package api
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -86,21 +88,42 @@ func TestSpecParameters(t *testing.T) {
 // TestSpecLimits pins the limits the document states to the constants the
 // code enforces.
 func TestSpecLimits(t *testing.T) {
-	var limit *openapi3.Parameter
-	for _, p := range spec().Paths.Value("/v1/accounts/{address}/coins").Get.Parameters {
-		if p.Value.Name == "limit" {
-			limit = p.Value
+	for _, tc := range []struct {
+		path, list, items string
+		max, def          int
+	}{
+		{"/v1/accounts/{address}/coins", "CoinList", "coins", MaxCoinsPage, DefaultCoinsPage},
+		{"/v1/tokens/{id}/attestations", "AttestationList", "attestations", MaxAttestationsPage, DefaultAttestationsPage},
+	} {
+		var limit *openapi3.Parameter
+		for _, p := range spec().Paths.Value(tc.path).Get.Parameters {
+			if p.Value.Name == "limit" {
+				limit = p.Value
+			}
+		}
+		if limit == nil {
+			t.Fatalf("%s has no limit parameter", tc.path)
+		}
+		s := limit.Schema.Value
+		if s.Max == nil || *s.Max != float64(tc.max) || s.Default != float64(tc.def) {
+			t.Errorf("%s limit parameter: maximum %v default %v, want %d and %d", tc.path, s.Max, s.Default, tc.max, tc.def)
+		}
+		if got := *spec().Components.Schemas[tc.list].Value.Properties[tc.items].Value.MaxItems; got != uint64(tc.max) {
+			t.Errorf("%s maxItems = %d, want %d", tc.list, got, tc.max)
 		}
 	}
-	if limit == nil {
-		t.Fatal("coins has no limit parameter")
+	events := spec().Paths.Value("/v1/events").Get.Description
+	for _, want := range []string{
+		fmt.Sprintf("MaxEventReplay (%d)", MaxEventReplay),
+		fmt.Sprintf("MaxEventBuffer (%d)", MaxEventBuffer),
+		fmt.Sprintf("every %d s", int(KeepAlive/time.Second)),
+	} {
+		if !strings.Contains(events, want) {
+			t.Errorf("the description of GET /v1/events does not say %q", want)
+		}
 	}
-	s := limit.Schema.Value
-	if s.Max == nil || *s.Max != MaxCoinsPage || s.Default != float64(DefaultCoinsPage) {
-		t.Errorf("limit parameter: maximum %v default %v, want %d and %d", s.Max, s.Default, MaxCoinsPage, DefaultCoinsPage)
-	}
-	if got := *spec().Components.Schemas["CoinList"].Value.Properties["coins"].Value.MaxItems; got != MaxCoinsPage {
-		t.Errorf("CoinList maxItems = %d, want %d", got, MaxCoinsPage)
+	if got := spec().Components.Schemas["Reserve"].Value.Properties["coverage"].Value.Pattern; !strings.Contains(got, fmt.Sprintf("{%d}", CoverageDecimals)) {
+		t.Errorf("Reserve.coverage pattern %q does not have CoverageDecimals (%d) places", got, CoverageDecimals)
 	}
 	txSchema := spec().Components.Schemas["SubmitRequest"].Value.Properties["tx"].Value
 	if want := uint64(base64.StdEncoding.EncodedLen(tx.MaxTxSize)); txSchema.MaxLength == nil || *txSchema.MaxLength != want {

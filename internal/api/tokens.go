@@ -18,9 +18,13 @@ func (s *server) tokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	now, err := s.blockTime(snap)
+	if err != nil {
+		return err
+	}
 	l := client.TokenList{Tokens: make([]client.TokenSummary, len(toks))}
 	for i := range toks {
-		l.Tokens[i] = tokenSummary(&toks[i])
+		l.Tokens[i] = tokenSummary(&toks[i], now)
 	}
 	writeJSON(w, http.StatusOK, l)
 	return nil
@@ -38,7 +42,11 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, tokenView(t))
+	now, err := s.blockTime(snap)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tokenView(t, now))
 	return nil
 }
 

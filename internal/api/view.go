@@ -2,10 +2,13 @@ package api
 
 import (
 	"encoding/hex"
+	"math/big"
+	"strings"
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/token"
 )
@@ -39,16 +42,18 @@ func receiptView(rc *state.Receipt) client.Receipt {
 	}
 }
 
-func tokenSummary(t *state.Token) client.TokenSummary {
+// tokenSummary and tokenView judge the reserve at now, the latest block's
+// time.
+func tokenSummary(t *state.Token, now time.Time) client.TokenSummary {
 	c := t.Contract
 	return client.TokenSummary{
 		ID: c.ID, Name: c.Name, Symbol: c.Symbol, Decimals: c.Decimals,
 		Supply: value(t.Supply, c.Decimals), Cap: value(c.SupplyCap, c.Decimals),
-		Paused: t.Paused, Issuer: t.Issuer,
+		Paused: t.Paused, Issuer: t.Issuer, Reserve: reserveView(t, now),
 	}
 }
 
-func tokenView(t *state.Token) client.Token {
+func tokenView(t *state.Token, now time.Time) client.Token {
 	c := t.Contract
 	draft := c.Draft()
 	if draft.Roles.Minters == nil {
@@ -74,7 +79,76 @@ func tokenView(t *state.Token) client.Token {
 			Pauser: c.Roles.Pauser, Freezer: c.Roles.Freezer, Attestor: c.Roles.Attestor,
 			Minters: minters,
 		},
+		Reserve: reserveView(t, now),
 	}
+}
+
+// reserveView judges t's reserve at now, the time of the latest block, with
+// reserve.Evaluate, the rule the ledger itself applies; the status t records
+// is shown beside it.
+func reserveView(t *state.Token, now time.Time) client.Reserve {
+	c := t.Contract
+	status := reserve.Evaluate(c, t.Supply, t.Reading, now)
+	required := reserve.Required(c, t.Supply)
+	v := client.Reserve{
+		Status: status, RecordedStatus: t.ReserveStatus, Since: statusSince(t, status, now), AsOf: now.UTC(),
+		StalenessWindow: client.Duration{Seconds: int64(c.StalenessWindow / time.Second), Text: c.StalenessWindow.String()},
+		PauseWhenAtRisk: c.PauseWhenAtRisk,
+		Required:        fiatValue(required, c.Fiat.Currency),
+		Capacity:        value(money.Amount{}, c.Decimals),
+	}
+	if r := t.Reading; r != nil {
+		rv := readingView(*r, c.Fiat.Currency, now)
+		v.Reading = &rv
+		v.Capacity = value(c.Capacity(r.Balance), c.Decimals)
+		v.Coverage = coverage(r.Balance, required)
+	}
+	return v
+}
+
+// statusSince is when t's reserve entered status. The recorded time, unless
+// the status judged now runs ahead of the record: then, for a reading that
+// outlived its window (which runs from the bank's time), the moment the window
+// ran out; otherwise now.
+func statusSince(t *state.Token, status reserve.Status, now time.Time) time.Time {
+	switch {
+	case status == t.ReserveStatus:
+		return unixTime(t.ReserveSince)
+	case status == reserve.Stale && t.Reading != nil:
+		return t.Reading.BankTime.Add(t.Contract.StalenessWindow).UTC()
+	}
+	return now.UTC()
+}
+
+// readingView shows an attestation with its age at now, in block time: since
+// the bank's time of the balance, as reserve.Evaluate measures freshness.
+func readingView(r reserve.Reading, cur token.Currency, now time.Time) client.Reading {
+	age := max(now.Sub(r.BankTime), 0)
+	return client.Reading{
+		Balance: fiatValue(r.Balance, cur), BalanceType: r.BalanceType,
+		BankTime: r.BankTime.UTC(), AttestedAt: r.AttestedAt.UTC(), AgeSeconds: int64(age / time.Second),
+		Height: r.Height, TxID: r.TxID, RawHash: r.RawHash.String(), Source: r.Source,
+	}
+}
+
+// CoverageDecimals is how many decimal places a reserve's coverage shows.
+const CoverageDecimals = 4
+
+var coverageScale = new(big.Int).Exp(big.NewInt(10), big.NewInt(CoverageDecimals), nil)
+
+// coverage is balance ÷ required to CoverageDecimals places, computed exactly
+// and rounded down, so that a shortfall never shows as "1.0000"; "" when
+// nothing is required. Both are minor units of the same currency.
+func coverage(balance, required money.Amount) string {
+	if required.IsZero() {
+		return ""
+	}
+	q := new(big.Int).Mul(balance.Big(), coverageScale)
+	s := q.Quo(q, required.Big()).String()
+	if len(s) <= CoverageDecimals {
+		s = strings.Repeat("0", CoverageDecimals+1-len(s)) + s
+	}
+	return s[:len(s)-CoverageDecimals] + "." + s[len(s)-CoverageDecimals:]
 }
 
 func redemptionView(r state.Redemption, c token.Contract) client.Redemption {

@@ -9,6 +9,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -39,18 +40,23 @@ const MaxResponseSize = 8 << 20
 // MaxCoinsPage is the most coins one GET /v1/accounts/{address}/coins answers.
 const MaxCoinsPage = 1000
 
+// MaxAttestationsPage is the most attestations one
+// GET /v1/tokens/{id}/attestations answers.
+const MaxAttestationsPage = 1000
+
 // ErrUnreachable is wrapped by the error of a request that could not connect.
 var ErrUnreachable = errors.New("cannot reach the Peg API")
 
 // Client calls one Peg API. It is safe for concurrent use.
 type Client struct {
-	base string // scheme://host[:port][/prefix], without a trailing slash
-	http *http.Client
+	base   string // scheme://host[:port][/prefix], without a trailing slash
+	http   *http.Client
+	stream *http.Client // for the event stream, which lasts as long as its context
 }
 
 // New returns a client of the API at baseURL ("http://127.0.0.1:8080").
 func New(baseURL string) *Client {
-	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{Timeout: DefaultTimeout}}
+	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{Timeout: DefaultTimeout}, stream: &http.Client{}}
 }
 
 // BaseURL is the URL the client was made with, without a trailing slash.
@@ -188,6 +194,31 @@ func (c *Client) Redemptions(ctx context.Context, id ledger.TokenID) ([]Redempti
 	return l.Redemptions, nil
 }
 
+// Reserves lists every token's reserve, judged at the latest block's time
+// (GET /v1/reserves).
+func (c *Client) Reserves(ctx context.Context) ([]TokenReserve, error) {
+	var l ReserveList
+	if err := c.get(ctx, "/v1/reserves", nil, &l); err != nil {
+		return nil, err
+	}
+	return l.Reserves, nil
+}
+
+// Attestations lists up to limit of a token's accepted attestations, newest
+// first (GET /v1/tokens/{id}/attestations). A limit of 0 takes the API's
+// default (100); at most MaxAttestationsPage.
+func (c *Client) Attestations(ctx context.Context, id ledger.TokenID, limit int) ([]Reading, error) {
+	q := url.Values{}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var l AttestationList
+	if err := c.get(ctx, "/v1/tokens/"+url.PathEscape(string(id))+"/attestations", q, &l); err != nil {
+		return nil, err
+	}
+	return l.Attestations, nil
+}
+
 // Account returns what the ledger knows of an address (GET /v1/accounts/{address}).
 func (c *Client) Account(ctx context.Context, addr ledger.Address) (*Account, error) {
 	var a Account
@@ -261,6 +292,101 @@ func (c *Client) Codes(ctx context.Context) ([]CodeInfo, error) {
 		return nil, err
 	}
 	return l.Codes, nil
+}
+
+// ErrStreamEnded is wrapped by the error of Events when the API ends the
+// stream: the server stopped, or dropped a client that fell behind.
+var ErrStreamEnded = errors.New("the event stream ended")
+
+// MaxEventLine bounds one line of the event stream; an event is a few hundred
+// bytes.
+const MaxEventLine = 64 << 10
+
+// Events follows the committed reserve events (GET /v1/events) from block
+// fromHeight on, or from the next committed block if fromHeight is 0, calling
+// fn with each in block order. It returns fn's error if fn fails, ctx's when
+// ctx ends, and otherwise, when the stream ends, an error wrapping
+// ErrStreamEnded: resume with Events(ctx, h+1, fn), h the height of the last
+// event fn was given (the API writes a block's events together).
+func (c *Client) Events(ctx context.Context, fromHeight int64, fn func(StreamEvent) error) error {
+	const path = "/v1/events"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return fmt.Errorf("client: GET %s: %w", path, err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if fromHeight > 0 {
+		req.Header.Set("Last-Event-ID", strconv.FormatInt(fromHeight-1, 10))
+	}
+	resp, err := c.stream.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return &unreachableError{url: c.base, err: op}
+		}
+		return fmt.Errorf("client: GET %s%s: %w", c.base, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize))
+		return apiError(resp, body)
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
+		return fmt.Errorf("client: GET %s%s answered %q, not an event stream", c.base, path, mt)
+	}
+	return readEvents(ctx, resp.Body, fn)
+}
+
+// readEvents parses a server-sent-events stream of StreamEvents.
+func readEvents(ctx context.Context, r io.Reader, fn func(StreamEvent) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), MaxEventLine)
+	var (
+		typ, data string
+		last      int64
+		said      string // the server's last comment, which says why a stream ends
+	)
+	for sc.Scan() {
+		line := sc.Text()
+		field, val, _ := strings.Cut(line, ":")
+		val = strings.TrimPrefix(val, " ")
+		switch field {
+		case "": // a comment, or the blank line that ends a message
+			if line != "" {
+				said = val
+				continue
+			}
+			if data == "" {
+				continue
+			}
+			var e StreamEvent
+			if err := json.Unmarshal([]byte(data), &e); err != nil {
+				return fmt.Errorf("client: decoding a stream event %.200q: %w", data, err)
+			}
+			if e.Type == "" {
+				e.Type = typ
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			last, typ, data = e.Height, "", ""
+		case "event":
+			typ = val
+		case "data":
+			if data != "" {
+				data += "\n"
+			}
+			data += val
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	err := sc.Err()
+	if err == nil {
+		err = io.EOF
+	}
+	return fmt.Errorf("client: %w after height %d (%v; the server said %q)", ErrStreamEnded, last, err, said)
 }
 
 // get performs a GET and decodes its 200 answer into out.

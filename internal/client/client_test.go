@@ -105,6 +105,9 @@ func TestRequests(t *testing.T) {
 		{"latest block", func() error { _, err := c.Block(ctx, 0); return err }, "/v1/blocks/latest"},
 		{"block", func() error { _, err := c.Block(ctx, 7); return err }, "/v1/blocks/7"},
 		{"redemptions", func() error { _, err := c.Redemptions(ctx, "gbpp"); return err }, "/v1/tokens/gbpp/redemptions"},
+		{"reserves", func() error { _, err := c.Reserves(ctx); return err }, "/v1/reserves"},
+		{"attestations with defaults", func() error { _, err := c.Attestations(ctx, "gbpp", 0); return err }, "/v1/tokens/gbpp/attestations"},
+		{"attestations with limit", func() error { _, err := c.Attestations(ctx, "gbpp", 7); return err }, "/v1/tokens/gbpp/attestations?limit=7"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := tc.call(); err != nil {
@@ -143,5 +146,89 @@ func TestResponseTooLarge(t *testing.T) {
 	c, _, _ := serve(t, http.StatusOK, "application/json", strings.Repeat(" ", MaxResponseSize+1))
 	if _, err := c.Codes(ctx); err == nil || !strings.Contains(err.Error(), "exceeds") {
 		t.Errorf("Codes with an oversized answer = %v, want a size error", err)
+	}
+}
+
+func TestEvents(t *testing.T) {
+	stream := ": peg events from height 5\n\n" +
+		"id: 5\nevent: reserve.status\ndata: {\"height\":5,\"time\":\"2026-01-02T03:04:05Z\",\"type\":\"reserve.status\",\"token\":\"gbpp\",\"attrs\":{\"to\":\"STALE\"}}\n\n" +
+		": keep-alive\n\n" +
+		"id: 6\nevent: reserve.attested\ndata: {\"height\":6,\"time\":\"2026-01-02T03:04:06Z\",\"token\":\"gbpp\",\n" +
+		"data: \"tx_id\":\"" + strings.Repeat("ab", 32) + "\",\"attrs\":{}}\n\n" +
+		": dropped: this client fell behind\n\n"
+	c, last, _ := serve(t, http.StatusOK, "text/event-stream", stream)
+	var got []StreamEvent
+	err := c.Events(ctx, 5, func(e StreamEvent) error {
+		got = append(got, e)
+		return nil
+	})
+	if !errors.Is(err, ErrStreamEnded) || !strings.Contains(err.Error(), "after height 6") || !strings.Contains(err.Error(), "dropped") {
+		t.Errorf("Events at the end of the stream = %v, want ErrStreamEnded after height 6 saying why", err)
+	}
+	if got := last.Header.Get("Last-Event-ID"); got != "4" {
+		t.Errorf("Last-Event-ID = %q, want 4 to start at height 5", got)
+	}
+	if last.URL.Path != "/v1/events" || last.Header.Get("Accept") != "text/event-stream" {
+		t.Errorf("request = %s (Accept %q)", last.URL.Path, last.Header.Get("Accept"))
+	}
+	if len(got) != 2 {
+		t.Fatalf("events = %+v, want 2", got)
+	}
+	if e := got[0]; e.Height != 5 || e.Type != "reserve.status" || e.Token != "gbpp" || e.Attrs["to"] != "STALE" || e.TxID != (ledger.TxID{}) {
+		t.Errorf("first event = %+v", e)
+	}
+	// A message's data lines join with newlines; its type comes from the
+	// event field when the data lacks one.
+	if e := got[1]; e.Height != 6 || e.Type != "reserve.attested" || e.TxID.String() != strings.Repeat("ab", 32) {
+		t.Errorf("second event = %+v", e)
+	}
+
+	stop := errors.New("stop")
+	if err := c.Events(ctx, 0, func(StreamEvent) error { return stop }); err != stop {
+		t.Errorf("Events with a failing callback = %v, want its error", err)
+	}
+	if got := last.Header.Get("Last-Event-ID"); got != "" {
+		t.Errorf("Last-Event-ID from height 0 = %q, want none", got)
+	}
+}
+
+func TestEventsBadAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name, contentType, body string
+		status                  int
+		want                    string
+	}{
+		{"API error", "application/json", `{"code":1000,"name":"BAD_REQUEST","message":"Last-Event-ID"}`, 400, "BAD_REQUEST"},
+		{"not a stream", "application/json", `{}`, 200, "not an event stream"},
+		{"garbage data", "text/event-stream", "data: {not json\n\n", 200, "decoding a stream event"},
+		{"line too long", "text/event-stream", "data: " + strings.Repeat("x", MaxEventLine+1) + "\n\n", 200, "token too long"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, _ := serve(t, tc.status, tc.contentType, tc.body)
+			err := c.Events(ctx, 1, func(StreamEvent) error { return nil })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Events = %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEventsCancelled(t *testing.T) {
+	started := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, ": hello\n\n")
+		w.(http.Flusher).Flush()
+		close(started)
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	c, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- New(srv.URL).Events(c, 0, func(StreamEvent) error { return nil }) }()
+	<-started
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Events after cancel = %v, want context.Canceled", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/token"
 )
 
@@ -99,6 +100,7 @@ type TokenSummary struct {
 	Cap      Value          `json:"cap"`
 	Paused   bool           `json:"paused"`
 	Issuer   ledger.Address `json:"issuer"`
+	Reserve  Reserve        `json:"reserve"`
 }
 
 // TokenList is the body of GET /v1/tokens.
@@ -131,7 +133,96 @@ type Token struct {
 	Paused          bool      `json:"paused"`
 	// Roles are the role holders now, which transactions may have changed
 	// since the contract was published.
-	Roles Roles `json:"roles"`
+	Roles   Roles   `json:"roles"`
+	Reserve Reserve `json:"reserve"`
+}
+
+// Reserve is a token's fiat reserve as the ledger watches it (S0.3, S0.4),
+// judged at AsOf, the time of the latest committed block: never the wall
+// clock, so that every node answers alike.
+type Reserve struct {
+	// Status is reserve.Evaluate at AsOf: an attestation that has outlived
+	// its window reads STALE even before a block records the change.
+	Status reserve.Status `json:"status"`
+	// RecordedStatus is the status the ledger last recorded, which the
+	// pause-when-at-risk policy acts on.
+	RecordedStatus reserve.Status `json:"recorded_status"`
+	// Since is when the reserve entered Status, in block time.
+	Since           time.Time `json:"since"`
+	AsOf            time.Time `json:"as_of"`
+	StalenessWindow Duration  `json:"staleness_window"`
+	PauseWhenAtRisk bool      `json:"pause_when_at_risk"`
+	// Required is the fiat that backs the supply at the contract's ratio,
+	// rounded up (reserve.Required).
+	Required FiatValue `json:"required"`
+	// Capacity is the supply the attested balance backs; zero without an
+	// attestation, since nothing may then be minted.
+	Capacity Value `json:"capacity"`
+	// Coverage is the attested balance divided by Required, to 4 decimal
+	// places rounded down ("1.2500"); "" when nothing is required or there is
+	// no attestation.
+	Coverage string `json:"coverage"`
+	// Reading is the last accepted attestation, if any.
+	Reading *Reading `json:"reading,omitempty"`
+}
+
+// Duration is a span of time both ways: whole seconds for programs, Go's
+// duration text ("26h0m0s") for people.
+type Duration struct {
+	Seconds int64  `json:"seconds"`
+	Text    string `json:"text"`
+}
+
+// Reading is an accepted attestation of a reserve's bank balance.
+type Reading struct {
+	Balance     FiatValue `json:"balance"`
+	BalanceType string    `json:"balance_type"`
+	// BankTime is the bank's timestamp of the balance; the staleness window
+	// runs from it.
+	BankTime time.Time `json:"bank_time"`
+	// AttestedAt is the time of the block that accepted the attestation.
+	AttestedAt time.Time `json:"attested_at"`
+	// AgeSeconds is the block time elapsed since BankTime, in whole seconds,
+	// as of the latest committed block: past the staleness window, the
+	// reserve is STALE.
+	AgeSeconds int64       `json:"age_seconds"`
+	Height     uint64      `json:"height"`
+	TxID       ledger.TxID `json:"tx_id"`
+	// RawHash is the SHA-256 (hex) of the bank's raw answer.
+	RawHash string `json:"raw_hash"`
+	// Source names the connector that read the balance ("openbanking").
+	Source string `json:"source"`
+}
+
+// AttestationList is the body of GET /v1/tokens/{id}/attestations, newest
+// first.
+type AttestationList struct {
+	Attestations []Reading `json:"attestations"`
+}
+
+// TokenReserve is one token's reserve as GET /v1/reserves lists it.
+type TokenReserve struct {
+	Token  ledger.TokenID `json:"token"`
+	Symbol string         `json:"symbol"`
+	Reserve
+}
+
+// ReserveList is the body of GET /v1/reserves.
+type ReserveList struct {
+	Reserves []TokenReserve `json:"reserves"`
+}
+
+// StreamEvent is the data of one message of GET /v1/events: an event a
+// committed block carries.
+type StreamEvent struct {
+	Height int64          `json:"height"`
+	Time   time.Time      `json:"time"` // the block's time
+	Type   string         `json:"type"`
+	Token  ledger.TokenID `json:"token"`
+	// TxID is the transaction that caused the event; zero (absent) for the
+	// block's own end-of-block judgement.
+	TxID  ledger.TxID       `json:"tx_id,omitzero"`
+	Attrs map[string]string `json:"attrs"`
 }
 
 // Roles are a token's current role holders.

@@ -34,6 +34,7 @@ type Node struct {
 	comet   *cmtnode.Node
 	rpc     *local.Local
 	api     *http.Server
+	handler *api.Handler
 	apiAddr string
 	apiDone chan error
 }
@@ -97,8 +98,9 @@ func (n *Node) serveAPI(g state.Genesis) error {
 		return fmt.Errorf("node: api: %w", err)
 	}
 	n.apiAddr = ln.Addr().String()
+	n.handler = api.New(chain{n}, g, n.log.With("module", "api"))
 	n.api = &http.Server{
-		Handler:           api.New(chain{n}, g, n.log.With("module", "api")),
+		Handler:           n.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		// Longer than the API's own wait for a block, so that a submission
 		// that waits is answered by the API, not cut off by the server.
@@ -124,6 +126,9 @@ func (n *Node) AppHash() []byte { return n.db.AppHash() }
 func (n *Node) Stop() {
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Shutdown does not wait for event streams, which never go idle:
+		// closing the handler ends them before the store closes.
+		n.handler.Close()
 		_ = n.api.Shutdown(ctx)
 		cancel()
 		if err := <-n.apiDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
