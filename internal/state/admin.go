@@ -71,9 +71,10 @@ func (x *exec) deployToken(m tx.DeployToken) *ledger.Rejection {
 	t := &Token{
 		Contract: c, Hash: hash, Address: ledger.ContractAddress(x.env.Region, hash), Issuer: x.tx.Signer,
 		DeployTx: x.tx.ID, DeployHeight: x.env.Height, Owner: c.Roles.Owner, Minters: c.Roles.Minters,
-		ReserveStatus: reserve.Unattested, ReserveSince: x.env.Time.UnixNano(),
+		ReserveStatus: reserve.Unattested, ReserveSince: x.env.Time.UnixNano(), DeployTime: x.env.Time.UnixNano(),
 	}
 	x.saveToken(t)
+	x.recordMonth(t, money.Amount{}, reserve.Unattested, money.Amount{}, money.Amount{}, false)
 	x.emit("token.deployed", "token", string(c.ID), "hash", hash.String(), "address", t.Address.String(),
 		"issuer", x.tx.Signer.String())
 	return nil

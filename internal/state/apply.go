@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/tx"
 )
 
@@ -211,8 +212,10 @@ func EndBlock(w Writer, env *Env, hadTxs bool) []Event {
 		if rej != nil {
 			panic(fmt.Sprintf("state: watched token %s is missing", id))
 		}
+		status := t.ReserveStatus
 		if x.judgeReserve(t) {
 			x.saveToken(t)
+			x.recordMonth(t, t.Supply, status, money.Amount{}, money.Amount{}, false)
 		}
 	}
 	if hadTxs {

@@ -275,9 +275,11 @@ func (x *exec) mint(m tx.Mint) *ledger.Rejection {
 			c.FormatAmount(supply), c.Symbol, c.FormatAmount(c.SupplyCap))
 	}
 	t.Minters[i].Allowance = left
+	before := t.Supply
 	t.Supply = supply
 	t.Minted = minted
 	x.saveToken(t)
+	x.recordMonth(t, before, t.ReserveStatus, m.Amount, money.Amount{}, false)
 	x.create(m.Token, 0, m.To, m.Amount)
 	add(&x.env.tally().flow(m.Token).Minted, m.Amount)
 	x.emit("mint", "token", string(m.Token), "minter", x.tx.Signer.String(), "to", m.To.String(), "amount", m.Amount.String())
@@ -323,10 +325,12 @@ func (x *exec) redeem(m tx.Redeem) *ledger.Rejection {
 	if !change.IsZero() {
 		x.create(m.Token, 0, holder, change)
 	}
+	before, status := t.Supply, t.ReserveStatus
 	t.Supply = supply
 	t.Redeemed, _ = t.Redeemed.Add(m.Amount) // redeemed ≤ minted
 	x.judgeReserve(t)
 	x.saveToken(t)
+	x.recordMonth(t, before, status, money.Amount{}, m.Amount, false)
 	add(&x.env.tally().flow(m.Token).Redeemed, m.Amount)
 	r := Redemption{TxID: x.tx.ID, Token: m.Token, Holder: holder, Amount: m.Amount, Fiat: c.Fiat,
 		FiatOwed: c.FiatValue(m.Amount), Height: x.env.Height, Time: x.env.Time.UnixNano()}

@@ -74,6 +74,7 @@ type Token struct {
 	// DeployTx and DeployHeight record the publishing transaction.
 	DeployTx     ledger.TxID `json:"deploy_tx"`
 	DeployHeight uint64      `json:"deploy_height"`
+	DeployTime   int64       `json:"deploy_time"` // block time, Unix nanoseconds
 
 	Supply   money.Amount `json:"supply"`
 	Minted   money.Amount `json:"minted"`

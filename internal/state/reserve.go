@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
@@ -40,8 +41,10 @@ func (x *exec) attest(m tx.Attest) *ledger.Rejection {
 		x.watch(m.Token)
 	}
 	t.Reading = r
+	status := t.ReserveStatus
 	x.judgeReserve(t)
 	x.saveToken(t)
+	x.recordMonth(t, t.Supply, status, money.Amount{}, money.Amount{}, true)
 	x.w.Set(readingKey(m.Token, x.env.Height, x.tx.ID), encode(r))
 	x.emit("reserve.attested", "token", string(m.Token), "balance", m.Balance.Format(c.Fiat.Currency.Digits),
 		"currency", c.Fiat.Currency.Code, "balance_type", m.BalanceType, "bank_time", m.BankTime.Format(timeFormat),

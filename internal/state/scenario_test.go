@@ -168,7 +168,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.writes()
 	case "audit":
 		out = s.audit()
-	case "balance", "coins", "token", "account", "approval", "redemptions", "attestations", "receipt":
+	case "balance", "coins", "token", "account", "approval", "redemptions", "attestations", "receipt", "month":
 		out = s.query(td.Cmd, a)
 	case "raw":
 		out = s.rawCmd(a)
@@ -878,6 +878,18 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 			out = append(out, fmt.Sprintf("%s height=%d balance=%s type=%s bank_time=%s attested_at=%s raw_hash=%s source=%s",
 				s.pretty(r.TxID.String()), r.Height, r.Balance.Format(digits), r.BalanceType,
 				fmtTime(r.BankTime), fmtTime(r.AttestedAt), s.pretty(r.RawHash.String()), r.Source))
+		}
+	case "month":
+		tok := ledger.TokenID(a.get("token", "gbpt"))
+		m, err := MonthOf(v, tok, a.get("month", s.env.Time.Format("2006-01")), s.env.Time)
+		must(err)
+		if m == nil {
+			return "no month"
+		}
+		out = append(out, fmt.Sprintf("%s %s opening=%s closing=%s minted=%s redeemed=%s attestations=%d min_coverage=%s/%s",
+			m.Token, m.Month, m.OpeningSupply, m.ClosingSupply, m.Minted, m.Redeemed, m.Attestations, m.MinBalance, m.MinRequired))
+		for _, st := range []reserve.Status{reserve.Unattested, reserve.OK, reserve.AtRisk, reserve.Stale} {
+			out = append(out, fmt.Sprintf("  %s %ds", st, m.Seconds[st]))
 		}
 	case "receipt":
 		label := a.subject()
