@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -51,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &rej):
 		fmt.Fprintf(stderr, "rejected: %s (code %d): %s\n", rej.name, rej.code, rej.message)
 		return exitRejected
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), isCobraUsage(err):
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
@@ -138,3 +139,15 @@ type rejectedError struct {
 }
 
 func (e *rejectedError) Error() string { return e.name + ": " + e.message }
+
+// isCobraUsage recognises the command-line errors cobra reports as plain
+// errors: a missing required flag, an unknown command, a wrong argument count.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"required flag", "unknown command", "accepts ", "unknown flag", "invalid argument"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,13 +1,25 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx/txpb"
@@ -15,7 +27,7 @@ import (
 
 func reserveCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "reserve", Short: "Watch the fiat reserves behind the coins"}
-	cmd.AddCommand(attestCmd(g))
+	cmd.AddCommand(attestCmd(g), reserveStatusCmd(g), reserveHistoryCmd(g), reserveReportCmd(g))
 	return cmd
 }
 
@@ -77,4 +89,327 @@ it the hash covers the entered figures.`,
 	f.StringVar(&evidence, "evidence", "", "the bank's statement or answer as received, to hash")
 	required(cmd, "token", "balance")
 	return cmd
+}
+
+func reserveStatusCmd(g *globals) *cobra.Command {
+	var tok string
+	cmd := &cobra.Command{
+		Use:   "status [--token ID]",
+		Short: "Show every coin's reserve (or one): status, balance, required, coverage, last attestation",
+		Long: `Show how the ledger judges each coin's fiat reserve at the latest block's time:
+its status (and the status last recorded, when a reading has since outlived its
+window), the attested bank balance, what the supply requires, the coverage
+(balance ÷ required, rounded down), the bank's time of the last attestation and
+its age, and the staleness window.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := optionalToken(tok)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			rs, err := g.reserves(ctx, id)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), rs, func(w io.Writer) { printReserves(w, rs) })
+		},
+	}
+	cmd.Flags().StringVar(&tok, "token", "", "only this token")
+	return cmd
+}
+
+// reserves lists every token's reserve, or only id's.
+func (g *globals) reserves(ctx context.Context, id ledger.TokenID) ([]client.TokenReserve, error) {
+	if id == "" {
+		return g.client().Reserves(ctx)
+	}
+	t, err := g.client().Token(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return []client.TokenReserve{{Token: t.ID, Symbol: t.Symbol, Reserve: t.Reserve}}, nil
+}
+
+func printReserves(w io.Writer, rs []client.TokenReserve) {
+	if len(rs) == 0 {
+		fmt.Fprintln(w, "no tokens")
+		return
+	}
+	fmt.Fprintf(w, "as of %s (the latest block's time)\n", rs[0].AsOf.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOKEN\tSTATUS\tBALANCE\tREQUIRED\tCOVERAGE\tBANK TIME\tAGE\tWINDOW")
+	for _, r := range rs {
+		status := string(r.Status)
+		if r.RecordedStatus != r.Status {
+			status += fmt.Sprintf(" (recorded %s)", r.RecordedStatus)
+		}
+		balance, bankTime, age := "-", "-", "-"
+		if rd := r.Reading; rd != nil {
+			balance = rd.Balance.Amount + " " + rd.Balance.Currency
+			bankTime = rd.BankTime.Format(time.RFC3339)
+			age = seconds(rd.AgeSeconds)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", r.Token, status, balance,
+			r.Required.Amount, r.Required.Currency, orDash(r.Coverage), bankTime, age, r.StalenessWindow.Text)
+	}
+	tw.Flush()
+}
+
+func reserveHistoryCmd(g *globals) *cobra.Command {
+	var tok string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "history --token ID [--limit N]",
+		Short: "List a coin's accepted attestations of its reserve, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := ledger.ParseTokenID(tok)
+			if err != nil {
+				return &usageError{err}
+			}
+			if limit < 1 || limit > client.MaxAttestationsPage {
+				return usageErrorf("--limit %d: want 1 to %d", limit, client.MaxAttestationsPage)
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			rs, err := g.client().Attestations(ctx, id, limit)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), rs, func(w io.Writer) {
+				if len(rs) == 0 {
+					fmt.Fprintf(w, "%s has no attestations yet\n", id)
+					return
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "BANK TIME\tBALANCE\tTYPE\tSOURCE\tHEIGHT\tTX\tRAW HASH")
+				for _, r := range rs {
+					fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%d\t%s\t%s\n", r.BankTime.Format(time.RFC3339),
+						r.Balance.Amount, r.Balance.Currency, printable(r.BalanceType), printable(r.Source), r.Height, r.TxID, r.RawHash)
+				}
+				tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&tok, "token", "", "token id")
+	cmd.Flags().IntVar(&limit, "limit", 100, fmt.Sprintf("at most this many, the newest (≤ %d)", client.MaxAttestationsPage))
+	required(cmd, "token")
+	return cmd
+}
+
+func reserveReportCmd(g *globals) *cobra.Command {
+	var tok, month, out string
+	cmd := &cobra.Command{
+		Use:   "report --token ID --month YYYY-MM [--out DIR]",
+		Short: "Write a coin's monthly reserve report as JSON and CSV",
+		Long: `Write the monthly reserve report of a coin for one calendar month (UTC, in block
+time): opening and closing supply, minted, redeemed, the attestations accepted,
+the lowest coverage seen and the time spent in each status. It is judged as of
+the latest block; the current month's report runs to it.
+
+Two files are written into --out: reserve-report-ID-YYYY-MM.json, the API's
+report, and reserve-report-ID-YYYY-MM.csv, a header and a row of the summary,
+then a blank line and the attestations under their own header. With --output json
+the report is also printed; the files' paths then go to stderr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := ledger.ParseTokenID(tok)
+			if err != nil {
+				return &usageError{err}
+			}
+			if m, err := time.Parse(monthLayout, month); err != nil || m.Format(monthLayout) != month {
+				return usageErrorf("--month %q: want YYYY-MM, e.g. %s", month, time.Now().UTC().Format(monthLayout))
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			r, err := g.client().Report(ctx, id, month)
+			if err != nil {
+				return err
+			}
+			paths, err := writeReport(out, id, month, r)
+			if err != nil {
+				return err
+			}
+			if g.output == "json" { // stdout is the report alone
+				for _, p := range paths {
+					fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", p)
+				}
+			}
+			return g.print(cmd.OutOrStdout(), r, func(w io.Writer) {
+				printReport(w, r)
+				for _, p := range paths {
+					fmt.Fprintf(w, "wrote %s\n", p)
+				}
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&tok, "token", "", "token id")
+	f.StringVar(&month, "month", "", "calendar month, UTC: YYYY-MM")
+	f.StringVar(&out, "out", ".", "directory to write the two files into (created if missing)")
+	required(cmd, "token", "month")
+	return cmd
+}
+
+// monthLayout is how a report's month is written: YYYY-MM, UTC.
+const monthLayout = "2006-01"
+
+// writeReport writes r, the report asked for of id and month, into dir as
+// reserve-report-ID-YYYY-MM.json and .csv, each whole or not at all, and
+// returns their paths. The names come from the request, which the CLI
+// validated, never from the answer.
+func writeReport(dir string, id ledger.TokenID, month string, r *client.ReserveReport) ([]string, error) {
+	if r.Token != id || r.Month != month {
+		return nil, fmt.Errorf("asked for the report of %s for %s, the API answered that of %s for %q", id, month, r.Token, r.Month)
+	}
+	js, err := reportJSON(r)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := reportCSV(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	base := filepath.Join(dir, fmt.Sprintf("reserve-report-%s-%s", id, month))
+	paths := []string{base + ".json", base + ".csv"}
+	for i, b := range [][]byte{js, cs} {
+		if err := writeAtomic(paths[i], b); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
+}
+
+// reportJSON is r as --output json prints it: indented, with a final newline.
+func reportJSON(r *client.ReserveReport) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// reportCSVHeader and reportCSVAttestationsHeader name the CSV's columns: the
+// summary's, then, after a blank line, the attestations'. Amounts are decimals
+// in whole units: supply in the token, coverage figures in the reserve's
+// currency.
+var (
+	reportCSVHeader = []string{"token", "symbol", "month", "as_of", "complete",
+		"opening_supply", "closing_supply", "minted", "redeemed",
+		"attestations", "attestations_omitted", "min_coverage", "min_coverage_balance", "min_coverage_required", "currency",
+		"unattested_seconds", "ok_seconds", "at_risk_seconds", "stale_seconds", "at_risk_or_stale_seconds"}
+	reportCSVAttestationsHeader = []string{"attested_at", "height", "bank_time", "balance", "currency",
+		"balance_type", "source", "tx_id", "raw_hash"}
+)
+
+func reportCSV(r *client.ReserveReport) ([]byte, error) {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	d := func(n int64) string { return strconv.FormatInt(n, 10) }
+	s := r.SecondsInStatus
+	w.Write(reportCSVHeader)
+	w.Write([]string{string(r.Token), r.Symbol, r.Month, r.AsOf.Format(time.RFC3339), strconv.FormatBool(r.Complete),
+		r.OpeningSupply.Amount, r.ClosingSupply.Amount, r.Minted.Amount, r.Redeemed.Amount,
+		strconv.Itoa(r.AttestationCount), strconv.Itoa(r.AttestationsOmitted), r.MinCoverage,
+		r.MinCoverageBalance.Amount, r.MinCoverageRequired.Amount, r.MinCoverageRequired.Currency,
+		d(s.Unattested), d(s.OK), d(s.AtRisk), d(s.Stale), d(r.AtRiskOrStaleSeconds)})
+	w.Write(nil) // the blank line between the sections
+	w.Write(reportCSVAttestationsHeader)
+	for _, a := range r.Attestations {
+		w.Write([]string{a.AttestedAt.Format(time.RFC3339), strconv.FormatUint(a.Height, 10), a.BankTime.Format(time.RFC3339),
+			a.Balance.Amount, a.Balance.Currency, csvText(a.BalanceType), csvText(a.Source), a.TxID.String(), a.RawHash})
+	}
+	w.Flush()
+	return b.Bytes(), w.Error()
+}
+
+// csvText keeps free text that the attestor chose (a balance type, a source)
+// from reading as a formula in a spreadsheet: a cell that starts with one of
+// = + - @ or a control character gets a leading quote.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r\n", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// writeAtomic writes b to path through a temporary file in the same directory,
+// so that a reader never sees half a report.
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+func printReport(w io.Writer, r *client.ReserveReport) {
+	state := "the month is under way"
+	if r.Complete {
+		state = "complete"
+	}
+	fmt.Fprintf(w, "reserve report of %s (%s) for %s, as of %s: %s\n", r.Token, r.Symbol, r.Month, r.AsOf.Format(time.RFC3339), state)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string, args ...any) { fmt.Fprintf(tw, "  %s\t"+v+"\n", append([]any{k}, args...)...) }
+	row("opening supply", "%s %s", r.OpeningSupply.Amount, r.Symbol)
+	row("minted", "%s %s", r.Minted.Amount, r.Symbol)
+	row("redeemed", "%s %s", r.Redeemed.Amount, r.Symbol)
+	row("closing supply", "%s %s", r.ClosingSupply.Amount, r.Symbol)
+	if r.AttestationsOmitted > 0 {
+		row("attestations", "%d (the report lists the latest %d)", r.AttestationCount, len(r.Attestations))
+	} else {
+		row("attestations", "%d", r.AttestationCount)
+	}
+	if r.MinCoverage == "" {
+		row("lowest coverage", "- (nothing was required)")
+	} else {
+		row("lowest coverage", "%s (%s %s held for %s %s required)", r.MinCoverage,
+			r.MinCoverageBalance.Amount, r.MinCoverageBalance.Currency, r.MinCoverageRequired.Amount, r.MinCoverageRequired.Currency)
+	}
+	s := r.SecondsInStatus
+	row("time in status", "UNATTESTED %s, OK %s, AT_RISK %s, STALE %s",
+		seconds(s.Unattested), seconds(s.OK), seconds(s.AtRisk), seconds(s.Stale))
+	row("at risk or stale", "%s", seconds(r.AtRiskOrStaleSeconds))
+	tw.Flush()
+}
+
+// seconds writes a count of seconds as a Go duration ("26h0m0s").
+func seconds(n int64) string { return (time.Duration(n) * time.Second).String() }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// printable replaces what a terminal would not print as text (escape
+// sequences in free text an attestor chose) with '?'.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return '?'
+	}, s)
 }

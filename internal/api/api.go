@@ -141,6 +141,7 @@ func (s *server) routes() []route {
 		{"GET", "/v1/tokens/{id}", s.token},
 		{"GET", "/v1/tokens/{id}/redemptions", s.redemptions},
 		{"GET", "/v1/tokens/{id}/attestations", s.attestations},
+		{"GET", "/v1/tokens/{id}/reports/{month}", s.report},
 		{"GET", "/v1/reserves", s.reserves},
 		{"GET", "/v1/events", s.streamEvents},
 		{"GET", "/v1/accounts/{address}", s.account},

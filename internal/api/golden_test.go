@@ -31,6 +31,7 @@ func TestGolden(t *testing.T) {
 		{"tokens.json", "GET", "/v1/tokens", "", 200},
 		{"reserves.json", "GET", "/v1/reserves", "", 200},
 		{"attestations.json", "GET", "/v1/tokens/gbpp/attestations?limit=10", "", 200},
+		{"report.json", "GET", "/v1/tokens/gbpp/reports/2026-01", "", 200},
 		{"receipt_pay.json", "GET", "/v1/txs/" + s.pay.String(), "", 200},
 		{"account_alice.json", "GET", "/v1/accounts/" + alice.addr.String(), "", 200},
 		{"coins_bob.json", "GET", "/v1/accounts/" + bob.addr.String() + "/coins?token=gbpp", "", 200},

@@ -122,8 +122,17 @@ func TestSpecLimits(t *testing.T) {
 			t.Errorf("the description of GET /v1/events does not say %q", want)
 		}
 	}
-	if got := spec().Components.Schemas["Reserve"].Value.Properties["coverage"].Value.Pattern; !strings.Contains(got, fmt.Sprintf("{%d}", CoverageDecimals)) {
-		t.Errorf("Reserve.coverage pattern %q does not have CoverageDecimals (%d) places", got, CoverageDecimals)
+	for _, f := range []struct{ schema, prop string }{{"Reserve", "coverage"}, {"ReserveReport", "min_coverage"}} {
+		if got := spec().Components.Schemas[f.schema].Value.Properties[f.prop].Value.Pattern; !strings.Contains(got, fmt.Sprintf("{%d}", CoverageDecimals)) {
+			t.Errorf("%s.%s pattern %q does not have CoverageDecimals (%d) places", f.schema, f.prop, got, CoverageDecimals)
+		}
+	}
+	report := spec().Components.Schemas["ReserveReport"].Value.Properties["attestations"].Value
+	if report.MaxItems == nil || *report.MaxItems != MaxReportAttestations {
+		t.Errorf("ReserveReport.attestations maxItems = %v, want MaxReportAttestations (%d)", report.MaxItems, MaxReportAttestations)
+	}
+	if d, want := spec().Paths.Value("/v1/tokens/{id}/reports/{month}").Get.Description, fmt.Sprintf("MaxReportAttestations (%d)", MaxReportAttestations); !strings.Contains(d, want) {
+		t.Errorf("the description of GET /v1/tokens/{id}/reports/{month} does not say %q", want)
 	}
 	txSchema := spec().Components.Schemas["SubmitRequest"].Value.Properties["tx"].Value
 	if want := uint64(base64.StdEncoding.EncodedLen(tx.MaxTxSize)); txSchema.MaxLength == nil || *txSchema.MaxLength != want {

@@ -33,8 +33,9 @@ import (
 const DefaultTimeout = 2 * time.Minute
 
 // MaxResponseSize bounds the body the client reads, so that a misdirected URL
-// cannot make the CLI buffer without limit. The largest answer, a page of
-// MaxCoinsPage coins, is about 300 KiB.
+// cannot make the CLI buffer without limit. The largest answers, a page of
+// MaxCoinsPage coins or a monthly report listing MaxReportAttestations
+// attestations, are under 1 MiB.
 const MaxResponseSize = 8 << 20
 
 // MaxCoinsPage is the most coins one GET /v1/accounts/{address}/coins answers.
@@ -43,6 +44,12 @@ const MaxCoinsPage = 1000
 // MaxAttestationsPage is the most attestations one
 // GET /v1/tokens/{id}/attestations answers.
 const MaxAttestationsPage = 1000
+
+// MaxReportAttestations is the most attestations one monthly reserve report
+// (GET /v1/tokens/{id}/reports/{month}) lists: a bank allowing PSD2's four
+// unattended reads a day gives some 124 a month, while a demo bank polled
+// every few seconds gives far more than one answer should carry.
+const MaxReportAttestations = 1000
 
 // ErrUnreachable is wrapped by the error of a request that could not connect.
 var ErrUnreachable = errors.New("cannot reach the Peg API")
@@ -217,6 +224,16 @@ func (c *Client) Attestations(ctx context.Context, id ledger.TokenID, limit int)
 		return nil, err
 	}
 	return l.Attestations, nil
+}
+
+// Report returns a token's monthly reserve report for month, "YYYY-MM" in
+// UTC, as of the latest committed block (GET /v1/tokens/{id}/reports/{month}).
+func (c *Client) Report(ctx context.Context, id ledger.TokenID, month string) (*ReserveReport, error) {
+	var r ReserveReport
+	if err := c.get(ctx, "/v1/tokens/"+url.PathEscape(string(id))+"/reports/"+url.PathEscape(month), nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // Account returns what the ledger knows of an address (GET /v1/accounts/{address}).

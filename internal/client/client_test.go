@@ -108,6 +108,9 @@ func TestRequests(t *testing.T) {
 		{"reserves", func() error { _, err := c.Reserves(ctx); return err }, "/v1/reserves"},
 		{"attestations with defaults", func() error { _, err := c.Attestations(ctx, "gbpp", 0); return err }, "/v1/tokens/gbpp/attestations"},
 		{"attestations with limit", func() error { _, err := c.Attestations(ctx, "gbpp", 7); return err }, "/v1/tokens/gbpp/attestations?limit=7"},
+		{"report", func() error { _, err := c.Report(ctx, "gbpp", "2026-01"); return err }, "/v1/tokens/gbpp/reports/2026-01"},
+		{"report of a month that is not one", func() error { _, err := c.Report(ctx, "gbpp", "2026/01?x"); return err },
+			"/v1/tokens/gbpp/reports/2026%2F01%3Fx"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := tc.call(); err != nil {

@@ -200,6 +200,49 @@ type AttestationList struct {
 	Attestations []Reading `json:"attestations"`
 }
 
+// ReserveReport is the body of GET /v1/tokens/{id}/reports/{month}: what the
+// ledger recorded of a token's reserve over one calendar month, UTC, in block
+// time, as of the latest committed block.
+type ReserveReport struct {
+	Token  ledger.TokenID `json:"token"`
+	Symbol string         `json:"symbol"`
+	Month  string         `json:"month"` // YYYY-MM
+	// AsOf is the time of the latest committed block, up to which the report
+	// runs; Complete says the month had ended by then.
+	AsOf          time.Time `json:"as_of"`
+	Complete      bool      `json:"complete"`
+	OpeningSupply Value     `json:"opening_supply"`
+	ClosingSupply Value     `json:"closing_supply"`
+	Minted        Value     `json:"minted"`
+	Redeemed      Value     `json:"redeemed"`
+	// AttestationCount is how many attestations blocks of the month
+	// accepted. Attestations lists them oldest first, at most
+	// MaxReportAttestations, the month's latest: AttestationsOmitted says how
+	// many earlier ones are left out.
+	AttestationCount    int       `json:"attestation_count"`
+	Attestations        []Reading `json:"attestations"`
+	AttestationsOmitted int       `json:"attestations_omitted"`
+	// MinCoverage is the lowest coverage seen in the month,
+	// MinCoverageBalance ÷ MinCoverageRequired to 4 decimal places rounded
+	// down; "" when nothing was required.
+	MinCoverage         string        `json:"min_coverage"`
+	MinCoverageBalance  FiatValue     `json:"min_coverage_balance"`
+	MinCoverageRequired FiatValue     `json:"min_coverage_required"`
+	SecondsInStatus     StatusSeconds `json:"seconds_in_status"`
+	// AtRiskOrStaleSeconds is SecondsInStatus.AtRisk + SecondsInStatus.Stale:
+	// how long the coin was not fully and freshly backed.
+	AtRiskOrStaleSeconds int64 `json:"at_risk_or_stale_seconds"`
+}
+
+// StatusSeconds is the whole seconds of block time a reserve spent in each
+// status.
+type StatusSeconds struct {
+	Unattested int64 `json:"UNATTESTED"`
+	OK         int64 `json:"OK"`
+	AtRisk     int64 `json:"AT_RISK"`
+	Stale      int64 `json:"STALE"`
+}
+
 // TokenReserve is one token's reserve as GET /v1/reserves lists it.
 type TokenReserve struct {
 	Token  ledger.TokenID `json:"token"`
