@@ -5,6 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -99,13 +102,40 @@ func redeemCmd(g *globals) *cobra.Command {
 }
 
 func approveCmd(g *globals) *cobra.Command {
-	var from, tok, spender, amount string
+	return amountToCmd(g, amountTo{
+		use: "approve --from KEY --token ID --spender ADDR --amount DEC", short: "Let a spender spend up to an amount of your coins (0 revokes)",
+		from: "owner", party: "spender", amountHelp: "allowance in token units",
+		body: func(t *client.Token, sp ledger.Address, amt money.Amount) *txpb.Body {
+			return &txpb.Body{Msg: &txpb.Body_Approve{Approve: &txpb.Approve{Token: string(t.ID), Spender: sp.String(), Amount: amt.String()}}}
+		},
+		done: func(t *client.Token, sp ledger.Address, amt money.Amount, _ *client.Receipt) string {
+			return fmt.Sprintf("approved %s to spend %s %s", sp, amt.Format(t.Decimals), t.Symbol)
+		},
+	})
+}
+
+// amountTo describes a command that moves or allows an amount of a token
+// with respect to one other account: mint and approve.
+type amountTo struct {
+	use, short  string
+	from, party string // roles of the signer and of the other account, for help texts and the flag name
+	amountHelp  string
+	body        func(t *client.Token, party ledger.Address, amt money.Amount) *txpb.Body
+	done        func(t *client.Token, party ledger.Address, amt money.Amount, rc *client.Receipt) string
+}
+
+func amountToCmd(g *globals, a amountTo) *cobra.Command {
+	var from, tok, party, amount string
+	flag := a.party
+	if flag == "recipient" {
+		flag = "to"
+	}
 	cmd := &cobra.Command{
-		Use:   "approve --from KEY --token ID --spender ADDR --amount DEC",
-		Short: "Let a spender spend up to an amount of your coins (0 revokes)",
+		Use:   a.use,
+		Short: a.short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sp, err := g.lookup(spender)
+			addr, err := g.lookup(party)
 			if err != nil {
 				return &usageError{err}
 			}
@@ -115,20 +145,19 @@ func approveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_Approve{Approve: &txpb.Approve{
-				Token: string(t.ID), Spender: sp.String(), Amount: amt.String()}}})
+			rc, err := g.submit(cmd, from, a.body(t, addr, amt))
 			if err != nil {
 				return err
 			}
-			return g.printReceipt(cmd, rc, fmt.Sprintf("approved %s to spend %s %s", sp, amt.Format(t.Decimals), t.Symbol))
+			return g.printReceipt(cmd, rc, a.done(t, addr, amt, rc))
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "owner: key name")
+	f.StringVar(&from, "from", "", a.from+": key name")
 	f.StringVar(&tok, "token", "", "token id")
-	f.StringVar(&spender, "spender", "", "spender: address or key name")
-	f.StringVar(&amount, "amount", "", "allowance in token units")
-	required(cmd, "from", "token", "spender", "amount")
+	f.StringVar(&party, flag, "", a.party+": address or key name")
+	f.StringVar(&amount, "amount", "", a.amountHelp)
+	required(cmd, "from", "token", flag, "amount")
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/contractfile"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
 	"github.com/pegledger/peg/internal/tx/txpb"
@@ -184,38 +185,16 @@ func tokenListCmd(g *globals) *cobra.Command {
 }
 
 func mintCmd(g *globals) *cobra.Command {
-	var from, tok, to, amount string
-	cmd := &cobra.Command{
-		Use:   "mint --from KEY --token ID --to ADDR --amount DEC",
-		Short: "Mint new coins for an account (minters, within allowance and reserve)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			dest, err := g.lookup(to)
-			if err != nil {
-				return &usageError{err}
-			}
-			ctx, cancel := context60()
-			defer cancel()
-			t, amt, err := g.tokenAmount(ctx, tok, amount)
-			if err != nil {
-				return err
-			}
-			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_Mint{Mint: &txpb.Mint{
-				Token: string(t.ID), To: dest.String(), Amount: amt.String()}}})
-			if err != nil {
-				return err
-			}
-			return g.printReceipt(cmd, rc, fmt.Sprintf("minted %s %s for %s (coin %s)",
-				amt.Format(t.Decimals), t.Symbol, dest, attr(rc, "coin.created", "coin")))
+	return amountToCmd(g, amountTo{
+		use: "mint --from KEY --token ID --to ADDR --amount DEC", short: "Mint new coins for an account (minters, within allowance and reserve)",
+		from: "minter", party: "recipient", amountHelp: "amount in token units",
+		body: func(t *client.Token, to ledger.Address, amt money.Amount) *txpb.Body {
+			return &txpb.Body{Msg: &txpb.Body_Mint{Mint: &txpb.Mint{Token: string(t.ID), To: to.String(), Amount: amt.String()}}}
 		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "minter: key name")
-	f.StringVar(&tok, "token", "", "token id")
-	f.StringVar(&to, "to", "", "recipient: address or key name")
-	f.StringVar(&amount, "amount", "", "amount in token units")
-	required(cmd, "from", "token", "to", "amount")
-	return cmd
+		done: func(t *client.Token, to ledger.Address, amt money.Amount, rc *client.Receipt) string {
+			return fmt.Sprintf("minted %s %s for %s (coin %s)", amt.Format(t.Decimals), t.Symbol, to, attr(rc, "coin.created", "coin"))
+		},
+	})
 }
 
 // tokenActionCmd builds freeze, unfreeze, pause and unpause: a role holder's
