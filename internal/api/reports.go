@@ -18,24 +18,16 @@ const monthLayout = "2006-01"
 // report answers GET /v1/tokens/{id}/reports/{month}: the month's record as
 // state.MonthOf keeps it, judged at the latest block's time.
 func (s *server) report(w http.ResponseWriter, r *http.Request) error {
-	id, err := tokenParam("token id", r.PathValue("id"))
-	if err != nil {
-		return err
-	}
 	month, start, err := monthParam(r.PathValue("month"))
 	if err != nil {
 		return err
 	}
-	snap := s.chain.Snapshot()
-	defer snap.Close()
-	t, err := loadToken(snap, id)
+	tr, err := s.openToken(r)
 	if err != nil {
 		return err
 	}
-	now, err := s.blockTime(snap)
-	if err != nil {
-		return err
-	}
+	defer tr.snap.Close()
+	snap, t, now, id := tr.snap, tr.t, tr.now, tr.t.Contract.ID
 	if start.After(now) {
 		return notFound("no report for %s yet: the latest block (height %d) is of %s", month, snap.Height, now.Format(monthLayout))
 	}

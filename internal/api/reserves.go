@@ -35,10 +35,6 @@ func (s *server) reserves(w http.ResponseWriter, r *http.Request) error {
 
 // attestations answers GET /v1/tokens/{id}/attestations[?limit=N].
 func (s *server) attestations(w http.ResponseWriter, r *http.Request) error {
-	id, err := tokenParam("token id", r.PathValue("id"))
-	if err != nil {
-		return err
-	}
 	limit := DefaultAttestationsPage
 	if q := r.URL.Query().Get("limit"); q != "" {
 		n, err := strconv.Atoi(q)
@@ -47,24 +43,19 @@ func (s *server) attestations(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	snap := s.chain.Snapshot()
-	defer snap.Close()
-	t, err := loadToken(snap, id)
+	tr, err := s.openToken(r)
 	if err != nil {
 		return err
 	}
-	now, err := s.blockTime(snap)
-	if err != nil {
-		return err
-	}
-	rs, err := state.Readings(snap, id, limit) // oldest first
+	defer tr.snap.Close()
+	rs, err := state.Readings(tr.snap, tr.t.Contract.ID, limit) // oldest first
 	if err != nil {
 		return err
 	}
 	slices.Reverse(rs)
 	l := client.AttestationList{Attestations: make([]client.Reading, len(rs))}
 	for i, rd := range rs {
-		l.Attestations[i] = readingView(rd, t.Contract.Fiat.Currency, now)
+		l.Attestations[i] = readingView(rd, tr.t.Contract.Fiat.Currency, tr.now)
 	}
 	writeJSON(w, http.StatusOK, l)
 	return nil

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
@@ -32,22 +33,41 @@ func (s *server) tokens(w http.ResponseWriter, r *http.Request) error {
 
 // token answers GET /v1/tokens/{id}.
 func (s *server) token(w http.ResponseWriter, r *http.Request) error {
-	id, err := tokenParam("token id", r.PathValue("id"))
+	tr, err := s.openToken(r)
 	if err != nil {
 		return err
 	}
+	defer tr.snap.Close()
+	writeJSON(w, http.StatusOK, tokenView(tr.t, tr.now))
+	return nil
+}
+
+// tokenRequest is the token a request's path names, read from one snapshot,
+// with the time of the block that snapshot holds.
+type tokenRequest struct {
+	snap *store.Snapshot
+	t    *state.Token
+	now  time.Time
+}
+
+// openToken loads the token of the request's {id}; the caller closes snap.
+func (s *server) openToken(r *http.Request) (*tokenRequest, error) {
+	id, err := tokenParam("token id", r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
 	snap := s.chain.Snapshot()
-	defer snap.Close()
 	t, err := loadToken(snap, id)
 	if err != nil {
-		return err
+		snap.Close()
+		return nil, err
 	}
 	now, err := s.blockTime(snap)
 	if err != nil {
-		return err
+		snap.Close()
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, tokenView(t, now))
-	return nil
+	return &tokenRequest{snap: snap, t: t, now: now}, nil
 }
 
 // redemptions answers GET /v1/tokens/{id}/redemptions.
