@@ -50,6 +50,7 @@ type App struct {
 	mu          sync.Mutex
 	committed   chan struct{}           // closed and replaced at each commit
 	blockEvents map[int64][]state.Event // recent blocks' own events, by height
+	verified    *verified               // signatures checked on mempool entry
 	pending     []state.Event           // the finalized block's events, until Commit
 }
 
@@ -68,7 +69,7 @@ func (a *App) BlockEvents(height int64) []state.Event {
 // New returns an application over db for a chain in region.
 func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (*App, error) {
 	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{}),
-		blockEvents: make(map[int64][]state.Event)}
+		blockEvents: make(map[int64][]state.Event), verified: newVerified()}
 	if db.Initialized() {
 		g, err := state.LoadGenesis(db)
 		if err != nil {
@@ -137,7 +138,12 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 	if a.genesis == nil {
 		return &abcitypes.ResponseCheckTx{Code: uint32(ledger.CodeUnknownMessage), Log: "chain not initialised", Codespace: Codespace}, nil
 	}
-	t, rej := tx.Decode(req.Tx, a.chainID)
+	t, rej := tx.Parse(req.Tx, a.chainID)
+	if rej == nil && !a.verified.has(req.Tx) {
+		if rej = t.Verify(); rej == nil {
+			a.verified.add(req.Tx)
+		}
+	}
 	if rej != nil {
 		return &abcitypes.ResponseCheckTx{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}, nil
 	}
@@ -158,9 +164,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	}
 	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis}
 	blk := a.db.NewBlock()
+	txs, rejs := a.decodeBlock(req.Txs)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
-	for i, raw := range req.Txs {
-		results[i] = a.deliver(blk, env, uint32(i), raw)
+	for i := range req.Txs {
+		results[i] = a.deliver(blk, env, uint32(i), txs[i], rejs[i])
 	}
 	env.CheckTally()
 	blockEvents := state.EndBlock(blk, env, len(req.Txs) > 0)
@@ -173,14 +180,33 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 // deliver applies one transaction. A transaction that does not decode or whose
 // signatures fail leaves no receipt: otherwise anyone could burn the id of a
 // transaction they cannot sign. A replay leaves the first receipt alone.
-func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, raw []byte) *abcitypes.ExecTxResult {
-	t, rej := tx.Decode(raw, a.chainID)
+func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection) *abcitypes.ExecTxResult {
 	if rej != nil {
 		return &abcitypes.ExecTxResult{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}
 	}
 	res := state.Deliver(blk, env, t, i)
 	a.logReserve(res.Events)
 	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Events: events(t, res)}
+}
+
+// decodeBlock parses a block's transactions and verifies, in parallel
+// batches, the signatures of those this node has not verified already.
+func (a *App) decodeBlock(raws [][]byte) ([]*tx.Tx, []*ledger.Rejection) {
+	txs := make([]*tx.Tx, len(raws))
+	rejs := make([]*ledger.Rejection, len(raws))
+	var check []*tx.Tx
+	var at []int
+	for i, raw := range raws {
+		txs[i], rejs[i] = tx.Parse(raw, a.chainID)
+		if rejs[i] == nil && !a.verified.has(raw) {
+			check = append(check, txs[i])
+			at = append(at, i)
+		}
+	}
+	for k, rej := range tx.VerifyBatch(check) {
+		rejs[at[k]] = rej
+	}
+	return txs, rejs
 }
 
 func events(t *tx.Tx, res state.Result) []abcitypes.Event {

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -188,15 +189,21 @@ func (t *Tx) parseSignatures(body *txpb.Body, sigs []*txpb.Signature) *ledger.Re
 	return nil
 }
 
-// Verify checks every signature over the transaction's sign bytes.
+// Verify checks every signature over the transaction's sign bytes, with the
+// same rules as VerifyBatch, so that a node's answer never depends on which of
+// the two checked a transaction.
 func (t *Tx) Verify() *ledger.Rejection {
 	msg := SignBytes(t.ChainID, t.body)
 	for i, s := range t.sigs {
-		if !ed25519.Verify(s.pub, msg, s.sig) {
-			return ledger.Reject(ledger.CodeBadSignature, "signature %d does not verify", i)
+		if !voi.VerifyWithOptions(voi.PublicKey(s.pub), msg, s.sig, verifyOptions) {
+			return badSignature(i)
 		}
 	}
 	return nil
+}
+
+func badSignature(i int) *ledger.Rejection {
+	return ledger.Reject(ledger.CodeBadSignature, "signature %d does not verify", i)
 }
 
 // Sign serialises body, signs it with key and returns the encoded transaction and

@@ -1,0 +1,125 @@
+package abci
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/store"
+	"github.com/pegledger/peg/internal/tx"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+const testChain = "abci-test"
+
+func key(name string) (ed25519.PrivateKey, ledger.Address) {
+	seed := sha256.Sum256([]byte(name))
+	k := ed25519.NewKeyFromSeed(seed[:])
+	return k, ledger.NewAddress("GB", k.Public().(ed25519.PublicKey))
+}
+
+// newApp is an app over a fresh store, with genesis committed.
+func newApp(t *testing.T) (*App, ed25519.PrivateKey, ledger.Address) {
+	t.Helper()
+	db, err := store.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	app, err := New(db, testChain, "GB", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opKey, op := key("operator")
+	g := state.Genesis{Operator: op, Params: state.Params{MinReserve: 1, Banks: []string{"PEGDGB2L"}, MaxExpiryDelta: 100}}
+	b, _ := json.Marshal(g)
+	if _, err := app.InitChain(context.Background(), &abcitypes.RequestInitChain{ChainId: testChain, AppStateBytes: b}); err != nil {
+		t.Fatal(err)
+	}
+	return app, opKey, op
+}
+
+// register builds an operator transaction registering account n.
+func register(t *testing.T, opKey ed25519.PrivateKey, op ledger.Address, n int) []byte {
+	t.Helper()
+	_, acct := key(fmt.Sprint("account ", n))
+	raw, _, err := tx.Sign(&txpb.Body{ChainId: testChain, ExpiryHeight: 50, Signer: op.String(), Nonce: uint64(n),
+		Msg: &txpb.Body_RegisterAccount{RegisterAccount: &txpb.RegisterAccount{Account: acct.String()}}}, opKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestBlockVerifiesWhatTheMempoolDidNot delivers a block in which some
+// transactions passed CheckTx (and so are in the signature cache) and others
+// did not, one of them with a broken signature: only that one is refused.
+func TestBlockVerifiesWhatTheMempoolDidNot(t *testing.T) {
+	app, opKey, op := newApp(t)
+	ctx := context.Background()
+	var raws [][]byte
+	for i := range 40 {
+		raws = append(raws, register(t, opKey, op, i))
+	}
+	for _, raw := range raws[:20] {
+		res, err := app.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: raw})
+		if err != nil || res.Code != 0 {
+			t.Fatalf("CheckTx: %v %+v", err, res)
+		}
+	}
+	bad := append([]byte(nil), raws[30]...)
+	bad[len(bad)-3] ^= 1 // inside the signature, the envelope's last field
+	raws[30] = bad
+	res, err := app.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: 1, Time: time.Unix(1_800_000_000, 0), Txs: raws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res.TxResults {
+		want := uint32(ledger.OK)
+		if i == 30 {
+			want = uint32(ledger.CodeBadSignature)
+		}
+		if r.Code != want {
+			t.Errorf("tx %d: code %d (%s), want %d", i, r.Code, r.Log, want)
+		}
+	}
+	if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCacheKeyCoversSignatures: a transaction whose body was verified, sent
+// again with another signature, is not taken as verified.
+func TestCacheKeyCoversSignatures(t *testing.T) {
+	app, opKey, op := newApp(t)
+	raw := register(t, opKey, op, 1)
+	ctx := context.Background()
+	if res, _ := app.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: raw}); res.Code != 0 {
+		t.Fatalf("CheckTx: %+v", res)
+	}
+	forged := append([]byte(nil), raw...)
+	forged[len(forged)-3] ^= 1
+	if res, _ := app.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: forged}); res.Code != uint32(ledger.CodeBadSignature) {
+		t.Fatalf("forged signature on a verified body: code %d, want BAD_SIGNATURE", res.Code)
+	}
+}
+
+func TestVerifiedEvicts(t *testing.T) {
+	v := newVerified()
+	for i := range MaxVerified + 10 {
+		v.add([]byte(fmt.Sprint(i)))
+	}
+	if v.has([]byte("0")) || !v.has([]byte(fmt.Sprint(MaxVerified+9))) || len(v.set) != MaxVerified {
+		t.Errorf("after overflow: oldest kept %v, newest kept %v, size %d",
+			v.has([]byte("0")), v.has([]byte(fmt.Sprint(MaxVerified+9))), len(v.set))
+	}
+}

@@ -1,0 +1,96 @@
+package tx
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"testing"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+const verifyChain = "verify-chain"
+
+// signedPayments builds n signed single-input payments from distinct keys.
+func signedPayments(t testing.TB, n int) [][]byte {
+	t.Helper()
+	out := make([][]byte, n)
+	for i := range n {
+		seed := sha256.Sum256([]byte(fmt.Sprintf("payer %d", i)))
+		key := ed25519.NewKeyFromSeed(seed[:])
+		from := ledger.NewAddress("GB", key.Public().(ed25519.PublicKey))
+		coin := sha256.Sum256([]byte(fmt.Sprintf("coin %d", i)))
+		raw, _, err := Sign(&txpb.Body{ChainId: verifyChain, ExpiryHeight: 100, Signer: from.String(), Nonce: uint64(i),
+			Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{coin[:]},
+				Outputs: []*txpb.Output{{Owner: from.String(), Amount: "100"}}}}}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = raw
+	}
+	return out
+}
+
+func parseAll(t testing.TB, raws [][]byte) []*Tx {
+	t.Helper()
+	txs := make([]*Tx, len(raws))
+	for i, raw := range raws {
+		var rej *ledger.Rejection
+		if txs[i], rej = Parse(raw, verifyChain); rej != nil {
+			t.Fatal(rej)
+		}
+	}
+	return txs
+}
+
+// TestVerifyBatchAgreesWithVerify corrupts some signatures and checks that
+// batch verification rejects exactly those transactions, as Verify does.
+func TestVerifyBatchAgreesWithVerify(t *testing.T) {
+	for _, n := range []int{1, MinBatch - 1, MinBatch, 3*MinBatch + 5, 200} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			txs := parseAll(t, signedPayments(t, n))
+			for i := 0; i < n; i += 7 {
+				txs[i].sigs[0].sig[5] ^= 1
+			}
+			got := VerifyBatch(txs)
+			for i, tx := range txs {
+				want := tx.Verify()
+				if (got[i] == nil) != (want == nil) {
+					t.Errorf("tx %d: batch says %v, single says %v", i, got[i], want)
+				}
+				if bad := i%7 == 0; bad != (got[i] != nil) {
+					t.Errorf("tx %d: corrupted %v, batch rejection %v", i, bad, got[i])
+				}
+				if got[i] != nil && got[i].Code != ledger.CodeBadSignature {
+					t.Errorf("tx %d: code %s, want BAD_SIGNATURE", i, got[i].Code.Name())
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVerify is one signature at a time, as a node checked before
+// batching; BenchmarkVerifyBatch is the same work through VerifyBatch.
+// Both report the time per transaction.
+func BenchmarkVerify(b *testing.B) {
+	txs := parseAll(b, signedPayments(b, 1024))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if rej := txs[i%len(txs)].Verify(); rej != nil {
+			b.Fatal(rej)
+		}
+	}
+}
+
+func BenchmarkVerifyBatch(b *testing.B) {
+	txs := parseAll(b, signedPayments(b, 1024))
+	b.ResetTimer()
+	for done := 0; done < b.N; done += len(txs) {
+		for _, rej := range VerifyBatch(txs[:min(len(txs), b.N-done)]) {
+			if rej != nil {
+				b.Fatal(rej)
+			}
+		}
+	}
+}
