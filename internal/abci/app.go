@@ -51,6 +51,8 @@ type App struct {
 	committed   chan struct{}           // closed and replaced at each commit
 	blockEvents map[int64][]state.Event // recent blocks' own events, by height
 	verified    *verified               // signatures checked on mempool entry
+	checkTokens *state.TokenCache       // decoded tokens for CheckTx
+	blockTokens *state.TokenCache       // decoded tokens for FinalizeBlock
 	pending     []state.Event           // the finalized block's events, until Commit
 }
 
@@ -69,7 +71,8 @@ func (a *App) BlockEvents(height int64) []state.Event {
 // New returns an application over db for a chain in region.
 func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (*App, error) {
 	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{}),
-		blockEvents: make(map[int64][]state.Event), verified: newVerified()}
+		blockEvents: make(map[int64][]state.Event), verified: newVerified(),
+		checkTokens: state.NewTokenCache(), blockTokens: state.NewTokenCache()}
 	if db.Initialized() {
 		g, err := state.LoadGenesis(db)
 		if err != nil {
@@ -151,7 +154,8 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 	if a.lastTime.After(now) {
 		now = a.lastTime
 	}
-	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Time: now, Genesis: *a.genesis}
+	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Time: now, Genesis: *a.genesis,
+		Tokens: a.checkTokens}
 	res := state.Apply(a.db.NewBlock(), env, t)
 	return &abcitypes.ResponseCheckTx{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace}, nil
 }
@@ -162,7 +166,8 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	if a.genesis == nil {
 		return nil, fmt.Errorf("abci: block %d before genesis", req.Height)
 	}
-	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis}
+	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis,
+		Tokens: a.blockTokens}
 	blk := a.db.NewBlock()
 	txs, rejs := a.decodeBlock(req.Txs)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))

@@ -28,7 +28,7 @@ func key(name string) (ed25519.PrivateKey, ledger.Address) {
 }
 
 // newApp is an app over a fresh store, with genesis committed.
-func newApp(t *testing.T) (*App, ed25519.PrivateKey, ledger.Address) {
+func newApp(t testing.TB) (*App, ed25519.PrivateKey, ledger.Address) {
 	t.Helper()
 	db, err := store.Open(t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -49,7 +49,7 @@ func newApp(t *testing.T) (*App, ed25519.PrivateKey, ledger.Address) {
 }
 
 // register builds an operator transaction registering account n.
-func register(t *testing.T, opKey ed25519.PrivateKey, op ledger.Address, n int) []byte {
+func register(t testing.TB, opKey ed25519.PrivateKey, op ledger.Address, n int) []byte {
 	t.Helper()
 	_, acct := key(fmt.Sprint("account ", n))
 	raw, _, err := tx.Sign(&txpb.Body{ChainId: testChain, ExpiryHeight: 50, Signer: op.String(), Nonce: uint64(n),

@@ -86,8 +86,16 @@ func (x *exec) loadToken(id ledger.TokenID) (*Token, *ledger.Rejection) {
 	if b == nil {
 		return nil, ledger.Reject(ledger.CodeUnknownToken, "no token %q", id)
 	}
+	if x.env.Tokens != nil {
+		if t := x.env.Tokens.get(id, b); t != nil {
+			return t, nil
+		}
+	}
 	var t Token
 	decode(k, b, &t)
+	if x.env.Tokens != nil {
+		x.env.Tokens.put(id, b, &t)
+	}
 	return &t, nil
 }
 

@@ -21,6 +21,8 @@ type Env struct {
 	Genesis Genesis
 	// Tally gathers the block's coin flows for CheckTally.
 	Tally Tally
+	// Tokens, if set, saves decoding token records again.
+	Tokens *TokenCache
 }
 
 // InitGenesis writes the genesis state.

@@ -68,6 +68,9 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 // scenario is one script's ledger: a store in a temporary directory, the
 // open block, and the names the script gives to keys, coins and transactions.
 type scenario struct {
+	// tokens is the decoded-token cache the ABCI app uses, kept across
+	// blocks as there, so that the scripts prove it changes no answer.
+	tokens  *TokenCache
 	t       *testing.T
 	dir     string
 	db      *store.DB
@@ -102,7 +105,7 @@ func newScenario(t *testing.T) *scenario {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &scenario{
+	s := &scenario{tokens: NewTokenCache(),
 		t: t, dir: dir, db: db,
 		names: make(map[string]string),
 		coins: make(map[string]ledger.CoinID),
@@ -592,7 +595,7 @@ func (s *scenario) mark(keys []string) {
 func (s *scenario) open() {
 	h := s.db.Height() + 1
 	s.env = &Env{ChainID: scenarioChain, Region: scenarioRegion, Height: h,
-		Time: scenarioEpoch.Add(time.Duration(h)*time.Second + s.skew), Genesis: *s.genesis}
+		Time: scenarioEpoch.Add(time.Duration(h)*time.Second + s.skew), Genesis: *s.genesis, Tokens: s.tokens}
 	s.blk = s.db.NewBlock()
 	s.index = 0
 	s.written = make(map[string]bool)

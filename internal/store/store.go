@@ -17,7 +17,12 @@ import (
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 )
+
+// CacheSize is the block cache of the state database: enough to keep the
+// index and filter blocks and the hot coins of a large ledger in memory.
+const CacheSize = 256 << 20
 
 // Keys under metaPrefix describe the store itself and are not part of the hashed
 // state.
@@ -38,7 +43,16 @@ type DB struct {
 
 // Open opens or creates the database in dir.
 func Open(dir string, log *slog.Logger) (*DB, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{log}})
+	cache := pebble.NewCache(CacheSize)
+	defer cache.Unref() // the DB holds its own reference
+	opts := &pebble.Options{Logger: pebbleLogger{log}, Cache: cache}
+	for i := range opts.Levels {
+		// Most lookups a transaction makes miss: "is this coin spent", "was
+		// this transaction seen", "is this account frozen". A Bloom filter
+		// answers them without reading a block.
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", dir, err)
 	}

@@ -1,0 +1,114 @@
+package abci
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"testing"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/token"
+	"github.com/pegledger/peg/internal/tx"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+// benchChain drives an App block by block, as consensus would, without the
+// network: it measures the application alone.
+type benchChain struct {
+	tb     testing.TB
+	app    *App
+	height int64
+	nonce  uint64
+}
+
+func (c *benchChain) sign(k ed25519.PrivateKey, from ledger.Address, body *txpb.Body) []byte {
+	c.nonce++
+	body.ChainId, body.ExpiryHeight, body.Signer, body.Nonce = testChain, uint64(c.height)+50, from.String(), c.nonce
+	raw, _, err := tx.Sign(body, k)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	return raw
+}
+
+// block finalizes and commits txs, failing on any rejection.
+func (c *benchChain) block(txs [][]byte) *abcitypes.ResponseFinalizeBlock {
+	c.height++
+	ctx := context.Background()
+	res, err := c.app.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: c.height,
+		Time: time.Unix(1_800_000_000+c.height, 0), Txs: txs})
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	for i, r := range res.TxResults {
+		if r.Code != 0 {
+			c.tb.Fatalf("block %d tx %d: code %d: %s", c.height, i, r.Code, r.Log)
+		}
+	}
+	if _, err := c.app.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
+		c.tb.Fatal(err)
+	}
+	return res
+}
+
+// BenchmarkPayments measures FinalizeBlock + Commit of blocks of
+// single-input, two-output payments whose signatures were verified on mempool
+// entry (CheckTx, not timed), as on a validator at full load. One op is one
+// payment.
+func BenchmarkPayments(b *testing.B) {
+	const perBlock = 2000
+	app, opKey, op := newApp(b)
+	c := &benchChain{tb: b, app: app}
+	issuerKey, issuer := key("issuer")
+	attKey, attestor := key("attestor")
+	minterKey, minter := key("minter")
+	_, owner := key("owner")
+	_, pauser := key("pauser")
+	_, freezer := key("freezer")
+	c.block([][]byte{c.sign(opKey, op, &txpb.Body{Msg: &txpb.Body_AuthorizeIssuer{AuthorizeIssuer: &txpb.AuthorizeIssuer{Issuer: issuer.String()}}})})
+	d := token.Draft{ID: "gbpt", Name: "Pound", Symbol: "GBPT", Decimals: 2, SupplyCap: "1000000000", DeclaredReserve: "1000000000",
+		Ratio: "1", MinUnit: "0.01", MaxTransfer: "1000000", TransferRule: "open", RedeemRule: "anyone",
+		Fiat: token.FiatDraft{BIC: "PEGDGB2L", Scheme: "IBAN", Account: "GB81PEGD20041531926819", Currency: "GBP"},
+		Roles: token.RolesDraft{Owner: owner.String(), Pauser: pauser.String(), Freezer: freezer.String(), Attestor: attestor.String(),
+			Minters: []token.MinterDraft{{Address: minter.String(), Allowance: "1000000000"}}}}
+	c.block([][]byte{c.sign(issuerKey, issuer, &txpb.Body{Msg: &txpb.Body_DeployToken{DeployToken: &txpb.DeployToken{Contract: tx.DraftToProto(d)}}})})
+	c.block([][]byte{c.sign(attKey, attestor, &txpb.Body{Msg: &txpb.Body_Attest{Attest: &txpb.Attest{Token: "gbpt",
+		Account: d.Fiat.Account, Currency: "GBP", Balance: "100000000000", BalanceType: "ClosingBooked",
+		BankTime: 1_800_000_000, RawHash: make([]byte, 32), Source: "bench"}}})})
+
+	// One payer per payment, each minted one coin to spend.
+	type payer struct {
+		key  ed25519.PrivateKey
+		addr ledger.Address
+		coin ledger.CoinID
+	}
+	payers := make([]payer, b.N)
+	for lo := 0; lo < b.N; lo += perBlock {
+		var mints [][]byte
+		for i := lo; i < min(b.N, lo+perBlock); i++ {
+			k, a := key(fmt.Sprint("payer ", i))
+			payers[i] = payer{key: k, addr: a}
+			mints = append(mints, c.sign(minterKey, minter, &txpb.Body{Msg: &txpb.Body_Mint{Mint: &txpb.Mint{Token: "gbpt", To: a.String(), Amount: "1000"}}}))
+		}
+		c.block(mints)
+		for i := lo; i < min(b.N, lo+perBlock); i++ {
+			id, _ := tx.Parse(mints[i-lo], testChain)
+			payers[i].coin = ledger.NewCoinID(id.ID, 0)
+		}
+	}
+	_, payee := key("payee")
+	pays := make([][]byte, b.N)
+	for i, p := range payers {
+		pays[i] = c.sign(p.key, p.addr, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{p.coin[:]},
+			Outputs: []*txpb.Output{{Owner: payee.String(), Amount: "600"}, {Owner: p.addr.String(), Amount: "400"}}}}})
+		app.verified.add(pays[i])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for lo := 0; lo < b.N; lo += perBlock {
+		c.block(pays[lo:min(b.N, lo+perBlock)])
+	}
+}
