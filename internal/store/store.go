@@ -107,13 +107,18 @@ type Block struct {
 	db     *DB
 	writes map[string]write
 	tx     map[string]write
+	// reads caches what the block read from the committed state, misses
+	// included: nothing changes the committed state until Commit, and a
+	// block's transactions read the same keys (the token, the payees) again
+	// and again.
+	reads map[string][]byte
 	hash   []byte
 	ended  bool // Hash was taken: no more writes
 }
 
 // NewBlock starts gathering a block's writes on top of the committed state.
 func (d *DB) NewBlock() *Block {
-	return &Block{db: d, writes: make(map[string]write)}
+	return &Block{db: d, writes: make(map[string]write), reads: make(map[string][]byte)}
 }
 
 // Get returns the value at key, or nil if there is none. Callers must not
@@ -125,7 +130,12 @@ func (b *Block) Get(key []byte) []byte {
 	if w, ok := b.writes[string(key)]; ok {
 		return w.val
 	}
-	return b.db.get(key)
+	if v, ok := b.reads[string(key)]; ok {
+		return v
+	}
+	v := b.db.get(key)
+	b.reads[string(key)] = v
+	return v
 }
 
 // Set stores value at key. The store keeps its own copy of both. An empty
