@@ -115,15 +115,24 @@ func (x *exec) roleToken(id ledger.TokenID, role token.Role) (*Token, *ledger.Re
 }
 
 func (x *exec) freeze(id ledger.TokenID, a ledger.Address, on bool) *ledger.Rejection {
-	if _, rej := x.roleToken(id, token.RoleFreezer); rej != nil {
+	t, rej := x.roleToken(id, token.RoleFreezer)
+	if rej != nil {
 		return rej
 	}
 	typ := "account.unfrozen"
+	was := x.isFrozen(id, a)
+	switch {
+	case on && !was:
+		x.w.Set(frozenKey(id, a), nil)
+		t.Frozen++
+		x.saveToken(t)
+	case !on && was:
+		x.w.Delete(frozenKey(id, a))
+		t.Frozen--
+		x.saveToken(t)
+	}
 	if on {
 		typ = "account.frozen"
-		x.w.Set(frozenKey(id, a), nil)
-	} else {
-		x.w.Delete(frozenKey(id, a))
 	}
 	x.emit(typ, "token", string(id), "account", a.String())
 	return nil

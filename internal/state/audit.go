@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -82,8 +83,22 @@ func Audit(s Scanner) (AuditReport, error) {
 	if indexed != rep.Coins {
 		rep.problem("owner index has %d entries for %d coins", indexed, rep.Coins)
 	}
+	frozen := make(map[ledger.TokenID]uint64, len(tokens))
+	err = s.Scan([]byte(prefixFrozen), nil, func(k, v []byte) bool {
+		rest := k[len(prefixFrozen):]
+		if i := bytes.IndexByte(rest, '/'); i > 0 {
+			frozen[ledger.TokenID(rest[:i])]++
+		}
+		return true
+	})
+	if err != nil {
+		return rep, err
+	}
 	for _, t := range tokens {
 		id := t.Contract.ID
+		if frozen[id] != t.Frozen {
+			rep.problem("token %s: %d accounts frozen, its count says %d", id, frozen[id], t.Frozen)
+		}
 		if sums[id] != t.Supply {
 			rep.problem("token %s: unspent coins total %s, supply is %s", id, sums[id], t.Supply)
 		}

@@ -49,7 +49,7 @@ func (x *exec) unfrozen(t *Token, parties ...ledger.Address) *ledger.Rejection {
 		return ledger.Reject(ledger.CodePaused, "token %s is paused", t.Contract.ID)
 	}
 	for _, p := range parties {
-		if x.isFrozen(t.Contract.ID, p) {
+		if t.Frozen > 0 && x.isFrozen(t.Contract.ID, p) {
 			return ledger.Reject(ledger.CodeFrozen, "%s is frozen for %s", p, t.Contract.ID)
 		}
 	}

@@ -80,6 +80,9 @@ type Token struct {
 	Minted   money.Amount `json:"minted"`
 	Redeemed money.Amount `json:"redeemed"`
 	Paused   bool         `json:"paused"`
+	// Frozen counts the accounts frozen for this token, so that movements of
+	// a token with none skip the lookups.
+	Frozen uint64 `json:"frozen"`
 	// Owner and Minters start as the contract's roles and change by transaction.
 	Owner        ledger.Address `json:"owner"`
 	PendingOwner ledger.Address `json:"pending_owner"`

@@ -112,8 +112,8 @@ type Block struct {
 	// block's transactions read the same keys (the token, the payees) again
 	// and again.
 	reads map[string][]byte
-	hash   []byte
-	ended  bool // Hash was taken: no more writes
+	hash  []byte
+	ended bool // Hash was taken: no more writes
 }
 
 // NewBlock starts gathering a block's writes on top of the committed state.
