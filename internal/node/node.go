@@ -146,6 +146,9 @@ func (n *Node) Stop() {
 	}
 }
 
+// MempoolSize bounds the transactions a node's mempool holds.
+const MempoolSize = 100_000
+
 // cometConfig maps Peg's config onto CometBFT's, which NewNode reads as a
 // struct (never from a file).
 func cometConfig(home string, c Config) (*cmtcfg.Config, error) {
@@ -159,6 +162,15 @@ func cometConfig(home string, c Config) (*cmtcfg.Config, error) {
 	cc.RPC.ListenAddress = c.RPC.Listen
 	// Peg indexes its own receipts; CometBFT's indexer costs throughput.
 	cc.TxIndex.Indexer = "null"
+	// The mempool holds a few seconds of payments at full speed. Recheck is
+	// off: CheckTx applies a transaction to the committed state in full, and
+	// re-running that over the whole mempool after every block costs more
+	// than it saves. A transaction that a later block made invalid (its coin
+	// spent by another) is not dropped silently: it fails in its own block
+	// with a stable code and a receipt.
+	cc.Mempool.Size = MempoolSize
+	cc.Mempool.CacheSize = 2 * MempoolSize
+	cc.Mempool.Recheck = false
 	tc, _ := time.ParseDuration(c.Consensus.TimeoutCommit)
 	ei, _ := time.ParseDuration(c.Consensus.EmptyBlocksInterval)
 	cc.Consensus.TimeoutCommit = tc
