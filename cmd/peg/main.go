@@ -84,7 +84,7 @@ func newRoot(g *globals) *cobra.Command {
 		tokenCmd(g), payCmd(g), redeemCmd(g), approveCmd(g), spendFromCmd(g),
 		issuerCmd(g), accountCmd(g),
 		balanceCmd(g), coinsCmd(g), txCmd(g),
-		reserveCmd(g), bankCmd(g), monitorCmd(g),
+		reserveCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g),
 	)
 	return root
 }

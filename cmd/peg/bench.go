@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pegledger/peg/internal/bench"
+	"github.com/pegledger/peg/internal/keyring"
+	"github.com/pegledger/peg/internal/node"
+)
+
+func benchCmd(g *globals) *cobra.Command {
+	cfg := bench.DefaultConfig()
+	var keep bool
+	var logLevel, profile string
+	cmd := &cobra.Command{
+		Use:   "bench [--payments N] [--accounts K] [--mix F] [--rate R] [--workers W] [--node URL]",
+		Short: "Measure committed payments per second, latency, memory and state size",
+		Long: `Run a load test and report what the ledger committed.
+
+By default it builds a fresh single-validator network in a temporary directory
+(node defaults, free loopback ports, keys held in memory) and runs it in this
+process. It deploys a bench token, attests its reserve, funds --accounts
+accounts so that each bench payment spends a coin of its own, pre-signs
+--payments payments (a --mix fraction of them with change, the rest paying a
+whole coin), then submits them through POST /v1/txs without waiting, at --rate
+per second or as fast as --workers submitters can (--rate 0), and follows the
+committed blocks.
+
+It reports committed payments/s over a steady window (the blocks after the
+first and before the last that hold bench payments) and overall,
+submit-to-commit latency percentiles, rejections by code at admission and in
+blocks, blocks and payments per block, the process's peak RSS (node and
+generator together) and the state's bytes on disk per unspent coin. The
+internal/bench package documentation defines each figure.
+
+With --node URL it loads a running network instead: it signs the setup with the
+keys issuer, minter, attestor, pauser and freezer of the development keyring
+that ` + "`peg up`" + ` creates under --home (empty passphrase), and reports
+neither peak RSS nor state size.
+
+The default size (` + fmt.Sprint(bench.DefaultPayments) + ` payments) was chosen so that a default run,
+setup included, takes well under two minutes on a 2-core machine.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.Validate(); err != nil {
+				return &usageError{err}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				cfg.CPUProfile = f
+			}
+			target, done, err := benchTarget(cmd, g, logLevel, keep)
+			if err != nil {
+				return err
+			}
+			defer done()
+			res, err := bench.Run(ctx, cfg, target, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), res, res.WriteText)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Accounts, "accounts", cfg.Accounts, "funded accounts that pay each other")
+	f.IntVar(&cfg.Payments, "payments", cfg.Payments, "payments to submit")
+	f.Float64Var(&cfg.Mix, "mix", cfg.Mix, "fraction of payments with change (two outputs); the rest have one")
+	f.Float64Var(&cfg.Rate, "rate", cfg.Rate, "offered payments per second; 0 submits as fast as possible")
+	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent submitters")
+	f.DurationVar(&cfg.Drain, "drain", cfg.Drain, "how long to wait after the last submission for admitted payments' blocks")
+	f.IntVar(&cfg.ReceiptSample, "receipts", cfg.ReceiptSample, "read the receipts of at most this many included payments, chosen at random; the default reads them all")
+	f.BoolVar(&keep, "keep", false, "keep the temporary network's home directory (its path is printed)")
+	f.StringVar(&logLevel, "log-level", "error", "log level of the in-process node: debug, info, warn or error")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the submission and drain (node and generator, in-process) to this file")
+	return cmd
+}
+
+// benchTarget starts the in-process network, or describes the one --node
+// names; done stops and removes what it started.
+func benchTarget(cmd *cobra.Command, g *globals, logLevel string, keep bool) (bench.Target, func(), error) {
+	if g.node != "" {
+		roles, err := devRoles(g)
+		if err != nil {
+			return bench.Target{}, nil, err
+		}
+		return bench.Target{URL: g.node, Roles: roles, Network: "running network"}, func() {}, nil
+	}
+	switch logLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return bench.Target{}, nil, usageErrorf("--log-level %q: want debug, info, warn or error", logLevel)
+	}
+	muted := new(atomic.Bool)
+	l, err := bench.StartLocal("", slog.New(mutable{node.NewLogger(cmd.ErrOrStderr(), logLevel, "text").Handler(), muted}))
+	if err != nil {
+		return bench.Target{}, nil, err
+	}
+	done := func() {
+		// CometBFT logs errors about its own listeners closing as it stops.
+		muted.Store(true)
+		if err := l.Close(keep); err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: removing %s: %v\n", l.Home, err)
+		}
+		if keep {
+			fmt.Fprintf(cmd.ErrOrStderr(), "kept the bench network's home: %s\n", l.Home)
+		}
+	}
+	return l.Target(), done, nil
+}
+
+// mutable is a log handler, and those derived from it, that can be silenced
+// at once.
+type mutable struct {
+	slog.Handler
+	muted *atomic.Bool
+}
+
+func (m mutable) Enabled(ctx context.Context, l slog.Level) bool {
+	return !m.muted.Load() && m.Handler.Enabled(ctx, l)
+}
+
+func (m mutable) WithAttrs(as []slog.Attr) slog.Handler {
+	return mutable{m.Handler.WithAttrs(as), m.muted}
+}
+func (m mutable) WithGroup(name string) slog.Handler {
+	return mutable{m.Handler.WithGroup(name), m.muted}
+}
+
+// devRoles reads the setup's keys from the development keyring under --home.
+func devRoles(g *globals) (bench.Roles, error) {
+	kr, err := keyring.Open(g.keyringDir())
+	if err != nil {
+		return bench.Roles{}, err
+	}
+	var r bench.Roles
+	for _, k := range []struct {
+		name string
+		s    *bench.Signer
+	}{{"issuer", &r.Issuer}, {"minter", &r.Minter}, {"attestor", &r.Attestor}, {"pauser", &r.Pauser}, {"freezer", &r.Freezer}} {
+		key, err := kr.Get(k.name)
+		if errors.Is(err, keyring.ErrNotFound) {
+			return bench.Roles{}, fmt.Errorf("--node needs the development keyring of `peg up` under --home %s: %w", g.home, err)
+		}
+		if err != nil {
+			return bench.Roles{}, err
+		}
+		if !key.Insecure {
+			return bench.Roles{}, fmt.Errorf("key %q in %s has a passphrase; --node signs with the development keyring of `peg up`, whose keys have none", k.name, kr.Dir())
+		}
+		priv, err := kr.PrivateKey(k.name, nil)
+		if err != nil {
+			return bench.Roles{}, err
+		}
+		*k.s = bench.Signer{Addr: key.Address, Priv: priv}
+	}
+	return r, nil
+}

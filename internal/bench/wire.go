@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
+)
+
+// wire is the bench's own HTTP path for the requests it makes by the
+// thousand: submissions and receipts. client.Client keeps two idle
+// connections per host, so many concurrent submitters through it would open
+// and close a connection per request; wire keeps one per submitter. Its
+// requests and answers are the API's, as internal/client defines them.
+type wire struct {
+	base string
+	http *http.Client
+}
+
+// maxWireBody bounds an answer the bench reads: a receipt or an error.
+const maxWireBody = 1 << 20
+
+func newWire(base string, conns int) *wire {
+	tr := &http.Transport{
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	return &wire{base: strings.TrimRight(base, "/"), http: &http.Client{Transport: tr, Timeout: client.DefaultTimeout}}
+}
+
+func (w *wire) close() { w.http.CloseIdleConnections() }
+
+// answer is the API's answer to a submission: admitted, or refused with an
+// error body.
+type answer struct {
+	status int
+	err    *client.APIError // nil when admitted
+}
+
+var noWait = false
+
+// submit posts raw to /v1/txs without waiting for its block. An error is a
+// failure to talk to the API at all.
+func (w *wire) submit(ctx context.Context, raw []byte) (answer, error) {
+	body, err := json.Marshal(client.SubmitRequest{Tx: raw, Wait: &noWait})
+	if err != nil {
+		return answer{}, fmt.Errorf("bench: encoding a submission: %w", err)
+	}
+	status, b, err := w.do(ctx, http.MethodPost, "/v1/txs", body)
+	if err != nil {
+		return answer{}, err
+	}
+	if status == http.StatusAccepted {
+		return answer{status: status}, nil
+	}
+	return answer{status: status, err: apiError(status, b)}, nil
+}
+
+// receipt reads a transaction's receipt; nil if no block has included it.
+func (w *wire) receipt(ctx context.Context, id ledger.TxID) (*client.Receipt, error) {
+	status, b, err := w.do(ctx, http.MethodGet, "/v1/txs/"+id.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	switch status {
+	case http.StatusOK:
+		var rc client.Receipt
+		if err := json.Unmarshal(b, &rc); err != nil {
+			return nil, fmt.Errorf("bench: decoding the receipt of %s: %w", id, err)
+		}
+		return &rc, nil
+	case http.StatusNotFound:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("bench: GET /v1/txs/%s: %w", id, apiError(status, b))
+}
+
+func (w *wire) do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, w.base+path, rd)
+	if err != nil {
+		return 0, nil, fmt.Errorf("bench: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := w.http.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("bench: %s %s%s: %w", method, w.base, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxWireBody))
+	if err != nil {
+		return 0, nil, fmt.Errorf("bench: reading the answer to %s %s: %w", method, path, err)
+	}
+	return resp.StatusCode, b, nil
+}
+
+// apiError reads an error answer; one that is not Peg's is named by its HTTP
+// status.
+func apiError(status int, b []byte) *client.APIError {
+	e := &client.APIError{}
+	if json.Unmarshal(b, e) == nil && e.Name != "" {
+		e.Status = status
+		return e
+	}
+	return &client.APIError{Status: status, Name: fmt.Sprintf("HTTP_%d", status), Message: strings.TrimSpace(string(b))}
+}
