@@ -39,6 +39,9 @@ type Chain interface {
 	// Block returns a committed block, the latest for height 0, or nil, nil
 	// if there is no such block.
 	Block(height int64) (*Block, error)
+	// BlockTime returns a committed block's time from its header alone, or
+	// false if there is no such block.
+	BlockTime(height int64) (time.Time, bool, error)
 	// BlockEvents returns the events a committed block emitted itself, at
 	// its end rather than in a transaction's receipt (reserve status changes
 	// found in block time). A node keeps them for its recent blocks only,

@@ -125,6 +125,14 @@ func (c *testChain) Block(height int64) (*Block, error) {
 	return nil, nil
 }
 
+func (c *testChain) BlockTime(height int64) (time.Time, bool, error) {
+	b, err := c.Block(height)
+	if b == nil || err != nil {
+		return time.Time{}, false, err
+	}
+	return b.Time, true, nil
+}
+
 // BlockEvents returns the events a block's EndBlock emitted, as the node
 // keeps them for recent blocks.
 func (c *testChain) BlockEvents(height int64) ([]state.Event, error) {

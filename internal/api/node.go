@@ -29,12 +29,12 @@ func (s *server) status(w http.ResponseWriter, r *http.Request) error {
 	if height > 0 {
 		// The block of the state read, not the latest, so that height and
 		// time agree even if a block commits meanwhile.
-		b, err := s.chain.Block(int64(height))
+		t, ok, err := s.chain.BlockTime(int64(height))
 		if err != nil {
 			return err
 		}
-		if b != nil {
-			st.BlockTime = b.Time.UTC()
+		if ok {
+			st.BlockTime = t.UTC()
 		}
 	}
 	writeJSON(w, http.StatusOK, st)

@@ -68,12 +68,12 @@ func (s *server) blockTime(snap *store.Snapshot) (time.Time, error) {
 	if snap.Height == 0 {
 		return time.Time{}, nil
 	}
-	b, err := s.chain.Block(int64(snap.Height))
+	t, ok, err := s.chain.BlockTime(int64(snap.Height))
 	if err != nil {
 		return time.Time{}, err
 	}
-	if b == nil {
+	if !ok {
 		return time.Time{}, fmt.Errorf("api: the node has no block at the committed height %d", snap.Height)
 	}
-	return b.Time.UTC(), nil
+	return t.UTC(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cometbft/cometbft/mempool"
 
@@ -68,4 +69,12 @@ func (c chain) resubmitted(raw []byte) (ledger.Code, string, error) {
 
 func (c chain) BlockEvents(height int64) ([]state.Event, error) {
 	return c.n.app.BlockEvents(height), nil
+}
+
+func (c chain) BlockTime(height int64) (time.Time, bool, error) {
+	m := c.n.comet.BlockStore().LoadBlockMeta(height)
+	if m == nil {
+		return time.Time{}, false, nil
+	}
+	return m.Header.Time, true, nil
 }
