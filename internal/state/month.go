@@ -61,7 +61,7 @@ func (x *exec) recordMonth(t *Token, supplyBefore money.Amount, statusBefore res
 	if b := x.w.Get(key); b != nil {
 		decode(key, b, &m)
 	} else {
-		start := max(monthStart(now).UnixNano(), t.ReserveSinceOrigin())
+		start := max(monthStart(now).UnixNano(), t.DeployTime)
 		m = Month{Token: t.Contract.ID, Month: name, OpeningSupply: supplyBefore, Seconds: map[reserve.Status]int64{},
 			Status: statusBefore, LastChange: start}
 	}
@@ -84,10 +84,6 @@ func (x *exec) recordMonth(t *Token, supplyBefore money.Amount, statusBefore res
 	}
 	x.w.Set(key, encode(m))
 }
-
-// ReserveSinceOrigin is when the token came to be, in Unix nanoseconds: the
-// start of its first reserve status.
-func (t *Token) ReserveSinceOrigin() int64 { return t.DeployTime }
 
 // lowerCoverage reports whether a/b < c/d.
 func lowerCoverage(a, b, c, d money.Amount) bool {
