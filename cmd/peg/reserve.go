@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/durable"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/token"
@@ -278,7 +279,7 @@ func writeReport(dir string, id ledger.TokenID, month string, r *client.ReserveR
 	base := filepath.Join(dir, fmt.Sprintf("reserve-report-%s-%s", id, month))
 	paths := []string{base + ".json", base + ".csv"}
 	for i, b := range [][]byte{js, cs} {
-		if err := writeAtomic(paths[i], b); err != nil {
+		if err := durable.WriteFile(paths[i], b, 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -338,29 +339,6 @@ func csvText(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-// writeAtomic writes b to path through a temporary file in the same directory,
-// so that a reader never sees half a report.
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }
 
 func printReport(w io.Writer, r *client.ReserveReport) {

@@ -19,11 +19,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/pegledger/peg/internal/durable"
 	"github.com/pegledger/peg/internal/ledger"
 )
 
@@ -308,7 +308,7 @@ func (k *Keyring) writeNew(name string, data []byte) error {
 	if err := k.publish(name, tmp.Name()); err != nil {
 		return err
 	}
-	return syncDir(k.dir)
+	return durable.SyncDir(k.dir)
 }
 
 // publish moves the written temp file to name's path. A hard link fails if the
@@ -328,23 +328,6 @@ func (k *Keyring) publish(name, tmp string) error {
 	}
 	if err := os.Rename(tmp, k.path(name)); err != nil {
 		return fmt.Errorf("keyring: %w", err)
-	}
-	return nil
-}
-
-// syncDir makes a new directory entry durable. Windows cannot sync a directory
-// and does not need to.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("keyring: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("keyring: syncing %s: %w", dir, err)
 	}
 	return nil
 }

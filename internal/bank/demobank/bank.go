@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pegledger/peg/internal/durable"
 	"github.com/pegledger/peg/internal/money"
 )
 
@@ -390,7 +391,7 @@ func (b *Bank) commit(st *ledgerState) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(b.files.State, data, 0o600); err != nil {
+	if err := durable.WriteFile(b.files.State, data, 0o600); err != nil {
 		return err
 	}
 	b.mu.Lock()

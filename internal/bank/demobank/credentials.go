@@ -10,6 +10,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/pegledger/peg/internal/durable"
 )
 
 // DefaultFinancialID is the x-fapi-financial-id the bank expects: in Open
@@ -57,7 +59,7 @@ func ensureCredentials(path string) (credentialsFile, error) {
 	if err != nil {
 		return credentialsFile{}, fmt.Errorf("demobank: %w", err)
 	}
-	return c, writeFileAtomic(path, append(b, '\n'), 0o600)
+	return c, durable.WriteFile(path, append(b, '\n'), 0o600)
 }
 
 func readCredentials(path string) (credentialsFile, error) {

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/pegledger/peg/internal/durable"
 )
 
 // The files the bank keeps in its data directory.
@@ -110,7 +112,7 @@ func ensurePKI(f Files, hosts []string, now time.Time) error {
 	}
 	// The CA's key is not kept: nothing more is ever signed, so that a stolen
 	// data directory cannot mint further client certificates.
-	return writeFileAtomic(f.CA, pemBlock("CERTIFICATE", caDER), 0o644)
+	return durable.WriteFile(f.CA, pemBlock("CERTIFICATE", caDER), 0o644)
 }
 
 // issue makes a key, signs tmpl for it with the CA and writes both.
@@ -127,10 +129,10 @@ func issue(tmpl, ca *x509.Certificate, caKey *ecdsa.PrivateKey, certPath, keyPat
 	if err != nil {
 		return fmt.Errorf("demobank: %w", err)
 	}
-	if err := writeFileAtomic(keyPath, pemBlock("PRIVATE KEY", keyDER), 0o600); err != nil {
+	if err := durable.WriteFile(keyPath, pemBlock("PRIVATE KEY", keyDER), 0o600); err != nil {
 		return err
 	}
-	return writeFileAtomic(certPath, pemBlock("CERTIFICATE", der), 0o644)
+	return durable.WriteFile(certPath, pemBlock("CERTIFICATE", der), 0o644)
 }
 
 // sign signs tmpl for key's public half, by parent (self-signed when nil).

@@ -8,8 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"time"
 
@@ -200,50 +198,4 @@ func loadState(path string, maxAccounts, maxHistory int) (*ledgerState, error) {
 		return nil, fmt.Errorf("demobank: %s is larger than %d bytes, the most MaxAccounts and MaxHistory allow", path, limit)
 	}
 	return decodeState(b, maxAccounts, maxHistory)
-}
-
-// writeFileAtomic replaces path with data durably: a temporary file in the
-// same directory is written and synced, renamed over path, and the directory
-// synced, so that a crash leaves either the old file or the new one.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("demobank: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // gone after the rename; removes the leftover after a failure
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(mode)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("demobank: writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("demobank: %w", err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a directory entry durable. Windows cannot sync a directory
-// and does not need to.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("demobank: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("demobank: syncing %s: %w", dir, err)
-	}
-	return nil
 }
