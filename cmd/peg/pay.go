@@ -18,8 +18,15 @@ func required(cmd *cobra.Command, names ...string) {
 	}
 }
 
-func payCmd(g *globals) *cobra.Command {
-	var from, tok, to, amount string
+func payCmd(g *globals) *cobra.Command { return paymentCmd(g, false) }
+
+func spendFromCmd(g *globals) *cobra.Command { return paymentCmd(g, true) }
+
+// paymentCmd builds pay and, with onBehalf, spend-from: both spend coins worth
+// N ≥ M and create M for the payee and N−M of change (S2.6), from the signer's
+// coins or, within an approval, from another owner's.
+func paymentCmd(g *globals, onBehalf bool) *cobra.Command {
+	var from, owner, tok, to, amount string
 	cmd := &cobra.Command{
 		Use:   "pay --from KEY --token ID --to ADDR --amount DEC",
 		Short: "Pay an amount: spend coins worth N ≥ M, create M for the payee and N−M change",
@@ -29,7 +36,10 @@ func payCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return &usageError{err}
 			}
-			payer, err := g.lookup(from)
+			if !onBehalf {
+				owner = from
+			}
+			payer, err := g.lookup(owner)
 			if err != nil {
 				return &usageError{err}
 			}
@@ -43,14 +53,22 @@ func payCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{
-				Token: string(t.ID), Inputs: inputs, Outputs: outs}}})
+			body := &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: string(t.ID), Inputs: inputs, Outputs: outs}}}
+			if onBehalf {
+				body.Msg = &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{
+					Token: string(t.ID), Owner: payer.String(), Inputs: inputs, Outputs: outs}}
+			}
+			rc, err := g.submit(cmd, from, body)
 			if err != nil {
 				return err
 			}
 			change, _ := total.Sub(amt)
-			return g.printReceipt(cmd, rc, fmt.Sprintf("paid %s %s to %s (spent %d coin(s) worth %s, change %s)",
-				amt.Format(t.Decimals), t.Symbol, payee, len(inputs), total.Format(t.Decimals), change.Format(t.Decimals)))
+			what := fmt.Sprintf("paid %s %s to %s (spent %d coin(s) worth %s, change %s)",
+				amt.Format(t.Decimals), t.Symbol, payee, len(inputs), total.Format(t.Decimals), change.Format(t.Decimals))
+			if onBehalf {
+				what = fmt.Sprintf("paid %s %s of %s's coins to %s", amt.Format(t.Decimals), t.Symbol, payer, payee)
+			}
+			return g.printReceipt(cmd, rc, what)
 		},
 	}
 	f := cmd.Flags()
@@ -59,6 +77,13 @@ func payCmd(g *globals) *cobra.Command {
 	f.StringVar(&to, "to", "", "payee: address or key name")
 	f.StringVar(&amount, "amount", "", "amount in token units, e.g. 12.50")
 	required(cmd, "from", "token", "to", "amount")
+	if onBehalf {
+		cmd.Use = "spend-from --from KEY --owner ADDR --token ID --to ADDR --amount DEC"
+		cmd.Short = "Pay from another account's coins within its approval"
+		f.Lookup("from").Usage = "spender: key name"
+		f.StringVar(&owner, "owner", "", "owner of the coins: address or key name")
+		required(cmd, "owner")
+	}
 	return cmd
 }
 
@@ -158,48 +183,5 @@ func amountToCmd(g *globals, a amountTo) *cobra.Command {
 	f.StringVar(&party, flag, "", a.party+": address or key name")
 	f.StringVar(&amount, "amount", "", a.amountHelp)
 	required(cmd, "from", "token", flag, "amount")
-	return cmd
-}
-
-func spendFromCmd(g *globals) *cobra.Command {
-	var from, tok, owner, to, amount string
-	cmd := &cobra.Command{
-		Use:   "spend-from --from KEY --owner ADDR --token ID --to ADDR --amount DEC",
-		Short: "Pay from another account's coins within its approval",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			own, err := g.lookup(owner)
-			if err != nil {
-				return &usageError{err}
-			}
-			payee, err := g.lookup(to)
-			if err != nil {
-				return &usageError{err}
-			}
-			ctx, cancel := context60()
-			defer cancel()
-			t, amt, err := g.tokenAmount(ctx, tok, amount)
-			if err != nil {
-				return err
-			}
-			inputs, outs, _, err := g.planPayment(ctx, t, own, payee, amt)
-			if err != nil {
-				return err
-			}
-			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{
-				Token: string(t.ID), Owner: own.String(), Inputs: inputs, Outputs: outs}}})
-			if err != nil {
-				return err
-			}
-			return g.printReceipt(cmd, rc, fmt.Sprintf("paid %s %s of %s's coins to %s", amt.Format(t.Decimals), t.Symbol, own, payee))
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "spender: key name")
-	f.StringVar(&owner, "owner", "", "owner of the coins: address or key name")
-	f.StringVar(&tok, "token", "", "token id")
-	f.StringVar(&to, "to", "", "payee: address or key name")
-	f.StringVar(&amount, "amount", "", "amount in token units")
-	required(cmd, "from", "owner", "token", "to", "amount")
 	return cmd
 }
