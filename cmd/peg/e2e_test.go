@@ -156,7 +156,7 @@ func supplyOf(t *testing.T, home string) string {
 }
 
 // TestEndToEnd runs the README walkthrough against a real `peg up` process:
-// deploy, mint, pay with change, redeem; then restarts the network and finds
+// deploy, mint, pay with change, redeem, spend on another's behalf; then restarts the network and finds
 // the same balances, supply and app hash.
 func TestEndToEnd(t *testing.T) {
 	home := t.TempDir()
@@ -180,6 +180,13 @@ func TestEndToEnd(t *testing.T) {
 	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
 	mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "250.50")
 	mustPeg(t, home, "redeem", "--from", "bob", "--token", "gbpt", "--amount", "100")
+	// Spending on another's behalf (S0.8): within the approval, then beyond it.
+	mustPeg(t, home, "approve", "--from", "alice", "--token", "gbpt", "--spender", "bob", "--amount", "10")
+	mustPeg(t, home, "spend-from", "--from", "bob", "--owner", "alice", "--token", "gbpt", "--to", "bob", "--amount", "10")
+	code, _, errs = peg(t, home, "spend-from", "--from", "bob", "--owner", "alice", "--token", "gbpt", "--to", "bob", "--amount", "1")
+	if code != exitRejected || !strings.Contains(errs, "SPEND_ALLOWANCE") {
+		t.Errorf("spend beyond the approval: exit %d, stderr %q; want SPEND_ALLOWANCE", code, errs)
+	}
 
 	// Rejections carry the ledger's code and exit 3; state is unchanged.
 	code, _, errs = peg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "999100.01")
@@ -191,7 +198,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("pause by a non-pauser: exit %d, stderr %q; want UNAUTHORIZED", code, errs)
 	}
 
-	want := map[string]string{"alice": "749.5", "bob": "150.5"}
+	want := map[string]string{"alice": "739.5", "bob": "160.5"}
 	for who, amt := range want {
 		if got := balanceOf(t, home, who); got != amt {
 			t.Errorf("balance of %s = %s, want %s", who, got, amt)
