@@ -14,13 +14,7 @@ import (
 
 // reserves answers GET /v1/reserves.
 func (s *server) reserves(w http.ResponseWriter, r *http.Request) error {
-	snap := s.chain.Snapshot()
-	defer snap.Close()
-	toks, err := state.Tokens(snap)
-	if err != nil {
-		return err
-	}
-	now, err := s.blockTime(snap)
+	toks, now, err := s.allTokens()
 	if err != nil {
 		return err
 	}

@@ -13,13 +13,7 @@ import (
 
 // tokens answers GET /v1/tokens.
 func (s *server) tokens(w http.ResponseWriter, r *http.Request) error {
-	snap := s.chain.Snapshot()
-	defer snap.Close()
-	toks, err := state.Tokens(snap)
-	if err != nil {
-		return err
-	}
-	now, err := s.blockTime(snap)
+	toks, now, err := s.allTokens()
 	if err != nil {
 		return err
 	}
@@ -40,6 +34,19 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) error {
 	defer tr.snap.Close()
 	writeJSON(w, http.StatusOK, tokenView(tr.t, tr.now))
 	return nil
+}
+
+// allTokens reads every token from one snapshot, with the time of the block
+// that snapshot holds.
+func (s *server) allTokens() ([]state.Token, time.Time, error) {
+	snap := s.chain.Snapshot()
+	defer snap.Close()
+	toks, err := state.Tokens(snap)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	now, err := s.blockTime(snap)
+	return toks, now, err
 }
 
 // tokenRequest is the token a request's path names, read from one snapshot,
