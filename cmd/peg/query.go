@@ -24,6 +24,17 @@ func optionalToken(s string) (ledger.TokenID, error) {
 	return id, nil
 }
 
+// accountAndToken parses an ADDR argument (address or key name) and an
+// optional --token.
+func (g *globals) accountAndToken(addr, tok string) (ledger.Address, ledger.TokenID, error) {
+	a, err := g.lookup(addr)
+	if err != nil {
+		return ledger.Address{}, "", &usageError{err}
+	}
+	id, err := optionalToken(tok)
+	return a, id, err
+}
+
 func balanceCmd(g *globals) *cobra.Command {
 	var tok string
 	cmd := &cobra.Command{
@@ -31,11 +42,7 @@ func balanceCmd(g *globals) *cobra.Command {
 		Short: "Show an account's balances (address or key name)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.lookup(args[0])
-			if err != nil {
-				return &usageError{err}
-			}
-			id, err := optionalToken(tok)
+			a, id, err := g.accountAndToken(args[0], tok)
 			if err != nil {
 				return err
 			}
@@ -71,11 +78,7 @@ func coinsCmd(g *globals) *cobra.Command {
 		Short: "List an account's unspent coins",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.lookup(args[0])
-			if err != nil {
-				return &usageError{err}
-			}
-			id, err := optionalToken(tok)
+			a, id, err := g.accountAndToken(args[0], tok)
 			if err != nil {
 				return err
 			}
