@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -65,16 +66,35 @@ func freeBasePort(t *testing.T) int {
 	return 0
 }
 
+// lockedBuffer is a bytes.Buffer that a process's output copier may write
+// while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // upProcess is a running `peg up`.
 type upProcess struct {
 	cmd    *exec.Cmd
-	stdout *bytes.Buffer
-	stderr *bytes.Buffer
+	stdout *lockedBuffer
+	stderr *lockedBuffer
 }
 
 func startUp(t *testing.T, home string, basePort int, extra ...string) *upProcess {
 	t.Helper()
-	p := &upProcess{stdout: new(bytes.Buffer), stderr: new(bytes.Buffer)}
+	p := &upProcess{stdout: new(lockedBuffer), stderr: new(lockedBuffer)}
 	p.cmd = exec.Command(pegBinary, append([]string{"up", "--home", home, "--base-port", fmt.Sprint(basePort)}, extra...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -89,12 +109,14 @@ func startUp(t *testing.T, home string, basePort int, extra ...string) *upProces
 	url := fmt.Sprintf("http://127.0.0.1:%d", basePort+2)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if st, err := client.New(url).Status(context.Background()); err == nil && st.Height > 0 {
+		// The banner comes last, once the node and its sidecars are up.
+		banner := strings.Contains(p.stdout.String(), "Peg is up")
+		if st, err := client.New(url).Status(context.Background()); err == nil && st.Height > 0 && banner {
 			return p
 		}
 		if time.Now().After(deadline) {
 			p.cmd.Process.Kill()
-			t.Fatalf("peg up did not serve a committed block within 60s\nstdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
+			t.Fatalf("peg up did not print its banner and serve a committed block within 60s\nstdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
