@@ -48,6 +48,7 @@ type Config struct {
 		Listen string `toml:"listen" comment:"Peg REST API address (host:port)"`
 	} `toml:"api"`
 	Consensus struct {
+		TimeoutPropose      string `toml:"timeout_propose" comment:"how long a round waits for its proposer's block before voting for none"`
 		TimeoutCommit       string `toml:"timeout_commit" comment:"pause after each block before the next round"`
 		EmptyBlocksInterval string `toml:"empty_blocks_interval" comment:"longest time without a block when no transactions arrive"`
 	} `toml:"consensus"`
@@ -57,21 +58,37 @@ type Config struct {
 	} `toml:"log"`
 }
 
-// DefaultBasePort is the first of the three loopback ports a default node uses.
+// DefaultBasePort is the first of the NodePorts loopback ports a default node
+// uses.
 const DefaultBasePort = 26656
+
+// NodePorts is how many consecutive loopback ports DefaultConfig takes from
+// its base port: p2p, CometBFT RPC and API.
+const NodePorts = 3
+
+// DefaultTimeoutPropose is CometBFT's own default wait for a proposal. A
+// configuration file written before timeout_propose existed reads as this.
+const DefaultTimeoutPropose = "3s"
 
 // DefaultConfig is a single node on loopback with the given base port: p2p on
 // base, CometBFT RPC on base+1, API on base+2.
 func DefaultConfig(chainID string, region ledger.Region, basePort int) Config {
 	var c Config
 	c.ChainID, c.Region, c.Moniker = chainID, string(region), "node0"
-	c.P2P.Listen = fmt.Sprintf("tcp://127.0.0.1:%d", basePort)
-	c.RPC.Listen = fmt.Sprintf("tcp://127.0.0.1:%d", basePort+1)
-	c.API.Listen = fmt.Sprintf("127.0.0.1:%d", basePort+2)
+	c.setPorts(basePort)
+	c.Consensus.TimeoutPropose = DefaultTimeoutPropose
 	c.Consensus.TimeoutCommit = "200ms"
 	c.Consensus.EmptyBlocksInterval = "10s"
 	c.Log.Level, c.Log.Format = "info", "text"
 	return c
+}
+
+// setPorts puts the node's listeners on loopback ports base to
+// base+NodePorts-1.
+func (c *Config) setPorts(base int) {
+	c.P2P.Listen = fmt.Sprintf("tcp://127.0.0.1:%d", base)
+	c.RPC.Listen = fmt.Sprintf("tcp://127.0.0.1:%d", base+1)
+	c.API.Listen = fmt.Sprintf("127.0.0.1:%d", base+2)
 }
 
 // Validate checks every setting.
@@ -86,10 +103,15 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("api.listen %q: %v", c.API.Listen, err))
 	}
-	for name, d := range map[string]string{"consensus.timeout_commit": c.Consensus.TimeoutCommit,
-		"consensus.empty_blocks_interval": c.Consensus.EmptyBlocksInterval} {
-		if _, err := time.ParseDuration(d); err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: %v", name, d, err))
+	for _, d := range []struct{ name, value string }{
+		{"consensus.timeout_propose", c.Consensus.TimeoutPropose},
+		{"consensus.timeout_commit", c.Consensus.TimeoutCommit},
+		{"consensus.empty_blocks_interval", c.Consensus.EmptyBlocksInterval},
+	} {
+		if v, err := time.ParseDuration(d.value); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %v", d.name, d.value, err))
+		} else if v < 0 {
+			errs = append(errs, fmt.Errorf("%s %q: must not be negative", d.name, d.value))
 		}
 	}
 	switch c.Log.Level {
@@ -108,13 +130,15 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// LoadConfig reads HOME/config/peg.toml strictly: unknown keys are errors.
+// LoadConfig reads HOME/config/peg.toml strictly: unknown keys are errors. A
+// missing consensus.timeout_propose is DefaultTimeoutPropose.
 func LoadConfig(home string) (Config, error) {
 	b, err := os.ReadFile(filepath.Join(home, ConfigFile))
 	if err != nil {
 		return Config{}, fmt.Errorf("node: %w (run `peg init` first)", err)
 	}
 	var c Config
+	c.Consensus.TimeoutPropose = DefaultTimeoutPropose
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {

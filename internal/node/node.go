@@ -171,8 +171,10 @@ func cometConfig(home string, c Config) (*cmtcfg.Config, error) {
 	cc.Mempool.Size = MempoolSize
 	cc.Mempool.CacheSize = 2 * MempoolSize
 	cc.Mempool.Recheck = false
+	tp, _ := time.ParseDuration(c.Consensus.TimeoutPropose)
 	tc, _ := time.ParseDuration(c.Consensus.TimeoutCommit)
 	ei, _ := time.ParseDuration(c.Consensus.EmptyBlocksInterval)
+	cc.Consensus.TimeoutPropose = tp
 	cc.Consensus.TimeoutCommit = tc
 	cc.Consensus.CreateEmptyBlocks = true
 	cc.Consensus.CreateEmptyBlocksInterval = ei
