@@ -11,8 +11,9 @@ import (
 
 // AuditReport is the outcome of a full audit of committed state.
 type AuditReport struct {
-	Tokens   int
-	Coins    int
+	Tokens   int // token records
+	Coins    int // unspent coins
+	Spent    int // spent coins
 	Problems []string
 }
 
@@ -29,13 +30,23 @@ func (r *AuditReport) problem(format string, args ...any) {
 	}
 }
 
-// Audit recomputes the money invariants from committed state: every coin's
-// token exists and its owner index agrees with it; no coin is both spent and
-// unspent; Σ unspent coins of each token equals its supply; supply is within
-// the cap and equals minted less redeemed.
+// Audit recomputes the money invariants from committed state:
+//
+//   - every token record is stored under its own id;
+//   - every coin decodes, has a positive amount, an owner that is a valid
+//     address and a token that exists, and its owner index entry agrees with
+//     it; every owner index entry names a coin that agrees with it;
+//   - no coin is both spent and unspent, and every spent coin names a
+//     spending transaction that has a receipt;
+//   - Σ unspent coins of each token equals its supply; supply is within the
+//     cap and equals minted less redeemed; redeemed equals the sum of the
+//     token's redemption records; the frozen-account count is right.
+//
+// A record that does not decode is reported as a problem, never a panic, so
+// that the audit of a damaged store says what is damaged.
 func Audit(s Scanner) (AuditReport, error) {
 	var rep AuditReport
-	tokens, err := Tokens(s)
+	tokens, err := auditTokens(s, &rep)
 	if err != nil {
 		return rep, err
 	}
@@ -44,53 +55,19 @@ func Audit(s Scanner) (AuditReport, error) {
 	for _, t := range tokens {
 		sums[t.Contract.ID] = money.Amount{}
 	}
-	err = s.Scan([]byte(prefixCoin), nil, func(k, v []byte) bool {
-		var id ledger.CoinID
-		copy(id[:], k[len(prefixCoin):])
-		c := decodeCoin(id, v)
-		rep.Coins++
-		sum, known := sums[c.Token]
-		if !known {
-			rep.problem("coin %s is of unknown token %s", id, c.Token)
-			return true
+	steps := []func(Scanner, *AuditReport, map[ledger.TokenID]money.Amount) error{
+		auditCoins, auditOwnerIndex, auditSpent,
+	}
+	for _, step := range steps {
+		if err := step(s, &rep, sums); err != nil {
+			return rep, err
 		}
-		if sum, ok := sum.Add(c.Amount); ok {
-			sums[c.Token] = sum
-		} else {
-			rep.problem("coins of %s overflow", c.Token)
-		}
-		if idx := s.Get(ownerKey(c.Owner, c.Token, id)); idx == nil {
-			rep.problem("coin %s has no owner index entry", id)
-		} else if a, err := money.FromBytes(idx); err != nil || a != c.Amount {
-			rep.problem("coin %s amount %s disagrees with its owner index", id, c.Amount)
-		}
-		if s.Get(spentKey(id)) != nil {
-			rep.problem("coin %s is both unspent and spent", id)
-		}
-		return true
-	})
+	}
+	redeemed, err := auditRedemptions(s, &rep)
 	if err != nil {
 		return rep, err
 	}
-	indexed := 0
-	err = s.Scan([]byte(prefixOwner), nil, func(k, v []byte) bool {
-		indexed++
-		return true
-	})
-	if err != nil {
-		return rep, err
-	}
-	if indexed != rep.Coins {
-		rep.problem("owner index has %d entries for %d coins", indexed, rep.Coins)
-	}
-	frozen := make(map[ledger.TokenID]uint64, len(tokens))
-	err = s.Scan([]byte(prefixFrozen), nil, func(k, v []byte) bool {
-		rest := k[len(prefixFrozen):]
-		if i := bytes.IndexByte(rest, '/'); i > 0 {
-			frozen[ledger.TokenID(rest[:i])]++
-		}
-		return true
-	})
+	frozen, err := frozenCounts(s)
 	if err != nil {
 		return rep, err
 	}
@@ -108,7 +85,240 @@ func Audit(s Scanner) (AuditReport, error) {
 		if net, ok := t.Minted.Sub(t.Redeemed); !ok || net != t.Supply {
 			rep.problem("token %s: minted %s less redeemed %s is not the supply %s", id, t.Minted, t.Redeemed, t.Supply)
 		}
+		if r := redeemed[id]; r != t.Redeemed {
+			rep.problem("token %s: redemption records total %s, redeemed is %s", id, r, t.Redeemed)
+		}
 	}
 	slices.Sort(rep.Problems)
 	return rep, nil
+}
+
+// recovered runs fn and returns the message of the panic a corrupt record
+// makes it raise, or "" if it returned.
+func recovered(fn func()) (msg string) {
+	defer func() {
+		if v := recover(); v != nil {
+			msg = fmt.Sprint(v)
+		}
+	}()
+	fn()
+	return ""
+}
+
+// auditTokens reads every token record that decodes and is stored under its
+// own id.
+func auditTokens(s Scanner, rep *AuditReport) ([]Token, error) {
+	var out []Token
+	err := s.Scan([]byte(prefixToken), nil, func(k, v []byte) bool {
+		var t Token
+		if msg := recovered(func() { decode(k, v, &t) }); msg != "" {
+			rep.problem("%s", msg)
+			return true
+		}
+		if id := ledger.TokenID(k[len(prefixToken):]); t.Contract.ID != id {
+			rep.problem("token record %q holds token %q", id, t.Contract.ID)
+			return true
+		}
+		out = append(out, t)
+		return true
+	})
+	return out, err
+}
+
+// auditCoins checks each unspent coin and adds it to its token's sum.
+func auditCoins(s Scanner, rep *AuditReport, sums map[ledger.TokenID]money.Amount) error {
+	return s.Scan([]byte(prefixCoin), nil, func(k, v []byte) bool {
+		rep.Coins++
+		if len(k) != len(prefixCoin)+ledger.HashSize {
+			rep.problem("coin key %q is not a coin id", k)
+			return true
+		}
+		var id ledger.CoinID
+		copy(id[:], k[len(prefixCoin):])
+		var c Coin
+		if msg := recovered(func() { c = decodeCoin(id, v) }); msg != "" {
+			rep.problem("%s", msg)
+			return true
+		}
+		if c.Amount.IsZero() {
+			rep.problem("coin %s has a zero amount", id)
+		}
+		if c.Owner.IsZero() {
+			rep.problem("coin %s has no owner", id)
+		}
+		sum, known := sums[c.Token]
+		if !known {
+			rep.problem("coin %s is of unknown token %q", id, c.Token)
+			return true
+		}
+		if sum, ok := sum.Add(c.Amount); ok {
+			sums[c.Token] = sum
+		} else {
+			rep.problem("coins of %s overflow", c.Token)
+		}
+		if idx := s.Get(ownerKey(c.Owner, c.Token, id)); idx == nil {
+			rep.problem("coin %s has no owner index entry", id)
+		} else if a, err := money.FromBytes(idx); err != nil || a != c.Amount {
+			rep.problem("coin %s amount %s disagrees with its owner index", id, c.Amount)
+		}
+		if s.Get(spentKey(id)) != nil {
+			rep.problem("coin %s is both unspent and spent", id)
+		}
+		return true
+	})
+}
+
+// auditOwnerIndex checks that every owner index entry names an unspent coin
+// of the same owner and token, and that there is one entry per coin.
+func auditOwnerIndex(s Scanner, rep *AuditReport, _ map[ledger.TokenID]money.Amount) error {
+	indexed := 0
+	err := s.Scan([]byte(prefixOwner), nil, func(k, v []byte) bool {
+		indexed++
+		owner, tok, id, ok := parseOwnerKey(k)
+		if !ok {
+			rep.problem("owner index key %q is corrupt", k)
+			return true
+		}
+		b := s.Get(coinKey(id))
+		if b == nil {
+			rep.problem("owner index entry of %s names coin %s, which is not unspent", owner, id)
+			return true
+		}
+		var c Coin
+		if msg := recovered(func() { c = decodeCoin(id, b) }); msg != "" {
+			return true // auditCoins reported it
+		}
+		if c.Owner != owner || c.Token != tok {
+			rep.problem("owner index entry of coin %s says %s's %s; the coin is %s's %s", id, owner, tok, c.Owner, c.Token)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if indexed != rep.Coins {
+		rep.problem("owner index has %d entries for %d coins", indexed, rep.Coins)
+	}
+	return nil
+}
+
+// parseOwnerKey splits own/ADDR TOKEN 0x00 COINID.
+func parseOwnerKey(k []byte) (ledger.Address, ledger.TokenID, ledger.CoinID, bool) {
+	var id ledger.CoinID
+	rest := k[len(prefixOwner):]
+	if len(rest) < 2 {
+		return ledger.Address{}, "", id, false
+	}
+	n := 2 + int(rest[1]) + ledger.KeyHashSize
+	if len(rest) < n+1+ledger.HashSize {
+		return ledger.Address{}, "", id, false
+	}
+	owner, err := ledger.AddressFromBytes(rest[:n])
+	if err != nil {
+		return ledger.Address{}, "", id, false
+	}
+	tail := rest[n:]
+	i := len(tail) - ledger.HashSize - 1
+	if tail[i] != 0 || bytes.IndexByte(tail[:i], 0) >= 0 {
+		return ledger.Address{}, "", id, false
+	}
+	copy(id[:], tail[i+1:])
+	return owner, ledger.TokenID(tail[:i]), id, true
+}
+
+// auditSpent checks that every spent coin names a transaction with a receipt.
+func auditSpent(s Scanner, rep *AuditReport, _ map[ledger.TokenID]money.Amount) error {
+	return s.Scan([]byte(prefixSpent), nil, func(k, v []byte) bool {
+		rep.Spent++
+		if len(k) != len(prefixSpent)+ledger.HashSize || len(v) != ledger.HashSize {
+			rep.problem("spent record %q → %x is corrupt", k, v)
+			return true
+		}
+		var by ledger.TxID
+		copy(by[:], v)
+		if s.Get(receiptKey(by)) == nil {
+			rep.problem("coin %x was spent by transaction %s, which has no receipt", k[len(prefixSpent):], by)
+		}
+		return true
+	})
+}
+
+// auditRedemptions sums each token's redemption records.
+func auditRedemptions(s Scanner, rep *AuditReport) (map[ledger.TokenID]money.Amount, error) {
+	sums := make(map[ledger.TokenID]money.Amount)
+	err := s.Scan([]byte(prefixRedemption), nil, func(k, v []byte) bool {
+		var r Redemption
+		if msg := recovered(func() { decode(k, v, &r) }); msg != "" {
+			rep.problem("%s", msg)
+			return true
+		}
+		sum, ok := sums[r.Token].Add(r.Amount)
+		if !ok {
+			rep.problem("redemptions of %s overflow", r.Token)
+			return true
+		}
+		sums[r.Token] = sum
+		return true
+	})
+	return sums, err
+}
+
+// frozenCounts counts the frozen accounts of each token.
+func frozenCounts(s Scanner) (map[ledger.TokenID]uint64, error) {
+	frozen := make(map[ledger.TokenID]uint64)
+	err := s.Scan([]byte(prefixFrozen), nil, func(k, v []byte) bool {
+		rest := k[len(prefixFrozen):]
+		if i := bytes.IndexByte(rest, '/'); i > 0 {
+			frozen[ledger.TokenID(rest[:i])]++
+		}
+		return true
+	})
+	return frozen, err
+}
+
+// KeyDiff is one key whose value differs between two states; a missing side
+// is nil.
+type KeyDiff struct {
+	Key  []byte
+	A, B []byte
+}
+
+func (d KeyDiff) String() string {
+	switch {
+	case d.A == nil:
+		return fmt.Sprintf("%q only in the second state (%d bytes)", d.Key, len(d.B))
+	case d.B == nil:
+		return fmt.Sprintf("%q only in the first state (%d bytes)", d.Key, len(d.A))
+	}
+	return fmt.Sprintf("%q differs: %q vs %q", d.Key, d.A, d.B)
+}
+
+// Diff compares two states key by key, the store's own records included, and
+// returns the first max keys (in key order) whose values differ or that only
+// one holds. It streams both states and holds at most 2×max differences; max
+// must be positive.
+func Diff(a, b Scanner, max int) ([]KeyDiff, error) {
+	var first, second []KeyDiff
+	err := a.Scan(nil, nil, func(k, va []byte) bool {
+		vb := b.Get(k)
+		if vb == nil || !bytes.Equal(va, vb) {
+			first = append(first, KeyDiff{Key: bytes.Clone(k), A: bytes.Clone(va), B: vb})
+		}
+		return len(first) < max
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = b.Scan(nil, nil, func(k, vb []byte) bool {
+		if a.Get(k) == nil {
+			second = append(second, KeyDiff{Key: bytes.Clone(k), B: bytes.Clone(vb)})
+		}
+		return len(second) < max
+	})
+	if err != nil {
+		return nil, err
+	}
+	all := append(first, second...)
+	slices.SortFunc(all, func(x, y KeyDiff) int { return bytes.Compare(x.Key, y.Key) })
+	return all[:min(len(all), max)], nil
 }
