@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 
+	dbm "github.com/cometbft/cometbft-db"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	cmtstore "github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
-	dbm "github.com/cometbft/cometbft-db"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/pegledger/peg/internal/abci"
