@@ -138,6 +138,7 @@ func (s *server) routes() []route {
 	return []route{
 		{"GET", "/v1/status", s.status},
 		{"GET", "/v1/codes", s.codes},
+		{"GET", "/v1/audit", s.audit},
 		{"POST", "/v1/txs", s.submit},
 		{"GET", "/v1/txs/{id}", s.tx},
 		{"GET", "/v1/tokens", s.tokens},
