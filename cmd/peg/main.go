@@ -79,7 +79,7 @@ func newRoot(g *globals) *cobra.Command {
 	pf.StringVar(&g.node, "node", "", "API URL of a running node (default: the one configured in --home)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(
-		initCmd(g), startCmd(g), upCmd(g),
+		initCmd(g), startCmd(g), upCmd(g), testnetCmd(g),
 		keysCmd(g),
 		tokenCmd(g), payCmd(g), redeemCmd(g), approveCmd(g), spendFromCmd(g),
 		issuerCmd(g), accountCmd(g),

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,7 +33,7 @@ const (
 var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob"}
 
 func upCmd(g *globals) *cobra.Command {
-	var basePort int
+	var basePort, validators int
 	var webhooks []string
 	var webhookSecret string
 	cmd := &cobra.Command{
@@ -45,48 +46,98 @@ is "operator", with "issuer" authorised to deploy and alice and bob registered.
 Later runs reuse it. Beside the node it runs the demo bank, where it opens the
 reserve account of examples/gbpt.toml (1,000,000.00 GBP), and the reserve
 monitor, which polls the demo bank for every coin whose reserve is there and
-attests the balance as the coin's attestor. Stop with Ctrl-C.`,
+attests the balance as the coin's attestor. Stop with Ctrl-C.
+
+With --validators N (N > 1) it runs N validators of one chain instead, all in
+this process: the network ` + "`peg testnet`" + ` writes, created under --home on first
+run (nodes in --home/node0 to node{N-1}, each with its own block of six ports
+from --base-port, each with a copy of the development keyring) and reused
+later. Every node serves its own API; the demo bank and the monitor run
+against node0, under node0's home, so the CLI's --home is --home/node0.
+One process keeps a walkthrough to one command and one Ctrl-C; for nodes that
+fail independently, run ` + "`peg testnet`" + ` and one ` + "`peg start`" + ` per node.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			created, err := ensureDevNetwork(g.home, basePort)
-			if err != nil {
-				return err
+			if validators < 1 || validators > node.MaxTestnetNodes {
+				return usageErrorf("--validators %d: want 1 to %d", validators, node.MaxTestnetNodes)
 			}
 			hooks := make([]monitor.Webhook, len(webhooks))
 			for i, u := range webhooks {
 				hooks[i] = monitor.Webhook{URL: u, Secret: webhookSecret}
 			}
+			if validators > 1 {
+				created, err := ensureDevTestnet(g.home, basePort, validators)
+				if err != nil {
+					return err
+				}
+				return runNodes(cmd, g.home, validators, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
+			}
+			created, err := ensureDevNetwork(g.home, basePort)
+			if err != nil {
+				return err
+			}
 			return runNode(cmd, g, func(ctx context.Context, w io.Writer, n *node.Node, log *slog.Logger) (func(), error) {
-				base, err := basePortOf(n)
-				if err != nil {
-					return nil, err
-				}
-				rw, wait, err := startReserveWatch(ctx, g.home, base, n, hooks, log)
-				if err != nil {
-					return nil, err
-				}
-				printBanner(w, g, n, rw, created)
-				return wait, nil
+				return devSidecar(g.home, g.home, hooks, created)(ctx, w, []*node.Node{n}, log)
 			})
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&basePort, "base-port", node.DefaultBasePort, "first of six loopback ports (p2p, consensus RPC, API, bank Open Banking, bank admin, metrics) when creating the network")
+	f.IntVar(&validators, "validators", 1, "validators of the network, all run in this process (more than one: see above)")
 	f.StringSliceVar(&webhooks, "webhook", nil, "URL to POST reserve alerts to (repeatable); signed with --webhook-secret")
 	f.StringVar(&webhookSecret, "webhook-secret", os.Getenv("PEG_WEBHOOK_SECRET"), "HMAC-SHA256 key for the Peg-Signature header ($PEG_WEBHOOK_SECRET)")
 	return cmd
 }
 
+// devSidecar is what `peg up` runs beside its node, or beside node0 of its
+// validators (nodes[0]): the reserve watch, with the demo bank's state and
+// the keyring under cliHome, and the banner. dir is the network's directory.
+func devSidecar(dir, cliHome string, hooks []monitor.Webhook, created bool) multiSidecar {
+	return func(ctx context.Context, w io.Writer, nodes []*node.Node, log *slog.Logger) (func(), error) {
+		base, err := basePortOf(nodes[0])
+		if err != nil {
+			return nil, err
+		}
+		rw, wait, err := startReserveWatch(ctx, cliHome, base, nodes[0], hooks, log)
+		if err != nil {
+			return nil, err
+		}
+		printBanner(w, dir, cliHome, nodes, rw, created)
+		return wait, nil
+	}
+}
+
 // ensureDevNetwork creates the development network under home unless it exists.
 func ensureDevNetwork(home string, basePort int) (bool, error) {
-	if _, err := os.Stat(filepath.Join(home, node.ConfigFile)); err == nil {
-		return false, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+	if exists, err := holdsNode(home); err != nil || exists {
 		return false, err
 	}
-	kr, err := keyring.Open(filepath.Join(home, node.KeyringDir))
+	gen, err := devGenesis(filepath.Join(home, node.KeyringDir))
 	if err != nil {
 		return false, err
+	}
+	return true, node.Init(home, node.DefaultConfig(devChainID, devRegion, basePort), gen)
+}
+
+// holdsNode reports whether home holds a node's configuration.
+func holdsNode(home string) (bool, error) {
+	_, err := os.Stat(filepath.Join(home, node.ConfigFile))
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return false, err
+}
+
+// devGenesis opens the development keyring in dir, adding any of devKeys it
+// lacks, and returns the genesis of a development network: "operator" runs
+// the platform, "issuer" may deploy, alice and bob are registered.
+func devGenesis(dir string) (state.Genesis, error) {
+	kr, err := keyring.Open(dir)
+	if err != nil {
+		return state.Genesis{}, err
 	}
 	addr := make(map[string]ledger.Address, len(devKeys))
 	for _, name := range devKeys {
@@ -95,17 +146,16 @@ func ensureDevNetwork(home string, basePort int) (bool, error) {
 			k, err = kr.Add(name, devRegion, nil)
 		}
 		if err != nil {
-			return false, err
+			return state.Genesis{}, err
 		}
 		addr[name] = k.Address
 	}
-	gen := state.Genesis{
+	return state.Genesis{
 		Operator:   addr["operator"],
 		Issuers:    []ledger.Address{addr["issuer"]},
 		Registered: []ledger.Address{addr["alice"], addr["bob"]},
 		Params:     node.DefaultParams(),
-	}
-	return true, node.Init(home, node.DefaultConfig(devChainID, devRegion, basePort), gen)
+	}, nil
 }
 
 // basePortOf recovers the base port from the node's p2p address: the
@@ -118,19 +168,31 @@ func basePortOf(n *node.Node) (int, error) {
 	return strconv.Atoi(u.Port())
 }
 
-func printBanner(w io.Writer, g *globals, n *node.Node, rw *reserveWatch, created bool) {
+func printBanner(w io.Writer, dir, cliHome string, nodes []*node.Node, rw *reserveWatch, created bool) {
 	state := "reusing"
 	if created {
 		state = "created"
 	}
-	abs, _ := filepath.Abs(g.home)
+	abs, _ := filepath.Abs(dir)
+	absCLI, _ := filepath.Abs(cliHome)
+	n := nodes[0]
+	var validators, try string
+	if len(nodes) > 1 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "  validators %d in this process, one API each:\n", len(nodes))
+		for _, v := range nodes {
+			fmt.Fprintf(&b, "             %s %s\n", v.Config.Moniker, v.APIURL())
+		}
+		fmt.Fprintf(&b, "  CLI home   %s (pass --home; the sidecars use node0)\n", absCLI)
+		validators, try = b.String(), " --home "+cliHome
+	}
 	fmt.Fprintf(w, `
 Peg is up (%s network in %s)
 
   API        %s
   chain id   %s
   region     %s
-  keyring    %s
+%s  keyring    %s
   demo bank  %s (Open Banking, mutual TLS)
              %s (admin: peg bank account list)
   metrics    %s
@@ -139,8 +201,8 @@ WARNING: the development keyring's keys (%v) are encrypted with an EMPTY
 passphrase. Anyone who can read the keyring can spend from them. Never use them
 for real money.
 
-Try:  peg keys list    peg token deploy --from issuer --file examples/gbpt.toml
+Try:  peg%s keys list    peg%s token deploy --from issuer --file examples/gbpt.toml
 Stop with Ctrl-C.
-`, state, abs, n.APIURL(), n.Config.ChainID, n.Config.Region, filepath.Join(abs, node.KeyringDir),
-		rw.bank.obURL+demobank.OBBasePath, rw.bank.adminURL, rw.metricsURL, devKeys)
+`, state, abs, n.APIURL(), n.Config.ChainID, n.Config.Region, validators, filepath.Join(absCLI, node.KeyringDir),
+		rw.bank.obURL+demobank.OBBasePath, rw.bank.adminURL, rw.metricsURL, devKeys, try, try)
 }
