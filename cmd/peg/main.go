@@ -85,6 +85,7 @@ func newRoot(g *globals) *cobra.Command {
 		issuerCmd(g), accountCmd(g),
 		balanceCmd(g), coinsCmd(g), txCmd(g),
 		reserveCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g),
+		auditCmd(g),
 	)
 	return root
 }
