@@ -283,6 +283,9 @@ type KeyDiff struct {
 	A, B []byte
 }
 
+// maxDiffShown bounds how much of each value a KeyDiff shows.
+const maxDiffShown = 64
+
 func (d KeyDiff) String() string {
 	switch {
 	case d.A == nil:
@@ -290,7 +293,15 @@ func (d KeyDiff) String() string {
 	case d.B == nil:
 		return fmt.Sprintf("%q only in the first state (%d bytes)", d.Key, len(d.A))
 	}
-	return fmt.Sprintf("%q differs: %q vs %q", d.Key, d.A, d.B)
+	return fmt.Sprintf("%q differs: %s vs %s", d.Key, shown(d.A), shown(d.B))
+}
+
+// shown quotes the start of v, and says how long it is if it is longer.
+func shown(v []byte) string {
+	if len(v) <= maxDiffShown {
+		return fmt.Sprintf("%q", v)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", v[:maxDiffShown], len(v))
 }
 
 // Diff compares two states key by key, the store's own records included, and
