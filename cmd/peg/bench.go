@@ -82,6 +82,7 @@ setup included, takes well under two minutes on a 2-core machine.`,
 	f.Float64Var(&cfg.Mix, "mix", cfg.Mix, "fraction of payments with change (two outputs); the rest have one")
 	f.Float64Var(&cfg.Rate, "rate", cfg.Rate, "offered payments per second; 0 submits as fast as possible")
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent submitters")
+	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "payments per request: 1 posts each alone to /v1/txs, more post them together to /v1/txs/batch")
 	f.DurationVar(&cfg.Drain, "drain", cfg.Drain, "how long to wait after the last submission for admitted payments' blocks")
 	f.IntVar(&cfg.ReceiptSample, "receipts", cfg.ReceiptSample, "read the receipts of at most this many included payments, chosen at random; the default reads them all")
 	f.BoolVar(&keep, "keep", false, "keep the temporary network's home directory (its path is printed)")

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -135,33 +136,67 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 	return &abcitypes.ResponseInitChain{AppHash: a.db.AppHash()}, nil
 }
 
-// CheckTx admits a transaction to the mempool if it decodes, its signatures
-// verify and it would apply to the committed state as it stands.
+// CheckTx admits a transaction, or a batch of them, to the mempool if each
+// decodes, its signatures verify and it would apply to the committed state as
+// it stands (a batch's transactions in order, each seeing the ones before).
+// A batch is admitted whole or not at all: if any of its transactions is
+// refused, the answer is BATCH_REJECTED with every transaction's own result in
+// Data (see EncodeBatchResults), so that the gateway can drop the refused ones
+// and submit the rest.
 func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
 	if a.genesis == nil {
 		return &abcitypes.ResponseCheckTx{Code: uint32(ledger.CodeUnknownMessage), Log: "chain not initialised", Codespace: Codespace}, nil
 	}
-	t, rej := tx.Parse(req.Tx, a.chainID)
-	if rej == nil && !a.verified.has(req.Tx) {
-		if rej = t.Verify(); rej == nil {
-			a.verified.add(req.Tx)
-		}
-	}
+	txs, rejs, rej := a.decode(req.Tx)
 	if rej != nil {
 		return &abcitypes.ResponseCheckTx{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}, nil
 	}
+	env := a.checkEnv()
+	blk := a.db.NewBlock()
+	refused := 0
+	for i, t := range txs {
+		if rejs[i] != nil {
+			refused++
+			continue
+		}
+		// Deliver, not Apply: the receipt it writes to this scratch block
+		// makes a transaction sent twice in one batch a replay.
+		if res := state.Deliver(blk, env, t, uint32(i)); res.Code != ledger.OK {
+			rejs[i] = &ledger.Rejection{Code: res.Code, Message: res.Log}
+			refused++
+		}
+	}
+	if !tx.IsBatch(req.Tx) {
+		if rejs[0] != nil {
+			return &abcitypes.ResponseCheckTx{Code: uint32(rejs[0].Code), Log: rejs[0].Message, Codespace: Codespace}, nil
+		}
+	} else if refused > 0 {
+		first := slices.IndexFunc(rejs, func(r *ledger.Rejection) bool { return r != nil })
+		return &abcitypes.ResponseCheckTx{Code: uint32(ledger.CodeBatchRejected), Codespace: Codespace,
+			Log:  fmt.Sprintf("%d of the batch's %d transactions refused; the first, %d: %s", refused, len(txs), first, rejs[first]),
+			Data: EncodeBatchResults(rejs)}, nil
+	}
+	a.verified.add(req.Tx, txs)
+	return &abcitypes.ResponseCheckTx{Codespace: Codespace}, nil
+}
+
+// checkEnv is the environment of mempool checks: the next height, and the
+// time of the last block, empty ones included.
+func (a *App) checkEnv() *state.Env {
 	now := state.LastBlockTime(a.db)
+	a.mu.Lock()
 	if a.lastTime.After(now) {
 		now = a.lastTime
 	}
-	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Time: now, Genesis: *a.genesis,
+	a.mu.Unlock()
+	return &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Time: now, Genesis: *a.genesis,
 		Tokens: a.checkTokens}
-	res := state.Apply(a.db.NewBlock(), env, t)
-	return &abcitypes.ResponseCheckTx{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace}, nil
 }
 
-// FinalizeBlock applies the block's transactions in order and returns their
-// results and the new app hash. Nothing is written to disk until Commit.
+// FinalizeBlock applies the block's transactions in order, batches unpacked,
+// and returns their results and the new app hash. Nothing is written to disk
+// until Commit. A batch's result is the batch's own (OK unless its envelope is
+// malformed); each transaction in it has its own receipt.
 func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	if a.genesis == nil {
 		return nil, fmt.Errorf("abci: block %d before genesis", req.Height)
@@ -169,14 +204,34 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis,
 		Tokens: a.blockTokens}
 	blk := a.db.NewBlock()
-	txs, rejs := a.decodeBlock(req.Txs)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
-	for i := range req.Txs {
-		results[i] = a.deliver(blk, env, uint32(i), txs[i], rejs[i])
+	index := uint32(0)
+	for i, d := range a.decodeBlock(req.Txs) {
+		if d.rej != nil {
+			results[i] = &abcitypes.ExecTxResult{Code: uint32(d.rej.Code), Log: d.rej.Message, Codespace: Codespace}
+			continue
+		}
+		if !d.batch {
+			results[i] = a.deliver(blk, env, index, d.txs[0], d.rejs[0])
+			index++
+			continue
+		}
+		accepted := 0
+		for k, t := range d.txs {
+			if a.deliver(blk, env, index, t, d.rejs[k]).Code == uint32(ledger.OK) {
+				accepted++
+			}
+			index++
+		}
+		results[i] = &abcitypes.ExecTxResult{Codespace: Codespace,
+			Log: fmt.Sprintf("batch of %d transactions: %d accepted", len(d.txs), accepted)}
 	}
 	env.CheckTally()
-	blockEvents := state.EndBlock(blk, env, len(req.Txs) > 0)
-	a.block, a.env, a.lastTime = blk, env, req.Time
+	blockEvents := state.EndBlock(blk, env, index > 0)
+	a.mu.Lock()
+	a.lastTime = req.Time
+	a.mu.Unlock()
+	a.block, a.env = blk, env
 	a.logReserve(blockEvents)
 	a.pending = blockEvents
 	return &abcitypes.ResponseFinalizeBlock{TxResults: results, Events: abciEvents(blockEvents), AppHash: blk.Hash()}, nil
@@ -194,24 +249,81 @@ func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej 
 	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Events: events(t, res)}
 }
 
-// decodeBlock parses a block's transactions and verifies, in parallel
-// batches, the signatures of those this node has not verified already.
-func (a *App) decodeBlock(raws [][]byte) ([]*tx.Tx, []*ledger.Rejection) {
-	txs := make([]*tx.Tx, len(raws))
-	rejs := make([]*ledger.Rejection, len(raws))
-	var check []*tx.Tx
-	var at []int
-	for i, raw := range raws {
-		txs[i], rejs[i] = tx.Parse(raw, a.chainID)
-		if rejs[i] == nil && !a.verified.has(raw) {
-			check = append(check, txs[i])
-			at = append(at, i)
+// decode parses a consensus transaction, a single one or a batch, and
+// verifies the signatures of its transactions in parallel batches. It
+// returns each transaction with its own rejection (nil if it parsed and
+// verified), or a rejection of the whole when a batch's envelope is wrong.
+func (a *App) decode(raw []byte) ([]*tx.Tx, []*ledger.Rejection, *ledger.Rejection) {
+	var u unverified
+	d := a.parse(raw, &u)
+	u.verify()
+	return d.txs, d.rejs, d.rej
+}
+
+// decodedTx is one consensus transaction, decoded.
+type decodedTx struct {
+	batch bool
+	rej   *ledger.Rejection // the batch's envelope is wrong
+	txs   []*tx.Tx
+	rejs  []*ledger.Rejection // each transaction's own rejection
+}
+
+// parse decodes raw, from the admission cache if this node admitted it, and
+// otherwise by parsing it and leaving its signatures to u.
+func (a *App) parse(raw []byte, u *unverified) decodedTx {
+	d := decodedTx{batch: tx.IsBatch(raw)}
+	if cached, ok := a.verified.get(raw); ok {
+		d.txs, d.rejs = cached, make([]*ledger.Rejection, len(cached))
+		return d
+	}
+	inner := [][]byte{raw}
+	if d.batch {
+		if inner, d.rej = tx.SplitBatch(raw); d.rej != nil {
+			return d
 		}
 	}
-	for k, rej := range tx.VerifyBatch(check) {
-		rejs[at[k]] = rej
+	d.txs, d.rejs = make([]*tx.Tx, len(inner)), make([]*ledger.Rejection, len(inner))
+	for k, r := range inner {
+		d.txs[k], d.rejs[k] = tx.Parse(r, a.chainID)
 	}
-	return txs, rejs
+	u.add(d.txs, d.rejs)
+	return d
+}
+
+// decodeBlock decodes a block's transactions, verifying the signatures of
+// those this node has not admitted itself together, in parallel batches.
+func (a *App) decodeBlock(raws [][]byte) []decodedTx {
+	var u unverified
+	out := make([]decodedTx, len(raws))
+	for i, raw := range raws {
+		out[i] = a.parse(raw, &u)
+	}
+	u.verify()
+	return out
+}
+
+// unverified gathers parsed transactions whose signatures are to be verified
+// together, with where each one's rejection goes.
+type unverified struct {
+	txs []*tx.Tx
+	at  []**ledger.Rejection
+}
+
+// add takes the transactions of txs that parsed (rejs[i] is nil).
+func (u *unverified) add(txs []*tx.Tx, rejs []*ledger.Rejection) {
+	for i, t := range txs {
+		if rejs[i] == nil {
+			u.txs, u.at = append(u.txs, t), append(u.at, &rejs[i])
+		}
+	}
+}
+
+// verify checks every gathered signature and records each failure as its
+// transaction's rejection.
+func (u *unverified) verify() {
+	for k, rej := range tx.VerifyBatch(u.txs) {
+		*u.at[k] = rej
+	}
 }
 
 func events(t *tx.Tx, res state.Result) []abcitypes.Event {

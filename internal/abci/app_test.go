@@ -115,11 +115,14 @@ func TestCacheKeyCoversSignatures(t *testing.T) {
 
 func TestVerifiedEvicts(t *testing.T) {
 	v := newVerified()
+	one := []*tx.Tx{{}}
 	for i := range MaxVerified + 10 {
-		v.add([]byte(fmt.Sprint(i)))
+		v.add([]byte(fmt.Sprint(i)), one)
 	}
-	if v.has([]byte("0")) || !v.has([]byte(fmt.Sprint(MaxVerified+9))) || len(v.set) != MaxVerified {
-		t.Errorf("after overflow: oldest kept %v, newest kept %v, size %d",
-			v.has([]byte("0")), v.has([]byte(fmt.Sprint(MaxVerified+9))), len(v.set))
+	_, oldest := v.get([]byte("0"))
+	_, newest := v.get([]byte(fmt.Sprint(MaxVerified + 9)))
+	if oldest || !newest || len(v.m) != MaxVerified || v.held != MaxVerified {
+		t.Errorf("after overflow: oldest kept %v, newest kept %v, entries %d, held %d; want false, true, %d, %d",
+			oldest, newest, len(v.m), v.held, MaxVerified, MaxVerified)
 	}
 }

@@ -104,7 +104,8 @@ func BenchmarkPayments(b *testing.B) {
 	for i, p := range payers {
 		pays[i] = c.sign(p.key, p.addr, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{p.coin[:]},
 			Outputs: []*txpb.Output{{Owner: payee.String(), Amount: "600"}, {Owner: p.addr.String(), Amount: "400"}}}}})
-		app.verified.add(pays[i])
+		parsed, _ := tx.Parse(pays[i], testChain)
+		app.verified.add(pays[i], []*tx.Tx{parsed})
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

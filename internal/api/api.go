@@ -36,6 +36,10 @@ type Chain interface {
 	// Submit offers raw to the mempool and returns the admission (CheckTx)
 	// result; the error is an operating failure, not a rejection.
 	Submit(ctx context.Context, raw []byte) (ledger.Code, string, error)
+	// SubmitBatch offers raws to the mempool packed in one batch (at most
+	// tx.MaxBatchTxs of them) and returns each one's admission; the error
+	// is an operating failure.
+	SubmitBatch(ctx context.Context, raws [][]byte) ([]Admission, error)
 	// Block returns a committed block, the latest for height 0, or nil, nil
 	// if there is no such block.
 	Block(height int64) (*Block, error)
@@ -49,6 +53,12 @@ type Chain interface {
 	BlockEvents(height int64) ([]state.Event, error)
 }
 
+// Admission is the mempool's answer to one transaction: OK, or its rejection.
+type Admission struct {
+	Code ledger.Code
+	Log  string
+}
+
 // Block is a committed block as the consensus engine keeps it. AppHash is the
 // app hash its header carries (in CometBFT, that of the state after the
 // previous block); Proposer is the proposing validator's address as the engine
@@ -58,7 +68,7 @@ type Block struct {
 	Time          time.Time
 	Hash, AppHash []byte
 	Proposer      string
-	Txs           [][]byte
+	Txs           [][]byte // batches unpacked
 }
 
 // Limits of the API.
@@ -140,6 +150,7 @@ func (s *server) routes() []route {
 		{"GET", "/v1/codes", s.codes},
 		{"GET", "/v1/audit", s.audit},
 		{"POST", "/v1/txs", s.submit},
+		{"POST", "/v1/txs/batch", s.submitBatch},
 		{"GET", "/v1/txs/{id}", s.tx},
 		{"GET", "/v1/tokens", s.tokens},
 		{"GET", "/v1/tokens/{id}", s.token},
@@ -228,10 +239,15 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, e.Status, e)
 }
 
-// limitBody bounds every request body to MaxRequestBody.
+// limitBody bounds every request body to MaxRequestBody, a batch
+// submission's to MaxBatchRequestBody.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+		limit := int64(MaxRequestBody)
+		if r.URL.Path == "/v1/txs/batch" {
+			limit = MaxBatchRequestBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -533,3 +533,17 @@ func checkResponse(t testing.TB, r *http.Request, res *http.Response, body []byt
 		t.Errorf("%s %s answered %d %s\nwhich openapi.yaml does not allow: %v", r.Method, r.URL.Path, res.StatusCode, body, err)
 	}
 }
+
+// SubmitBatch admits each transaction in turn, as Submit does; the test
+// chain has no mempool to hold a batch whole.
+func (c *testChain) SubmitBatch(ctx context.Context, raws [][]byte) ([]Admission, error) {
+	out := make([]Admission, len(raws))
+	for i, raw := range raws {
+		code, log, err := c.Submit(ctx, raw)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Admission{Code: code, Log: log}
+	}
+	return out, nil
+}

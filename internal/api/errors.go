@@ -31,6 +31,7 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeExpiryTooFar:   http.StatusBadRequest,
 	ledger.CodeReplayed:       http.StatusConflict,
 	ledger.CodeUnknownMessage: http.StatusBadRequest,
+	ledger.CodeBatchRejected:  http.StatusUnprocessableEntity,
 
 	ledger.CodeUnauthorized:       http.StatusForbidden,
 	ledger.CodeInvalidArgument:    http.StatusBadRequest,

@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"time"
+
+	"github.com/pegledger/peg/internal/tx"
 )
 
 // Limits on a run, checked by Config.Validate.
@@ -17,6 +19,8 @@ const (
 	// clock starts and held in memory with their outcomes, some 500 bytes
 	// each: the limit keeps that near 2 GiB.
 	MaxPayments = 4_000_000
+	// MaxBatch bounds the payments one request carries: the API's limit.
+	MaxBatch = tx.MaxBatchTxs
 	// MaxWorkers bounds the concurrent submitters, each an open connection
 	// to the API.
 	MaxWorkers = 1024
@@ -54,6 +58,10 @@ type Config struct {
 	Rate float64
 	// Workers is the number of concurrent submitters.
 	Workers int
+	// Batch is how many payments one request carries: 1 submits each alone
+	// (POST /v1/txs), more submits them together (POST /v1/txs/batch), which
+	// the gateway packs into one consensus transaction.
+	Batch int
 	// Drain is how long after the last submission the bench waits for every
 	// admitted payment to be in a committed block.
 	Drain time.Duration
@@ -76,6 +84,7 @@ func DefaultConfig() Config {
 		Mix:           0.5,
 		Rate:          0,
 		Workers:       DefaultWorkers,
+		Batch:         DefaultBatch,
 		Drain:         60 * time.Second,
 		ReceiptSample: MaxPayments,
 	}
@@ -95,6 +104,11 @@ const DefaultPayments = 100_000
 // without taking the node's CPU.
 const DefaultWorkers = 8
 
+// DefaultBatch is the default number of payments per request: enough that
+// the HTTP round trip and the mempool entry are a small share of a
+// payment's cost, few enough that a batch is admitted in a few milliseconds.
+const DefaultBatch = 500
+
 // Validate checks every field against its limit.
 func (c Config) Validate() error {
 	var errs []error
@@ -112,6 +126,9 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 1 || c.Workers > MaxWorkers {
 		errs = append(errs, fmt.Errorf("workers %d: want 1 to %d", c.Workers, MaxWorkers))
+	}
+	if c.Batch < 1 || c.Batch > MaxBatch {
+		errs = append(errs, fmt.Errorf("batch %d: want 1 to %d", c.Batch, MaxBatch))
 	}
 	if c.Drain <= 0 || c.Drain > MaxDrain {
 		errs = append(errs, fmt.Errorf("drain %s: want more than 0 and at most %s", c.Drain, MaxDrain))

@@ -157,23 +157,26 @@ type outcome struct {
 	refused *client.APIError
 }
 
-// submitAll submits txs with cfg.Workers submitters, transaction i not
-// before i/rate seconds from the start if rate > 0.
+// submitAll submits txs with cfg.Workers submitters, cfg.Batch to a
+// request, transaction i not before i/rate seconds from the start if
+// rate > 0.
 func (r *runner) submitAll(ctx context.Context, txs []signed, rate float64) []outcome {
 	outs := make([]outcome, len(txs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	t0 := time.Now()
-	for range min(r.cfg.Workers, len(txs)) {
+	size := r.cfg.Batch
+	for range min(r.cfg.Workers, (len(txs)+size-1)/size) {
 		wg.Go(func() {
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(txs) {
+				lo := int(next.Add(1)-1) * size
+				if lo >= len(txs) {
 					return
 				}
+				hi := min(lo+size, len(txs))
 				var due time.Time
 				if rate > 0 {
-					due = t0.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+					due = t0.Add(time.Duration(float64(lo) / rate * float64(time.Second)))
 					select {
 					case <-time.After(time.Until(due)):
 					case <-ctx.Done():
@@ -182,9 +185,11 @@ func (r *runner) submitAll(ctx context.Context, txs []signed, rate float64) []ou
 				if ctx.Err() != nil {
 					return // the run is abandoned: Run returns ctx's error
 				}
-				outs[i] = r.submitOne(ctx, txs[i].raw)
+				r.submitChunk(ctx, txs[lo:hi], outs[lo:hi])
 				if rate > 0 {
-					outs[i].lag = outs[i].start.Sub(due)
+					for i := lo; i < hi; i++ {
+						outs[i].lag = outs[i].start.Sub(due)
+					}
 				}
 			}
 		})
@@ -193,30 +198,46 @@ func (r *runner) submitAll(ctx context.Context, txs []signed, rate float64) []ou
 	return outs
 }
 
-// submitOne submits raw until the node admits or refuses it, waiting out
-// refusals for want of room.
-func (r *runner) submitOne(ctx context.Context, raw []byte) outcome {
-	o := outcome{start: time.Now()}
+// submitChunk submits txs in one request (or alone, for a batch of 1) until
+// the node admits or refuses each, waiting out refusals for want of room.
+func (r *runner) submitChunk(ctx context.Context, txs []signed, outs []outcome) {
+	start := time.Now()
+	raws := make([][]byte, len(txs))
+	for i, t := range txs {
+		raws[i] = t.raw
+	}
 	backoff := minBackoff
-	for {
-		a, err := r.w.submit(ctx, raw)
+	for retries := 0; ; retries++ {
+		answers, err := r.send(ctx, raws)
 		if err != nil {
-			o.refused = &client.APIError{Name: "TRANSPORT_ERROR", Message: err.Error()}
-			return o
+			for i := range outs {
+				outs[i] = outcome{start: start, retries: retries, refused: &client.APIError{Name: "TRANSPORT_ERROR", Message: err.Error()}}
+			}
+			return
 		}
-		if a.status != http.StatusServiceUnavailable {
-			o.refused = a.err
-			return o
+		full := answers[0].status == http.StatusServiceUnavailable
+		if !full || ctx.Err() != nil {
+			for i, a := range answers {
+				outs[i] = outcome{start: start, retries: retries, refused: a.err}
+			}
+			return
 		}
-		o.retries++
 		select {
 		case <-ctx.Done():
-			o.refused = a.err
-			return o
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+// send makes one submission request: a single one for one transaction, a
+// batch for more.
+func (r *runner) send(ctx context.Context, raws [][]byte) ([]answer, error) {
+	if len(raws) > 1 {
+		return r.w.submitBatch(ctx, raws)
+	}
+	a, err := r.w.submit(ctx, raws[0])
+	return []answer{a}, err
 }
 
 // receipts reads the receipts of ids, queryWorkers at a time; a nil receipt

@@ -24,8 +24,9 @@ type wire struct {
 	http *http.Client
 }
 
-// maxWireBody bounds an answer the bench reads: a receipt or an error.
-const maxWireBody = 1 << 20
+// maxWireBody bounds an answer the bench reads: a receipt, an error, or a
+// batch's results.
+const maxWireBody = 4 << 20
 
 func newWire(base string, conns int) *wire {
 	tr := &http.Transport{
@@ -63,6 +64,42 @@ func (w *wire) submit(ctx context.Context, raw []byte) (answer, error) {
 		return answer{status: status}, nil
 	}
 	return answer{status: status, err: apiError(status, b)}, nil
+}
+
+// submitBatch posts raws to /v1/txs/batch without waiting for their blocks
+// and returns each one's answer: admitted (202, as a single submission's), or
+// refused. A refusal of the whole request (503 when the mempool is full) is
+// every transaction's answer.
+func (w *wire) submitBatch(ctx context.Context, raws [][]byte) ([]answer, error) {
+	body, err := json.Marshal(client.BatchRequest{Txs: raws, Wait: &noWait})
+	if err != nil {
+		return nil, fmt.Errorf("bench: encoding a batch: %w", err)
+	}
+	status, b, err := w.do(ctx, http.MethodPost, "/v1/txs/batch", body)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]answer, len(raws))
+	if status != http.StatusOK {
+		e := apiError(status, b)
+		for i := range out {
+			out[i] = answer{status: status, err: e}
+		}
+		return out, nil
+	}
+	var res client.BatchResponse
+	if err := json.Unmarshal(b, &res); err != nil || len(res.Results) != len(raws) {
+		return nil, fmt.Errorf("bench: the answer to a batch of %d is not its %d results: %v", len(raws), len(raws), err)
+	}
+	for i, it := range res.Results {
+		if it.Status == client.BatchRejected {
+			out[i] = answer{status: http.StatusUnprocessableEntity,
+				err: &client.APIError{Code: it.Code, Name: it.Name, Message: it.Message, TxID: it.TxID.String()}}
+			continue
+		}
+		out[i] = answer{status: http.StatusAccepted}
+	}
+	return out, nil
 }
 
 // receipt reads a transaction's receipt; nil if no block has included it.

@@ -130,6 +130,26 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 	return &s, nil
 }
 
+// SubmitBatch sends up to tx.MaxBatchTxs signed transactions in one request
+// (POST /v1/txs/batch). The gateway packs them into one consensus
+// transaction; each succeeds or fails on its own, and the answer lists each
+// one's outcome in order. With wait, it returns once a block has included
+// every admitted transaction.
+func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte, wait bool) ([]BatchItem, error) {
+	var out BatchResponse
+	_, body, err := c.send(ctx, http.MethodPost, "/v1/txs/batch", nil, BatchRequest{Txs: raws, Wait: &wait})
+	if err != nil {
+		return nil, err
+	}
+	if err := decode(body, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Results) != len(raws) {
+		return nil, fmt.Errorf("client: %d results for a batch of %d", len(out.Results), len(raws))
+	}
+	return out.Results, nil
+}
+
 // Submitted is the outcome of Submit: the transaction's id, and its receipt
 // when Submit waited for the block that included it.
 type Submitted struct {

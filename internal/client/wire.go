@@ -57,6 +57,39 @@ type SubmitRequest struct {
 	Wait *bool `json:"wait,omitempty"`
 }
 
+// BatchRequest is the body of POST /v1/txs/batch: up to tx.MaxBatchTxs
+// independently signed transactions, each in standard base64.
+type BatchRequest struct {
+	Txs [][]byte `json:"txs"`
+	// Wait asks the API to answer only once a block has included every
+	// admitted transaction; the API's default is false.
+	Wait *bool `json:"wait,omitempty"`
+}
+
+// BatchResponse answers POST /v1/txs/batch: one result per transaction, in
+// the request's order.
+type BatchResponse struct {
+	Results []BatchItem `json:"results"`
+}
+
+// Statuses of a transaction in a BatchResponse.
+const (
+	BatchPending   = "pending"   // admitted to the mempool, not yet in a block
+	BatchCommitted = "committed" // a block included it and accepted it
+	BatchRejected  = "rejected"  // refused at admission, or by its block (Height set)
+)
+
+// BatchItem is one transaction's outcome in a batch submission. Code, Name
+// and Message are those of a rejection, or 0, OK and empty.
+type BatchItem struct {
+	TxID    ledger.TxID `json:"tx_id"`
+	Status  string      `json:"status"`
+	Code    uint32      `json:"code"`
+	Name    string      `json:"name"`
+	Message string      `json:"message,omitempty"`
+	Height  uint64      `json:"height,omitempty"`
+}
+
 // Pending answers a submission made without waiting: the transaction was
 // admitted to the mempool and its receipt will appear at GET /v1/txs/{id}.
 type Pending struct {

@@ -14,15 +14,16 @@ type Code uint32
 // Envelope: checked by the decoder, before any state is read.
 const (
 	OK                 Code = 0
-	CodeMalformed      Code = 1 // bytes that do not decode as a transaction
-	CodeTooLarge       Code = 2 // over MaxTxSize or another decoder limit
-	CodeWrongChain     Code = 3 // body names another chain
-	CodeMissingSig     Code = 4 // a required signer did not sign
-	CodeBadSignature   Code = 5 // a signature does not verify
-	CodeExpired        Code = 6 // expiry height already passed
-	CodeExpiryTooFar   Code = 7 // expiry further ahead than MaxExpiryDelta
-	CodeReplayed       Code = 8 // a transaction with this id is already in a block
-	CodeUnknownMessage Code = 9 // a message kind this node does not know
+	CodeMalformed      Code = 1  // bytes that do not decode as a transaction
+	CodeTooLarge       Code = 2  // over MaxTxSize or another decoder limit
+	CodeWrongChain     Code = 3  // body names another chain
+	CodeMissingSig     Code = 4  // a required signer did not sign
+	CodeBadSignature   Code = 5  // a signature does not verify
+	CodeExpired        Code = 6  // expiry height already passed
+	CodeExpiryTooFar   Code = 7  // expiry further ahead than MaxExpiryDelta
+	CodeReplayed       Code = 8  // a transaction with this id is already in a block
+	CodeUnknownMessage Code = 9  // a message kind this node does not know
+	CodeBatchRejected  Code = 10 // a transaction in the batch was refused at admission
 )
 
 // Authorisation and arguments.
@@ -115,6 +116,7 @@ var codeTable = map[Code]codeInfo{
 	CodeExpiryTooFar:          {"EXPIRY_TOO_FAR", "transaction expiry is too far ahead"},
 	CodeReplayed:              {"REPLAYED", "transaction was already included in a block"},
 	CodeUnknownMessage:        {"UNKNOWN_MESSAGE", "transaction carries no known message"},
+	CodeBatchRejected:         {"BATCH_REJECTED", "a transaction in the batch was refused; each has its own result"},
 	CodeUnauthorized:          {"UNAUTHORIZED", "signer does not hold the role this action needs"},
 	CodeInvalidArgument:       {"INVALID_ARGUMENT", "a field is malformed or out of range"},
 	CodeInvalidAmount:         {"INVALID_AMOUNT", "amount is zero, negative or malformed"},

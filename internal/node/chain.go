@@ -8,6 +8,7 @@ import (
 
 	"github.com/cometbft/cometbft/mempool"
 
+	"github.com/pegledger/peg/internal/abci"
 	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
@@ -36,6 +37,63 @@ func (c chain) Submit(ctx context.Context, raw []byte) (ledger.Code, string, err
 	return ledger.Code(res.Code), res.Log, nil
 }
 
+// MaxBatchRounds bounds how many times SubmitBatch offers a batch: each round
+// after the first drops the transactions the one before refused, so a round
+// is refused again only if the committed state moved in between.
+const MaxBatchRounds = 4
+
+// SubmitBatch packs raws into one batch and offers it to the mempool. A batch
+// is admitted whole or refused whole, with each transaction's own result; the
+// refused ones are dropped and the rest offered again.
+func (c chain) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.Admission, error) {
+	out := make([]api.Admission, len(raws))
+	todo := make([]int, len(raws)) // indexes into raws still to admit
+	for i := range todo {
+		todo[i] = i
+	}
+	for round := 0; len(todo) > 0; round++ {
+		if round == MaxBatchRounds {
+			for _, i := range todo {
+				out[i] = api.Admission{Code: ledger.CodeBatchRejected,
+					Log: fmt.Sprintf("not admitted after %d rounds: the committed state kept changing under the batch", MaxBatchRounds)}
+			}
+			break
+		}
+		pack := make([][]byte, len(todo))
+		for k, i := range todo {
+			pack[k] = raws[i]
+		}
+		env, err := tx.EncodeBatch(pack)
+		if err != nil {
+			return nil, err
+		}
+		res, err := c.n.rpc.BroadcastTxSync(ctx, env)
+		if err != nil {
+			return nil, fmt.Errorf("node: submitting a batch to the mempool: %w", err)
+		}
+		if ledger.Code(res.Code) != ledger.CodeBatchRejected {
+			for _, i := range todo {
+				out[i] = api.Admission{Code: ledger.Code(res.Code), Log: res.Log}
+			}
+			break
+		}
+		results, err := abci.DecodeBatchResults(res.Data, len(todo))
+		if err != nil {
+			return nil, err
+		}
+		var again []int
+		for k, i := range todo {
+			if results[k].Code == ledger.OK {
+				again = append(again, i)
+			} else {
+				out[i] = api.Admission{Code: results[k].Code, Log: results[k].Log}
+			}
+		}
+		todo = again
+	}
+	return out, nil
+}
+
 func (c chain) Block(height int64) (*api.Block, error) {
 	bs := c.n.comet.BlockStore()
 	if height == 0 {
@@ -48,9 +106,22 @@ func (c chain) Block(height int64) (*api.Block, error) {
 	out := &api.Block{Height: b.Height, Time: b.Time, Hash: b.Hash(), AppHash: b.AppHash,
 		Proposer: b.ProposerAddress.String()}
 	for _, t := range b.Txs {
-		out.Txs = append(out.Txs, t)
+		out.Txs = append(out.Txs, unpack(t)...)
 	}
 	return out, nil
+}
+
+// unpack lists the transactions a consensus transaction carries: a batch's,
+// or itself (a malformed batch included, which the API flags).
+func unpack(raw []byte) [][]byte {
+	if !tx.IsBatch(raw) {
+		return [][]byte{raw}
+	}
+	inner, rej := tx.SplitBatch(raw)
+	if rej != nil {
+		return [][]byte{raw}
+	}
+	return inner
 }
 
 // resubmitted answers a transaction the mempool has already seen: if a block

@@ -22,6 +22,7 @@ import (
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
+	"github.com/pegledger/peg/internal/tx"
 )
 
 // Node is a running Peg node: consensus, state and API.
@@ -74,7 +75,10 @@ func (n *Node) start(region ledger.Region) error {
 		return fmt.Errorf("node: %w", err)
 	}
 	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
-	comet, err := cmtnode.NewNode(cc, pv, nodeKey, proxy.NewLocalClientCreator(app),
+	// One lock per ABCI connection, not one for all: the mempool's CheckTx
+	// runs on one core while consensus executes a block on the other. The
+	// app guards what the two share (see abci.App).
+	comet, err := cmtnode.NewNode(cc, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
 		cmtnode.DefaultGenesisDocProviderFunc(cc), cmtcfg.DefaultDBProvider,
 		cmtnode.DefaultMetricsProvider(cc.Instrumentation), cometLogger{n.log.With("module", "comet")})
 	if err != nil {
@@ -146,8 +150,15 @@ func (n *Node) Stop() {
 	}
 }
 
-// MempoolSize bounds the transactions a node's mempool holds.
-const MempoolSize = 100_000
+// Limits of a node's mempool. An entry is a single transaction or a batch of
+// up to tx.MaxBatchTxs, so the entry count alone does not bound its memory.
+const (
+	// MempoolSize bounds the entries the mempool holds.
+	MempoolSize = 20_000
+	// MempoolBytes bounds the bytes it holds: about 800,000 payments in
+	// batches, half a minute at full speed.
+	MempoolBytes = 256 << 20
+)
 
 // cometConfig maps Peg's config onto CometBFT's, which NewNode reads as a
 // struct (never from a file).
@@ -169,6 +180,8 @@ func cometConfig(home string, c Config) (*cmtcfg.Config, error) {
 	// spent by another) is not dropped silently: it fails in its own block
 	// with a stable code and a receipt.
 	cc.Mempool.Size = MempoolSize
+	cc.Mempool.MaxTxsBytes = MempoolBytes
+	cc.Mempool.MaxTxBytes = tx.MaxBatchSize
 	cc.Mempool.CacheSize = 2 * MempoolSize
 	cc.Mempool.Recheck = false
 	tp, _ := time.ParseDuration(c.Consensus.TimeoutPropose)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -23,6 +24,15 @@ import (
 // CacheSize is the block cache of the state database: enough to keep the
 // index and filter blocks and the hot coins of a large ledger in memory.
 const CacheSize = 256 << 20
+
+// MemTableSize is the state database's memtable: a few blocks of writes at
+// full speed, so that the coins and receipts of recent blocks are read from
+// memory and flushes (and the compactions after them) are few and large.
+const MemTableSize = 64 << 20
+
+// MaxCachedReads bounds the committed-state values the read cache holds
+// (see readCache), some 150 bytes each; past it the cache starts again empty.
+const MaxCachedReads = 1 << 20
 
 // Keys under metaPrefix describe the store itself and are not part of the hashed
 // state.
@@ -35,17 +45,91 @@ var (
 
 // DB is the application's database.
 type DB struct {
-	db          *pebble.DB
+	db *pebble.DB
+	// mu guards the committed position, which Commit moves while the
+	// mempool and the API read it.
+	mu          sync.RWMutex
 	initialized bool // a height record exists: genesis, at least, is committed
 	height      uint64
 	appHash     []byte
+	reads       *readCache
+}
+
+// readCache holds values of the committed state that blocks have read, misses
+// included (a nil value), and follows each committed block's writes, so that
+// it always agrees with the committed state. The mempool's checks and the block
+// that later includes the same transactions read the same keys (the coins
+// spent, the receipts that must not exist yet): the block finds them here.
+// gen counts commits: a value read from the database is kept only if no
+// commit happened since the read began.
+type readCache struct {
+	mu  sync.RWMutex
+	gen uint64
+	m   map[string][]byte
+}
+
+func newReadCache() *readCache { return &readCache{m: make(map[string][]byte)} }
+
+func (c *readCache) get(key []byte) (v []byte, ok bool, gen uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok = c.m[string(key)]
+	return v, ok, c.gen
+}
+
+func (c *readCache) put(key, v []byte, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	c.reset()
+	c.m[string(key)] = v
+}
+
+// reset empties the cache once it holds MaxCachedReads values.
+func (c *readCache) reset() {
+	if len(c.m) >= MaxCachedReads {
+		c.m = make(map[string][]byte)
+	}
+}
+
+// commit brings the cached keys a committed block wrote up to date: a
+// deleted key is known absent; a set one is dropped, to be read again if it
+// is wanted (most are not: a receipt is read again only by a replay), which
+// keeps the cache to what blocks read.
+func (c *readCache) commit(keys []string, writes map[string]write) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, k := range keys {
+		if _, ok := c.m[k]; !ok {
+			continue
+		}
+		if writes[k].del {
+			c.m[k] = nil
+		} else {
+			delete(c.m, k)
+		}
+	}
+}
+
+// cachedGet reads the committed state through the read cache.
+func (d *DB) cachedGet(key []byte) []byte {
+	v, ok, gen := d.reads.get(key)
+	if ok {
+		return v
+	}
+	v = d.get(key)
+	d.reads.put(key, v, gen)
+	return v
 }
 
 // Open opens or creates the database in dir.
 func Open(dir string, log *slog.Logger) (*DB, error) {
 	cache := pebble.NewCache(CacheSize)
 	defer cache.Unref() // the DB holds its own reference
-	opts := &pebble.Options{Logger: pebbleLogger{log}, Cache: cache}
+	opts := &pebble.Options{Logger: pebbleLogger{log}, Cache: cache, MemTableSize: MemTableSize}
 	for i := range opts.Levels {
 		// Most lookups a transaction makes miss: "is this coin spent", "was
 		// this transaction seen", "is this account frozen". A Bloom filter
@@ -56,7 +140,7 @@ func Open(dir string, log *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", dir, err)
 	}
-	d := &DB{db: db}
+	d := &DB{db: db, reads: newReadCache()}
 	if v := d.get(keyHeight); v != nil {
 		if len(v) != 8 {
 			db.Close()
@@ -74,13 +158,25 @@ func (d *DB) Close() error { return d.db.Close() }
 
 // Height is the last committed block height; 0 when only genesis (or nothing)
 // is committed.
-func (d *DB) Height() uint64 { return d.height }
+func (d *DB) Height() uint64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.height
+}
 
 // Initialized reports whether genesis has been committed.
-func (d *DB) Initialized() bool { return d.initialized }
+func (d *DB) Initialized() bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.initialized
+}
 
 // AppHash is the app hash as of Height.
-func (d *DB) AppHash() []byte { return slices.Clone(d.appHash) }
+func (d *DB) AppHash() []byte {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return slices.Clone(d.appHash)
+}
 
 func (d *DB) get(key []byte) []byte {
 	v, closer, err := d.db.Get(key)
@@ -107,18 +203,14 @@ type Block struct {
 	db     *DB
 	writes map[string]write
 	tx     map[string]write
-	// reads caches what the block read from the committed state, misses
-	// included: nothing changes the committed state until Commit, and a
-	// block's transactions read the same keys (the token, the payees) again
-	// and again.
-	reads map[string][]byte
-	hash  []byte
-	ended bool // Hash was taken: no more writes
+	hash   []byte
+	keys   []string // the written keys in order, once Hash has ended the block
+	ended  bool     // Hash was taken: no more writes
 }
 
 // NewBlock starts gathering a block's writes on top of the committed state.
 func (d *DB) NewBlock() *Block {
-	return &Block{db: d, writes: make(map[string]write), reads: make(map[string][]byte)}
+	return &Block{db: d, writes: make(map[string]write)}
 }
 
 // Get returns the value at key, or nil if there is none. Callers must not
@@ -130,12 +222,7 @@ func (b *Block) Get(key []byte) []byte {
 	if w, ok := b.writes[string(key)]; ok {
 		return w.val
 	}
-	if v, ok := b.reads[string(key)]; ok {
-		return v
-	}
-	v := b.db.get(key)
-	b.reads[string(key)] = v
-	return v
+	return b.db.cachedGet(key)
 }
 
 // Set stores value at key. The store keeps its own copy of both. An empty
@@ -193,12 +280,13 @@ func (b *Block) Hash() []byte {
 	}
 	b.ended = true
 	if len(b.writes) == 0 {
-		b.hash = slices.Clone(b.db.appHash)
+		b.hash = b.db.AppHash()
 		return b.hash
 	}
 	w := sha256.New()
 	var n [8]byte
-	for _, k := range b.sortedKeys() {
+	b.keys = b.sortedKeys()
+	for _, k := range b.keys {
 		v := b.writes[k]
 		binary.BigEndian.PutUint64(n[:], uint64(len(k)))
 		w.Write(n[:])
@@ -213,7 +301,7 @@ func (b *Block) Hash() []byte {
 		w.Write(v.val)
 	}
 	chain := sha256.New()
-	chain.Write(b.db.appHash)
+	chain.Write(b.db.AppHash())
 	chain.Write(w.Sum(nil))
 	b.hash = chain.Sum(nil)
 	return b.hash
@@ -230,13 +318,13 @@ func (b *Block) sortedKeys() []string {
 
 // Commit writes the block, its height and its app hash in one synced batch.
 func (b *Block) Commit(height uint64) error {
-	if b.db.initialized && height <= b.db.height {
-		panic(fmt.Sprintf("store: committing height %d on top of %d", height, b.db.height))
+	if b.db.Initialized() && height <= b.db.Height() {
+		panic(fmt.Sprintf("store: committing height %d on top of %d", height, b.db.Height()))
 	}
 	hash := b.Hash()
 	batch := b.db.db.NewBatch()
 	defer batch.Close()
-	for _, k := range b.sortedKeys() {
+	for _, k := range b.keys {
 		v := b.writes[k]
 		var err error
 		if v.del {
@@ -259,7 +347,10 @@ func (b *Block) Commit(height uint64) error {
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("store: committing height %d: %w", height, err)
 	}
+	b.db.reads.commit(b.keys, b.writes)
+	b.db.mu.Lock()
 	b.db.initialized, b.db.height, b.db.appHash = true, height, hash
+	b.db.mu.Unlock()
 	return nil
 }
 

@@ -81,6 +81,57 @@ func (x *Tx) GetSignatures() []*Signature {
 	return nil
 }
 
+// Batch packs independently signed transactions into one consensus
+// transaction, so that a gateway can submit thousands of payments without a
+// round trip, a mempool entry and a signature check each. Each transaction in
+// txs is an encoded Tx, signed on its own, and succeeds or fails on its own
+// with its own receipt; the batch itself is not signed. Its only field is
+// numbered 15, a number Tx never uses, so that the first byte of a consensus
+// transaction (0x7a for a batch) tells the two apart.
+type Batch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Txs           [][]byte               `protobuf:"bytes,15,rep,name=txs,proto3" json:"txs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Batch) Reset() {
+	*x = Batch{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Batch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Batch) ProtoMessage() {}
+
+func (x *Batch) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Batch.ProtoReflect.Descriptor instead.
+func (*Batch) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Batch) GetTxs() [][]byte {
+	if x != nil {
+		return x.Txs
+	}
+	return nil
+}
+
 // Signature is an Ed25519 signature by public_key over
 // "peg/tx/v1" || 0x00 || chain_id || 0x00 || body.
 type Signature struct {
@@ -93,7 +144,7 @@ type Signature struct {
 
 func (x *Signature) Reset() {
 	*x = Signature{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[1]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -105,7 +156,7 @@ func (x *Signature) String() string {
 func (*Signature) ProtoMessage() {}
 
 func (x *Signature) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[1]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -118,7 +169,7 @@ func (x *Signature) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signature.ProtoReflect.Descriptor instead.
 func (*Signature) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{1}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Signature) GetPublicKey() []byte {
@@ -174,7 +225,7 @@ type Body struct {
 
 func (x *Body) Reset() {
 	*x = Body{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[2]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -186,7 +237,7 @@ func (x *Body) String() string {
 func (*Body) ProtoMessage() {}
 
 func (x *Body) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[2]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -199,7 +250,7 @@ func (x *Body) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Body.ProtoReflect.Descriptor instead.
 func (*Body) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{2}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Body) GetChainId() string {
@@ -513,7 +564,7 @@ type AuthorizeIssuer struct {
 
 func (x *AuthorizeIssuer) Reset() {
 	*x = AuthorizeIssuer{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[3]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -525,7 +576,7 @@ func (x *AuthorizeIssuer) String() string {
 func (*AuthorizeIssuer) ProtoMessage() {}
 
 func (x *AuthorizeIssuer) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[3]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -538,7 +589,7 @@ func (x *AuthorizeIssuer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthorizeIssuer.ProtoReflect.Descriptor instead.
 func (*AuthorizeIssuer) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{3}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AuthorizeIssuer) GetIssuer() string {
@@ -559,7 +610,7 @@ type RegisterAccount struct {
 
 func (x *RegisterAccount) Reset() {
 	*x = RegisterAccount{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[4]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -571,7 +622,7 @@ func (x *RegisterAccount) String() string {
 func (*RegisterAccount) ProtoMessage() {}
 
 func (x *RegisterAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[4]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -584,7 +635,7 @@ func (x *RegisterAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterAccount.ProtoReflect.Descriptor instead.
 func (*RegisterAccount) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{4}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RegisterAccount) GetAccount() string {
@@ -604,7 +655,7 @@ type DeployToken struct {
 
 func (x *DeployToken) Reset() {
 	*x = DeployToken{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[5]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +667,7 @@ func (x *DeployToken) String() string {
 func (*DeployToken) ProtoMessage() {}
 
 func (x *DeployToken) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[5]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +680,7 @@ func (x *DeployToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployToken.ProtoReflect.Descriptor instead.
 func (*DeployToken) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{5}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DeployToken) GetContract() *Contract {
@@ -666,7 +717,7 @@ type Contract struct {
 
 func (x *Contract) Reset() {
 	*x = Contract{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[6]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +729,7 @@ func (x *Contract) String() string {
 func (*Contract) ProtoMessage() {}
 
 func (x *Contract) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[6]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +742,7 @@ func (x *Contract) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contract.ProtoReflect.Descriptor instead.
 func (*Contract) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{6}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Contract) GetId() string {
@@ -819,7 +870,7 @@ type FiatAccount struct {
 
 func (x *FiatAccount) Reset() {
 	*x = FiatAccount{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[7]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +882,7 @@ func (x *FiatAccount) String() string {
 func (*FiatAccount) ProtoMessage() {}
 
 func (x *FiatAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[7]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +895,7 @@ func (x *FiatAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FiatAccount.ProtoReflect.Descriptor instead.
 func (*FiatAccount) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{7}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *FiatAccount) GetBic() string {
@@ -889,7 +940,7 @@ type Roles struct {
 
 func (x *Roles) Reset() {
 	*x = Roles{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[8]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -901,7 +952,7 @@ func (x *Roles) String() string {
 func (*Roles) ProtoMessage() {}
 
 func (x *Roles) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[8]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -914,7 +965,7 @@ func (x *Roles) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Roles.ProtoReflect.Descriptor instead.
 func (*Roles) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{8}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Roles) GetOwner() string {
@@ -963,7 +1014,7 @@ type Minter struct {
 
 func (x *Minter) Reset() {
 	*x = Minter{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[9]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1026,7 @@ func (x *Minter) String() string {
 func (*Minter) ProtoMessage() {}
 
 func (x *Minter) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[9]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -988,7 +1039,7 @@ func (x *Minter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Minter.ProtoReflect.Descriptor instead.
 func (*Minter) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{9}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Minter) GetAddress() string {
@@ -1017,7 +1068,7 @@ type Mint struct {
 
 func (x *Mint) Reset() {
 	*x = Mint{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[10]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1029,7 +1080,7 @@ func (x *Mint) String() string {
 func (*Mint) ProtoMessage() {}
 
 func (x *Mint) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[10]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1042,7 +1093,7 @@ func (x *Mint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mint.ProtoReflect.Descriptor instead.
 func (*Mint) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{10}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Mint) GetToken() string {
@@ -1077,7 +1128,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[11]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +1140,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[11]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1153,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{11}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Output) GetOwner() string {
@@ -1132,7 +1183,7 @@ type Pay struct {
 
 func (x *Pay) Reset() {
 	*x = Pay{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[12]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1144,7 +1195,7 @@ func (x *Pay) String() string {
 func (*Pay) ProtoMessage() {}
 
 func (x *Pay) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[12]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1157,7 +1208,7 @@ func (x *Pay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pay.ProtoReflect.Descriptor instead.
 func (*Pay) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{12}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Pay) GetToken() string {
@@ -1194,7 +1245,7 @@ type Redeem struct {
 
 func (x *Redeem) Reset() {
 	*x = Redeem{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[13]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1257,7 @@ func (x *Redeem) String() string {
 func (*Redeem) ProtoMessage() {}
 
 func (x *Redeem) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[13]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1270,7 @@ func (x *Redeem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Redeem.ProtoReflect.Descriptor instead.
 func (*Redeem) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{13}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Redeem) GetToken() string {
@@ -1254,7 +1305,7 @@ type Freeze struct {
 
 func (x *Freeze) Reset() {
 	*x = Freeze{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[14]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1317,7 @@ func (x *Freeze) String() string {
 func (*Freeze) ProtoMessage() {}
 
 func (x *Freeze) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[14]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1330,7 @@ func (x *Freeze) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Freeze.ProtoReflect.Descriptor instead.
 func (*Freeze) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{14}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Freeze) GetToken() string {
@@ -1307,7 +1358,7 @@ type Unfreeze struct {
 
 func (x *Unfreeze) Reset() {
 	*x = Unfreeze{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[15]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1370,7 @@ func (x *Unfreeze) String() string {
 func (*Unfreeze) ProtoMessage() {}
 
 func (x *Unfreeze) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[15]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1383,7 @@ func (x *Unfreeze) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Unfreeze.ProtoReflect.Descriptor instead.
 func (*Unfreeze) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{15}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Unfreeze) GetToken() string {
@@ -1359,7 +1410,7 @@ type Pause struct {
 
 func (x *Pause) Reset() {
 	*x = Pause{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[16]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +1422,7 @@ func (x *Pause) String() string {
 func (*Pause) ProtoMessage() {}
 
 func (x *Pause) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[16]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +1435,7 @@ func (x *Pause) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pause.ProtoReflect.Descriptor instead.
 func (*Pause) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{16}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Pause) GetToken() string {
@@ -1404,7 +1455,7 @@ type Unpause struct {
 
 func (x *Unpause) Reset() {
 	*x = Unpause{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[17]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1416,7 +1467,7 @@ func (x *Unpause) String() string {
 func (*Unpause) ProtoMessage() {}
 
 func (x *Unpause) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[17]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1429,7 +1480,7 @@ func (x *Unpause) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Unpause.ProtoReflect.Descriptor instead.
 func (*Unpause) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{17}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Unpause) GetToken() string {
@@ -1450,7 +1501,7 @@ type Seize struct {
 
 func (x *Seize) Reset() {
 	*x = Seize{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[18]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1462,7 +1513,7 @@ func (x *Seize) String() string {
 func (*Seize) ProtoMessage() {}
 
 func (x *Seize) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[18]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1475,7 +1526,7 @@ func (x *Seize) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Seize.ProtoReflect.Descriptor instead.
 func (*Seize) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{18}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Seize) GetToken() string {
@@ -1503,7 +1554,7 @@ type TransferOwnership struct {
 
 func (x *TransferOwnership) Reset() {
 	*x = TransferOwnership{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[19]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1566,7 @@ func (x *TransferOwnership) String() string {
 func (*TransferOwnership) ProtoMessage() {}
 
 func (x *TransferOwnership) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[19]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1579,7 @@ func (x *TransferOwnership) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferOwnership.ProtoReflect.Descriptor instead.
 func (*TransferOwnership) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{19}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TransferOwnership) GetToken() string {
@@ -1555,7 +1606,7 @@ type AcceptOwnership struct {
 
 func (x *AcceptOwnership) Reset() {
 	*x = AcceptOwnership{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[20]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1567,7 +1618,7 @@ func (x *AcceptOwnership) String() string {
 func (*AcceptOwnership) ProtoMessage() {}
 
 func (x *AcceptOwnership) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[20]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1580,7 +1631,7 @@ func (x *AcceptOwnership) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptOwnership.ProtoReflect.Descriptor instead.
 func (*AcceptOwnership) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{20}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AcceptOwnership) GetToken() string {
@@ -1603,7 +1654,7 @@ type Approve struct {
 
 func (x *Approve) Reset() {
 	*x = Approve{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[21]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1615,7 +1666,7 @@ func (x *Approve) String() string {
 func (*Approve) ProtoMessage() {}
 
 func (x *Approve) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[21]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1628,7 +1679,7 @@ func (x *Approve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Approve.ProtoReflect.Descriptor instead.
 func (*Approve) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{21}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Approve) GetToken() string {
@@ -1666,7 +1717,7 @@ type SpendFrom struct {
 
 func (x *SpendFrom) Reset() {
 	*x = SpendFrom{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[22]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1678,7 +1729,7 @@ func (x *SpendFrom) String() string {
 func (*SpendFrom) ProtoMessage() {}
 
 func (x *SpendFrom) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[22]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1691,7 +1742,7 @@ func (x *SpendFrom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpendFrom.ProtoReflect.Descriptor instead.
 func (*SpendFrom) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{22}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SpendFrom) GetToken() string {
@@ -1736,7 +1787,7 @@ type ConfigureMinter struct {
 
 func (x *ConfigureMinter) Reset() {
 	*x = ConfigureMinter{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[23]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1748,7 +1799,7 @@ func (x *ConfigureMinter) String() string {
 func (*ConfigureMinter) ProtoMessage() {}
 
 func (x *ConfigureMinter) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[23]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +1812,7 @@ func (x *ConfigureMinter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureMinter.ProtoReflect.Descriptor instead.
 func (*ConfigureMinter) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{23}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ConfigureMinter) GetToken() string {
@@ -1818,7 +1869,7 @@ type Attest struct {
 
 func (x *Attest) Reset() {
 	*x = Attest{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[24]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1830,7 +1881,7 @@ func (x *Attest) String() string {
 func (*Attest) ProtoMessage() {}
 
 func (x *Attest) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[24]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1843,7 +1894,7 @@ func (x *Attest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attest.ProtoReflect.Descriptor instead.
 func (*Attest) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{24}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Attest) GetToken() string {
@@ -1911,7 +1962,9 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x124\n" +
 	"\n" +
 	"signatures\x18\x02 \x03(\v2\x14.peg.tx.v1.SignatureR\n" +
-	"signatures\"H\n" +
+	"signatures\"\x19\n" +
+	"\x05Batch\x12\x10\n" +
+	"\x03txs\x18\x0f \x03(\fR\x03txs\"H\n" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
@@ -2052,59 +2105,60 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                // 0: peg.tx.v1.Tx
-	(*Signature)(nil),         // 1: peg.tx.v1.Signature
-	(*Body)(nil),              // 2: peg.tx.v1.Body
-	(*AuthorizeIssuer)(nil),   // 3: peg.tx.v1.AuthorizeIssuer
-	(*RegisterAccount)(nil),   // 4: peg.tx.v1.RegisterAccount
-	(*DeployToken)(nil),       // 5: peg.tx.v1.DeployToken
-	(*Contract)(nil),          // 6: peg.tx.v1.Contract
-	(*FiatAccount)(nil),       // 7: peg.tx.v1.FiatAccount
-	(*Roles)(nil),             // 8: peg.tx.v1.Roles
-	(*Minter)(nil),            // 9: peg.tx.v1.Minter
-	(*Mint)(nil),              // 10: peg.tx.v1.Mint
-	(*Output)(nil),            // 11: peg.tx.v1.Output
-	(*Pay)(nil),               // 12: peg.tx.v1.Pay
-	(*Redeem)(nil),            // 13: peg.tx.v1.Redeem
-	(*Freeze)(nil),            // 14: peg.tx.v1.Freeze
-	(*Unfreeze)(nil),          // 15: peg.tx.v1.Unfreeze
-	(*Pause)(nil),             // 16: peg.tx.v1.Pause
-	(*Unpause)(nil),           // 17: peg.tx.v1.Unpause
-	(*Seize)(nil),             // 18: peg.tx.v1.Seize
-	(*TransferOwnership)(nil), // 19: peg.tx.v1.TransferOwnership
-	(*AcceptOwnership)(nil),   // 20: peg.tx.v1.AcceptOwnership
-	(*Approve)(nil),           // 21: peg.tx.v1.Approve
-	(*SpendFrom)(nil),         // 22: peg.tx.v1.SpendFrom
-	(*ConfigureMinter)(nil),   // 23: peg.tx.v1.ConfigureMinter
-	(*Attest)(nil),            // 24: peg.tx.v1.Attest
+	(*Batch)(nil),             // 1: peg.tx.v1.Batch
+	(*Signature)(nil),         // 2: peg.tx.v1.Signature
+	(*Body)(nil),              // 3: peg.tx.v1.Body
+	(*AuthorizeIssuer)(nil),   // 4: peg.tx.v1.AuthorizeIssuer
+	(*RegisterAccount)(nil),   // 5: peg.tx.v1.RegisterAccount
+	(*DeployToken)(nil),       // 6: peg.tx.v1.DeployToken
+	(*Contract)(nil),          // 7: peg.tx.v1.Contract
+	(*FiatAccount)(nil),       // 8: peg.tx.v1.FiatAccount
+	(*Roles)(nil),             // 9: peg.tx.v1.Roles
+	(*Minter)(nil),            // 10: peg.tx.v1.Minter
+	(*Mint)(nil),              // 11: peg.tx.v1.Mint
+	(*Output)(nil),            // 12: peg.tx.v1.Output
+	(*Pay)(nil),               // 13: peg.tx.v1.Pay
+	(*Redeem)(nil),            // 14: peg.tx.v1.Redeem
+	(*Freeze)(nil),            // 15: peg.tx.v1.Freeze
+	(*Unfreeze)(nil),          // 16: peg.tx.v1.Unfreeze
+	(*Pause)(nil),             // 17: peg.tx.v1.Pause
+	(*Unpause)(nil),           // 18: peg.tx.v1.Unpause
+	(*Seize)(nil),             // 19: peg.tx.v1.Seize
+	(*TransferOwnership)(nil), // 20: peg.tx.v1.TransferOwnership
+	(*AcceptOwnership)(nil),   // 21: peg.tx.v1.AcceptOwnership
+	(*Approve)(nil),           // 22: peg.tx.v1.Approve
+	(*SpendFrom)(nil),         // 23: peg.tx.v1.SpendFrom
+	(*ConfigureMinter)(nil),   // 24: peg.tx.v1.ConfigureMinter
+	(*Attest)(nil),            // 25: peg.tx.v1.Attest
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
-	1,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
-	3,  // 1: peg.tx.v1.Body.authorize_issuer:type_name -> peg.tx.v1.AuthorizeIssuer
-	4,  // 2: peg.tx.v1.Body.register_account:type_name -> peg.tx.v1.RegisterAccount
-	5,  // 3: peg.tx.v1.Body.deploy_token:type_name -> peg.tx.v1.DeployToken
-	10, // 4: peg.tx.v1.Body.mint:type_name -> peg.tx.v1.Mint
-	12, // 5: peg.tx.v1.Body.pay:type_name -> peg.tx.v1.Pay
-	13, // 6: peg.tx.v1.Body.redeem:type_name -> peg.tx.v1.Redeem
-	14, // 7: peg.tx.v1.Body.freeze:type_name -> peg.tx.v1.Freeze
-	15, // 8: peg.tx.v1.Body.unfreeze:type_name -> peg.tx.v1.Unfreeze
-	16, // 9: peg.tx.v1.Body.pause:type_name -> peg.tx.v1.Pause
-	17, // 10: peg.tx.v1.Body.unpause:type_name -> peg.tx.v1.Unpause
-	18, // 11: peg.tx.v1.Body.seize:type_name -> peg.tx.v1.Seize
-	19, // 12: peg.tx.v1.Body.transfer_ownership:type_name -> peg.tx.v1.TransferOwnership
-	20, // 13: peg.tx.v1.Body.accept_ownership:type_name -> peg.tx.v1.AcceptOwnership
-	21, // 14: peg.tx.v1.Body.approve:type_name -> peg.tx.v1.Approve
-	22, // 15: peg.tx.v1.Body.spend_from:type_name -> peg.tx.v1.SpendFrom
-	23, // 16: peg.tx.v1.Body.configure_minter:type_name -> peg.tx.v1.ConfigureMinter
-	24, // 17: peg.tx.v1.Body.attest:type_name -> peg.tx.v1.Attest
-	6,  // 18: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	7,  // 19: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	8,  // 20: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	9,  // 21: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	11, // 22: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	11, // 23: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
+	4,  // 1: peg.tx.v1.Body.authorize_issuer:type_name -> peg.tx.v1.AuthorizeIssuer
+	5,  // 2: peg.tx.v1.Body.register_account:type_name -> peg.tx.v1.RegisterAccount
+	6,  // 3: peg.tx.v1.Body.deploy_token:type_name -> peg.tx.v1.DeployToken
+	11, // 4: peg.tx.v1.Body.mint:type_name -> peg.tx.v1.Mint
+	13, // 5: peg.tx.v1.Body.pay:type_name -> peg.tx.v1.Pay
+	14, // 6: peg.tx.v1.Body.redeem:type_name -> peg.tx.v1.Redeem
+	15, // 7: peg.tx.v1.Body.freeze:type_name -> peg.tx.v1.Freeze
+	16, // 8: peg.tx.v1.Body.unfreeze:type_name -> peg.tx.v1.Unfreeze
+	17, // 9: peg.tx.v1.Body.pause:type_name -> peg.tx.v1.Pause
+	18, // 10: peg.tx.v1.Body.unpause:type_name -> peg.tx.v1.Unpause
+	19, // 11: peg.tx.v1.Body.seize:type_name -> peg.tx.v1.Seize
+	20, // 12: peg.tx.v1.Body.transfer_ownership:type_name -> peg.tx.v1.TransferOwnership
+	21, // 13: peg.tx.v1.Body.accept_ownership:type_name -> peg.tx.v1.AcceptOwnership
+	22, // 14: peg.tx.v1.Body.approve:type_name -> peg.tx.v1.Approve
+	23, // 15: peg.tx.v1.Body.spend_from:type_name -> peg.tx.v1.SpendFrom
+	24, // 16: peg.tx.v1.Body.configure_minter:type_name -> peg.tx.v1.ConfigureMinter
+	25, // 17: peg.tx.v1.Body.attest:type_name -> peg.tx.v1.Attest
+	7,  // 18: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 19: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 20: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 21: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 22: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 23: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
 	24, // [24:24] is the sub-list for method output_type
 	24, // [24:24] is the sub-list for method input_type
 	24, // [24:24] is the sub-list for extension type_name
@@ -2117,7 +2171,7 @@ func file_peg_tx_v1_tx_proto_init() {
 	if File_peg_tx_v1_tx_proto != nil {
 		return
 	}
-	file_peg_tx_v1_tx_proto_msgTypes[2].OneofWrappers = []any{
+	file_peg_tx_v1_tx_proto_msgTypes[3].OneofWrappers = []any{
 		(*Body_AuthorizeIssuer)(nil),
 		(*Body_RegisterAccount)(nil),
 		(*Body_DeployToken)(nil),
@@ -2142,7 +2196,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

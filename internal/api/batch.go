@@ -1,0 +1,121 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/tx"
+)
+
+// MaxBatchRequestBody bounds the body of POST /v1/txs/batch: tx.MaxBatchTxs
+// payments of a few hundred bytes, a third more in base64, fit with room;
+// the packed batch must still fit tx.MaxBatchSize, which SubmitBatch checks.
+const MaxBatchRequestBody = 2 << 20
+
+// submitBatch answers POST /v1/txs/batch: parse each transaction, admit the
+// ones that parse in one batch, and, if asked, wait for their blocks. The
+// answer is 200 with each transaction's outcome in the request's order,
+// whatever the outcomes are; only a request that is wrong as a whole is an
+// error.
+func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
+	var req client.BatchRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		return badRequest("request body: %v", err)
+	}
+	if len(req.Txs) == 0 || len(req.Txs) > tx.MaxBatchTxs {
+		return badRequest("a batch holds 1 to %d transactions, not %d", tx.MaxBatchTxs, len(req.Txs))
+	}
+	// The API reads only each transaction's id; the mempool parses and
+	// verifies them in full, in parallel, and answers for each.
+	items := make([]client.BatchItem, len(req.Txs))
+	ids := make([]ledger.TxID, len(req.Txs))
+	var raws [][]byte
+	var at []int
+	for i, raw := range req.Txs {
+		id, rej := tx.PeekID(raw)
+		if rej == nil && tx.IsBatch(raw) {
+			rej = ledger.Reject(ledger.CodeMalformed, "transaction %d is itself a batch", i)
+		}
+		if rej != nil {
+			items[i] = rejectedItem(ledger.TxID{}, rej.Code, rej.Message, 0)
+			continue
+		}
+		ids[i] = id
+		raws, at = append(raws, raw), append(at, i)
+	}
+	if len(raws) > 0 {
+		adm, err := s.chain.SubmitBatch(r.Context(), raws)
+		if err != nil {
+			s.log.Warn("api: submitting a batch failed", "txs", len(raws), "err", err)
+			return apiError(CodeUnavailable, "the node could not take the batch: %v", err)
+		}
+		for k, i := range at {
+			if adm[k].Code != ledger.OK {
+				items[i] = rejectedItem(ids[i], adm[k].Code, adm[k].Log, 0)
+				continue
+			}
+			items[i] = client.BatchItem{TxID: ids[i], Status: client.BatchPending, Name: ledger.OK.Name()}
+		}
+	}
+	if req.Wait != nil && *req.Wait {
+		s.awaitBatch(r.Context(), req.Txs, items)
+	}
+	writeJSON(w, http.StatusOK, client.BatchResponse{Results: items})
+	return nil
+}
+
+func rejectedItem(id ledger.TxID, code ledger.Code, msg string, height uint64) client.BatchItem {
+	return client.BatchItem{TxID: id, Status: client.BatchRejected, Code: uint32(code), Name: code.Name(), Message: msg, Height: height}
+}
+
+// awaitBatch waits until committed blocks have included every pending
+// transaction of items, or the chain has passed its expiry height, or the
+// wait (s.wait) ends, and records each outcome. Those still pending at the
+// end of the wait stay pending: that is an answer, not an error.
+func (s *server) awaitBatch(ctx context.Context, raws [][]byte, items []client.BatchItem) {
+	ctx, cancel := context.WithTimeout(ctx, s.wait)
+	defer cancel()
+	expiry := make([]uint64, len(items))
+	for i, it := range items {
+		if it.Status == client.BatchPending {
+			t, _ := tx.Parse(raws[i], s.chain.ChainID()) // admitted, so it parses
+			expiry[i] = t.Expiry
+		}
+	}
+	for {
+		next := s.chain.Committed()
+		snap := s.chain.Snapshot()
+		open := 0
+		for i := range items {
+			it := &items[i]
+			if it.Status != client.BatchPending {
+				continue
+			}
+			switch rc := state.ReceiptByID(snap, it.TxID); {
+			case rc != nil && rc.Code == ledger.OK:
+				*it = client.BatchItem{TxID: it.TxID, Status: client.BatchCommitted, Name: ledger.OK.Name(), Height: rc.Height}
+			case rc != nil:
+				*it = rejectedItem(it.TxID, rc.Code, rc.Log, rc.Height)
+			case snap.Height >= expiry[i]:
+				*it = rejectedItem(it.TxID, ledger.CodeExpired, fmt.Sprintf(
+					"no block included the transaction by its expiry height %d; it can no longer be included", expiry[i]), snap.Height)
+			default:
+				open++
+			}
+		}
+		snap.Close()
+		if open == 0 {
+			return
+		}
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,6 @@
+//go:build !invariants
+
+package state
+
+// invariants is false outside the invariants build; see invariants_on.go.
+const invariants = false

@@ -1,0 +1,111 @@
+package tx
+
+import (
+	"crypto/sha256"
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+// Limits on a batch, checked by ParseBatch before any transaction in it is
+// parsed.
+const (
+	// MaxBatchTxs bounds the transactions in one batch: one batch is one
+	// mempool entry and is checked in one call, so this bounds the work of a
+	// single admission. 2,000 payments are a few milliseconds of a block.
+	MaxBatchTxs = 2000
+	// MaxBatchSize bounds an encoded batch; it equals the mempool's largest
+	// transaction, so a batch the gateway packs is never refused for its size.
+	MaxBatchSize = 1 << 20
+)
+
+// batchTag is the first byte of every encoded Batch: field 15, length-delimited.
+const batchTag = 15<<3 | 2
+
+// IsBatch reports whether raw is a Batch rather than a single Tx. A Tx never
+// carries field 15, so its first byte is never batchTag.
+func IsBatch(raw []byte) bool { return len(raw) > 0 && raw[0] == batchTag }
+
+// EncodeBatch packs encoded transactions into one Batch.
+func EncodeBatch(txs [][]byte) ([]byte, error) {
+	if len(txs) == 0 || len(txs) > MaxBatchTxs {
+		return nil, fmt.Errorf("tx: a batch holds 1 to %d transactions, not %d", MaxBatchTxs, len(txs))
+	}
+	b, err := proto.Marshal(&txpb.Batch{Txs: txs})
+	if err != nil {
+		return nil, fmt.Errorf("tx: encoding batch: %w", err)
+	}
+	if len(b) > MaxBatchSize {
+		return nil, fmt.Errorf("tx: batch is %d bytes, limit %d", len(b), MaxBatchSize)
+	}
+	return b, nil
+}
+
+// SplitBatch checks a batch's envelope and returns the encoded transactions it
+// packs. A batch is refused whole only when the envelope itself is wrong (too
+// large, empty, undecodable, unknown fields, a batch inside a batch); a bad
+// transaction inside it is that transaction's own rejection, from Parse.
+func SplitBatch(raw []byte) ([][]byte, *ledger.Rejection) {
+	if len(raw) > MaxBatchSize {
+		return nil, ledger.Reject(ledger.CodeTooLarge, "batch is %d bytes, limit %d", len(raw), MaxBatchSize)
+	}
+	var b txpb.Batch
+	if err := proto.Unmarshal(raw, &b); err != nil {
+		return nil, ledger.Reject(ledger.CodeMalformed, "batch does not decode as a peg.tx.v1.Batch protobuf message")
+	}
+	if len(b.ProtoReflect().GetUnknown()) > 0 {
+		return nil, ledger.Reject(ledger.CodeMalformed, "batch has unknown fields")
+	}
+	if len(b.Txs) == 0 {
+		return nil, ledger.Reject(ledger.CodeMalformed, "batch is empty")
+	}
+	if len(b.Txs) > MaxBatchTxs {
+		return nil, ledger.Reject(ledger.CodeTooLarge, "batch holds %d transactions, limit %d", len(b.Txs), MaxBatchTxs)
+	}
+	for i, t := range b.Txs {
+		if IsBatch(t) {
+			return nil, ledger.Reject(ledger.CodeMalformed, "transaction %d of the batch is itself a batch", i)
+		}
+	}
+	return b.Txs, nil
+}
+
+// PeekID returns the id of an encoded transaction (the SHA-256 of its body)
+// without parsing the body or checking anything else: for a gateway that
+// hands transactions on to the mempool, which parses them in full, and
+// answers with their ids. A transaction whose envelope does not decode is
+// rejected as Parse would.
+func PeekID(raw []byte) (ledger.TxID, *ledger.Rejection) {
+	if len(raw) > MaxTxSize {
+		return ledger.TxID{}, ledger.Reject(ledger.CodeTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
+	}
+	var body []byte
+	for b := raw; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return ledger.TxID{}, ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
+		}
+		b = b[n:]
+		if num == 1 && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return ledger.TxID{}, ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
+			}
+			body, b = v, b[m:]
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 {
+			return ledger.TxID{}, ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
+		}
+		b = b[m:]
+	}
+	if body == nil {
+		return ledger.TxID{}, ledger.Reject(ledger.CodeMalformed, "transaction has no body")
+	}
+	return sha256.Sum256(body), nil
+}
