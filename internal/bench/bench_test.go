@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -15,13 +16,21 @@ import (
 // that every payment committed and that the figures agree with each other. It
 // asserts nothing about speed.
 func TestRunTiny(t *testing.T) {
+	// One payment to a request (POST /v1/txs), and batches of 7
+	// (POST /v1/txs/batch): eight batches, the last of one payment.
+	for _, batch := range []int{1, 7} {
+		t.Run(fmt.Sprintf("batch %d", batch), func(t *testing.T) { runTiny(t, batch) })
+	}
+}
+
+func runTiny(t *testing.T, batch int) {
 	l, err := StartLocal(t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close(false)
 	cfg := DefaultConfig()
-	cfg.Accounts, cfg.Payments, cfg.Mix, cfg.Workers, cfg.Drain = 5, 50, 0.3, 4, 30*time.Second
+	cfg.Accounts, cfg.Payments, cfg.Mix, cfg.Workers, cfg.Drain, cfg.Batch = 5, 50, 0.3, 4, 30*time.Second, batch
 	// 5 accounts × 10 payments: 10 leaves each, one fan-out level.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

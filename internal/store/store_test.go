@@ -437,3 +437,34 @@ func TestScan(t *testing.T) {
 		})
 	}
 }
+
+// TestReadCacheFollowsCommits: a block reads what the last commit left,
+// whether the key was read (and cached) before that commit or not, and
+// whether the commit set it, deleted it or left it alone.
+func TestReadCacheFollowsCommits(t *testing.T) {
+	db := newDB(t)
+	commit(t, db, 1, "kept=1", "changed=1", "deleted=1")
+	read := func(keys ...string) map[string]string {
+		b := db.NewBlock()
+		out := make(map[string]string, len(keys))
+		for _, k := range keys {
+			if v := b.Get([]byte(k)); v != nil {
+				out[k] = string(v)
+			}
+		}
+		return out
+	}
+	keys := []string{"kept", "changed", "deleted", "created", "absent"}
+	read(keys...) // every key cached, "created" and "absent" as misses
+	commit(t, db, 2, "changed=2", "-deleted", "created=2")
+	got := read(keys...)
+	want := map[string]string{"kept": "1", "changed": "2", "created": "2"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after commit 2: %v, want %v", got, want)
+	}
+	s := db.Snapshot()
+	defer s.Close()
+	if string(s.Get([]byte("changed"))) != "2" || s.Get([]byte("deleted")) != nil {
+		t.Errorf("snapshot disagrees with the cache")
+	}
+}

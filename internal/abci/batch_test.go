@@ -1,0 +1,193 @@
+package abci
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/tx"
+)
+
+func batchOf(t *testing.T, raws ...[]byte) []byte {
+	t.Helper()
+	b, err := tx.EncodeBatch(raws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func checkTx(t *testing.T, app *App, raw []byte) *abcitypes.ResponseCheckTx {
+	t.Helper()
+	res, err := app.CheckTx(context.Background(), &abcitypes.RequestCheckTx{Tx: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestCheckBatch: a batch is admitted whole, or refused with each
+// transaction's own result, the good ones OK.
+func TestCheckBatch(t *testing.T) {
+	app, opKey, op := newApp(t)
+	good := [][]byte{register(t, opKey, op, 1), register(t, opKey, op, 2), register(t, opKey, op, 3)}
+	forged := append([]byte(nil), register(t, opKey, op, 4)...)
+	forged[len(forged)-3] ^= 1
+	other, otherAddr := key("not the operator")
+
+	for _, tc := range []struct {
+		name  string
+		txs   [][]byte
+		codes []ledger.Code // nil: admitted
+	}{
+		{"all good", good, nil},
+		{"a forged signature", [][]byte{good[0], forged, good[2]}, []ledger.Code{ledger.OK, ledger.CodeBadSignature, ledger.OK}},
+		{"the same transaction twice", [][]byte{good[0], good[1], good[0]}, []ledger.Code{ledger.OK, ledger.OK, ledger.CodeReplayed}},
+		{"a non-operator", [][]byte{register(t, other, otherAddr, 5), good[1]}, []ledger.Code{ledger.CodeUnauthorized, ledger.OK}},
+		{"garbage inside", [][]byte{good[0], []byte("garbage")}, []ledger.Code{ledger.OK, ledger.CodeMalformed}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := checkTx(t, app, batchOf(t, tc.txs...))
+			if tc.codes == nil {
+				if res.Code != 0 {
+					t.Fatalf("code %d (%s), want the batch admitted", res.Code, res.Log)
+				}
+				return
+			}
+			if res.Code != uint32(ledger.CodeBatchRejected) {
+				t.Fatalf("code %d (%s), want BATCH_REJECTED", res.Code, res.Log)
+			}
+			results, err := DecodeBatchResults(res.Data, len(tc.txs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range results {
+				if r.Code != tc.codes[i] {
+					t.Errorf("transaction %d: %s (%s), want %s", i, r.Code.Name(), r.Log, tc.codes[i].Name())
+				}
+			}
+		})
+	}
+}
+
+// TestCheckBatchEnvelope: a batch whose envelope is wrong is refused whole,
+// with a code of its own.
+func TestCheckBatchEnvelope(t *testing.T) {
+	app, opKey, op := newApp(t)
+	nested := batchOf(t, register(t, opKey, op, 1))
+	for _, tc := range []struct {
+		name string
+		raw  []byte
+		want ledger.Code
+	}{
+		{"a batch in a batch", append([]byte{0x7a, byte(len(nested))}, nested...), ledger.CodeMalformed},
+		{"truncated", nested[:20], ledger.CodeMalformed},
+		{"an unknown field", []byte{0x7a, 0x00, 0x08, 0x01}, ledger.CodeMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if res := checkTx(t, app, tc.raw); res.Code != uint32(tc.want) {
+				t.Errorf("code %d (%s), want %s", res.Code, res.Log, tc.want.Name())
+			}
+		})
+	}
+}
+
+// TestBatchInBlock: in a block, each transaction of a batch succeeds or
+// fails on its own with its own receipt, numbered in the block's order with
+// batches unpacked; a batch the node never admitted is parsed and verified
+// in the block, and its forged transaction leaves no receipt.
+func TestBatchInBlock(t *testing.T) {
+	app, opKey, op := newApp(t)
+	ctx := context.Background()
+	a := [][]byte{register(t, opKey, op, 1), register(t, opKey, op, 2)}
+	if res := checkTx(t, app, batchOf(t, a...)); res.Code != 0 {
+		t.Fatalf("CheckTx: %d %s", res.Code, res.Log)
+	}
+	forged := append([]byte(nil), register(t, opKey, op, 3)...)
+	forged[len(forged)-3] ^= 1
+	single := register(t, opKey, op, 4)
+	b := [][]byte{register(t, opKey, op, 5), forged, a[0]} // a[0] again: a replay
+	res, err := app.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: 1, Time: time.Unix(1_800_000_000, 0),
+		Txs: [][]byte{batchOf(t, a...), single, batchOf(t, b...)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res.TxResults {
+		if r.Code != 0 {
+			t.Errorf("consensus transaction %d: code %d (%s), want OK", i, r.Code, r.Log)
+		}
+	}
+	if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		raw   []byte
+		index uint32
+		code  ledger.Code
+		none  bool
+	}{
+		{raw: a[0], index: 0, code: ledger.OK},
+		{raw: a[1], index: 1, code: ledger.OK},
+		{raw: single, index: 2, code: ledger.OK},
+		{raw: b[0], index: 3, code: ledger.OK},
+		{raw: forged, none: true},
+	} {
+		id, rej := tx.PeekID(w.raw)
+		if rej != nil {
+			t.Fatal(rej)
+		}
+		rc := state.ReceiptByID(app.db, id)
+		switch {
+		case w.none && rc != nil:
+			t.Errorf("forged transaction %s has a receipt: %+v", id, rc)
+		case w.none:
+		case rc == nil:
+			t.Errorf("transaction %s has no receipt", id)
+		case rc.Index != w.index || rc.Code != w.code:
+			t.Errorf("transaction %s: index %d code %s, want %d %s", id, rc.Index, rc.Code.Name(), w.index, w.code.Name())
+		}
+	}
+}
+
+// TestBatchLimits: EncodeBatch and SplitBatch refuse what is out of bounds,
+// and SplitBatch gives back what EncodeBatch packed.
+func TestBatchLimits(t *testing.T) {
+	opKey, op := key("operator")
+	raws := make([][]byte, tx.MaxBatchTxs+1)
+	for i := range raws {
+		raws[i] = register(t, opKey, op, i)
+	}
+	if _, err := tx.EncodeBatch(raws); err == nil {
+		t.Errorf("EncodeBatch of %d transactions: no error", len(raws))
+	}
+	if _, err := tx.EncodeBatch(nil); err == nil {
+		t.Error("EncodeBatch of none: no error")
+	}
+	b := batchOf(t, raws[:tx.MaxBatchTxs]...)
+	got, rej := tx.SplitBatch(b)
+	if rej != nil || len(got) != tx.MaxBatchTxs {
+		t.Fatalf("SplitBatch: %d transactions, %v; want %d", len(got), rej, tx.MaxBatchTxs)
+	}
+	for i := range got {
+		if string(got[i]) != string(raws[i]) {
+			t.Fatalf("transaction %d differs after a round trip", i)
+		}
+	}
+	if !tx.IsBatch(b) || tx.IsBatch(raws[0]) {
+		t.Errorf("IsBatch: batch %v, single %v; want true, false", tx.IsBatch(b), tx.IsBatch(raws[0]))
+	}
+	over := append(b[:len(b):len(b)], batchOf(t, raws[tx.MaxBatchTxs])...) // concatenated messages merge
+	if _, rej := tx.SplitBatch(over); rej == nil || rej.Code != ledger.CodeTooLarge {
+		t.Errorf("SplitBatch of %d transactions: %v, want TX_TOO_LARGE", tx.MaxBatchTxs+1, rej)
+	}
+	if _, rej := tx.SplitBatch(make([]byte, tx.MaxBatchSize+1)); rej == nil || rej.Code != ledger.CodeTooLarge {
+		t.Errorf("SplitBatch of %d bytes: %v, want TX_TOO_LARGE", tx.MaxBatchSize+1, rej)
+	}
+	if _, rej := tx.SplitBatch(append([]byte{0x0a, 0x01, 0x00}, b...)); rej == nil || rej.Code != ledger.CodeMalformed {
+		t.Errorf("SplitBatch with an unknown field: %v, want MALFORMED_TX", rej)
+	}
+}
