@@ -36,6 +36,9 @@ type actor struct {
 	addr ledger.Address
 }
 
+// GoString names the actor in rapid's log of what it drew.
+func (a actor) GoString() string { return a.name }
+
 func newActor(name string, region ledger.Region) actor {
 	seed := sha256.Sum256([]byte("actor " + name))
 	k := ed25519.NewKeyFromSeed(seed[:])
@@ -65,7 +68,7 @@ const (
 	testMaxTransfer = 5_000     // 50
 	testMinRedeem   = 100       // 1
 	testCap         = 1_000_000 // 10000
-	testAllowance   = 500_000   // 5000
+	testAllowance   = 200_000   // 2000
 	testWindow      = 744 * time.Hour
 )
 
@@ -78,17 +81,24 @@ func ledgerDraft(id, symbol, currency string) token.Draft {
 		Reserve: token.ReserveDraft{StalenessWindow: testWindow.String()},
 		Roles: token.RolesDraft{Owner: cast.issuer.addr.String(), Pauser: cast.pauser.addr.String(),
 			Freezer: cast.freezer.addr.String(), Attestor: cast.attestor.addr.String(),
-			Minters: []token.MinterDraft{{Address: cast.minter.addr.String(), Allowance: "5000"}}}}
+			Minters: []token.MinterDraft{{Address: cast.minter.addr.String(), Allowance: "2000"}}}}
 }
 
 // chainStart is the first block's time; each block is a second after the
 // one before unless a test moves time on.
 var chainStart = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
+// failer is what the helpers need of a *testing.T or a *rapid.T.
+type failer interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // signer signs bodies with increasing nonces, so that equal messages make
 // distinct transactions.
 type signer struct {
-	tb    testing.TB
+	tb    failer
 	nonce uint64
 }
 
@@ -106,7 +116,7 @@ func (s *signer) sign(a actor, expiry uint64, body *txpb.Body) ([]byte, ledger.T
 
 // driver runs an App over its own store as consensus does.
 type driver struct {
-	tb     testing.TB
+	tb     failer
 	dir    string
 	db     *store.DB
 	app    *App
@@ -115,7 +125,7 @@ type driver struct {
 
 // newDriver starts an App on a fresh store in a new temporary directory and
 // commits genesis. Close removes the directory.
-func newDriver(tb testing.TB, g state.Genesis) *driver {
+func newDriver(tb failer, g state.Genesis) *driver {
 	dir, err := os.MkdirTemp("", "peg-abci-*")
 	if err != nil {
 		tb.Fatal(err)
