@@ -5,8 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/pegledger/peg/internal/token"
 )
 
 func TestExampleParses(t *testing.T) {
@@ -52,21 +50,4 @@ func TestParseRejects(t *testing.T) {
 	if !errors.Is(err, unknown) || !strings.Contains(err.Error(), "roles.owner") {
 		t.Errorf("unresolvable role: error = %v, want it to name roles.owner", err)
 	}
-}
-
-// FuzzParse checks that no file makes Parse panic and that whatever parses
-// goes through token.Build without panicking either.
-func FuzzParse(f *testing.F) {
-	if b, err := os.ReadFile("../../examples/gbpt.toml"); err == nil {
-		f.Add(b)
-	}
-	f.Add([]byte(`id = "x"`))
-	f.Add([]byte("[[roles.minters]]\naddress = \"a\"\nallowance = \"1\"\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := Parse(b, nil)
-		if err != nil {
-			return
-		}
-		token.Build(d, token.Params{MinReserve: 1, Banks: []string{"PEGDGB2L"}})
-	})
 }

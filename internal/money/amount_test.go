@@ -106,20 +106,3 @@ func TestBytesRoundTrip(t *testing.T) {
 		t.Error("FromBytes accepted 2 bytes")
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	for _, s := range []string{"0", "1.5", "12.34", "-1", "1e5", "340282366920938463463374607431768211455", ".", "00.000"} {
-		f.Add(s, uint8(2))
-	}
-	f.Fuzz(func(t *testing.T, s string, decimals uint8) {
-		decimals %= MaxDecimals + 1
-		a, err := Parse(s, decimals)
-		if err != nil {
-			return
-		}
-		back, err := Parse(a.Format(decimals), decimals)
-		if err != nil || back != a {
-			t.Fatalf("Parse(Format(Parse(%q))) = %v, %v; want %v", s, back, err, a)
-		}
-	})
-}
