@@ -25,9 +25,10 @@ var updateCorpus = flag.Bool("update-corpus", false, "rewrite the FuzzDecode see
 const fuzzChain = "peg-fuzz"
 
 // FuzzDecode feeds Decode arbitrary bytes. Decode must never panic, must
-// answer with a known code, and a transaction it accepts must keep its id and
-// its meaning when its envelope is encoded again and when its body is encoded
-// canonically. The seed corpus in testdata/fuzz/FuzzDecode holds valid signed
+// answer with a known code, and a transaction it accepts must have the id
+// PeekID reads without parsing, must not look like a batch, and must keep its
+// id and its meaning when its envelope is encoded again and when its body is
+// encoded canonically. The seed corpus in testdata/fuzz/FuzzDecode holds valid signed
 // transactions of several kinds and broken ones; without -fuzz they run as a
 // plain test.
 func FuzzDecode(f *testing.F) {
@@ -41,6 +42,9 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("Decode rejected with code %d (%s)", rej.Code, rej.Code.Name())
 			}
 			return
+		}
+		if id, rej := PeekID(raw); rej != nil || id != got.ID || IsBatch(raw) {
+			t.Fatalf("accepted transaction %s: PeekID = %s, %v; IsBatch = %v", got.ID, id, rej, IsBatch(raw))
 		}
 		if len(raw) > MaxTxSize || got.Size != len(raw) {
 			t.Fatalf("accepted %d bytes with Size %d (limit %d)", len(raw), got.Size, MaxTxSize)
@@ -187,10 +191,135 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		{"AMOUNT_OVERFLOW-mint", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_Mint{Mint: &txpb.Mint{Token: "gbpt", To: bob, Amount: "340282366920938463463374607431768211456"}}
 		})},
+		{"OK-authorize-issuer", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_AuthorizeIssuer{AuthorizeIssuer: &txpb.AuthorizeIssuer{Issuer: bob}}
+		})},
+		{"OK-register-account", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegisterAccount{RegisterAccount: &txpb.RegisterAccount{Account: bob}}
+		})},
+		{"OK-unfreeze", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Unfreeze{Unfreeze: &txpb.Unfreeze{Token: "gbpt", Account: bob}}
+		})},
+		{"OK-pause", with(func(b *txpb.Body) { b.Msg = &txpb.Body_Pause{Pause: &txpb.Pause{Token: "gbpt"}} })},
+		{"OK-unpause", with(func(b *txpb.Body) { b.Msg = &txpb.Body_Unpause{Unpause: &txpb.Unpause{Token: "gbpt"}} })},
+		{"OK-seize", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Seize{Seize: &txpb.Seize{Token: "gbpt", Inputs: [][]byte{c1, c2}}}
+		})},
+		{"OK-transfer-ownership", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TransferOwnership{TransferOwnership: &txpb.TransferOwnership{Token: "gbpt", NewOwner: bob}}
+		})},
+		{"OK-accept-ownership", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_AcceptOwnership{AcceptOwnership: &txpb.AcceptOwnership{Token: "gbpt"}}
+		})},
+		{"OK-approve", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Approve{Approve: &txpb.Approve{Token: "gbpt", Spender: bob, Amount: "25"}}
+		})},
+		{"OK-approve-revoke", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Approve{Approve: &txpb.Approve{Token: "gbpt", Spender: bob, Amount: "0"}}
+		})},
+		{"OK-add-minter", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_ConfigureMinter{ConfigureMinter: &txpb.ConfigureMinter{Token: "gbpt", Minter: bob, Allowance: "500"}}
+		})},
+		{"TOO_MANY_COINS-inputs", with(func(b *txpb.Body) {
+			ins := make([][]byte, MaxInputs+1)
+			for i := range ins {
+				ins[i] = coinID(fmt.Sprint("c", i))
+			}
+			b.Msg = &txpb.Body_Redeem{Redeem: &txpb.Redeem{Token: "gbpt", Inputs: ins, Amount: "5"}}
+		})},
+		{"TOO_MANY_COINS-outputs", with(func(b *txpb.Body) {
+			outs := make([]*txpb.Output, MaxOutputs+1)
+			for i := range outs {
+				outs[i] = &txpb.Output{Owner: bob, Amount: "1"}
+			}
+			b.Msg = &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{c1}, Outputs: outs}}
+		})},
+		{"INVALID_ARGUMENT-bad-address", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Mint{Mint: &txpb.Mint{Token: "gbpt", To: "peg1notanaddress", Amount: "1"}}
+		})},
+		{"INVALID_ARGUMENT-short-coin-id", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Redeem{Redeem: &txpb.Redeem{Token: "gbpt", Inputs: [][]byte{c1[:31]}, Amount: "5"}}
+		})},
+		{"INVALID_ARGUMENT-token-id", with(func(b *txpb.Body) { b.Msg = &txpb.Body_Pause{Pause: &txpb.Pause{Token: "GB PT"}} })},
+		{"INVALID_ARGUMENT-no-inputs", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Outputs: []*txpb.Output{{Owner: bob, Amount: "1"}}}}
+		})},
+		{"INVALID_AMOUNT-decimal", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Mint{Mint: &txpb.Mint{Token: "gbpt", To: bob, Amount: "1.5"}}
+		})},
+		{"TX_TOO_LARGE-signatures", payEnv(func(env *txpb.Tx) {
+			for range MaxSignatures {
+				env.Signatures = append(env.Signatures, env.Signatures[0])
+			}
+		})},
+		{"MALFORMED_TX-short-key", payEnv(func(env *txpb.Tx) { env.Signatures[0].PublicKey = env.Signatures[0].PublicKey[:31] })},
+		{"MISSING_SIGNATURE-other-signer", payEnv(func(env *txpb.Tx) {
+			k := testKey("bob")
+			env.Signatures = []*txpb.Signature{{PublicKey: k.Public().(ed25519.PublicKey), Signature: ed25519.Sign(k, SignBytes(fuzzChain, env.Body))}}
+		})},
+		{"MALFORMED_TX-batch", batchOf(t, signed(pay()))},
 	}
 }
 
-func corpusDir() string { return filepath.Join("testdata", "fuzz", "FuzzDecode") }
+// batchOf packs raws into a batch.
+func batchOf(t testing.TB, raws ...[]byte) []byte {
+	b, err := EncodeBatch(raws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// batchSeeds builds the seed corpus of FuzzSplitBatch: each file's name
+// starts with the code SplitBatch gives it.
+func batchSeeds(t testing.TB) []corpusSeed {
+	var txs [][]byte
+	for _, s := range corpusSeeds(t) {
+		if strings.HasPrefix(s.name, "OK-") {
+			txs = append(txs, s.raw)
+		}
+	}
+	return []corpusSeed{
+		{"OK-one", batchOf(t, txs[0])},
+		{"OK-kinds", batchOf(t, txs...)},
+		{"OK-garbage-inside", batchOf(t, []byte("not a transaction"), txs[1])},
+		{"OK-same-twice", batchOf(t, txs[0], txs[0])},
+		{"OK-empty-tx", []byte{batchTag, 0}},
+		{"MALFORMED_TX-nested", func() []byte {
+			b, err := proto.Marshal(&txpb.Batch{Txs: [][]byte{batchOf(t, txs[0])}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}()},
+		{"MALFORMED_TX-unknown-field", withUnknown(batchOf(t, txs[0]))},
+		{"MALFORMED_TX-truncated", func() []byte { b := batchOf(t, txs...); return b[:len(b)-5] }()},
+		{"MALFORMED_TX-no-txs", []byte{}},
+	}
+}
+
+// corpora are the committed seed corpora, each with the function that
+// builds its seeds and the code its target gives an input.
+var corpora = []struct {
+	target string
+	seeds  func(testing.TB) []corpusSeed
+	code   func([]byte) string
+}{
+	{"FuzzDecode", corpusSeeds, func(raw []byte) string {
+		if _, rej := Decode(raw, fuzzChain); rej != nil {
+			return rej.Code.Name()
+		}
+		return "OK"
+	}},
+	{"FuzzSplitBatch", batchSeeds, func(raw []byte) string {
+		if _, rej := SplitBatch(raw); rej != nil {
+			return rej.Code.Name()
+		}
+		return "OK"
+	}},
+}
+
+func corpusDir(target string) string { return filepath.Join("testdata", "fuzz", target) }
 
 // encodeCorpusFile writes b in the format of the go command's fuzz corpus.
 func encodeCorpusFile(b []byte) []byte {
@@ -210,61 +339,96 @@ func decodeCorpusFile(data []byte) ([]byte, error) {
 	return []byte(s), err
 }
 
-// TestFuzzCorpus holds the committed seed corpus to the seeds built above (a
+// TestFuzzCorpus holds the committed seed corpora to the seeds built above (a
 // golden test of the wire encoding) and checks each file gets the code its name
 // starts with. -update-corpus rewrites the files.
 func TestFuzzCorpus(t *testing.T) {
-	seeds := corpusSeeds(t)
-	if *updateCorpus {
-		if err := os.RemoveAll(corpusDir()); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(corpusDir(), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range seeds {
-			if err := os.WriteFile(filepath.Join(corpusDir(), s.name), encodeCorpusFile(s.raw), 0o644); err != nil {
-				t.Fatal(err)
+	for _, c := range corpora {
+		t.Run(c.target, func(t *testing.T) {
+			dir := corpusDir(c.target)
+			seeds := c.seeds(t)
+			if *updateCorpus {
+				if err := os.RemoveAll(dir); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range seeds {
+					if err := os.WriteFile(filepath.Join(dir, s.name), encodeCorpusFile(s.raw), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
-		}
-	}
-	entries, err := os.ReadDir(corpusDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	var want []string
-	for _, s := range seeds {
-		want = append(want, s.name)
-	}
-	slices.Sort(want)
-	if !slices.Equal(names, want) {
-		t.Fatalf("corpus files %q, want %q (run go test ./internal/tx -run TestFuzzCorpus -update-corpus)", names, want)
-	}
-	for _, s := range seeds {
-		t.Run(s.name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(corpusDir(), s.name))
+			entries, err := os.ReadDir(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, err := decodeCorpusFile(data)
-			if err != nil {
-				t.Fatalf("%s: %v", s.name, err)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
 			}
-			if !bytes.Equal(raw, s.raw) {
-				t.Fatalf("committed bytes differ from the seed built now: the wire encoding changed (run -update-corpus after review)")
+			var want []string
+			for _, s := range seeds {
+				want = append(want, s.name)
 			}
-			wantCode, _, _ := strings.Cut(s.name, "-")
-			got := "OK"
-			if _, rej := Decode(raw, fuzzChain); rej != nil {
-				got = rej.Code.Name()
+			slices.Sort(want)
+			if !slices.Equal(names, want) {
+				t.Fatalf("corpus files %q, want %q (run go test ./internal/tx -run TestFuzzCorpus -update-corpus)", names, want)
 			}
-			if got != wantCode {
-				t.Errorf("Decode = %s, want %s", got, wantCode)
+			for _, s := range seeds {
+				t.Run(s.name, func(t *testing.T) {
+					data, err := os.ReadFile(filepath.Join(dir, s.name))
+					if err != nil {
+						t.Fatal(err)
+					}
+					raw, err := decodeCorpusFile(data)
+					if err != nil {
+						t.Fatalf("%s: %v", s.name, err)
+					}
+					if !bytes.Equal(raw, s.raw) {
+						t.Fatalf("committed bytes differ from the seed built now: the wire encoding changed (run -update-corpus after review)")
+					}
+					wantCode, _, _ := strings.Cut(s.name, "-")
+					if got := c.code(raw); got != wantCode {
+						t.Errorf("%s = %s, want %s", c.target, got, wantCode)
+					}
+				})
 			}
 		})
 	}
+}
+
+// FuzzSplitBatch feeds SplitBatch arbitrary bytes. It must never panic; a
+// batch it accepts holds 1 to MaxBatchTxs transactions, none of them a
+// batch, and packs the same transactions again into a batch it accepts. The
+// seed corpus is in testdata/fuzz/FuzzSplitBatch; without -fuzz it runs as a
+// plain test.
+func FuzzSplitBatch(f *testing.F) {
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		txs, rej := SplitBatch(raw)
+		if rej != nil {
+			if txs != nil || rej.Code == ledger.OK || strings.HasPrefix(rej.Code.Name(), "CODE_") {
+				t.Fatalf("SplitBatch returned %d transactions and %v", len(txs), rej)
+			}
+			return
+		}
+		if len(txs) == 0 || len(txs) > MaxBatchTxs || len(raw) > MaxBatchSize {
+			t.Fatalf("accepted %d bytes holding %d transactions", len(raw), len(txs))
+		}
+		for i, tx := range txs {
+			if IsBatch(tx) {
+				t.Fatalf("transaction %d is a batch", i)
+			}
+			PeekID(tx)
+		}
+		again, err := EncodeBatch(txs)
+		if err != nil {
+			t.Fatalf("packing the accepted transactions again: %v", err)
+		}
+		back, rej := SplitBatch(again)
+		if rej != nil || !slices.EqualFunc(back, txs, bytes.Equal) {
+			t.Fatalf("packed again, the batch splits into %d transactions (%v), want %d", len(back), rej, len(txs))
+		}
+	})
 }
