@@ -27,7 +27,7 @@ const devPorts = 6
 func testnetCmd(g *globals) *cobra.Command {
 	def := node.DefaultConfig(devChainID, devRegion, node.DefaultBasePort)
 	var t node.Testnet
-	var propose, commit, empty time.Duration
+	var propose, prevote, precommit, commit, empty time.Duration
 	cmd := &cobra.Command{
 		Use:   "testnet --validators N --home DIR",
 		Short: "Write the homes of a development network of N validators on loopback (once)",
@@ -48,6 +48,8 @@ thirds of the validators must run for blocks to be committed.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t.Template = def
 			t.Template.Consensus.TimeoutPropose = propose.String()
+			t.Template.Consensus.TimeoutPrevote = prevote.String()
+			t.Template.Consensus.TimeoutPrecommit = precommit.String()
 			t.Template.Consensus.TimeoutCommit = commit.String()
 			t.Template.Consensus.EmptyBlocksInterval = empty.String()
 			t.PortStride = devPorts
@@ -68,6 +70,8 @@ thirds of the validators must run for blocks to be committed.`,
 	f.IntVar(&t.FullNodes, "full-nodes", 0, "nodes that follow the chain without voting, after the validators")
 	f.IntVar(&t.BasePort, "base-port", node.DefaultBasePort, "node0's first port; node i's six start at base + 6i")
 	f.DurationVar(&propose, "timeout-propose", mustDuration(def.Consensus.TimeoutPropose), "how long a round waits for its proposer's block")
+	f.DurationVar(&prevote, "timeout-prevote", mustDuration(def.Consensus.TimeoutPrevote), "how long a round waits for the last prevotes once two thirds have prevoted, not for one block")
+	f.DurationVar(&precommit, "timeout-precommit", mustDuration(def.Consensus.TimeoutPrecommit), "how long a round waits once two thirds have precommitted, not for one block")
 	f.DurationVar(&commit, "timeout-commit", mustDuration(def.Consensus.TimeoutCommit), "pause after each block")
 	f.DurationVar(&empty, "empty-blocks-interval", mustDuration(def.Consensus.EmptyBlocksInterval), "longest time without a block when no transactions arrive")
 	return cmd

@@ -49,6 +49,8 @@ type Config struct {
 	} `toml:"api"`
 	Consensus struct {
 		TimeoutPropose      string `toml:"timeout_propose" comment:"how long a round waits for its proposer's block before voting for none"`
+		TimeoutPrevote      string `toml:"timeout_prevote" comment:"how long a round waits, once two thirds have prevoted but not for one block, for the rest"`
+		TimeoutPrecommit    string `toml:"timeout_precommit" comment:"how long a round waits, once two thirds have precommitted but not for one block, before the next round"`
 		TimeoutCommit       string `toml:"timeout_commit" comment:"pause after each block before the next round"`
 		EmptyBlocksInterval string `toml:"empty_blocks_interval" comment:"longest time without a block when no transactions arrive"`
 	} `toml:"consensus"`
@@ -66,9 +68,13 @@ const DefaultBasePort = 26656
 // its base port: p2p, CometBFT RPC and API.
 const NodePorts = 3
 
-// DefaultTimeoutPropose is CometBFT's own default wait for a proposal. A
-// configuration file written before timeout_propose existed reads as this.
-const DefaultTimeoutPropose = "3s"
+// CometBFT's own default consensus timeouts. A configuration file written
+// before these settings existed reads as them.
+const (
+	DefaultTimeoutPropose   = "3s"
+	DefaultTimeoutPrevote   = "1s"
+	DefaultTimeoutPrecommit = "1s"
+)
 
 // DefaultConfig is a single node on loopback with the given base port: p2p on
 // base, CometBFT RPC on base+1, API on base+2.
@@ -76,11 +82,19 @@ func DefaultConfig(chainID string, region ledger.Region, basePort int) Config {
 	var c Config
 	c.ChainID, c.Region, c.Moniker = chainID, string(region), "node0"
 	c.setPorts(basePort)
-	c.Consensus.TimeoutPropose = DefaultTimeoutPropose
+	c.setDefaultTimeouts()
 	c.Consensus.TimeoutCommit = "200ms"
 	c.Consensus.EmptyBlocksInterval = "10s"
 	c.Log.Level, c.Log.Format = "info", "text"
 	return c
+}
+
+// setDefaultTimeouts sets the timeouts that DefaultConfig and LoadConfig take
+// from CometBFT.
+func (c *Config) setDefaultTimeouts() {
+	c.Consensus.TimeoutPropose = DefaultTimeoutPropose
+	c.Consensus.TimeoutPrevote = DefaultTimeoutPrevote
+	c.Consensus.TimeoutPrecommit = DefaultTimeoutPrecommit
 }
 
 // setPorts puts the node's listeners on loopback ports base to
@@ -105,6 +119,8 @@ func (c Config) Validate() error {
 	}
 	for _, d := range []struct{ name, value string }{
 		{"consensus.timeout_propose", c.Consensus.TimeoutPropose},
+		{"consensus.timeout_prevote", c.Consensus.TimeoutPrevote},
+		{"consensus.timeout_precommit", c.Consensus.TimeoutPrecommit},
 		{"consensus.timeout_commit", c.Consensus.TimeoutCommit},
 		{"consensus.empty_blocks_interval", c.Consensus.EmptyBlocksInterval},
 	} {
@@ -131,14 +147,15 @@ func (c Config) Validate() error {
 }
 
 // LoadConfig reads HOME/config/peg.toml strictly: unknown keys are errors. A
-// missing consensus.timeout_propose is DefaultTimeoutPropose.
+// missing timeout_propose, timeout_prevote or timeout_precommit is CometBFT's
+// default.
 func LoadConfig(home string) (Config, error) {
 	b, err := os.ReadFile(filepath.Join(home, ConfigFile))
 	if err != nil {
 		return Config{}, fmt.Errorf("node: %w (run `peg init` first)", err)
 	}
 	var c Config
-	c.Consensus.TimeoutPropose = DefaultTimeoutPropose
+	c.setDefaultTimeouts()
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {

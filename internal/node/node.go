@@ -184,11 +184,18 @@ func cometConfig(home string, c Config) (*cmtcfg.Config, error) {
 	cc.Mempool.MaxTxBytes = tx.MaxBatchSize
 	cc.Mempool.CacheSize = 2 * MempoolSize
 	cc.Mempool.Recheck = false
-	tp, _ := time.ParseDuration(c.Consensus.TimeoutPropose)
-	tc, _ := time.ParseDuration(c.Consensus.TimeoutCommit)
+	for _, d := range []struct {
+		to   *time.Duration
+		from string
+	}{
+		{&cc.Consensus.TimeoutPropose, c.Consensus.TimeoutPropose},
+		{&cc.Consensus.TimeoutPrevote, c.Consensus.TimeoutPrevote},
+		{&cc.Consensus.TimeoutPrecommit, c.Consensus.TimeoutPrecommit},
+		{&cc.Consensus.TimeoutCommit, c.Consensus.TimeoutCommit},
+	} {
+		*d.to, _ = time.ParseDuration(d.from) // validated by LoadConfig
+	}
 	ei, _ := time.ParseDuration(c.Consensus.EmptyBlocksInterval)
-	cc.Consensus.TimeoutPropose = tp
-	cc.Consensus.TimeoutCommit = tc
 	cc.Consensus.CreateEmptyBlocks = true
 	cc.Consensus.CreateEmptyBlocksInterval = ei
 	if err := cc.ValidateBasic(); err != nil {

@@ -154,9 +154,9 @@ func TestInitSingle(t *testing.T) {
 	}
 }
 
-// TestLoadConfigWithoutTimeoutPropose reads a configuration written before
-// timeout_propose existed.
-func TestLoadConfigWithoutTimeoutPropose(t *testing.T) {
+// TestLoadConfigWithoutNewTimeouts reads a configuration written before
+// timeout_propose, timeout_prevote and timeout_precommit existed.
+func TestLoadConfigWithoutNewTimeouts(t *testing.T) {
 	home := t.TempDir()
 	cfg := DefaultConfig("old", "GB", 32000)
 	if err := writeConfig(home, cfg); err != nil {
@@ -169,7 +169,8 @@ func TestLoadConfigWithoutTimeoutPropose(t *testing.T) {
 	}
 	var kept []string
 	for _, l := range strings.Split(string(b), "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(l), "timeout_propose") {
+		if k := strings.TrimSpace(l); !strings.HasPrefix(k, "timeout_propose") &&
+			!strings.HasPrefix(k, "timeout_prevote") && !strings.HasPrefix(k, "timeout_precommit") {
 			kept = append(kept, l)
 		}
 	}
@@ -180,7 +181,7 @@ func TestLoadConfigWithoutTimeoutPropose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Consensus.TimeoutPropose != DefaultTimeoutPropose {
-		t.Errorf("timeout_propose = %q, want %q", got.Consensus.TimeoutPropose, DefaultTimeoutPropose)
+	if got.Consensus != cfg.Consensus {
+		t.Errorf("consensus settings = %+v, want %+v", got.Consensus, cfg.Consensus)
 	}
 }
