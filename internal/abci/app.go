@@ -190,7 +190,7 @@ func (a *App) checkEnv() *state.Env {
 	}
 	a.mu.Unlock()
 	return &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Time: now, Genesis: *a.genesis,
-		Tokens: a.checkTokens}
+		Tokens: a.checkTokens, Check: true}
 }
 
 // FinalizeBlock applies the block's transactions in order, batches unpacked,
@@ -218,7 +218,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 		}
 		accepted := 0
 		for k, t := range d.txs {
-			if a.deliver(blk, env, index, t, d.rejs[k]).Code == uint32(ledger.OK) {
+			if a.deliverInBatch(blk, env, index, t, d.rejs[k]) {
 				accepted++
 			}
 			index++
@@ -247,6 +247,18 @@ func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej 
 	res := state.Deliver(blk, env, t, i)
 	a.logReserve(res.Events)
 	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Events: events(t, res)}
+}
+
+// deliverInBatch applies one transaction of a batch and reports whether it
+// was accepted. Its outcome and events are in its receipt; the batch's result
+// carries none of them.
+func (a *App) deliverInBatch(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection) bool {
+	if rej != nil {
+		return false
+	}
+	res := state.Deliver(blk, env, t, i)
+	a.logReserve(res.Events)
+	return res.Code == ledger.OK
 }
 
 // decode parses a consensus transaction, a single one or a batch, and

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -89,5 +90,23 @@ func TestSubmitBatchBounds(t *testing.T) {
 	ae := apiErr(t, err, http.StatusBadRequest, "BAD_REQUEST")
 	if !strings.Contains(ae.Message, "2000") {
 		t.Errorf("error = %+v, want it to name the limit", ae)
+	}
+}
+
+// TestSubmitBatchNotBase64: a transaction that is not base64 makes the
+// request a 400 in Peg's error shape.
+func TestSubmitBatchNotBase64(t *testing.T) {
+	e := newTestEnv(t)
+	resp, err := http.Post(e.srv.URL+"/v1/txs/batch", "application/json", strings.NewReader(`{"txs":["not base64!"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body client.APIError
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusBadRequest || body.Name != "BAD_REQUEST" || body.Message == "" {
+		t.Errorf("answer %d %+v, want 400 BAD_REQUEST with a message", resp.StatusCode, body)
 	}
 }

@@ -196,12 +196,12 @@ func (s *server) eventsAt(height int64) ([]client.StreamEvent, error) {
 	snap := s.chain.Snapshot()
 	seen := make(map[ledger.TxID]bool, len(b.Txs))
 	for _, raw := range b.Txs {
-		t, rej := tx.Parse(raw, s.chain.ChainID())
-		if rej != nil || seen[t.ID] {
+		id, rej := tx.PeekID(raw)
+		if rej != nil || seen[id] {
 			continue // no receipt, or its events are already taken
 		}
-		seen[t.ID] = true
-		rc := state.ReceiptByID(snap, t.ID)
+		seen[id] = true
+		rc := state.ReceiptByID(snap, id)
 		if rc == nil || rc.Height != uint64(height) || rc.Code != ledger.OK {
 			continue // not applied here: a replay of an earlier block's, or rejected
 		}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
+	"sync"
 
 	"github.com/btcsuite/btcd/btcutil/bech32"
 )
@@ -103,15 +105,22 @@ func (a Address) String() string {
 	if a.IsZero() {
 		return ""
 	}
+	if s, ok := addresses.text(a); ok {
+		return s
+	}
 	s, err := bech32.EncodeFromBase256(AddressPrefix, a.Bytes())
 	if err != nil {
 		panic(fmt.Sprintf("ledger: encoding address: %v", err))
 	}
+	addresses.put(a, s)
 	return s
 }
 
 // ParseAddress parses the bech32 form.
 func ParseAddress(s string) (Address, error) {
+	if a, ok := addresses.address(s); ok {
+		return a, nil
+	}
 	hrp, data, err := bech32.DecodeToBase256(s)
 	if err != nil {
 		return Address{}, fmt.Errorf("ledger: address %q: %v", s, err)
@@ -119,7 +128,56 @@ func ParseAddress(s string) (Address, error) {
 	if hrp != AddressPrefix {
 		return Address{}, fmt.Errorf("ledger: address %q has prefix %q, want %q", s, hrp, AddressPrefix)
 	}
-	return AddressFromBytes(data)
+	a, err := AddressFromBytes(data)
+	if err == nil {
+		addresses.put(a, s)
+	}
+	return a, err
+}
+
+// MaxCachedAddresses bounds the address cache: the accounts that are busy
+// at any time. Past it, the cache starts again empty.
+const MaxCachedAddresses = 1 << 16
+
+// addresses remembers the text of addresses encoded or parsed recently, both
+// ways. Bech32 with its checksum is a large share of decoding a payment and
+// of rendering its receipt, and the same accounts pay again and again. The
+// text of an address is a pure function of it, so the cache changes no
+// answer. Only canonical text is kept: what String gives, and what a parse
+// that succeeded read, which bech32 allows in one case only (lower case, as
+// String gives, or upper).
+var addresses = addressCache{toText: make(map[Address]string), fromText: make(map[string]Address)}
+
+type addressCache struct {
+	mu       sync.Mutex
+	toText   map[Address]string
+	fromText map[string]Address
+}
+
+func (c *addressCache) text(a Address) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.toText[a]
+	return s, ok
+}
+
+func (c *addressCache) address(s string) (Address, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.fromText[s]
+	return a, ok
+}
+
+func (c *addressCache) put(a Address, s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.fromText) >= MaxCachedAddresses {
+		c.toText, c.fromText = make(map[Address]string), make(map[string]Address)
+	}
+	if s == strings.ToLower(s) {
+		c.toText[a] = s
+	}
+	c.fromText[s] = a
 }
 
 // MarshalText encodes a as its bech32 form.

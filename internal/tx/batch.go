@@ -74,38 +74,81 @@ func SplitBatch(raw []byte) ([][]byte, *ledger.Rejection) {
 	return b.Txs, nil
 }
 
-// PeekID returns the id of an encoded transaction (the SHA-256 of its body)
-// without parsing the body or checking anything else: for a gateway that
-// hands transactions on to the mempool, which parses them in full, and
-// answers with their ids. A transaction whose envelope does not decode is
-// rejected as Parse would.
-func PeekID(raw []byte) (ledger.TxID, *ledger.Rejection) {
+// Peek returns the id of an encoded transaction (the SHA-256 of its body)
+// and the kind of its message, without parsing the rest or checking anything
+// else: for a gateway that hands transactions on to the mempool, which parses
+// them in full, and for listings of a block's transactions, which the block
+// has already judged. The kind is empty if the body names none this node
+// knows. A transaction whose envelope does not decode is rejected as Parse
+// would.
+func Peek(raw []byte) (ledger.TxID, string, *ledger.Rejection) {
 	if len(raw) > MaxTxSize {
-		return ledger.TxID{}, ledger.Reject(ledger.CodeTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
+		return ledger.TxID{}, "", ledger.Reject(ledger.CodeTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
 	}
-	var body []byte
-	for b := raw; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return ledger.TxID{}, ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
+	body, ok := bytesField(raw, 1)
+	if !ok {
+		return ledger.TxID{}, "", ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
+	}
+	if body == nil {
+		return ledger.TxID{}, "", ledger.Reject(ledger.CodeMalformed, "transaction has no body")
+	}
+	return sha256.Sum256(body), peekKind(body), nil
+}
+
+// bytesField returns the last value of the length-delimited field num of the
+// encoded message b (nil if it has none), or false if b does not decode.
+func bytesField(b []byte, num protowire.Number) ([]byte, bool) {
+	var out []byte
+	for len(b) > 0 {
+		n, typ, l := protowire.ConsumeTag(b)
+		if l < 0 {
+			return nil, false
 		}
-		b = b[n:]
-		if num == 1 && typ == protowire.BytesType {
+		b = b[l:]
+		if n == num && typ == protowire.BytesType {
 			v, m := protowire.ConsumeBytes(b)
 			if m < 0 {
-				return ledger.TxID{}, ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
+				return nil, false
 			}
-			body, b = v, b[m:]
+			out, b = v, b[m:]
 			continue
 		}
-		m := protowire.ConsumeFieldValue(num, typ, b)
+		m := protowire.ConsumeFieldValue(n, typ, b)
 		if m < 0 {
-			return ledger.TxID{}, ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
+			return nil, false
 		}
 		b = b[m:]
 	}
-	if body == nil {
-		return ledger.TxID{}, ledger.Reject(ledger.CodeMalformed, "transaction has no body")
+	return out, true
+}
+
+// bodyFields describes peg.tx.v1.Body, whose message fields are the kinds.
+var bodyFields = (&txpb.Body{}).ProtoReflect().Descriptor().Fields()
+
+// peekKind names the message of an encoded body: the name of its last field
+// of the msg oneof, which is the kind (Msg.Kind) that field decodes to.
+func peekKind(body []byte) string {
+	kind := ""
+	for len(body) > 0 {
+		n, typ, l := protowire.ConsumeTag(body)
+		if l < 0 {
+			return ""
+		}
+		body = body[l:]
+		if fd := bodyFields.ByNumber(n); fd != nil && fd.ContainingOneof() != nil {
+			kind = string(fd.Name())
+		}
+		m := protowire.ConsumeFieldValue(n, typ, body)
+		if m < 0 {
+			return ""
+		}
+		body = body[m:]
 	}
-	return sha256.Sum256(body), nil
+	return kind
+}
+
+// PeekID is Peek's id alone.
+func PeekID(raw []byte) (ledger.TxID, *ledger.Rejection) {
+	id, _, rej := Peek(raw)
+	return id, rej
 }

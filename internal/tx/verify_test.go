@@ -94,3 +94,16 @@ func BenchmarkVerifyBatch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParse is the decoder alone on a single-input payment: protobuf,
+// the unknown-field walk, addresses and amounts; no signature.
+func BenchmarkParse(b *testing.B) {
+	raws := signedPayments(b, 1024)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, rej := Parse(raws[i%len(raws)], verifyChain); rej != nil {
+			b.Fatal(rej)
+		}
+	}
+}
