@@ -127,7 +127,7 @@ func WriteReceipt(w Writer, env *Env, t *tx.Tx, index uint32, res Result) {
 		w.Set(receiptKey(t.ID), checkReceipt)
 		return
 	}
-	w.Set(receiptKey(t.ID), encode(Receipt{
+	w.Set(receiptKey(t.ID), encodeReceipt(&Receipt{
 		TxID: t.ID, Height: env.Height, Index: index, Time: env.Time.UnixNano(),
 		Kind: t.Msg.Kind(), Signer: t.Signer, Code: res.Code, Log: res.Log, Events: res.Events,
 	}))

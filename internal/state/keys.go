@@ -18,7 +18,7 @@ const (
 	prefixCoin       = "coin/"  // coin/COINID → Coin (binary)
 	prefixOwner      = "own/"   // own/ADDR ID 0x00 COINID → amount (16 bytes)
 	prefixSpent      = "spent/" // spent/COINID → spending transaction id
-	prefixReceipt    = "rcpt/"  // rcpt/TXID → Receipt (JSON)
+	prefixReceipt    = "rcpt/"  // rcpt/TXID → Receipt (receipt.go)
 	prefixRedemption = "rdm/"   // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
 	prefixReading    = "att/"   // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
 )

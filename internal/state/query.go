@@ -105,14 +105,11 @@ func CoinByID(r Reader, id ledger.CoinID) *Coin {
 
 // ReceiptByID returns the receipt of a transaction in a block, or nil.
 func ReceiptByID(r Reader, id ledger.TxID) *Receipt {
-	k := receiptKey(id)
-	b := r.Get(k)
+	b := r.Get(receiptKey(id))
 	if b == nil {
 		return nil
 	}
-	var rc Receipt
-	decode(k, b, &rc)
-	return &rc
+	return decodeReceipt(id, b)
 }
 
 // Account is what the ledger knows of an address besides its coins.

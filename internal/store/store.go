@@ -202,7 +202,8 @@ type write struct {
 type Block struct {
 	db     *DB
 	writes map[string]write
-	tx     map[string]write
+	inTx   bool   // between Begin and Keep or Discard
+	undo   []undo // the transaction's writes, to take back on Discard
 	hash   []byte
 	keys   []string // the written keys in order, once Hash has ended the block
 	ended  bool     // Hash was taken: no more writes
@@ -216,9 +217,6 @@ func (d *DB) NewBlock() *Block {
 // Get returns the value at key, or nil if there is none. Callers must not
 // modify the returned slice.
 func (b *Block) Get(key []byte) []byte {
-	if w, ok := b.tx[string(key)]; ok {
-		return w.val
-	}
 	if w, ok := b.writes[string(key)]; ok {
 		return w.val
 	}
@@ -228,42 +226,60 @@ func (b *Block) Get(key []byte) []byte {
 // Set stores value at key. The store keeps its own copy of both. An empty
 // value is a value: Get returns it as an empty, non-nil slice.
 func (b *Block) Set(key, value []byte) {
-	b.pending()[string(key)] = write{val: append([]byte{}, value...)}
+	b.write(string(key), write{val: append([]byte{}, value...)})
 }
 
 // Delete removes key.
 func (b *Block) Delete(key []byte) {
-	b.pending()[string(key)] = write{del: true}
+	b.write(string(key), write{del: true})
 }
 
-func (b *Block) pending() map[string]write {
+// write records w at k, and inside a transaction what it replaced, so that
+// Discard can put it back.
+func (b *Block) write(k string, w write) {
 	if b.ended {
 		panic("store: write after the block's hash was taken")
 	}
-	if b.tx != nil {
-		return b.tx
+	if b.inTx {
+		prev, had := b.writes[k]
+		b.undo = append(b.undo, undo{key: k, prev: prev, had: had})
 	}
-	return b.writes
+	b.writes[k] = w
+}
+
+// undo is what one write inside a transaction replaced in the block.
+type undo struct {
+	key  string
+	prev write
+	had  bool // the block had written the key before
 }
 
 // Begin starts a transaction's writes.
 func (b *Block) Begin() {
-	if b.tx != nil {
+	if b.inTx {
 		panic("store: nested transaction")
 	}
-	b.tx = make(map[string]write)
+	b.inTx = true
 }
 
 // Keep folds the transaction's writes into the block.
 func (b *Block) Keep() {
-	for k, w := range b.tx {
-		b.writes[k] = w
-	}
-	b.tx = nil
+	b.inTx, b.undo = false, b.undo[:0]
 }
 
-// Discard drops the transaction's writes.
-func (b *Block) Discard() { b.tx = nil }
+// Discard drops the transaction's writes, newest first, restoring what each
+// replaced.
+func (b *Block) Discard() {
+	for i := len(b.undo) - 1; i >= 0; i-- {
+		u := b.undo[i]
+		if u.had {
+			b.writes[u.key] = u.prev
+		} else {
+			delete(b.writes, u.key)
+		}
+	}
+	b.inTx, b.undo = false, b.undo[:0]
+}
 
 // Hash ends the block and returns its app hash:
 // SHA-256(previous app hash || SHA-256 of the block's writes in key order).
@@ -272,7 +288,7 @@ func (b *Block) Discard() { b.tx = nil }
 // hash as it was, so that consensus need not make proof blocks for it and idle
 // chains produce blocks only at the empty-block interval.
 func (b *Block) Hash() []byte {
-	if b.tx != nil {
+	if b.inTx {
 		panic("store: block ended inside a transaction")
 	}
 	if b.ended {

@@ -1,0 +1,53 @@
+package state
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pegledger/peg/internal/ledger"
+)
+
+// TestReceiptRoundTrip: a receipt reads back as written, events and all,
+// with or without a signer, events or log.
+func TestReceiptRoundTrip(t *testing.T) {
+	signer, err := ledger.ParseAddress("peg1qypywsju9xmc7y9rtfy6vgcaprhggzsyhnp6x7schtwwr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ledger.TxID{1, 2, 3}
+	for _, rc := range []*Receipt{
+		{TxID: id, Height: 7, Index: 300, Time: 1_767_323_045_000_000_000, Kind: "pay", Signer: signer,
+			Events: []Event{{Type: "coin.spent", Attrs: []Attr{{"coin", "c6e3"}, {"owner", signer.String()}, {"amount", "100"}}},
+				{Type: "empty"}}},
+		{TxID: id, Height: 1, Kind: "mint", Code: ledger.CodeMinterAllowance, Log: "mint exceeds the allowance"},
+		{TxID: id},
+	} {
+		got := decodeReceipt(id, encodeReceipt(rc))
+		if diff := cmp.Diff(rc, got, cmp.AllowUnexported(ledger.Address{})); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
+		}
+	}
+}
+
+// TestReceiptCorrupt: a truncated or extended record panics rather than
+// reading as another receipt.
+func TestReceiptCorrupt(t *testing.T) {
+	b := encodeReceipt(&Receipt{Height: 5, Kind: "pay", Log: "ok", Events: []Event{{Type: "x", Attrs: []Attr{{"k", "v"}}}}})
+	for name, rec := range map[string][]byte{
+		"truncated":       b[:len(b)-1],
+		"extended":        append(append([]byte{}, b...), 0),
+		"unknown version": append([]byte{9}, b[1:]...),
+		"empty":           {},
+		"huge count":      {receiptVersion, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			decodeReceipt(ledger.TxID{}, rec)
+		})
+	}
+}
