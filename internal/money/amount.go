@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
+	"strconv"
 	"strings"
 )
 
@@ -146,7 +147,12 @@ func FromBytes(b []byte) (Amount, error) {
 }
 
 // String is the number of minor units in base 10.
-func (a Amount) String() string { return a.Big().String() }
+func (a Amount) String() string {
+	if a.hi == 0 {
+		return strconv.FormatUint(a.lo, 10) // most amounts: no big.Int to build
+	}
+	return a.Big().String()
+}
 
 // Errors returned by the parsers. Callers may test for them with errors.Is.
 var (

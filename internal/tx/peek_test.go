@@ -3,6 +3,7 @@ package tx
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"fmt"
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -54,6 +55,63 @@ func TestPeekRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, _, rej := Peek(tc.raw); rej == nil || rej.Code != tc.want {
 				t.Errorf("Peek = %v, want %s", rej, tc.want.Name())
+			}
+		})
+	}
+}
+
+// TestPayFastPathCoversItsMessages: bodyHasUnknown checks a payment's nested
+// messages by hand, which is right only while a Body's only message fields
+// are the kinds, a Pay's only message field is its outputs and an Output
+// has none.
+func TestPayFastPathCoversItsMessages(t *testing.T) {
+	messages := func(d protoreflect.MessageDescriptor) []string {
+		var out []string
+		for i := range d.Fields().Len() {
+			if f := d.Fields().Get(i); f.Message() != nil && f.ContainingOneof() == nil {
+				out = append(out, string(f.Name()))
+			}
+		}
+		return out
+	}
+	pay := (&txpb.Pay{}).ProtoReflect().Descriptor()
+	for _, c := range []struct {
+		d    protoreflect.MessageDescriptor
+		want string
+	}{
+		{(&txpb.Body{}).ProtoReflect().Descriptor(), "[]"},
+		{pay, "[outputs]"},
+		{pay.Fields().ByName("outputs").Message(), "[]"},
+	} {
+		if got := fmt.Sprint(messages(c.d)); got != c.want {
+			t.Errorf("%s has message fields %s outside a oneof, want %s: update bodyHasUnknown", c.d.FullName(), got, c.want)
+		}
+	}
+}
+
+// TestPayUnknownFieldsRefused: an unknown field anywhere in a payment is
+// refused.
+func TestPayUnknownFieldsRefused(t *testing.T) {
+	seed := sha256.Sum256([]byte("unknown"))
+	key := ed25519.NewKeyFromSeed(seed[:])
+	signer := ledger.NewAddress("GB", key.Public().(ed25519.PublicKey))
+	unknown := protoreflect.RawFields{0xf8, 0x07, 0x01} // field 127, varint 1
+	for name, mark := range map[string]func(b *txpb.Body){
+		"in the body":    func(b *txpb.Body) { b.ProtoReflect().SetUnknown(unknown) },
+		"in the payment": func(b *txpb.Body) { b.GetPay().ProtoReflect().SetUnknown(unknown) },
+		"in an output":   func(b *txpb.Body) { b.GetPay().Outputs[0].ProtoReflect().SetUnknown(unknown) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			body := &txpb.Body{ChainId: verifyChain, ExpiryHeight: 10, Signer: signer.String(),
+				Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{make([]byte, 32)},
+					Outputs: []*txpb.Output{{Owner: signer.String(), Amount: "1"}}}}}
+			mark(body)
+			raw, _, err := Sign(body, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, rej := Parse(raw, verifyChain); rej == nil || rej.Code != ledger.CodeMalformed {
+				t.Errorf("Parse = %v, want MALFORMED_TX", rej)
 			}
 		})
 	}
