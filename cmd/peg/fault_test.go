@@ -1,9 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/ed25519"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -23,6 +22,8 @@ import (
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/node"
+	"github.com/pegledger/peg/internal/tx"
+	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
 var (
@@ -53,7 +54,7 @@ const (
 // When TestFaultCrashRestart kills: within loadKillWindow of the node serving
 // (under load), or, one time in four, within startupKillWindow of starting it.
 const (
-	loadKillWindow    = 2 * time.Second
+	loadKillWindow    = 3 * time.Second
 	startupKillWindow = 500 * time.Millisecond
 )
 
@@ -72,6 +73,7 @@ func faultRand(t *testing.T) *rand.Rand {
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
+	t.Logf("seed %d", seed)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("seed %d (rerun with -seed=%d)", seed, seed)
@@ -80,11 +82,19 @@ func faultRand(t *testing.T) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
 
+// Where freePortBlock looks: below Linux's default ephemeral range (32768 and
+// up), so that the outgoing connections of nodes killed and restarted many
+// times cannot take a port a later node is configured to listen on.
+const (
+	testPortLow  = 10000
+	testPortHigh = 32768
+)
+
 // freePortBlock finds n consecutive free loopback ports.
 func freePortBlock(t *testing.T, n int) int {
 	t.Helper()
 	for range 50 {
-		base := 20000 + rand.IntN(40000-n)
+		base := testPortLow + rand.IntN(testPortHigh-testPortLow-n)
 		ok := true
 		for p := base; p < base+n && ok; p++ {
 			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
@@ -391,11 +401,12 @@ func (nw network) checkAgreement(t *testing.T, nodes ...*pegNode) {
 }
 
 // payLoad pays faultPayment from alice to bob and from bob to alice, each
-// payer one payment at a time through the CLI's `pay` (run in this process),
-// until stopped, against whichever of its nodes answers. It records the id of
-// every payment whose committed, successful receipt it saw.
+// payer one payment at a time, until stopped, against whichever of its nodes
+// answers, and records the id of every payment whose committed, successful
+// receipt it saw. It plans payments with the CLI's own coin selection and
+// submits them as `peg pay` does, but signs with keys it decrypted once: a
+// key file's argon2id would otherwise cost more CPU than the nodes.
 type payLoad struct {
-	home  string // the CLI's home: its keyring
 	nodes []*pegNode
 	stop  chan struct{}
 	done  sync.WaitGroup
@@ -405,37 +416,94 @@ type payLoad struct {
 	failed    int
 }
 
-func startLoad(home string, nodes ...*pegNode) *payLoad {
-	l := &payLoad{home: home, nodes: nodes, stop: make(chan struct{})}
-	l.done.Go(func() { l.pay("alice", "bob") })
-	l.done.Go(func() { l.pay("bob", "alice") })
+// payer is a development key, decrypted.
+type payer struct {
+	addr ledger.Address
+	priv ed25519.PrivateKey
+}
+
+func startLoad(t *testing.T, home string, nodes ...*pegNode) *payLoad {
+	t.Helper()
+	kr, err := keyring.Open(filepath.Join(home, node.KeyringDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps [2]payer
+	for i, name := range []string{"alice", "bob"} {
+		k, err := kr.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv, err := kr.PrivateKey(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps[i] = payer{k.Address, priv}
+	}
+	l := &payLoad{nodes: nodes, stop: make(chan struct{})}
+	l.done.Go(func() { l.pay(ps[0], ps[1]) })
+	l.done.Go(func() { l.pay(ps[1], ps[0]) })
 	return l
 }
 
-func (l *payLoad) pay(from, to string) {
+func (l *payLoad) pay(from, to payer) {
 	for i := 0; ; i++ {
 		select {
 		case <-l.stop:
 			return
 		default:
 		}
-		n := l.nodes[i%len(l.nodes)]
-		var out, errb bytes.Buffer
-		code := run([]string{"pay", "--home", l.home, "--node", n.api.BaseURL(), "--from", from, "--token", "gbpt",
-			"--to", to, "--amount", faultPayment, "-o", "json"}, &out, &errb)
-		var rc client.Receipt
-		ok := code == exitOK && json.Unmarshal(out.Bytes(), &rc) == nil && rc.Code == ledger.OK
+		id, err := payOnce(l.nodes[i%len(l.nodes)], from, to)
 		l.mu.Lock()
-		if ok {
-			l.committed = append(l.committed, rc.TxID)
+		if err == nil {
+			l.committed = append(l.committed, id)
 		} else {
 			l.failed++
 		}
 		l.mu.Unlock()
-		if !ok {
+		if err != nil {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+// payOnce pays faultPayment of gbpt through n and waits for its block; it
+// returns the payment's id if the block accepted it.
+func payOnce(n *pegNode, from, to payer) (ledger.TxID, error) {
+	ctx, cancel := context60()
+	defer cancel()
+	g := &globals{node: n.api.BaseURL()}
+	tok, amt, err := g.tokenAmount(ctx, "gbpt", faultPayment)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
+	inputs, outs, _, err := g.planPayment(ctx, tok, from.addr, to.addr, amt)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
+	st, err := n.api.Status(ctx)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
+	body := &txpb.Body{
+		Msg:          &txpb.Body_Pay{Pay: &txpb.Pay{Token: string(tok.ID), Inputs: inputs, Outputs: outs}},
+		ChainId:      st.ChainID,
+		ExpiryHeight: st.Height + min(expiryBlocks, st.Params.MaxExpiryDelta),
+		Signer:       from.addr.String(),
+		Nonce:        rand.Uint64(),
+	}
+	raw, id, err := tx.Sign(body, from.priv)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
+	res, err := n.api.Submit(ctx, raw, true)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
+	if res.Receipt == nil || res.Receipt.Code != ledger.OK {
+		return ledger.TxID{}, fmt.Errorf("payment %s: receipt %+v", id, res.Receipt)
+	}
+	return id, nil
 }
 
 // count is how many payments the load saw committed so far.
@@ -531,7 +599,7 @@ func TestFaultCrashRestart(t *testing.T) {
 	v.start(t)
 	nw.waitServing(t, v)
 	setUpToken(t, v.home)
-	load := startLoad(v.home, v)
+	load := startLoad(t, v.home, v)
 	nw.waitServing(t, v)
 	started := time.Now()
 	for k := range *faultKills {
@@ -599,7 +667,7 @@ func TestFaultFourValidators(t *testing.T) {
 	setUpToken(t, nw[0].home)
 	// node0 serves the load and is never taken away; the victims are the
 	// other three in a random order.
-	load := startLoad(nw[0].home, nw[0])
+	load := startLoad(t, nw[0].home, nw[0])
 	order := rnd.Perm(3)
 	a, b, c := nw[order[0]+1], nw[order[1]+1], nw[order[2]+1]
 	others := func(out ...*pegNode) []*pegNode {
@@ -701,7 +769,10 @@ func TestFaultCatchUp(t *testing.T) {
 		t.Skip("set -catchup-blocks to measure catch-up")
 	}
 	dir := t.TempDir()
-	nw := network(writeTestnet(t, dir, 4, 0, "--timeout-commit", "1ms", "--empty-blocks-interval", "0s"))
+	// Blocks as fast as three validators of four can make them: the missing
+	// one's rounds time out quickly.
+	nw := network(writeTestnet(t, dir, 4, 0, "--timeout-commit", "1ms", "--empty-blocks-interval", "0s",
+		"--timeout-propose", "200ms", "--timeout-prevote", "50ms", "--timeout-precommit", "50ms"))
 	for _, n := range nw {
 		n.start(t)
 	}
@@ -709,40 +780,61 @@ func TestFaultCatchUp(t *testing.T) {
 		nw.waitServing(t, n)
 	}
 	setUpToken(t, nw[0].home)
-	load := startLoad(nw[0].home, nw[0])
+	load := startLoad(t, nw[0].home, nw[0])
 	lagging, live := nw[3], nw[:3]
 	lagging.signal(t, syscall.SIGKILL)
 	down := nw.maxHeight(t, live...)
-	target := down + uint64(*catchUp)
 	producing := time.Now()
-	for h := down; h < target; {
-		time.Sleep(time.Second)
-		nw.checkAlive(t, live...)
-		next := nw.maxHeight(t, live...)
-		if next/1000 != h/1000 {
-			t.Logf("height %d (%v)", next, time.Since(producing).Round(time.Second))
-		}
-		h = next
-	}
+	nw.waitAdvancing(t, down+uint64(*catchUp), live...)
 	t.Logf("the other three committed %d blocks in %v", *catchUp, time.Since(producing).Round(time.Second))
 	behind := nw.maxHeight(t, live...)
 	restarted := time.Now()
 	lagging.start(t)
 	nw.waitServing(t, lagging)
 	served := time.Since(restarted)
-	for {
-		st, err := lagging.status()
-		if err == nil && st.Height >= behind {
-			break
-		}
-		nw.checkAlive(t, lagging)
-		time.Sleep(100 * time.Millisecond)
-	}
+	nw.waitAdvancing(t, behind, lagging)
 	took := time.Since(restarted)
 	ids, _ := load.finish()
-	t.Logf("catch-up: %d blocks (from height %d to %d) in %v, serving its API after %v; %.0f blocks/s; %d payments committed meanwhile",
+	t.Logf("catch-up: %d blocks (height %d to %d) in %v, API serving after %v: %.0f blocks/s; %d payments committed in all",
 		behind-down, down, behind, took.Round(100*time.Millisecond), served.Round(100*time.Millisecond),
 		float64(behind-down)/took.Seconds(), len(ids))
 	nw.checkAgreement(t, lagging, nw[0])
 	nw.checkLedger(t, nw[0].home, lagging, ids)
+}
+
+// waitAdvancing waits until every one of nodes has committed height h, for as
+// long as they keep advancing: it fails only if the lowest of them stays put
+// for progressTimeout. It logs every thousandth height.
+func (nw network) waitAdvancing(t *testing.T, h uint64, nodes ...*pegNode) {
+	t.Helper()
+	start := time.Now()
+	var low uint64
+	moved := time.Now()
+	for {
+		next := uint64(0)
+		for i, n := range nodes {
+			st, err := n.status()
+			var hn uint64
+			if err == nil {
+				hn = st.Height
+			}
+			if i == 0 || hn < next {
+				next = hn
+			}
+		}
+		if next >= h {
+			return
+		}
+		if next > low {
+			if next/1000 != low/1000 {
+				t.Logf("height %d after %v", next, time.Since(start).Round(time.Second))
+			}
+			low, moved = next, time.Now()
+		}
+		nw.checkAlive(t, nodes...)
+		if time.Since(moved) > progressTimeout {
+			nw.fatal(t, "stuck at height %d for %v, short of %d", low, progressTimeout, h)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
