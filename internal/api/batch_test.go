@@ -110,3 +110,23 @@ func TestSubmitBatchNotBase64(t *testing.T) {
 		t.Errorf("answer %d %+v, want 400 BAD_REQUEST with a message", resp.StatusCode, body)
 	}
 }
+
+// TestSubmitBatchEmptyAndOversized: an empty or oversized transaction is
+// refused on its own; the rest of the batch goes on.
+func TestSubmitBatchEmptyAndOversized(t *testing.T) {
+	e := newTestEnv(t)
+	e.runScenario()
+	good, id := e.sign(minter, mintMsg(alice.addr, "1000000"))
+	items, err := e.client.SubmitBatch(ctx, [][]byte{{}, make([]byte, tx.MaxTxSize+1), good}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []ledger.Code{ledger.CodeMalformed, ledger.CodeTooLarge, ledger.OK} {
+		if items[i].Code != uint32(want) {
+			t.Errorf("item %d = %+v, want %s", i, items[i], want.Name())
+		}
+	}
+	if items[2].TxID != id || items[2].Status != client.BatchCommitted {
+		t.Errorf("the good transaction: %+v, want %s committed", items[2], id)
+	}
+}
