@@ -66,8 +66,8 @@ const (
 	faultTotal   = "2000"
 )
 
-// faultRand returns the test's random source and logs its seed if the test
-// fails, so that -seed replays the same moments.
+// faultRand returns the test's random source. It logs the seed, and again if
+// the test fails, so that -seed replays the same choices.
 func faultRand(t *testing.T) *rand.Rand {
 	seed := *faultSeed
 	if seed == 0 {
@@ -135,9 +135,9 @@ func writeTestnet(t *testing.T, dir string, validators, fullNodes int, extra ...
 	return nodes
 }
 
-// pegNode is one node of a test network, run as `peg start` in a process of
-// its own (or, before start, by another process). Its processes' output,
-// across restarts, goes to log.
+// pegNode is one node of a test network, run by start as `peg start` in a
+// process of its own, whose output, across restarts, goes to log. A node the
+// test never starts is run by another process (`peg up --validators`).
 type pegNode struct {
 	name string
 	home string
@@ -208,6 +208,13 @@ func (n *pegNode) status() (*client.Status, error) {
 	return n.api.Status(ctx)
 }
 
+// block reads block h from the node's API, briefly.
+func (n *pegNode) block(h int64) (*client.Block, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return n.api.Block(ctx, h)
+}
+
 // logTail is the end of the node's output, for failure messages.
 func (n *pegNode) logTail() string {
 	b, err := os.ReadFile(n.log)
@@ -221,11 +228,10 @@ func (n *pegNode) logTail() string {
 // network is the nodes of one test network.
 type network []*pegNode
 
-// describe says where every node stands: the seed, alive or not, height and
-// app hash.
-func (nw network) describe(seed string) string {
+// describe says where every node stands: running or not, height and app hash.
+func (nw network) describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", seed)
+	b.WriteString("network:\n")
 	for _, n := range nw {
 		state := "stopped"
 		switch {
@@ -248,7 +254,7 @@ func (nw network) describe(seed string) string {
 // nodes that are not running.
 func (nw network) fatal(t *testing.T, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...) + "\n" + nw.describe("network:")
+	msg := fmt.Sprintf(format, args...) + "\n" + nw.describe()
 	for _, n := range nw {
 		if n.exited != nil && !n.running() && n.cmd.ProcessState != nil && !n.killedBySignal() {
 			msg += fmt.Sprintf("\n%s exited (%v); its log ends:\n%s\n", n.name, n.cmd.ProcessState, n.logTail())
@@ -257,8 +263,8 @@ func (nw network) fatal(t *testing.T, format string, args ...any) {
 	t.Fatal(msg)
 }
 
-// killedBySignal reports whether the last process ended by a signal the test
-// sent rather than by exiting (a panic exits with status 2).
+// killedBySignal reports whether the node's last process was ended by a
+// signal, the test's SIGKILL, rather than exiting by itself as a panic does.
 func (n *pegNode) killedBySignal() bool {
 	ws, ok := n.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	return ok && ws.Signaled()
@@ -270,7 +276,7 @@ func (nw network) checkAlive(t *testing.T, nodes ...*pegNode) {
 	t.Helper()
 	for _, n := range nodes {
 		if n.cmd != nil && !n.running() {
-			t.Fatalf("%s is not running (%v); its log ends:\n%s\n%s", n.name, n.cmd.ProcessState, n.logTail(), nw.describe("network:"))
+			t.Fatalf("%s is not running (%v); its log ends:\n%s\n%s", n.name, n.cmd.ProcessState, n.logTail(), nw.describe())
 		}
 	}
 }
@@ -343,9 +349,7 @@ func (nw network) appHashAfter(t *testing.T, n *pegNode, h uint64) string {
 	if st.Height == h {
 		return strings.ToLower(st.AppHash)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	b, err := n.api.Block(ctx, int64(h+1))
+	b, err := n.block(int64(h + 1))
 	if err != nil {
 		nw.fatal(t, "%s: block %d: %v", n.name, h+1, err)
 	}
@@ -381,12 +385,10 @@ func (nw network) checkAgreement(t *testing.T, nodes ...*pegNode) {
 			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), progressTimeout)
-	defer cancel()
 	for h := int64(1); h <= int64(low); h++ {
 		var first *client.Block
 		for _, n := range nodes {
-			b, err := n.api.Block(ctx, h)
+			b, err := n.block(h)
 			if err != nil {
 				nw.fatal(t, "%s: block %d: %v", n.name, h, err)
 			}
@@ -400,16 +402,15 @@ func (nw network) checkAgreement(t *testing.T, nodes ...*pegNode) {
 	}
 }
 
-// payLoad pays faultPayment from alice to bob and from bob to alice, each
-// payer one payment at a time, until stopped, against whichever of its nodes
-// answers, and records the id of every payment whose committed, successful
+// payLoad pays faultPayment from alice to bob and from bob to alice through
+// one node, each payer one payment at a time, until stopped, and records the id of every payment whose committed, successful
 // receipt it saw. It plans payments with the CLI's own coin selection and
 // submits them as `peg pay` does, but signs with keys it decrypted once: a
 // key file's argon2id would otherwise cost more CPU than the nodes.
 type payLoad struct {
-	nodes []*pegNode
-	stop  chan struct{}
-	done  sync.WaitGroup
+	node *pegNode
+	stop chan struct{}
+	done sync.WaitGroup
 
 	mu        sync.Mutex
 	committed []ledger.TxID
@@ -422,7 +423,8 @@ type payer struct {
 	priv ed25519.PrivateKey
 }
 
-func startLoad(t *testing.T, home string, nodes ...*pegNode) *payLoad {
+// startLoad starts paying through n, with the keys of home's keyring.
+func startLoad(t *testing.T, home string, n *pegNode) *payLoad {
 	t.Helper()
 	kr, err := keyring.Open(filepath.Join(home, node.KeyringDir))
 	if err != nil {
@@ -440,20 +442,22 @@ func startLoad(t *testing.T, home string, nodes ...*pegNode) *payLoad {
 		}
 		ps[i] = payer{k.Address, priv}
 	}
-	l := &payLoad{nodes: nodes, stop: make(chan struct{})}
+	l := &payLoad{node: n, stop: make(chan struct{})}
 	l.done.Go(func() { l.pay(ps[0], ps[1]) })
 	l.done.Go(func() { l.pay(ps[1], ps[0]) })
 	return l
 }
 
+// pay is one payer's loop: pay, and after a failure pause briefly, since the
+// node is likely down.
 func (l *payLoad) pay(from, to payer) {
-	for i := 0; ; i++ {
+	for {
 		select {
 		case <-l.stop:
 			return
 		default:
 		}
-		id, err := payOnce(l.nodes[i%len(l.nodes)], from, to)
+		id, err := payOnce(l.node, from, to)
 		l.mu.Lock()
 		if err == nil {
 			l.committed = append(l.committed, id)
@@ -757,6 +761,47 @@ func TestUpValidators(t *testing.T) {
 	}
 	nw.checkAgreement(t, nw...)
 	up.stop(t)
+
+	up = startUp(t, dir, base, "--validators", "4")
+	defer up.stop(t)
+	if !strings.Contains(up.stdout.String(), "reusing") {
+		t.Errorf("second run did not reuse the network:\n%s", up.stdout)
+	}
+	nw.waitHeight(t, h, nw...)
+	if _, err := nw[3].api.Token(ctx, "gbpt"); err != nil {
+		t.Errorf("after the restart, node3 does not see the token: %v", err)
+	}
+}
+
+// TestTestnetCommand checks what `peg testnet` refuses: a home already
+// written (a genesis is written once), and impossible networks.
+func TestTestnetCommand(t *testing.T) {
+	dir := t.TempDir()
+	mustPeg(t, dir, "testnet", "--validators", "2", "--base-port", "30000")
+	for _, tc := range []struct {
+		name     string
+		existing bool // run in the home already written, or else a fresh one
+		args     []string
+		code     int
+		want     string
+	}{
+		{"written once", true, []string{"--validators", "2", "--base-port", "30000"}, exitFailure, "genesis is written once"},
+		{"no validators", false, []string{"--validators", "0"}, exitUsage, "need at least one"},
+		{"too many nodes", false, []string{"--validators", fmt.Sprint(node.MaxTestnetNodes + 1)}, exitUsage, "MaxTestnetNodes"},
+		{"ports beyond 65535", false, []string{"--validators", "4", "--base-port", "65530"}, exitUsage, "must lie within"},
+		{"negative timeout", false, []string{"--timeout-commit", "-1s"}, exitUsage, "must not be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := filepath.Join(t.TempDir(), "net")
+			if tc.existing {
+				home = dir
+			}
+			code, _, errs := peg(t, home, append([]string{"testnet"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errs, tc.code, tc.want)
+			}
+		})
+	}
 }
 
 // TestFaultCatchUp measures, and does not assert, how long a validator of

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,7 +54,7 @@ thirds of the validators must run for blocks to be committed.`,
 			t.Template.Consensus.TimeoutCommit = commit.String()
 			t.Template.Consensus.EmptyBlocksInterval = empty.String()
 			t.PortStride = devPorts
-			if err := t.Validate(); err != nil {
+			if err := errors.Join(t.Validate(), t.Template.Validate()); err != nil {
 				return &usageError{err}
 			}
 			nodes, err := initDevTestnet(g.home, t)
