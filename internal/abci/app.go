@@ -47,6 +47,8 @@ type App struct {
 	lastTime time.Time
 	block    *store.Block // the block between FinalizeBlock and Commit
 	env      *state.Env
+	// lastWrites is how many keys the last block wrote, to size the next.
+	lastWrites int
 
 	mu          sync.Mutex
 	committed   chan struct{}           // closed and replaced at each commit
@@ -152,7 +154,7 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 		return &abcitypes.ResponseCheckTx{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}, nil
 	}
 	env := a.checkEnv()
-	blk := a.db.NewBlock()
+	blk := a.db.NewBlockSized(len(txs) * checkWritesPerTx)
 	refused := 0
 	for i, t := range txs {
 		if rejs[i] != nil {
@@ -180,6 +182,10 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 	return &abcitypes.ResponseCheckTx{Codespace: Codespace}, nil
 }
 
+// checkWritesPerTx sizes a check's scratch block: a payment with change
+// writes eight keys.
+const checkWritesPerTx = 8
+
 // checkEnv is the environment of mempool checks: the next height, and the
 // time of the last block, empty ones included.
 func (a *App) checkEnv() *state.Env {
@@ -203,7 +209,8 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	}
 	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis,
 		Tokens: a.blockTokens}
-	blk := a.db.NewBlock()
+	// A block writes about as many keys as the one before it did.
+	blk := a.db.NewBlockSized(a.lastWrites)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
 	index := uint32(0)
 	for i, d := range a.decodeBlock(req.Txs) {
@@ -231,7 +238,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	a.mu.Lock()
 	a.lastTime = req.Time
 	a.mu.Unlock()
-	a.block, a.env = blk, env
+	a.block, a.env, a.lastWrites = blk, env, blk.Writes()
 	a.logReserve(blockEvents)
 	a.pending = blockEvents
 	return &abcitypes.ResponseFinalizeBlock{TxResults: results, Events: abciEvents(blockEvents), AppHash: blk.Hash()}, nil

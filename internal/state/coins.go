@@ -190,7 +190,7 @@ func (x *exec) create(id ledger.TokenID, index uint32, owner ledger.Address, amo
 	if invariants && (x.w.Get(coinKey(c.ID)) != nil || x.w.Get(spentKey(c.ID)) != nil) {
 		panic(fmt.Sprintf("state: coin %s created twice", c.ID))
 	}
-	x.w.Set(coinKey(c.ID), c.encode())
+	x.w.SetHot(coinKey(c.ID), c.encode())
 	b := amount.Bytes()
 	x.w.Set(ownerKey(owner, id, c.ID), b[:])
 	add(&x.env.tally().flow(id).Created, amount)

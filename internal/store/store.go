@@ -94,19 +94,26 @@ func (c *readCache) reset() {
 	}
 }
 
-// commit brings the cached keys a committed block wrote up to date: a
-// deleted key is known absent; a set one is dropped, to be read again if it
-// is wanted (most are not: a receipt is read again only by a replay), which
-// keeps the cache to what blocks read.
+// commit brings the cache up to date with a committed block's writes: a
+// deleted key is known absent; a hot value (Block.SetHot) is cached; any
+// other value set is dropped if cached, to be read again if it is wanted
+// (most are not: a receipt is read again only by a replay), which keeps the
+// cache to what blocks read or will read.
 func (c *readCache) commit(keys []string, writes map[string]write) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	for _, k := range keys {
+		w := writes[k]
+		if w.hot {
+			c.reset()
+			c.m[k] = w.val
+			continue
+		}
 		if _, ok := c.m[k]; !ok {
 			continue
 		}
-		if writes[k].del {
+		if w.del {
 			c.m[k] = nil
 		} else {
 			delete(c.m, k)
@@ -194,6 +201,7 @@ func (d *DB) get(key []byte) []byte {
 type write struct {
 	val []byte
 	del bool
+	hot bool // SetHot: cache on commit
 }
 
 // Block gathers one block's writes in memory. Reads see the block's own writes,
@@ -210,9 +218,16 @@ type Block struct {
 }
 
 // NewBlock starts gathering a block's writes on top of the committed state.
-func (d *DB) NewBlock() *Block {
-	return &Block{db: d, writes: make(map[string]write)}
+func (d *DB) NewBlock() *Block { return d.NewBlockSized(0) }
+
+// NewBlockSized is NewBlock with room for about writes writes, so that a
+// large block's map of writes does not grow by rehashing as it fills.
+func (d *DB) NewBlockSized(writes int) *Block {
+	return &Block{db: d, writes: make(map[string]write, writes)}
 }
+
+// Writes is the number of keys the block has written so far.
+func (b *Block) Writes() int { return len(b.writes) }
 
 // Get returns the value at key, or nil if there is none. Callers must not
 // modify the returned slice.
@@ -227,6 +242,12 @@ func (b *Block) Get(key []byte) []byte {
 // value is a value: Get returns it as an empty, non-nil slice.
 func (b *Block) Set(key, value []byte) {
 	b.write(string(key), write{val: append([]byte{}, value...)})
+}
+
+// SetHot is Set for a value that blocks will likely read soon: on commit it
+// goes into the read cache, where other writes only update what is there.
+func (b *Block) SetHot(key, value []byte) {
+	b.write(string(key), write{val: append([]byte{}, value...), hot: true})
 }
 
 // Delete removes key.

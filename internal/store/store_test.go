@@ -468,3 +468,23 @@ func TestReadCacheFollowsCommits(t *testing.T) {
 		t.Errorf("snapshot disagrees with the cache")
 	}
 }
+
+// TestSetHotIsCached: a hot write is in the read cache once committed, and
+// hashes as a plain Set does.
+func TestSetHotIsCached(t *testing.T) {
+	hot, plain := newDB(t), newDB(t)
+	b := hot.NewBlock()
+	b.SetHot([]byte("coin"), []byte("1"))
+	if err := b.Commit(1); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, _ := hot.reads.get([]byte("coin")); !ok || string(v) != "1" {
+		t.Errorf("cache after a hot commit: %q, %v; want \"1\", true", v, ok)
+	}
+	if got, want := hot.AppHash(), commit(t, plain, 1, "coin=1"); !bytes.Equal(got, want) {
+		t.Errorf("hot app hash %x, plain %x", got, want)
+	}
+	if v := hot.NewBlock().Get([]byte("coin")); string(v) != "1" {
+		t.Errorf("read after commit: %q", v)
+	}
+}
