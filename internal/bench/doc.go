@@ -34,14 +34,17 @@
 //
 // # Submission
 //
-// Config.Workers submitters take the payments in order and POST each to
-// /v1/txs with wait=false: a payment is admitted when the API answers 202.
-// With Rate > 0 payment i is due at start + i/Rate and no submitter sends it
-// earlier; with Rate = 0 they send back to back. A fixed rate needs enough submitters to
+// Config.Workers submitters take the payments in order, Config.Batch at a
+// time, and POST each chunk to /v1/txs/batch with wait=false (the gateway
+// packs it into one consensus transaction): a payment is admitted when its
+// result says pending. With Batch = 1 each payment is POSTed alone to
+// /v1/txs and is admitted when the API answers 202. With Rate > 0 payment i
+// is due at start + i/Rate and no submitter sends the chunk that starts with
+// it earlier; with Rate = 0 they send back to back. A fixed rate needs enough submitters to
 // keep up: the result reports how late the latest payment was sent against
 // its schedule. A payment refused with 503 UNAVAILABLE (the node's mempool is
-// full) is sent again after a backoff and keeps its first submit time; the
-// retries are counted. Any other refusal is an admission rejection.
+// full; for a batch, the whole request) is sent again after a backoff and
+// keeps its first submit time; the retries are counted. Any other refusal is an admission rejection.
 //
 // # What is measured
 //
