@@ -229,7 +229,13 @@ func (t *Tx) parseSignatures(body *txpb.Body, sigs []*txpb.Signature) *ledger.Re
 func (t *Tx) Verify() *ledger.Rejection {
 	msg := SignBytes(t.ChainID, t.body)
 	for i, s := range t.sigs {
-		if !voi.VerifyWithOptions(voi.PublicKey(s.pub), msg, s.sig, verifyOptions) {
+		var ok bool
+		if k := expandedKeys.get(s.pub); k != nil {
+			ok = voi.VerifyExpandedWithOptions(k, msg, s.sig, verifyOptions)
+		} else {
+			ok = voi.VerifyWithOptions(voi.PublicKey(s.pub), msg, s.sig, verifyOptions)
+		}
+		if !ok {
 			return badSignature(i)
 		}
 	}

@@ -1,6 +1,7 @@
 package tx
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"runtime"
 	"sync"
@@ -52,7 +53,11 @@ func verifyChunk(txs []*Tx, out []*ledger.Rejection) {
 	for i, t := range txs {
 		msg := SignBytes(t.ChainID, t.body)
 		for j, s := range t.sigs {
-			bv.AddWithOptions(voi.PublicKey(s.pub), msg, s.sig, verifyOptions)
+			if k := expandedKeys.get(s.pub); k != nil {
+				bv.AddExpandedWithOptions(k, msg, s.sig, verifyOptions)
+			} else {
+				bv.AddWithOptions(voi.PublicKey(s.pub), msg, s.sig, verifyOptions)
+			}
 			entries = append(entries, entry{i, j})
 		}
 	}
@@ -65,4 +70,42 @@ func verifyChunk(txs []*Tx, out []*ledger.Rejection) {
 			out[e.tx] = badSignature(e.sig)
 		}
 	}
+}
+
+// MaxExpandedKeys bounds the cache of expanded public keys: the accounts
+// that are busy at any time, about 700 bytes each. Past it, the cache starts
+// again empty.
+const MaxExpandedKeys = 1 << 15
+
+// expandedKeys caches public keys decompressed for verification: a busy
+// account signs again and again, and decompressing its key is a sixth of a
+// verification. An expanded key checks exactly as its compressed form does.
+var expandedKeys = keyCache{m: make(map[[ed25519.PublicKeySize]byte]*voi.ExpandedPublicKey)}
+
+type keyCache struct {
+	mu sync.Mutex
+	m  map[[ed25519.PublicKeySize]byte]*voi.ExpandedPublicKey
+}
+
+// get returns pub expanded, or nil if it does not decompress (verification
+// then refuses it on its own).
+func (c *keyCache) get(pub ed25519.PublicKey) *voi.ExpandedPublicKey {
+	k := [ed25519.PublicKeySize]byte(pub)
+	c.mu.Lock()
+	e, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return e
+	}
+	e, err := voi.NewExpandedPublicKey(voi.PublicKey(pub))
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	if len(c.m) >= MaxExpandedKeys {
+		c.m = make(map[[ed25519.PublicKeySize]byte]*voi.ExpandedPublicKey)
+	}
+	c.m[k] = e
+	c.mu.Unlock()
+	return e
 }

@@ -107,3 +107,25 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifyKeyThatDoesNotDecompress: a signature under 32 bytes that are no
+// curve point is refused by both paths, without an expanded key to cache.
+func TestVerifyKeyThatDoesNotDecompress(t *testing.T) {
+	txs := parseAll(t, signedPayments(t, 2*MinBatch))
+	// Half of all y coordinates have no point on the curve: find a small one.
+	var bad [32]byte
+	for bad[0] = 2; expandedKeys.get(bad[:]) != nil; bad[0]++ {
+		if bad[0] == 255 {
+			t.Fatal("no small y without a point")
+		}
+	}
+	txs[3].sigs[0].pub = bad[:]
+	if rej := txs[3].Verify(); rej == nil || rej.Code != ledger.CodeBadSignature {
+		t.Errorf("Verify = %v, want BAD_SIGNATURE", rej)
+	}
+	for i, rej := range VerifyBatch(txs) {
+		if (i == 3) != (rej != nil) {
+			t.Errorf("tx %d: batch rejection %v", i, rej)
+		}
+	}
+}
