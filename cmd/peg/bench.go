@@ -31,7 +31,8 @@ By default it builds a fresh single-validator network in a temporary directory
 process. It deploys a bench token, attests its reserve, funds --accounts
 accounts so that each bench payment spends a coin of its own, pre-signs
 --payments payments (a --mix fraction of them with change, the rest paying a
-whole coin), then submits them through POST /v1/txs without waiting, at --rate
+whole coin), then submits them --batch at a time through POST /v1/txs/batch
+(or one by one through POST /v1/txs with --batch 1) without waiting, at --rate
 per second or as fast as --workers submitters can (--rate 0), and follows the
 committed blocks.
 
