@@ -274,7 +274,7 @@ func (a *App) deliverInBatch(blk *store.Block, env *state.Env, i uint32, t *tx.T
 // verified), or a rejection of the whole when a batch's envelope is wrong.
 func (a *App) decode(raw []byte) ([]*tx.Tx, []*ledger.Rejection, *ledger.Rejection) {
 	var u unverified
-	d := a.parse(raw, &u)
+	d := a.parse(raw, &u, false)
 	u.verify()
 	return d.txs, d.rejs, d.rej
 }
@@ -288,10 +288,12 @@ type decodedTx struct {
 }
 
 // parse decodes raw, from the admission cache if this node admitted it, and
-// otherwise by parsing it and leaving its signatures to u.
-func (a *App) parse(raw []byte, u *unverified) decodedTx {
+// otherwise by parsing it and leaving its signatures to u. A block takes its
+// transactions out of the cache: once executed they are not wanted again
+// (a replay is refused by its receipt), and the memory is the mempool's.
+func (a *App) parse(raw []byte, u *unverified, take bool) decodedTx {
 	d := decodedTx{batch: tx.IsBatch(raw)}
-	if cached, ok := a.verified.get(raw); ok {
+	if cached, ok := a.verified.get(raw, take); ok {
 		d.txs, d.rejs = cached, make([]*ledger.Rejection, len(cached))
 		return d
 	}
@@ -315,7 +317,7 @@ func (a *App) decodeBlock(raws [][]byte) []decodedTx {
 	var u unverified
 	out := make([]decodedTx, len(raws))
 	for i, raw := range raws {
-		out[i] = a.parse(raw, &u)
+		out[i] = a.parse(raw, &u, true)
 	}
 	u.verify()
 	return out

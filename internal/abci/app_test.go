@@ -119,10 +119,33 @@ func TestVerifiedEvicts(t *testing.T) {
 	for i := range MaxVerified + 10 {
 		v.add([]byte(fmt.Sprint(i)), one)
 	}
-	_, oldest := v.get([]byte("0"))
-	_, newest := v.get([]byte(fmt.Sprint(MaxVerified + 9)))
+	_, oldest := v.get([]byte("0"), false)
+	_, newest := v.get([]byte(fmt.Sprint(MaxVerified + 9)), false)
 	if oldest || !newest || len(v.m) != MaxVerified || v.held != MaxVerified {
 		t.Errorf("after overflow: oldest kept %v, newest kept %v, entries %d, held %d; want false, true, %d, %d",
 			oldest, newest, len(v.m), v.held, MaxVerified, MaxVerified)
+	}
+}
+
+// TestBlockTakesFromTheAdmissionCache: a block forgets the transactions it
+// found in the admission cache, and their order entries do not hold the
+// cache's size.
+func TestBlockTakesFromTheAdmissionCache(t *testing.T) {
+	v := newVerified()
+	one := []*tx.Tx{{}}
+	for i := range 10 {
+		v.add([]byte(fmt.Sprint(i)), one)
+	}
+	for i := range 10 {
+		if _, ok := v.get([]byte(fmt.Sprint(i)), true); !ok {
+			t.Fatalf("entry %d missing", i)
+		}
+	}
+	if _, ok := v.get([]byte("3"), false); ok || len(v.m) != 0 || v.held != 0 {
+		t.Errorf("after taking all: entry kept %v, entries %d, held %d; want none", ok, len(v.m), v.held)
+	}
+	v.add([]byte("new"), one)
+	if len(v.order) > 2*len(v.m) {
+		t.Errorf("order holds %d keys for %d entries", len(v.order), len(v.m))
 	}
 }

@@ -31,12 +31,17 @@ func newVerified() *verified {
 	return &verified{m: make(map[[sha256.Size]byte][]*tx.Tx)}
 }
 
-// get returns the parsed, verified transactions of raw, if it was admitted.
-func (v *verified) get(raw []byte) ([]*tx.Tx, bool) {
+// get returns the parsed, verified transactions of raw, if it was admitted;
+// with take, it also forgets them.
+func (v *verified) get(raw []byte, take bool) ([]*tx.Tx, bool) {
 	k := sha256.Sum256(raw)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	txs, ok := v.m[k]
+	if ok && take {
+		delete(v.m, k)
+		v.held -= len(txs)
+	}
 	return txs, ok
 }
 
@@ -52,7 +57,8 @@ func (v *verified) add(raw []byte, txs []*tx.Tx) {
 	v.m[k] = txs
 	v.order = append(v.order, k)
 	v.held += len(txs)
-	for v.held > MaxVerified && len(v.order) > 1 {
+	// order may name entries a block has taken since; they are gone from m.
+	for (v.held > MaxVerified || len(v.order) > 2*len(v.m)) && len(v.order) > 1 {
 		old := v.order[0]
 		v.order = v.order[1:]
 		v.held -= len(v.m[old])
