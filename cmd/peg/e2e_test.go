@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,26 +43,7 @@ func TestMain(m *testing.M) {
 }
 
 // freeBasePort finds six consecutive free loopback ports, as `peg up` uses.
-func freeBasePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		base := 20000 + rand.IntN(40000)
-		ok := true
-		for p := base; p < base+6 && ok; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free ports")
-	return 0
-}
+func freeBasePort(t *testing.T) int { return freePortBlock(t, 6) }
 
 // lockedBuffer is a bytes.Buffer that a process's output copier may write
 // while the test reads it.
