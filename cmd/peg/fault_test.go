@@ -338,10 +338,10 @@ func (nw network) maxHeight(t *testing.T, nodes ...*pegNode) uint64 {
 
 // appHashAfter is the app hash of n's state after block h: its status if it
 // is at h, else the header of block h+1, which carries it. It waits for n to
-// reach h.
+// reach h for as long as n advances.
 func (nw network) appHashAfter(t *testing.T, n *pegNode, h uint64) string {
 	t.Helper()
-	nw.waitHeight(t, h, n)
+	nw.waitAdvancing(t, h, n)
 	st, err := n.status()
 	if err != nil {
 		nw.fatal(t, "%s: %v", n.name, err)
