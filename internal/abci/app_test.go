@@ -120,7 +120,7 @@ func TestVerifiedEvicts(t *testing.T) {
 		v.add([]byte(fmt.Sprint(i)), one)
 	}
 	_, oldest := v.get([]byte("0"), false)
-	_, newest := v.get([]byte(fmt.Sprint(MaxVerified + 9)), false)
+	_, newest := v.get([]byte(fmt.Sprint(MaxVerified+9)), false)
 	if oldest || !newest || len(v.m) != MaxVerified || v.held != MaxVerified {
 		t.Errorf("after overflow: oldest kept %v, newest kept %v, entries %d, held %d; want false, true, %d, %d",
 			oldest, newest, len(v.m), v.held, MaxVerified, MaxVerified)
