@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -20,7 +21,7 @@ import (
 func benchCmd(g *globals) *cobra.Command {
 	cfg := bench.DefaultConfig()
 	var keep bool
-	var logLevel, profile string
+	var logLevel, profile, tracePath string
 	cmd := &cobra.Command{
 		Use:   "bench [--payments N] [--accounts K] [--mix F] [--rate R] [--workers W] [--node URL]",
 		Short: "Measure committed payments per second, latency, memory and state size",
@@ -57,13 +58,19 @@ setup included, takes well under two minutes on a 2-core machine.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if profile != "" {
-				f, err := os.Create(profile)
+			for _, out := range []struct {
+				path string
+				w    *io.Writer
+			}{{profile, &cfg.CPUProfile}, {tracePath, &cfg.Trace}} {
+				if out.path == "" {
+					continue
+				}
+				f, err := os.Create(out.path)
 				if err != nil {
 					return err
 				}
 				defer f.Close()
-				cfg.CPUProfile = f
+				*out.w = f
 			}
 			target, done, err := benchTarget(cmd, g, logLevel, keep)
 			if err != nil {
@@ -89,6 +96,7 @@ setup included, takes well under two minutes on a 2-core machine.`,
 	f.BoolVar(&keep, "keep", false, "keep the temporary network's home directory (its path is printed)")
 	f.StringVar(&logLevel, "log-level", "error", "log level of the in-process node: debug, info, warn or error")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the submission and drain (node and generator, in-process) to this file")
+	f.StringVar(&tracePath, "trace", "", "write an execution trace of the same span to this file (go tool trace)")
 	return cmd
 }
 

@@ -30,6 +30,7 @@ var (
 	faultKills = flag.Int("kills", 20, "SIGKILLs of the validator in TestFaultCrashRestart")
 	faultSeed  = flag.Uint64("seed", 0, "seed of the fault tests' random moments (0: a new one, printed on failure)")
 	catchUp    = flag.Int("catchup-blocks", 0, "TestFaultCatchUp: measure a restarted validator catching up this many blocks (0 skips)")
+	faultDir   = flag.String("fault-dir", "", "keep the fault tests' node homes and logs under this directory (default: a temporary one, removed)")
 )
 
 // The fault tests' network: short consensus timeouts so that a round whose
@@ -80,6 +81,21 @@ func faultRand(t *testing.T) *rand.Rand {
 		}
 	})
 	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// faultHome is the directory a fault test writes its network under: a
+// temporary one, or, with -fault-dir, one that outlives the test so that a
+// failure's node logs, consensus WAL and signing state can be read.
+func faultHome(t *testing.T) string {
+	if *faultDir == "" {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp(*faultDir, t.Name()+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("network under %s", dir)
+	return dir
 }
 
 // Where freePortBlock looks: below Linux's default ephemeral range (32768 and
@@ -597,7 +613,7 @@ func TestFaultCrashRestart(t *testing.T) {
 		t.Skip("process-level fault test")
 	}
 	rnd := faultRand(t)
-	dir := t.TempDir()
+	dir := faultHome(t)
 	nw := network(writeTestnet(t, dir, 1, 1))
 	v, replica := nw[0], nw[1]
 	v.start(t)
@@ -606,6 +622,11 @@ func TestFaultCrashRestart(t *testing.T) {
 	load := startLoad(t, v.home, v)
 	nw.waitServing(t, v)
 	started := time.Now()
+	// The highest height seen, and since when: a chain that commits nothing
+	// across restarts for progressTimeout has lost liveness, and the test
+	// stops there rather than after the remaining kills.
+	var best uint64
+	bestAt, bestKill := time.Now(), 0
 	for k := range *faultKills {
 		before := load.count()
 		if rnd.IntN(4) == 0 {
@@ -620,6 +641,12 @@ func TestFaultCrashRestart(t *testing.T) {
 		at := "while starting"
 		if st, err := v.status(); err == nil {
 			at = fmt.Sprintf("at height %d", st.Height)
+			if st.Height > best {
+				best, bestAt, bestKill = st.Height, time.Now(), k
+			}
+		}
+		if time.Since(bestAt) > progressTimeout {
+			nw.fatal(t, "no block committed for %v, across kills %d to %d: stuck at height %d", progressTimeout, bestKill, k, best)
 		}
 		v.signal(t, syscall.SIGKILL)
 		t.Logf("kill %d %s: %d payments committed since the last restart, %d in all",
@@ -660,7 +687,7 @@ func TestFaultFourValidators(t *testing.T) {
 		t.Skip("process-level fault test")
 	}
 	rnd := faultRand(t)
-	dir := t.TempDir()
+	dir := faultHome(t)
 	nw := network(writeTestnet(t, dir, 4, 0))
 	for _, n := range nw {
 		n.start(t)
@@ -813,7 +840,7 @@ func TestFaultCatchUp(t *testing.T) {
 	if *catchUp == 0 {
 		t.Skip("set -catchup-blocks to measure catch-up")
 	}
-	dir := t.TempDir()
+	dir := faultHome(t)
 	// Blocks as fast as three validators of four can make them: the missing
 	// one's rounds time out quickly.
 	nw := network(writeTestnet(t, dir, 4, 0, "--timeout-commit", "1ms", "--empty-blocks-interval", "0s",

@@ -28,9 +28,10 @@ const Version = 2
 // Codespace labels Peg's result codes in CometBFT's transaction results.
 const Codespace = "peg"
 
-// App is Peg's ABCI application. CometBFT's local client serialises calls, so
-// the fields guarded by mu change only inside ABCI calls; mu lets readers
-// outside them (the API) see a consistent height.
+// App is Peg's ABCI application. Its ABCI connections run beside one another
+// (see NewClientCreator): consensus calls come one at a time, CheckTx calls
+// concurrently with each other and with FinalizeBlock, never with Commit. mu
+// guards what they and the API share.
 type App struct {
 	abcitypes.BaseApplication
 

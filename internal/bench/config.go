@@ -73,6 +73,9 @@ type Config struct {
 	// process from the first submission to the end of the drain: on an
 	// in-process network, node and generator together.
 	CPUProfile io.Writer `json:"-"`
+	// Trace, if not nil, receives an execution trace (runtime/trace) of the
+	// same span: which stages run at once and which wait on one another.
+	Trace io.Writer `json:"-"`
 }
 
 // DefaultConfig is a run that finishes well under two minutes on a 2-core

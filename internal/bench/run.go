@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -100,13 +101,19 @@ func Run(ctx context.Context, cfg Config, t Target, progress io.Writer) (*Result
 }
 
 // load submits the bench payments and waits for their blocks, under the CPU
-// profiler if the configuration asks for it.
+// profiler and the execution tracer if the configuration asks for them.
 func (r *runner) load(ctx context.Context, txs []signed) ([]outcome, error) {
 	if r.cfg.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(r.cfg.CPUProfile); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if r.cfg.Trace != nil {
+		if err := trace.Start(r.cfg.Trace); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer trace.Stop()
 	}
 	outs := r.submitAll(ctx, txs, r.cfg.Rate)
 	if err := ctx.Err(); err != nil {

@@ -14,7 +14,6 @@ import (
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
-	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/rpc/client/local"
 
 	"github.com/pegledger/peg/internal/abci"
@@ -75,10 +74,9 @@ func (n *Node) start(region ledger.Region) error {
 		return fmt.Errorf("node: %w", err)
 	}
 	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
-	// One lock per ABCI connection, not one for all: the mempool's CheckTx
-	// runs on one core while consensus executes a block on the other. The
-	// app guards what the two share (see abci.App).
-	comet, err := cmtnode.NewNode(cc, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
+	// Admission is not serialised behind block execution, nor batches
+	// behind one another (see abci.NewClientCreator).
+	comet, err := cmtnode.NewNode(cc, pv, nodeKey, abci.NewClientCreator(app),
 		cmtnode.DefaultGenesisDocProviderFunc(cc), cmtcfg.DefaultDBProvider,
 		cmtnode.DefaultMetricsProvider(cc.Instrumentation), cometLogger{n.log.With("module", "comet")})
 	if err != nil {
