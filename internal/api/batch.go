@@ -4,12 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/tx"
+	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
 // MaxBatchRequestBody bounds the body of POST /v1/txs/batch: tx.MaxBatchTxs
@@ -23,9 +29,9 @@ const MaxBatchRequestBody = 2 << 20
 // whatever the outcomes are; only a request that is wrong as a whole is an
 // error.
 func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
-	var req client.BatchRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		return badRequest("request body: %v", err)
+	req, err := readBatch(r)
+	if err != nil {
+		return err
 	}
 	if len(req.Txs) == 0 || len(req.Txs) > tx.MaxBatchTxs {
 		return badRequest("a batch holds 1 to %d transactions, not %d", tx.MaxBatchTxs, len(req.Txs))
@@ -67,6 +73,40 @@ func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, client.BatchResponse{Results: items})
 	return nil
+}
+
+// readBatch reads the body of POST /v1/txs/batch: JSON (client.BatchRequest),
+// or, as client.BatchContentType, a peg.tx.v1.Batch protobuf message holding
+// the transactions as they are, with wait in the query. The protobuf form
+// costs the API a fraction of decoding thousands of base64 strings.
+func readBatch(r *http.Request) (client.BatchRequest, error) {
+	var req client.BatchRequest
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != client.BatchContentType {
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			return req, badRequest("request body: %v", err)
+		}
+		return req, nil
+	}
+	if q := r.URL.Query().Get("wait"); q != "" {
+		wait, err := strconv.ParseBool(q)
+		if err != nil {
+			return req, badRequest("wait=%q is not true or false", q)
+		}
+		req.Wait = &wait
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return req, badRequest("request body: %v", err)
+	}
+	var b txpb.Batch
+	if err := proto.Unmarshal(body, &b); err != nil {
+		return req, badRequest("request body does not decode as a peg.tx.v1.Batch protobuf message")
+	}
+	if len(b.ProtoReflect().GetUnknown()) > 0 {
+		return req, badRequest("request body has fields a peg.tx.v1.Batch does not")
+	}
+	req.Txs = b.Txs
+	return req, nil
 }
 
 func rejectedItem(id ledger.TxID, code ledger.Code, msg string, height uint64) client.BatchItem {

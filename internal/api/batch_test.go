@@ -1,14 +1,20 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/tx"
+	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
 // TestSubmitBatch: each transaction of a batch has its own outcome, in the
@@ -128,5 +134,92 @@ func TestSubmitBatchEmptyAndOversized(t *testing.T) {
 	}
 	if items[2].TxID != id || items[2].Status != client.BatchCommitted {
 		t.Errorf("the good transaction: %+v, want %s committed", items[2], id)
+	}
+}
+
+// postBatch posts body to /v1/txs/batch as contentType and returns the
+// status and the decoded answer: a BatchResponse on 200, an error otherwise.
+func postBatch(t *testing.T, e *testEnv, query, contentType string, body []byte) (int, client.BatchResponse, client.APIError) {
+	t.Helper()
+	resp, err := http.Post(e.srv.URL+"/v1/txs/batch"+query, contentType, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ok client.BatchResponse
+	var bad client.APIError
+	into := any(&bad)
+	if resp.StatusCode == http.StatusOK {
+		into = &ok
+	}
+	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, ok, bad
+}
+
+// TestSubmitBatchBodies: the JSON body and the protobuf one carry the same
+// batch to the same answers, wait given in the body or in the query.
+func TestSubmitBatchBodies(t *testing.T) {
+	e := newTestEnv(t)
+	e.runScenario()
+	good1, id1 := e.sign(minter, mintMsg(alice.addr, "1000000"))
+	good2, id2 := e.sign(minter, mintMsg(bob.addr, "1000000"))
+	wait := true
+	asJSON, err := json.Marshal(client.BatchRequest{Txs: [][]byte{good1, []byte("hello")}, Wait: &wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asProto, err := proto.Marshal(&txpb.Batch{Txs: [][]byte{good2, []byte("hello")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, query, contentType string
+		body                     []byte
+		id                       ledger.TxID
+	}{
+		{"json", "", "application/json", asJSON, id1},
+		{"protobuf", "?wait=true", client.BatchContentType, asProto, id2},
+	} {
+		status, res, _ := postBatch(t, e, tc.query, tc.contentType, tc.body)
+		if status != http.StatusOK || len(res.Results) != 2 {
+			t.Fatalf("%s: answer %d %+v, want 200 with 2 results", tc.name, status, res)
+		}
+		if it := res.Results[0]; it.TxID != tc.id || it.Status != client.BatchCommitted {
+			t.Errorf("%s: first = %+v, want %s committed", tc.name, it, tc.id)
+		}
+		if it := res.Results[1]; it.Status != client.BatchRejected || it.Code != uint32(ledger.CodeMalformed) {
+			t.Errorf("%s: second = %+v, want rejected MALFORMED_TX", tc.name, it)
+		}
+	}
+}
+
+// TestSubmitBatchBadProtobuf: a protobuf body that is not a Batch, has
+// fields a Batch does not, or comes with a wait that is not a boolean is a
+// 400 that names the fault.
+func TestSubmitBatchBadProtobuf(t *testing.T) {
+	e := newTestEnv(t)
+	raw, _ := e.sign(minter, mintMsg(alice.addr, "1"))
+	good, err := proto.Marshal(&txpb.Batch{Txs: [][]byte{raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := protowire.AppendTag(slices.Clone(good), 3, protowire.VarintType)
+	unknown = protowire.AppendVarint(unknown, 1)
+	for _, tc := range []struct {
+		name, query string
+		body        []byte
+		want        string
+	}{
+		{"not protobuf", "", []byte{0xff, 0xff, 0xff}, "does not decode"},
+		{"unknown field", "", unknown, "fields a peg.tx.v1.Batch does not"},
+		{"empty", "", nil, "required"},
+		{"wait not a boolean", "?wait=soon", good, "wait"},
+	} {
+		status, _, ae := postBatch(t, e, tc.query, client.BatchContentType, tc.body)
+		if status != http.StatusBadRequest || ae.Name != "BAD_REQUEST" || !strings.Contains(ae.Message, tc.want) {
+			t.Errorf("%s: answer %d %+v, want 400 BAD_REQUEST naming %q", tc.name, status, ae, tc.want)
+		}
 	}
 }

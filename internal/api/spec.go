@@ -13,6 +13,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	middleware "github.com/oapi-codegen/nethttp-middleware"
+
+	"github.com/pegledger/peg/internal/client"
 )
 
 // specYAML is the API's OpenAPI document, served verbatim at /openapi.yaml.
@@ -32,6 +34,12 @@ var spec = sync.OnceValue(func() *openapi3.T {
 	}
 	return doc
 })
+
+// The protobuf body of POST /v1/txs/batch is the handler's to decode; the
+// document describes it as a binary string, which the validator reads whole.
+func init() {
+	openapi3filter.RegisterBodyDecoder(client.BatchContentType, openapi3filter.FileBodyDecoder)
+}
 
 // validator checks each /v1 request against the document before a handler
 // sees it: path and query parameters, and the request body.

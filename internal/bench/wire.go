@@ -10,8 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
 // wire is the bench's own HTTP path for the requests it makes by the
@@ -56,7 +59,7 @@ func (w *wire) submit(ctx context.Context, raw []byte) (answer, error) {
 	if err != nil {
 		return answer{}, fmt.Errorf("bench: encoding a submission: %w", err)
 	}
-	status, b, err := w.do(ctx, http.MethodPost, "/v1/txs", body)
+	status, b, err := w.do(ctx, http.MethodPost, "/v1/txs", "application/json", body)
 	if err != nil {
 		return answer{}, err
 	}
@@ -71,11 +74,11 @@ func (w *wire) submit(ctx context.Context, raw []byte) (answer, error) {
 // refused. A refusal of the whole request (503 when the mempool is full) is
 // every transaction's answer.
 func (w *wire) submitBatch(ctx context.Context, raws [][]byte) ([]answer, error) {
-	body, err := json.Marshal(client.BatchRequest{Txs: raws, Wait: &noWait})
+	body, err := proto.Marshal(&txpb.Batch{Txs: raws})
 	if err != nil {
 		return nil, fmt.Errorf("bench: encoding a batch: %w", err)
 	}
-	status, b, err := w.do(ctx, http.MethodPost, "/v1/txs/batch", body)
+	status, b, err := w.do(ctx, http.MethodPost, "/v1/txs/batch?wait=false", client.BatchContentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +107,7 @@ func (w *wire) submitBatch(ctx context.Context, raws [][]byte) ([]answer, error)
 
 // receipt reads a transaction's receipt; nil if no block has included it.
 func (w *wire) receipt(ctx context.Context, id ledger.TxID) (*client.Receipt, error) {
-	status, b, err := w.do(ctx, http.MethodGet, "/v1/txs/"+id.String(), nil)
+	status, b, err := w.do(ctx, http.MethodGet, "/v1/txs/"+id.String(), "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -121,9 +124,10 @@ func (w *wire) receipt(ctx context.Context, id ledger.TxID) (*client.Receipt, er
 	return nil, fmt.Errorf("bench: GET /v1/txs/%s: %w", id, apiError(status, b))
 }
 
-func (w *wire) do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+// do sends one request, with a body of contentType unless it is empty.
+func (w *wire) do(ctx context.Context, method, path, contentType string, body []byte) (int, []byte, error) {
 	var rd io.Reader
-	if body != nil {
+	if contentType != "" {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, w.base+path, rd)
@@ -131,8 +135,8 @@ func (w *wire) do(ctx context.Context, method, path string, body []byte) (int, [
 		return 0, nil, fmt.Errorf("bench: %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := w.http.Do(req)
 	if err != nil {

@@ -24,7 +24,10 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
 // DefaultTimeout bounds one request end to end. It is longer than the API's
@@ -134,10 +137,16 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 // (POST /v1/txs/batch). The gateway packs them into one consensus
 // transaction; each succeeds or fails on its own, and the answer lists each
 // one's outcome in order. With wait, it returns once a block has included
-// every admitted transaction.
+// every admitted transaction. The request body is the protobuf form
+// (BatchContentType).
 func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte, wait bool) ([]BatchItem, error) {
 	var out BatchResponse
-	_, body, err := c.send(ctx, http.MethodPost, "/v1/txs/batch", nil, BatchRequest{Txs: raws, Wait: &wait})
+	req, err := proto.Marshal(&txpb.Batch{Txs: raws})
+	if err != nil {
+		return nil, fmt.Errorf("client: encoding a batch: %w", err)
+	}
+	q := url.Values{"wait": {strconv.FormatBool(wait)}}
+	_, body, err := c.sendBody(ctx, http.MethodPost, "/v1/txs/batch", q, BatchContentType, req)
 	if err != nil {
 		return nil, err
 	}
@@ -438,25 +447,34 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) er
 // send performs one request and returns a 2xx answer's status and body; any
 // other answer is an *APIError.
 func (c *Client) send(ctx context.Context, method, path string, q url.Values, in any) (int, []byte, error) {
+	if in == nil {
+		return c.sendBody(ctx, method, path, q, "", nil)
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return 0, nil, fmt.Errorf("client: encoding %s %s: %w", method, path, err)
+	}
+	return c.sendBody(ctx, method, path, q, "application/json", b)
+}
+
+// sendBody is send with a body already encoded as contentType; an empty
+// contentType sends no body.
+func (c *Client) sendBody(ctx context.Context, method, path string, q url.Values, contentType string, body []byte) (int, []byte, error) {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
 	var reqBody io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, nil, fmt.Errorf("client: encoding %s %s: %w", method, path, err)
-		}
-		reqBody = bytes.NewReader(b)
+	if contentType != "" {
+		reqBody = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, reqBody)
 	if err != nil {
 		return 0, nil, fmt.Errorf("client: %s %s: %w", method, u, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -467,17 +485,17 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, in
 		return 0, nil, fmt.Errorf("client: %s %s: %w", method, u, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
 	if err != nil {
 		return 0, nil, fmt.Errorf("client: reading the answer to %s %s: %w", method, u, err)
 	}
-	if len(body) > MaxResponseSize {
+	if len(answer) > MaxResponseSize {
 		return 0, nil, fmt.Errorf("client: the answer to %s %s exceeds %d bytes", method, u, MaxResponseSize)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return 0, nil, apiError(resp, body)
+		return 0, nil, apiError(resp, answer)
 	}
-	return resp.StatusCode, body, nil
+	return resp.StatusCode, answer, nil
 }
 
 // apiError reads a non-2xx answer: Peg's error body, or, from something that

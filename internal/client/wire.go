@@ -57,6 +57,11 @@ type SubmitRequest struct {
 	Wait *bool `json:"wait,omitempty"`
 }
 
+// BatchContentType is the media type of a POST /v1/txs/batch body that is a
+// peg.tx.v1.Batch protobuf message (the transactions as they are, no base64)
+// instead of a JSON BatchRequest; wait then goes in the query.
+const BatchContentType = "application/x-protobuf"
+
 // BatchRequest is the body of POST /v1/txs/batch: up to tx.MaxBatchTxs
 // independently signed transactions, each in standard base64.
 type BatchRequest struct {

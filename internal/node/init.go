@@ -109,7 +109,7 @@ func genesis(chainID string, vals []member, g state.Genesis) ([]byte, error) {
 		GenesisTime:     time.Now().UTC().Truncate(time.Millisecond),
 		ChainID:         chainID,
 		InitialHeight:   1,
-		ConsensusParams: cmttypes.DefaultConsensusParams(),
+		ConsensusParams: consensusParams(),
 		AppState:        app,
 	}
 	for _, v := range vals {
@@ -124,6 +124,14 @@ func genesis(chainID string, vals []member, g state.Genesis) ([]byte, error) {
 		return nil, fmt.Errorf("node: genesis: %w", err)
 	}
 	return b, nil
+}
+
+// consensusParams are CometBFT's defaults with blocks of at most
+// MaxBlockBytes.
+func consensusParams() *cmttypes.ConsensusParams {
+	p := cmttypes.DefaultConsensusParams()
+	p.Block.MaxBytes = MaxBlockBytes
+	return p
 }
 
 // finish writes the genesis document and then the configuration, whose

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/tx"
 )
 
 func testGenesis(t *testing.T) state.Genesis {
@@ -148,6 +149,11 @@ func TestInitSingle(t *testing.T) {
 	}
 	if len(doc.Validators) != 1 || doc.Validators[0].Name != "node0" || doc.ChainID != "solo" {
 		t.Errorf("genesis validators %+v, chain %s; want node0 alone on solo", doc.Validators, doc.ChainID)
+	}
+	// A block must hold the largest batch the mempool admits, with room
+	// for its header and commit.
+	if got := doc.ConsensusParams.Block.MaxBytes; got != MaxBlockBytes || got < tx.MaxBatchSize+64<<10 {
+		t.Errorf("genesis block max_bytes = %d, want %d, above the largest batch (%d)", got, MaxBlockBytes, tx.MaxBatchSize)
 	}
 	if err := Init(home, cfg, testGenesis(t)); err == nil {
 		t.Error("second Init succeeded, want a refusal")

@@ -31,7 +31,7 @@ const CacheSize = 256 << 20
 const MemTableSize = 64 << 20
 
 // MaxCachedReads bounds the committed-state values the read cache holds
-// (see readCache), some 150 bytes each; past it the cache starts again empty.
+// (see readCache), some 150 bytes each.
 const MaxCachedReads = 1 << 20
 
 // Keys under metaPrefix describe the store itself and are not part of the hashed
@@ -62,19 +62,37 @@ type DB struct {
 // spent, the receipts that must not exist yet): the block finds them here.
 // gen counts commits: a value read from the database is kept only if no
 // commit happened since the read began.
+//
+// It keeps two generations, each of up to limit values: when the
+// newer fills, it becomes the older and the older is dropped, so what was
+// read or written recently stays however long the node runs. A value found
+// in the older generation moves to the newer.
 type readCache struct {
-	mu  sync.RWMutex
-	gen uint64
-	m   map[string][]byte
+	mu    sync.RWMutex
+	gen   uint64
+	limit int               // values per generation
+	m     map[string][]byte // the newer generation
+	old   map[string][]byte
 }
 
-func newReadCache() *readCache { return &readCache{m: make(map[string][]byte)} }
+func newReadCache(limit int) *readCache {
+	return &readCache{limit: limit, m: make(map[string][]byte), old: make(map[string][]byte)}
+}
 
 func (c *readCache) get(key []byte) (v []byte, ok bool, gen uint64) {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	v, ok = c.m[string(key)]
-	return v, ok, c.gen
+	fromOld := false
+	if !ok {
+		v, ok = c.old[string(key)]
+		fromOld = ok
+	}
+	gen = c.gen
+	c.mu.RUnlock()
+	if fromOld {
+		c.put(key, v, gen)
+	}
+	return v, ok, gen
 }
 
 func (c *readCache) put(key, v []byte, gen uint64) {
@@ -83,15 +101,17 @@ func (c *readCache) put(key, v []byte, gen uint64) {
 	if c.gen != gen {
 		return
 	}
-	c.reset()
-	c.m[string(key)] = v
+	c.set(string(key), v)
 }
 
-// reset empties the cache once it holds MaxCachedReads values.
-func (c *readCache) reset() {
-	if len(c.m) >= MaxCachedReads {
-		c.m = make(map[string][]byte)
+// set caches v at k in the newer generation, first turning the generations
+// over if it is full. c.mu is held.
+func (c *readCache) set(k string, v []byte) {
+	if len(c.m) >= c.limit {
+		c.old, c.m = c.m, make(map[string][]byte, len(c.m))
 	}
+	c.m[k] = v
+	delete(c.old, k)
 }
 
 // commit brings the cache up to date with a committed block's writes: a
@@ -106,17 +126,18 @@ func (c *readCache) commit(keys []string, writes map[string]write) {
 	for _, k := range keys {
 		w := writes[k]
 		if w.hot {
-			c.reset()
-			c.m[k] = w.val
+			c.set(k, w.val)
 			continue
 		}
-		if _, ok := c.m[k]; !ok {
-			continue
-		}
-		if w.del {
-			c.m[k] = nil
-		} else {
+		_, inNew := c.m[k]
+		_, inOld := c.old[k]
+		switch {
+		case !inNew && !inOld:
+		case w.del:
+			c.set(k, nil)
+		default:
 			delete(c.m, k)
+			delete(c.old, k)
 		}
 	}
 }
@@ -147,7 +168,7 @@ func Open(dir string, log *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", dir, err)
 	}
-	d := &DB{db: db, reads: newReadCache()}
+	d := &DB{db: db, reads: newReadCache(MaxCachedReads / 2)}
 	if v := d.get(keyHeight); v != nil {
 		if len(v) != 8 {
 			db.Close()

@@ -488,3 +488,53 @@ func TestSetHotIsCached(t *testing.T) {
 		t.Errorf("read after commit: %q", v)
 	}
 }
+
+// TestReadCacheGenerations: a full generation becomes the older one instead
+// of being dropped, a value read from the older moves to the newer, and
+// commits keep both in step with the state.
+func TestReadCacheGenerations(t *testing.T) {
+	c := newReadCache(2)
+	val := func(k string) (string, bool) {
+		v, ok, _ := c.get([]byte(k))
+		return string(v), ok
+	}
+	for _, k := range []string{"a", "b", "c", "d"} {
+		c.put([]byte(k), []byte(k), 0)
+	}
+	// a and b filled the first generation, c and d the second: a and b
+	// are the older generation, still there.
+	if _, ok := val("a"); !ok {
+		t.Error("a dropped when the first generation filled")
+	}
+	// Reading a moved it to the newer generation (c, d), which was full:
+	// c and d are now the older one and b, not read, is gone.
+	if _, ok := val("b"); ok {
+		t.Error("b outlived two turns without a read")
+	}
+	for _, k := range []string{"a", "c", "d"} {
+		if v, ok := val(k); !ok || v != k {
+			t.Errorf("%s = %q, %v; want it cached", k, v, ok)
+		}
+	}
+
+	// A commit that deletes a cached key leaves it known absent; one that
+	// sets it drops it, in whichever generation it is.
+	c = newReadCache(2)
+	c.put([]byte("gone"), []byte("1"), 0)
+	c.put([]byte("changed"), []byte("1"), 0)
+	c.put([]byte("fresh"), []byte("1"), 0) // gone, changed: the older generation
+	c.commit([]string{"changed", "gone"}, map[string]write{"gone": {del: true}, "changed": {val: []byte("2")}})
+	if v, ok, _ := c.get([]byte("gone")); !ok || v != nil {
+		t.Errorf("deleted key: %q, %v; want known absent", v, ok)
+	}
+	if _, ok := val("changed"); ok {
+		t.Error("a key set by a commit is still cached with its old value")
+	}
+	// A read that began before a commit is not cached.
+	_, _, gen := c.get([]byte("late"))
+	c.commit(nil, nil)
+	c.put([]byte("late"), []byte("stale"), gen)
+	if _, ok := val("late"); ok {
+		t.Error("a read from before a commit was cached")
+	}
+}
