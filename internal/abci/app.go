@@ -23,7 +23,7 @@ import (
 
 // Version is the application's protocol version, reported to CometBFT. It moves
 // up when the state machine's rules change.
-const Version = 2
+const Version = 3
 
 // Codespace labels Peg's result codes in CometBFT's transaction results.
 const Codespace = "peg"
@@ -58,6 +58,9 @@ type App struct {
 	checkTokens *state.TokenCache       // decoded tokens for CheckTx
 	blockTokens *state.TokenCache       // decoded tokens for FinalizeBlock
 	pending     []state.Event           // the finalized block's events, until Commit
+	// replays follows the committed refusals, so that payments skip the
+	// lookup of their own receipt (see state.Replays).
+	replays *state.Replays
 }
 
 // MaxBlockEventsKept bounds how many recent blocks' block-level events (reserve
@@ -83,8 +86,23 @@ func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (
 			return nil, err
 		}
 		a.genesis = &g
+		if err := a.loadReplays(); err != nil {
+			return nil, err
+		}
 	}
 	return a, nil
+}
+
+// loadReplays reads the refusals of the committed state.
+func (a *App) loadReplays() error {
+	snap := a.db.Snapshot()
+	defer snap.Close()
+	r, err := state.LoadReplays(snap, snap.Height)
+	if err != nil {
+		return err
+	}
+	a.replays = r
+	return nil
 }
 
 // ChainID is the chain this application serves.
@@ -135,6 +153,9 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 		return nil, err
 	}
 	a.genesis = &g
+	if err := a.loadReplays(); err != nil {
+		return nil, err
+	}
 	a.log.Info("genesis committed", "chain", a.chainID, "operator", g.Operator, "app_hash", fmt.Sprintf("%X", a.db.AppHash()))
 	return &abcitypes.ResponseInitChain{AppHash: a.db.AppHash()}, nil
 }
@@ -197,7 +218,7 @@ func (a *App) checkEnv() *state.Env {
 	}
 	a.mu.Unlock()
 	return &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Time: now, Genesis: *a.genesis,
-		Tokens: a.checkTokens, Check: true}
+		Tokens: a.checkTokens, Check: true, Replays: a.replays}
 }
 
 // FinalizeBlock applies the block's transactions in order, batches unpacked,
@@ -209,7 +230,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 		return nil, fmt.Errorf("abci: block %d before genesis", req.Height)
 	}
 	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis,
-		Tokens: a.blockTokens}
+		Tokens: a.blockTokens, Replays: a.replays}
 	// A block writes about as many keys as the one before it did.
 	blk := a.db.NewBlockSized(a.lastWrites)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
@@ -405,6 +426,7 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 	if err := a.block.Commit(a.env.Height); err != nil {
 		return nil, err
 	}
+	a.replays.Commit(a.env.Height, a.env.Refused)
 	a.block, a.env = nil, nil
 	auditCommitted(a.db)
 	a.mu.Lock()

@@ -28,6 +28,24 @@ type Env struct {
 	// receipt is only a marker that makes a repeat within the same check
 	// a replay.
 	Check bool
+	// Replays, if set, spares accepted payments the lookup of their own
+	// receipt (see Replays). Refused records the spending transactions this
+	// block (or check) refused, with their expiry, for Replays.Commit.
+	Replays *Replays
+	Refused map[ledger.TxID]uint64
+}
+
+// mayBeReplay reports whether t's receipt must be looked up before it is
+// applied: always, unless Replays shows that only a refusal could have left
+// one and none did.
+func (e *Env) mayBeReplay(t *tx.Tx) bool {
+	if e.Replays == nil || !spends(t) {
+		return true
+	}
+	if _, ok := e.Refused[t.ID]; ok {
+		return true
+	}
+	return e.Replays.may(t.ID)
 }
 
 // checkReceipt is the receipt a check writes (see Env.Check).
@@ -60,8 +78,7 @@ func LoadGenesis(r Reader) (Genesis, error) {
 }
 
 // Check runs the checks that depend on the state but not on the transaction's
-// message: expiry and replay. CheckTx runs it before admitting a transaction to
-// the mempool; Apply runs it again in the block.
+// message: expiry and, unless Env.Replays shows it needless, replay.
 func Check(r Reader, env *Env, t *tx.Tx) *ledger.Rejection {
 	if t.Expiry < env.Height {
 		return ledger.Reject(ledger.CodeExpired, "transaction expired at height %d; the chain is at %d", t.Expiry, env.Height)
@@ -70,6 +87,13 @@ func Check(r Reader, env *Env, t *tx.Tx) *ledger.Rejection {
 		return ledger.Reject(ledger.CodeExpiryTooFar, "expiry height %d is beyond %d (height %d + %d)",
 			t.Expiry, max, env.Height, env.Genesis.Params.MaxExpiryDelta)
 	}
+	if env.mayBeReplay(t) {
+		return replayed(r, t)
+	}
+	return nil
+}
+
+func replayed(r Reader, t *tx.Tx) *ledger.Rejection {
 	if r.Get(receiptKey(t.ID)) != nil {
 		return ledger.Reject(ledger.CodeReplayed, "transaction %s is already in a block", t.ID)
 	}
@@ -85,6 +109,13 @@ func Apply(w Writer, env *Env, t *tx.Tx) Result {
 	}
 	x := &exec{w: w, env: env, tx: t}
 	if rej := x.run(); rej != nil {
+		// A payment Check did not look up may be a replay, refused for
+		// the coins it spent the first time.
+		if !env.mayBeReplay(t) {
+			if r := replayed(w, t); r != nil {
+				rej = r
+			}
+		}
 		return rejected(rej)
 	}
 	return Result{Code: ledger.OK, Events: x.events}
@@ -118,10 +149,21 @@ func Deliver(b Batch, env *Env, t *tx.Tx, index uint32) Result {
 
 // WriteReceipt records the outcome of t at position index of the block. The
 // first receipt of an id is never replaced: a replay refused later (as
-// REPLAYED, or as EXPIRED, which is checked first) leaves it as it is.
+// REPLAYED, or as EXPIRED, which is checked first) leaves it as it is. An
+// accepted transaction has none yet: Apply made sure of it. A refused
+// spending transaction is also recorded for Replays.
 func WriteReceipt(w Writer, env *Env, t *tx.Tx, index uint32, res Result) {
-	if w.Get(receiptKey(t.ID)) != nil {
-		return
+	if res.Code != ledger.OK {
+		if w.Get(receiptKey(t.ID)) != nil {
+			return
+		}
+		if spends(t) && t.Expiry >= env.Height {
+			w.Set(rejectedKey(t.Expiry, t.ID), nil)
+			if env.Refused == nil {
+				env.Refused = make(map[ledger.TxID]uint64)
+			}
+			env.Refused[t.ID] = t.Expiry
+		}
 	}
 	if env.Check {
 		w.Set(receiptKey(t.ID), checkReceipt)

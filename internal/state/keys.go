@@ -21,6 +21,7 @@ const (
 	prefixReceipt    = "rcpt/"  // rcpt/TXID → Receipt (receipt.go)
 	prefixRedemption = "rdm/"   // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
 	prefixReading    = "att/"   // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
+	prefixRejected   = "rej/"   // rej/EXPIRY(8) TXID → "" a spending transaction a block refused (replays.go)
 )
 
 // keyWatched lists, sorted, the tokens with a reading, whose staleness each

@@ -39,11 +39,19 @@ import (
 // app sends it: tx.Decode, then Apply inside Begin and Keep or Discard, then
 // WriteReceipt; commit ends the block with CheckTally, Hash and Commit on a
 // real store. The commands are documented on scenario.run.
+//
+// Each script runs twice, with the same answers: once looking up every
+// transaction's receipt for replay, once with Replays, as the ABCI app runs.
 func TestScenarios(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		s := newScenario(t)
-		datadriven.RunTest(t, path, s.run)
-	})
+	for _, withReplays := range []bool{false, true} {
+		t.Run(map[bool]string{false: "lookups", true: "replays"}[withReplays], func(t *testing.T) {
+			datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+				s := newScenario(t)
+				s.withReplays = withReplays
+				datadriven.RunTest(t, path, s.run)
+			})
+		})
+	}
 }
 
 const (
@@ -70,17 +78,21 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 type scenario struct {
 	// tokens is the decoded-token cache the ABCI app uses, kept across
 	// blocks as there, so that the scripts prove it changes no answer.
-	tokens  *TokenCache
-	t       *testing.T
-	dir     string
-	db      *store.DB
-	genesis *Genesis
-	blk     *store.Block
-	env     *Env
-	index   uint32          // position of the next transaction in the open block
-	written map[string]bool // keys the open block's kept writes touched
-	ended   bool            // EndBlock has run on the open block
-	skew    time.Duration   // what "commit advance=D" has added to block times
+	tokens *TokenCache
+	// withReplays gives blocks replays, loaded from the store at genesis
+	// and on restart and brought up to date at each commit.
+	withReplays bool
+	replays     *Replays
+	t           *testing.T
+	dir         string
+	db          *store.DB
+	genesis     *Genesis
+	blk         *store.Block
+	env         *Env
+	index       uint32          // position of the next transaction in the open block
+	written     map[string]bool // keys the open block's kept writes touched
+	ended       bool            // EndBlock has run on the open block
+	skew        time.Duration   // what "commit advance=D" has added to block times
 
 	built   int               // transactions built so far, for labels
 	nonce   uint64            // last nonce used
@@ -596,7 +608,8 @@ func (s *scenario) mark(keys []string) {
 func (s *scenario) open() {
 	h := s.db.Height() + 1
 	s.env = &Env{ChainID: scenarioChain, Region: scenarioRegion, Height: h,
-		Time: scenarioEpoch.Add(time.Duration(h)*time.Second + s.skew), Genesis: *s.genesis, Tokens: s.tokens}
+		Time: scenarioEpoch.Add(time.Duration(h)*time.Second + s.skew), Genesis: *s.genesis, Tokens: s.tokens,
+		Replays: s.replays}
 	s.blk = s.db.NewBlock()
 	s.index = 0
 	s.written = make(map[string]bool)
@@ -644,6 +657,7 @@ func (s *scenario) genesisCmd(a *cmdArgs) string {
 		s.t.Fatal(err)
 	}
 	s.genesis = &loaded
+	s.loadReplays()
 	s.open()
 	return fmt.Sprintf("height 0 app_hash %x", s.db.AppHash()[:4])
 }
@@ -669,6 +683,10 @@ func (s *scenario) commit(a *cmdArgs) string {
 		hash := s.blk.Hash()
 		if err := s.blk.Commit(s.env.Height); err != nil {
 			s.t.Fatal(err)
+		}
+		if s.replays != nil {
+			s.replays.Commit(s.env.Height, s.env.Refused)
+			s.checkReplays()
 		}
 		out = append(out, fmt.Sprintf("height %d app_hash %x txs %d", s.env.Height, hash[:4], s.index))
 		for _, id := range slices.Sorted(maps.Keys(s.env.Tally)) {
@@ -744,8 +762,33 @@ func (s *scenario) restart() string {
 		s.t.Fatal(err)
 	}
 	s.genesis = &g
+	s.loadReplays()
 	s.open()
 	return fmt.Sprintf("reopened at height %d app_hash %x; %d uncommitted transactions lost", db.Height(), db.AppHash()[:4], dropped)
+}
+
+// loadReplays reads the committed refusals into s.replays, with replays on.
+func (s *scenario) loadReplays() {
+	if !s.withReplays {
+		return
+	}
+	snap := s.db.Snapshot()
+	defer snap.Close()
+	r, err := LoadReplays(snap, s.db.Height())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.replays = r
+}
+
+// checkReplays fails unless the replays that followed the commits hold what
+// loading them from the store gives.
+func (s *scenario) checkReplays() {
+	followed := s.replays
+	s.loadReplays()
+	if !maps.Equal(followed.failed, s.replays.failed) {
+		s.t.Fatalf("at height %d, replays kept %v; loaded from the store: %v", s.db.Height(), followed.failed, s.replays.failed)
+	}
 }
 
 func (s *scenario) auditReport() AuditReport {
