@@ -28,10 +28,10 @@ const Version = 3
 // Codespace labels Peg's result codes in CometBFT's transaction results.
 const Codespace = "peg"
 
-// App is Peg's ABCI application. Its ABCI connections run beside one another
-// (see NewClientCreator): consensus calls come one at a time, CheckTx calls
-// concurrently with each other and with FinalizeBlock, never with Commit. mu
-// guards what they and the API share.
+// App is Peg's ABCI application. Its ABCI connections run beside one another,
+// each with a lock of its own: CheckTx runs concurrently with FinalizeBlock,
+// never with Commit (CometBFT locks the mempool across it), and Prepare runs
+// concurrently with everything. mu guards what they and the API share.
 type App struct {
 	abcitypes.BaseApplication
 
@@ -189,6 +189,9 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 			rejs[i] = &ledger.Rejection{Code: res.Code, Message: res.Log}
 			refused++
 		}
+	}
+	if refused > 0 {
+		a.verified.drop(req.Tx)
 	}
 	if !tx.IsBatch(req.Tx) {
 		if rejs[0] != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -147,5 +148,53 @@ func TestBlockTakesFromTheAdmissionCache(t *testing.T) {
 	v.add([]byte("new"), one)
 	if len(v.order) > 2*len(v.m) {
 		t.Errorf("order holds %d keys for %d entries", len(v.order), len(v.m))
+	}
+}
+
+// TestPrepare: the gateway's preparation refuses what does not parse or
+// verify, the batch it packs from the rest is in the admission cache before
+// CheckTx sees it, and a batch CheckTx refuses leaves the cache.
+func TestPrepare(t *testing.T) {
+	app, opKey, op := newApp(t)
+	ctx := context.Background()
+	good := register(t, opKey, op, 1)
+	bad := slices.Clone(register(t, opKey, op, 2))
+	bad[len(bad)-3] ^= 1 // inside the signature
+	p := app.Prepare([][]byte{good, bad, []byte("hello"), good})
+	for i, want := range []ledger.Code{ledger.OK, ledger.CodeBadSignature, ledger.CodeMalformed, ledger.OK} {
+		got := ledger.OK
+		if p.Rejections[i] != nil {
+			got = p.Rejections[i].Code
+		}
+		if got != want {
+			t.Errorf("transaction %d: %s, want %s", i, got.Name(), want.Name())
+		}
+	}
+	if _, err := p.Batch([]int{0, 1}); err == nil {
+		t.Error("Batch packed a refused transaction")
+	}
+	env, err := p.Batch([]int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txs, ok := app.verified.get(env, false); !ok || len(txs) != 1 {
+		t.Fatalf("the prepared batch is not in the admission cache (%v, %d)", ok, len(txs))
+	}
+	if res, err := app.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: env}); err != nil || res.Code != 0 {
+		t.Fatalf("CheckTx of the prepared batch: %v %+v", err, res)
+	}
+
+	// The same transaction twice: CheckTx refuses the second as a replay,
+	// and the batch is no longer cached.
+	twice, err := p.Batch([]int{0, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := app.CheckTx(ctx, &abcitypes.RequestCheckTx{Tx: twice})
+	if err != nil || ledger.Code(res.Code) != ledger.CodeBatchRejected {
+		t.Fatalf("CheckTx of a batch with a replay: %v %+v, want BATCH_REJECTED", err, res)
+	}
+	if _, ok := app.verified.get(twice, false); ok {
+		t.Error("a refused batch stayed in the admission cache")
 	}
 }

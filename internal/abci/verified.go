@@ -2,8 +2,10 @@ package abci
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"sync"
 
+	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/tx"
 )
 
@@ -65,3 +67,51 @@ func (v *verified) add(raw []byte, txs []*tx.Tx) {
 		delete(v.m, old)
 	}
 }
+
+// Prepared is a batch of encoded transactions that the gateway parsed and
+// verified before offering them to the mempool. CometBFT runs CheckTx one at
+// a time; what it then has left to do is the checks against the state.
+type Prepared struct {
+	a    *App
+	raws [][]byte
+	txs  []*tx.Tx
+	// Rejections holds each transaction's refusal by parsing or by its
+	// signatures, nil for those that passed: only those may be batched.
+	Rejections []*ledger.Rejection
+}
+
+// Prepare parses raws, each one encoded transaction, and verifies their
+// signatures in parallel batches. It may run concurrently with anything, so
+// the API's requests prepare their batches on every core at once.
+func (a *App) Prepare(raws [][]byte) *Prepared {
+	p := &Prepared{a: a, raws: raws, txs: make([]*tx.Tx, len(raws)), Rejections: make([]*ledger.Rejection, len(raws))}
+	for i, r := range raws {
+		p.txs[i], p.Rejections[i] = tx.Parse(r, a.chainID)
+	}
+	var u unverified
+	u.add(p.txs, p.Rejections)
+	u.verify()
+	return p
+}
+
+// Batch packs the transactions at indexes, which must have passed Prepare,
+// into one consensus transaction, and records them in the admission cache
+// under it, so that CheckTx neither parses nor verifies them again.
+func (p *Prepared) Batch(indexes []int) ([]byte, error) {
+	raws, txs := make([][]byte, len(indexes)), make([]*tx.Tx, len(indexes))
+	for k, i := range indexes {
+		if rej := p.Rejections[i]; rej != nil {
+			return nil, fmt.Errorf("abci: transaction %d of the batch was refused: %s", i, rej)
+		}
+		raws[k], txs[k] = p.raws[i], p.txs[i]
+	}
+	env, err := tx.EncodeBatch(raws)
+	if err != nil {
+		return nil, err
+	}
+	p.a.verified.add(env, txs)
+	return env, nil
+}
+
+// drop forgets raw, which CheckTx refused: it will not be in a block.
+func (v *verified) drop(raw []byte) { v.get(raw, true) }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cometbft/cometbft/mempool"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"github.com/pegledger/peg/internal/abci"
 	"github.com/pegledger/peg/internal/api"
@@ -27,7 +28,7 @@ func (c chain) Snapshot() *store.Snapshot  { return c.n.db.Snapshot() }
 func (c chain) Committed() <-chan struct{} { return c.n.app.Committed() }
 
 func (c chain) Submit(ctx context.Context, raw []byte) (ledger.Code, string, error) {
-	res, err := c.n.rpc.BroadcastTxSync(ctx, raw)
+	res, err := c.broadcast(ctx, raw)
 	if errors.Is(err, mempool.ErrTxInCache) {
 		return c.resubmitted(raw)
 	}
@@ -37,19 +38,41 @@ func (c chain) Submit(ctx context.Context, raw []byte) (ledger.Code, string, err
 	return ledger.Code(res.Code), res.Log, nil
 }
 
+// broadcast offers raw to the mempool and returns its check's answer. CometBFT
+// tests the mempool's room before a check and again after it, when it adds
+// the transaction, and drops one that fails the second test though the check
+// answered OK: offers that wait on one another for the check pass the first
+// test together and overfill the second. The API's offers therefore go one at
+// a time (the check is one at a time anyway; parsing and signatures were done
+// before, by Prepare), so an OK means the transaction is in the mempool. A
+// node with peers can still lose that race to a transaction gossiped in at
+// the same moment; the client then sees its transaction expire unincluded.
+func (c chain) broadcast(ctx context.Context, raw []byte) (*coretypes.ResultBroadcastTx, error) {
+	c.n.offering.Lock()
+	defer c.n.offering.Unlock()
+	return c.n.rpc.BroadcastTxSync(ctx, raw)
+}
+
 // MaxBatchRounds bounds how many times SubmitBatch offers a batch: each round
 // after the first drops the transactions the one before refused, so a round
 // is refused again only if the committed state moved in between.
 const MaxBatchRounds = 4
 
-// SubmitBatch packs raws into one batch and offers it to the mempool. A batch
+// SubmitBatch packs raws into one batch and offers it to the mempool. It
+// first parses them and verifies their signatures itself, in this request's
+// goroutine (abci.App.Prepare), and answers for those refused there. A batch
 // is admitted whole or refused whole, with each transaction's own result; the
 // refused ones are dropped and the rest offered again.
 func (c chain) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.Admission, error) {
 	out := make([]api.Admission, len(raws))
-	todo := make([]int, len(raws)) // indexes into raws still to admit
-	for i := range todo {
-		todo[i] = i
+	prep := c.n.app.Prepare(raws)
+	var todo []int // indexes into raws still to admit
+	for i, rej := range prep.Rejections {
+		if rej != nil {
+			out[i] = api.Admission{Code: rej.Code, Log: rej.Message}
+			continue
+		}
+		todo = append(todo, i)
 	}
 	for round := 0; len(todo) > 0; round++ {
 		if round == MaxBatchRounds {
@@ -59,15 +82,11 @@ func (c chain) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.Admission,
 			}
 			break
 		}
-		pack := make([][]byte, len(todo))
-		for k, i := range todo {
-			pack[k] = raws[i]
-		}
-		env, err := tx.EncodeBatch(pack)
+		env, err := prep.Batch(todo)
 		if err != nil {
 			return nil, err
 		}
-		res, err := c.n.rpc.BroadcastTxSync(ctx, env)
+		res, err := c.broadcast(ctx, env)
 		if err != nil {
 			return nil, fmt.Errorf("node: submitting a batch to the mempool: %w", err)
 		}

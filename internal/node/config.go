@@ -16,6 +16,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx"
 )
 
 // Files and directories under a node's home.
@@ -54,6 +55,9 @@ type Config struct {
 		TimeoutCommit       string `toml:"timeout_commit" comment:"pause after each block before the next round"`
 		EmptyBlocksInterval string `toml:"empty_blocks_interval" comment:"longest time without a block when no transactions arrive"`
 	} `toml:"consensus"`
+	Mempool struct {
+		MaxBytes int64 `toml:"max_bytes" comment:"bytes of transactions the mempool holds; beyond, the API answers 503"`
+	} `toml:"mempool"`
 	Log struct {
 		Level  string `toml:"level" comment:"debug, info, warn or error"`
 		Format string `toml:"format" comment:"text or json"`
@@ -90,11 +94,13 @@ func DefaultConfig(chainID string, region ledger.Region, basePort int) Config {
 }
 
 // setDefaultTimeouts sets the timeouts that DefaultConfig and LoadConfig take
-// from CometBFT.
+// from CometBFT, and the mempool's size, which files written before the
+// setting existed lack.
 func (c *Config) setDefaultTimeouts() {
 	c.Consensus.TimeoutPropose = DefaultTimeoutPropose
 	c.Consensus.TimeoutPrevote = DefaultTimeoutPrevote
 	c.Consensus.TimeoutPrecommit = DefaultTimeoutPrecommit
+	c.Mempool.MaxBytes = MempoolBytes
 }
 
 // setPorts puts the node's listeners on loopback ports base to
@@ -113,6 +119,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := ledger.ParseRegion(c.Region); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Mempool.MaxBytes < tx.MaxBatchSize {
+		errs = append(errs, fmt.Errorf("mempool.max_bytes %d is below the largest batch, %d", c.Mempool.MaxBytes, tx.MaxBatchSize))
 	}
 	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("api.listen %q: %v", c.API.Listen, err))

@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/rpc/client/local"
 
 	"github.com/pegledger/peg/internal/abci"
@@ -37,6 +39,8 @@ type Node struct {
 	handler *api.Handler
 	apiAddr string
 	apiDone chan error
+	// offering serialises the API's offers to the mempool (chain.broadcast).
+	offering sync.Mutex
 }
 
 // Start opens the node at home and starts consensus and the API. The caller
@@ -74,9 +78,13 @@ func (n *Node) start(region ledger.Region) error {
 		return fmt.Errorf("node: %w", err)
 	}
 	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
-	// Admission is not serialised behind block execution, nor batches
-	// behind one another (see abci.NewClientCreator).
-	comet, err := cmtnode.NewNode(cc, pv, nodeKey, abci.NewClientCreator(app),
+	// One lock per ABCI connection, not one for all: the mempool's CheckTx
+	// runs on one core while consensus executes a block on the other. The
+	// app guards what the two share (see abci.App). Checks stay one at a
+	// time (see chain.broadcast); the API parses and verifies batches
+	// beforehand, in parallel (abci.App.Prepare), so what runs one at a time
+	// is only the checks against the state.
+	comet, err := cmtnode.NewNode(cc, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
 		cmtnode.DefaultGenesisDocProviderFunc(cc), cmtcfg.DefaultDBProvider,
 		cmtnode.DefaultMetricsProvider(cc.Instrumentation), cometLogger{n.log.With("module", "comet")})
 	if err != nil {
@@ -162,8 +170,8 @@ const MaxBlockBytes = 2 * tx.MaxBatchSize
 const (
 	// MempoolSize bounds the entries the mempool holds.
 	MempoolSize = 20_000
-	// MempoolBytes bounds the bytes it holds: about 800,000 payments in
-	// batches, half a minute at full speed.
+	// MempoolBytes is the default of the bytes it holds (mempool.max_bytes):
+	// about 800,000 payments in batches, over a minute at full speed.
 	MempoolBytes = 256 << 20
 )
 
@@ -187,7 +195,7 @@ func cometConfig(home string, c Config) (*cmtcfg.Config, error) {
 	// spent by another) is not dropped silently: it fails in its own block
 	// with a stable code and a receipt.
 	cc.Mempool.Size = MempoolSize
-	cc.Mempool.MaxTxsBytes = MempoolBytes
+	cc.Mempool.MaxTxsBytes = c.Mempool.MaxBytes
 	cc.Mempool.MaxTxBytes = tx.MaxBatchSize
 	cc.Mempool.CacheSize = 2 * MempoolSize
 	cc.Mempool.Recheck = false
