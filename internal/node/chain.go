@@ -53,6 +53,22 @@ func (c chain) broadcast(ctx context.Context, raw []byte) (*coretypes.ResultBroa
 	return c.n.rpc.BroadcastTxSync(ctx, raw)
 }
 
+// room refuses a batch of raws at once if the mempool has no room for it,
+// before its signatures are verified for nothing: under overload most
+// requests are refused, and each verification costs as much as admitting.
+// It is only a first test: the mempool's own, in broadcast, decides.
+func (c chain) room(raws [][]byte) error {
+	size := 0
+	for _, r := range raws {
+		size += len(r)
+	}
+	mp := c.n.comet.Mempool()
+	if n, b := mp.Size(), mp.SizeBytes(); n >= MempoolSize || b+int64(size) > c.n.Config.Mempool.MaxBytes {
+		return mempool.ErrMempoolIsFull{NumTxs: n, MaxTxs: MempoolSize, TxsBytes: b, MaxTxsBytes: c.n.Config.Mempool.MaxBytes}
+	}
+	return nil
+}
+
 // MaxBatchRounds bounds how many times SubmitBatch offers a batch: each round
 // after the first drops the transactions the one before refused, so a round
 // is refused again only if the committed state moved in between.
@@ -65,6 +81,9 @@ const MaxBatchRounds = 4
 // refused ones are dropped and the rest offered again.
 func (c chain) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.Admission, error) {
 	out := make([]api.Admission, len(raws))
+	if err := c.room(raws); err != nil {
+		return nil, err
+	}
 	prep := c.n.app.Prepare(raws)
 	var todo []int // indexes into raws still to admit
 	for i, rej := range prep.Rejections {
