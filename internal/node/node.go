@@ -171,12 +171,12 @@ const (
 	// MempoolSize bounds the entries the mempool holds.
 	MempoolSize = 20_000
 	// MempoolBytes is the default of the bytes it holds (mempool.max_bytes):
-	// about 200,000 payments in batches, some 20 seconds at full speed. A
-	// deeper queue only adds waiting: beyond it the API answers 503 and
-	// clients retry, instead of waiting a minute for their block while the
-	// node holds every payment parsed in memory (peg bench, offering twice
-	// what the node commits: p50 10 s at 32 MiB, 16 s at 256 MiB).
-	MempoolBytes = 64 << 20
+	// about 800,000 payments in batches, over a minute at full speed. A
+	// smaller mempool bounds the wait for a block under overload, but
+	// clients refused with 503 retry: at 64 MiB, peg bench's submitters
+	// retried 1.6 million times in 600,000 payments, and the refused
+	// requests cost the node more than the queue did.
+	MempoolBytes = 256 << 20
 )
 
 // cometConfig maps Peg's config onto CometBFT's, which NewNode reads as a
