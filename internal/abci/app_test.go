@@ -197,4 +197,15 @@ func TestPrepare(t *testing.T) {
 	if _, ok := app.verified.get(twice, false); ok {
 		t.Error("a refused batch stayed in the admission cache")
 	}
+
+	// A batch the mempool did not take is withdrawn.
+	q := app.Prepare([][]byte{register(t, opKey, op, 3)})
+	other, err := q.Batch([]int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Withdraw(other)
+	if _, ok := app.verified.get(other, false); ok {
+		t.Error("a withdrawn batch stayed in the admission cache")
+	}
 }

@@ -113,5 +113,9 @@ func (p *Prepared) Batch(indexes []int) ([]byte, error) {
 	return env, nil
 }
 
+// Withdraw forgets env, a batch of p's that the mempool did not take. A miss
+// later only costs parsing and verifying again.
+func (p *Prepared) Withdraw(env []byte) { p.a.verified.drop(env) }
+
 // drop forgets raw, which CheckTx refused: it will not be in a block.
 func (v *verified) drop(raw []byte) { v.get(raw, true) }

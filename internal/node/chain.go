@@ -107,6 +107,9 @@ func (c chain) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.Admission,
 		}
 		res, err := c.broadcast(ctx, env)
 		if err != nil {
+			if !errors.Is(err, mempool.ErrTxInCache) {
+				prep.Withdraw(env) // not in the mempool: no block will take it from the cache
+			}
 			return nil, fmt.Errorf("node: submitting a batch to the mempool: %w", err)
 		}
 		if ledger.Code(res.Code) != ledger.CodeBatchRejected {

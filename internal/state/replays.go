@@ -27,14 +27,13 @@ import (
 // gets the same result. It is safe for concurrent use.
 type Replays struct {
 	mu     sync.RWMutex
-	height uint64                 // the committed height it follows
 	failed map[ledger.TxID]uint64 // refused spending transactions, by id: their expiry
 }
 
 // LoadReplays reads the refusals that have not expired at the committed
 // height from s.
 func LoadReplays(s Scanner, height uint64) (*Replays, error) {
-	r := &Replays{height: height, failed: make(map[ledger.TxID]uint64)}
+	r := &Replays{failed: make(map[ledger.TxID]uint64)}
 	err := s.Scan([]byte(prefixRejected), rejectedKey(height+1, ledger.TxID{}), func(k, _ []byte) bool {
 		expiry, id := parseRejectedKey(k)
 		r.failed[id] = expiry
@@ -59,7 +58,6 @@ func (r *Replays) may(id ledger.TxID) bool {
 func (r *Replays) Commit(height uint64, refused map[ledger.TxID]uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.height = height
 	for id, expiry := range refused {
 		r.failed[id] = expiry
 	}
@@ -68,13 +66,6 @@ func (r *Replays) Commit(height uint64, refused map[ledger.TxID]uint64) {
 			delete(r.failed, id)
 		}
 	}
-}
-
-// Len is how many refusals it holds.
-func (r *Replays) Len() int {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return len(r.failed)
 }
 
 // spends reports whether t, if accepted, spends coins it names: then its

@@ -3,7 +3,6 @@ package state
 import (
 	"bytes"
 	"slices"
-	"sync"
 
 	"github.com/pegledger/peg/internal/ledger"
 )
@@ -12,11 +11,10 @@ import (
 // that only read a token (payments, mostly) do not decode the same record each
 // time. An entry is used only if the stored bytes are the same as those it was
 // decoded from, so it can never answer with a stale or discarded version, and
-// it hands out copies, so a handler's changes stay its own. It is safe for
-// concurrent use: the mempool checks batches in parallel.
+// it hands out copies, so a handler's changes stay its own. It is not safe for
+// concurrent use: give each caller its own.
 type TokenCache struct {
-	mu sync.RWMutex
-	m  map[ledger.TokenID]cachedToken
+	m map[ledger.TokenID]cachedToken
 }
 
 type cachedToken struct {
@@ -31,9 +29,7 @@ const MaxCachedTokens = 1024
 func NewTokenCache() *TokenCache { return &TokenCache{m: make(map[ledger.TokenID]cachedToken)} }
 
 func (c *TokenCache) get(id ledger.TokenID, raw []byte) *Token {
-	c.mu.RLock()
 	e, ok := c.m[id]
-	c.mu.RUnlock()
 	if !ok || !bytes.Equal(e.raw, raw) {
 		return nil
 	}
@@ -41,8 +37,6 @@ func (c *TokenCache) get(id ledger.TokenID, raw []byte) *Token {
 }
 
 func (c *TokenCache) put(id ledger.TokenID, raw []byte, t *Token) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if len(c.m) >= MaxCachedTokens {
 		clear(c.m)
 	}
