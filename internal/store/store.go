@@ -13,9 +13,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -29,6 +31,11 @@ const CacheSize = 256 << 20
 // full speed, so that the coins and receipts of recent blocks are read from
 // memory and flushes (and the compactions after them) are few and large.
 const MemTableSize = 64 << 20
+
+// SeparatedValueSize is the smallest value kept out of the LSM tree, in
+// blob files: receipts (a payment's is 400 to 600 bytes) but not coins or
+// index entries, which are read on every spend.
+const SeparatedValueSize = 256
 
 // MaxCachedReads bounds the committed-state values the read cache holds
 // (see readCache), some 150 bytes each.
@@ -119,12 +126,12 @@ func (c *readCache) set(k string, v []byte) {
 // other value set is dropped if cached, to be read again if it is wanted
 // (most are not: a receipt is read again only by a replay), which keeps the
 // cache to what blocks read or will read.
-func (c *readCache) commit(keys []string, writes map[string]write) {
+func (c *readCache) commit(writes []keyWrite) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	for _, k := range keys {
-		w := writes[k]
+	for _, w := range writes {
+		k := w.key
 		if w.hot {
 			c.set(k, w.val)
 			continue
@@ -157,7 +164,20 @@ func (d *DB) cachedGet(key []byte) []byte {
 func Open(dir string, log *slog.Logger) (*DB, error) {
 	cache := pebble.NewCache(CacheSize)
 	defer cache.Unref() // the DB holds its own reference
-	opts := &pebble.Options{Logger: pebbleLogger{log}, Cache: cache, MemTableSize: MemTableSize}
+	opts := &pebble.Options{Logger: pebbleLogger{log}, Cache: cache, MemTableSize: MemTableSize,
+		FormatMajorVersion: pebble.FormatValueSeparation}
+	// Receipts, one per transaction and written once, are most of the bytes
+	// a block writes. In blob files of their own they are not rewritten by
+	// every compaction that moves their keys down a level.
+	opts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{
+			Enabled:               true,
+			MinimumSize:           SeparatedValueSize,
+			MaxBlobReferenceDepth: 10,
+			RewriteMinimumAge:     5 * time.Minute,
+			TargetGarbageRatio:    0.2,
+		}
+	}
 	for i := range opts.Levels {
 		// Most lookups a transaction makes miss: "is this coin spent", "was
 		// this transaction seen", "is this account frozen". A Bloom filter
@@ -225,26 +245,37 @@ type write struct {
 	hot bool // SetHot: cache on commit
 }
 
+// keyWrite is a block's last write to key.
+type keyWrite struct {
+	key string
+	write
+}
+
 // Block gathers one block's writes in memory. Reads see the block's own writes,
 // and inside a transaction (Begin) the transaction's writes, which Discard drops
 // and Keep folds into the block. Nothing reaches the disk before Commit.
+//
+// The writes are kept in the order the block first wrote each key, which is
+// the order they are hashed in: execution is deterministic, so every node
+// writes the same keys in the same order, and no sort is needed.
 type Block struct {
 	db     *DB
-	writes map[string]write
-	inTx   bool   // between Begin and Keep or Discard
-	undo   []undo // the transaction's writes, to take back on Discard
+	writes []keyWrite     // the last write to each key, in order of first write
+	index  map[string]int // key → its position in writes
+	inTx   bool           // between Begin and Keep or Discard
+	mark   int            // len(writes) at Begin: later keys are the transaction's own
+	undo   []undo         // what the transaction overwrote of keys before mark
 	hash   []byte
-	keys   []string // the written keys in order, once Hash has ended the block
-	ended  bool     // Hash was taken: no more writes
+	ended  bool // Hash was taken: no more writes
 }
 
 // NewBlock starts gathering a block's writes on top of the committed state.
 func (d *DB) NewBlock() *Block { return d.NewBlockSized(0) }
 
 // NewBlockSized is NewBlock with room for about writes writes, so that a
-// large block's map of writes does not grow by rehashing as it fills.
+// large block's writes do not grow by copying and rehashing as it fills.
 func (d *DB) NewBlockSized(writes int) *Block {
-	return &Block{db: d, writes: make(map[string]write, writes)}
+	return &Block{db: d, writes: make([]keyWrite, 0, writes), index: make(map[string]int, writes)}
 }
 
 // Writes is the number of keys the block has written so far.
@@ -253,8 +284,8 @@ func (b *Block) Writes() int { return len(b.writes) }
 // Get returns the value at key, or nil if there is none. Callers must not
 // modify the returned slice.
 func (b *Block) Get(key []byte) []byte {
-	if w, ok := b.writes[string(key)]; ok {
-		return w.val
+	if i, ok := b.index[string(key)]; ok {
+		return b.writes[i].val
 	}
 	return b.db.cachedGet(key)
 }
@@ -276,24 +307,29 @@ func (b *Block) Delete(key []byte) {
 	b.write(string(key), write{del: true})
 }
 
-// write records w at k, and inside a transaction what it replaced, so that
-// Discard can put it back.
+// write records w at k, and inside a transaction what it replaced of a key
+// the block wrote before, so that Discard can put it back.
 func (b *Block) write(k string, w write) {
 	if b.ended {
 		panic("store: write after the block's hash was taken")
 	}
-	if b.inTx {
-		prev, had := b.writes[k]
-		b.undo = append(b.undo, undo{key: k, prev: prev, had: had})
+	i, ok := b.index[k]
+	if !ok {
+		b.index[k] = len(b.writes)
+		b.writes = append(b.writes, keyWrite{key: k, write: w})
+		return
 	}
-	b.writes[k] = w
+	if b.inTx && i < b.mark {
+		b.undo = append(b.undo, undo{at: i, prev: b.writes[i].write})
+	}
+	b.writes[i].write = w
 }
 
-// undo is what one write inside a transaction replaced in the block.
+// undo is what one write inside a transaction replaced of a key the block
+// had written before the transaction began.
 type undo struct {
-	key  string
+	at   int // position in Block.writes
 	prev write
-	had  bool // the block had written the key before
 }
 
 // Begin starts a transaction's writes.
@@ -301,7 +337,7 @@ func (b *Block) Begin() {
 	if b.inTx {
 		panic("store: nested transaction")
 	}
-	b.inTx = true
+	b.inTx, b.mark = true, len(b.writes)
 }
 
 // Keep folds the transaction's writes into the block.
@@ -309,22 +345,25 @@ func (b *Block) Keep() {
 	b.inTx, b.undo = false, b.undo[:0]
 }
 
-// Discard drops the transaction's writes, newest first, restoring what each
+// Discard drops the transaction's writes: the keys it wrote first are
+// forgotten, and the others get back, newest first, what each write
 // replaced.
 func (b *Block) Discard() {
 	for i := len(b.undo) - 1; i >= 0; i-- {
 		u := b.undo[i]
-		if u.had {
-			b.writes[u.key] = u.prev
-		} else {
-			delete(b.writes, u.key)
-		}
+		b.writes[u.at].write = u.prev
 	}
+	for _, w := range b.writes[b.mark:] {
+		delete(b.index, w.key)
+	}
+	clear(b.writes[b.mark:]) // drop the values for the collector
+	b.writes = b.writes[:b.mark]
 	b.inTx, b.undo = false, b.undo[:0]
 }
 
 // Hash ends the block and returns its app hash:
-// SHA-256(previous app hash || SHA-256 of the block's writes in key order).
+// SHA-256(previous app hash || SHA-256 of the block's writes), the writes in
+// the order the block first wrote each key, each with the last value written.
 // Each write contributes its key length, key, a tag (1 set, 0 delete), and for a
 // set the value length and value. A block that writes nothing leaves the app
 // hash as it was, so that consensus need not make proof blocks for it and idle
@@ -343,12 +382,10 @@ func (b *Block) Hash() []byte {
 	}
 	w := sha256.New()
 	var n [8]byte
-	b.keys = b.sortedKeys()
-	for _, k := range b.keys {
-		v := b.writes[k]
-		binary.BigEndian.PutUint64(n[:], uint64(len(k)))
+	for _, v := range b.writes {
+		binary.BigEndian.PutUint64(n[:], uint64(len(v.key)))
 		w.Write(n[:])
-		w.Write([]byte(k))
+		io.WriteString(w, v.key)
 		if v.del {
 			w.Write([]byte{0})
 			continue
@@ -365,15 +402,6 @@ func (b *Block) Hash() []byte {
 	return b.hash
 }
 
-func (b *Block) sortedKeys() []string {
-	keys := make([]string, 0, len(b.writes))
-	for k := range b.writes {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // Commit writes the block, its height and its app hash in one synced batch.
 func (b *Block) Commit(height uint64) error {
 	if b.db.Initialized() && height <= b.db.Height() {
@@ -382,16 +410,15 @@ func (b *Block) Commit(height uint64) error {
 	hash := b.Hash()
 	batch := b.db.db.NewBatch()
 	defer batch.Close()
-	for _, k := range b.keys {
-		v := b.writes[k]
+	for _, v := range b.writes {
 		var err error
 		if v.del {
-			err = batch.Delete([]byte(k), nil)
+			err = batch.Delete([]byte(v.key), nil)
 		} else {
-			err = batch.Set([]byte(k), v.val, nil)
+			err = batch.Set([]byte(v.key), v.val, nil)
 		}
 		if err != nil {
-			return fmt.Errorf("store: batching %q: %w", k, err)
+			return fmt.Errorf("store: batching %q: %w", v.key, err)
 		}
 	}
 	var h [8]byte
@@ -405,7 +432,7 @@ func (b *Block) Commit(height uint64) error {
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("store: committing height %d: %w", height, err)
 	}
-	b.db.reads.commit(b.keys, b.writes)
+	b.db.reads.commit(b.writes)
 	b.db.mu.Lock()
 	b.db.initialized, b.db.height, b.db.appHash = true, height, hash
 	b.db.mu.Unlock()

@@ -230,26 +230,42 @@ func TestHashIsStable(t *testing.T) {
 	}
 }
 
-func TestHashIgnoresWriteOrder(t *testing.T) {
+func TestHashFollowsFirstWriteOrder(t *testing.T) {
 	writes := []string{"coin/1=a", "own/x=b", "-spent/2", "tok/t=c", "rcpt/9="}
 	reversed := make([]string, len(writes))
 	for i, w := range writes {
 		reversed[len(writes)-1-i] = w
 	}
-	overwritten := append([]string{"tok/t=old", "spent/2=x", "-coin/1"}, writes...)
-
-	var hashes [][]byte
-	for _, ws := range [][]string{writes, reversed, overwritten} {
-		db := newDB(t)
-		commit(t, db, 0, "genesis=1")
-		b := db.NewBlock()
-		apply(b, ws...)
-		hashes = append(hashes, b.Hash())
+	if a, b := blockHash(t, writes...), blockHash(t, reversed...); bytes.Equal(a, b) {
+		t.Errorf("writes in reverse order hash alike: %x", a)
 	}
-	for i, h := range hashes[1:] {
-		if !bytes.Equal(h, hashes[0]) {
-			t.Errorf("ordering %d hashes to %x, want %x", i+1, h, hashes[0])
-		}
+	// A key keeps the place of its first write and takes its last value.
+	overwritten := []string{"coin/1=old", "own/x=b", "-spent/2", "tok/t=c", "coin/1=a", "rcpt/9="}
+	if got, want := blockHash(t, overwritten...), blockHash(t, writes...); !bytes.Equal(got, want) {
+		t.Errorf("overwritten key hashes to %x, want %x as with its last value in its first place", got, want)
+	}
+	moved := []string{"own/x=b", "-spent/2", "tok/t=c", "coin/1=a", "rcpt/9="}
+	if got := blockHash(t, moved...); bytes.Equal(got, blockHash(t, writes...)) {
+		t.Errorf("a key written later hashes as if written first: %x", got)
+	}
+}
+
+// A discarded transaction leaves no trace in the order: the keys it wrote
+// first are gone, and a later write of one of them takes a new place.
+func TestDiscardForgetsOrder(t *testing.T) {
+	db := newDB(t)
+	commit(t, db, 0, "genesis=1")
+	b := db.NewBlock()
+	apply(b, "a=1")
+	b.Begin()
+	apply(b, "x=1", "a=2", "y=1")
+	b.Discard()
+	apply(b, "b=1", "x=2")
+	if got, want := b.Hash(), blockHash(t, "a=1", "b=1", "x=2"); !bytes.Equal(got, want) {
+		t.Errorf("hash after a discard = %x, want %x as without the discarded transaction", got, want)
+	}
+	if b.Writes() != 3 {
+		t.Errorf("Writes = %d, want 3", b.Writes())
 	}
 }
 
@@ -307,13 +323,13 @@ func TestHashFormat(t *testing.T) {
 		w.Write(l[:])
 	}
 	writeLen(2)
-	w.Write([]byte("k1"))
-	w.Write([]byte{0})
-	writeLen(2)
 	w.Write([]byte("k2"))
 	w.Write([]byte{1})
 	writeLen(2)
 	w.Write([]byte("vv"))
+	writeLen(2)
+	w.Write([]byte("k1"))
+	w.Write([]byte{0})
 	chain := sha256.New()
 	chain.Write(prev)
 	chain.Write(w.Sum(nil))
@@ -523,7 +539,7 @@ func TestReadCacheGenerations(t *testing.T) {
 	c.put([]byte("gone"), []byte("1"), 0)
 	c.put([]byte("changed"), []byte("1"), 0)
 	c.put([]byte("fresh"), []byte("1"), 0) // gone, changed: the older generation
-	c.commit([]string{"changed", "gone"}, map[string]write{"gone": {del: true}, "changed": {val: []byte("2")}})
+	c.commit([]keyWrite{{"changed", write{val: []byte("2")}}, {"gone", write{del: true}}})
 	if v, ok, _ := c.get([]byte("gone")); !ok || v != nil {
 		t.Errorf("deleted key: %q, %v; want known absent", v, ok)
 	}
@@ -532,7 +548,7 @@ func TestReadCacheGenerations(t *testing.T) {
 	}
 	// A read that began before a commit is not cached.
 	_, _, gen := c.get([]byte("late"))
-	c.commit(nil, nil)
+	c.commit(nil)
 	c.put([]byte("late"), []byte("stale"), gen)
 	if _, ok := val("late"); ok {
 		t.Error("a read from before a commit was cached")
