@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -255,13 +256,15 @@ type keyWrite struct {
 // and inside a transaction (Begin) the transaction's writes, which Discard drops
 // and Keep folds into the block. Nothing reaches the disk before Commit.
 //
-// The writes are kept in the order the block first wrote each key, which is
-// the order they are hashed in: execution is deterministic, so every node
-// writes the same keys in the same order, and no sort is needed.
+// The writes are kept in a slice, in the order the block first wrote each
+// key, with a map to find them. Once the block has ended, Hash sorts their
+// keys, for the hash and for Pebble, whose memtable takes keys in order
+// several times faster than in any other.
 type Block struct {
 	db     *DB
 	writes []keyWrite     // the last write to each key, in order of first write
 	index  map[string]int // key → its position in writes
+	sorted []keyAt        // the keys in order, once the block has ended
 	inTx   bool           // between Begin and Keep or Discard
 	mark   int            // len(writes) at Begin: later keys are the transaction's own
 	undo   []undo         // what the transaction overwrote of keys before mark
@@ -362,8 +365,7 @@ func (b *Block) Discard() {
 }
 
 // Hash ends the block and returns its app hash:
-// SHA-256(previous app hash || SHA-256 of the block's writes), the writes in
-// the order the block first wrote each key, each with the last value written.
+// SHA-256(previous app hash || SHA-256 of the block's writes in key order).
 // Each write contributes its key length, key, a tag (1 set, 0 delete), and for a
 // set the value length and value. A block that writes nothing leaves the app
 // hash as it was, so that consensus need not make proof blocks for it and idle
@@ -380,9 +382,17 @@ func (b *Block) Hash() []byte {
 		b.hash = b.db.AppHash()
 		return b.hash
 	}
+	b.sorted = make([]keyAt, len(b.writes))
+	for i, v := range b.writes {
+		b.sorted[i] = keyAt{v.key, i}
+	}
+	// Sorting the keys with their positions moves less than sorting the
+	// writes themselves, and takes two thirds of the time.
+	slices.SortFunc(b.sorted, func(x, y keyAt) int { return strings.Compare(x.key, y.key) })
 	w := sha256.New()
 	var n [8]byte
-	for _, v := range b.writes {
+	for _, k := range b.sorted {
+		v := &b.writes[k.at]
 		binary.BigEndian.PutUint64(n[:], uint64(len(v.key)))
 		w.Write(n[:])
 		io.WriteString(w, v.key)
@@ -402,6 +412,12 @@ func (b *Block) Hash() []byte {
 	return b.hash
 }
 
+// keyAt is a written key and its position in Block.writes.
+type keyAt struct {
+	key string
+	at  int
+}
+
 // Commit writes the block, its height and its app hash in one synced batch.
 func (b *Block) Commit(height uint64) error {
 	if b.db.Initialized() && height <= b.db.Height() {
@@ -410,7 +426,8 @@ func (b *Block) Commit(height uint64) error {
 	hash := b.Hash()
 	batch := b.db.db.NewBatch()
 	defer batch.Close()
-	for _, v := range b.writes {
+	for _, k := range b.sorted {
+		v := &b.writes[k.at]
 		var err error
 		if v.del {
 			err = batch.Delete([]byte(v.key), nil)
