@@ -470,6 +470,11 @@ func (p *propRun) commit(sent []sentTx) {
 		want[i] = p.ref.apply(st.r, st.id)
 	}
 	p.history = append(p.history, sent...)
+	// Admitted first, as on a validator, the block's coins come from the
+	// app's admitted coins (state.Admitted); otherwise from the store.
+	if rapid.Bool().Draw(p.rt, "admitted first") {
+		p.d.admit(raws)
+	}
 	res := p.d.block(p.ref.now, raws)
 	var log strings.Builder
 	for i, st := range sent {

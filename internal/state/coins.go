@@ -88,14 +88,38 @@ func (x *exec) inputs(t *Token, owner ledger.Address, ids []ledger.CoinID) ([]Co
 }
 
 func (x *exec) coin(id ledger.CoinID) (Coin, *ledger.Rejection) {
-	b := x.w.Get(coinKey(id))
+	key := coinKey(id)
+	adm := x.env.Admitted
+	if adm != nil && !x.env.Check {
+		if c, ok := adm.take(id); ok && !wrote(x.w, key) {
+			if invariants {
+				if b := x.w.Get(key); b == nil || decodeCoin(id, b) != c {
+					panic(fmt.Sprintf("state: admitted coin %s is not the stored one", id))
+				}
+			}
+			return c, nil
+		}
+	}
+	var since uint64
+	if adm != nil && x.env.Check {
+		since = adm.since()
+	}
+	b := x.w.Get(key)
 	if b != nil {
-		return decodeCoin(id, b), nil
+		c := decodeCoin(id, b)
+		if adm != nil && x.env.Check && !wrote(x.w, key) {
+			adm.put(c, since)
+		}
+		return c, nil
 	}
 	if by := x.w.Get(spentKey(id)); by != nil {
-		return Coin{}, ledger.Reject(ledger.CodeCoinSpent, "coin %s was already spent by transaction %x", id, by)
+		return Coin{}, spent(id, by)
 	}
 	return Coin{}, ledger.Reject(ledger.CodeUnknownCoin, "no coin %s", id)
+}
+
+func spent(id ledger.CoinID, by []byte) *ledger.Rejection {
+	return ledger.Reject(ledger.CodeCoinSpent, "coin %s was already spent by transaction %x", id, by)
 }
 
 // transfer is a checked movement of owner's coins to outputs; change is any
@@ -172,6 +196,9 @@ func (x *exec) execute(t *Token, p transfer) {
 }
 
 func (x *exec) destroy(c Coin) {
+	if x.env.Admitted != nil && !x.env.Check {
+		x.env.Spent = append(x.env.Spent, c.ID)
+	}
 	x.w.Delete(coinKey(c.ID))
 	x.w.Delete(ownerKey(c.Owner, c.Token, c.ID))
 	x.w.Set(spentKey(c.ID), x.tx.ID[:])

@@ -293,6 +293,13 @@ func (b *Block) Get(key []byte) []byte {
 	return b.db.cachedGet(key)
 }
 
+// Wrote reports whether the block has written key (set or deleted it), so
+// that Get answers from the block rather than from the committed state.
+func (b *Block) Wrote(key []byte) bool {
+	_, ok := b.index[string(key)]
+	return ok
+}
+
 // Set stores value at key. The store keeps its own copy of both. An empty
 // value is a value: Get returns it as an empty, non-nil slice.
 func (b *Block) Set(key, value []byte) {
