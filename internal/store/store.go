@@ -13,7 +13,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -397,19 +396,17 @@ func (b *Block) Hash() []byte {
 	// writes themselves, and takes two thirds of the time.
 	slices.SortFunc(b.sorted, func(x, y keyAt) int { return strings.Compare(x.key, y.key) })
 	w := sha256.New()
-	var n [8]byte
+	var rec []byte // one write's record, reused
 	for _, k := range b.sorted {
 		v := &b.writes[k.at]
-		binary.BigEndian.PutUint64(n[:], uint64(len(v.key)))
-		w.Write(n[:])
-		io.WriteString(w, v.key)
+		rec = binary.BigEndian.AppendUint64(rec[:0], uint64(len(v.key)))
+		rec = append(rec, v.key...)
 		if v.del {
-			w.Write([]byte{0})
+			w.Write(append(rec, 0))
 			continue
 		}
-		w.Write([]byte{1})
-		binary.BigEndian.PutUint64(n[:], uint64(len(v.val)))
-		w.Write(n[:])
+		rec = binary.BigEndian.AppendUint64(append(rec, 1), uint64(len(v.val)))
+		w.Write(rec)
 		w.Write(v.val)
 	}
 	chain := sha256.New()
