@@ -38,8 +38,10 @@ const MemTableSize = 64 << 20
 const SeparatedValueSize = 256
 
 // MaxCachedReads bounds the committed-state values the read cache holds
-// (see readCache), some 150 bytes each.
-const MaxCachedReads = 1 << 20
+// (see readCache), some 200 bytes each with their keys. Blocks take the coins
+// the mempool checked from state.Admitted rather than from here, so a
+// million values bought no throughput over half as many and cost 100 MB.
+const MaxCachedReads = 1 << 19
 
 // Keys under metaPrefix describe the store itself and are not part of the hashed
 // state.
