@@ -23,7 +23,7 @@ import (
 
 // Version is the application's protocol version, reported to CometBFT. It moves
 // up when the state machine's rules change.
-const Version = 3
+const Version = 4
 
 // Codespace labels Peg's result codes in CometBFT's transaction results.
 const Codespace = "peg"

@@ -196,10 +196,10 @@ func TestAudit(t *testing.T) {
 			play:  "the node's state and the replay's differ: key \"own/",
 		},
 		{
-			name:  "coin spent and unspent",
-			set:   map[string][]byte{"spent/" + string(h.aliceChange[:]): make([]byte, 32)},
-			state: "is both unspent and spent",
-			play:  "the node's state and the replay's differ: key \"spent/",
+			name:  "coin spent by no transaction",
+			set:   map[string][]byte{"coin/" + strings.Repeat("\x01", 32): make([]byte, 32)},
+			state: "which has no receipt",
+			play:  "the node's state and the replay's differ: key \"coin/",
 		},
 		{
 			name: "stored app hash",

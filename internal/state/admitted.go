@@ -16,8 +16,8 @@ const MaxAdmittedCoins = 1 << 18
 // then, and reading it from disk was a fifth of a block's time.
 //
 // A coin's record never changes: a coin is created once (its id hashes its
-// transaction's id, which the replay check makes unique) and is gone once
-// spent. So a coin Admitted holds is as the store has it for as long as no
+// transaction's id, which the replay check makes unique) and, once spent,
+// gives way to a spent mark. So a coin Admitted holds is as the store has it for as long as no
 // committed block has spent it, and Commit forgets the coins each block
 // spent. A check's read that a commit overtook is not kept (see put). Within
 // a block, a coin the block itself has written (spent, or created) is read

@@ -56,7 +56,7 @@ func Audit(s Scanner) (AuditReport, error) {
 		sums[t.Contract.ID] = money.Amount{}
 	}
 	steps := []func(Scanner, *AuditReport, map[ledger.TokenID]money.Amount) error{
-		auditCoins, auditOwnerIndex, auditSpent,
+		auditCoins, auditOwnerIndex,
 	}
 	for _, step := range steps {
 		if err := step(s, &rep, sums); err != nil {
@@ -125,16 +125,26 @@ func auditTokens(s Scanner, rep *AuditReport) ([]Token, error) {
 	return out, err
 }
 
-// auditCoins checks each unspent coin and adds it to its token's sum.
+// auditCoins checks each unspent coin and adds it to its token's sum, and
+// checks that each spent one names a transaction with a receipt.
 func auditCoins(s Scanner, rep *AuditReport, sums map[ledger.TokenID]money.Amount) error {
 	return s.Scan([]byte(prefixCoin), nil, func(k, v []byte) bool {
-		rep.Coins++
 		if len(k) != len(prefixCoin)+ledger.HashSize {
 			rep.problem("coin key %q is not a coin id", k)
 			return true
 		}
 		var id ledger.CoinID
 		copy(id[:], k[len(prefixCoin):])
+		if isSpent(v) {
+			rep.Spent++
+			var by ledger.TxID
+			copy(by[:], v)
+			if s.Get(receiptKey(by)) == nil {
+				rep.problem("coin %s was spent by transaction %s, which has no receipt", id, by)
+			}
+			return true
+		}
+		rep.Coins++
 		var c Coin
 		if msg := recovered(func() { c = decodeCoin(id, v) }); msg != "" {
 			rep.problem("%s", msg)
@@ -161,9 +171,6 @@ func auditCoins(s Scanner, rep *AuditReport, sums map[ledger.TokenID]money.Amoun
 		} else if a, err := money.FromBytes(idx); err != nil || a != c.Amount {
 			rep.problem("coin %s amount %s disagrees with its owner index", id, c.Amount)
 		}
-		if s.Get(spentKey(id)) != nil {
-			rep.problem("coin %s is both unspent and spent", id)
-		}
 		return true
 	})
 }
@@ -180,7 +187,7 @@ func auditOwnerIndex(s Scanner, rep *AuditReport, _ map[ledger.TokenID]money.Amo
 			return true
 		}
 		b := s.Get(coinKey(id))
-		if b == nil {
+		if b == nil || isSpent(b) {
 			rep.problem("owner index entry of %s names coin %s, which is not unspent", owner, id)
 			return true
 		}
@@ -224,23 +231,6 @@ func parseOwnerKey(k []byte) (ledger.Address, ledger.TokenID, ledger.CoinID, boo
 	}
 	copy(id[:], tail[i+1:])
 	return owner, ledger.TokenID(tail[:i]), id, true
-}
-
-// auditSpent checks that every spent coin names a transaction with a receipt.
-func auditSpent(s Scanner, rep *AuditReport, _ map[ledger.TokenID]money.Amount) error {
-	return s.Scan([]byte(prefixSpent), nil, func(k, v []byte) bool {
-		rep.Spent++
-		if len(k) != len(prefixSpent)+ledger.HashSize || len(v) != ledger.HashSize {
-			rep.problem("spent record %q → %x is corrupt", k, v)
-			return true
-		}
-		var by ledger.TxID
-		copy(by[:], v)
-		if s.Get(receiptKey(by)) == nil {
-			rep.problem("coin %x was spent by transaction %s, which has no receipt", k[len(prefixSpent):], by)
-		}
-		return true
-	})
 }
 
 // auditRedemptions sums each token's redemption records.

@@ -9,19 +9,18 @@ import (
 // Key layout. Every key starts with a short ASCII prefix naming its record; the
 // layout is part of the app hash, so a change needs a migration.
 const (
-	prefixGenesis    = "gen/"   // gen/genesis → Genesis (JSON)
-	prefixToken      = "tok/"   // tok/ID → Token (JSON)
-	prefixFrozen     = "frz/"   // frz/ID/ADDR → "" (ADDR is ledger.Address.Bytes)
-	prefixApproval   = "apv/"   // apv/ID/OWNER SPENDER → amount (16 bytes)
-	prefixIssuer     = "iss/"   // iss/ADDR → "" authorised issuer
-	prefixRegistered = "reg/"   // reg/ADDR → "" registered account
-	prefixCoin       = "coin/"  // coin/COINID → Coin (binary)
-	prefixOwner      = "own/"   // own/ADDR ID 0x00 COINID → amount (16 bytes)
-	prefixSpent      = "spent/" // spent/COINID → spending transaction id
-	prefixReceipt    = "rcpt/"  // rcpt/TXID → Receipt (receipt.go)
-	prefixRedemption = "rdm/"   // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
-	prefixReading    = "att/"   // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
-	prefixRejected   = "rej/"   // rej/EXPIRY(8) TXID → "" a spending transaction a block refused (replays.go)
+	prefixGenesis    = "gen/"  // gen/genesis → Genesis (JSON)
+	prefixToken      = "tok/"  // tok/ID → Token (JSON)
+	prefixFrozen     = "frz/"  // frz/ID/ADDR → "" (ADDR is ledger.Address.Bytes)
+	prefixApproval   = "apv/"  // apv/ID/OWNER SPENDER → amount (16 bytes)
+	prefixIssuer     = "iss/"  // iss/ADDR → "" authorised issuer
+	prefixRegistered = "reg/"  // reg/ADDR → "" registered account
+	prefixCoin       = "coin/" // coin/COINID → Coin (binary) while unspent; the spending transaction's id (32 bytes) once spent
+	prefixOwner      = "own/"  // own/ADDR ID 0x00 COINID → amount (16 bytes)
+	prefixReceipt    = "rcpt/" // rcpt/TXID → Receipt (receipt.go)
+	prefixRedemption = "rdm/"  // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
+	prefixReading    = "att/"  // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
+	prefixRejected   = "rej/"  // rej/EXPIRY(8) TXID → "" a spending transaction a block refused (replays.go)
 )
 
 // keyWatched lists, sorted, the tokens with a reading, whose staleness each
@@ -55,7 +54,6 @@ func approvalKey(id ledger.TokenID, owner, spender ledger.Address) []byte {
 func issuerKey(a ledger.Address) []byte     { return cat([]byte(prefixIssuer), a.Bytes()) }
 func registeredKey(a ledger.Address) []byte { return cat([]byte(prefixRegistered), a.Bytes()) }
 func coinKey(id ledger.CoinID) []byte       { return cat([]byte(prefixCoin), id[:]) }
-func spentKey(id ledger.CoinID) []byte      { return cat([]byte(prefixSpent), id[:]) }
 func receiptKey(id ledger.TxID) []byte      { return cat([]byte(prefixReceipt), id[:]) }
 
 // ownerPrefix selects an owner's coins, of one token if tok is not empty.

@@ -96,7 +96,7 @@ func Balances(s Scanner, owner ledger.Address, tok ledger.TokenID) ([]Balance, e
 // CoinByID returns an unspent coin, or nil.
 func CoinByID(r Reader, id ledger.CoinID) *Coin {
 	b := r.Get(coinKey(id))
-	if b == nil {
+	if b == nil || isSpent(b) {
 		return nil
 	}
 	c := decodeCoin(id, b)

@@ -1243,7 +1243,7 @@ func (s *scenario) prettyKey(k string) string {
 		}
 		return s.pretty(a.String()), b[n:]
 	}
-	for _, p := range []string{prefixCoin, prefixSpent, prefixReceipt} {
+	for _, p := range []string{prefixCoin, prefixReceipt} {
 		if rest, ok := strings.CutPrefix(k, p); ok {
 			return p + id(rest)
 		}
