@@ -227,7 +227,7 @@ func (x *exec) create(id ledger.TokenID, index uint32, owner ledger.Address, amo
 }
 
 func (x *exec) pay(m tx.Pay) *ledger.Rejection {
-	t, rej := x.loadToken(m.Token)
+	t, rej := x.viewToken(m.Token)
 	if rej != nil {
 		return rej
 	}
@@ -243,7 +243,7 @@ func (x *exec) pay(m tx.Pay) *ledger.Rejection {
 }
 
 func (x *exec) spendFrom(m tx.SpendFrom) *ledger.Rejection {
-	t, rej := x.loadToken(m.Token)
+	t, rej := x.viewToken(m.Token)
 	if rej != nil {
 		return rej
 	}
