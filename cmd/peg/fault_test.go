@@ -752,6 +752,9 @@ func TestFaultFourValidators(t *testing.T) {
 	if len(ids) == 0 {
 		nw.fatal(t, "no payment committed: the load did not run")
 	}
+	// The load ran on after the last check: the last payments' blocks may
+	// not have reached every node yet.
+	nw.waitHeight(t, nw.maxHeight(t, nw...), nw...)
 	for _, n := range nw {
 		nw.checkLedger(t, nw[0].home, n, ids)
 	}
@@ -867,6 +870,7 @@ func TestFaultCatchUp(t *testing.T) {
 	nw.waitAdvancing(t, behind, lagging)
 	took := time.Since(restarted)
 	ids, _ := load.finish()
+	nw.waitHeight(t, nw.maxHeight(t, nw[0]), lagging)
 	t.Logf("catch-up: %d blocks (height %d to %d) in %v, API serving after %v: %.0f blocks/s; %d payments committed in all",
 		behind-down, down, behind, took.Round(100*time.Millisecond), served.Round(100*time.Millisecond),
 		float64(behind-down)/took.Seconds(), len(ids))
