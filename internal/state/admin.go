@@ -80,28 +80,25 @@ func (x *exec) deployToken(m tx.DeployToken) *ledger.Rejection {
 	return nil
 }
 
+// loadToken reads a token for a handler that may change it: a copy of its own.
 func (x *exec) loadToken(id ledger.TokenID) (*Token, *ledger.Rejection) {
-	return x.token(id, false)
+	t, rej := x.viewToken(id)
+	if rej != nil {
+		return nil, rej
+	}
+	return t.clone(), nil
 }
 
-// viewToken is loadToken for a handler that only reads the token (a payment):
-// the token may be the cache's own, and must not be changed.
+// viewToken reads a token for a handler that only reads it (a payment): the
+// token may be the cache's own, and must not be changed.
 func (x *exec) viewToken(id ledger.TokenID) (*Token, *ledger.Rejection) {
-	return x.token(id, true)
-}
-
-func (x *exec) token(id ledger.TokenID, view bool) (*Token, *ledger.Rejection) {
 	k := tokenKey(id)
 	b := x.w.Get(k)
 	if b == nil {
 		return nil, ledger.Reject(ledger.CodeUnknownToken, "no token %q", id)
 	}
-	if c := x.env.Tokens; c != nil {
-		if view {
-			if t := c.view(id, b); t != nil {
-				return t, nil
-			}
-		} else if t := c.get(id, b); t != nil {
+	if x.env.Tokens != nil {
+		if t := x.env.Tokens.view(id, b); t != nil {
 			return t, nil
 		}
 	}

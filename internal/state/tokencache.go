@@ -10,10 +10,10 @@ import (
 // TokenCache keeps decoded token records, so that the transactions of a block
 // that only read a token (payments, mostly) do not decode the same record each
 // time. An entry is used only if the stored bytes are the same as those it was
-// decoded from, so it can never answer with a stale or discarded version, and
-// it hands out copies, so a handler's changes stay its own, except to
-// handlers that only read the token (view). It is not safe for concurrent
-// use: give each caller its own.
+// decoded from, so it can never answer with a stale or discarded version. It
+// hands out its own copy, which callers must not change (loadToken copies it
+// for the handlers that do). It is not safe for concurrent use: give each
+// caller its own.
 type TokenCache struct {
 	m map[ledger.TokenID]cachedToken
 }
@@ -29,14 +29,8 @@ const MaxCachedTokens = 1024
 // NewTokenCache returns an empty cache.
 func NewTokenCache() *TokenCache { return &TokenCache{m: make(map[ledger.TokenID]cachedToken)} }
 
-func (c *TokenCache) get(id ledger.TokenID, raw []byte) *Token {
-	if t := c.view(id, raw); t != nil {
-		return t.clone()
-	}
-	return nil
-}
-
-// view is get without the copy, for a caller that does not change the token.
+// view returns the token decoded from raw, if cached. The caller must not
+// change it.
 func (c *TokenCache) view(id ledger.TokenID, raw []byte) *Token {
 	e, ok := c.m[id]
 	if !ok || !bytes.Equal(e.raw, raw) {
