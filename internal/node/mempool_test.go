@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
@@ -33,13 +32,7 @@ func TestFullMempoolLosesNoAdmission(t *testing.T) {
 	// Blocks far apart, so that the batches arrive faster than blocks
 	// empty the mempool.
 	cfg.Consensus.TimeoutCommit = "2s"
-	if err := Init(home, cfg, g); err != nil {
-		t.Fatal(err)
-	}
-	n, err := Start(home, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := initAndStart(t, home, cfg, g)
 	t.Cleanup(n.Stop)
 	c := client.New(n.APIURL())
 	ctx := context.Background()

@@ -67,6 +67,20 @@ type replayHistory struct {
 
 // runNode starts a node in a new home, commits a deploy, an attestation, a
 // mint, a payment with change and a redemption through its API, and stops it.
+// initAndStart creates a single-validator node in home and starts it; the
+// caller stops it.
+func initAndStart(t *testing.T, home string, cfg Config, g state.Genesis) *Node {
+	t.Helper()
+	if err := Init(home, cfg, g); err != nil {
+		t.Fatal(err)
+	}
+	n, err := Start(home, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func runNode(t *testing.T) (string, replayHistory) {
 	t.Helper()
 	home := t.TempDir()
@@ -75,13 +89,7 @@ func runNode(t *testing.T) (string, replayHistory) {
 	g := state.Genesis{Operator: op.addr, Issuers: []ledger.Address{issuer.addr}, Params: DefaultParams()}
 	cfg := DefaultConfig(replayChain, "GB", replayFreeBase(t))
 	cfg.Log.Level = "error"
-	if err := Init(home, cfg, g); err != nil {
-		t.Fatal(err)
-	}
-	n, err := Start(home, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := initAndStart(t, home, cfg, g)
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
