@@ -157,12 +157,12 @@ func (n *Node) Stop() {
 }
 
 // MaxBlockBytes is the consensus limit on a block, written into genesis: two
-// of the largest batches (tx.MaxBatchSize), about 10,000 payments. Bigger
-// blocks do not commit more per second: a block is executed and committed
-// while the next waits, so a 20 MiB block of 60,000 payments holds the chain
-// for seconds, and its larger maps and sorts cost more per payment (peg bench
-// committed 7–8k/s with CometBFT's default of 21 MiB, 12.4–13.5k/s at 4 MiB
-// and 12.7–14.3k/s at 2 MiB).
+// of the largest batches (tx.MaxBatchSize), about 6,500 payments (peg bench,
+// half with change). Bigger blocks do not commit more per second: a block is
+// executed and committed while the next waits, so a 20 MiB block of 60,000
+// payments holds the chain for seconds, and its larger maps and sorts cost
+// more per payment (peg bench committed 7–8k/s with CometBFT's default of
+// 21 MiB, 12.4–13.5k/s at 4 MiB and 12.7–14.3k/s at 2 MiB).
 const MaxBlockBytes = 2 * tx.MaxBatchSize
 
 // Limits of a node's mempool. An entry is a single transaction or a batch of
