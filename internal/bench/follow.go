@@ -101,16 +101,24 @@ var errFollowerStopped = errors.New("bench: the follower stopped")
 func (f *follower) await(ctx context.Context, ids []ledger.TxID, deadline time.Time) (int, error) {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	pending := ids
+	// Each block read is looked at once, not every pending id after each
+	// block: a deep mempool leaves hundreds of thousands pending.
+	f.mu.Lock()
+	pending := make(map[ledger.TxID]bool, len(ids))
+	for _, id := range ids {
+		if _, ok := f.at[id]; !ok {
+			pending[id] = true
+		}
+	}
+	read := f.next // the blocks below it are accounted for
+	f.mu.Unlock()
 	for {
 		f.mu.Lock()
-		rest := pending[:0:0]
-		for _, id := range pending {
-			if _, ok := f.at[id]; !ok {
-				rest = append(rest, id)
+		for ; read < f.next; read++ {
+			for _, id := range f.blocks[read].Txs {
+				delete(pending, id)
 			}
 		}
-		pending = rest
 		changed, err := f.changed, f.err
 		f.mu.Unlock()
 		if len(pending) == 0 {
