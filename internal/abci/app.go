@@ -61,9 +61,9 @@ type App struct {
 	// replays follows the committed refusals, so that payments skip the
 	// lookup of their own receipt (see state.Replays).
 	replays *state.Replays
-	// admitted holds the coins CheckTx read, for the blocks that spend
-	// them (see state.Admitted).
-	admitted *state.Admitted
+	// unspent holds the committed state's unspent coins (see
+	// state.Unspent).
+	unspent *state.Unspent
 }
 
 // MaxBlockEventsKept bounds how many recent blocks' block-level events (reserve
@@ -82,7 +82,14 @@ func (a *App) BlockEvents(height int64) []state.Event {
 func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (*App, error) {
 	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{}),
 		blockEvents: make(map[int64][]state.Event), verified: newVerified(),
-		checkTokens: state.NewTokenCache(), blockTokens: state.NewTokenCache(), admitted: state.NewAdmitted()}
+		checkTokens: state.NewTokenCache(), blockTokens: state.NewTokenCache()}
+	snap := db.Snapshot()
+	u, err := state.LoadUnspent(snap)
+	snap.Close()
+	if err != nil {
+		return nil, err
+	}
+	a.unspent = u
 	if db.Initialized() {
 		g, err := state.LoadGenesis(db)
 		if err != nil {
@@ -224,7 +231,7 @@ func (a *App) checkEnv() *state.Env {
 	}
 	a.mu.Unlock()
 	return &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Time: now, Genesis: *a.genesis,
-		Tokens: a.checkTokens, Check: true, Replays: a.replays, Admitted: a.admitted}
+		Tokens: a.checkTokens, Check: true, Replays: a.replays, Unspent: a.unspent}
 }
 
 // FinalizeBlock applies the block's transactions in order, batches unpacked,
@@ -236,7 +243,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 		return nil, fmt.Errorf("abci: block %d before genesis", req.Height)
 	}
 	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis,
-		Tokens: a.blockTokens, Replays: a.replays, Admitted: a.admitted}
+		Tokens: a.blockTokens, Replays: a.replays, Unspent: a.unspent}
 	// A block writes about as many keys as the one before it did.
 	blk := a.db.NewBlockSized(a.lastWrites)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
@@ -433,9 +440,9 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 		return nil, err
 	}
 	a.replays.Commit(a.env.Height, a.env.Refused)
-	a.admitted.Commit(a.env.Spent)
+	a.unspent.Commit(a.block)
 	a.block, a.env = nil, nil
-	auditCommitted(a.db)
+	auditCommitted(a.db, a.unspent)
 	a.mu.Lock()
 	h := int64(a.db.Height())
 	if len(a.pending) > 0 {

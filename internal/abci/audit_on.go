@@ -10,9 +10,9 @@ import (
 	"github.com/pegledger/peg/internal/store"
 )
 
-// auditCommitted runs a full audit of the committed state after every block and
-// stops the node on any break.
-func auditCommitted(db *store.DB) {
+// auditCommitted runs a full audit of the committed state after every block,
+// and checks that u holds its unspent coins, and stops the node on any break.
+func auditCommitted(db *store.DB, u *state.Unspent) {
 	snap := db.Snapshot()
 	defer snap.Close()
 	rep, err := state.Audit(snap)
@@ -21,5 +21,8 @@ func auditCommitted(db *store.DB) {
 	}
 	if !rep.OK() {
 		panic(fmt.Sprintf("abci: audit at height %d found: %s", snap.Height, strings.Join(rep.Problems, "; ")))
+	}
+	if err := u.Verify(snap); err != nil {
+		panic(fmt.Sprintf("abci: at height %d: %v", snap.Height, err))
 	}
 }

@@ -470,8 +470,9 @@ func (p *propRun) commit(sent []sentTx) {
 		want[i] = p.ref.apply(st.r, st.id)
 	}
 	p.history = append(p.history, sent...)
-	// Admitted first, as on a validator, the block's coins come from the
-	// app's admitted coins (state.Admitted); otherwise from the store.
+	// Admitted first, as on a validator, the block's transactions come
+	// parsed and verified from the admission cache; otherwise the block
+	// parses and verifies them itself.
 	if rapid.Bool().Draw(p.rt, "admitted first") {
 		p.d.admit(raws)
 	}

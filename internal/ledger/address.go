@@ -58,8 +58,17 @@ func NewAddress(region Region, pub ed25519.PublicKey) Address {
 	return a
 }
 
+// AddressOf is the address whose key hashes to key, in region: the parts
+// Region and KeyHash return.
+func AddressOf(region Region, key [KeyHashSize]byte) Address {
+	return Address{region: region, key: key}
+}
+
 // Region is the owner's home region.
 func (a Address) Region() Region { return a.region }
+
+// KeyHash is the hash of the key behind a, as the address carries it.
+func (a Address) KeyHash() [KeyHashSize]byte { return a.key }
 
 // IsZero reports whether a is the zero Address.
 func (a Address) IsZero() bool { return a.region == "" }

@@ -33,12 +33,9 @@ type Env struct {
 	// block (or check) refused, with their expiry, for Replays.Commit.
 	Replays *Replays
 	Refused map[ledger.TxID]uint64
-	// Admitted, if set, gathers the coins checks read from the committed
-	// state, and blocks take them from it instead of reading them again.
-	// Spent lists the coins the block spent (a refused transaction's
-	// included), for Admitted.Commit.
-	Admitted *Admitted
-	Spent    []ledger.CoinID
+	// Unspent, if set, holds the committed state's unspent coins, read
+	// from it instead of the store.
+	Unspent *Unspent
 }
 
 // mayBeReplay reports whether t's receipt must be looked up before it is

@@ -89,20 +89,15 @@ func (x *exec) inputs(t *Token, owner ledger.Address, ids []ledger.CoinID) ([]Co
 
 func (x *exec) coin(id ledger.CoinID) (Coin, *ledger.Rejection) {
 	key := coinKey(id)
-	adm := x.env.Admitted
-	if adm != nil && !x.env.Check {
-		if c, ok := adm.take(id); ok && !wrote(x.w, key) {
+	if u := x.env.Unspent; u != nil && !wrote(x.w, key) {
+		if c, ok := u.get(id); ok {
 			if invariants {
 				if b := x.w.Get(key); isSpent(b) || b == nil || decodeCoin(id, b) != c {
-					panic(fmt.Sprintf("state: admitted coin %s is not the stored one", id))
+					panic(fmt.Sprintf("state: unspent coin %s is not the stored one", id))
 				}
 			}
 			return c, nil
 		}
-	}
-	var since uint64
-	if adm != nil && x.env.Check {
-		since = adm.since()
 	}
 	b := x.w.Get(key)
 	switch {
@@ -111,11 +106,15 @@ func (x *exec) coin(id ledger.CoinID) (Coin, *ledger.Rejection) {
 	case isSpent(b):
 		return Coin{}, ledger.Reject(ledger.CodeCoinSpent, "coin %s was already spent by transaction %x", id, b)
 	}
-	c := decodeCoin(id, b)
-	if adm != nil && x.env.Check && !wrote(x.w, key) {
-		adm.put(c, since)
-	}
-	return c, nil
+	return decodeCoin(id, b), nil
+}
+
+// wrote reports whether w has itself written key: w is a block or a check's
+// scratch block and Get answers from its own writes, not the committed state.
+// A writer that cannot tell is taken to have written it.
+func wrote(w Reader, key []byte) bool {
+	b, ok := w.(interface{ Wrote(key []byte) bool })
+	return !ok || b.Wrote(key)
 }
 
 // isSpent reports whether b, a coin's record, is the spent mark Destroy
@@ -196,9 +195,6 @@ func (x *exec) execute(t *Token, p transfer) {
 }
 
 func (x *exec) destroy(c Coin) {
-	if x.env.Admitted != nil && !x.env.Check {
-		x.env.Spent = append(x.env.Spent, c.ID)
-	}
 	x.w.Set(coinKey(c.ID), x.tx.ID[:]) // the spent mark
 	x.w.Delete(ownerKey(c.Owner, c.Token, c.ID))
 	add(&x.env.tally().flow(c.Token).Destroyed, c.Amount)
@@ -216,7 +212,7 @@ func (x *exec) create(id ledger.TokenID, index uint32, owner ledger.Address, amo
 	if invariants && x.w.Get(coinKey(c.ID)) != nil {
 		panic(fmt.Sprintf("state: coin %s created twice", c.ID))
 	}
-	x.w.SetHot(coinKey(c.ID), c.encode())
+	x.w.Set(coinKey(c.ID), c.encode())
 	b := amount.Bytes()
 	x.w.Set(ownerKey(owner, id, c.ID), b[:])
 	add(&x.env.tally().flow(id).Created, amount)

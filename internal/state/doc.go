@@ -17,10 +17,6 @@ type Reader interface {
 type Writer interface {
 	Reader
 	Set(key, value []byte)
-	// SetHot is Set for a value the next blocks will likely read (a new
-	// coin, read when it is spent): the store keeps it in memory once it
-	// is committed.
-	SetHot(key, value []byte)
 	Delete(key []byte)
 }
 

@@ -595,7 +595,6 @@ type recorder struct {
 
 func (r *recorder) Get(k []byte) []byte { return r.w.Get(k) }
 func (r *recorder) Set(k, v []byte)     { r.keys = append(r.keys, string(k)); r.w.Set(k, v) }
-func (r *recorder) SetHot(k, v []byte)  { r.keys = append(r.keys, string(k)); r.w.SetHot(k, v) }
 func (r *recorder) Delete(k []byte)     { r.keys = append(r.keys, string(k)); r.w.Delete(k) }
 
 func (s *scenario) mark(keys []string) {

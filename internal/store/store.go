@@ -38,12 +38,10 @@ const MemTableSize = 64 << 20
 const SeparatedValueSize = 256
 
 // MaxCachedReads bounds the committed-state values the read cache holds
-// (see readCache), some 200 bytes each with their keys. Blocks take the coins
-// the mempool checked from state.Admitted rather than from here: in peg
-// bench's sustained run a million values committed no more than half as
-// many did, and its memory run at rest fell from 1,081 to 817 bytes per coin
-// with half as many (BENCHMARKS.md).
-const MaxCachedReads = 1 << 19
+// (see readCache), some 200 bytes each with their keys: what checks and
+// blocks read besides the coins they spend (state.Unspent holds those), such
+// as the freeze records of payers and payees, most of them misses.
+const MaxCachedReads = 1 << 17
 
 // Keys under metaPrefix describe the store itself and are not part of the hashed
 // state.
@@ -126,20 +124,15 @@ func (c *readCache) set(k string, v []byte) {
 }
 
 // commit brings the cache up to date with a committed block's writes: a
-// deleted key is known absent; a hot value (Block.SetHot) is cached; any
-// other value set is dropped if cached, to be read again if it is wanted
-// (most are not: a receipt is read again only by a replay), which keeps the
-// cache to what blocks read or will read.
+// deleted key is known absent; a value set is dropped if cached, to be read
+// again if it is wanted (most are not: a receipt is read again only by a
+// replay), which keeps the cache to what blocks read.
 func (c *readCache) commit(writes []keyWrite) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	for _, w := range writes {
 		k := w.key
-		if w.hot {
-			c.set(k, w.val)
-			continue
-		}
 		_, inNew := c.m[k]
 		_, inOld := c.old[k]
 		switch {
@@ -246,7 +239,6 @@ func (d *DB) get(key []byte) []byte {
 type write struct {
 	val []byte
 	del bool
-	hot bool // SetHot: cache on commit
 }
 
 // keyWrite is a block's last write to key.
@@ -309,10 +301,15 @@ func (b *Block) Set(key, value []byte) {
 	b.write(string(key), write{val: append([]byte{}, value...)})
 }
 
-// SetHot is Set for a value that blocks will likely read soon: on commit it
-// goes into the read cache, where other writes only update what is there.
-func (b *Block) SetHot(key, value []byte) {
-	b.write(string(key), write{val: append([]byte{}, value...), hot: true})
+// EachWrite calls fn with each key under prefix the block has written, in
+// the order it first wrote them, and the key's last value or its deletion.
+// fn must not modify value.
+func (b *Block) EachWrite(prefix string, fn func(key string, value []byte, deleted bool)) {
+	for _, w := range b.writes {
+		if strings.HasPrefix(w.key, prefix) {
+			fn(w.key, w.val, w.del)
+		}
+	}
 }
 
 // Delete removes key.

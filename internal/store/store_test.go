@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -475,23 +476,29 @@ func TestReadCacheFollowsCommits(t *testing.T) {
 	}
 }
 
-// TestSetHotIsCached: a hot write is in the read cache once committed, and
-// hashes as a plain Set does.
-func TestSetHotIsCached(t *testing.T) {
-	hot, plain := newDB(t), newDB(t)
-	b := hot.NewBlock()
-	b.SetHot([]byte("coin"), []byte("1"))
-	if err := b.Commit(1); err != nil {
-		t.Fatal(err)
-	}
-	if v, ok, _ := hot.reads.get([]byte("coin")); !ok || string(v) != "1" {
-		t.Errorf("cache after a hot commit: %q, %v; want \"1\", true", v, ok)
-	}
-	if got, want := hot.AppHash(), commit(t, plain, 1, "coin=1"); !bytes.Equal(got, want) {
-		t.Errorf("hot app hash %x, plain %x", got, want)
-	}
-	if v := hot.NewBlock().Get([]byte("coin")); string(v) != "1" {
-		t.Errorf("read after commit: %q", v)
+// TestEachWrite: a block gives the keys it wrote under a prefix in the order
+// it first wrote them, with their last values or deletions, and without the
+// writes of a discarded transaction.
+func TestEachWrite(t *testing.T) {
+	b := newDB(t).NewBlock()
+	b.Set([]byte("coin/b"), []byte("1"))
+	b.Set([]byte("own/x"), []byte("1"))
+	b.Set([]byte("coin/a"), []byte("1"))
+	b.Delete([]byte("coin/c"))
+	b.Set([]byte("coin/b"), []byte("2"))
+	b.Begin()
+	b.Set([]byte("coin/d"), []byte("1"))
+	b.Delete([]byte("coin/a"))
+	b.Discard()
+	var got []string
+	b.EachWrite("coin/", func(k string, v []byte, deleted bool) {
+		if deleted {
+			v = []byte("deleted")
+		}
+		got = append(got, k+"="+string(v))
+	})
+	if want := []string{"coin/b=2", "coin/a=1", "coin/c=deleted"}; !slices.Equal(got, want) {
+		t.Errorf("EachWrite gave %q, want %q", got, want)
 	}
 }
 

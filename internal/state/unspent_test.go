@@ -1,0 +1,115 @@
+package state
+
+import (
+	"crypto/ed25519"
+	"strings"
+	"testing"
+
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/store"
+)
+
+// TestUnspentCoins holds Unspent to its promise: it follows the committed
+// state's unspent coins, and a check or block reading coins through it
+// answers as one reading the store does.
+func TestUnspentCoins(t *testing.T) {
+	db, err := store.Open(t.TempDir(), quietLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	owner := ledger.NewAddress(scenarioRegion, ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey))
+	coin := func(n byte, tok ledger.TokenID) Coin {
+		return Coin{ID: ledger.NewCoinID(ledger.TxID{n}, 0), Token: tok, Owner: owner, Amount: money.FromUint64(uint64(n))}
+	}
+	live, gone, other, fresh, unknown := coin(1, "gbpt"), coin(2, "gbpt"), coin(3, "usdt"), coin(4, "gbpt"), coin(5, "gbpt")
+	spend := func(b *store.Block, c Coin) {
+		b.Set(coinKey(c.ID), make([]byte, ledger.HashSize)) // the spent mark
+	}
+	height := uint64(0)
+	commit := func(b *store.Block, u *Unspent) {
+		height++
+		if err := b.Commit(height); err != nil {
+			t.Fatal(err)
+		}
+		if u != nil {
+			u.Commit(b)
+		}
+	}
+	verify := func(u *Unspent, want int) {
+		t.Helper()
+		snap := db.Snapshot()
+		defer snap.Close()
+		if err := u.Verify(snap); err != nil {
+			t.Error(err)
+		}
+		if u.Len() != want {
+			t.Errorf("Unspent holds %d coins, want %d", u.Len(), want)
+		}
+	}
+
+	b := db.NewBlock()
+	for _, c := range []Coin{live, gone, other} {
+		b.Set(coinKey(c.ID), c.encode())
+	}
+	commit(b, nil)
+	b = db.NewBlock()
+	spend(b, gone)
+	commit(b, nil)
+	snap := db.Snapshot()
+	u, err := LoadUnspent(snap)
+	snap.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify(u, 2) // live and other; gone is spent
+
+	// reads answers every coin as a check or block with u, and one
+	// without, see it.
+	reads := func(what string, w func() *store.Block, check bool, want map[Coin]ledger.Code) {
+		t.Helper()
+		for _, held := range []*Unspent{u, nil} {
+			x := &exec{w: w(), env: &Env{Check: check, Unspent: held}}
+			for c, code := range want {
+				got, rej := x.coin(c.ID)
+				switch {
+				case code == ledger.OK && (rej != nil || got != c):
+					t.Errorf("%s (unspent held: %v) reads %s as %+v, %v; want %+v", what, held != nil, c.ID, got, rej, c)
+				case code != ledger.OK && (rej == nil || rej.Code != code):
+					t.Errorf("%s (unspent held: %v) reads %s: %v, want %s", what, held != nil, c.ID, rej, code.Name())
+				}
+			}
+		}
+	}
+	reads("a check", db.NewBlock, true, map[Coin]ledger.Code{live: ledger.OK, other: ledger.OK,
+		gone: ledger.CodeCoinSpent, unknown: ledger.CodeUnknownCoin})
+	// A block that has itself spent live and created fresh reads both from
+	// its own writes, although u holds live and not fresh.
+	written := func() *store.Block {
+		b := db.NewBlock()
+		spend(b, live)
+		b.Set(coinKey(fresh.ID), fresh.encode())
+		return b
+	}
+	reads("a block", written, false, map[Coin]ledger.Code{live: ledger.CodeCoinSpent, fresh: ledger.OK,
+		other: ledger.OK, gone: ledger.CodeCoinSpent})
+
+	// Committed, that block's writes are followed: fresh is held, live is
+	// not.
+	commit(written(), u)
+	verify(u, 2) // other and fresh
+	reads("the next block", db.NewBlock, false, map[Coin]ledger.Code{live: ledger.CodeCoinSpent, fresh: ledger.OK,
+		other: ledger.OK})
+
+	// Verify finds a coin the store has and u lacks, or the reverse.
+	commit(db.NewBlock(), u)
+	b = db.NewBlock()
+	spend(b, other)
+	commit(b, nil) // not followed
+	snap = db.Snapshot()
+	defer snap.Close()
+	if err := u.Verify(snap); err == nil || !strings.Contains(err.Error(), "2 coins held in memory, 1 unspent") {
+		t.Errorf("Verify of a set holding a spent coin: %v", err)
+	}
+}
