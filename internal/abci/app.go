@@ -431,16 +431,24 @@ func eventAttrs(e state.Event) []any {
 	return kv
 }
 
-// Commit writes the finalized block to disk in one synced batch.
+// Commit writes the finalized block to disk in one synced batch. The
+// in-memory unspent coins follow the block's writes meanwhile, on another
+// core: both are done before the next block begins.
 func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	if a.block == nil {
 		return nil, fmt.Errorf("abci: commit without a finalized block")
 	}
-	if err := a.block.Commit(a.env.Height); err != nil {
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		a.unspent.Commit(a.block)
+	}()
+	err := a.block.Commit(a.env.Height)
+	<-followed
+	if err != nil {
 		return nil, err
 	}
 	a.replays.Commit(a.env.Height, a.env.Refused)
-	a.unspent.Commit(a.block)
 	a.block, a.env = nil, nil
 	auditCommitted(a.db, a.unspent)
 	a.mu.Lock()

@@ -20,11 +20,12 @@ import (
 // unknown one; a coin the block (or check) has itself written is read from
 // the block. A block answers the same with or without it.
 //
-// The mempool's checks read it while blocks are committed, and may find a
-// coin the store has just marked spent: such a check admits a double spend
-// that its block then refuses with COIN_SPENT, as it refuses two admitted
-// payments of the same coin. Blocks are committed one after another, and
-// each reads it as the previous one left it.
+// The mempool's checks read it while blocks are committed, so a check may
+// find it a block ahead of the store, or behind: it may admit a payment of
+// a coin the store does not hold yet, or a double spend of a coin just
+// marked spent. Either payment's block, which reads it as the previous
+// block left it, settles it, refusing the double spend with COIN_SPENT as it
+// refuses two admitted payments of the same coin.
 //
 // Its entries hold no pointers, which keeps them out of the garbage
 // collector's way: a coin's token and its owner's region, which few coins do
@@ -107,9 +108,10 @@ type BlockWrites interface {
 	EachWrite(prefix string, fn func(key string, value []byte, deleted bool))
 }
 
-// Commit applies a committed block's coin writes: a coin created is held, a
-// coin marked spent is forgotten. The caller runs it once the block is
-// committed, before the next block begins.
+// Commit applies a block's coin writes: a coin created is held, a coin
+// marked spent is forgotten. The caller runs it once the block's writes are
+// final, while or after the store commits them, and before the next block
+// begins.
 func (u *Unspent) Commit(b BlockWrites) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
