@@ -37,6 +37,16 @@ const MemTableSize = 64 << 20
 // index entries, which are read on every spend.
 const SeparatedValueSize = 256
 
+// MaxBlobReferenceDepth bounds how many blob files one table's values may be
+// spread over before a compaction copies them into new ones. Each flush
+// writes a blob file, and each compaction out of level 0 adds its
+// sublevels' files to the tables it writes: at Pebble's usual 10,
+// compactions copied the receipts again every few minutes at full speed,
+// which undid the point of separating them. Receipts are read one at a
+// time, by key (only a comparison of two whole states, state.Diff, scans
+// them), so how many files their neighbours are spread over costs little.
+const MaxBlobReferenceDepth = 1000
+
 // MaxCachedReads bounds the committed-state values the read cache holds
 // (see readCache), some 200 bytes each with their keys: what checks and
 // blocks read besides the coins they spend (state.Unspent holds those), such
@@ -170,7 +180,7 @@ func Open(dir string, log *slog.Logger) (*DB, error) {
 		return pebble.ValueSeparationPolicy{
 			Enabled:               true,
 			MinimumSize:           SeparatedValueSize,
-			MaxBlobReferenceDepth: 10,
+			MaxBlobReferenceDepth: MaxBlobReferenceDepth,
 			RewriteMinimumAge:     5 * time.Minute,
 			TargetGarbageRatio:    0.2,
 		}
