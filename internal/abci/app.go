@@ -449,6 +449,7 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 		return nil, err
 	}
 	a.replays.Commit(a.env.Height, a.env.Refused)
+	a.verified.commit()
 	a.block, a.env = nil, nil
 	auditCommitted(a.db, a.unspent)
 	a.mu.Lock()

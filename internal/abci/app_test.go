@@ -114,17 +114,37 @@ func TestCacheKeyCoversSignatures(t *testing.T) {
 	}
 }
 
-func TestVerifiedEvicts(t *testing.T) {
+// TestVerifiedKeepsTheOldest: a full admission cache keeps what it holds
+// and takes no more, until blocks take entries or the oldest expire.
+func TestVerifiedKeepsTheOldest(t *testing.T) {
 	v := newVerified()
 	one := []*tx.Tx{{}}
+	key := func(i int) []byte { return []byte(fmt.Sprint(i)) }
 	for i := range MaxVerified + 10 {
-		v.add([]byte(fmt.Sprint(i)), one)
+		v.add(key(i), one)
 	}
-	_, oldest := v.get([]byte("0"), false)
-	_, newest := v.get([]byte(fmt.Sprint(MaxVerified+9)), false)
-	if oldest || !newest || len(v.m) != MaxVerified || v.held != MaxVerified {
-		t.Errorf("after overflow: oldest kept %v, newest kept %v, entries %d, held %d; want false, true, %d, %d",
-			oldest, newest, len(v.m), v.held, MaxVerified, MaxVerified)
+	held := func(i int) bool { _, ok := v.get(key(i), false); return ok }
+	if !held(0) || held(MaxVerified) || len(v.m) != MaxVerified || v.held != MaxVerified {
+		t.Fatalf("after overflow: oldest kept %v, newest kept %v, entries %d, held %d; want true, false, %d, %d",
+			held(0), held(MaxVerified), len(v.m), v.held, MaxVerified, MaxVerified)
+	}
+	// A block takes the oldest; the room it leaves takes the next.
+	if _, ok := v.get(key(0), true); !ok {
+		t.Fatal("oldest entry missing")
+	}
+	v.add(key(MaxVerified), one)
+	if !held(MaxVerified) {
+		t.Error("an entry was refused with room for it")
+	}
+	// Entries no block takes expire after MaxVerifiedAge blocks, taken
+	// oldest first, and make room.
+	for range MaxVerifiedAge {
+		v.commit()
+	}
+	v.add(key(-1), one)
+	if held(1) || !held(-1) || v.held != 1 || len(v.order) != 1 {
+		t.Errorf("after %d blocks: stale entry kept %v, new entry kept %v, held %d, order %d; want false, true, 1, 1",
+			MaxVerifiedAge, held(1), held(-1), v.held, len(v.order))
 	}
 }
 

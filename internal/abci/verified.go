@@ -14,6 +14,11 @@ import (
 // parsed transaction, about 1 KiB.
 const MaxVerified = 200_000
 
+// MaxVerifiedAge is how many blocks an entry no block has taken stays in the
+// admission cache: a transaction the mempool dropped, or one still waiting
+// behind a longer backlog than that, which its block then parses again.
+const MaxVerifiedAge = 1000
+
 // verified remembers the consensus transactions (single ones and batches)
 // that this node parsed and whose signatures it checked when they entered the
 // mempool, so that the block that includes them neither parses nor verifies
@@ -22,15 +27,31 @@ const MaxVerified = 200_000
 // a body only: the same body with other signatures is another entry. Parsing
 // is a pure function of the bytes, so a hit gives exactly what parsing would;
 // a miss only costs the work, so the cache never changes a block's outcome.
+//
+// When full it keeps what it holds and takes no more: the mempool hands
+// blocks its oldest transactions first, so under a backlog deeper than the
+// cache the next blocks find theirs here. (Dropping the oldest instead left
+// every block of a deep backlog to parse its transactions again.)
 type verified struct {
-	mu    sync.Mutex
-	m     map[[sha256.Size]byte][]*tx.Tx
-	order [][sha256.Size]byte // insertion order, for eviction
-	held  int                 // transactions held, batches unpacked
+	mu      sync.Mutex
+	m       map[[sha256.Size]byte]verifiedTxs
+	order   []verifiedKey // insertion order, for expiry
+	held    int           // transactions held, batches unpacked
+	commits uint64        // blocks committed, to age entries
+}
+
+type verifiedTxs struct {
+	txs []*tx.Tx
+	at  uint64 // verified.commits when added
+}
+
+type verifiedKey struct {
+	k  [sha256.Size]byte
+	at uint64
 }
 
 func newVerified() *verified {
-	return &verified{m: make(map[[sha256.Size]byte][]*tx.Tx)}
+	return &verified{m: make(map[[sha256.Size]byte]verifiedTxs)}
 }
 
 // get returns the parsed, verified transactions of raw, if it was admitted;
@@ -39,16 +60,16 @@ func (v *verified) get(raw []byte, take bool) ([]*tx.Tx, bool) {
 	k := sha256.Sum256(raw)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	txs, ok := v.m[k]
+	e, ok := v.m[k]
 	if ok && take {
 		delete(v.m, k)
-		v.held -= len(txs)
+		v.held -= len(e.txs)
 	}
-	return txs, ok
+	return e.txs, ok
 }
 
-// add records that raw parsed as txs and every signature verified, evicting
-// the oldest entries beyond MaxVerified.
+// add records that raw parsed as txs and every signature verified, unless
+// the cache is full.
 func (v *verified) add(raw []byte, txs []*tx.Tx) {
 	k := sha256.Sum256(raw)
 	v.mu.Lock()
@@ -56,16 +77,39 @@ func (v *verified) add(raw []byte, txs []*tx.Tx) {
 	if _, ok := v.m[k]; ok {
 		return
 	}
-	v.m[k] = txs
-	v.order = append(v.order, k)
-	v.held += len(txs)
-	// order may name entries a block has taken since; they are gone from m.
-	for (v.held > MaxVerified || len(v.order) > 2*len(v.m)) && len(v.order) > 1 {
-		old := v.order[0]
-		v.order = v.order[1:]
-		v.held -= len(v.m[old])
-		delete(v.m, old)
+	v.expire()
+	if v.held+len(txs) > MaxVerified {
+		return
 	}
+	v.m[k] = verifiedTxs{txs: txs, at: v.commits}
+	v.order = append(v.order, verifiedKey{k: k, at: v.commits})
+	v.held += len(txs)
+}
+
+// expire forgets, oldest first, the entries MaxVerifiedAge blocks old, and
+// drops from order the keys of entries that blocks have taken since. It stops
+// at the oldest entry still held and younger. v.mu is held.
+func (v *verified) expire() {
+	for len(v.order) > 0 {
+		o := v.order[0]
+		e, ok := v.m[o.k]
+		live := ok && e.at == o.at // not taken, nor taken and added again
+		if live && v.commits-o.at < MaxVerifiedAge {
+			return
+		}
+		if live {
+			delete(v.m, o.k)
+			v.held -= len(e.txs)
+		}
+		v.order = v.order[1:]
+	}
+}
+
+// commit ages the entries by one block.
+func (v *verified) commit() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.commits++
 }
 
 // Prepared is a batch of encoded transactions that the gateway parsed and
