@@ -83,13 +83,14 @@ func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (
 	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{}),
 		blockEvents: make(map[int64][]state.Event), verified: newVerified(),
 		checkTokens: state.NewTokenCache(), blockTokens: state.NewTokenCache()}
-	snap := db.Snapshot()
+	start, snap := time.Now(), db.Snapshot()
 	u, err := state.LoadUnspent(snap)
 	snap.Close()
 	if err != nil {
 		return nil, err
 	}
 	a.unspent = u
+	log.Info("unspent coins loaded", "coins", u.Len(), "took", time.Since(start).Round(time.Millisecond))
 	if db.Initialized() {
 		g, err := state.LoadGenesis(db)
 		if err != nil {

@@ -35,6 +35,10 @@ type Unspent struct {
 	coins   map[ledger.CoinID]unspentCoin
 	classes []coinClass
 	classOf map[coinClass]uint32
+	// recordClass finds a class from the bytes of a coin's record that
+	// encode it, so that a record of a known class is held without
+	// decoding (and validating again) its token and region.
+	recordClass map[string]uint32
 }
 
 type unspentCoin struct {
@@ -50,8 +54,14 @@ type coinClass struct {
 
 // LoadUnspent reads the unspent coins of the committed state s.
 func LoadUnspent(s Scanner) (*Unspent, error) {
-	u := &Unspent{coins: make(map[ledger.CoinID]unspentCoin), classOf: make(map[coinClass]uint32)}
-	err := scanCoins(s, func(c Coin) { u.add(c) })
+	u := &Unspent{coins: make(map[ledger.CoinID]unspentCoin), classOf: make(map[coinClass]uint32),
+		recordClass: make(map[string]uint32)}
+	err := s.Scan([]byte(prefixCoin), nil, func(k, v []byte) bool {
+		if !isSpent(v) {
+			u.addRecord(ledger.CoinID(k[len(prefixCoin):]), v)
+		}
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -91,16 +101,39 @@ func (u *Unspent) coin(id ledger.CoinID, e unspentCoin) Coin {
 	return Coin{ID: id, Token: cl.token, Owner: ledger.AddressOf(cl.region, e.owner), Amount: e.amount}
 }
 
-// add holds c. u.mu is held, or u is not yet shared.
-func (u *Unspent) add(c Coin) {
-	cl := coinClass{token: c.Token, region: c.Owner.Region()}
+// addRecord holds the coin id whose record (Coin.encode) is b. The record's
+// class is the bytes from its token's length to its owner's region; only a
+// record of a class not seen before is decoded in full. u.mu is held, or u
+// is not yet shared.
+func (u *Unspent) addRecord(id ledger.CoinID, b []byte) {
+	var class []byte
+	if len(b) > 16 {
+		if at := 17 + int(b[16]) + 1; at < len(b) { // the owner's region length
+			if end := at + 1 + int(b[at]); end+ledger.KeyHashSize == len(b) {
+				class = b[16:end]
+			}
+		}
+	}
+	i, ok := u.recordClass[string(class)]
+	if class == nil || !ok {
+		c := decodeCoin(id, b) // a malformed record panics here
+		i = u.class(coinClass{token: c.Token, region: c.Owner.Region()})
+		u.recordClass[string(class)] = i
+	}
+	amount, _ := money.FromBytes(b[:16])
+	u.coins[id] = unspentCoin{amount: amount, owner: [ledger.KeyHashSize]byte(b[len(b)-ledger.KeyHashSize:]), class: i}
+}
+
+// class is the index of cl in u.classes, which it joins if new. u.mu is
+// held, or u is not yet shared.
+func (u *Unspent) class(cl coinClass) uint32 {
 	i, ok := u.classOf[cl]
 	if !ok {
 		i = uint32(len(u.classes))
 		u.classes = append(u.classes, cl)
 		u.classOf[cl] = i
 	}
-	u.coins[c.ID] = unspentCoin{amount: c.Amount, owner: c.Owner.KeyHash(), class: i}
+	return i
 }
 
 // BlockWrites is a committed block's writes, as store.Block gives them.
@@ -122,7 +155,7 @@ func (u *Unspent) Commit(b BlockWrites) {
 			delete(u.coins, id)
 			return
 		}
-		u.add(decodeCoin(id, v))
+		u.addRecord(id, v)
 	})
 }
 
