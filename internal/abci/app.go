@@ -434,7 +434,8 @@ func eventAttrs(e state.Event) []any {
 
 // Commit writes the finalized block to disk in one synced batch. The
 // in-memory unspent coins follow the block's writes meanwhile, on another
-// core: both are done before the next block begins.
+// core: both are done before the next block begins. If the store fails, the
+// node stops, and the coins are loaded from the store again when it starts.
 func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	if a.block == nil {
 		return nil, fmt.Errorf("abci: commit without a finalized block")

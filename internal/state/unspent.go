@@ -28,8 +28,8 @@ import (
 // refuses two admitted payments of the same coin.
 //
 // Its entries hold no pointers, which keeps them out of the garbage
-// collector's way: a coin's token and its owner's region, which few coins do
-// not share, are interned as one class.
+// collector's way: a coin's token and its owner's region, which many coins
+// share, are interned together as the coin's class.
 type Unspent struct {
 	mu      sync.RWMutex
 	coins   map[ledger.CoinID]unspentCoin
