@@ -2,6 +2,7 @@ package state
 
 import (
 	"crypto/ed25519"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -112,4 +113,35 @@ func TestUnspentCoins(t *testing.T) {
 	if err := u.Verify(snap); err == nil || !strings.Contains(err.Error(), "2 coins held in memory, 1 unspent") {
 		t.Errorf("Verify of a set holding a spent coin: %v", err)
 	}
+}
+
+// BenchmarkUnspentMemory reports the heap an Unspent of 1,050,000 coins (one
+// token, one region) holds per coin, as BENCHMARKS.md cites it; one op
+// builds the whole set.
+func BenchmarkUnspentMemory(b *testing.B) {
+	owner := ledger.NewAddress(scenarioRegion, ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey))
+	const coins = 1_050_000
+	records := make([][]byte, coins)
+	ids := make([]ledger.CoinID, coins)
+	for i := range coins {
+		c := Coin{ID: ledger.NewCoinID(ledger.TxID{byte(i), byte(i >> 8), byte(i >> 16)}, 0), Token: "gbpt", Owner: owner,
+			Amount: money.FromUint64(uint64(i))}
+		ids[i], records[i] = c.ID, c.encode()
+	}
+	var perCoin float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		u := &Unspent{coins: make(map[ledger.CoinID]unspentCoin), classOf: make(map[coinClass]uint32),
+			recordClass: make(map[string]uint32)}
+		for i := range coins {
+			u.addRecord(ids[i], records[i])
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perCoin = float64(after.HeapAlloc-before.HeapAlloc) / float64(u.Len())
+		runtime.KeepAlive(u)
+	}
+	b.ReportMetric(perCoin, "B/coin")
 }
