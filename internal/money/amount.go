@@ -108,6 +108,21 @@ func (a Amount) Big() *big.Int {
 
 var maxBig = Max.Big()
 
+// AddTo adds a to b. Unlike b.Add(b, a.Big()) it allocates nothing once b
+// has room for the sum: blocks tally every coin they create and destroy.
+func (a Amount) AddTo(b *big.Int) {
+	var w [4]big.Word
+	n := 2
+	if bits.UintSize == 64 {
+		w[0], w[1] = big.Word(a.lo), big.Word(a.hi)
+	} else {
+		w[0], w[1], w[2], w[3] = big.Word(uint32(a.lo)), big.Word(a.lo>>32), big.Word(uint32(a.hi)), big.Word(a.hi>>32)
+		n = 4
+	}
+	var t big.Int
+	b.Add(b, t.SetBits(w[:n]))
+}
+
 // FromBig converts b, reporting false if it is negative or too large.
 func FromBig(b *big.Int) (Amount, bool) {
 	if b.Sign() < 0 || b.Cmp(maxBig) > 0 {

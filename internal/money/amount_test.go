@@ -94,6 +94,26 @@ func TestQuoRemAgreesWithBig(t *testing.T) {
 	}
 }
 
+func TestAddToAgreesWithBig(t *testing.T) {
+	vals := []Amount{{}, FromUint64(1), FromUint64(1 << 63), {hi: 1}, {hi: 5, lo: 99}, Max}
+	for _, a := range vals {
+		for _, b := range vals {
+			got := b.Big()
+			a.AddTo(got)
+			if want := new(big.Int).Add(b.Big(), a.Big()); got.Cmp(want) != 0 {
+				t.Errorf("%v + %v = %v, want %v", b, a, got, want)
+			}
+		}
+	}
+	sum := new(big.Int)
+	for range 3 {
+		Max.AddTo(sum) // past 128 bits
+	}
+	if want := new(big.Int).Mul(Max.Big(), big.NewInt(3)); sum.Cmp(want) != 0 {
+		t.Errorf("3 × Max = %v, want %v", sum, want)
+	}
+}
+
 func TestBytesRoundTrip(t *testing.T) {
 	for _, a := range []Amount{{}, FromUint64(42), {hi: 7, lo: 3}, Max} {
 		b := a.Bytes()

@@ -32,7 +32,7 @@ func (tl Tally) flow(id ledger.TokenID) *Flow {
 }
 
 // add adds b to the tally a.
-func add(a *big.Int, b money.Amount) { a.Add(a, b.Big()) }
+func add(a *big.Int, b money.Amount) { b.AddTo(a) }
 
 func (x *exec) movable(t *Token, parties ...ledger.Address) *ledger.Rejection {
 	if t.Contract.PauseWhenAtRisk && t.ReserveStatus == reserve.AtRisk {
