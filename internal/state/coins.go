@@ -179,18 +179,24 @@ func (x *exec) planTransfer(t *Token, owner ledger.Address, ids []ledger.CoinID,
 	return transfer{spend: spend, outs: outs, toOthers: toOthers}, nil
 }
 
-// execute performs a checked transfer and asserts it conserved value.
+// execute performs a checked transfer and asserts it conserved value. Both
+// sums fit an Amount: planTransfer refused inputs or outputs that overflow.
 func (x *exec) execute(t *Token, p transfer) {
-	var destroyed, created big.Int
+	var destroyed, created money.Amount
+	fits := true
 	for _, c := range p.spend {
-		add(&destroyed, c.Amount)
+		var ok bool
+		destroyed, ok = destroyed.Add(c.Amount)
+		fits = fits && ok
 		x.destroy(c)
 	}
 	for i, o := range p.outs {
-		add(&created, x.create(t.Contract.ID, uint32(i), o.Owner, o.Amount).Amount)
+		var ok bool
+		created, ok = created.Add(x.create(t.Contract.ID, uint32(i), o.Owner, o.Amount).Amount)
+		fits = fits && ok
 	}
-	if destroyed.Cmp(&created) != 0 {
-		panic(fmt.Sprintf("state: transaction %s destroyed %s but created %s", x.tx.ID, &destroyed, &created))
+	if !fits || destroyed != created {
+		panic(fmt.Sprintf("state: transaction %s destroyed %s but created %s (overflow: %v)", x.tx.ID, destroyed, created, !fits))
 	}
 }
 
