@@ -52,27 +52,26 @@ type coinClass struct {
 	region ledger.Region
 }
 
+func newUnspent() *Unspent {
+	return &Unspent{coins: make(map[ledger.CoinID]unspentCoin), classOf: make(map[coinClass]uint32),
+		recordClass: make(map[string]uint32)}
+}
+
 // LoadUnspent reads the unspent coins of the committed state s.
 func LoadUnspent(s Scanner) (*Unspent, error) {
-	u := &Unspent{coins: make(map[ledger.CoinID]unspentCoin), classOf: make(map[coinClass]uint32),
-		recordClass: make(map[string]uint32)}
-	err := s.Scan([]byte(prefixCoin), nil, func(k, v []byte) bool {
-		if !isSpent(v) {
-			u.addRecord(ledger.CoinID(k[len(prefixCoin):]), v)
-		}
-		return true
-	})
-	if err != nil {
+	u := newUnspent()
+	if err := scanUnspent(s, u.addRecord); err != nil {
 		return nil, err
 	}
 	return u, nil
 }
 
-// scanCoins calls fn with each unspent coin of s, in id order.
-func scanCoins(s Scanner, fn func(Coin)) error {
+// scanUnspent calls fn with the id and record of each unspent coin of s, in
+// id order.
+func scanUnspent(s Scanner, fn func(id ledger.CoinID, record []byte)) error {
 	return s.Scan([]byte(prefixCoin), nil, func(k, v []byte) bool {
 		if !isSpent(v) {
-			fn(decodeCoin(ledger.CoinID(k[len(prefixCoin):]), v))
+			fn(ledger.CoinID(k[len(prefixCoin):]), v)
 		}
 		return true
 	})
@@ -101,21 +100,18 @@ func (u *Unspent) coin(id ledger.CoinID, e unspentCoin) Coin {
 	return Coin{ID: id, Token: cl.token, Owner: ledger.AddressOf(cl.region, e.owner), Amount: e.amount}
 }
 
-// addRecord holds the coin id whose record (Coin.encode) is b. The record's
-// class is the bytes from its token's length to its owner's region; only a
-// record of a class not seen before is decoded in full. u.mu is held, or u
-// is not yet shared.
+// addRecord holds the coin id whose record (Coin.encode) is b. What lies
+// between the record's amount and its owner's key hash (the token, and the
+// owner's address up to its region) is its class's encoding: only a record
+// of a class not seen before is decoded in full, which also checks that it
+// is well formed. u.mu is held, or u is not yet shared.
 func (u *Unspent) addRecord(id ledger.CoinID, b []byte) {
-	var class []byte
-	if len(b) > 16 {
-		if at := 17 + int(b[16]) + 1; at < len(b) { // the owner's region length
-			if end := at + 1 + int(b[at]); end+ledger.KeyHashSize == len(b) {
-				class = b[16:end]
-			}
-		}
+	if len(b) < 16+ledger.KeyHashSize {
+		panic(fmt.Sprintf("state: coin %s record is corrupt", id))
 	}
+	class := b[16 : len(b)-ledger.KeyHashSize]
 	i, ok := u.recordClass[string(class)]
-	if class == nil || !ok {
+	if !ok {
 		c := decodeCoin(id, b) // a malformed record panics here
 		i = u.class(coinClass{token: c.Token, region: c.Owner.Region()})
 		u.recordClass[string(class)] = i
@@ -165,7 +161,8 @@ func (u *Unspent) Verify(s Scanner) error {
 	defer u.mu.RUnlock()
 	n := 0
 	var bad error
-	err := scanCoins(s, func(c Coin) {
+	err := scanUnspent(s, func(id ledger.CoinID, b []byte) {
+		c := decodeCoin(id, b)
 		n++
 		if bad != nil {
 			return

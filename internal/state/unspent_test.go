@@ -115,6 +115,28 @@ func TestUnspentCoins(t *testing.T) {
 	}
 }
 
+// TestUnspentRefusesCorruptRecords: a coin record that does not decode stops
+// the node, as every corrupt state read does, whether or not its class was
+// seen before.
+func TestUnspentRefusesCorruptRecords(t *testing.T) {
+	owner := ledger.NewAddress(scenarioRegion, ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey))
+	good := Coin{ID: ledger.CoinID{1}, Token: "gbpt", Owner: owner, Amount: money.FromUint64(5)}.encode()
+	u := newUnspent()
+	u.addRecord(ledger.CoinID{1}, good)
+	badRegion := append([]byte(nil), good...)
+	badRegion[len(badRegion)-ledger.KeyHashSize-1] = '!' // the region's last letter
+	for name, b := range map[string][]byte{"short": good[:20], "truncated": good[:len(good)-1], "bad region": badRegion} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s record held without a panic", name)
+				}
+			}()
+			u.addRecord(ledger.CoinID{2}, b)
+		}()
+	}
+}
+
 // BenchmarkUnspentMemory reports the heap an Unspent of 1,050,000 coins (one
 // token, one region) holds per coin, as BENCHMARKS.md cites it; one op
 // builds the whole set.
@@ -133,8 +155,7 @@ func BenchmarkUnspentMemory(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		u := &Unspent{coins: make(map[ledger.CoinID]unspentCoin), classOf: make(map[coinClass]uint32),
-			recordClass: make(map[string]uint32)}
+		u := newUnspent()
 		for i := range coins {
 			u.addRecord(ids[i], records[i])
 		}
