@@ -115,12 +115,22 @@ func TestCacheKeyCoversSignatures(t *testing.T) {
 }
 
 // TestVerifiedKeepsTheOldest: a full admission cache keeps what it holds
-// and takes no more, until blocks take entries or the oldest expire.
+// and takes no more, until blocks take entries or the oldest expire; its
+// room, which the gateway asks before it prepares a batch, says so.
 func TestVerifiedKeepsTheOldest(t *testing.T) {
 	v := newVerified()
 	one := []*tx.Tx{{}}
 	key := func(i int) []byte { return []byte(fmt.Sprint(i)) }
-	for i := range MaxVerified + 10 {
+	for i := range MaxVerified - 2 {
+		v.add(key(i), one)
+	}
+	if ok, held := v.room(2); !ok || held != MaxVerified-2 {
+		t.Fatalf("room for 2 with %d held: %v, %d held", MaxVerified-2, ok, held)
+	}
+	if ok, _ := v.room(3); ok {
+		t.Fatalf("room for 3 with %d held", MaxVerified-2)
+	}
+	for i := MaxVerified - 2; i < MaxVerified+10; i++ {
 		v.add(key(i), one)
 	}
 	held := func(i int) bool { _, ok := v.get(key(i), false); return ok }
@@ -140,6 +150,9 @@ func TestVerifiedKeepsTheOldest(t *testing.T) {
 	// oldest first, and make room.
 	for range MaxVerifiedAge {
 		v.commit()
+	}
+	if ok, held := v.room(MaxVerified); !ok || held != 0 {
+		t.Errorf("after %d blocks: room for a full cache %v, %d held; want true, 0", MaxVerifiedAge, ok, held)
 	}
 	v.add(key(-1), one)
 	if held(1) || !held(-1) || v.held != 1 || len(v.order) != 1 {

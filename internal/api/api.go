@@ -40,6 +40,10 @@ type Chain interface {
 	// tx.MaxBatchTxs of them) and returns each one's admission; the error
 	// is an operating failure.
 	SubmitBatch(ctx context.Context, raws [][]byte) ([]Admission, error)
+	// Room refuses raws at once if the node has no room for them now, so
+	// that a client refused for want of room (503) costs the node no more
+	// than reading its request; nil means SubmitBatch may take them.
+	Room(raws [][]byte) error
 	// Block returns a committed block, the latest for height 0, or nil, nil
 	// if there is no such block.
 	Block(height int64) (*Block, error)

@@ -36,6 +36,9 @@ func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	if len(req.Txs) == 0 || len(req.Txs) > tx.MaxBatchTxs {
 		return badRequest("a batch holds 1 to %d transactions, not %d", tx.MaxBatchTxs, len(req.Txs))
 	}
+	if err := s.chain.Room(req.Txs); err != nil {
+		return apiError(CodeUnavailable, "the node could not take the batch: %v", err)
+	}
 	// The API reads only each transaction's id; the mempool parses and
 	// verifies them in full, in parallel, and answers for each.
 	items := make([]client.BatchItem, len(req.Txs))

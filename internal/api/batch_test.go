@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -79,6 +80,31 @@ func TestSubmitBatchWithoutWait(t *testing.T) {
 	}
 	if items[0].TxID != id || items[0].Status != client.BatchPending || items[0].Code != 0 {
 		t.Errorf("item = %+v, want %s pending", items[0], id)
+	}
+}
+
+// TestSubmitBatchNoRoom: a batch the node has no room for is refused whole
+// with 503, its transactions left unadmitted, and taken once there is room.
+func TestSubmitBatchNoRoom(t *testing.T) {
+	e := newTestEnv(t)
+	e.runScenario()
+	e.chain.mu.Lock()
+	e.chain.full = errors.New("the mempool is full")
+	e.chain.mu.Unlock()
+	raw, id := e.sign(minter, mintMsg(alice.addr, "1000000"))
+	_, err := e.client.SubmitBatch(ctx, [][]byte{raw}, true)
+	if ae := apiErr(t, err, http.StatusServiceUnavailable, "UNAVAILABLE"); !strings.Contains(ae.Message, "the mempool is full") {
+		t.Errorf("error = %+v, want the node's reason", ae)
+	}
+	if _, err := e.client.Tx(ctx, id); err == nil {
+		t.Errorf("%s has a receipt after its batch was refused", id)
+	}
+	e.chain.mu.Lock()
+	e.chain.full = nil
+	e.chain.mu.Unlock()
+	items, err := e.client.SubmitBatch(ctx, [][]byte{raw}, true)
+	if err != nil || items[0].Code != 0 {
+		t.Fatalf("with room: %+v, %v", items, err)
 	}
 }
 

@@ -48,6 +48,7 @@ type testChain struct {
 	lastTime    time.Time     // the last block's time, empty blocks included: the mempool's "now"
 	committed   chan struct{}
 	admitted    chan struct{} // one value per admission in manual mode
+	full        error         // Room's answer
 }
 
 const (
@@ -532,6 +533,14 @@ func checkResponse(t testing.TB, r *http.Request, res *http.Response, body []byt
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Errorf("%s %s answered %d %s\nwhich openapi.yaml does not allow: %v", r.Method, r.URL.Path, res.StatusCode, body, err)
 	}
+}
+
+// Room refuses every batch while full is set, as a node with a full
+// mempool does.
+func (c *testChain) Room([][]byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.full
 }
 
 // SubmitBatch admits each transaction in turn, as Submit does; the test

@@ -53,11 +53,13 @@ func (c chain) broadcast(ctx context.Context, raw []byte) (*coretypes.ResultBroa
 	return c.n.rpc.BroadcastTxSync(ctx, raw)
 }
 
-// room refuses a batch of raws at once if the mempool has no room for it,
-// before its signatures are verified for nothing: under overload most
-// requests are refused, and each verification costs as much as admitting.
-// It is only a first test: the mempool's own, in broadcast, decides.
-func (c chain) room(raws [][]byte) error {
+// Room refuses a batch of raws at once if the mempool, or the admission
+// cache that keeps its transactions parsed and verified (abci.App.Room), has
+// no room for it, before its signatures are verified for nothing: under
+// overload most requests are refused, and each verification costs as much as
+// admitting. It is only a first test: the mempool's own, in broadcast,
+// decides.
+func (c chain) Room(raws [][]byte) error {
 	size := 0
 	for _, r := range raws {
 		size += len(r)
@@ -65,6 +67,10 @@ func (c chain) room(raws [][]byte) error {
 	mp := c.n.comet.Mempool()
 	if n, b := mp.Size(), mp.SizeBytes(); n >= MempoolSize || b+int64(size) > c.n.Config.Mempool.MaxBytes {
 		return mempool.ErrMempoolIsFull{NumTxs: n, MaxTxs: MempoolSize, TxsBytes: b, MaxTxsBytes: c.n.Config.Mempool.MaxBytes}
+	}
+	if ok, held := c.n.app.Room(len(raws)); !ok {
+		return fmt.Errorf("node: %d transactions wait for blocks, parsed and verified; %d more would pass the most the node keeps ready (%d)",
+			held, len(raws), abci.MaxVerified)
 	}
 	return nil
 }
@@ -81,7 +87,7 @@ const MaxBatchRounds = 4
 // refused ones are dropped and the rest offered again.
 func (c chain) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.Admission, error) {
 	out := make([]api.Admission, len(raws))
-	if err := c.room(raws); err != nil {
+	if err := c.Room(raws); err != nil {
 		return nil, err
 	}
 	prep := c.n.app.Prepare(raws)
