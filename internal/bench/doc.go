@@ -43,8 +43,10 @@
 // it earlier; with Rate = 0 they send back to back. A fixed rate needs enough submitters to
 // keep up: the result reports how late the latest payment was sent against
 // its schedule. A payment refused with 503 UNAVAILABLE (the node's mempool is
-// full; for a batch, the whole request) is sent again after a backoff and
-// keeps its first submit time; the retries are counted. Any other refusal is an admission rejection.
+// full; for a batch, the whole request) is sent again once the follower has
+// read the next block, since the node makes room when a block commits (or
+// after a second without one), and keeps its first submit time; the retries
+// are counted. Any other refusal is an admission rejection.
 //
 // # What is measured
 //

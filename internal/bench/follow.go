@@ -93,6 +93,14 @@ func (f *follower) poll(ctx context.Context) error {
 	return nil
 }
 
+// changes returns a channel closed once the follower has read another block
+// (or stopped).
+func (f *follower) changes() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
+}
+
 // errFollowerStopped is returned by waits on a follower that has stopped.
 var errFollowerStopped = errors.New("bench: the follower stopped")
 
