@@ -551,3 +551,27 @@ func TestReadCacheGenerations(t *testing.T) {
 		t.Error("a read from before a commit was cached")
 	}
 }
+
+// TestHashSortsKeysBytewise: the keys a block hashes and commits are in
+// bytewise order, whether they differ in their first eight bytes (the
+// numbers the sort compares first) or only after them, are shorter than
+// eight bytes, or end in zero bytes.
+func TestHashSortsKeysBytewise(t *testing.T) {
+	keys := []string{"own/GBxyz1", "own/GBxyz0", "own/GBx", "own/GB", "own/GB\x00", "own/GB\x00\x00\x00",
+		"coin/\xff\xff\xff", "coin/\x00", "coin/", "a", "a\x00", "", "\xff\xff\xff\xff\xff\xff\xff\xff\x00", "\xff\xff\xff\xff\xff\xff\xff\xff"}
+	db := newDB(t)
+	b := db.NewBlock()
+	for _, k := range keys {
+		b.Set([]byte(k), []byte("v"))
+	}
+	b.Hash()
+	got := make([]string, len(b.sorted))
+	for i, k := range b.sorted {
+		got[i] = k.key
+	}
+	want := slices.Clone(keys)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("sorted keys %q, want %q", got, want)
+	}
+}
