@@ -47,7 +47,7 @@ func parseAll(t testing.TB, raws [][]byte) []*Tx {
 // TestVerifyBatchAgreesWithVerify corrupts some signatures and checks that
 // batch verification rejects exactly those transactions, as Verify does.
 func TestVerifyBatchAgreesWithVerify(t *testing.T) {
-	for _, n := range []int{1, MinBatch - 1, MinBatch, 3*MinBatch + 5, 200} {
+	for _, n := range []int{1, MinBatch - 1, MinBatch, 3*MinBatch + 5, 200, 2*MinChunk + 5} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			txs := parseAll(t, signedPayments(t, n))
 			for i := 0; i < n; i += 7 {
@@ -92,6 +92,21 @@ func BenchmarkVerifyBatch(b *testing.B) {
 				b.Fatal(rej)
 			}
 		}
+	}
+}
+
+// BenchmarkVerifyChunk is one core's batch verification at several batch
+// sizes, per signature: the figures behind MinChunk.
+func BenchmarkVerifyChunk(b *testing.B) {
+	txs := parseAll(b, signedPayments(b, 1000))
+	verifyChunk(txs, make([]*ledger.Rejection, len(txs))) // expand every key first
+	for _, n := range []int{250, 500, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			out := make([]*ledger.Rejection, n)
+			for done := 0; done < b.N; done += n {
+				verifyChunk(txs[:n], out)
+			}
+		})
 	}
 }
 
