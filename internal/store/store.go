@@ -186,14 +186,12 @@ func Open(dir string, log *slog.Logger) (*DB, error) {
 			TargetGarbageRatio:    0.2,
 		}
 	}
-	for i := range opts.Levels[:len(opts.Levels)-1] {
+	for i := range opts.Levels {
 		// Lookups that miss ("was this transaction seen", "is this account
 		// frozen", a coin that never existed) are answered by a Bloom
-		// filter without reading a block. The bottom level has none: it
-		// holds most of the keys, so its filters were most of the filter
-		// work of every compaction (about 2 s of CPU in the sustained
-		// bench), and a payment's own reads do not reach it (state.Unspent
-		// and the read cache answer them); a miss there costs a block read.
+		// filter without reading a block. (Without filters on the bottom
+		// level, compactions spent as long on filters as with them: most
+		// of their work is above it.)
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	db, err := pebble.Open(dir, opts)
