@@ -21,6 +21,19 @@ func TestReceiptRoundTrip(t *testing.T) {
 			Events: []Event{{Type: "coin.spent", Attrs: []Attr{{"coin", "c6e3"}, {"owner", signer.String()}, {"amount", "100"}}},
 				{Type: "empty"}}},
 		{TxID: id, Height: 1, Kind: "mint", Code: ledger.CodeMinterAllowance, Log: "mint exceeds the allowance"},
+		// Values in their compact forms and values that look like them but
+		// would not be written back the same; words in and out of the list.
+		{TxID: id, Height: 1 << 40, Index: 1, Kind: "a kind of its own", Signer: signer, Events: []Event{
+			{Type: "coin.created", Attrs: []Attr{
+				{"coin", "c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2"},
+				{"coin", "C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2"},
+				{"coin", "c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b"},
+				{"owner", signer.String()}, {"owner", "peg1notanaddress"}, {"owner", "PEG1QYPYWSJU9XMC7Y9RTFY6VGCAPRHGGZSYHNP6X7SCHTWWR"},
+				{"amount", "0"}, {"amount", "007"}, {"amount", "9999999999999999999"}, {"amount", "18446744073709551615"},
+				{"amount", "-1"}, {"amount", "1.5"}, {"amount", ""},
+				{"an attribute of its own", "text"},
+			}},
+			{Type: "an event of its own"}}},
 		{TxID: id},
 	} {
 		got := decodeReceipt(id, encodeReceipt(rc))
@@ -40,6 +53,12 @@ func TestReceiptCorrupt(t *testing.T) {
 		"unknown version": append([]byte{9}, b[1:]...),
 		"empty":           {},
 		"huge count":      {receiptVersion, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		// height, index, time, then a word past the list
+		"unknown word": {receiptVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(len(receiptWords) + 1), 0, 0, 0, 0},
+		// kind "pay", no signer, OK, no log, one event "pay" of one attribute "coin" whose value is
+		"unknown value tag": {receiptVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 4, 9, 0},
+		"short hash":        {receiptVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 4, valueHash, 1, 2, 3},
+		"bad address":       {receiptVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 4, valueAddress, 1, 0xee},
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
