@@ -9,14 +9,20 @@ import (
 	"github.com/pegledger/peg/internal/tx"
 )
 
-// MaxVerified bounds the transactions the admission cache holds, and so
-// (App.Room) the backlog the gateway lets build up in the mempool: about
-// eight full blocks, four seconds at full speed. Each entry keeps a parsed
-// payment, about 630 bytes, beside its 270 encoded bytes in the mempool. At
-// 200,000, an overload held 300 MB more of live heap than the node at rest,
-// which the collector's headroom doubled, and made every payment wait
-// 20 s for its block.
+// MaxVerified bounds the backlog the gateway lets build up in the mempool
+// (App.Room): about eight full blocks, four seconds at full speed. Each
+// entry of the admission cache keeps a parsed payment, about 630 bytes,
+// beside its 270 encoded bytes in the mempool. At 200,000, an overload held
+// 300 MB more of live heap than the node at rest, which the collector's
+// headroom doubled, and made every payment wait 20 s for its block.
 const MaxVerified = 50_000
+
+// MaxCached bounds the transactions the admission cache holds: twice
+// MaxVerified, so that the batches of requests that passed Room together,
+// and transactions gossiped from peers, find room. With no margin, a tenth
+// of the batches at full speed raced past the last room and were parsed and
+// verified again by CheckTx and by their block.
+const MaxCached = 2 * MaxVerified
 
 // MaxVerifiedAge is how many blocks an entry no block has taken stays in the
 // admission cache: a transaction the mempool dropped, or one still waiting
@@ -82,7 +88,7 @@ func (v *verified) add(raw []byte, txs []*tx.Tx) {
 		return
 	}
 	v.expire()
-	if v.held+len(txs) > MaxVerified {
+	if v.held+len(txs) > MaxCached {
 		return
 	}
 	v.m[k] = verifiedTxs{txs: txs, at: v.commits}
