@@ -112,10 +112,10 @@ func appendWord(b []byte, w string) []byte {
 }
 
 func appendValue(b []byte, v string) []byte {
-	switch {
-	case isHashText(v):
-		h, _ := hex.AppendDecode(append(b, valueHash), []byte(v))
+	if h, ok := appendHashText(append(b, valueHash), v); ok {
 		return h
+	}
+	switch {
 	case isNumberText(v):
 		n, _ := strconv.ParseUint(v, 10, 64)
 		return binary.AppendUvarint(append(b, valueNumber), n)
@@ -127,19 +127,35 @@ func appendValue(b []byte, v string) []byte {
 	return appendString(append(b, valueText), v)
 }
 
-// isHashText reports whether s is 32 bytes in lowercase hexadecimal, as
-// coin and transaction ids are written.
-func isHashText(s string) bool {
+// appendHashText appends the 32 bytes that s writes in lowercase
+// hexadecimal, as coin and transaction ids are written, and reports whether
+// s is such a text (b is then returned unchanged).
+func appendHashText(b []byte, s string) ([]byte, bool) {
 	if len(s) != 2*ledger.HashSize {
-		return false
+		return b, false
 	}
-	for i := range len(s) {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
+	n := len(b)
+	for i := 0; i < len(s); i += 2 {
+		hi, lo := lowerHex[s[i]], lowerHex[s[i+1]]
+		if hi|lo > 0xf {
+			return b[:n], false
 		}
+		b = append(b, hi<<4|lo)
 	}
-	return true
+	return b, true
 }
+
+// lowerHex is each byte's value as a lowercase hexadecimal digit, 0xff if
+// it is none.
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	return t
+}()
 
 // isNumberText reports whether s is a decimal number that strconv writes
 // back as s and that fits a uint64: no sign, no leading zero, at most 19
