@@ -42,7 +42,8 @@ type Chain interface {
 	SubmitBatch(ctx context.Context, raws [][]byte) ([]Admission, error)
 	// Room refuses raws at once if the node has no room for them now, so
 	// that a client refused for want of room (503) costs the node no more
-	// than reading its request; nil means SubmitBatch may take them.
+	// than reading its request, not parsing its transactions; nil means
+	// SubmitBatch may take them.
 	Room(raws [][]byte) error
 	// Block returns a committed block, the latest for height 0, or nil, nil
 	// if there is no such block.
