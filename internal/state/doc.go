@@ -16,6 +16,8 @@ type Reader interface {
 // Writer reads and writes the state.
 type Writer interface {
 	Reader
+	// Set writes value at key. The writer may keep value itself: the
+	// caller must not modify it afterwards.
 	Set(key, value []byte)
 	Delete(key []byte)
 }

@@ -308,10 +308,16 @@ func (b *Block) Wrote(key []byte) bool {
 	return ok
 }
 
-// Set stores value at key. The store keeps its own copy of both. An empty
-// value is a value: Get returns it as an empty, non-nil slice.
+// Set stores value at key. The block keeps its own copy of key but value
+// itself, which the caller must not modify afterwards: every write's value
+// is made for it (an encoded record), and copying it was an allocation per
+// write. An empty value is a value: Get returns it as an empty, non-nil
+// slice.
 func (b *Block) Set(key, value []byte) {
-	b.write(string(key), write{val: append([]byte{}, value...)})
+	if value == nil {
+		value = []byte{}
+	}
+	b.write(string(key), write{val: value})
 }
 
 // EachWrite calls fn with each key under prefix the block has written, in
