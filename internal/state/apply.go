@@ -111,6 +111,9 @@ func Apply(w Writer, env *Env, t *tx.Tx) Result {
 		return rejected(rej)
 	}
 	x := &exec{w: w, env: env, tx: t}
+	if !env.Check {
+		x.events = make([]Event, 0, eventsPerTx)
+	}
 	if rej := x.run(); rej != nil {
 		// A payment Check did not look up may be a replay, refused for
 		// the coins it spent the first time.
@@ -186,6 +189,10 @@ type exec struct {
 	tx     *tx.Tx
 	events []Event
 }
+
+// eventsPerTx is the room made for a transaction's events: a payment with
+// change emits four (one coin spent, two created, the payment).
+const eventsPerTx = 4
 
 // emit records an event, unless the transaction is only being checked.
 // Callers whose attributes cost something to render test x.env.Check first.

@@ -163,6 +163,9 @@ type Event struct {
 
 func event(typ string, kv ...string) Event {
 	e := Event{Type: typ}
+	if len(kv) >= 2 {
+		e.Attrs = make([]Attr, 0, len(kv)/2)
+	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		e.Attrs = append(e.Attrs, Attr{kv[i], kv[i+1]})
 	}
