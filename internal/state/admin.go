@@ -2,6 +2,7 @@ package state
 
 import (
 	"crypto/sha256"
+	"fmt"
 
 	"google.golang.org/protobuf/proto"
 
@@ -45,9 +46,10 @@ func (x *exec) isFrozen(id ledger.TokenID, a ledger.Address) bool {
 }
 
 // home refuses an account whose coins would live on another region's chain.
-func (x *exec) home(field string, a ledger.Address) *ledger.Rejection {
+func (x *exec) home(a ledger.Address, field string, args ...any) *ledger.Rejection {
 	if a.Region() != x.env.Region {
-		return ledger.Reject(ledger.CodeForeignRegion, "%s %s is at home in region %s; this chain serves %s", field, a, a.Region(), x.env.Region)
+		return ledger.Reject(ledger.CodeForeignRegion, "%s %s is at home in region %s; this chain serves %s",
+			fmt.Sprintf(field, args...), a, a.Region(), x.env.Region)
 	}
 	return nil
 }

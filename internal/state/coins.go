@@ -145,7 +145,7 @@ func (x *exec) planTransfer(t *Token, owner ledger.Address, ids []ledger.CoinID,
 	c := t.Contract
 	var out, toOthers money.Amount
 	for i, o := range outs {
-		if rej := x.home(fmt.Sprintf("output %d owner", i), o.Owner); rej != nil {
+		if rej := x.home(o.Owner, "output %d owner", i); rej != nil {
 			return transfer{}, rej
 		}
 		if !o.Amount.IsMultipleOf(c.MinUnit) {
@@ -284,7 +284,7 @@ func (x *exec) mint(m tx.Mint) *ledger.Rejection {
 	if rej := x.movable(t, x.tx.Signer, m.To); rej != nil {
 		return rej
 	}
-	if rej := x.home("recipient", m.To); rej != nil {
+	if rej := x.home(m.To, "recipient"); rej != nil {
 		return rej
 	}
 	if !m.Amount.IsMultipleOf(c.MinUnit) {
