@@ -82,7 +82,11 @@ func (a Address) Owns(pub ed25519.PublicKey) bool {
 // Bytes is the binary form: version, region length, region, key hash. It sorts
 // addresses by region first, which keeps one region's accounts together in a store.
 func (a Address) Bytes() []byte {
-	b := make([]byte, 0, 2+len(a.region)+KeyHashSize)
+	return a.AppendBytes(make([]byte, 0, 2+len(a.region)+KeyHashSize))
+}
+
+// AppendBytes appends a's Bytes to b.
+func (a Address) AppendBytes(b []byte) []byte {
 	b = append(b, AddressVersion, byte(len(a.region)))
 	b = append(b, a.region...)
 	return append(b, a.key[:]...)

@@ -64,8 +64,13 @@ func ownerPrefix(owner ledger.Address, tok ledger.TokenID) []byte {
 	return cat([]byte(prefixOwner), owner.Bytes(), []byte(tok), []byte{0})
 }
 
+// ownerKey is ownerPrefix(owner, tok) and id, made in one allocation: a
+// payment writes three.
 func ownerKey(owner ledger.Address, tok ledger.TokenID, id ledger.CoinID) []byte {
-	return cat(ownerPrefix(owner, tok), id[:])
+	k := make([]byte, 0, len(prefixOwner)+2+len(owner.Region())+ledger.KeyHashSize+len(tok)+1+len(id))
+	k = owner.AppendBytes(append(k, prefixOwner...))
+	k = append(append(k, tok...), 0)
+	return append(k, id[:]...)
 }
 
 func redemptionKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"runtime"
 	"strings"
@@ -165,4 +166,18 @@ func BenchmarkUnspentMemory(b *testing.B) {
 		runtime.KeepAlive(u)
 	}
 	b.ReportMetric(perCoin, "B/coin")
+}
+
+// TestOwnerKeyHasItsPrefix: an owner index key, made in one piece, starts
+// with the prefixes CoinsOf scans.
+func TestOwnerKeyHasItsPrefix(t *testing.T) {
+	owner := ledger.AddressOf("GB", [ledger.KeyHashSize]byte{7})
+	id := ledger.CoinID{1, 2, 3}
+	k := ownerKey(owner, "gbpt", id)
+	if want := cat(ownerPrefix(owner, "gbpt"), id[:]); !bytes.Equal(k, want) {
+		t.Errorf("ownerKey = %q, want %q", k, want)
+	}
+	if !bytes.HasPrefix(k, ownerPrefix(owner, "")) {
+		t.Errorf("ownerKey %q lacks the owner's prefix", k)
+	}
 }
