@@ -32,7 +32,7 @@ const HashSize = sha256.Size
 type TxID [HashSize]byte
 
 // String is lowercase hex.
-func (id TxID) String() string { return hex.EncodeToString(id[:]) }
+func (id TxID) String() string { return hashText(id) }
 
 // ParseTxID parses lowercase or uppercase hex.
 func ParseTxID(s string) (TxID, error) {
@@ -66,7 +66,7 @@ func NewCoinID(tx TxID, index uint32) CoinID {
 }
 
 // String is lowercase hex.
-func (id CoinID) String() string { return hex.EncodeToString(id[:]) }
+func (id CoinID) String() string { return hashText(id) }
 
 // ParseCoinID parses hex.
 func ParseCoinID(s string) (CoinID, error) {
@@ -95,4 +95,13 @@ func parseHash(s string, dst []byte) error {
 		return fmt.Errorf("%q is not hex", s)
 	}
 	return nil
+}
+
+// hashText writes h in lowercase hexadecimal with one allocation, the
+// string's (hex.EncodeToString makes a second): receipts and events write
+// a coin id or two for every payment.
+func hashText(h [HashSize]byte) string {
+	var b [2 * HashSize]byte
+	hex.Encode(b[:], h[:])
+	return string(b[:])
 }

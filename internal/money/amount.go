@@ -110,6 +110,7 @@ var maxBig = Max.Big()
 
 // AddTo adds a to b. Unlike b.Add(b, a.Big()) it allocates nothing once b
 // has room for the sum: blocks tally every coin they create and destroy.
+// A non-negative b is added to word by word in its own words.
 func (a Amount) AddTo(b *big.Int) {
 	var w [4]big.Word
 	n := 2
@@ -119,8 +120,35 @@ func (a Amount) AddTo(b *big.Int) {
 		w[0], w[1], w[2], w[3] = big.Word(uint32(a.lo)), big.Word(a.lo>>32), big.Word(uint32(a.hi)), big.Word(a.hi>>32)
 		n = 4
 	}
-	var t big.Int
-	b.Add(b, t.SetBits(w[:n]))
+	if b.Sign() < 0 {
+		b.Add(b, new(big.Int).SetBits(append([]big.Word(nil), w[:n]...)))
+		return
+	}
+	words := b.Bits()
+	if need := n + 1; len(words) < need { // room for a's words and a carry out of them
+		if cap(words) < need {
+			words = append(make([]big.Word, 0, 2*need), words...)
+		}
+		for len(words) < need {
+			words = append(words, 0)
+		}
+	}
+	var carry uint
+	for i := range words {
+		var x uint
+		if i < n {
+			x = uint(w[i])
+		} else if carry == 0 {
+			break
+		}
+		var s uint
+		s, carry = bits.Add(uint(words[i]), x, carry)
+		words[i] = big.Word(s)
+	}
+	if carry != 0 {
+		words = append(words, big.Word(carry))
+	}
+	b.SetBits(words)
 }
 
 // FromBig converts b, reporting false if it is negative or too large.

@@ -112,6 +112,23 @@ func TestAddToAgreesWithBig(t *testing.T) {
 	if want := new(big.Int).Mul(Max.Big(), big.NewInt(3)); sum.Cmp(want) != 0 {
 		t.Errorf("3 × Max = %v, want %v", sum, want)
 	}
+	// A negative sum, and one far past 128 bits whose carry runs on.
+	for _, start := range []*big.Int{big.NewInt(-5), new(big.Int).Neg(Max.Big()), new(big.Int).Lsh(big.NewInt(1), 300),
+		new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))} {
+		for _, a := range vals {
+			got := new(big.Int).Set(start)
+			a.AddTo(got)
+			if want := new(big.Int).Add(start, a.Big()); got.Cmp(want) != 0 {
+				t.Errorf("%v + %v = %v, want %v", start, a, got, want)
+			}
+		}
+	}
+	// Once the sum has room, adding allocates nothing.
+	room := new(big.Int)
+	Max.AddTo(room)
+	if n := testing.AllocsPerRun(100, func() { FromUint64(7).AddTo(room) }); n != 0 {
+		t.Errorf("AddTo allocates %v times a call", n)
+	}
 }
 
 func TestBytesRoundTrip(t *testing.T) {
