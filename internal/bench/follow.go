@@ -94,10 +94,14 @@ func (f *follower) poll(ctx context.Context) error {
 }
 
 // changes returns a channel closed once the follower has read another block
-// (or stopped).
+// or stopped; nil once it has stopped, so that a wait on it is not cut short
+// again and again.
 func (f *follower) changes() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil
+	}
 	return f.changed
 }
 
