@@ -58,19 +58,22 @@ func receiptKey(id ledger.TxID) []byte      { return cat([]byte(prefixReceipt), 
 
 // ownerPrefix selects an owner's coins, of one token if tok is not empty.
 func ownerPrefix(owner ledger.Address, tok ledger.TokenID) []byte {
+	return appendOwnerPrefix(nil, owner, tok)
+}
+
+func appendOwnerPrefix(k []byte, owner ledger.Address, tok ledger.TokenID) []byte {
+	k = owner.AppendBytes(append(k, prefixOwner...))
 	if tok == "" {
-		return cat([]byte(prefixOwner), owner.Bytes())
+		return k
 	}
-	return cat([]byte(prefixOwner), owner.Bytes(), []byte(tok), []byte{0})
+	return append(append(k, tok...), 0)
 }
 
 // ownerKey is ownerPrefix(owner, tok) and id, made in one allocation: a
 // payment writes three.
 func ownerKey(owner ledger.Address, tok ledger.TokenID, id ledger.CoinID) []byte {
 	k := make([]byte, 0, len(prefixOwner)+2+len(owner.Region())+ledger.KeyHashSize+len(tok)+1+len(id))
-	k = owner.AppendBytes(append(k, prefixOwner...))
-	k = append(append(k, tok...), 0)
-	return append(k, id[:]...)
+	return append(appendOwnerPrefix(k, owner, tok), id[:]...)
 }
 
 func redemptionKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {
