@@ -32,8 +32,13 @@ import (
 // receipt is 225 bytes with one output and 292 with two; with every value
 // and name as text (version 1) it was 439 and 591, most of the bytes a
 // block wrote. The transaction id is the key's. The version moves up if the
-// layout changes.
+// layout changes; receipts of version 1, whose words and values are all
+// strings, are still read.
 const receiptVersion = 2
+
+// receiptTextVersion is the version of receipts written before words and
+// tagged values: the same layout with a string wherever a word or a value is.
+const receiptTextVersion = 1
 
 // Tags of a receipt value.
 const (
@@ -176,8 +181,12 @@ func isNumberText(s string) bool {
 // not decode is corrupt state: it panics, as every state read does.
 func decodeReceipt(id ledger.TxID, b []byte) *Receipt {
 	d := receiptDecoder{b: b}
-	if d.byte() != receiptVersion {
-		panic(fmt.Sprintf("state: receipt %s has an unknown version", id))
+	switch v := d.byte(); v {
+	case receiptVersion:
+	case receiptTextVersion:
+		d.text = true
+	default:
+		panic(fmt.Sprintf("state: receipt %s has an unknown version %d", id, v))
 	}
 	rc := &Receipt{TxID: id, Height: d.uvarint(), Index: uint32(d.uvarint())}
 	rc.Time = int64(d.fixed64())
@@ -213,8 +222,9 @@ func decodeReceipt(id ledger.TxID, b []byte) *Receipt {
 // receiptDecoder reads a stored receipt; a short or malformed record sets bad
 // and yields zero values from then on.
 type receiptDecoder struct {
-	b   []byte
-	bad bool
+	b    []byte
+	bad  bool
+	text bool // version 1: words and values are strings
 }
 
 func (d *receiptDecoder) byte() byte {
@@ -267,6 +277,9 @@ func (d *receiptDecoder) string() string {
 
 // word reads a word: a number in receiptWords, or 0 and a string.
 func (d *receiptDecoder) word() string {
+	if d.text {
+		return d.string()
+	}
 	n := d.uvarint()
 	switch {
 	case n == 0:
@@ -280,6 +293,9 @@ func (d *receiptDecoder) word() string {
 
 // value reads a tagged value and writes it as the text it was.
 func (d *receiptDecoder) value() string {
+	if d.text {
+		return d.string()
+	}
 	switch d.byte() {
 	case valueText:
 		return d.string()

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -40,6 +41,37 @@ func TestReceiptRoundTrip(t *testing.T) {
 		if diff := cmp.Diff(rc, got, cmp.AllowUnexported(ledger.Address{})); diff != "" {
 			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
+	}
+}
+
+// TestReceiptVersion1: a receipt stored before version 2, every word and
+// value a string, reads as the same receipt does in the current form.
+func TestReceiptVersion1(t *testing.T) {
+	signer, err := ledger.ParseAddress("peg1qypywsju9xmc7y9rtfy6vgcaprhggzsyhnp6x7schtwwr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ledger.TxID{4, 5, 6}
+	coin := "c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2"
+	want := &Receipt{TxID: id, Height: 9, Index: 2, Time: 1_767_323_045_000_000_000, Kind: "pay", Signer: signer,
+		Code: ledger.CodeCoinSpent, Log: "spent",
+		Events: []Event{{Type: "coin.spent", Attrs: []Attr{{"coin", coin}, {"owner", signer.String()}, {"amount", "100"}}}}}
+	b := []byte{receiptTextVersion, 9, 2}
+	b = binary.BigEndian.AppendUint64(b, uint64(want.Time))
+	b = appendString(b, "pay")
+	b = appendString(b, string(signer.Bytes()))
+	b = binary.AppendUvarint(b, uint64(ledger.CodeCoinSpent))
+	b = appendString(b, "spent")
+	b = append(appendString(append(b, 1), "coin.spent"), 3)
+	for _, a := range want.Events[0].Attrs {
+		b = appendString(appendString(b, a.Key), a.Value)
+	}
+	got := decodeReceipt(id, b)
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(ledger.Address{})); diff != "" {
+		t.Errorf("version 1 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(decodeReceipt(id, encodeReceipt(want)), got, cmp.AllowUnexported(ledger.Address{})); diff != "" {
+		t.Errorf("version 1 against version 2 (-2 +1):\n%s", diff)
 	}
 }
 
