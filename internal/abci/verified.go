@@ -11,10 +11,11 @@ import (
 
 // MaxVerified bounds the backlog the gateway lets build up in the mempool
 // (App.Room): about eight full blocks, four seconds at full speed. Each
-// entry of the admission cache keeps a parsed payment, about 630 bytes,
-// beside its 270 encoded bytes in the mempool. At 200,000, an overload held
-// 300 MB more of live heap than the node at rest, which the collector's
-// headroom doubled, and made every payment wait 20 s for its block.
+// entry of the admission cache keeps a parsed payment, about 700 bytes
+// (tx.BenchmarkParsedMemory), beside its 272 encoded bytes in the mempool.
+// At 200,000, an overload held 300 MB more of live heap than the node at
+// rest, which the collector's headroom doubled, and made every payment wait
+// 20 s for its block.
 const MaxVerified = 50_000
 
 // MaxCached bounds the transactions the admission cache holds: twice

@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -56,22 +57,64 @@ func TestReceiptVersion1(t *testing.T) {
 	want := &Receipt{TxID: id, Height: 9, Index: 2, Time: 1_767_323_045_000_000_000, Kind: "pay", Signer: signer,
 		Code: ledger.CodeCoinSpent, Log: "spent",
 		Events: []Event{{Type: "coin.spent", Attrs: []Attr{{"coin", coin}, {"owner", signer.String()}, {"amount", "100"}}}}}
-	b := []byte{receiptTextVersion, 9, 2}
-	b = binary.BigEndian.AppendUint64(b, uint64(want.Time))
-	b = appendString(b, "pay")
-	b = appendString(b, string(signer.Bytes()))
-	b = binary.AppendUvarint(b, uint64(ledger.CodeCoinSpent))
-	b = appendString(b, "spent")
-	b = append(appendString(append(b, 1), "coin.spent"), 3)
-	for _, a := range want.Events[0].Attrs {
-		b = appendString(appendString(b, a.Key), a.Value)
-	}
+	b := encodeTextReceipt(want)
 	got := decodeReceipt(id, b)
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(ledger.Address{})); diff != "" {
 		t.Errorf("version 1 (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(decodeReceipt(id, encodeReceipt(want)), got, cmp.AllowUnexported(ledger.Address{})); diff != "" {
 		t.Errorf("version 1 against version 2 (-2 +1):\n%s", diff)
+	}
+}
+
+// encodeTextReceipt writes rc in the layout of version 1, every word and
+// value a string.
+func encodeTextReceipt(rc *Receipt) []byte {
+	b := binary.AppendUvarint(binary.AppendUvarint([]byte{receiptTextVersion}, rc.Height), uint64(rc.Index))
+	b = binary.BigEndian.AppendUint64(b, uint64(rc.Time))
+	b = appendString(b, rc.Kind)
+	var signer []byte
+	if !rc.Signer.IsZero() {
+		signer = rc.Signer.Bytes()
+	}
+	b = appendString(b, string(signer))
+	b = binary.AppendUvarint(b, uint64(rc.Code))
+	b = binary.AppendUvarint(appendString(b, rc.Log), uint64(len(rc.Events)))
+	for _, e := range rc.Events {
+		b = binary.AppendUvarint(appendString(b, e.Type), uint64(len(e.Attrs)))
+		for _, a := range e.Attrs {
+			b = appendString(appendString(b, a.Key), a.Value)
+		}
+	}
+	return b
+}
+
+// BenchmarkReceiptSize encodes the receipt of a payment with one output and
+// of one with two, and reports their sizes in the stored form and in
+// version 1's.
+func BenchmarkReceiptSize(b *testing.B) {
+	a, err := ledger.ParseAddress("peg1qypywsju9xmc7y9rtfy6vgcaprhggzsyhnp6x7schtwwr")
+	if err != nil {
+		b.Fatal(err)
+	}
+	coin := func(typ string, i byte) Event {
+		return Event{Type: typ, Attrs: []Attr{{"coin", ledger.CoinID{i}.String()}, {"owner", a.String()}, {"amount", "1234"}}}
+	}
+	for _, outputs := range []int{1, 2} {
+		b.Run(fmt.Sprintf("outputs=%d", outputs), func(b *testing.B) {
+			rc := &Receipt{Height: 120, Index: 3000, Time: 1_767_323_045_000_000_000, Kind: "pay", Signer: a,
+				Events: []Event{coin("coin.spent", 0)}}
+			for i := range outputs {
+				rc.Events = append(rc.Events, coin("coin.created", byte(i+1)))
+			}
+			rc.Events = append(rc.Events, Event{Type: "pay", Attrs: []Attr{{"token", "bench-b6d4df23"}, {"from", a.String()}, {"amount", "1234"}}})
+			var n int
+			for b.Loop() {
+				n = len(encodeReceipt(rc))
+			}
+			b.ReportMetric(float64(n), "B/receipt")
+			b.ReportMetric(float64(len(encodeTextReceipt(rc))), "v1-B/receipt")
+		})
 	}
 }
 

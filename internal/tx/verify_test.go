@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/pegledger/peg/internal/ledger"
@@ -108,6 +109,48 @@ func BenchmarkVerifyChunk(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkVerifyChunkParallel verifies batches of 500 on as many
+// goroutines as -cpu gives, and reports each signature's share of the wall
+// time: run with -cpu 1,2 to see what the second core adds.
+func BenchmarkVerifyChunkParallel(b *testing.B) {
+	const n = 500
+	txs := parseAll(b, signedPayments(b, n))
+	verifyChunk(txs, make([]*ledger.Rejection, n)) // expand every key first
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		out := make([]*ledger.Rejection, n)
+		for pb.Next() {
+			verifyChunk(txs, out)
+		}
+	})
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sig")
+}
+
+// BenchmarkParsedMemory reports the heap a parsed payment holds, as the
+// admission cache keeps it.
+func BenchmarkParsedMemory(b *testing.B) {
+	raws := signedPayments(b, 20_000)
+	var perTx float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		txs := make([]*Tx, len(raws))
+		for i, r := range raws {
+			var rej *ledger.Rejection
+			if txs[i], rej = Parse(r, verifyChain); rej != nil {
+				b.Fatal(rej)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perTx = float64(after.HeapAlloc-before.HeapAlloc) / float64(len(txs))
+		runtime.KeepAlive(txs)
+	}
+	b.ReportMetric(perTx, "B/tx")
+	b.ReportMetric(float64(len(raws[0])), "encoded-B/tx")
 }
 
 // BenchmarkParse is the decoder alone on a single-input payment: protobuf,
