@@ -84,7 +84,7 @@ func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (
 		blockEvents: make(map[int64][]state.Event), verified: newVerified(),
 		checkTokens: state.NewTokenCache(), blockTokens: state.NewTokenCache()}
 	start, snap := time.Now(), db.Snapshot()
-	u, err := state.LoadUnspent(snap)
+	u, err := state.LoadUnspent(snap, snap.Height)
 	snap.Close()
 	if err != nil {
 		return nil, err
@@ -118,6 +118,9 @@ func (a *App) loadReplays() error {
 
 // ChainID is the chain this application serves.
 func (a *App) ChainID() string { return a.chainID }
+
+// Unspent is the committed state's unspent coins, with their owner index.
+func (a *App) Unspent() *state.Unspent { return a.unspent }
 
 // Region is the region this chain serves.
 func (a *App) Region() ledger.Region { return a.region }
@@ -443,7 +446,7 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		a.unspent.Commit(a.block)
+		a.unspent.Commit(a.block, a.env.Height)
 	}()
 	err := a.block.Commit(a.env.Height)
 	<-followed

@@ -555,9 +555,9 @@ func compareToken(snap *store.Snapshot, id ledger.TokenID, want *refToken) strin
 }
 
 func (p *propRun) compareHolder(snap *store.Snapshot, a actor) string {
-	coins, err := state.CoinsOf(snap, a.addr, "", 0)
-	if err != nil {
-		return fmt.Sprintf("coins of %s: %v", a.name, err)
+	coins, height := p.d.app.Unspent().CoinsOf(a.addr, "", 0)
+	if height != snap.Height {
+		return fmt.Sprintf("the coins in memory are at height %d, the store at %d", height, snap.Height)
 	}
 	var got, want []string
 	for _, c := range coins {
@@ -574,7 +574,7 @@ func (p *propRun) compareHolder(snap *store.Snapshot, a actor) string {
 	if !slices.Equal(got, want) {
 		return fmt.Sprintf("coins of %s: the app has %q, the reference %q", a.name, got, want)
 	}
-	bals, err := state.Balances(snap, a.addr, "")
+	bals, err := state.Balances(coins)
 	if err != nil {
 		return fmt.Sprintf("balances of %s: %v", a.name, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
@@ -17,7 +18,10 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	snap := s.chain.Snapshot()
+	snap, coins, err := s.ownerView(r, addr, "", 0)
+	if err != nil {
+		return err
+	}
 	defer snap.Close()
 	toks, err := state.Tokens(snap)
 	if err != nil {
@@ -30,7 +34,7 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) error {
 		decimals[t.Contract.ID] = t.Contract.Decimals
 	}
 	acc := state.AccountOf(snap, addr, ids)
-	bals, err := state.Balances(snap, addr, "")
+	bals, err := state.Balances(coins)
 	if err != nil {
 		return err
 	}
@@ -58,13 +62,16 @@ func (s *server) balances(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	snap := s.chain.Snapshot()
-	defer snap.Close()
-	tok, err := tokenQuery(snap, r, false)
+	tok, err := s.ownerToken(r)
 	if err != nil {
 		return err
 	}
-	bals, err := state.Balances(snap, addr, tok)
+	snap, coins, err := s.ownerView(r, addr, tok, 0)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	bals, err := state.Balances(coins)
 	if err != nil {
 		return err
 	}
@@ -95,16 +102,15 @@ func (s *server) coins(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	snap := s.chain.Snapshot()
+	tok, err := s.ownerToken(r)
+	if err != nil {
+		return err
+	}
+	snap, coins, err := s.ownerView(r, addr, tok, limit)
+	if err != nil {
+		return err
+	}
 	defer snap.Close()
-	tok, err := tokenQuery(snap, r, false)
-	if err != nil {
-		return err
-	}
-	coins, err := state.CoinsOf(snap, addr, tok, limit)
-	if err != nil {
-		return err
-	}
 	l := client.CoinList{Coins: make([]client.Coin, len(coins))}
 	dec := decimalsOf(snap)
 	for i, c := range coins {
@@ -116,6 +122,43 @@ func (s *server) coins(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, l)
 	return nil
+}
+
+// ownerView returns a snapshot of the committed state and owner's coins (of
+// tok, if not empty; at most limit, if not 0) at the snapshot's height. The
+// coins come from the unspent coins in memory, which follow each commit
+// beside the store: a view taken while a block is being committed waits for
+// both to reach it. The caller closes the snapshot.
+func (s *server) ownerView(r *http.Request, owner ledger.Address, tok ledger.TokenID, limit int) (*store.Snapshot, []state.Coin, error) {
+	deadline := time.Now().Add(MaxViewWait)
+	for {
+		snap := s.chain.Snapshot()
+		coins, height := s.chain.Unspent().CoinsOf(owner, tok, limit)
+		if height == snap.Height {
+			return snap, coins, nil
+		}
+		snap.Close()
+		if time.Now().After(deadline) {
+			return nil, nil, apiError(CodeUnavailable, "the coins in memory (height %d) did not reach the store's height (%d) within %s", height, snap.Height, MaxViewWait)
+		}
+		select {
+		case <-r.Context().Done():
+			return nil, nil, r.Context().Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// MaxViewWait bounds how long ownerView waits for the coins in memory and
+// the store to reach the same height: far longer than a commit takes.
+const MaxViewWait = 5 * time.Second
+
+// ownerToken is the request's token query, checked against the latest
+// committed tokens.
+func (s *server) ownerToken(r *http.Request) (ledger.TokenID, error) {
+	snap := s.chain.Snapshot()
+	defer snap.Close()
+	return tokenQuery(snap, r, false)
 }
 
 // approval answers GET /v1/accounts/{owner}/approvals/{spender}?token=ID.

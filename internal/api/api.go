@@ -31,6 +31,10 @@ type Chain interface {
 	Region() ledger.Region
 	// Snapshot is a view of the committed state; the caller closes it.
 	Snapshot() *store.Snapshot
+	// Unspent is the committed state's unspent coins, held in memory, and
+	// the owner index (state.Unspent). It follows each commit beside the
+	// store, so it may be a block ahead of a snapshot or behind it.
+	Unspent() *state.Unspent
 	// Committed returns a channel closed at the next commit.
 	Committed() <-chan struct{}
 	// Submit offers raw to the mempool and returns the admission (CheckTx)

@@ -9,12 +9,14 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -80,6 +82,40 @@ func TestStatus(t *testing.T) {
 	}
 	if st.Height != 4 || !st.BlockTime.Equal(genesisTime.Add(4*time.Second)) || len(st.AppHash) != 64 {
 		t.Errorf("status after four blocks = %+v", st)
+	}
+}
+
+// TestOwnerViewWaitsForTheCoins: a balance asked while the coins in memory
+// are a block behind the store is answered once they reach it, from the
+// coins of the store's height.
+func TestOwnerViewWaitsForTheCoins(t *testing.T) {
+	e := newTestEnv(t)
+	e.runScenario()
+	snap := e.chain.db.Snapshot()
+	lagging, err := state.LoadUnspent(snap, snap.Height-1) // alice's coins, said to be of the block before
+	snap.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.chain.mu.Lock()
+	e.chain.unspent = lagging
+	e.chain.mu.Unlock()
+
+	var caughtUp atomic.Bool
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		caughtUp.Store(true)
+		lagging.Commit(e.chain.db.NewBlock(), e.chain.db.Height()) // no writes: only the height moves
+	}()
+	bals, err := e.client.Balances(ctx, alice.addr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !caughtUp.Load() {
+		t.Error("answered before the coins in memory reached the store's height")
+	}
+	if len(bals) != 1 || bals[0].Amount != "87.5" {
+		t.Errorf("alice's balances = %+v, want 87.5 gbpp", bals)
 	}
 }
 

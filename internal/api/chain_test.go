@@ -49,6 +49,7 @@ type testChain struct {
 	committed   chan struct{}
 	admitted    chan struct{} // one value per admission in manual mode
 	full        error         // Room's answer
+	unspent     *state.Unspent
 }
 
 const (
@@ -73,8 +74,14 @@ func newTestChain(t testing.TB, g state.Genesis) *testChain {
 	if err := blk.Commit(0); err != nil {
 		t.Fatal(err)
 	}
+	snap := db.Snapshot()
+	defer snap.Close()
+	u, err := state.LoadUnspent(snap, snap.Height)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &testChain{
-		t: t, db: db, chainID: testChainID, region: testRegion, genesis: g,
+		t: t, db: db, chainID: testChainID, region: testRegion, genesis: g, unspent: u,
 		blockEvents: make(map[int64][]state.Event),
 		committed:   make(chan struct{}), admitted: make(chan struct{}, 100),
 	}
@@ -83,6 +90,7 @@ func newTestChain(t testing.TB, g state.Genesis) *testChain {
 func (c *testChain) ChainID() string           { return c.chainID }
 func (c *testChain) Region() ledger.Region     { return c.region }
 func (c *testChain) Snapshot() *store.Snapshot { return c.db.Snapshot() }
+func (c *testChain) Unspent() *state.Unspent   { return c.unspent }
 
 func (c *testChain) Committed() <-chan struct{} {
 	c.mu.Lock()
@@ -209,6 +217,7 @@ func (c *testChain) commitLocked() {
 		c.t.Errorf("committing block %d: %v", height, err)
 		return
 	}
+	c.unspent.Commit(blk, height)
 	var h [8]byte
 	binary.BigEndian.PutUint64(h[:], height)
 	hash := sha256.Sum256(append(h[:], c.db.AppHash()...))

@@ -25,6 +25,7 @@ var _ api.Chain = chain{}
 func (c chain) ChainID() string            { return c.n.Config.ChainID }
 func (c chain) Region() ledger.Region      { return c.n.app.Region() }
 func (c chain) Snapshot() *store.Snapshot  { return c.n.db.Snapshot() }
+func (c chain) Unspent() *state.Unspent    { return c.n.app.Unspent() }
 func (c chain) Committed() <-chan struct{} { return c.n.app.Committed() }
 
 func (c chain) Submit(ctx context.Context, raw []byte) (ledger.Code, string, error) {

@@ -191,17 +191,20 @@ func TestAudit(t *testing.T) {
 		t.Fatalf("audit of a clean node = %+v", rep)
 	}
 
-	ownerKey := "own/" + string(h.alice.Bytes()) + "gbpt\x00" + string(h.aliceChange[:])
+	// alice's change coin, its amount one minor unit: amount (16 bytes),
+	// token (length and name), owner.
+	coinKey := "coin/" + string(h.aliceChange[:])
+	oneUnit := append(append(make([]byte, 15), 1), append([]byte("\x04gbpt"), h.alice.Bytes()...)...)
 	for _, tc := range []struct {
 		name        string
 		set         map[string][]byte
 		state, play string // a problem each must list, "" for none
 	}{
 		{
-			name:  "owner index amount",
-			set:   map[string][]byte{ownerKey: make([]byte, 16)},
-			state: "disagrees with its owner index",
-			play:  "the node's state and the replay's differ: key \"own/",
+			name:  "coin amount",
+			set:   map[string][]byte{coinKey: oneUnit},
+			state: "token gbpt: unspent coins total",
+			play:  "the node's state and the replay's differ: key \"coin/",
 		},
 		{
 			name:  "coin spent by no transaction",

@@ -34,8 +34,8 @@ func (r *AuditReport) problem(format string, args ...any) {
 //
 //   - every token record is stored under its own id;
 //   - every coin decodes, has a positive amount, an owner that is a valid
-//     address and a token that exists, and its owner index entry agrees with
-//     it; every owner index entry names a coin that agrees with it;
+//     address and a token that exists (the owner index is not stored: it is
+//     made from the coins, see Unspent);
 //   - no coin is both spent and unspent, and every spent coin names a
 //     spending transaction that has a receipt;
 //   - Σ unspent coins of each token equals its supply; supply is within the
@@ -55,13 +55,8 @@ func Audit(s Scanner) (AuditReport, error) {
 	for _, t := range tokens {
 		sums[t.Contract.ID] = money.Amount{}
 	}
-	steps := []func(Scanner, *AuditReport, map[ledger.TokenID]money.Amount) error{
-		auditCoins, auditOwnerIndex,
-	}
-	for _, step := range steps {
-		if err := step(s, &rep, sums); err != nil {
-			return rep, err
-		}
+	if err := auditCoins(s, &rep, sums); err != nil {
+		return rep, err
 	}
 	redeemed, err := auditRedemptions(s, &rep)
 	if err != nil {
@@ -166,71 +161,8 @@ func auditCoins(s Scanner, rep *AuditReport, sums map[ledger.TokenID]money.Amoun
 		} else {
 			rep.problem("coins of %s overflow", c.Token)
 		}
-		if idx := s.Get(ownerKey(c.Owner, c.Token, id)); idx == nil {
-			rep.problem("coin %s has no owner index entry", id)
-		} else if a, err := money.FromBytes(idx); err != nil || a != c.Amount {
-			rep.problem("coin %s amount %s disagrees with its owner index", id, c.Amount)
-		}
 		return true
 	})
-}
-
-// auditOwnerIndex checks that every owner index entry names an unspent coin
-// of the same owner and token, and that there is one entry per coin.
-func auditOwnerIndex(s Scanner, rep *AuditReport, _ map[ledger.TokenID]money.Amount) error {
-	indexed := 0
-	err := s.Scan([]byte(prefixOwner), nil, func(k, v []byte) bool {
-		indexed++
-		owner, tok, id, ok := parseOwnerKey(k)
-		if !ok {
-			rep.problem("owner index key %q is corrupt", k)
-			return true
-		}
-		b := s.Get(coinKey(id))
-		if b == nil || isSpent(b) {
-			rep.problem("owner index entry of %s names coin %s, which is not unspent", owner, id)
-			return true
-		}
-		var c Coin
-		if msg := recovered(func() { c = decodeCoin(id, b) }); msg != "" {
-			return true // auditCoins reported it
-		}
-		if c.Owner != owner || c.Token != tok {
-			rep.problem("owner index entry of coin %s says %s's %s; the coin is %s's %s", id, owner, tok, c.Owner, c.Token)
-		}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	if indexed != rep.Coins {
-		rep.problem("owner index has %d entries for %d coins", indexed, rep.Coins)
-	}
-	return nil
-}
-
-// parseOwnerKey splits own/ADDR TOKEN 0x00 COINID.
-func parseOwnerKey(k []byte) (ledger.Address, ledger.TokenID, ledger.CoinID, bool) {
-	var id ledger.CoinID
-	rest := k[len(prefixOwner):]
-	if len(rest) < 2 {
-		return ledger.Address{}, "", id, false
-	}
-	n := 2 + int(rest[1]) + ledger.KeyHashSize
-	if len(rest) < n+1+ledger.HashSize {
-		return ledger.Address{}, "", id, false
-	}
-	owner, err := ledger.AddressFromBytes(rest[:n])
-	if err != nil {
-		return ledger.Address{}, "", id, false
-	}
-	tail := rest[n:]
-	i := len(tail) - ledger.HashSize - 1
-	if tail[i] != 0 || bytes.IndexByte(tail[:i], 0) >= 0 {
-		return ledger.Address{}, "", id, false
-	}
-	copy(id[:], tail[i+1:])
-	return owner, ledger.TokenID(tail[:i]), id, true
 }
 
 // auditRedemptions sums each token's redemption records.

@@ -202,7 +202,6 @@ func (x *exec) execute(t *Token, p transfer) {
 
 func (x *exec) destroy(c Coin) {
 	x.w.Set(coinKey(c.ID), x.tx.ID[:]) // the spent mark
-	x.w.Delete(ownerKey(c.Owner, c.Token, c.ID))
 	add(&x.env.tally().flow(c.Token).Destroyed, c.Amount)
 	if !x.env.Check {
 		x.emit("coin.spent", "coin", c.ID.String(), "owner", c.Owner.String(), "amount", c.Amount.String())
@@ -219,8 +218,6 @@ func (x *exec) create(id ledger.TokenID, index uint32, owner ledger.Address, amo
 		panic(fmt.Sprintf("state: coin %s created twice", c.ID))
 	}
 	x.w.Set(coinKey(c.ID), c.encode())
-	b := amount.Bytes()
-	x.w.Set(ownerKey(owner, id, c.ID), b[:])
 	add(&x.env.tally().flow(id).Created, amount)
 	if !x.env.Check {
 		x.emit("coin.created", "coin", c.ID.String(), "owner", owner.String(), "amount", amount.String())

@@ -16,7 +16,6 @@ const (
 	prefixIssuer     = "iss/"  // iss/ADDR → "" authorised issuer
 	prefixRegistered = "reg/"  // reg/ADDR → "" registered account
 	prefixCoin       = "coin/" // coin/COINID → Coin (binary) while unspent; the spending transaction's id (32 bytes) once spent
-	prefixOwner      = "own/"  // own/ADDR ID 0x00 COINID → amount (16 bytes)
 	prefixReceipt    = "rcpt/" // rcpt/TXID → Receipt (receipt.go)
 	prefixRedemption = "rdm/"  // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
 	prefixReading    = "att/"  // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
@@ -55,26 +54,6 @@ func issuerKey(a ledger.Address) []byte     { return cat([]byte(prefixIssuer), a
 func registeredKey(a ledger.Address) []byte { return cat([]byte(prefixRegistered), a.Bytes()) }
 func coinKey(id ledger.CoinID) []byte       { return cat([]byte(prefixCoin), id[:]) }
 func receiptKey(id ledger.TxID) []byte      { return cat([]byte(prefixReceipt), id[:]) }
-
-// ownerPrefix selects an owner's coins, of one token if tok is not empty.
-func ownerPrefix(owner ledger.Address, tok ledger.TokenID) []byte {
-	return appendOwnerPrefix(nil, owner, tok)
-}
-
-func appendOwnerPrefix(k []byte, owner ledger.Address, tok ledger.TokenID) []byte {
-	k = owner.AppendBytes(append(k, prefixOwner...))
-	if tok == "" {
-		return k
-	}
-	return append(append(k, tok...), 0)
-}
-
-// ownerKey is ownerPrefix(owner, tok) and id, made in one allocation: a
-// payment writes three.
-func ownerKey(owner ledger.Address, tok ledger.TokenID, id ledger.CoinID) []byte {
-	k := make([]byte, 0, len(prefixOwner)+2+len(owner.Region())+ledger.KeyHashSize+len(tok)+1+len(id))
-	return append(appendOwnerPrefix(k, owner, tok), id[:]...)
-}
 
 func redemptionKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {
 	var h [8]byte

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/pegledger/peg/internal/ledger"
@@ -35,36 +34,6 @@ func Tokens(s Scanner) ([]Token, error) {
 	return out, err
 }
 
-// CoinsOf lists owner's unspent coins, of one token if tok is not empty, in
-// (token, coin id) order, at most limit of them (0 means all).
-func CoinsOf(s Scanner, owner ledger.Address, tok ledger.TokenID, limit int) ([]Coin, error) {
-	prefix := ownerPrefix(owner, tok)
-	base := len(ownerPrefix(owner, ""))
-	var out []Coin
-	var bad error
-	err := s.Scan(prefix, nil, func(k, v []byte) bool {
-		rest := k[base:]
-		i := bytes.IndexByte(rest, 0)
-		if i < 0 || len(rest) != i+1+ledger.HashSize {
-			bad = fmt.Errorf("state: owner index key %q is corrupt", k)
-			return false
-		}
-		amt, err := money.FromBytes(v)
-		if err != nil {
-			bad = fmt.Errorf("state: owner index %q: %w", k, err)
-			return false
-		}
-		var id ledger.CoinID
-		copy(id[:], rest[i+1:])
-		out = append(out, Coin{ID: id, Token: ledger.TokenID(rest[:i]), Owner: owner, Amount: amt})
-		return limit == 0 || len(out) < limit
-	})
-	if bad != nil {
-		return nil, bad
-	}
-	return out, err
-}
-
 // Balance is what an owner holds of one token.
 type Balance struct {
 	Token  ledger.TokenID
@@ -72,12 +41,9 @@ type Balance struct {
 	Coins  int
 }
 
-// Balances sums owner's coins by token, in token order.
-func Balances(s Scanner, owner ledger.Address, tok ledger.TokenID) ([]Balance, error) {
-	coins, err := CoinsOf(s, owner, tok, 0)
-	if err != nil {
-		return nil, err
-	}
+// Balances sums one owner's coins, as Unspent.CoinsOf lists them, by
+// token, in token order.
+func Balances(coins []Coin) ([]Balance, error) {
 	var out []Balance
 	for _, c := range coins {
 		if len(out) == 0 || out[len(out)-1].Token != c.Token {
@@ -86,7 +52,7 @@ func Balances(s Scanner, owner ledger.Address, tok ledger.TokenID) ([]Balance, e
 		b := &out[len(out)-1]
 		sum, ok := b.Amount.Add(c.Amount)
 		if !ok {
-			return nil, fmt.Errorf("state: balance of %s in %s overflows", owner, c.Token)
+			return nil, fmt.Errorf("state: balance of %s in %s overflows", c.Owner, c.Token)
 		}
 		b.Amount, b.Coins = sum, b.Coins+1
 	}

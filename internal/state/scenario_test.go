@@ -832,6 +832,20 @@ func (s *scenario) writes() string {
 
 // blockView reads the state as the next transaction of the open block would:
 // Get through the block, Scan over the committed keys and the block's writes.
+// coinsOf lists owner's unspent coins in v, of one token if tok is not
+// empty, in (token, coin id) order, as Unspent.CoinsOf does for a committed
+// state: by reading every coin.
+func coinsOf(v Scanner, owner ledger.Address, tok ledger.TokenID) []Coin {
+	var out []Coin
+	scanUnspent(v, func(id ledger.CoinID, b []byte) {
+		if c := decodeCoin(id, b); c.Owner == owner && (tok == "" || c.Token == tok) {
+			out = append(out, c)
+		}
+	})
+	slices.SortFunc(out, byTokenAndID)
+	return out
+}
+
 type blockView struct {
 	blk     *store.Block
 	snap    *store.Snapshot
@@ -871,15 +885,13 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 	var out []string
 	switch cmd {
 	case "balance":
-		bs, err := Balances(v, s.addr(a.subject()), ledger.TokenID(a.get("token", "")))
+		bs, err := Balances(coinsOf(v, s.addr(a.subject()), ledger.TokenID(a.get("token", ""))))
 		must(err)
 		for _, b := range bs {
 			out = append(out, fmt.Sprintf("%s %s in %d coins", b.Token, b.Amount, b.Coins))
 		}
 	case "coins":
-		cs, err := CoinsOf(v, s.addr(a.subject()), ledger.TokenID(a.get("token", "")), 0)
-		must(err)
-		for _, c := range cs {
+		for _, c := range coinsOf(v, s.addr(a.subject()), ledger.TokenID(a.get("token", ""))) {
 			out = append(out, fmt.Sprintf("%s %s %s", s.pretty(c.ID.String()), c.Token, c.Amount))
 		}
 	case "token":
@@ -1252,11 +1264,6 @@ func (s *scenario) prettyKey(k string) string {
 			a, _ := addr(rest)
 			return p + a
 		}
-	}
-	if rest, ok := strings.CutPrefix(k, prefixOwner); ok {
-		owner, rest := addr(rest)
-		tok, coin, _ := strings.Cut(rest, "\x00")
-		return prefixOwner + owner + "/" + tok + "/" + id(coin)
 	}
 	if rest, ok := strings.CutPrefix(k, prefixFrozen); ok {
 		tok, rest, _ := strings.Cut(rest, "/")
