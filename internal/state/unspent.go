@@ -39,14 +39,19 @@ import (
 // coins it holds, so that a query can pair it with a snapshot of the store
 // at the same height.
 //
-// Its entries hold no pointers, which keeps them out of the garbage
-// collector's way: a coin's token and its owner's region, which many coins
-// share, are interned together as the coin's class.
+// Its coins are held in slots, in pages of a fixed size, found by a map
+// from coin id to slot; an owner's list holds slots, four bytes a coin. The
+// slots hold no pointers, which keeps them out of the garbage collector's
+// way: a coin's token and its owner's region, which many coins share, are
+// interned together as the coin's class. Pages, unlike one slice, do not
+// copy every coin when they grow.
 type Unspent struct {
 	mu      sync.RWMutex
 	height  uint64
-	coins   map[ledger.CoinID]unspentCoin
-	owners  map[[ledger.KeyHashSize]byte][]ledger.CoinID // each key hash's coins, in no order
+	slotOf  map[ledger.CoinID]uint32
+	pages   []*[unspentPage]unspentCoin
+	free    []uint32                              // slots of coins spent, for the next coins
+	owners  map[[ledger.KeyHashSize]byte][]uint32 // each key hash's coins' slots, in no order
 	classes []coinClass
 	classOf map[coinClass]uint32
 	// recordClass finds a class from the bytes of a coin's record that
@@ -55,7 +60,11 @@ type Unspent struct {
 	recordClass map[string]uint32
 }
 
+// unspentPage is the slots of one page: 4,096 coins, 320 KiB.
+const unspentPage = 1 << 12
+
 type unspentCoin struct {
+	id     ledger.CoinID
 	amount money.Amount
 	owner  [ledger.KeyHashSize]byte
 	class  uint32 // index in Unspent.classes
@@ -68,8 +77,13 @@ type coinClass struct {
 }
 
 func newUnspent() *Unspent {
-	return &Unspent{coins: make(map[ledger.CoinID]unspentCoin), owners: make(map[[ledger.KeyHashSize]byte][]ledger.CoinID),
+	return &Unspent{slotOf: make(map[ledger.CoinID]uint32), owners: make(map[[ledger.KeyHashSize]byte][]uint32),
 		classOf: make(map[coinClass]uint32), recordClass: make(map[string]uint32)}
+}
+
+// slot is the coin in slot i. u.mu is held.
+func (u *Unspent) slot(i uint32) *unspentCoin {
+	return &u.pages[i/unspentPage][i%unspentPage]
 }
 
 // LoadUnspent reads the unspent coins of s, the committed state at height.
@@ -104,23 +118,23 @@ func (u *Unspent) Height() uint64 {
 func (u *Unspent) Len() int {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
-	return len(u.coins)
+	return len(u.slotOf)
 }
 
 func (u *Unspent) get(id ledger.CoinID) (Coin, bool) {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
-	e, ok := u.coins[id]
+	i, ok := u.slotOf[id]
 	if !ok {
 		return Coin{}, false
 	}
-	return u.coin(id, e), true
+	return u.coin(u.slot(i)), true
 }
 
 // coin is the coin e holds. u.mu is held.
-func (u *Unspent) coin(id ledger.CoinID, e unspentCoin) Coin {
+func (u *Unspent) coin(e *unspentCoin) Coin {
 	cl := u.classes[e.class]
-	return Coin{ID: id, Token: cl.token, Owner: ledger.AddressOf(cl.region, e.owner), Amount: e.amount}
+	return Coin{ID: e.id, Token: cl.token, Owner: ledger.AddressOf(cl.region, e.owner), Amount: e.amount}
 }
 
 // addRecord holds the coin id whose record (Coin.encode) is b. What lies
@@ -141,29 +155,39 @@ func (u *Unspent) addRecord(id ledger.CoinID, b []byte) {
 	}
 	amount, _ := money.FromBytes(b[:16])
 	owner := [ledger.KeyHashSize]byte(b[len(b)-ledger.KeyHashSize:])
-	if _, dup := u.coins[id]; dup {
+	if _, dup := u.slotOf[id]; dup {
 		panic(fmt.Sprintf("state: coin %s held twice", id))
 	}
+	var at uint32
+	if n := len(u.free); n > 0 {
+		at, u.free = u.free[n-1], u.free[:n-1]
+	} else {
+		at = uint32(len(u.slotOf))
+		if at%unspentPage == 0 {
+			u.pages = append(u.pages, new([unspentPage]unspentCoin))
+		}
+	}
 	list := u.owners[owner]
-	u.coins[id] = unspentCoin{amount: amount, owner: owner, class: i, at: uint32(len(list))}
-	u.owners[owner] = append(list, id)
+	*u.slot(at) = unspentCoin{id: id, amount: amount, owner: owner, class: i, at: uint32(len(list))}
+	u.slotOf[id] = at
+	u.owners[owner] = append(list, at)
 }
 
 // remove forgets coin id, if held: the last of its owner's coins takes its
-// place in the owner's list. u.mu is held.
+// place in the owner's list, and its slot is free for the next coin. u.mu
+// is held.
 func (u *Unspent) remove(id ledger.CoinID) {
-	e, ok := u.coins[id]
+	at, ok := u.slotOf[id]
 	if !ok {
 		return
 	}
-	delete(u.coins, id)
+	delete(u.slotOf, id)
+	e := u.slot(at)
 	list := u.owners[e.owner]
 	last := len(list) - 1
 	if moved := list[last]; int(e.at) != last {
 		list[e.at] = moved
-		m := u.coins[moved]
-		m.at = e.at
-		u.coins[moved] = m
+		u.slot(moved).at = e.at
 	}
 	switch {
 	case last == 0:
@@ -173,6 +197,8 @@ func (u *Unspent) remove(id ledger.CoinID) {
 	default:
 		u.owners[e.owner] = list[:last]
 	}
+	*e = unspentCoin{}
+	u.free = append(u.free, at)
 }
 
 // CoinsOf lists owner's unspent coins, of one token if tok is not empty, in
@@ -181,13 +207,13 @@ func (u *Unspent) remove(id ledger.CoinID) {
 func (u *Unspent) CoinsOf(owner ledger.Address, tok ledger.TokenID, limit int) ([]Coin, uint64) {
 	u.mu.RLock()
 	var out []Coin
-	for _, id := range u.owners[owner.KeyHash()] {
-		e := u.coins[id]
+	for _, at := range u.owners[owner.KeyHash()] {
+		e := u.slot(at)
 		cl := u.classes[e.class]
 		if cl.region != owner.Region() || tok != "" && cl.token != tok {
 			continue
 		}
-		out = append(out, u.coin(id, e))
+		out = append(out, u.coin(e))
 	}
 	height := u.height
 	u.mu.RUnlock()
@@ -251,12 +277,12 @@ func (u *Unspent) Verify(s Scanner) error {
 		if bad != nil {
 			return
 		}
-		e, ok := u.coins[c.ID]
+		at, ok := u.slotOf[c.ID]
 		if !ok {
 			bad = fmt.Errorf("state: unspent coin %s is not held in memory", c.ID)
 			return
 		}
-		if got := u.coin(c.ID, e); got != c {
+		if got := u.coin(u.slot(at)); got != c {
 			bad = fmt.Errorf("state: coin %s is held as %+v, stored as %+v", c.ID, got, c)
 		}
 	})
@@ -265,20 +291,22 @@ func (u *Unspent) Verify(s Scanner) error {
 		return err
 	case bad != nil:
 		return bad
-	case n != len(u.coins):
-		return fmt.Errorf("state: %d coins held in memory, %d unspent in the store", len(u.coins), n)
+	case n != len(u.slotOf):
+		return fmt.Errorf("state: %d coins held in memory, %d unspent in the store", len(u.slotOf), n)
+	case len(u.pages) != (len(u.slotOf)+len(u.free)+unspentPage-1)/unspentPage:
+		return fmt.Errorf("state: %d coins and %d free slots in %d pages", len(u.slotOf), len(u.free), len(u.pages))
 	}
 	listed := 0
 	for owner, list := range u.owners {
 		listed += len(list)
-		for i, id := range list {
-			if e, ok := u.coins[id]; !ok || e.owner != owner || int(e.at) != i {
-				return fmt.Errorf("state: the owner index lists coin %s at %d of %x, which it does not hold there", id, i, owner)
+		for i, at := range list {
+			if e := u.slot(at); e.owner != owner || int(e.at) != i || u.slotOf[e.id] != at {
+				return fmt.Errorf("state: the owner index lists slot %d at %d of %x, which holds coin %s of %x at %d", at, i, owner, e.id, e.owner, e.at)
 			}
 		}
 	}
-	if listed != len(u.coins) {
-		return fmt.Errorf("state: the owner index lists %d coins of the %d held", listed, len(u.coins))
+	if listed != len(u.slotOf) {
+		return fmt.Errorf("state: the owner index lists %d coins of the %d held", listed, len(u.slotOf))
 	}
 	return nil
 }
