@@ -15,9 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
@@ -235,6 +239,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
+}
+
+// wantsProto reports whether r's Accept header names the protobuf media
+// type, which the endpoints that offer a protobuf answer then give.
+func wantsProto(r *http.Request) bool {
+	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
+		if mt, params, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == client.ProtoContentType && params["q"] != "0" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeProto answers m in protobuf (client.ProtoContentType).
+func writeProto(w http.ResponseWriter, status int, m proto.Message) {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("api: encoding %T: %v", m, err)) // wirepb messages always encode
+	}
+	w.Header().Set("Content-Type", client.ProtoContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(b)
 }
 
 // writeError answers err: Peg's error shape with its status, or, for an

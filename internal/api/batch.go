@@ -74,7 +74,12 @@ func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	if req.Wait != nil && *req.Wait {
 		s.awaitBatch(r.Context(), req.Txs, items)
 	}
-	writeJSON(w, http.StatusOK, client.BatchResponse{Results: items})
+	res := client.BatchResponse{Results: items}
+	if wantsProto(r) {
+		writeProto(w, http.StatusOK, res.Proto())
+		return nil
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 

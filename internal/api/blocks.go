@@ -18,15 +18,15 @@ func (s *server) block(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || h < 1 {
 		return badRequest("block height %q: want a whole number from 1", p)
 	}
-	return s.writeBlock(w, h)
+	return s.writeBlock(w, r, h)
 }
 
 // latestBlock answers GET /v1/blocks/latest.
 func (s *server) latestBlock(w http.ResponseWriter, r *http.Request) error {
-	return s.writeBlock(w, 0)
+	return s.writeBlock(w, r, 0)
 }
 
-func (s *server) writeBlock(w http.ResponseWriter, height int64) error {
+func (s *server) writeBlock(w http.ResponseWriter, r *http.Request, height int64) error {
 	b, err := s.chain.Block(height)
 	if err != nil {
 		return err
@@ -37,7 +37,16 @@ func (s *server) writeBlock(w http.ResponseWriter, height int64) error {
 		}
 		return notFound("no block at height %d", height)
 	}
-	writeJSON(w, http.StatusOK, blockView(b))
+	view := blockView(b)
+	if wantsProto(r) {
+		m, err := view.Proto()
+		if err != nil {
+			return err
+		}
+		writeProto(w, http.StatusOK, m)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, view)
 	return nil
 }
 

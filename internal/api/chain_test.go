@@ -467,9 +467,20 @@ func (b *syncBuffer) String() string {
 // do sends a raw request and returns the status and body.
 func (e *testEnv) do(method, path, contentType string, body io.Reader) (int, []byte) {
 	e.t.Helper()
+	status, _, b := e.exchange(method, path, "", contentType, body)
+	return status, b
+}
+
+// exchange sends a raw request, asking for accept if not empty, and returns
+// the answer's status, media type and body.
+func (e *testEnv) exchange(method, path, accept, contentType string, body io.Reader) (int, string, []byte) {
+	e.t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -483,7 +494,8 @@ func (e *testEnv) do(method, path, contentType string, body io.Reader) (int, []b
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return resp.StatusCode, b
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return resp.StatusCode, mt, b
 }
 
 func (e *testEnv) get(path string) (int, []byte) {

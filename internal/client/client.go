@@ -26,6 +26,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pegledger/peg/internal/client/wirepb"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -146,12 +147,15 @@ func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte, wait bool) ([]B
 		return nil, fmt.Errorf("client: encoding a batch: %w", err)
 	}
 	q := url.Values{"wait": {strconv.FormatBool(wait)}}
-	_, body, err := c.sendBody(ctx, http.MethodPost, "/v1/txs/batch", q, BatchContentType, req)
+	var pb wirepb.BatchResponse
+	isProto, err := c.exchangeProto(ctx, http.MethodPost, "/v1/txs/batch", q, BatchContentType, req, &pb, &out)
 	if err != nil {
 		return nil, err
 	}
-	if err := decode(body, &out); err != nil {
-		return nil, err
+	if isProto {
+		if out, err = BatchResponseFromProto(&pb); err != nil {
+			return nil, err
+		}
 	}
 	if len(out.Results) != len(raws) {
 		return nil, fmt.Errorf("client: %d results for a batch of %d", len(out.Results), len(raws))
@@ -325,8 +329,15 @@ func (c *Client) Block(ctx context.Context, height int64) (*Block, error) {
 		path = "/v1/blocks/" + strconv.FormatInt(height, 10)
 	}
 	var b Block
-	if err := c.get(ctx, path, nil, &b); err != nil {
+	var pb wirepb.Block
+	isProto, err := c.getProto(ctx, path, &pb, &b)
+	if err != nil {
 		return nil, err
+	}
+	if isProto {
+		if b, err = BlockFromProto(&pb); err != nil {
+			return nil, err
+		}
 	}
 	return &b, nil
 }
@@ -460,6 +471,40 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, in
 // sendBody is send with a body already encoded as contentType; an empty
 // contentType sends no body.
 func (c *Client) sendBody(ctx context.Context, method, path string, q url.Values, contentType string, body []byte) (int, []byte, error) {
+	status, _, answer, err := c.exchange(ctx, method, path, q, "application/json", contentType, body)
+	return status, answer, err
+}
+
+// acceptProto asks for a protobuf answer (ProtoContentType) and takes JSON
+// from a server that does not give one.
+var acceptProto = ProtoContentType + ", application/json;q=0.5"
+
+// getProto is get for an endpoint that answers in protobuf too: out is
+// filled from the protobuf answer, or jsonOut from a JSON one; isProto
+// says which.
+func (c *Client) getProto(ctx context.Context, path string, out proto.Message, jsonOut any) (isProto bool, err error) {
+	return c.exchangeProto(ctx, http.MethodGet, path, nil, "", nil, out, jsonOut)
+}
+
+func (c *Client) exchangeProto(ctx context.Context, method, path string, q url.Values, contentType string, body []byte,
+	out proto.Message, jsonOut any) (bool, error) {
+	_, mt, answer, err := c.exchange(ctx, method, path, q, acceptProto, contentType, body)
+	if err != nil {
+		return false, err
+	}
+	if mt != ProtoContentType {
+		return false, decode(answer, jsonOut)
+	}
+	if err := proto.Unmarshal(answer, out); err != nil {
+		return true, fmt.Errorf("client: decoding the API's answer as %T: %w", out, err)
+	}
+	return true, nil
+}
+
+// exchange performs one request, asking for an answer of the media types in
+// accept, and returns a 2xx answer's status, media type and body; any other
+// answer is an *APIError.
+func (c *Client) exchange(ctx context.Context, method, path string, q url.Values, accept, contentType string, body []byte) (int, string, []byte, error) {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -470,9 +515,9 @@ func (c *Client) sendBody(ctx context.Context, method, path string, q url.Values
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, reqBody)
 	if err != nil {
-		return 0, nil, fmt.Errorf("client: %s %s: %w", method, u, err)
+		return 0, "", nil, fmt.Errorf("client: %s %s: %w", method, u, err)
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -480,22 +525,23 @@ func (c *Client) sendBody(ctx context.Context, method, path string, q url.Values
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return 0, nil, &unreachableError{url: c.base, err: op}
+			return 0, "", nil, &unreachableError{url: c.base, err: op}
 		}
-		return 0, nil, fmt.Errorf("client: %s %s: %w", method, u, err)
+		return 0, "", nil, fmt.Errorf("client: %s %s: %w", method, u, err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
 	if err != nil {
-		return 0, nil, fmt.Errorf("client: reading the answer to %s %s: %w", method, u, err)
+		return 0, "", nil, fmt.Errorf("client: reading the answer to %s %s: %w", method, u, err)
 	}
 	if len(answer) > MaxResponseSize {
-		return 0, nil, fmt.Errorf("client: the answer to %s %s exceeds %d bytes", method, u, MaxResponseSize)
+		return 0, "", nil, fmt.Errorf("client: the answer to %s %s exceeds %d bytes", method, u, MaxResponseSize)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return 0, nil, apiError(resp, answer)
+		return 0, "", nil, apiError(resp, answer)
 	}
-	return resp.StatusCode, answer, nil
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return resp.StatusCode, mt, answer, nil
 }
 
 // apiError reads a non-2xx answer: Peg's error body, or, from something that

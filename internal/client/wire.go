@@ -60,7 +60,12 @@ type SubmitRequest struct {
 // BatchContentType is the media type of a POST /v1/txs/batch body that is a
 // peg.tx.v1.Batch protobuf message (the transactions as they are, no base64)
 // instead of a JSON BatchRequest; wait then goes in the query.
-const BatchContentType = "application/x-protobuf"
+const BatchContentType = ProtoContentType
+
+// ProtoContentType is the media type of protobuf bodies: a batch's
+// transactions (BatchContentType), and the answers an endpoint gives in
+// protobuf (wirepb) to a request whose Accept header names it.
+const ProtoContentType = "application/x-protobuf"
 
 // BatchRequest is the body of POST /v1/txs/batch: up to tx.MaxBatchTxs
 // independently signed transactions, each in standard base64.
