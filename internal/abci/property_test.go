@@ -574,7 +574,7 @@ func (p *propRun) compareHolder(snap *store.Snapshot, a actor) string {
 	if !slices.Equal(got, want) {
 		return fmt.Sprintf("coins of %s: the app has %q, the reference %q", a.name, got, want)
 	}
-	bals, err := state.Balances(coins)
+	bals, _, err := p.d.app.Unspent().Balances(a.addr, "")
 	if err != nil {
 		return fmt.Sprintf("balances of %s: %v", a.name, err)
 	}

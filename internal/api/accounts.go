@@ -18,7 +18,11 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	snap, coins, err := s.ownerView(r, addr, "", 0)
+	var bals []state.Balance
+	snap, err := s.ownerView(r, func(u *state.Unspent) (height uint64, err error) {
+		bals, height, err = u.Balances(addr, "")
+		return height, err
+	})
 	if err != nil {
 		return err
 	}
@@ -34,10 +38,6 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) error {
 		decimals[t.Contract.ID] = t.Contract.Decimals
 	}
 	acc := state.AccountOf(snap, addr, ids)
-	bals, err := state.Balances(coins)
-	if err != nil {
-		return err
-	}
 	view := client.Account{
 		Address: addr, Region: addr.Region(), Issuer: acc.Issuer, Registered: acc.Registered,
 		Frozen: acc.Frozen, Balances: make([]client.Balance, len(bals)),
@@ -66,15 +66,15 @@ func (s *server) balances(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	snap, coins, err := s.ownerView(r, addr, tok, 0)
+	var bals []state.Balance
+	snap, err := s.ownerView(r, func(u *state.Unspent) (height uint64, err error) {
+		bals, height, err = u.Balances(addr, tok)
+		return height, err
+	})
 	if err != nil {
 		return err
 	}
 	defer snap.Close()
-	bals, err := state.Balances(coins)
-	if err != nil {
-		return err
-	}
 	l := client.BalanceList{Balances: make([]client.Balance, len(bals))}
 	dec := decimalsOf(snap)
 	for i, b := range bals {
@@ -106,7 +106,11 @@ func (s *server) coins(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	snap, coins, err := s.ownerView(r, addr, tok, limit)
+	var coins []state.Coin
+	snap, err := s.ownerView(r, func(u *state.Unspent) (height uint64, err error) {
+		coins, height = u.CoinsOf(addr, tok, limit)
+		return height, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -124,26 +128,30 @@ func (s *server) coins(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ownerView returns a snapshot of the committed state and owner's coins (of
-// tok, if not empty; at most limit, if not 0) at the snapshot's height. The
-// coins come from the unspent coins in memory, which follow each commit
-// beside the store: a view taken while a block is being committed waits for
-// both to reach it. The caller closes the snapshot.
-func (s *server) ownerView(r *http.Request, owner ledger.Address, tok ledger.TokenID, limit int) (*store.Snapshot, []state.Coin, error) {
+// ownerView returns a snapshot of the committed state once read, which
+// reads an owner's coins or balances from the unspent coins in memory, has
+// answered for the snapshot's height. Those follow each commit beside the
+// store: a view taken while a block is being committed waits for both to
+// reach it. The caller closes the snapshot.
+func (s *server) ownerView(r *http.Request, read func(*state.Unspent) (height uint64, err error)) (*store.Snapshot, error) {
 	deadline := time.Now().Add(MaxViewWait)
 	for {
 		snap := s.chain.Snapshot()
-		coins, height := s.chain.Unspent().CoinsOf(owner, tok, limit)
+		height, err := read(s.chain.Unspent())
+		if err != nil {
+			snap.Close()
+			return nil, err
+		}
 		if height == snap.Height {
-			return snap, coins, nil
+			return snap, nil
 		}
 		snap.Close()
 		if time.Now().After(deadline) {
-			return nil, nil, apiError(CodeUnavailable, "the coins in memory (height %d) did not reach the store's height (%d) within %s", height, snap.Height, MaxViewWait)
+			return nil, apiError(CodeUnavailable, "the coins in memory (height %d) did not reach the store's height (%d) within %s", height, snap.Height, MaxViewWait)
 		}
 		select {
 		case <-r.Context().Done():
-			return nil, nil, r.Context().Err()
+			return nil, r.Context().Err()
 		case <-time.After(time.Millisecond):
 		}
 	}

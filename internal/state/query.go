@@ -1,8 +1,6 @@
 package state
 
 import (
-	"fmt"
-
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 )
@@ -39,24 +37,6 @@ type Balance struct {
 	Token  ledger.TokenID
 	Amount money.Amount
 	Coins  int
-}
-
-// Balances sums one owner's coins, as Unspent.CoinsOf lists them, by
-// token, in token order.
-func Balances(coins []Coin) ([]Balance, error) {
-	var out []Balance
-	for _, c := range coins {
-		if len(out) == 0 || out[len(out)-1].Token != c.Token {
-			out = append(out, Balance{Token: c.Token})
-		}
-		b := &out[len(out)-1]
-		sum, ok := b.Amount.Add(c.Amount)
-		if !ok {
-			return nil, fmt.Errorf("state: balance of %s in %s overflows", c.Owner, c.Token)
-		}
-		b.Amount, b.Coins = sum, b.Coins+1
-	}
-	return out, nil
 }
 
 // CoinByID returns an unspent coin, or nil.

@@ -832,18 +832,14 @@ func (s *scenario) writes() string {
 
 // blockView reads the state as the next transaction of the open block would:
 // Get through the block, Scan over the committed keys and the block's writes.
-// coinsOf lists owner's unspent coins in v, of one token if tok is not
-// empty, in (token, coin id) order, as Unspent.CoinsOf does for a committed
-// state: by reading every coin.
-func coinsOf(v Scanner, owner ledger.Address, tok ledger.TokenID) []Coin {
-	var out []Coin
-	scanUnspent(v, func(id ledger.CoinID, b []byte) {
-		if c := decodeCoin(id, b); c.Owner == owner && (tok == "" || c.Token == tok) {
-			out = append(out, c)
-		}
-	})
-	slices.SortFunc(out, byTokenAndID)
-	return out
+// unspent holds the unspent coins of v, the open block over the committed
+// state, as a node holds those of its committed state.
+func (s *scenario) unspent(v Scanner) *Unspent {
+	u, err := LoadUnspent(v, 0)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return u
 }
 
 type blockView struct {
@@ -885,13 +881,14 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 	var out []string
 	switch cmd {
 	case "balance":
-		bs, err := Balances(coinsOf(v, s.addr(a.subject()), ledger.TokenID(a.get("token", ""))))
+		bs, _, err := s.unspent(v).Balances(s.addr(a.subject()), ledger.TokenID(a.get("token", "")))
 		must(err)
 		for _, b := range bs {
 			out = append(out, fmt.Sprintf("%s %s in %d coins", b.Token, b.Amount, b.Coins))
 		}
 	case "coins":
-		for _, c := range coinsOf(v, s.addr(a.subject()), ledger.TokenID(a.get("token", ""))) {
+		cs, _ := s.unspent(v).CoinsOf(s.addr(a.subject()), ledger.TokenID(a.get("token", "")), 0)
+		for _, c := range cs {
 			out = append(out, fmt.Sprintf("%s %s %s", s.pretty(c.ID.String()), c.Token, c.Amount))
 		}
 	case "token":

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"cmp"
+	"container/heap"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,7 +45,9 @@ import (
 // slots hold no pointers, which keeps them out of the garbage collector's
 // way: a coin's token and its owner's region, which many coins share, are
 // interned together as the coin's class. Pages, unlike one slice, do not
-// copy every coin when they grow.
+// copy every coin when they grow. A spent coin's slot goes to the next coin
+// created; pages are not given back, so a node whose coins fall far below
+// their peak keeps the peak's slots (80 bytes a coin).
 type Unspent struct {
 	mu      sync.RWMutex
 	height  uint64
@@ -105,13 +108,6 @@ func scanUnspent(s Scanner, fn func(id ledger.CoinID, record []byte)) error {
 		}
 		return true
 	})
-}
-
-// Height is the committed block whose coins u holds.
-func (u *Unspent) Height() uint64 {
-	u.mu.RLock()
-	defer u.mu.RUnlock()
-	return u.height
 }
 
 // Len is the number of unspent coins.
@@ -203,25 +199,93 @@ func (u *Unspent) remove(id ledger.CoinID) {
 
 // CoinsOf lists owner's unspent coins, of one token if tok is not empty, in
 // (token, coin id) order, at most limit of them (0 means all), and the
-// height whose coins they are.
+// height whose coins they are. With a limit it keeps only the first limit
+// coins as it reads the owner's list: a page of an owner of a million coins
+// costs a pass over its slots and a heap of the page's size, not a sort of
+// a million coins (31 ms, BenchmarkOwnerOfAMillion), while a commit waits.
 func (u *Unspent) CoinsOf(owner ledger.Address, tok ledger.TokenID, limit int) ([]Coin, uint64) {
 	u.mu.RLock()
-	var out []Coin
+	defer u.mu.RUnlock()
+	page := &slotHeap{u: u}
 	for _, at := range u.owners[owner.KeyHash()] {
-		e := u.slot(at)
-		cl := u.classes[e.class]
-		if cl.region != owner.Region() || tok != "" && cl.token != tok {
+		if !u.holds(at, owner, tok) {
 			continue
 		}
-		out = append(out, u.coin(e))
+		switch {
+		case limit == 0 || len(page.slots) < limit:
+			heap.Push(page, at)
+		case page.less(at, page.slots[0]):
+			page.slots[0] = at
+			heap.Fix(page, 0)
+		}
 	}
-	height := u.height
-	u.mu.RUnlock()
-	slices.SortFunc(out, byTokenAndID)
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	slices.SortFunc(page.slots, func(a, b uint32) int { return page.compare(a, b) })
+	out := make([]Coin, len(page.slots))
+	for i, at := range page.slots {
+		out[i] = u.coin(u.slot(at))
 	}
-	return out, height
+	return out, u.height
+}
+
+// Balances sums owner's unspent coins by token, of one token if tok is not
+// empty, in token order, and gives the height whose coins they are.
+func (u *Unspent) Balances(owner ledger.Address, tok ledger.TokenID) ([]Balance, uint64, error) {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	byClass := make(map[uint32]*Balance)
+	for _, at := range u.owners[owner.KeyHash()] {
+		if !u.holds(at, owner, tok) {
+			continue
+		}
+		e := u.slot(at)
+		b := byClass[e.class]
+		if b == nil {
+			b = &Balance{Token: u.classes[e.class].token}
+			byClass[e.class] = b
+		}
+		sum, ok := b.Amount.Add(e.amount)
+		if !ok {
+			return nil, u.height, fmt.Errorf("state: balance of %s in %s overflows", owner, b.Token)
+		}
+		b.Amount, b.Coins = sum, b.Coins+1
+	}
+	out := make([]Balance, 0, len(byClass)) // one class a token: the owner's region is fixed
+	for _, b := range byClass {
+		out = append(out, *b)
+	}
+	slices.SortFunc(out, func(a, b Balance) int { return strings.Compare(string(a.Token), string(b.Token)) })
+	return out, u.height, nil
+}
+
+// holds reports whether slot at, in the list of owner's key hash, is a coin
+// of owner (its region too) and, if tok is not empty, of tok. u.mu is held.
+func (u *Unspent) holds(at uint32, owner ledger.Address, tok ledger.TokenID) bool {
+	cl := u.classes[u.slot(at).class]
+	return cl.region == owner.Region() && (tok == "" || cl.token == tok)
+}
+
+// slotHeap holds slots with the greatest, in (token, coin id) order, on
+// top, so that CoinsOf can drop it for a smaller one. u.mu is held.
+type slotHeap struct {
+	u     *Unspent
+	slots []uint32
+}
+
+func (h *slotHeap) compare(a, b uint32) int {
+	ea, eb := h.u.slot(a), h.u.slot(b)
+	ta, tb := h.u.classes[ea.class].token, h.u.classes[eb.class].token
+	return cmp.Or(strings.Compare(string(ta), string(tb)), bytes.Compare(ea.id[:], eb.id[:]))
+}
+
+func (h *slotHeap) less(a, b uint32) bool { return h.compare(a, b) < 0 }
+func (h *slotHeap) Len() int              { return len(h.slots) }
+func (h *slotHeap) Less(i, j int) bool    { return h.less(h.slots[j], h.slots[i]) } // the greatest on top
+func (h *slotHeap) Swap(i, j int)         { h.slots[i], h.slots[j] = h.slots[j], h.slots[i] }
+func (h *slotHeap) Push(x any)            { h.slots = append(h.slots, x.(uint32)) }
+func (h *slotHeap) Pop() any {
+	x := h.slots[len(h.slots)-1]
+	h.slots = h.slots[:len(h.slots)-1]
+	return x
 }
 
 // class is the index of cl in u.classes, which it joins if new. u.mu is
@@ -239,11 +303,6 @@ func (u *Unspent) class(cl coinClass) uint32 {
 // BlockWrites is a committed block's writes, as store.Block gives them.
 type BlockWrites interface {
 	EachWrite(prefix string, fn func(key string, value []byte, deleted bool))
-}
-
-// byTokenAndID orders coins by token, then id.
-func byTokenAndID(a, b Coin) int {
-	return cmp.Or(strings.Compare(string(a.Token), string(b.Token)), bytes.Compare(a.ID[:], b.ID[:]))
 }
 
 // Commit applies the coin writes of the block at height: a coin created is

@@ -1,6 +1,8 @@
 package state
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"math/rand/v2"
 	"runtime"
@@ -170,6 +172,36 @@ func BenchmarkUnspentMemory(b *testing.B) {
 	b.ReportMetric(perCoin, "B/coin")
 }
 
+// coinsOf lists owner's unspent coins in s, of one token if tok is not
+// empty, in (token, coin id) order, by reading every coin: what
+// Unspent.CoinsOf must answer.
+func coinsOf(s Scanner, owner ledger.Address, tok ledger.TokenID) []Coin {
+	var out []Coin
+	scanUnspent(s, func(id ledger.CoinID, b []byte) {
+		if c := decodeCoin(id, b); c.Owner == owner && (tok == "" || c.Token == tok) {
+			out = append(out, c)
+		}
+	})
+	slices.SortFunc(out, func(a, b Coin) int {
+		return cmp.Or(strings.Compare(string(a.Token), string(b.Token)), bytes.Compare(a.ID[:], b.ID[:]))
+	})
+	return out
+}
+
+// sums adds coins, in token order, into one Balance a token.
+func sums(coins []Coin) []Balance {
+	var out []Balance
+	for _, c := range coins {
+		if len(out) == 0 || out[len(out)-1].Token != c.Token {
+			out = append(out, Balance{Token: c.Token})
+		}
+		b := &out[len(out)-1]
+		b.Amount, _ = b.Amount.Add(c.Amount)
+		b.Coins++
+	}
+	return out
+}
+
 // TestUnspentOwnerIndex follows coins created and spent over many blocks,
 // of two tokens, for owners that share a key hash across two regions, and
 // holds CoinsOf to a reading of every coin in the store.
@@ -224,10 +256,14 @@ func TestUnspentOwnerIndex(t *testing.T) {
 				if h != height || !slices.Equal(got, want) {
 					t.Fatalf("height %d: CoinsOf(%s, %q) = %v at %d, want %v", height, o, tok, got, h, want)
 				}
-				if len(want) > 2 {
-					if page, _ := u.CoinsOf(o, tok, 2); !slices.Equal(page, want[:2]) {
-						t.Fatalf("height %d: CoinsOf(%s, %q, 2) = %v, want %v", height, o, tok, page, want[:2])
+				for _, limit := range []int{1, 3, len(want) + 1} {
+					if page, _ := u.CoinsOf(o, tok, limit); !slices.Equal(page, want[:min(limit, len(want))]) {
+						t.Fatalf("height %d: CoinsOf(%s, %q, %d) = %v, want %v", height, o, tok, limit, page, want[:min(limit, len(want))])
 					}
+				}
+				bals, h, err := u.Balances(o, tok)
+				if err != nil || h != height || !slices.Equal(bals, sums(want)) {
+					t.Fatalf("height %d: Balances(%s, %q) = %v at %d, %v; want %v", height, o, tok, bals, h, err, sums(want))
 				}
 			}
 		}
@@ -236,4 +272,31 @@ func TestUnspentOwnerIndex(t *testing.T) {
 	if u.Len() != len(live) {
 		t.Errorf("Unspent holds %d coins, want %d", u.Len(), len(live))
 	}
+}
+
+// BenchmarkOwnerOfAMillion measures what the API's listings cost for an
+// owner of 1,000,000 coins: one op is a page of DefaultCoinsPage (100)
+// coins, or the owner's balances.
+func BenchmarkOwnerOfAMillion(b *testing.B) {
+	owner := ledger.AddressOf(scenarioRegion, [ledger.KeyHashSize]byte{1})
+	u := newUnspent()
+	for i := range 1_000_000 {
+		c := Coin{ID: ledger.NewCoinID(ledger.TxID{byte(i), byte(i >> 8), byte(i >> 16)}, 0), Token: "gbpt", Owner: owner,
+			Amount: money.FromUint64(uint64(i + 1))}
+		u.addRecord(c.ID, c.encode())
+	}
+	b.Run("page", func(b *testing.B) {
+		for b.Loop() {
+			if coins, _ := u.CoinsOf(owner, "", 100); len(coins) != 100 {
+				b.Fatalf("%d coins", len(coins))
+			}
+		}
+	})
+	b.Run("balances", func(b *testing.B) {
+		for b.Loop() {
+			if bals, _, err := u.Balances(owner, ""); err != nil || bals[0].Coins != 1_000_000 {
+				b.Fatalf("%v, %v", bals, err)
+			}
+		}
+	})
 }
