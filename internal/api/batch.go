@@ -20,7 +20,8 @@ import (
 
 // MaxBatchRequestBody bounds the body of POST /v1/txs/batch: tx.MaxBatchTxs
 // payments of a few hundred bytes, a third more in base64, fit with room;
-// the packed batch must still fit tx.MaxBatchSize, which SubmitBatch checks.
+// the packed batch must still fit tx.MaxBatchSize, which submitBatch checks
+// first (413).
 const MaxBatchRequestBody = 2 << 20
 
 // submitBatch answers POST /v1/txs/batch: parse each transaction, admit the
@@ -35,6 +36,12 @@ func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(req.Txs) == 0 || len(req.Txs) > tx.MaxBatchTxs {
 		return badRequest("a batch holds 1 to %d transactions, not %d", tx.MaxBatchTxs, len(req.Txs))
+	}
+	// A batch that does not fit one mempool entry never will: 413, which a
+	// client must not send again as it is, not the 503 of a full node.
+	if n := tx.BatchSize(req.Txs); n > tx.MaxBatchSize {
+		return apiError(CodeRequestTooLarge, "the batch's %d transactions pack into %d bytes, more than a batch holds (%d): send fewer a request",
+			len(req.Txs), n, tx.MaxBatchSize)
 	}
 	if err := s.chain.Room(req.Txs); err != nil {
 		return apiError(CodeUnavailable, "the node could not take the batch: %v", err)

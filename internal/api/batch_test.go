@@ -123,6 +123,20 @@ func TestSubmitBatchBounds(t *testing.T) {
 	if !strings.Contains(ae.Message, "2000") {
 		t.Errorf("error = %+v, want it to name the limit", ae)
 	}
+
+	// A request within the body's limit whose batch would not fit one
+	// mempool entry: refused for good (413), not as a full node (503),
+	// which a client would send again and again.
+	good, id := e.sign(minter, mintMsg(alice.addr, "1"))
+	pad := bytes.Repeat([]byte{1}, tx.MaxBatchSize/2)
+	_, err = e.client.SubmitBatch(ctx, [][]byte{good, pad, pad}, true)
+	ae = apiErr(t, err, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE")
+	if !strings.Contains(ae.Message, "1048576") {
+		t.Errorf("error = %+v, want it to name the limit", ae)
+	}
+	if _, err := e.client.Tx(ctx, id); err == nil {
+		t.Errorf("%s has a receipt after its batch was refused", id)
+	}
 }
 
 // TestSubmitBatchNotBase64: a transaction that is not base64 makes the

@@ -119,7 +119,7 @@ var apiCodes = []client.CodeInfo{
 	{Code: CodeBadRequest, Name: "BAD_REQUEST", Description: "the request does not match the API", HTTPStatus: http.StatusBadRequest},
 	{Code: CodeNotFound, Name: "NOT_FOUND", Description: "no such resource", HTTPStatus: http.StatusNotFound},
 	{Code: CodeMethodNotAllowed, Name: "METHOD_NOT_ALLOWED", Description: "the resource does not answer this method", HTTPStatus: http.StatusMethodNotAllowed},
-	{Code: CodeRequestTooLarge, Name: "REQUEST_TOO_LARGE", Description: "the request body exceeds MaxRequestBody", HTTPStatus: http.StatusRequestEntityTooLarge},
+	{Code: CodeRequestTooLarge, Name: "REQUEST_TOO_LARGE", Description: "the request body exceeds MaxRequestBody, or a batch packs into more than a batch holds", HTTPStatus: http.StatusRequestEntityTooLarge},
 	{Code: CodeTimeout, Name: "TIMEOUT", Description: "no block included the transaction within the wait", HTTPStatus: http.StatusGatewayTimeout},
 	{Code: CodeUnavailable, Name: "UNAVAILABLE", Description: "the node cannot take the request now", HTTPStatus: http.StatusServiceUnavailable},
 	{Code: CodeInternal, Name: "INTERNAL", Description: "the API failed; the node's log says why", HTTPStatus: http.StatusInternalServerError},

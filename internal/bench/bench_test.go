@@ -236,3 +236,27 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestChunks: the runs submitAll sends cover every transaction in order,
+// each at most n of them and packing within a batch's limit, a
+// transaction too large for any batch alone.
+func TestChunks(t *testing.T) {
+	var txs []signed
+	for _, size := range []int{100, 100, 100, 100, 100, 100, 600_000, 600_000, 100, 2_000_000, 100, 100} {
+		txs = append(txs, signed{raw: make([]byte, size)})
+	}
+	runs := chunks(txs, 4)
+	want := [][2]int{{0, 4}, {4, 7}, {7, 9}, {9, 10}, {10, 12}}
+	if !slices.Equal(runs, want) {
+		t.Fatalf("runs %v, want %v", runs, want)
+	}
+	for _, r := range runs[:3] {
+		raws := make([][]byte, 0, r[1]-r[0])
+		for _, s := range txs[r[0]:r[1]] {
+			raws = append(raws, s.raw)
+		}
+		if n := tx.BatchSize(raws); n > tx.MaxBatchSize {
+			t.Errorf("run %v packs into %d bytes", r, n)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx"
 )
 
 // readyTimeout bounds the wait for the target's first committed block.
@@ -174,15 +175,15 @@ func (r *runner) submitAll(ctx context.Context, txs []signed, rate float64) []ou
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	t0 := time.Now()
-	size := r.cfg.Batch
-	for range min(r.cfg.Workers, (len(txs)+size-1)/size) {
+	runs := chunks(txs, r.cfg.Batch)
+	for range min(r.cfg.Workers, len(runs)) {
 		wg.Go(func() {
 			for {
-				lo := int(next.Add(1)-1) * size
-				if lo >= len(txs) {
+				k := int(next.Add(1) - 1)
+				if k >= len(runs) {
 					return
 				}
-				hi := min(lo+size, len(txs))
+				lo, hi := runs[k][0], runs[k][1]
 				var due time.Time
 				if rate > 0 {
 					due = t0.Add(time.Duration(float64(lo) / rate * float64(time.Second)))
@@ -205,6 +206,28 @@ func (r *runner) submitAll(ctx context.Context, txs []signed, rate float64) []ou
 	}
 	wg.Wait()
 	return outs
+}
+
+// chunks splits txs into the runs that submitAll sends a request each: at
+// most n transactions, packing into no more than a batch holds
+// (tx.MaxBatchSize). Payments of a few hundred bytes fill a request by
+// count; the setup's fan-out payments, a few kilobytes each, by size.
+func chunks(txs []signed, n int) [][2]int {
+	var runs [][2]int
+	for lo := 0; lo < len(txs); {
+		hi, size := lo, 0
+		for hi < len(txs) && hi-lo < n {
+			b := tx.BatchEntrySize(txs[hi].raw)
+			if hi > lo && size+b > tx.MaxBatchSize {
+				break
+			}
+			size += b
+			hi++
+		}
+		runs = append(runs, [2]int{lo, hi})
+		lo = hi
+	}
+	return runs
 }
 
 // submitChunk submits txs in one request (or alone, for a batch of 1) until

@@ -30,6 +30,22 @@ const batchTag = 15<<3 | 2
 // carries field 15, so its first byte is never batchTag.
 func IsBatch(raw []byte) bool { return len(raw) > 0 && raw[0] == batchTag }
 
+// BatchSize is the size of EncodeBatch(txs): what a gateway checks against
+// MaxBatchSize before it packs them.
+func BatchSize(txs [][]byte) int {
+	n := 0
+	for _, t := range txs {
+		n += BatchEntrySize(t)
+	}
+	return n
+}
+
+// BatchEntrySize is what one encoded transaction adds to a batch: its
+// field's tag and length, and itself.
+func BatchEntrySize(raw []byte) int {
+	return protowire.SizeTag(15) + protowire.SizeBytes(len(raw))
+}
+
 // EncodeBatch packs encoded transactions into one Batch.
 func EncodeBatch(txs [][]byte) ([]byte, error) {
 	if len(txs) == 0 || len(txs) > MaxBatchTxs {

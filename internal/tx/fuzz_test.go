@@ -426,6 +426,9 @@ func FuzzSplitBatch(f *testing.F) {
 		if err != nil {
 			t.Fatalf("packing the accepted transactions again: %v", err)
 		}
+		if n := BatchSize(txs); n != len(again) {
+			t.Fatalf("BatchSize says %d bytes, the batch has %d", n, len(again))
+		}
 		back, rej := SplitBatch(again)
 		if rej != nil || !slices.EqualFunc(back, txs, bytes.Equal) {
 			t.Fatalf("packed again, the batch splits into %d transactions (%v), want %d", len(back), rej, len(txs))
