@@ -23,7 +23,7 @@ import (
 // being checked, after the check answered OK; without chain.broadcast's
 // ordering this test finds such transactions.
 func TestFullMempoolLosesNoAdmission(t *testing.T) {
-	home := t.TempDir()
+	home := nodeHome(t)
 	op := newReplayKey("operator")
 	g := state.Genesis{Operator: op.addr, Params: DefaultParams()}
 	cfg := DefaultConfig(replayChain, "GB", replayFreeBase(t))

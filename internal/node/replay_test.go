@@ -83,7 +83,7 @@ func initAndStart(t *testing.T, home string, cfg Config, g state.Genesis) *Node 
 
 func runNode(t *testing.T) (string, replayHistory) {
 	t.Helper()
-	home := t.TempDir()
+	home := nodeHome(t)
 	op, issuer, attestor, minter := newReplayKey("operator"), newReplayKey("issuer"), newReplayKey("attestor"), newReplayKey("minter")
 	alice, bob := newReplayKey("alice"), newReplayKey("bob")
 	g := state.Genesis{Operator: op.addr, Issuers: []ledger.Address{issuer.addr}, Params: DefaultParams()}
