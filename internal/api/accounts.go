@@ -128,11 +128,12 @@ func (s *server) coins(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ownerView returns a snapshot of the committed state once read, which
-// reads an owner's coins or balances from the unspent coins in memory, has
-// answered for the snapshot's height. Those follow each commit beside the
-// store: a view taken while a block is being committed waits for both to
-// reach it. The caller closes the snapshot.
+// ownerView takes a snapshot of the store and calls read, which reads an
+// owner's coins or balances from the unspent coins in memory and returns
+// the height they are of, until that is the snapshot's height; it returns
+// the snapshot, for the rest of the answer, which the caller closes. The
+// coins in memory follow each commit beside the store, so a view taken
+// while a block is being committed waits for both to reach it.
 func (s *server) ownerView(r *http.Request, read func(*state.Unspent) (height uint64, err error)) (*store.Snapshot, error) {
 	deadline := time.Now().Add(MaxViewWait)
 	for {

@@ -477,7 +477,7 @@ func (c *Client) sendBody(ctx context.Context, method, path string, q url.Values
 
 // acceptProto asks for a protobuf answer (ProtoContentType) and takes JSON
 // from a server that does not give one.
-var acceptProto = ProtoContentType + ", application/json;q=0.5"
+const acceptProto = ProtoContentType + ", application/json;q=0.5"
 
 // getProto is get for an endpoint that answers in protobuf too: out is
 // filled from the protobuf answer, or jsonOut from a JSON one; isProto

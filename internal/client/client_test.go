@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/pegledger/peg/internal/ledger"
 )
 
@@ -233,5 +235,39 @@ func TestEventsCancelled(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Events after cancel = %v, want context.Canceled", err)
+	}
+}
+
+// TestProtoOrJSON: the client asks for protobuf where the API offers it,
+// reads JSON from a server that answers JSON anyway, and refuses a
+// protobuf answer that does not hold what the message must.
+func TestProtoOrJSON(t *testing.T) {
+	c, last, _ := serve(t, http.StatusOK, "application/json", `{"height":7,"time":"2026-01-02T03:04:05Z","hash":"ab","app_hash":"cd","proposer":"P","txs":[]}`)
+	b, err := c.Block(ctx, 7)
+	if err != nil || b.Height != 7 || b.Hash != "ab" {
+		t.Fatalf("a JSON block: %+v, %v", b, err)
+	}
+	if got := last.Header.Get("Accept"); !strings.HasPrefix(got, ProtoContentType) {
+		t.Errorf("Accept %q, want protobuf first", got)
+	}
+	c, _, _ = serve(t, http.StatusOK, "application/json", `{"results":[{"tx_id":"`+strings.Repeat("00", 32)+`","status":"pending","code":0,"name":"OK"}]}`)
+	items, err := c.SubmitBatch(ctx, [][]byte{{1}}, false)
+	if err != nil || len(items) != 1 || items[0].Status != BatchPending {
+		t.Fatalf("a JSON batch answer: %+v, %v", items, err)
+	}
+	// A protobuf block whose transaction id has three bytes is refused, not
+	// read as some other id.
+	blk, err := Block{Height: 1, Hash: "ab", AppHash: "cd", Txs: []BlockTx{{Kind: "pay"}}}.Proto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk.Txs[0].Id = []byte{1, 2, 3}
+	raw, err := proto.Marshal(blk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, _ = serve(t, http.StatusOK, ProtoContentType, string(raw))
+	if _, err := c.Block(ctx, 1); err == nil || !strings.Contains(err.Error(), "3 bytes") {
+		t.Errorf("a block with a 3-byte transaction id: %v", err)
 	}
 }
