@@ -18,6 +18,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -242,12 +243,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // wantsProto reports whether r's Accept header names the protobuf media
-// type, which the endpoints that offer a protobuf answer then give.
+// type, with a quality above zero if it gives one; the endpoints that offer
+// a protobuf answer then give it.
 func wantsProto(r *http.Request) bool {
 	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
-		if mt, params, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == client.ProtoContentType && params["q"] != "0" {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || mt != client.ProtoContentType {
+			continue
+		}
+		q, ok := params["q"]
+		if !ok {
 			return true
 		}
+		v, err := strconv.ParseFloat(q, 64)
+		return err == nil && v > 0
 	}
 	return false
 }

@@ -83,3 +83,24 @@ func (e *testEnv) answer(method, path, accept, contentType string, body []byte, 
 		e.t.Fatalf("%s %s: decoding %s: %v", method, path, mt, err)
 	}
 }
+
+// TestWantsProto reads Accept headers as clients write them.
+func TestWantsProto(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"":                              false,
+		"*/*":                           false,
+		"application/json":              false,
+		"application/x-protobuf":        true,
+		"application/x-protobuf; q=0.9": true,
+		"application/json, application/x-protobuf;q=0.5": true,
+		"application/x-protobuf;q=0":                     false,
+		"application/x-protobuf;q=0.000":                 false,
+		"application/x-protobuf;q=nonsense":              false,
+	} {
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Accept", accept)
+		if got := wantsProto(r); got != want {
+			t.Errorf("Accept %q: wantsProto %v, want %v", accept, got, want)
+		}
+	}
+}

@@ -33,7 +33,7 @@ import (
 // refuses two admitted payments of the same coin.
 //
 // It is also the owner index, which the store does not keep: each owner's
-// coins, for the API's balances and coin listings (CoinsOf). Holding it in
+// coins, for the API's balances and coin listings (Balances, CoinsOf). Holding it in
 // memory, derived from the coin records, spares every payment two or three
 // keys of the store's tree (the index was nearly half of the bytes a payment
 // wrote there) and of the app hash. Height names the committed block whose

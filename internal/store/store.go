@@ -35,7 +35,7 @@ const MemTableSize = 64 << 20
 
 // SeparatedValueSize is the smallest value kept out of the LSM tree, in
 // blob files: receipts (a payment's is 225 to 292 bytes) but not coins
-// (about 55 bytes) or index entries (16), which are read on every spend.
+// (about 55 bytes) or spent marks (32), which a spend reads.
 const SeparatedValueSize = 128
 
 // MaxBlobReferenceDepth bounds how many blob files one table's values may be
