@@ -35,7 +35,8 @@
 // # Submission
 //
 // Config.Workers submitters take the payments in order, Config.Batch at a
-// time, and POST each chunk to /v1/txs/batch with wait=false (the gateway
+// time (fewer when they would pack into more than a batch holds,
+// tx.MaxBatchSize), and POST each chunk to /v1/txs/batch with wait=false (the gateway
 // packs it into one consensus transaction): a payment is admitted when its
 // result says pending. With Batch = 1 each payment is POSTed alone to
 // /v1/txs and is admitted when the API answers 202. With Rate > 0 payment i
