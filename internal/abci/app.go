@@ -55,6 +55,7 @@ type App struct {
 	committed   chan struct{}           // closed and replaced at each commit
 	blockEvents map[int64][]state.Event // recent blocks' own events, by height
 	verified    *verified               // signatures checked on mempool entry
+	preparing   chan struct{}           // a slot for each Prepare running (PrepareCores)
 	checkTokens *state.TokenCache       // decoded tokens for CheckTx
 	blockTokens *state.TokenCache       // decoded tokens for FinalizeBlock
 	pending     []state.Event           // the finalized block's events, until Commit
@@ -82,6 +83,7 @@ func (a *App) BlockEvents(height int64) []state.Event {
 func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (*App, error) {
 	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{}),
 		blockEvents: make(map[int64][]state.Event), verified: newVerified(),
+		preparing:   make(chan struct{}, PrepareCores()),
 		checkTokens: state.NewTokenCache(), blockTokens: state.NewTokenCache()}
 	start, snap := time.Now(), db.Snapshot()
 	u, err := state.LoadUnspent(snap, snap.Height)

@@ -186,6 +186,27 @@ func TestBlockTakesFromTheAdmissionCache(t *testing.T) {
 	}
 }
 
+// TestPrepareWaitsForACore: with PrepareCores preparations running, another
+// waits until one ends.
+func TestPrepareWaitsForACore(t *testing.T) {
+	app, opKey, op := newApp(t)
+	for range PrepareCores() {
+		app.preparing <- struct{}{} // as a running Prepare holds its slot
+	}
+	raw := register(t, opKey, op, 1)
+	done := make(chan *Prepared)
+	go func() { done <- app.Prepare([][]byte{raw}) }()
+	select {
+	case <-done:
+		t.Fatal("Prepare ran with every slot taken")
+	case <-time.After(50 * time.Millisecond):
+	}
+	<-app.preparing
+	if p := <-done; p.Rejections[0] != nil {
+		t.Fatalf("Prepare, once a slot was free: %v", p.Rejections[0])
+	}
+}
+
 // TestPrepare: the gateway's preparation refuses what does not parse or
 // verify, the batch it packs from the rest is in the admission cache before
 // CheckTx sees it, and a batch CheckTx refuses leaves the cache.
