@@ -54,11 +54,13 @@ type App struct {
 	mu          sync.Mutex
 	committed   chan struct{}           // closed and replaced at each commit
 	blockEvents map[int64][]state.Event // recent blocks' own events, by height
+	listings    map[int64][]tx.Listing  // recent blocks' transactions, by height
 	verified    *verified               // signatures checked on mempool entry
 	preparing   chan struct{}           // a slot for each Prepare running (PrepareCores)
 	checkTokens *state.TokenCache       // decoded tokens for CheckTx
 	blockTokens *state.TokenCache       // decoded tokens for FinalizeBlock
 	pending     []state.Event           // the finalized block's events, until Commit
+	listing     []tx.Listing            // the finalized block's transactions, until Commit
 	// replays follows the committed refusals, so that payments skip the
 	// lookup of their own receipt (see state.Replays).
 	replays *state.Replays
@@ -79,10 +81,27 @@ func (a *App) BlockEvents(height int64) []state.Event {
 	return a.blockEvents[height]
 }
 
+// MaxListingsKept bounds how many recent blocks' listings the app keeps
+// (Listing): some 360 KB a full block, a few seconds of blocks at full speed.
+const MaxListingsKept = 16
+
+// Listing returns the transactions of a recent committed block, batches
+// unpacked, as tx.List lists their encodings: taken from the transactions
+// the block parsed, so that a client following the chain costs the node
+// neither the block's loading nor a hash of each transaction. ok is false
+// for a block too old or not yet committed. The slice is shared: callers
+// read it and do not change it.
+func (a *App) Listing(height int64) (listed []tx.Listing, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	listed, ok = a.listings[height]
+	return listed, ok
+}
+
 // New returns an application over db for a chain in region.
 func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (*App, error) {
 	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{}),
-		blockEvents: make(map[int64][]state.Event), verified: newVerified(),
+		blockEvents: make(map[int64][]state.Event), listings: make(map[int64][]tx.Listing), verified: newVerified(),
 		preparing:   make(chan struct{}, PrepareCores()),
 		checkTokens: state.NewTokenCache(), blockTokens: state.NewTokenCache()}
 	start, snap := time.Now(), db.Snapshot()
@@ -254,7 +273,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	blk := a.db.NewBlockSized(a.lastWrites)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
 	index := uint32(0)
+	listing := make([]tx.Listing, 0, len(req.Txs))
 	for i, d := range a.decodeBlock(req.Txs) {
+		listing = d.list(listing, req.Txs[i])
 		if d.rej != nil {
 			results[i] = &abcitypes.ExecTxResult{Code: uint32(d.rej.Code), Log: d.rej.Message, Codespace: Codespace}
 			continue
@@ -281,7 +302,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	a.mu.Unlock()
 	a.block, a.env, a.lastWrites = blk, env, blk.Writes()
 	a.logReserve(blockEvents)
-	a.pending = blockEvents
+	a.pending, a.listing = blockEvents, listing
 	return &abcitypes.ResponseFinalizeBlock{TxResults: results, Events: abciEvents(blockEvents), AppHash: blk.Hash()}, nil
 }
 
@@ -350,6 +371,21 @@ func (a *App) parse(raw []byte, u *unverified, take bool) decodedTx {
 	}
 	u.add(d.txs, d.rejs)
 	return d
+}
+
+// list appends to out the listing of raw, decoded as d: from its parsed
+// transactions when all of them parsed and verified, and otherwise from raw.
+func (d decodedTx) list(out []tx.Listing, raw []byte) []tx.Listing {
+	if d.rej != nil || slices.ContainsFunc(d.rejs, func(r *ledger.Rejection) bool { return r != nil }) {
+		for _, t := range tx.Unpack(raw) {
+			out = append(out, tx.List(t))
+		}
+		return out
+	}
+	for _, t := range d.txs {
+		out = append(out, t.Listing())
+	}
+	return out
 }
 
 // decodeBlock decodes a block's transactions, verifying the signatures of
@@ -465,7 +501,9 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 		a.blockEvents[h] = a.pending
 	}
 	delete(a.blockEvents, h-MaxBlockEventsKept)
-	a.pending = nil
+	a.listings[h] = a.listing
+	delete(a.listings, h-MaxListingsKept)
+	a.pending, a.listing = nil, nil
 	close(a.committed)
 	a.committed = make(chan struct{})
 	a.mu.Unlock()

@@ -2,6 +2,7 @@ package abci
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -111,18 +112,40 @@ func TestBatchInBlock(t *testing.T) {
 	forged[len(forged)-3] ^= 1
 	single := register(t, opKey, op, 4)
 	b := [][]byte{register(t, opKey, op, 5), forged, a[0]} // a[0] again: a replay
-	res, err := app.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: 1, Time: time.Unix(1_800_000_000, 0),
-		Txs: [][]byte{batchOf(t, a...), single, batchOf(t, b...)}})
+	junk := []byte("hello")
+	txs := [][]byte{batchOf(t, a...), single, batchOf(t, b...), junk}
+	res, err := app.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: 1, Time: time.Unix(1_800_000_000, 0), Txs: txs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range res.TxResults {
-		if r.Code != 0 {
-			t.Errorf("consensus transaction %d: code %d (%s), want OK", i, r.Code, r.Log)
+		want := ledger.OK
+		if i == len(txs)-1 {
+			want = ledger.CodeMalformed
 		}
+		if r.Code != uint32(want) {
+			t.Errorf("consensus transaction %d: code %d (%s), want %s", i, r.Code, r.Log, want.Name())
+		}
+	}
+	if _, ok := app.Listing(1); ok {
+		t.Error("a block is listed before its commit")
 	}
 	if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
 		t.Fatal(err)
+	}
+	// The block's listing, made from what it parsed, is the one a reader of
+	// its raw transactions makes.
+	var want []tx.Listing
+	for _, raw := range txs {
+		for _, r := range tx.Unpack(raw) {
+			want = append(want, tx.List(r))
+		}
+	}
+	if got, ok := app.Listing(1); !ok || !slices.Equal(got, want) {
+		t.Errorf("listing of block 1 (%v):\n%+v\nwant\n%+v", ok, got, want)
+	}
+	if !want[len(want)-1].Malformed || want[0].Kind != "register_account" {
+		t.Errorf("listing %+v: want the junk flagged and the first a register_account", want)
 	}
 	for _, w := range []struct {
 		raw   []byte

@@ -28,6 +28,7 @@ import (
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
+	"github.com/pegledger/peg/internal/tx"
 )
 
 // Chain is what the API needs from a running node.
@@ -82,7 +83,7 @@ type Block struct {
 	Time          time.Time
 	Hash, AppHash []byte
 	Proposer      string
-	Txs           [][]byte // batches unpacked
+	Txs           []tx.Listing // batches unpacked
 }
 
 // Limits of the API.

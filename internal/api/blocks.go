@@ -1,14 +1,11 @@
 package api
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"strconv"
 
 	"github.com/pegledger/peg/internal/client"
-	"github.com/pegledger/peg/internal/ledger"
-	"github.com/pegledger/peg/internal/tx"
 )
 
 // block answers GET /v1/blocks/{height}.
@@ -50,19 +47,12 @@ func (s *server) writeBlock(w http.ResponseWriter, r *http.Request, height int64
 	return nil
 }
 
-// blockView lists a block's transactions by id and kind, read without
-// parsing them in full (tx.Peek): a block lists what it included, accepted
-// or not; the receipts say which. A transaction without a body or a known
-// kind has no id; it is listed by the SHA-256 of its raw bytes and flagged.
+// blockView is a block's answer: its transactions by id and kind
+// (tx.Listing), accepted or not; the receipts say which.
 func blockView(b *Block) client.Block {
 	txs := make([]client.BlockTx, len(b.Txs))
-	for i, raw := range b.Txs {
-		id, kind, rej := tx.Peek(raw)
-		if rej != nil || kind == "" {
-			txs[i] = client.BlockTx{ID: ledger.TxID(sha256.Sum256(raw)), Malformed: true}
-			continue
-		}
-		txs[i] = client.BlockTx{ID: id, Kind: kind}
+	for i, l := range b.Txs {
+		txs[i] = client.BlockTx{ID: l.ID, Kind: l.Kind, Malformed: l.Malformed}
 	}
 	return client.Block{
 		Height: b.Height, Time: b.Time.UTC(), Hash: hex.EncodeToString(b.Hash), AppHash: hex.EncodeToString(b.AppHash),

@@ -221,9 +221,13 @@ func (c *testChain) commitLocked() {
 	var h [8]byte
 	binary.BigEndian.PutUint64(h[:], height)
 	hash := sha256.Sum256(append(h[:], c.db.AppHash()...))
+	listed := make([]tx.Listing, len(c.pending))
+	for i, raw := range c.pending {
+		listed[i] = tx.List(raw)
+	}
 	c.blocks = append(c.blocks, &Block{
 		Height: int64(height), Time: env.Time, Hash: hash[:], AppHash: prev,
-		Proposer: "5D6A5E3C0F1B2A3948576A6B7C8D9E0F1A2B3C4D", Txs: c.pending,
+		Proposer: "5D6A5E3C0F1B2A3948576A6B7C8D9E0F1A2B3C4D", Txs: listed,
 	})
 	if len(events) > 0 {
 		c.blockEvents[int64(height)] = events

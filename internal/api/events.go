@@ -14,7 +14,6 @@ import (
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
-	"github.com/pegledger/peg/internal/tx"
 )
 
 // GET /v1/events is a server-sent-events stream of the reserve events that
@@ -195,9 +194,9 @@ func (s *server) eventsAt(height int64) ([]client.StreamEvent, error) {
 	}
 	snap := s.chain.Snapshot()
 	seen := make(map[ledger.TxID]bool, len(b.Txs))
-	for _, raw := range b.Txs {
-		id, rej := tx.PeekID(raw)
-		if rej != nil || seen[id] {
+	for _, l := range b.Txs {
+		id := l.ID
+		if l.Malformed || seen[id] {
 			continue // no receipt, or its events are already taken
 		}
 		seen[id] = true

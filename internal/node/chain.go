@@ -142,34 +142,35 @@ func (c chain) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.Admission,
 	return out, nil
 }
 
+// Block reads a block's header from its meta, and its transactions from the
+// app's listing of recent blocks (abci.App.Listing), or else from the block
+// itself in the block store.
 func (c chain) Block(height int64) (*api.Block, error) {
 	bs := c.n.comet.BlockStore()
 	if height == 0 {
 		height = bs.Height()
 	}
+	m := bs.LoadBlockMeta(height)
+	if m == nil {
+		return nil, nil
+	}
+	out := &api.Block{Height: m.Header.Height, Time: m.Header.Time, Hash: m.BlockID.Hash, AppHash: m.Header.AppHash,
+		Proposer: m.Header.ProposerAddress.String()}
+	if listed, ok := c.n.app.Listing(height); ok {
+		out.Txs = listed
+		return out, nil
+	}
 	b := bs.LoadBlock(height)
 	if b == nil {
 		return nil, nil
 	}
-	out := &api.Block{Height: b.Height, Time: b.Time, Hash: b.Hash(), AppHash: b.AppHash,
-		Proposer: b.ProposerAddress.String()}
-	for _, t := range b.Txs {
-		out.Txs = append(out.Txs, unpack(t)...)
+	out.Txs = make([]tx.Listing, 0, len(b.Txs))
+	for _, raw := range b.Txs {
+		for _, t := range tx.Unpack(raw) {
+			out.Txs = append(out.Txs, tx.List(t))
+		}
 	}
 	return out, nil
-}
-
-// unpack lists the transactions a consensus transaction carries: a batch's,
-// or itself (a malformed batch included, which the API flags).
-func unpack(raw []byte) [][]byte {
-	if !tx.IsBatch(raw) {
-		return [][]byte{raw}
-	}
-	inner, rej := tx.SplitBatch(raw)
-	if rej != nil {
-		return [][]byte{raw}
-	}
-	return inner
 }
 
 // resubmitted answers a transaction the mempool has already seen: if a block

@@ -163,6 +163,41 @@ func peekKind(body []byte) string {
 	return kind
 }
 
+// Listing is how a block lists one of its transactions: by id and kind, as
+// Peek reads them. A transaction without a body or a kind this node knows
+// has no id; it is listed by the SHA-256 of its raw bytes and flagged.
+type Listing struct {
+	ID        ledger.TxID
+	Kind      string
+	Malformed bool
+}
+
+// List lists raw, one encoded transaction.
+func List(raw []byte) Listing {
+	id, kind, rej := Peek(raw)
+	if rej != nil || kind == "" {
+		return Listing{ID: sha256.Sum256(raw), Malformed: true}
+	}
+	return Listing{ID: id, Kind: kind}
+}
+
+// Listing is t's listing, as List gives it for t's encoding, without reading
+// or hashing the encoding again.
+func (t *Tx) Listing() Listing { return Listing{ID: t.ID, Kind: t.Msg.Kind()} }
+
+// Unpack returns the transactions a consensus transaction carries: a
+// batch's, or itself (a batch whose envelope is malformed included).
+func Unpack(raw []byte) [][]byte {
+	if !IsBatch(raw) {
+		return [][]byte{raw}
+	}
+	inner, rej := SplitBatch(raw)
+	if rej != nil {
+		return [][]byte{raw}
+	}
+	return inner
+}
+
 // PeekID is Peek's id alone.
 func PeekID(raw []byte) (ledger.TxID, *ledger.Rejection) {
 	id, _, rej := Peek(raw)

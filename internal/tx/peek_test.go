@@ -14,7 +14,7 @@ import (
 
 // TestPeekNamesEveryKind: for every message of the body's oneof, Peek reads
 // the kind Parse gives (where Parse accepts the empty message) and the id
-// Sign gives.
+// Sign gives, so that a parsed transaction's listing is List's.
 func TestPeekNamesEveryKind(t *testing.T) {
 	seed := sha256.Sum256([]byte("peek"))
 	key := ed25519.NewKeyFromSeed(seed[:])
@@ -34,14 +34,15 @@ func TestPeekNamesEveryKind(t *testing.T) {
 			if rej != nil || gotID != id || kind != string(fd.Name()) {
 				t.Fatalf("Peek = %s, %q, %v; want %s, %q", gotID, kind, rej, id, fd.Name())
 			}
-			if parsed, rej := Parse(raw, verifyChain); rej == nil && parsed.Msg.Kind() != kind {
-				t.Errorf("Parse gives kind %q, Peek %q", parsed.Msg.Kind(), kind)
+			if parsed, rej := Parse(raw, verifyChain); rej == nil && parsed.Listing() != List(raw) {
+				t.Errorf("Parse lists %+v, List %+v", parsed.Listing(), List(raw))
 			}
 		})
 	}
 }
 
-// TestPeekRefuses: what Peek cannot read is refused with Parse's codes.
+// TestPeekRefuses: what Peek cannot read is refused with Parse's codes, and
+// listed as malformed.
 func TestPeekRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -55,6 +56,9 @@ func TestPeekRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, _, rej := Peek(tc.raw); rej == nil || rej.Code != tc.want {
 				t.Errorf("Peek = %v, want %s", rej, tc.want.Name())
+			}
+			if l := List(tc.raw); l != (Listing{ID: sha256.Sum256(tc.raw), Malformed: true}) {
+				t.Errorf("List = %+v, want it flagged, by the hash of its bytes", l)
 			}
 		})
 	}
