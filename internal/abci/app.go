@@ -273,8 +273,13 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	blk := a.db.NewBlockSized(a.lastWrites)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
 	index := uint32(0)
-	listing := make([]tx.Listing, 0, len(req.Txs))
-	for i, d := range a.decodeBlock(req.Txs) {
+	decoded := a.decodeBlock(req.Txs)
+	n := 0
+	for _, d := range decoded {
+		n += max(1, len(d.txs))
+	}
+	listing := make([]tx.Listing, 0, n)
+	for i, d := range decoded {
 		listing = d.list(listing, req.Txs[i])
 		if d.rej != nil {
 			results[i] = &abcitypes.ExecTxResult{Code: uint32(d.rej.Code), Log: d.rej.Message, Codespace: Codespace}
