@@ -382,10 +382,7 @@ func (a *App) parse(raw []byte, u *unverified, take bool) decodedTx {
 // transactions when all of them parsed and verified, and otherwise from raw.
 func (d decodedTx) list(out []tx.Listing, raw []byte) []tx.Listing {
 	if d.rej != nil || slices.ContainsFunc(d.rejs, func(r *ledger.Rejection) bool { return r != nil }) {
-		for _, t := range tx.Unpack(raw) {
-			out = append(out, tx.List(t))
-		}
-		return out
+		return tx.AppendListings(out, raw)
 	}
 	for _, t := range d.txs {
 		out = append(out, t.Listing())

@@ -166,9 +166,7 @@ func (c chain) Block(height int64) (*api.Block, error) {
 	}
 	out.Txs = make([]tx.Listing, 0, len(b.Txs))
 	for _, raw := range b.Txs {
-		for _, t := range tx.Unpack(raw) {
-			out.Txs = append(out.Txs, tx.List(t))
-		}
+		out.Txs = tx.AppendListings(out.Txs, raw)
 	}
 	return out, nil
 }

@@ -185,17 +185,20 @@ func List(raw []byte) Listing {
 // or hashing the encoding again.
 func (t *Tx) Listing() Listing { return Listing{ID: t.ID, Kind: t.Msg.Kind()} }
 
-// Unpack returns the transactions a consensus transaction carries: a
-// batch's, or itself (a batch whose envelope is malformed included).
-func Unpack(raw []byte) [][]byte {
-	if !IsBatch(raw) {
-		return [][]byte{raw}
+// AppendListings appends to out the listings of the transactions raw, a
+// consensus transaction, carries: a batch's, or raw itself (a batch whose
+// envelope is malformed included).
+func AppendListings(out []Listing, raw []byte) []Listing {
+	inner := [][]byte{raw}
+	if IsBatch(raw) {
+		if split, rej := SplitBatch(raw); rej == nil {
+			inner = split
+		}
 	}
-	inner, rej := SplitBatch(raw)
-	if rej != nil {
-		return [][]byte{raw}
+	for _, t := range inner {
+		out = append(out, List(t))
 	}
-	return inner
+	return out
 }
 
 // PeekID is Peek's id alone.
