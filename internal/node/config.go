@@ -80,6 +80,15 @@ const (
 	DefaultTimeoutPrecommit = "1s"
 )
 
+// DefaultTimeoutCommit is the pause after each block before the next height.
+// The chain executes one block at a time and blocks hold at most
+// MaxBlockBytes (about 6,500 payments), so under load this pause and a block's
+// execution set the rate: at 200 ms a full block came every 260 ms
+// (24,600 payments/s over 73 s in `peg bench`); at 100 ms, 38,000 to
+// 43,500/s, and at 50 ms no more (BENCHMARKS.md, "Settings"). A shorter
+// pause also lets a payment wait less for its block at any load.
+const DefaultTimeoutCommit = "100ms"
+
 // DefaultConfig is a single node on loopback with the given base port: p2p on
 // base, CometBFT RPC on base+1, API on base+2.
 func DefaultConfig(chainID string, region ledger.Region, basePort int) Config {
@@ -87,7 +96,7 @@ func DefaultConfig(chainID string, region ledger.Region, basePort int) Config {
 	c.ChainID, c.Region, c.Moniker = chainID, string(region), "node0"
 	c.setPorts(basePort)
 	c.setDefaultTimeouts()
-	c.Consensus.TimeoutCommit = "200ms"
+	c.Consensus.TimeoutCommit = DefaultTimeoutCommit
 	c.Consensus.EmptyBlocksInterval = "10s"
 	c.Log.Level, c.Log.Format = "info", "text"
 	return c
