@@ -342,7 +342,7 @@ func (a *App) deliverInBatch(blk *store.Block, env *state.Env, i uint32, t *tx.T
 func (a *App) decode(raw []byte) ([]*tx.Tx, []*ledger.Rejection, *ledger.Rejection) {
 	var u unverified
 	d := a.parse(raw, &u, false)
-	u.verify()
+	u.verify(tx.AllCores())
 	return d.txs, d.rejs, d.rej
 }
 
@@ -398,7 +398,7 @@ func (a *App) decodeBlock(raws [][]byte) []decodedTx {
 	for i, raw := range raws {
 		out[i] = a.parse(raw, &u, true)
 	}
-	u.verify()
+	u.verify(tx.AllCores())
 	return out
 }
 
@@ -418,10 +418,10 @@ func (u *unverified) add(txs []*tx.Tx, rejs []*ledger.Rejection) {
 	}
 }
 
-// verify checks every gathered signature and records each failure as its
-// transaction's rejection.
-func (u *unverified) verify() {
-	for k, rej := range tx.VerifyBatch(u.txs) {
+// verify checks every gathered signature on at most cores goroutines and
+// records each failure as its transaction's rejection.
+func (u *unverified) verify(cores int) {
+	for k, rej := range tx.VerifyBatch(u.txs, cores) {
 		*u.at[k] = rej
 	}
 }

@@ -2,6 +2,7 @@ package abci
 
 import (
 	"context"
+	"errors"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
@@ -195,7 +196,13 @@ func TestPrepareWaitsForACore(t *testing.T) {
 	}
 	raw := register(t, opKey, op, 1)
 	done := make(chan *Prepared)
-	go func() { done <- app.Prepare([][]byte{raw}) }()
+	go func() {
+		p, err := app.Prepare(context.Background(), [][]byte{raw})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- p
+	}()
 	select {
 	case <-done:
 		t.Fatal("Prepare ran with every slot taken")
@@ -204,6 +211,37 @@ func TestPrepareWaitsForACore(t *testing.T) {
 	<-app.preparing
 	if p := <-done; p.Rejections[0] != nil {
 		t.Fatalf("Prepare, once a slot was free: %v", p.Rejections[0])
+	}
+}
+
+// TestPrepareGivesUpWithItsRequest: a Prepare waiting for a slot returns
+// when its context ends, without taking a slot, and the next one still gets
+// the slot that frees.
+func TestPrepareGivesUpWithItsRequest(t *testing.T) {
+	app, opKey, op := newApp(t)
+	for range PrepareCores() {
+		app.preparing <- struct{}{}
+	}
+	raw := register(t, opKey, op, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error)
+	go func() {
+		p, err := app.Prepare(ctx, [][]byte{raw})
+		if p != nil {
+			t.Error("Prepare gave a preparation for a request that was gone")
+		}
+		errs <- err
+	}()
+	cancel()
+	if err := <-errs; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Prepare after its context ended: %v, want context.Canceled", err)
+	}
+	if n := len(app.preparing); n != PrepareCores() {
+		t.Fatalf("%d slots taken after the wait ended, want %d", n, PrepareCores())
+	}
+	<-app.preparing
+	if p, err := app.Prepare(context.Background(), [][]byte{raw}); err != nil || p.Rejections[0] != nil {
+		t.Fatalf("Prepare with a slot free: %v, %v", err, p.Rejections)
 	}
 }
 
@@ -216,7 +254,10 @@ func TestPrepare(t *testing.T) {
 	good := register(t, opKey, op, 1)
 	bad := slices.Clone(register(t, opKey, op, 2))
 	bad[len(bad)-3] ^= 1 // inside the signature
-	p := app.Prepare([][]byte{good, bad, []byte("hello"), good})
+	p, err := app.Prepare(ctx, [][]byte{good, bad, []byte("hello"), good})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, want := range []ledger.Code{ledger.OK, ledger.CodeBadSignature, ledger.CodeMalformed, ledger.OK} {
 		got := ledger.OK
 		if p.Rejections[i] != nil {
@@ -255,7 +296,10 @@ func TestPrepare(t *testing.T) {
 	}
 
 	// A batch the mempool did not take is withdrawn.
-	q := app.Prepare([][]byte{register(t, opKey, op, 3)})
+	q, err := app.Prepare(ctx, [][]byte{register(t, opKey, op, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	other, err := q.Batch([]int{0})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package abci
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"runtime"
@@ -155,10 +156,16 @@ type Prepared struct {
 func PrepareCores() int { return max(1, runtime.GOMAXPROCS(0)-1) }
 
 // Prepare parses raws, each one encoded transaction, and verifies their
-// signatures in parallel batches. It may run concurrently with anything, but
-// at most PrepareCores at once: the others wait their turn.
-func (a *App) Prepare(raws [][]byte) *Prepared {
-	a.preparing <- struct{}{}
+// signatures in batches. It may run concurrently with anything, but at most
+// PrepareCores at once, each on one core (a request of 2,000 payments would
+// otherwise spread its signatures over the chain's core too): the others
+// wait their turn, or until ctx ends, which is Prepare's error.
+func (a *App) Prepare(ctx context.Context, raws [][]byte) (*Prepared, error) {
+	select {
+	case a.preparing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	defer func() { <-a.preparing }()
 	p := &Prepared{a: a, raws: raws, txs: make([]*tx.Tx, len(raws)), Rejections: make([]*ledger.Rejection, len(raws))}
 	for i, r := range raws {
@@ -166,8 +173,8 @@ func (a *App) Prepare(raws [][]byte) *Prepared {
 	}
 	var u unverified
 	u.add(p.txs, p.Rejections)
-	u.verify()
-	return p
+	u.verify(1)
+	return p, nil
 }
 
 // Batch packs the transactions at indexes, which must have passed Prepare,

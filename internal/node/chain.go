@@ -91,7 +91,10 @@ func (c chain) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.Admission,
 	if err := c.Room(raws); err != nil {
 		return nil, err
 	}
-	prep := c.n.app.Prepare(raws)
+	prep, err := c.n.app.Prepare(ctx, raws)
+	if err != nil {
+		return nil, fmt.Errorf("node: waiting to prepare a batch: %w", err)
+	}
 	var todo []int // indexes into raws still to admit
 	for i, rej := range prep.Rejections {
 		if rej != nil {

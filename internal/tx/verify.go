@@ -27,13 +27,14 @@ const MinBatch = 8
 // requests at once, which keeps the cores busy without splitting each.
 const MinChunk = 512
 
-// VerifyBatch checks the signatures of txs, spread over the machine's cores in
-// batches of at least MinChunk, and returns each transaction's rejection (nil
-// when every signature of it verifies). A batch that fails is checked entry by
-// entry, so one bad signature rejects only its own transaction.
-func VerifyBatch(txs []*Tx) []*ledger.Rejection {
+// VerifyBatch checks the signatures of txs, spread over at most cores
+// goroutines in batches of at least MinChunk, and returns each transaction's
+// rejection (nil when every signature of it verifies). A batch that fails is
+// checked entry by entry, so one bad signature rejects only its own
+// transaction. AllCores is every core the process may use.
+func VerifyBatch(txs []*Tx, cores int) []*ledger.Rejection {
 	out := make([]*ledger.Rejection, len(txs))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(txs)/MinChunk))
+	workers := verifyWorkers(len(txs), cores)
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := w*len(txs)/workers, (w+1)*len(txs)/workers
@@ -46,6 +47,14 @@ func VerifyBatch(txs []*Tx) []*ledger.Rejection {
 	wg.Wait()
 	return out
 }
+
+// verifyWorkers is how many goroutines VerifyBatch spreads n signatures
+// over: one per MinChunk of them, at most cores, at least one.
+func verifyWorkers(n, cores int) int { return max(1, min(cores, n/MinChunk)) }
+
+// AllCores is the number of goroutines that can run at once, GOMAXPROCS:
+// what VerifyBatch may use when nothing else bounds it.
+func AllCores() int { return runtime.GOMAXPROCS(0) }
 
 func verifyChunk(txs []*Tx, out []*ledger.Rejection) {
 	if len(txs) < MinBatch {

@@ -45,16 +45,34 @@ func parseAll(t testing.TB, raws [][]byte) []*Tx {
 	return txs
 }
 
+// TestVerifyWorkers: a batch is split only into chunks of MinChunk or more,
+// over no more goroutines than it is given cores, and always over one at
+// least.
+func TestVerifyWorkers(t *testing.T) {
+	for _, c := range []struct{ n, cores, want int }{
+		{0, 2, 1}, {MinChunk - 1, 2, 1}, {2*MinChunk - 1, 2, 1}, {2 * MinChunk, 2, 2},
+		{MaxBatchTxs, 1, 1}, {MaxBatchTxs, 2, 2}, {MaxBatchTxs, 64, MaxBatchTxs / MinChunk}, {MaxBatchTxs, 0, 1},
+	} {
+		if got := verifyWorkers(c.n, c.cores); got != c.want {
+			t.Errorf("verifyWorkers(%d, %d) = %d, want %d", c.n, c.cores, got, c.want)
+		}
+	}
+}
+
 // TestVerifyBatchAgreesWithVerify corrupts some signatures and checks that
 // batch verification rejects exactly those transactions, as Verify does.
 func TestVerifyBatchAgreesWithVerify(t *testing.T) {
-	for _, n := range []int{1, MinBatch - 1, MinBatch, 3*MinBatch + 5, 200, 2*MinChunk + 5} {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
+	for _, c := range []struct{ n, cores int }{
+		{1, 4}, {MinBatch - 1, 4}, {MinBatch, 4}, {3*MinBatch + 5, 4}, {200, 4},
+		{2*MinChunk + 5, 1}, {2*MinChunk + 5, 2}, {2*MinChunk + 5, 4},
+	} {
+		n := c.n
+		t.Run(fmt.Sprintf("%d/%d", n, c.cores), func(t *testing.T) {
 			txs := parseAll(t, signedPayments(t, n))
 			for i := 0; i < n; i += 7 {
 				txs[i].sigs[0].sig[5] ^= 1
 			}
-			got := VerifyBatch(txs)
+			got := VerifyBatch(txs, c.cores)
 			for i, tx := range txs {
 				want := tx.Verify()
 				if (got[i] == nil) != (want == nil) {
@@ -88,7 +106,7 @@ func BenchmarkVerifyBatch(b *testing.B) {
 	txs := parseAll(b, signedPayments(b, 1024))
 	b.ResetTimer()
 	for done := 0; done < b.N; done += len(txs) {
-		for _, rej := range VerifyBatch(txs[:min(len(txs), b.N-done)]) {
+		for _, rej := range VerifyBatch(txs[:min(len(txs), b.N-done)], AllCores()) {
 			if rej != nil {
 				b.Fatal(rej)
 			}
@@ -181,7 +199,7 @@ func TestVerifyKeyThatDoesNotDecompress(t *testing.T) {
 	if rej := txs[3].Verify(); rej == nil || rej.Code != ledger.CodeBadSignature {
 		t.Errorf("Verify = %v, want BAD_SIGNATURE", rej)
 	}
-	for i, rej := range VerifyBatch(txs) {
+	for i, rej := range VerifyBatch(txs, AllCores()) {
 		if (i == 3) != (rej != nil) {
 			t.Errorf("tx %d: batch rejection %v", i, rej)
 		}
