@@ -1,21 +1,20 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/tx"
-	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
 // MaxBatchRequestBody bounds the body of POST /v1/txs/batch: tx.MaxBatchTxs
@@ -109,19 +108,31 @@ func readBatch(r *http.Request) (client.BatchRequest, error) {
 		}
 		req.Wait = &wait
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		return req, badRequest("request body: %v", err)
 	}
-	var b txpb.Batch
-	if err := proto.Unmarshal(body, &b); err != nil {
+	txs, err := tx.BatchTxs(body)
+	switch {
+	case errors.Is(err, tx.ErrBatchFields):
+		return req, badRequest("request body has fields a peg.tx.v1.Batch does not")
+	case err != nil:
 		return req, badRequest("request body does not decode as a peg.tx.v1.Batch protobuf message")
 	}
-	if len(b.ProtoReflect().GetUnknown()) > 0 {
-		return req, badRequest("request body has fields a peg.tx.v1.Batch does not")
-	}
-	req.Txs = b.Txs
+	req.Txs = txs
 	return req, nil
+}
+
+// readBody reads a request's body whole, into a buffer of its declared
+// length when it declares one (limitBody bounds what is read either way).
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 || r.ContentLength > MaxBatchRequestBody {
+		return io.ReadAll(r.Body)
+	}
+	var b bytes.Buffer
+	b.Grow(int(r.ContentLength) + bytes.MinRead)
+	_, err := b.ReadFrom(r.Body)
+	return b.Bytes(), err
 }
 
 func rejectedItem(id ledger.TxID, code ledger.Code, msg string, height uint64) client.BatchItem {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -434,4 +435,63 @@ func FuzzSplitBatch(f *testing.F) {
 			t.Fatalf("packed again, the batch splits into %d transactions (%v), want %d", len(back), rej, len(txs))
 		}
 	})
+}
+
+// FuzzBatchTxs holds BatchTxs to proto.Unmarshal into a txpb.Batch: the same
+// transactions for bytes proto decodes without unknown fields, ErrBatchFields
+// for those it decodes with some, ErrBatchDecode for those it refuses. Its
+// seeds are FuzzSplitBatch's and a few encodings a hand-written decoder
+// might get wrong; without -fuzz it runs as a plain test.
+func FuzzBatchTxs(f *testing.F) {
+	for _, s := range batchSeeds(f) {
+		f.Add(s.raw)
+	}
+	one := batchOf(f, []byte("tx"))
+	for _, b := range [][]byte{
+		{15<<3 | 0, 1},                       // field 15 as a varint
+		{15<<3 | 5, 1, 2, 3, 4},              // field 15 as fixed32
+		{1<<3 | 3, 2<<3 | 0, 7, 1<<3 | 4},    // a group
+		{1<<3 | 3, 2<<3 | 0, 7},              // a group never ended
+		{1<<3 | 4},                           // a group ended, never started
+		{15<<3 | 6, 0},                       // a reserved wire type
+		{0<<3 | 2, 0},                        // field 0
+		{0xfa, 0x80, 0x80, 0x80, 0x00, 1, 9}, // field 15's tag, overlong
+		{batchTag, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, // length overflows
+		append(slices.Clone(one), 2<<3|2, 1),                                         // truncated unknown field
+		append(slices.Clone(one), 2<<3|0, 5),                                         // unknown after a transaction
+	} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		txs, err := BatchTxs(raw)
+		var want txpb.Batch
+		switch perr := proto.Unmarshal(raw, &want); {
+		case perr != nil:
+			if !errors.Is(err, ErrBatchDecode) {
+				t.Fatalf("proto refuses the bytes (%v), BatchTxs answers %d transactions, %v", perr, len(txs), err)
+			}
+		case len(want.ProtoReflect().GetUnknown()) > 0:
+			if !errors.Is(err, ErrBatchFields) {
+				t.Fatalf("proto finds unknown fields, BatchTxs answers %d transactions, %v", len(txs), err)
+			}
+		case err != nil || !slices.EqualFunc(txs, want.Txs, bytes.Equal):
+			t.Fatalf("proto decodes %d transactions, BatchTxs %d (%v)", len(want.Txs), len(txs), err)
+		}
+		for _, t0 := range txs {
+			if len(t0) > 0 && !inside(t0, raw) {
+				t.Fatal("a transaction BatchTxs returned is a copy, not a slice of its input")
+			}
+		}
+	})
+}
+
+// inside reports whether sub is a slice of b: its first byte is one of b's,
+// and it ends within b.
+func inside(sub, b []byte) bool {
+	for i := range b {
+		if &b[i] == &sub[0] {
+			return i+len(sub) <= len(b)
+		}
+	}
+	return false
 }
