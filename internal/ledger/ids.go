@@ -5,13 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 )
 
 // MaxTokenIDLen bounds a token id, which appears in every coin's key.
 const MaxTokenIDLen = 32
-
-var tokenIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
 
 // TokenID names a token contract: lowercase letters, digits and hyphens, starting
 // with a letter, 2 to 32 characters ("usdp", "gbp-demo").
@@ -19,10 +16,25 @@ type TokenID string
 
 // ParseTokenID validates a token id.
 func ParseTokenID(s string) (TokenID, error) {
-	if !tokenIDPattern.MatchString(s) {
+	if !validTokenID(s) {
 		return "", fmt.Errorf("ledger: token id %q: want 2-32 lowercase letters, digits or hyphens, starting with a letter", s)
 	}
 	return TokenID(s), nil
+}
+
+// validTokenID reports whether s matches ^[a-z][a-z0-9-]{1,31}$, in a loop
+// rather than a regular expression: every payment's token is checked, and the
+// expression cost a third of a microsecond each time.
+func validTokenID(s string) bool {
+	if len(s) < 2 || len(s) > MaxTokenIDLen || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // HashSize is the size of transaction and coin identifiers.
