@@ -57,6 +57,7 @@ type App struct {
 	listings    map[int64][]tx.Listing  // recent blocks' transactions, by height
 	verified    *verified               // signatures checked on mempool entry
 	preparing   chan struct{}           // a slot for each Prepare running (PrepareCores)
+	held        int                     // slots the executing block holds (holdCores)
 	checkTokens *state.TokenCache       // decoded tokens for CheckTx
 	blockTokens *state.TokenCache       // decoded tokens for FinalizeBlock
 	pending     []state.Event           // the finalized block's events, until Commit
@@ -267,6 +268,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	if a.genesis == nil {
 		return nil, fmt.Errorf("abci: block %d before genesis", req.Height)
 	}
+	a.holdCores()
 	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis,
 		Tokens: a.blockTokens, Replays: a.replays, Unspent: a.unspent}
 	// A block writes about as many keys as the one before it did.
@@ -483,6 +485,7 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 	if a.block == nil {
 		return nil, fmt.Errorf("abci: commit without a finalized block")
 	}
+	defer a.freeCores()
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)

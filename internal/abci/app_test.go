@@ -2,10 +2,10 @@ package abci
 
 import (
 	"context"
-	"errors"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -242,6 +242,76 @@ func TestPrepareGivesUpWithItsRequest(t *testing.T) {
 	<-app.preparing
 	if p, err := app.Prepare(context.Background(), [][]byte{raw}); err != nil || p.Rejections[0] != nil {
 		t.Fatalf("Prepare with a slot free: %v, %v", err, p.Rejections)
+	}
+}
+
+// TestBlockHoldsTheGateway: from FinalizeBlock to the end of Commit the
+// block holds ExecutionCores of the gateway's slots, so that with the others
+// taken a Prepare waits for the commit; a block finalized twice (a restart
+// between FinalizeBlock and Commit) holds them once; and FinalizeBlock itself
+// waits for a running Prepare to free a slot.
+func TestBlockHoldsTheGateway(t *testing.T) {
+	app, opKey, op := newApp(t)
+	ctx := context.Background()
+	others := PrepareCores() - min(ExecutionCores, PrepareCores())
+	for range others {
+		app.preparing <- struct{}{} // as running Prepares hold their slots
+	}
+	block := &abcitypes.RequestFinalizeBlock{Height: 1, Time: time.Unix(1_800_000_000, 0),
+		Txs: [][]byte{register(t, opKey, op, 1)}}
+	for range 2 {
+		if _, err := app.FinalizeBlock(ctx, block); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(app.preparing); n != PrepareCores() {
+		t.Fatalf("%d of %d slots taken while the block executes", n, PrepareCores())
+	}
+	done := make(chan *Prepared)
+	go func() {
+		p, err := app.Prepare(ctx, [][]byte{register(t, opKey, op, 2)})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- p
+	}()
+	select {
+	case <-done:
+		t.Fatal("Prepare ran while the block held the gateway's slots")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+	if p := <-done; p.Rejections[0] != nil {
+		t.Fatalf("Prepare after the commit: %v", p.Rejections[0])
+	}
+	if n := len(app.preparing); n != others {
+		t.Fatalf("%d slots taken after the commit, want the %d held outside it", n, others)
+	}
+
+	// With every slot taken by Prepares, the next block waits for one to end.
+	for range PrepareCores() - others {
+		app.preparing <- struct{}{}
+	}
+	finalized := make(chan error)
+	go func() {
+		_, err := app.FinalizeBlock(ctx, &abcitypes.RequestFinalizeBlock{Height: 2, Time: time.Unix(1_800_000_001, 0)})
+		finalized <- err
+	}()
+	select {
+	case <-finalized:
+		t.Fatal("FinalizeBlock ran with every slot held by Prepares")
+	case <-time.After(50 * time.Millisecond):
+	}
+	for range PrepareCores() - others {
+		<-app.preparing
+	}
+	if err := <-finalized; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Commit(ctx, &abcitypes.RequestCommit{}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -145,15 +145,41 @@ type Prepared struct {
 	Rejections []*ledger.Rejection
 }
 
-// PrepareCores is how many Prepares run at once: all the machine's cores
-// but one, and at least one. The core left over is the chain's. Block
-// execution is one goroutine, and Go's scheduler has no priorities: with a
-// request preparing on every core, the consensus goroutine waited behind
-// them each time it woke, 130 ms a block in all (the bench's scheduler
-// latency profile), and blocks came that much later. The gateway is ahead
-// of the chain anyway: under load, its admission cache is full and most of
-// its requests wait for room (App.Room).
-func PrepareCores() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+// PrepareCores is how many Prepares run at once between blocks: one on each
+// of the machine's cores. While a block executes, from FinalizeBlock to the
+// end of its Commit, the chain holds ExecutionCores of those slots itself
+// (App.holdCores). Block execution is one goroutine, and Go's scheduler has
+// no priorities: with a request preparing on every core, the consensus
+// goroutine waited behind them each time it woke, 130 ms a block in all (the
+// bench's scheduler latency profile), and blocks came that much later. With
+// one slot always left to the chain, the gateway ran ahead of it under load
+// and its requests queued for room (App.Room): the same rate, with payments
+// waiting twice as long (BENCHMARKS.md, "Settings").
+func PrepareCores() int { return runtime.GOMAXPROCS(0) }
+
+// ExecutionCores is how many of the gateway's slots a block takes while it
+// executes: one for the block's goroutine and one for what runs beside it
+// (the unspent coins following its commit, the store's compactions). On a
+// 2-core machine the gateway then waits for the block.
+const ExecutionCores = 2
+
+// holdCores takes the slots a block keeps while it executes, waiting for
+// the Prepares that hold them to end (a few milliseconds each), unless it
+// holds them already: a block's FinalizeBlock is followed by its Commit,
+// which frees them, but a node that stops in between finalizes the block
+// again when it starts.
+func (a *App) holdCores() {
+	for ; a.held < min(ExecutionCores, cap(a.preparing)); a.held++ {
+		a.preparing <- struct{}{}
+	}
+}
+
+// freeCores gives the gateway back the slots holdCores took.
+func (a *App) freeCores() {
+	for ; a.held > 0; a.held-- {
+		<-a.preparing
+	}
+}
 
 // Prepare parses raws, each one encoded transaction, and verifies their
 // signatures in batches. It may run concurrently with anything, but at most
