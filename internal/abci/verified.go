@@ -183,9 +183,10 @@ func (a *App) freeCores() {
 
 // Prepare parses raws, each one encoded transaction, and verifies their
 // signatures in batches. It may run concurrently with anything, but at most
-// PrepareCores at once, each on one core (a request of 2,000 payments would
-// otherwise spread its signatures over the chain's core too): the others
-// wait their turn, or until ctx ends, which is Prepare's error.
+// PrepareCores at once, fewer while a block executes (holdCores), each on
+// one core (a request of 2,000 payments would otherwise spread its
+// signatures over the cores a slot does not stand for): the others wait
+// their turn, or until ctx ends, which is Prepare's error.
 func (a *App) Prepare(ctx context.Context, raws [][]byte) (*Prepared, error) {
 	select {
 	case a.preparing <- struct{}{}:
