@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -344,7 +345,7 @@ func (a *App) deliverInBatch(blk *store.Block, env *state.Env, i uint32, t *tx.T
 func (a *App) decode(raw []byte) ([]*tx.Tx, []*ledger.Rejection, *ledger.Rejection) {
 	var u unverified
 	d := a.parse(raw, &u, false)
-	u.verify(tx.AllCores())
+	u.verify(runtime.GOMAXPROCS(0))
 	return d.txs, d.rejs, d.rej
 }
 
@@ -400,7 +401,7 @@ func (a *App) decodeBlock(raws [][]byte) []decodedTx {
 	for i, raw := range raws {
 		out[i] = a.parse(raw, &u, true)
 	}
-	u.verify(tx.AllCores())
+	u.verify(runtime.GOMAXPROCS(0))
 	return out
 }
 

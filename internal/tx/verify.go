@@ -3,7 +3,6 @@ package tx
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"runtime"
 	"sync"
 
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
@@ -31,7 +30,7 @@ const MinChunk = 512
 // goroutines in batches of at least MinChunk, and returns each transaction's
 // rejection (nil when every signature of it verifies). A batch that fails is
 // checked entry by entry, so one bad signature rejects only its own
-// transaction. AllCores is every core the process may use.
+// transaction.
 func VerifyBatch(txs []*Tx, cores int) []*ledger.Rejection {
 	out := make([]*ledger.Rejection, len(txs))
 	workers := verifyWorkers(len(txs), cores)
@@ -51,10 +50,6 @@ func VerifyBatch(txs []*Tx, cores int) []*ledger.Rejection {
 // verifyWorkers is how many goroutines VerifyBatch spreads n signatures
 // over: one per MinChunk of them, at most cores, at least one.
 func verifyWorkers(n, cores int) int { return max(1, min(cores, n/MinChunk)) }
-
-// AllCores is the number of goroutines that can run at once, GOMAXPROCS:
-// what VerifyBatch may use when nothing else bounds it.
-func AllCores() int { return runtime.GOMAXPROCS(0) }
 
 func verifyChunk(txs []*Tx, out []*ledger.Rejection) {
 	if len(txs) < MinBatch {

@@ -106,7 +106,7 @@ func BenchmarkVerifyBatch(b *testing.B) {
 	txs := parseAll(b, signedPayments(b, 1024))
 	b.ResetTimer()
 	for done := 0; done < b.N; done += len(txs) {
-		for _, rej := range VerifyBatch(txs[:min(len(txs), b.N-done)], AllCores()) {
+		for _, rej := range VerifyBatch(txs[:min(len(txs), b.N-done)], runtime.GOMAXPROCS(0)) {
 			if rej != nil {
 				b.Fatal(rej)
 			}
@@ -199,7 +199,7 @@ func TestVerifyKeyThatDoesNotDecompress(t *testing.T) {
 	if rej := txs[3].Verify(); rej == nil || rej.Code != ledger.CodeBadSignature {
 		t.Errorf("Verify = %v, want BAD_SIGNATURE", rej)
 	}
-	for i, rej := range VerifyBatch(txs, AllCores()) {
+	for i, rej := range VerifyBatch(txs, runtime.GOMAXPROCS(0)) {
 		if (i == 3) != (rej != nil) {
 			t.Errorf("tx %d: batch rejection %v", i, rej)
 		}
