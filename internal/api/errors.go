@@ -42,6 +42,7 @@ var httpStatus = map[ledger.Code]int{
 
 	ledger.CodeUnknownToken:          http.StatusNotFound,
 	ledger.CodeTokenExists:           http.StatusConflict,
+	ledger.CodeFiatAccountInUse:      http.StatusConflict,
 	ledger.CodeContractID:            http.StatusUnprocessableEntity,
 	ledger.CodeContractName:          http.StatusUnprocessableEntity,
 	ledger.CodeContractSymbol:        http.StatusUnprocessableEntity,
@@ -90,6 +91,7 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeAttestWrongAccount:  http.StatusUnprocessableEntity,
 	ledger.CodeAttestWrongCurrency: http.StatusUnprocessableEntity,
 	ledger.CodeAttestOutdated:      http.StatusConflict,
+	ledger.CodeAttestAccountShared: http.StatusConflict,
 	ledger.CodeAttestFuture:        http.StatusBadRequest,
 }
 

@@ -41,6 +41,7 @@ const (
 const (
 	CodeUnknownToken          Code = 40
 	CodeTokenExists           Code = 41
+	CodeFiatAccountInUse      Code = 42 // the reserve account already backs another token
 	CodeContractID            Code = 50
 	CodeContractName          Code = 51
 	CodeContractSymbol        Code = 52
@@ -62,6 +63,7 @@ const (
 	CodeContractStaleness     Code = 68
 	CodeContractReserveAmount Code = 69
 	CodeUnknownBank           Code = 70
+	CodeContractMinRedeem     Code = 71 // minimum redemption worth less than one fiat minor unit, or none redeemable
 )
 
 // Money movement.
@@ -86,6 +88,9 @@ const (
 	CodeNotFrozen          Code = 97 // seize needs a frozen holder
 	CodeNoPendingOwner     Code = 98 // accept without a matching transfer
 	CodeRedeemBelowMinimum Code = 99 // below the contract's minimum redemption
+	// CodeRedeemFiatRemainder: the amount is not worth a whole number of fiat
+	// minor units at the ratio, so burning it would not all be paid.
+	CodeRedeemFiatRemainder Code = 100
 )
 
 // Reserve watch (S0.3, S0.4): attestations of the reserve's bank balance and
@@ -98,6 +103,7 @@ const (
 	CodeAttestWrongCurrency Code = 124 // attestation in another currency
 	CodeAttestOutdated      Code = 125 // older than the token's last attestation
 	CodeAttestFuture        Code = 126 // bank time too far ahead of block time
+	CodeAttestAccountShared Code = 127 // the account's balance is counted for another token
 )
 
 type codeInfo struct {
@@ -125,6 +131,7 @@ var codeTable = map[Code]codeInfo{
 	CodeForeignRegion:         {"FOREIGN_REGION", "an account's home region is served by another chain"},
 	CodeUnknownToken:          {"UNKNOWN_TOKEN", "no token with this id"},
 	CodeTokenExists:           {"TOKEN_EXISTS", "a token with this id already exists"},
+	CodeFiatAccountInUse:      {"FIAT_ACCOUNT_IN_USE", "the reserve account already backs another token"},
 	CodeContractID:            {"CONTRACT_ID", "token id is invalid"},
 	CodeContractName:          {"CONTRACT_NAME", "token name is invalid"},
 	CodeContractSymbol:        {"CONTRACT_SYMBOL", "token symbol is invalid"},
@@ -146,6 +153,7 @@ var codeTable = map[Code]codeInfo{
 	CodeContractStaleness:     {"CONTRACT_STALENESS", "reserve staleness window is invalid"},
 	CodeContractReserveAmount: {"CONTRACT_RESERVE", "declared reserve is malformed"},
 	CodeUnknownBank:           {"UNKNOWN_BANK", "the bank is not on the platform's list of reserve banks"},
+	CodeContractMinRedeem:     {"CONTRACT_MIN_REDEEM", "minimum redemption is worth less than one fiat minor unit, or no amount could be redeemed"},
 	CodeUnknownCoin:           {"UNKNOWN_COIN", "no such coin"},
 	CodeCoinSpent:             {"COIN_SPENT", "coin was already spent"},
 	CodeNotCoinOwner:          {"NOT_COIN_OWNER", "signer does not own the coin"},
@@ -166,6 +174,7 @@ var codeTable = map[Code]codeInfo{
 	CodeNotFrozen:             {"NOT_FROZEN", "the holder is not frozen"},
 	CodeNoPendingOwner:        {"NO_PENDING_OWNER", "no ownership transfer to this address is pending"},
 	CodeRedeemBelowMinimum:    {"REDEEM_BELOW_MINIMUM", "redemption is below the contract's minimum"},
+	CodeRedeemFiatRemainder:   {"REDEEM_FIAT_REMAINDER", "redemption is not worth a whole number of fiat minor units"},
 	CodeReserveUnattested:     {"RESERVE_UNATTESTED", "no attestation of the reserve yet"},
 	CodeReserveAtRisk:         {"RESERVE_AT_RISK", "the attested reserve does not cover the supply"},
 	CodeReserveStale:          {"RESERVE_STALE", "the last attestation of the reserve is too old"},
@@ -173,6 +182,7 @@ var codeTable = map[Code]codeInfo{
 	CodeAttestWrongCurrency:   {"ATTEST_WRONG_CURRENCY", "attestation is in another currency"},
 	CodeAttestOutdated:        {"ATTEST_OUTDATED", "attestation is older than the last one"},
 	CodeAttestFuture:          {"ATTEST_FUTURE", "attestation's bank time is ahead of the block"},
+	CodeAttestAccountShared:   {"ATTEST_ACCOUNT_SHARED", "the account's balance already backs another token"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

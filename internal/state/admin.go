@@ -65,6 +65,10 @@ func (x *exec) deployToken(m tx.DeployToken) *ledger.Rejection {
 	if x.w.Get(tokenKey(c.ID)) != nil {
 		return ledger.Reject(ledger.CodeTokenExists, "token %q already exists", c.ID)
 	}
+	if other := x.w.Get(balanceKey(c.Fiat)); other != nil {
+		return ledger.Reject(ledger.CodeFiatAccountInUse, "the %s balance of %s %s at %s already backs %s; a balance backs one token, so that it is never counted twice",
+			c.Fiat.Currency.Code, c.Fiat.Scheme, c.Fiat.Account, c.Fiat.BIC, other)
+	}
 	canonical, err := proto.MarshalOptions{Deterministic: true}.Marshal(tx.DraftToProto(c.Draft()))
 	if err != nil {
 		panic("state: encoding contract: " + err.Error())
@@ -76,6 +80,7 @@ func (x *exec) deployToken(m tx.DeployToken) *ledger.Rejection {
 		ReserveStatus: reserve.Unattested, ReserveSince: x.env.Time.UnixNano(), DeployTime: x.env.Time.UnixNano(),
 	}
 	x.saveToken(t)
+	x.w.Set(balanceKey(c.Fiat), []byte(c.ID))
 	x.recordMonth(t, money.Amount{}, reserve.Unattested, money.Amount{}, money.Amount{}, false)
 	x.emit("token.deployed", "token", string(c.ID), "hash", hash.String(), "address", t.Address.String(),
 		"issuer", x.tx.Signer.String())

@@ -3,10 +3,12 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/token"
 )
 
 // AuditReport is the outcome of a full audit of committed state.
@@ -40,7 +42,11 @@ func (r *AuditReport) problem(format string, args ...any) {
 //     spending transaction that has a receipt;
 //   - Σ unspent coins of each token equals its supply; supply is within the
 //     cap and equals minted less redeemed; redeemed equals the sum of the
-//     token's redemption records; the frozen-account count is right.
+//     token's redemption records; the frozen-account count is right;
+//   - every redemption owes exactly what it burned is worth, in whole fiat
+//     minor units;
+//   - no reserve balance backs two tokens, and the balance index agrees with
+//     the contracts.
 //
 // A record that does not decode is reported as a problem, never a panic, so
 // that the audit of a damaged store says what is damaged.
@@ -58,8 +64,11 @@ func Audit(s Scanner) (AuditReport, error) {
 	if err := auditCoins(s, &rep, sums); err != nil {
 		return rep, err
 	}
-	redeemed, err := auditRedemptions(s, &rep)
+	redeemed, err := auditRedemptions(s, &rep, tokens)
 	if err != nil {
+		return rep, err
+	}
+	if err := auditBalances(s, &rep, tokens); err != nil {
 		return rep, err
 	}
 	frozen, err := frozenCounts(s)
@@ -165,14 +174,24 @@ func auditCoins(s Scanner, rep *AuditReport, sums map[ledger.TokenID]money.Amoun
 	})
 }
 
-// auditRedemptions sums each token's redemption records.
-func auditRedemptions(s Scanner, rep *AuditReport) (map[ledger.TokenID]money.Amount, error) {
+// auditRedemptions sums each token's redemption records and checks that each
+// paid exactly what it burned: fiat owed worth the amount at the token's
+// ratio, with no fraction of a minor unit left over.
+func auditRedemptions(s Scanner, rep *AuditReport, tokens []Token) (map[ledger.TokenID]money.Amount, error) {
+	contracts := make(map[ledger.TokenID]token.Contract, len(tokens))
+	for _, t := range tokens {
+		contracts[t.Contract.ID] = t.Contract
+	}
 	sums := make(map[ledger.TokenID]money.Amount)
 	err := s.Scan([]byte(prefixRedemption), nil, func(k, v []byte) bool {
 		var r Redemption
 		if msg := recovered(func() { decode(k, v, &r) }); msg != "" {
 			rep.problem("%s", msg)
 			return true
+		}
+		if c, ok := contracts[r.Token]; ok && (c.FiatValue(r.Amount) != r.FiatOwed || c.FiatFor(r.Amount) != r.FiatOwed) {
+			rep.problem("redemption %s burned %s of %s for %s owed; at ratio %s it is worth %s to %s",
+				r.TxID, r.Amount, r.Token, r.FiatOwed, c.Ratio, c.FiatValue(r.Amount), c.FiatFor(r.Amount))
 		}
 		sum, ok := sums[r.Token].Add(r.Amount)
 		if !ok {
@@ -183,6 +202,39 @@ func auditRedemptions(s Scanner, rep *AuditReport) (map[ledger.TokenID]money.Amo
 		return true
 	})
 	return sums, err
+}
+
+// auditBalances checks that no reserve balance is counted twice: each
+// token's balance is indexed to it, and each indexed balance to the one token
+// whose contract names it.
+func auditBalances(s Scanner, rep *AuditReport, tokens []Token) error {
+	index := make(map[string]ledger.TokenID)
+	err := s.Scan([]byte(prefixBalance), nil, func(k, v []byte) bool {
+		index[string(k[len(prefixBalance):])] = ledger.TokenID(v)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	backs := make(map[string][]ledger.TokenID, len(tokens))
+	for _, t := range tokens {
+		b := t.Contract.Fiat.Balance()
+		backs[b] = append(backs[b], t.Contract.ID)
+		if index[b] != t.Contract.ID {
+			rep.problem("token %s: its reserve balance %s is indexed to %q", t.Contract.ID, b, index[b])
+		}
+	}
+	for _, b := range slices.Sorted(maps.Keys(backs)) {
+		if ids := backs[b]; len(ids) > 1 {
+			rep.problem("reserve balance %s is counted for %d tokens: %v", b, len(ids), ids)
+		}
+	}
+	for _, b := range slices.Sorted(maps.Keys(index)) {
+		if len(backs[b]) == 0 {
+			rep.problem("reserve balance %s is indexed to %s, whose contract names another", b, index[b])
+		}
+	}
+	return nil
 }
 
 // frozenCounts counts the frozen accounts of each token.

@@ -345,6 +345,9 @@ func (x *exec) redeem(m tx.Redeem) *ledger.Rejection {
 		return ledger.Reject(ledger.CodeRedeemBelowMinimum, "redemption of %s %s is below the minimum %s",
 			c.FormatAmount(m.Amount), c.Symbol, c.FormatAmount(c.MinRedeem))
 	}
+	if rej := c.CheckRedeemPays(m.Amount); rej != nil {
+		return rej
+	}
 	change, ok := in.Sub(m.Amount)
 	if !ok {
 		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s %s, less than the %s to redeem",
@@ -369,6 +372,9 @@ func (x *exec) redeem(m tx.Redeem) *ledger.Rejection {
 	add(&x.env.tally().flow(m.Token).Redeemed, m.Amount)
 	r := Redemption{TxID: x.tx.ID, Token: m.Token, Holder: holder, Amount: m.Amount, Fiat: c.Fiat,
 		FiatOwed: c.FiatValue(m.Amount), Height: x.env.Height, Time: x.env.Time.UnixNano()}
+	if c.FiatFor(m.Amount) != r.FiatOwed {
+		panic(fmt.Sprintf("state: redeeming %s of %s would burn value worth part of a fiat minor unit", m.Amount, c.ID))
+	}
 	x.w.Set(redemptionKey(m.Token, x.env.Height, x.tx.ID), encode(r))
 	x.emit("redeem", "token", string(m.Token), "holder", holder.String(), "amount", m.Amount.String(),
 		"fiat_owed", r.FiatOwed.Format(c.Fiat.Currency.Digits), "currency", c.Fiat.Currency.Code)

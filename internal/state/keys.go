@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/token"
 )
 
 // Key layout. Every key starts with a short ASCII prefix naming its record; the
@@ -20,6 +21,7 @@ const (
 	prefixRedemption = "rdm/"  // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
 	prefixReading    = "att/"  // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
 	prefixRejected   = "rej/"  // rej/EXPIRY(8) TXID → "" a spending transaction a block refused (replays.go)
+	prefixBalance    = "bal/"  // bal/BALANCE → token id: the one token a reserve balance backs (token.FiatAccount.Balance)
 )
 
 // keyWatched lists, sorted, the tokens with a reading, whose staleness each
@@ -52,6 +54,7 @@ func approvalKey(id ledger.TokenID, owner, spender ledger.Address) []byte {
 
 func issuerKey(a ledger.Address) []byte     { return cat([]byte(prefixIssuer), a.Bytes()) }
 func registeredKey(a ledger.Address) []byte { return cat([]byte(prefixRegistered), a.Bytes()) }
+func balanceKey(f token.FiatAccount) []byte { return cat([]byte(prefixBalance), []byte(f.Balance())) }
 func coinKey(id ledger.CoinID) []byte       { return cat([]byte(prefixCoin), id[:]) }
 func receiptKey(id ledger.TxID) []byte      { return cat([]byte(prefixReceipt), id[:]) }
 

@@ -27,6 +27,10 @@ func (x *exec) attest(m tx.Attest) *ledger.Rejection {
 	if m.Currency != c.Fiat.Currency.Code {
 		return ledger.Reject(ledger.CodeAttestWrongCurrency, "attestation is in %s; %s's reserve is in %s", m.Currency, c.ID, c.Fiat.Currency.Code)
 	}
+	if owner := ledger.TokenID(x.w.Get(balanceKey(c.Fiat))); owner != c.ID {
+		return ledger.Reject(ledger.CodeAttestAccountShared, "the %s balance of %s is indexed to %q, not to %s: counted for %s it could back two tokens",
+			c.Fiat.Currency.Code, c.Fiat.Account, owner, c.ID, c.ID)
+	}
 	if latest := x.env.Time.Add(reserve.MaxFutureSkew); m.BankTime.After(latest) {
 		return ledger.Reject(ledger.CodeAttestFuture, "bank time %s is more than %s ahead of the block time %s",
 			m.BankTime.Format(timeFormat), reserve.MaxFutureSkew, x.env.Time.UTC().Format(timeFormat))

@@ -157,6 +157,10 @@ func newScenario(t *testing.T) *scenario {
 // and "label*N" repeats one. Created coins get the labels after "->", else
 // TXLABEL.INDEX.
 //
+// legacy-share token=ID with=ID writes, outside any transaction, the state a
+// ledger from before a balance backed one token could hold: ID's contract
+// names WITH's reserve balance, and ID is not in the balance index.
+//
 // Block and queries: commit [blocks=N] [advance=DURATION], end-block, time,
 // restart, writes, audit, balance NAME [token=ID], coins NAME [token=ID],
 // token [ID], account NAME, approval owner=NAME spender=NAME, redemptions,
@@ -189,6 +193,8 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.rawCmd(a)
 	case "attest":
 		out = s.attestCmd(a)
+	case "legacy-share":
+		out = s.legacyShare(a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)
 		if !ok {
@@ -353,6 +359,9 @@ func (s *scenario) contract(a *cmdArgs) *txpb.Contract {
 	for _, d := range deployDefaults {
 		f[d.key] = a.get(d.key, d.val)
 	}
+	if !a.has("account") && f["id"] != "gbpt" {
+		f["account"] = testIBAN(f["id"]) // a balance backs one token
+	}
 	dec, err := strconv.ParseUint(f["decimals"], 10, 32)
 	if err != nil {
 		s.t.Fatalf("deploy decimals=%q: %v", f["decimals"], err)
@@ -384,6 +393,33 @@ func (s *scenario) contract(a *cmdArgs) *txpb.Contract {
 		}
 	}
 	return c
+}
+
+func (s *scenario) legacyShare(a *cmdArgs) string {
+	id, with := ledger.TokenID(a.get("token", "")), ledger.TokenID(a.get("with", ""))
+	t, w := TokenByID(s.blk, id), TokenByID(s.blk, with)
+	if t == nil || w == nil {
+		s.t.Fatalf("legacy-share: no token %q or %q", id, with)
+	}
+	s.blk.Delete(balanceKey(t.Contract.Fiat))
+	t.Contract.Fiat = w.Contract.Fiat
+	s.blk.Set(tokenKey(id), encode(t))
+	return fmt.Sprintf("%s now names %s", id, t.Contract.Fiat.Balance())
+}
+
+// testIBAN is a valid GB IBAN at the demo bank of its own for each token id.
+func testIBAN(id string) string {
+	h := sha256.Sum256([]byte(id))
+	bban := fmt.Sprintf("PEGD200415%08d", binary.BigEndian.Uint32(h[:])%100_000_000)
+	r := 0
+	for _, ch := range bban + "GB00" {
+		if ch >= 'A' && ch <= 'Z' {
+			r = (r*100 + int(ch-'A') + 10) % 97
+		} else {
+			r = (r*10 + int(ch-'0')) % 97
+		}
+	}
+	return fmt.Sprintf("GB%02d%s", 98-r, bban)
 }
 
 // submit completes a transaction's envelope, signs it and delivers it.

@@ -47,24 +47,65 @@ func (b *builder) amounts(d Draft) {
 	b.minRedeem(d.MinRedeem)
 }
 
-// minRedeem checks the smallest redemption, which defaults to the minimum unit.
+// minRedeem checks the smallest redemption. It defaults to the smallest amount
+// that may be redeemed: the minimum unit, or the first multiple of it worth a
+// whole number of fiat minor units (RedeemStep).
 func (b *builder) minRedeem(s string) {
+	fiatOK := b.minUnitOK && b.ratioOK && b.currencyOK
 	if s == "" {
 		b.c.MinRedeem = b.c.MinUnit
+		if fiatOK {
+			b.c.MinRedeem = b.redeemStep()
+		}
+	} else {
+		r, problem := parsePositive("minimum redemption", s, b.c.Decimals)
+		if problem != "" {
+			b.add(ledger.CodeInvalidAmount, "min_redeem", "%s", problem)
+			return
+		}
+		b.c.MinRedeem = r
+		if b.minUnitOK && !r.IsMultipleOf(b.c.MinUnit) {
+			b.add(ledger.CodeNotMinUnitMultiple, "min_redeem", "minimum redemption %s is not a multiple of the minimum unit %s", b.tokens(r), b.tokens(b.c.MinUnit))
+			return
+		}
+		if b.maxTransferOK && r.Cmp(b.c.MaxTransfer) > 0 {
+			b.add(ledger.CodeAboveMaxTransfer, "min_redeem", "minimum redemption %s exceeds the maximum transfer %s, so no redemption could be made",
+				b.tokens(r), b.tokens(b.c.MaxTransfer))
+			return
+		}
+	}
+	if fiatOK {
+		b.redeemable()
+	}
+}
+
+func (b *builder) redeemStep() money.Amount {
+	return redeemStep(b.c.MinUnit, redeemUnit(b.c.Ratio, b.c.Decimals, b.c.Fiat.Currency.Digits))
+}
+
+// redeemable holds the minimum redemption to what the reserve can pay: it is
+// worth at least one fiat minor unit, and some amount from it up to the
+// maximum transfer is worth a whole number of them.
+func (b *builder) redeemable() {
+	cur := b.c.Fiat.Currency
+	r := b.c.MinRedeem
+	if b.c.FiatValue(r).IsZero() {
+		b.add(ledger.CodeContractMinRedeem, "min_redeem", "minimum redemption %s is worth less than one minor unit of %s (%s) at ratio %s, so it would burn coins and pay nothing",
+			b.tokens(r), cur.Code, money.FromUint64(1).Format(cur.Digits), b.c.Ratio)
 		return
 	}
-	r, problem := parsePositive("minimum redemption", s, b.c.Decimals)
-	if problem != "" {
-		b.add(ledger.CodeInvalidAmount, "min_redeem", "%s", problem)
+	if !b.maxTransferOK || b.c.MaxTransfer.Cmp(b.c.MinUnit) < 0 {
 		return
 	}
-	b.c.MinRedeem = r
-	if b.minUnitOK && !r.IsMultipleOf(b.c.MinUnit) {
-		b.add(ledger.CodeNotMinUnitMultiple, "min_redeem", "minimum redemption %s is not a multiple of the minimum unit %s", b.tokens(r), b.tokens(b.c.MinUnit))
+	step := b.redeemStep()
+	first, ok := r, true
+	if _, rem := r.QuoRem(step); !rem.IsZero() {
+		below, _ := r.Sub(rem)
+		first, ok = below.Add(step)
 	}
-	if b.maxTransferOK && r.Cmp(b.c.MaxTransfer) > 0 {
-		b.add(ledger.CodeAboveMaxTransfer, "min_redeem", "minimum redemption %s exceeds the maximum transfer %s, so no redemption could be made",
-			b.tokens(r), b.tokens(b.c.MaxTransfer))
+	if !ok || first.Cmp(b.c.MaxTransfer) > 0 {
+		b.add(ledger.CodeContractMinRedeem, "min_redeem", "no amount from the minimum redemption %s to the maximum transfer %s is a multiple of %s, the smallest amount worth a whole number of %s minor units at ratio %s",
+			b.tokens(r), b.tokens(b.c.MaxTransfer), b.tokens(step), cur.Code, b.c.Ratio)
 	}
 }
 

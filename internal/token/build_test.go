@@ -108,6 +108,10 @@ func TestBuildAcceptsVariants(t *testing.T) {
 		{"min unit one coin", func(d *Draft) { d.MinUnit = "1" }},
 		{"min redeem explicit", func(d *Draft) { d.MinRedeem = "100" }},
 		{"min redeem equals max transfer", func(d *Draft) { d.MinRedeem = d.MaxTransfer }},
+		{"min redeem of a penny at 18 decimals", func(d *Draft) {
+			d.Decimals, d.MinUnit, d.MinRedeem = 18, "0.000000000000000001", "0.01"
+		}},
+		{"min redeem between whole pence", func(d *Draft) { d.MinUnit, d.MinRedeem = "0.000001", "0.010001" }},
 		{"max transfer equals min unit", func(d *Draft) { d.MaxTransfer = "0.01" }},
 		{"registered rules", func(d *Draft) { d.TransferRule, d.RedeemRule = "registered", "registered" }},
 		{"cap exactly covered at ratio", func(d *Draft) { d.Ratio, d.SupplyCap = "0.5", "500000" }},
@@ -216,6 +220,11 @@ func TestBuildViolation(t *testing.T) {
 		{"min redeem above max transfer", func(d *Draft) { d.MinRedeem = "10000.01" }, ledger.CodeAboveMaxTransfer, "min_redeem"},
 		{"min redeem zero", func(d *Draft) { d.MinRedeem = "0" }, ledger.CodeInvalidAmount, "min_redeem"},
 		{"min redeem malformed", func(d *Draft) { d.MinRedeem = "1e3" }, ledger.CodeInvalidAmount, "min_redeem"},
+		{"min redeem of a wei of a pound", func(d *Draft) {
+			d.Decimals, d.MinUnit, d.MinRedeem = 18, "0.000000000000000001", "0.000000000000000001"
+		}, ledger.CodeContractMinRedeem, "min_redeem"},
+		{"min redeem below a penny", func(d *Draft) { d.MinUnit, d.MinRedeem = "0.000001", "0.009999" }, ledger.CodeContractMinRedeem, "min_redeem"},
+		{"no amount up to the maximum transfer pays whole pence", func(d *Draft) { d.Ratio, d.MaxTransfer = "1000", "5" }, ledger.CodeContractMinRedeem, "min_redeem"},
 		{"transfer rule unknown", func(d *Draft) { d.TransferRule = "closed" }, ledger.CodeContractRule, "transfer_rule"},
 		{"transfer rule empty", func(d *Draft) { d.TransferRule = "" }, ledger.CodeContractRule, "transfer_rule"},
 		{"redeem rule unknown", func(d *Draft) { d.RedeemRule = "open" }, ledger.CodeContractRule, "redeem_rule"},
@@ -414,7 +423,9 @@ func TestDraftIsCanonical(t *testing.T) {
 		t.Fatal(vs)
 	}
 	got := c.Draft()
-	if got.SupplyCap != "1000000" || got.Ratio != "1.5" || got.MinUnit != "0.01" || got.MinRedeem != "0.01" || got.DeclaredReserve != "1000000" {
+	// At 1.5 coins a pound, 0.03 is the smallest multiple of the minimum unit
+	// worth whole pence (2p), so it is the default minimum redemption.
+	if got.SupplyCap != "1000000" || got.Ratio != "1.5" || got.MinUnit != "0.01" || got.MinRedeem != "0.03" || got.DeclaredReserve != "1000000" {
 		t.Fatalf("Draft() = %+v, want canonical amounts", got)
 	}
 	// The default window is written out, so that the canonical contract (and
@@ -454,5 +465,35 @@ func TestStalenessWindow(t *testing.T) {
 	}
 	if DefaultStalenessWindow < MinStalenessWindow || DefaultStalenessWindow > MaxStalenessWindow {
 		t.Errorf("DefaultStalenessWindow %s is outside [%s, %s]", DefaultStalenessWindow, MinStalenessWindow, MaxStalenessWindow)
+	}
+}
+
+// TestDefaultMinRedeemPays: without min_redeem, the minimum redemption is the
+// smallest amount worth whole fiat minor units, never one that pays nothing.
+func TestDefaultMinRedeemPays(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		mutate   func(*Draft)
+		decimals uint8
+		want     string
+	}{
+		{"minimum unit pays", func(*Draft) {}, 6, "0.01"},
+		{"18 decimals", func(d *Draft) { d.Decimals, d.MinUnit = 18, "0.000000000000000001" }, 18, "0.01"},
+		{"ratio 7.8", func(d *Draft) { d.Ratio, d.MinUnit = "7.8", "0.000001" }, 6, "0.078"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := validDraft()
+			tc.mutate(&d)
+			c, vs := Build(d, testParams())
+			if len(vs) != 0 {
+				t.Fatal(vs)
+			}
+			if want := mustAmount(t, tc.want, tc.decimals); c.MinRedeem != want {
+				t.Errorf("MinRedeem = %s, want %s", c.FormatAmount(c.MinRedeem), tc.want)
+			}
+			if rej := c.CheckRedeemPays(c.MinRedeem); rej != nil {
+				t.Errorf("the default minimum redemption does not pay: %v", rej)
+			}
+		})
 	}
 }

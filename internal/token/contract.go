@@ -142,7 +142,8 @@ type Roles struct {
 // fields then satisfy every rule Build checks, in particular:
 // MinUnit = 10^k minor units with k ≤ Decimals; SupplyCap, MaxTransfer,
 // MinRedeem and every allowance are positive multiples of MinUnit; MinUnit ≤
-// MinRedeem ≤ MaxTransfer; SupplyCap ≤ ReserveCapacity().
+// MinRedeem ≤ MaxTransfer; MinRedeem is worth at least one fiat minor unit;
+// SupplyCap ≤ ReserveCapacity().
 //
 // Token amounts (SupplyCap, MinUnit, MaxTransfer, MinRedeem, allowances) are in
 // token minor units, 10^-Decimals of a coin; DeclaredReserve is in minor units

@@ -3,6 +3,7 @@ package token
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Scheme names how a reserve account is identified, in the words of the UK Open
@@ -27,6 +28,25 @@ type FiatAccount struct {
 	Scheme   Scheme
 	Account  string // the account identifier in Scheme's format
 	Currency Currency
+}
+
+// Balance names the one bank balance f designates, the same for every
+// contract that designates it: an account backs at most one token, so that
+// one balance is never counted for two (S0.1). IBANs and UK sort-code
+// accounts are unique on their own, whichever BIC a contract gives with them;
+// an identifier of the Other scheme is the bank's own, so it is qualified by
+// the bank (the BIC without a primary-office "XXX" branch). A multi-currency
+// account holds one balance per currency, so the currency is part of it.
+func (f FiatAccount) Balance() string {
+	account := string(f.Scheme) + ":" + f.Account
+	if f.Scheme == SchemeOther {
+		bank := f.BIC
+		if len(bank) == 11 {
+			bank = strings.TrimSuffix(bank, "XXX")
+		}
+		account = string(f.Scheme) + ":" + bank + ":" + f.Account
+	}
+	return account + ":" + f.Currency.Code
 }
 
 // Account identifier limits.

@@ -200,3 +200,34 @@ func TestIBANRegistryTable(t *testing.T) {
 		}
 	}
 }
+
+func TestFiatBalance(t *testing.T) {
+	gbp, eur := mustCurrency(t, "GBP"), mustCurrency(t, "EUR")
+	iban := FiatAccount{BIC: "NWBKGB2L", Scheme: SchemeIBAN, Account: "GB82WEST12345698765432", Currency: gbp}
+	other := FiatAccount{BIC: "ABCDMXXX", Scheme: SchemeOther, Account: "12345", Currency: gbp}
+	for _, tc := range []struct {
+		name string
+		a, b FiatAccount
+		same bool
+	}{
+		{"an IBAN under another BIC", iban, with(iban, func(f *FiatAccount) { f.BIC = "DEUTDEFF" }), true},
+		{"an IBAN in another currency", iban, with(iban, func(f *FiatAccount) { f.Currency = eur }), false},
+		{"another IBAN", iban, with(iban, func(f *FiatAccount) { f.Account = "GB33BUKB20201555555555" }), false},
+		{"Other at the bank's primary office", other, with(other, func(f *FiatAccount) { f.BIC = "ABCDMXXXXXX" }), true},
+		{"Other at another bank", other, with(other, func(f *FiatAccount) { f.BIC = "EFGHMXXX" }), false},
+		{"Other at another branch", other, with(other, func(f *FiatAccount) { f.BIC = "ABCDMXXX001" }), false},
+		{"a sort code the same as an Other identifier", with(other, func(f *FiatAccount) { f.Scheme, f.Account = SchemeSortCode, "20041531926819" }),
+			with(other, func(f *FiatAccount) { f.Account = "20041531926819" }), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.a.Balance() == tc.b.Balance(); got != tc.same {
+				t.Errorf("%q and %q: same balance = %v, want %v", tc.a.Balance(), tc.b.Balance(), got, tc.same)
+			}
+		})
+	}
+}
+
+func with(f FiatAccount, change func(*FiatAccount)) FiatAccount {
+	change(&f)
+	return f
+}

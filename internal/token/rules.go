@@ -33,6 +33,68 @@ func capacity(reserve money.Amount, r Ratio, decimals, digits uint8) money.Amoun
 	return money.Max
 }
 
+// RedeemUnit is the smallest positive amount of the token, in minor units,
+// whose fiat value at c's ratio is a whole number of fiat minor units: a
+// redemption pays exactly what it burns only in multiples of it. With a value
+// of Num/10^Scale coins per fiat unit, a minor units are worth
+// a·10^(digits+Scale) / (Num·10^decimals) fiat minor units, which is whole
+// exactly when a is a multiple of Num·10^decimals / gcd(Num·10^decimals,
+// 10^(digits+Scale)). It saturates at money.Max for a ratio so fine that the
+// unit does not fit, and then nothing but money.Max is redeemable.
+func (c Contract) RedeemUnit() money.Amount {
+	return redeemUnit(c.Ratio, c.Decimals, c.Fiat.Currency.Digits)
+}
+
+func redeemUnit(r Ratio, decimals, digits uint8) money.Amount {
+	n := new(big.Int).Mul(r.Num.Big(), pow10Big(int(decimals)))
+	g := new(big.Int).GCD(nil, nil, n, pow10Big(int(r.Scale)+int(digits)))
+	if u, ok := money.FromBig(n.Quo(n, g)); ok {
+		return u
+	}
+	return money.Max
+}
+
+// RedeemStep is the step of the amounts that may be redeemed: the least
+// common multiple of MinUnit (every amount's step) and RedeemUnit (the fiat's).
+func (c Contract) RedeemStep() money.Amount { return redeemStep(c.MinUnit, c.RedeemUnit()) }
+
+func redeemStep(minUnit, unit money.Amount) money.Amount {
+	m, u := minUnit.Big(), unit.Big()
+	g := new(big.Int).GCD(nil, nil, m, u)
+	l := new(big.Int).Mul(m, u)
+	if s, ok := money.FromBig(l.Quo(l, g)); ok {
+		return s
+	}
+	return money.Max
+}
+
+// CheckRedeemPays reports whether redeeming a burns nothing that is not paid:
+// nil when a's fiat value at c's ratio is a whole number of fiat minor units,
+// otherwise a rejection with CodeRedeemFiatRemainder naming the nearest
+// amounts that are. A redemption that would burn a remainder is refused
+// rather than rounded, because the holder would lose it and the reserve would
+// keep backing coins that no longer exist.
+func (c Contract) CheckRedeemPays(a money.Amount) *ledger.Rejection {
+	unit := c.RedeemUnit()
+	if a.IsMultipleOf(unit) {
+		return nil
+	}
+	cur := c.Fiat.Currency
+	step := redeemStep(c.MinUnit, unit)
+	_, rem := a.QuoRem(step)
+	below, _ := a.Sub(rem)
+	near := c.coins(below) + " or "
+	if below.IsZero() {
+		near = ""
+	}
+	if above, ok := below.Add(step); ok {
+		near += c.coins(above)
+	}
+	return ledger.Reject(ledger.CodeRedeemFiatRemainder,
+		"%s is worth %s %s and a fraction of a minor unit, which the reserve cannot pay; at ratio %s a redemption is a multiple of %s, such as %s",
+		c.coins(a), c.FiatValue(a).Format(cur.Digits), cur.Code, c.Ratio, c.coins(step), near)
+}
+
 func pow10Big(n int) *big.Int {
 	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
 }
@@ -111,6 +173,8 @@ func (c Contract) CheckInvariants() error {
 		return fmt.Errorf("token: %s: supply cap %s above reserve capacity %s", c.ID, c.SupplyCap, c.ReserveCapacity())
 	case c.Ratio.Num.IsZero() || c.Ratio.Scale > MaxRatioDecimals:
 		return fmt.Errorf("token: %s: ratio %s/10^%d", c.ID, c.Ratio.Num, c.Ratio.Scale)
+	case c.FiatValue(c.MinRedeem).IsZero():
+		return fmt.Errorf("token: %s: minimum redemption %s is worth no fiat minor unit", c.ID, c.MinRedeem)
 	case c.Roles.Owner.IsZero() || c.Roles.Pauser.IsZero() || c.Roles.Freezer.IsZero() || c.Roles.Attestor.IsZero():
 		return fmt.Errorf("token: %s: a required role has no address", c.ID)
 	case len(c.Roles.Minters) > MaxMinters:

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -335,5 +336,88 @@ func TestFiatSaturates(t *testing.T) {
 	}
 	if got := c.FiatFor(money.Max); got != money.Max {
 		t.Errorf("FiatFor(Max) at ratio 0.000001 = %s, want Max", got)
+	}
+}
+
+func TestRedeemUnit(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		currency string
+		decimals uint8
+		ratio    string
+		unit     string // in coins
+	}{
+		{"pence at par", "GBP", 2, "1", "0.01"},
+		{"18 decimals at par", "GBP", 18, "1", "0.01"},
+		{"yen, two decimals", "JPY", 2, "1", "1"},
+		{"whole coins, a hundred a dollar", "USD", 0, "100", "1"},
+		{"a thousand a dollar", "USD", 0, "1000", "10"},
+		{"one and a half a pound", "GBP", 6, "1.5", "0.015"},
+		{"7.8 a dollar", "USD", 2, "7.8", "0.39"},
+		{"a fine ratio", "BHD", 18, "1.000000000000000001", "1.000000000000000001"},
+		{"half a coin a pound", "GBP", 2, "0.5", "0.01"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur := mustCurrency(t, tc.currency)
+			c := Contract{Decimals: tc.decimals, Fiat: FiatAccount{Currency: cur}, Ratio: mustRatio(t, tc.ratio)}
+			unit := c.RedeemUnit()
+			if want := mustAmount(t, tc.unit, tc.decimals); unit != want {
+				t.Fatalf("RedeemUnit = %s, want %s", c.FormatAmount(unit), tc.unit)
+			}
+			// The unit pays exactly and nothing smaller does: held to the
+			// definition with math/big.
+			for a := uint64(1); a <= 2000; a++ {
+				amt := money.FromUint64(a)
+				if whole := paysWhole(c, amt); whole != amt.IsMultipleOf(unit) {
+					t.Fatalf("%s coins: pays whole fiat = %v, multiple of the unit %s = %v",
+						c.FormatAmount(amt), whole, c.FormatAmount(unit), !whole)
+				}
+			}
+			if !paysWhole(c, unit) {
+				t.Errorf("the unit %s does not pay a whole number of minor units", c.FormatAmount(unit))
+			}
+		})
+	}
+}
+
+// paysWhole reports whether a's fiat value at c's ratio is a whole number of
+// fiat minor units, straight from the definition.
+func paysWhole(c Contract, a money.Amount) bool {
+	n := new(big.Int).Mul(a.Big(), pow10Big(int(c.Fiat.Currency.Digits)+int(c.Ratio.Scale)))
+	d := new(big.Int).Mul(c.Ratio.Num.Big(), pow10Big(int(c.Decimals)))
+	return new(big.Int).Rem(n, d).Sign() == 0
+}
+
+func TestCheckRedeemPays(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		currency string
+		decimals uint8
+		ratio    string
+		minUnit  string
+		amount   string
+		near     string // "" when the amount pays
+	}{
+		{"pence at par", "GBP", 2, "1", "0.01", "250.50", ""},
+		{"a wei of a pound", "GBP", 18, "1", "0.000000000000000001", "0.000000000000000001", "such as 0.01 GBPT"},
+		{"pounds and a wei", "GBP", 18, "1", "0.000000000000000001", "100.000000000000000001", "such as 100 GBPT or 100.01 GBPT"},
+		{"half a yen", "JPY", 2, "1", "0.01", "12.50", "such as 12 GBPT or 13 GBPT"},
+		{"7.8 a dollar, on the minimum unit", "USD", 2, "7.8", "0.10", "1.00", "such as 3.9 GBPT"},
+		{"7.8 a dollar, paying", "USD", 2, "7.8", "0.10", "1.56", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Contract{ID: "gbpt", Symbol: "GBPT", Decimals: tc.decimals, Fiat: FiatAccount{Currency: mustCurrency(t, tc.currency)},
+				Ratio: mustRatio(t, tc.ratio), MinUnit: mustAmount(t, tc.minUnit, tc.decimals)}
+			rej := c.CheckRedeemPays(mustAmount(t, tc.amount, tc.decimals))
+			switch {
+			case tc.near == "" && rej != nil:
+				t.Fatalf("CheckRedeemPays(%s) = %v, want nil", tc.amount, rej)
+			case tc.near == "":
+			case rej == nil:
+				t.Fatalf("CheckRedeemPays(%s) = nil, want %s", tc.amount, ledger.CodeRedeemFiatRemainder)
+			case rej.Code != ledger.CodeRedeemFiatRemainder || !strings.HasSuffix(rej.Message, tc.near):
+				t.Fatalf("CheckRedeemPays(%s) = %v, want %s ending %q", tc.amount, rej, ledger.CodeRedeemFiatRemainder, tc.near)
+			}
+		})
 	}
 }
