@@ -150,7 +150,7 @@ func parseCamt(origin string, want camtWant, data []byte, now time.Time) (camtFi
 	}
 	entries := make([]entry, 0, len(st.Bal))
 	for i, b := range st.Bal {
-		e, err := camtEntry(want.currency, b)
+		e, err := camtEntry(want.currency, b, f.created)
 		if err != nil {
 			return camtFile{}, fmt.Errorf("%s/Bal[%d]: %w", stmts, i, err)
 		}
@@ -309,8 +309,9 @@ func camtAccountID(st camtStatement) (string, bool, error) {
 }
 
 // camtEntry checks one Bal: its type, amount and currency, indicator,
-// included credit lines (taken out) and date.
-func camtEntry(cur token.Currency, b camtBalance) (entry, error) {
+// included credit lines (taken out) and date (see camtDate; created is the
+// message's GrpHdr/CreDtTm).
+func camtEntry(cur token.Currency, b camtBalance, created time.Time) (entry, error) {
 	typ, err := camtType(b)
 	if err != nil {
 		return entry{}, err
@@ -353,7 +354,7 @@ func camtEntry(cur token.Currency, b camtBalance) (entry, error) {
 			return entry{}, fmt.Errorf("%s: CdtLine[%d]: amount out of range: %w", typ, j, ErrMalformed)
 		}
 	}
-	t, err := camtDate(b)
+	t, err := camtDate(b, created)
 	if err != nil {
 		return entry{}, fmt.Errorf("%s: %w", typ, err)
 	}
@@ -412,9 +413,17 @@ func camtParseAmount(cur token.Currency, amts []camtAmount, path string) (money.
 	return parseUnsigned(strings.TrimSpace(a.Value), cur)
 }
 
-// camtDate reads Bal/Dt: a date-time (without an offset read as UTC) or a
-// date (the start of that day, UTC).
-func camtDate(b camtBalance) (time.Time, error) {
+// camtDate reads Bal/Dt as the instant the balance stands for. A DtTm is
+// that instant (read as UTC without an offset). A Dt is a day's balance,
+// read as of the message's creation time kept within that day: a statement
+// created after the day (a daily statement delivered the next morning) is
+// of the day's last second, 23:59:59 (attestations carry whole seconds),
+// and one created during the day is of its creation time, never later than
+// the bank could know it. The day runs in the date's own offset when it
+// carries one, else in UTC. A balance of a day after the creation time (a
+// forward balance) is of that day's start, so that a date further ahead
+// than MaxClockSkew is still refused if it is the balance used.
+func camtDate(b camtBalance, created time.Time) (time.Time, error) {
 	d, err := one(b.Dt, "Dt")
 	if err != nil {
 		return time.Time{}, err
@@ -423,9 +432,70 @@ func camtDate(b camtBalance) (time.Time, error) {
 	case len(d.DtTm) == 1 && len(d.Dt) == 0:
 		return parseDateTime(strings.TrimSpace(d.DtTm[0]), false)
 	case len(d.Dt) == 1 && len(d.DtTm) == 0:
-		return parseDate(strings.TrimSpace(d.Dt[0]))
+		start, err := parseXSDate(strings.TrimSpace(d.Dt[0]))
+		if err != nil {
+			return time.Time{}, err
+		}
+		return withinDay(created, start), nil
 	}
 	return time.Time{}, fmt.Errorf("Dt must hold one Dt or one DtTm: %w", ErrMalformed)
+}
+
+// withinDay returns t kept within the day that starts at start: no earlier
+// than start, no later than the day's last second.
+func withinDay(t, start time.Time) time.Time {
+	last := start.Add(24*time.Hour - time.Second)
+	switch {
+	case t.Before(start):
+		return start
+	case t.After(last):
+		return last
+	}
+	return t
+}
+
+// maxXSOffset is the largest time zone offset an xs:date may carry.
+const maxXSOffset = 14 * time.Hour
+
+// parseXSDate reads an xs:date as the start of its day: 2026-12-05 (in
+// UTC), 2026-12-05Z, 2026-12-05+01:00 or 2026-12-05-05:00 (an offset of at
+// most 14:00 either way). Years have four digits.
+func parseXSDate(s string) (time.Time, error) {
+	n := min(len(s), len(time.DateOnly))
+	day, err := time.Parse(time.DateOnly, s[:n])
+	loc, ok := xsZone(s[n:])
+	if err != nil || !ok {
+		return time.Time{}, fmt.Errorf("date %q is not an xs:date (2026-12-05, 2026-12-05Z, 2026-12-05+01:00): %w", clip(s), ErrMalformed)
+	}
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc), nil
+}
+
+// xsZone reads the time zone of an xs:date: none (UTC), "Z", or ±hh:mm.
+func xsZone(z string) (*time.Location, bool) {
+	if z == "" || z == "Z" {
+		return time.UTC, true
+	}
+	if len(z) != len("+hh:mm") || z[0] != '+' && z[0] != '-' || z[3] != ':' {
+		return nil, false
+	}
+	h, okH := twoDigits(z[1:3])
+	m, okM := twoDigits(z[4:6])
+	off := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute
+	if !okH || !okM || m > 59 || off > maxXSOffset {
+		return nil, false
+	}
+	if z[0] == '-' {
+		off = -off
+	}
+	return time.FixedZone(z, int(off/time.Second)), true
+}
+
+// twoDigits reads two ASCII digits.
+func twoDigits(s string) (int, bool) {
+	if s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
+		return 0, false
+	}
+	return int(s[0]-'0')*10 + int(s[1]-'0'), true
 }
 
 // one returns the only element of xs, or an error naming path.

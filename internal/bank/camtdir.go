@@ -1,6 +1,7 @@
 package bank
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits of a statement directory.
@@ -26,6 +28,14 @@ const (
 	DefaultMaxFiles = 1000
 	// MaxFilesCeiling is the largest MaxFiles a config may set.
 	MaxFilesCeiling = 100000
+	// MaxSkippedInError bounds the skipped files that the error of a scan
+	// with no valid file names with their reasons, so that a directory of
+	// a thousand bad files gives an error of a few kilobytes; the others
+	// are counted (CamtScan.Skipped holds them all).
+	MaxSkippedInError = 8
+	// maxReasonLen bounds one skipped file's reason in that error: a
+	// reason may quote the file (an XML syntax error names its elements).
+	maxReasonLen = 240
 )
 
 // CamtDirConfig configures a connector that reads ISO 20022 camt.053
@@ -161,7 +171,8 @@ func (d *CamtDir) Balance(ctx context.Context) (Balance, error) {
 // account: the latest GrpHdr/CreDtTm, then the greatest file name. A file
 // whose balance is negative is valid: if it is the newest, Scan returns its
 // *NegativeError, with File, Message and Created set. Skipped is always
-// filled. With no valid file the error wraps ErrNoBalance.
+// filled. With no valid file the error wraps ErrNoBalance and says why
+// each file was skipped (see skippedReasons).
 func (d *CamtDir) Scan(ctx context.Context) (CamtScan, error) {
 	names, err := d.list()
 	if err != nil {
@@ -185,8 +196,8 @@ func (d *CamtDir) Scan(ctx context.Context) (CamtScan, error) {
 		}
 	}
 	if best == nil {
-		return s, fmt.Errorf("bank: %s: no valid camt.052/053 file for account %s among %d skipped: %w",
-			d.name, d.cfg.Account, len(s.Skipped), ErrNoBalance)
+		return s, fmt.Errorf("bank: %s: no valid camt.052/053 file for account %s%s: %w",
+			d.name, d.cfg.Account, skippedReasons(s.Skipped), ErrNoBalance)
 	}
 	s.Message, s.Created = best.message, best.created
 	if bestErr != nil {
@@ -194,6 +205,54 @@ func (d *CamtDir) Scan(ctx context.Context) (CamtScan, error) {
 	}
 	s.Balance = best.balance
 	return s, nil
+}
+
+// skippedReasons says, for the error of a scan that found no valid file,
+// why each skipped file gave no balance: "(name: reason; …)", at most
+// MaxSkippedInError of them, then how many more. Files for another account
+// come last: a shared directory holds many, and they would hide why a file
+// of ours failed.
+func skippedReasons(skipped []SkippedFile) string {
+	if len(skipped) == 0 {
+		return ": the directory holds no file to read"
+	}
+	order := slices.Clone(skipped)
+	slices.SortStableFunc(order, func(a, b SkippedFile) int {
+		return cmp.Compare(otherAccount(a), otherAccount(b))
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, " among %d skipped (", len(skipped))
+	for i, sk := range order[:min(len(order), MaxSkippedInError)] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %s", sk.Name, clipReason(sk.Err.Error()))
+	}
+	if more := len(order) - MaxSkippedInError; more > 0 {
+		fmt.Fprintf(&b, "; and %d more", more)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// otherAccount is 1 for a file skipped as another account's, else 0.
+func otherAccount(sk SkippedFile) int {
+	if errors.Is(sk.Err, ErrWrongAccount) {
+		return 1
+	}
+	return 0
+}
+
+// clipReason cuts s to at most maxReasonLen bytes, on a character boundary.
+func clipReason(s string) string {
+	if len(s) <= maxReasonLen {
+		return s
+	}
+	cut := maxReasonLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // list returns the names of Dir's entries, sorted, less hidden ones.

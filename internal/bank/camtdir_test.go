@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/pegledger/peg/internal/money"
 )
@@ -170,4 +172,79 @@ func TestCamtDirCancelled(t *testing.T) {
 	if _, err := d.Balance(ctx); !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want ErrUnavailable and context.Canceled", err)
 	}
+}
+
+// TestCamtDirNoneValidSaysWhy: when no file gives a balance, the error
+// names every skipped file with its reason, files of our account first,
+// and stays bounded however many files and however long their reasons.
+func TestCamtDirNoneValidSaysWhy(t *testing.T) {
+	other := fixture(t, "camt/camt053_v04.xml", dirIBAN, "DE02120300000000202051")
+	scan := func(t *testing.T, files map[string][]byte) error {
+		t.Helper()
+		d, err := NewCamtDir(CamtDirConfig{Dir: writeDir(t, files), Account: dirIBAN, Currency: "EUR"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = d.Scan(context.Background())
+		if !errors.Is(err, ErrNoBalance) || errors.Is(err, ErrMalformed) || errors.Is(err, ErrWrongAccount) {
+			t.Fatalf("err = %v, want ErrNoBalance alone", err)
+		}
+		return err
+	}
+
+	t.Run("each file and its reason", func(t *testing.T) {
+		err := scan(t, map[string][]byte{
+			"garbage.xml": []byte("<html>"), "notes.txt": []byte("hello"), "other.xml": other,
+			"camt054.xml": fixture(t, "camt/camt053_v08.xml", "camt.053.001.08", "camt.054.001.08"),
+			"chf.xml":     fixture(t, "camt/camt053_v08.xml", "<Ccy>EUR</Ccy>", "<Ccy>CHF</Ccy>"),
+		})
+		for _, want := range []string{
+			"among 5 skipped (camt054.xml: ",
+			"camt054.xml: namespace \"urn:iso:std:iso:20022:tech:xsd:camt.054.001.08\" is not camt.052 or camt.053",
+			"chf.xml: account currency \"CHF\", want EUR",
+			"garbage.xml: not an XML document",
+			"notes.txt: not an .xml file",
+			"other.xml: for account DE02120300000000202051, want " + dirIBAN,
+		} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("err = %v\nwant it to say %q", err, want)
+			}
+		}
+	})
+	t.Run("another account's files last", func(t *testing.T) {
+		files := map[string][]byte{"z.xml": []byte("<html>")}
+		for i := range MaxSkippedInError + 3 {
+			files[fmt.Sprintf("a%02d.xml", i)] = other
+		}
+		err := scan(t, files)
+		if !strings.Contains(err.Error(), "skipped (z.xml: not an XML document") || !strings.HasSuffix(err.Error(), "; and 4 more): "+ErrNoBalance.Error()) {
+			t.Errorf("err = %v, want z.xml first and 4 more", err)
+		}
+	})
+	t.Run("bounded", func(t *testing.T) {
+		long := []byte("<" + strings.Repeat("é", 5000) + "></b>") // a syntax error quoting the element
+		files := map[string][]byte{}
+		for i := range DefaultMaxFiles {
+			files[fmt.Sprintf("bad-%04d.xml", i)] = []byte("<a></b>")
+			if i < MaxSkippedInError {
+				files[fmt.Sprintf("bad-%04d.xml", i)] = long
+			}
+		}
+		err := scan(t, files)
+		msg := err.Error()
+		if len(msg) > 4096 || !utf8.ValidString(msg) {
+			t.Errorf("error of %d bytes (valid UTF-8: %v), want at most 4096", len(msg), utf8.ValidString(msg))
+		}
+		if n := strings.Count(msg, ".xml: "); n != MaxSkippedInError {
+			t.Errorf("error names %d files, want %d", n, MaxSkippedInError)
+		}
+		if !strings.Contains(msg, "bad-0000.xml: not an XML document") || !strings.Contains(msg, fmt.Sprintf("; and %d more): ", DefaultMaxFiles-MaxSkippedInError)) {
+			t.Errorf("err = %.600s…", msg)
+		}
+	})
+	t.Run("empty", func(t *testing.T) {
+		if err := scan(t, map[string][]byte{".partial.xml": []byte("<Doc")}); !strings.Contains(err.Error(), "the directory holds no file to read") {
+			t.Errorf("err = %v", err)
+		}
+	})
 }
