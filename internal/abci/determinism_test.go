@@ -216,24 +216,30 @@ func recordStory(t *testing.T) []recordedBlock {
 	raw := func(a actor, m func(*txpb.Body)) []byte { r, _ := sign(a, m); return r }
 
 	g, e := ledgerDraft("gbpt", "GBPT", "GBP"), ledgerDraft("eurt", "EURT", "EUR")
-	commit(raw(cast.issuer, msgDeploy(g)), raw(cast.issuer, msgDeploy(e)),
+	// gbps names gbpt's balance (refused); jpyt redeems only whole yen.
+	gbps, jpyt := ledgerDraft("gbps", "GBPS", "GBP"), ledgerDraft("jpyt", "JPYT", "JPY")
+	commit(raw(cast.issuer, msgDeploy(g)), raw(cast.issuer, msgDeploy(e)), raw(cast.issuer, msgDeploy(gbps)), raw(cast.issuer, msgDeploy(jpyt)),
 		raw(cast.operator, func(b *txpb.Body) {
 			b.Msg = &txpb.Body_RegisterAccount{RegisterAccount: &txpb.RegisterAccount{Account: cast.carol.addr.String()}}
 		}),
 		raw(cast.operator, func(b *txpb.Body) {
 			b.Msg = &txpb.Body_AuthorizeIssuer{AuthorizeIssuer: &txpb.AuthorizeIssuer{Issuer: cast.bob.addr.String()}}
 		}))
-	commit(raw(cast.attestor, msgAttest("gbpt", "GBP", "300000", at)), raw(cast.attestor, msgAttest("eurt", "EUR", "300000", at)))
+	commit(raw(cast.attestor, msgAttest("gbpt", "GBP", "300000", at)), raw(cast.attestor, msgAttest("eurt", "EUR", "300000", at)),
+		raw(cast.attestor, msgAttest("jpyt", "JPY", "10000", at)))
 	mintA, mintAID := sign(cast.minter, msgMint("gbpt", cast.alice.addr, "20000"))
 	mintB, mintBID := sign(cast.minter, msgMint("gbpt", cast.bob.addr, "10000"))
 	mintE, _ := sign(cast.minter, msgMint("eurt", cast.carol.addr, "3000"))
-	commit(mintA, mintB, mintE, raw(cast.mallory, msgMint("gbpt", cast.mallory.addr, "10")))
+	mintJ, mintJID := sign(cast.minter, msgMint("jpyt", cast.bob.addr, "1000"))
+	commit(mintA, mintB, mintE, raw(cast.mallory, msgMint("gbpt", cast.mallory.addr, "10")), mintJ)
 	payA, payAID := sign(cast.alice, msgPay("gbpt", []ledger.CoinID{ledger.NewCoinID(mintAID, 0)},
 		outTo(cast.bob.addr, "2500"), outTo(cast.carol.addr, "500"), outTo(cast.alice.addr, "17000")))
 	commit(payA, payA, // the second is a replay in the same block
 		raw(cast.bob, msgPay("gbpt", []ledger.CoinID{ledger.NewCoinID(mintAID, 0)}, outTo(cast.bob.addr, "20000"))), // spent, and not bob's
 		raw(cast.bob, msgRedeem("gbpt", []ledger.CoinID{ledger.NewCoinID(mintBID, 0)}, "1000")),
-		[]byte("not a transaction"))
+		[]byte("not a transaction"),
+		raw(cast.bob, msgRedeem("jpyt", []ledger.CoinID{ledger.NewCoinID(mintJID, 0)}, "250")), // 2.5 yen
+		raw(cast.bob, msgRedeem("jpyt", []ledger.CoinID{ledger.NewCoinID(mintJID, 0)}, "300")))
 	commit() // an empty block
 	commit(raw(cast.freezer, func(b *txpb.Body) {
 		b.Msg = &txpb.Body_Freeze{Freeze: &txpb.Freeze{Token: "gbpt", Account: cast.carol.addr.String()}}
@@ -317,8 +323,8 @@ func outTo(to ledger.Address, units string) *txpb.Output {
 func TestDeterminism(t *testing.T) {
 	story := recordStory(t)
 	want := [][]string{
-		{"OK", "OK", "OK", "OK"}, {"OK", "OK"}, {"OK", "OK", "OK", "UNAUTHORIZED"},
-		{"OK", "REPLAYED", "COIN_SPENT", "OK", "MALFORMED_TX"}, {}, {"OK", "FROZEN", "OK"},
+		{"OK", "OK", "FIAT_ACCOUNT_IN_USE", "OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "OK", "UNAUTHORIZED", "OK"},
+		{"OK", "REPLAYED", "COIN_SPENT", "OK", "MALFORMED_TX", "REDEEM_FIAT_REMAINDER", "OK"}, {}, {"OK", "FROZEN", "OK"},
 		{"OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "REPLAYED"}, {"RESERVE_STALE"},
 	}
 	var got [][]string

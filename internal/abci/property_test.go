@@ -26,6 +26,7 @@ type refLedger struct {
 	height   uint64
 	now      time.Time
 	tokens   map[ledger.TokenID]*refToken
+	balances map[string]ledger.TokenID // currency → the token it backs: every test contract names one IBAN
 	coins    map[ledger.CoinID]refCoin // unspent
 	spent    map[ledger.CoinID]bool
 	receipts map[ledger.TxID]ledger.Code
@@ -34,6 +35,10 @@ type refLedger struct {
 type refToken struct {
 	currency                            string
 	allowance, supply, minted, redeemed uint64
+	// fiatScale is how many token minor units one fiat minor unit backs at
+	// ratio 1 and 2 decimals: 1 for pence and cents, 100 for whole yen. It
+	// is also the smallest redemption that pays whole fiat minor units.
+	fiatScale uint64
 	paused                              bool
 	frozen                              map[ledger.Address]bool
 	reading                             *refReading
@@ -72,7 +77,7 @@ type refOutput struct {
 }
 
 func newRefLedger() *refLedger {
-	return &refLedger{tokens: map[ledger.TokenID]*refToken{}, coins: map[ledger.CoinID]refCoin{},
+	return &refLedger{tokens: map[ledger.TokenID]*refToken{}, balances: map[string]ledger.TokenID{}, coins: map[ledger.CoinID]refCoin{},
 		spent: map[ledger.CoinID]bool{}, receipts: map[ledger.TxID]ledger.Code{}}
 }
 
@@ -108,8 +113,7 @@ func (m *refLedger) apply(r refTx, id ledger.TxID) ledger.Code {
 
 func (m *refLedger) run(r refTx, id ledger.TxID) ledger.Code {
 	if r.kind == "deploy" {
-		m.tokens[r.token] = &refToken{currency: currencyOf(r.token), allowance: testAllowance, frozen: map[ledger.Address]bool{}}
-		return ledger.OK
+		return m.deploy(r)
 	}
 	t := m.tokens[r.token]
 	if t == nil {
@@ -150,6 +154,25 @@ func (m *refLedger) run(r refTx, id ledger.TxID) ledger.Code {
 	return ledger.OK
 }
 
+func (m *refLedger) deploy(r refTx) ledger.Code {
+	cur := currencyOf(r.token)
+	switch {
+	case r.signer.addr != cast.issuer.addr:
+		return ledger.CodeIssuerUnauthorized
+	case m.tokens[r.token] != nil:
+		return ledger.CodeTokenExists
+	case m.balances[cur] != "":
+		return ledger.CodeFiatAccountInUse
+	}
+	scale := uint64(1)
+	if cur == "JPY" {
+		scale = 100
+	}
+	m.balances[cur] = r.token
+	m.tokens[r.token] = &refToken{currency: cur, allowance: testAllowance, fiatScale: scale, frozen: map[ledger.Address]bool{}}
+	return ledger.OK
+}
+
 func (m *refLedger) frozen(t *refToken, parties ...ledger.Address) bool {
 	return slices.ContainsFunc(parties, func(a ledger.Address) bool { return t.frozen[a] })
 }
@@ -172,9 +195,9 @@ func (m *refLedger) mint(t *refToken, r refTx, id ledger.TxID) ledger.Code {
 		return ledger.CodeReserveUnattested
 	case m.now.Sub(t.reading.bankTime) > testWindow:
 		return ledger.CodeReserveStale
-	case t.reading.balance < t.supply: // capacity is the balance: ratio 1, 2 decimals each side
+	case t.reading.balance*t.fiatScale < t.supply: // ratio 1
 		return ledger.CodeReserveAtRisk
-	case t.supply+r.amount > t.reading.balance:
+	case t.supply+r.amount > t.reading.balance*t.fiatScale:
 		return ledger.CodeAboveReserve
 	case t.supply+r.amount > testCap:
 		return ledger.CodeAboveCap
@@ -278,6 +301,8 @@ func (m *refLedger) redeem(t *refToken, r refTx, id ledger.TxID) ledger.Code {
 		return ledger.CodeAboveMaxTransfer
 	case r.amount < testMinRedeem:
 		return ledger.CodeRedeemBelowMinimum
+	case r.amount%t.fiatScale != 0:
+		return ledger.CodeRedeemFiatRemainder
 	case in < r.amount:
 		return ledger.CodeNotConserved
 	}
@@ -304,7 +329,7 @@ func (m *refLedger) sortedCoins(keep func(refCoin) bool) []ledger.CoinID {
 }
 
 func currencyOf(tok ledger.TokenID) string {
-	return map[ledger.TokenID]string{"gbpt": "GBP", "eurt": "EUR", "usdt": "USD"}[tok]
+	return map[ledger.TokenID]string{"gbpt": "GBP", "gbps": "GBP", "eurt": "EUR", "usdt": "USD", "jpyt": "JPY"}[tok]
 }
 
 // propRun is one test case: the App, the reference, and what was sent.
@@ -417,8 +442,10 @@ func TestLedgerAgreesWithReference(t *testing.T) {
 		p.block([]refTx{
 			{kind: "deploy", signer: cast.issuer, token: "gbpt"},
 			{kind: "deploy", signer: cast.issuer, token: "eurt"},
+			{kind: "deploy", signer: cast.issuer, token: "jpyt"},
 		})
-		attest := []refTx{{kind: "attest", signer: cast.attestor, token: "gbpt", amount: 300_000}}
+		attest := []refTx{{kind: "attest", signer: cast.attestor, token: "gbpt", amount: 300_000},
+			{kind: "attest", signer: cast.attestor, token: "jpyt", amount: 3_000}}
 		if rapid.Bool().Draw(rt, "eurt attested") {
 			attest = append(attest, refTx{kind: "attest", signer: cast.attestor, token: "eurt", amount: 300_000})
 		}
@@ -428,7 +455,7 @@ func TestLedgerAgreesWithReference(t *testing.T) {
 			for _, c := range []struct {
 				tok    ledger.TokenID
 				amount uint64
-			}{{"gbpt", 2_000}, {"gbpt", 2_000}, {"gbpt", 500}, {"eurt", 1_000}} {
+			}{{"gbpt", 2_000}, {"gbpt", 2_000}, {"gbpt", 500}, {"eurt", 1_000}, {"jpyt", 2_000}, {"jpyt", 550}} {
 				mints = append(mints, refTx{kind: "mint", signer: cast.minter, token: c.tok, account: h.addr, amount: c.amount})
 			}
 		}
@@ -497,7 +524,7 @@ func (p *propRun) commit(sent []sentTx) {
 func (p *propRun) compare() string {
 	snap := p.d.db.Snapshot()
 	defer snap.Close()
-	for _, id := range []ledger.TokenID{"gbpt", "eurt", "usdt"} {
+	for _, id := range []ledger.TokenID{"gbpt", "gbps", "eurt", "usdt", "jpyt"} {
 		if msg := compareToken(snap, id, p.ref.tokens[id]); msg != "" {
 			return msg
 		}
@@ -610,8 +637,8 @@ var (
 	propHolders = []actor{cast.alice, cast.bob, cast.carol}
 	propParties = []actor{cast.alice, cast.bob, cast.carol, cast.mallory, cast.minter, cast.foreigner}
 	propKinds   = []string{"mint", "mint", "pay", "pay", "pay", "pay", "pay", "pay", "redeem", "redeem", "redeem",
-		"freeze", "unfreeze", "unfreeze", "pause", "unpause", "unpause", "attest", "replay", "replay", "expiry", "fault"}
-	propTokens = []ledger.TokenID{"gbpt", "gbpt", "gbpt", "eurt", "usdt"}
+		"freeze", "unfreeze", "unfreeze", "pause", "unpause", "unpause", "attest", "replay", "replay", "expiry", "fault", "deploy"}
+	propTokens = []ledger.TokenID{"gbpt", "gbpt", "gbpt", "eurt", "usdt", "jpyt"}
 )
 
 // randomTx draws one transaction; earlier is what the block holds so far.
@@ -630,6 +657,9 @@ func (p *propRun) randomTx(earlier []sentTx) sentTx {
 	case "fault":
 		r = p.randomMint(r)
 		r.fault = rapid.SampledFrom([]string{"bad-signature", "forged", "zero-amount"}).Draw(rt, "fault")
+	case "deploy":
+		r.token = rapid.SampledFrom([]ledger.TokenID{"usdt", "gbps", "gbpt"}).Draw(rt, "deployed")
+		r.signer = rapid.SampledFrom([]actor{cast.issuer, cast.issuer, cast.issuer, cast.alice}).Draw(rt, "deployer")
 	case "mint":
 		r = p.randomMint(r)
 	case "pay":
