@@ -39,9 +39,9 @@ type refToken struct {
 	// ratio 1 and 2 decimals: 1 for pence and cents, 100 for whole yen. It
 	// is also the smallest redemption that pays whole fiat minor units.
 	fiatScale uint64
-	paused                              bool
-	frozen                              map[ledger.Address]bool
-	reading                             *refReading
+	paused    bool
+	frozen    map[ledger.Address]bool
+	reading   *refReading
 }
 
 type refReading struct {
