@@ -156,6 +156,11 @@ func printReserves(w io.Writer, rs []client.TokenReserve) {
 			r.Required.Amount, r.Required.Currency, orDash(r.Coverage), bankTime, age, r.StalenessWindow.Text)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "reserve accounts (a balance backs one token only, so it is never counted twice):")
+	for _, r := range rs {
+		a := r.Account
+		fmt.Fprintf(w, "  %s: the %s balance of %s %s at %s\n", r.Token, a.Currency, a.Scheme, a.Account, a.BIC)
+	}
 }
 
 func reserveHistoryCmd(g *globals) *cobra.Command {

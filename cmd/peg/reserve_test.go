@@ -51,13 +51,15 @@ func TestReserveCommands(t *testing.T) {
 		}
 		r := rs[0]
 		if r.Token != "gbpt" || r.Status != reserve.OK || r.Required.Amount != "1000" || r.Required.Currency != "GBP" ||
-			r.Coverage != "1000.0000" || r.Reading == nil || r.Reading.Balance.Amount != "1000000" || r.StalenessWindow.Text != "26h0m0s" {
+			r.Coverage != "1000.0000" || r.Reading == nil || r.Reading.Balance.Amount != "1000000" || r.StalenessWindow.Text != "26h0m0s" ||
+			r.Account != (client.ReserveAccount{BIC: "PEGDGB2L", Scheme: "IBAN", Account: "GB81PEGD20041531926819", Currency: "GBP"}) {
 			t.Errorf("gbpt's reserve = %+v", r)
 		}
 		text := mustPeg(t, home, "reserve", "status", "--token", "gbpt")
 		lines := strings.Split(strings.TrimSpace(text), "\n")
-		if len(lines) != 3 || !strings.HasPrefix(lines[0], "as of ") {
-			t.Fatalf("reserve status:\n%s\nwant the time, a header and one row", text)
+		if len(lines) != 5 || !strings.HasPrefix(lines[0], "as of ") ||
+			lines[4] != "  gbpt: the GBP balance of IBAN GB81PEGD20041531926819 at PEGDGB2L" {
+			t.Fatalf("reserve status:\n%s\nwant the time, a header, one row and the reserve account", text)
 		}
 		for _, want := range []string{"TOKEN", "STATUS", "BALANCE", "REQUIRED", "COVERAGE", "BANK TIME", "AGE", "WINDOW"} {
 			if !strings.Contains(lines[1], want) {

@@ -64,6 +64,7 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeContractStaleness:     http.StatusUnprocessableEntity,
 	ledger.CodeContractReserveAmount: http.StatusUnprocessableEntity,
 	ledger.CodeUnknownBank:           http.StatusUnprocessableEntity,
+	ledger.CodeContractMinRedeem:     http.StatusUnprocessableEntity,
 
 	ledger.CodeUnknownCoin:         http.StatusNotFound,
 	ledger.CodeCoinSpent:           http.StatusConflict,
@@ -85,6 +86,7 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeNotFrozen:           http.StatusConflict,
 	ledger.CodeNoPendingOwner:      http.StatusConflict,
 	ledger.CodeRedeemBelowMinimum:  http.StatusUnprocessableEntity,
+	ledger.CodeRedeemFiatRemainder: http.StatusUnprocessableEntity,
 	ledger.CodeReserveUnattested:   http.StatusUnprocessableEntity,
 	ledger.CodeReserveAtRisk:       http.StatusUnprocessableEntity,
 	ledger.CodeReserveStale:        http.StatusUnprocessableEntity,

@@ -3,6 +3,7 @@ package api
 import (
 	"math/big"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func sameReserve(a, b client.Reserve) bool {
 		return false
 	}
 	a.Reading, b.Reading = nil, nil
-	return a == b
+	return reflect.DeepEqual(a, b)
 }
 
 func TestReserveView(t *testing.T) {
@@ -82,6 +83,7 @@ func TestReserveView(t *testing.T) {
 			StalenessWindow: window,
 			Required:        client.FiatValue{Value: client.Value{Amount: "0", Units: units(t, "0")}, Currency: "GBP"},
 			Capacity:        client.Value{Amount: "0", Units: units(t, "0")},
+			Account:         client.ReserveAccount{BIC: "DEMOGB2L", Scheme: "IBAN", Account: "GB82WEST12345698765432", Currency: "GBP"},
 		}
 		if !sameReserve(got, want) {
 			t.Errorf("reserve = %+v\nwant %+v", got, want)

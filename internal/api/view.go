@@ -96,6 +96,8 @@ func reserveView(t *state.Token, now time.Time) client.Reserve {
 		PauseWhenAtRisk: c.PauseWhenAtRisk,
 		Required:        fiatValue(required, c.Fiat.Currency),
 		Capacity:        value(money.Amount{}, c.Decimals),
+		Account: client.ReserveAccount{BIC: c.Fiat.BIC, Scheme: string(c.Fiat.Scheme), Account: c.Fiat.Account,
+			Currency: c.Fiat.Currency.Code},
 	}
 	if r := t.Reading; r != nil {
 		rv := readingView(*r, c.Fiat.Currency, now)

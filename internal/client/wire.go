@@ -207,6 +207,18 @@ type Reserve struct {
 	Coverage string `json:"coverage"`
 	// Reading is the last accepted attestation, if any.
 	Reading *Reading `json:"reading,omitempty"`
+	// Account is the bank balance that backs the token, and backs no other.
+	Account ReserveAccount `json:"account"`
+}
+
+// ReserveAccount is the bank balance a token's reserve is held in: one
+// account in one currency, which backs one token only, so that it is never
+// counted twice.
+type ReserveAccount struct {
+	BIC      string `json:"bic"`
+	Scheme   string `json:"scheme"`
+	Account  string `json:"account"`
+	Currency string `json:"currency"`
 }
 
 // Duration is a span of time both ways: whole seconds for programs, Go's
