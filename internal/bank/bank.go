@@ -345,9 +345,8 @@ func parseDateTime(s string, zoneRequired bool) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("date-time %q is not ISO 8601 (2006-01-02T15:04:05+01:00): %w", clip(s), ErrMalformed)
 }
 
-// parseDate reads an ISO 8601 date as the start of that day in UTC: a
-// date-only balance is stamped as early as it can be, so it turns stale
-// early rather than late.
+// parseDate reads an ISO 8601 date as the start of that day in UTC; the
+// caller decides which moment of the day a balance dated by day speaks for.
 func parseDate(s string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {

@@ -245,9 +245,13 @@ func bgEntry(cur token.Currency, b bgBalance, answered time.Time) (entry, error)
 	return e, nil
 }
 
-// bgTime is the time a balance speaks for: the later of its
-// lastChangeDateTime and its referenceDate (start of day, UTC), or, when it
-// has neither, the time the bank answered.
+// bgTime is the time a balance speaks for: its lastChangeDateTime, or its
+// referenceDate when that day starts after the last change, or, when it has
+// neither, the time the bank answered. A referenceDate names a day, not a
+// moment: it is read as of the time the bank answered, kept within that day
+// (UTC), so that yesterday's closing balance fetched this morning counts as
+// of the end of yesterday, not of its start; as of the day's start when the
+// answer has no Date header.
 func bgTime(b bgBalance, answered time.Time) (time.Time, error) {
 	var t time.Time
 	if b.LastChangeDateTime != "" {
@@ -261,6 +265,9 @@ func bgTime(b bgBalance, answered time.Time) (time.Time, error) {
 		rd, err := parseDate(b.ReferenceDate)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("referenceDate: %w", err)
+		}
+		if rd.After(t) && !answered.IsZero() {
+			rd = withinDay(answered, rd)
 		}
 		if rd.After(t) {
 			t = rd

@@ -68,7 +68,7 @@ func TestBerlinGroup(t *testing.T) {
 			want: 51234567, wantType: "interimAvailable", wantTime: "2025-03-14T09:15:00Z"},
 		{name: "preference closing booked first", answer: serve(good),
 			cfg:  func(c *BerlinGroupConfig) { c.Types = []string{"closingBooked"} },
-			want: 50000000, wantType: "closingBooked", wantTime: "2025-03-13T00:00:00Z"},
+			want: 50000000, wantType: "closingBooked", wantTime: "2025-03-13T23:59:59Z"}, // yesterday's close, answered today: the end of its day
 		{name: "credit-limit balance never used", answer: bg(`"balanceType": "interimAvailable",
       "creditLimitIncluded": false`, `"balanceType": "interimBooked",
       "creditLimitIncluded": false`),
@@ -180,7 +180,9 @@ func TestBerlinGroupTime(t *testing.T) {
 		err         error
 	}{
 		{"last change later than the reference date", `,"lastChangeDateTime":"2025-03-14T10:00:00Z","referenceDate":"2025-03-14"`, answered, "2025-03-14T10:00:00Z", nil},
-		{"reference date later than the last change", `,"lastChangeDateTime":"2025-03-01T10:00:00Z","referenceDate":"2025-03-14"`, answered, "2025-03-14T00:00:00Z", nil},
+		{"reference date later than the last change", `,"lastChangeDateTime":"2025-03-01T10:00:00Z","referenceDate":"2025-03-14"`, answered, "2025-03-14T12:00:00Z", nil},
+		{"yesterday's reference date answered today", `,"referenceDate":"2025-03-13"`, answered, "2025-03-13T23:59:59Z", nil},
+		{"reference date and no Date header", `,"referenceDate":"2025-03-14"`, time.Time{}, "2025-03-14T00:00:00Z", nil},
 		{"last change without an offset is UTC", `,"lastChangeDateTime":"2025-03-14T10:00:00.123"`, answered, "2025-03-14T10:00:00Z", nil},
 		{"no date: the answer's Date header", ``, answered, "2025-03-14T12:00:00Z", nil},
 		{"no date and no Date header", ``, time.Time{}, "", ErrMalformed},
