@@ -64,9 +64,9 @@ func paymentCmd(g *globals, onBehalf bool) *cobra.Command {
 			}
 			change, _ := total.Sub(amt)
 			what := fmt.Sprintf("paid %s %s to %s (spent %d coin(s) worth %s, change %s)",
-				amt.Format(t.Decimals), t.Symbol, payee, len(inputs), total.Format(t.Decimals), change.Format(t.Decimals))
+				amt.FormatFixed(t.Decimals), t.Symbol, payee, len(inputs), total.FormatFixed(t.Decimals), change.FormatFixed(t.Decimals))
 			if onBehalf {
-				what = fmt.Sprintf("paid %s %s of %s's coins to %s", amt.Format(t.Decimals), t.Symbol, payer, payee)
+				what = fmt.Sprintf("paid %s %s of %s's coins to %s", amt.FormatFixed(t.Decimals), t.Symbol, payer, payee)
 			}
 			return g.printReceipt(cmd, rc, what)
 		},
@@ -113,8 +113,9 @@ func redeemCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			cur := attr(rc, "redeem", "currency")
 			return g.printReceipt(cmd, rc, fmt.Sprintf("redeemed %s %s: %s %s owed from %s account %s",
-				amt.Format(t.Decimals), t.Symbol, attr(rc, "redeem", "fiat_owed"), attr(rc, "redeem", "currency"),
+				amt.FormatFixed(t.Decimals), t.Symbol, currencyText(attr(rc, "redeem", "fiat_owed"), cur), cur,
 				t.Contract.Fiat.BIC, t.Contract.Fiat.Account))
 		},
 	}
@@ -134,7 +135,7 @@ func approveCmd(g *globals) *cobra.Command {
 			return &txpb.Body{Msg: &txpb.Body_Approve{Approve: &txpb.Approve{Token: string(t.ID), Spender: sp.String(), Amount: amt.String()}}}
 		},
 		done: func(t *client.Token, sp ledger.Address, amt money.Amount, _ *client.Receipt) string {
-			return fmt.Sprintf("approved %s to spend %s %s", sp, amt.Format(t.Decimals), t.Symbol)
+			return fmt.Sprintf("approved %s to spend %s %s", sp, amt.FormatFixed(t.Decimals), t.Symbol)
 		},
 	})
 }

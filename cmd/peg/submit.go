@@ -129,7 +129,7 @@ func (g *globals) selectCoins(ctx context.Context, owner ledger.Address, t *clie
 			held, _ = held.Add(c.Amount)
 		}
 		return nil, money.Amount{}, fmt.Errorf("%s holds %s %s in %d coin(s) (at most %d spendable at once); %s needed: %w",
-			owner, held.Format(t.Decimals), t.Symbol, len(cs), tx.MaxInputs, amount.Format(t.Decimals), coin.ErrInsufficient)
+			owner, held.FormatFixed(t.Decimals), t.Symbol, len(cs), tx.MaxInputs, amount.FormatFixed(t.Decimals), coin.ErrInsufficient)
 	}
 	if err != nil {
 		return nil, money.Amount{}, err
