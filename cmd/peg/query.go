@@ -132,6 +132,7 @@ func coinsCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&tok, "token", "", "only this token")
 	cmd.Flags().IntVar(&limit, "limit", 100, fmt.Sprintf("at most this many coins (≤ %d)", client.MaxCoinsPage))
+	cmd.AddCommand(coinsMergeCmd(g))
 	return cmd
 }
 

@@ -86,7 +86,7 @@ func Merges(coins []Coin, amount money.Amount, maxInputs int) ([][]Coin, error) 
 	if err == nil || !errors.Is(err, ErrInsufficient) {
 		return nil, err
 	}
-	total, err := sum(coins)
+	total, err := Sum(coins)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func mergeRound(coins []Coin, maxInputs int, done func(after []Coin) bool) ([][]
 	var made []Coin // the coins the groups make, without ids yet
 	for len(rest) >= 2 && !done(append(slices.Clone(rest), made...)) {
 		g := rest[:min(maxInputs, len(rest))]
-		s, err := sum(g)
+		s, err := Sum(g)
 		if err != nil {
 			return nil, err
 		}
@@ -132,8 +132,9 @@ func mergeRound(coins []Coin, maxInputs int, done func(after []Coin) bool) ([][]
 	return groups, nil
 }
 
-// sum adds the coins' amounts, refusing an overflow.
-func sum(coins []Coin) (money.Amount, error) {
+// Sum adds the coins' amounts, refusing an overflow: what a merge of them
+// makes.
+func Sum(coins []Coin) (money.Amount, error) {
 	var total money.Amount
 	for _, c := range coins {
 		var ok bool
