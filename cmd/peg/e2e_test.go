@@ -167,6 +167,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("banner lacks chain id or keyring:\n%s", up.stdout)
 	}
 
+	checkDryRun(t, home)
 	out := mustPeg(t, home, "token", "deploy", "--from", "issuer", "--file", "../../examples/gbpt.toml")
 	for _, want := range []string{"deployed gbpt", "contract hash", "contract address", "tx", "height"} {
 		if !strings.Contains(out, want) {
@@ -179,8 +180,14 @@ func TestEndToEnd(t *testing.T) {
 	}
 	mustPeg(t, home, "reserve", "attest", "--token", "gbpt", "--balance", "1000000.00")
 	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
-	mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "250.50")
-	mustPeg(t, home, "redeem", "--from", "bob", "--token", "gbpt", "--amount", "100")
+	var pay client.Receipt
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "250.50", "-o", "json")), &pay); err != nil {
+		t.Fatal(err)
+	}
+	out = mustPeg(t, home, "redeem", "--from", "bob", "--token", "gbpt", "--amount", "100")
+	if !strings.Contains(out, "redeemed 100.00 GBPT: 100.00 GBP owed from PEGDGB2L") {
+		t.Errorf("redeem output:\n%s", out)
+	}
 	// Spending on another's behalf (S0.8): within the approval, then beyond it.
 	mustPeg(t, home, "approve", "--from", "alice", "--token", "gbpt", "--spender", "bob", "--amount", "10")
 	mustPeg(t, home, "spend-from", "--from", "bob", "--owner", "alice", "--token", "gbpt", "--to", "bob", "--amount", "10")
@@ -208,6 +215,7 @@ func TestEndToEnd(t *testing.T) {
 	if got := supplyOf(t, home); got != "900" {
 		t.Errorf("supply = %s, want 900", got)
 	}
+	checkAmountText(t, home, pay.TxID.String())
 
 	up.stop(t)
 	height, appHash := committedState(t, home)
@@ -262,4 +270,58 @@ func appHashAt(t *testing.T, base int, h uint64) string {
 		t.Fatal(err)
 	}
 	return strings.ToLower(b.AppHash)
+}
+
+// checkDryRun: a dry run needs no signer, and lists every violation, those
+// of the amounts even when the decimals are invalid.
+func checkDryRun(t *testing.T, home string) {
+	t.Helper()
+	out := mustPeg(t, home, "token", "deploy", "--dry-run", "--file", "../../examples/gbpt.toml")
+	if !strings.Contains(out, "is valid; nothing was published") {
+		t.Errorf("dry run of the example:\n%s", out)
+	}
+	b, err := os.ReadFile("../../examples/gbpt.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(strings.Replace(string(b), "decimals = 2 ", "decimals = 19", 1), `supply_cap = "1000000"`, `supply_cap = "1,000,000"`, 1)
+	file := filepath.Join(t.TempDir(), "bad.toml")
+	if err := os.WriteFile(file, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := peg(t, home, "token", "deploy", "--dry-run", "--file", file)
+	if code != exitRejected || !strings.Contains(out, "CONTRACT_DECIMALS") || !strings.Contains(out, "CONTRACT_CAP") {
+		t.Errorf("dry run of a contract with bad decimals and cap: exit %d\nstdout: %s\nstderr: %s\nwant both violations", code, out, errs)
+	}
+	code, _, errs = peg(t, home, "token", "deploy", "--file", "../../examples/gbpt.toml")
+	if code != exitUsage || !strings.Contains(errs, "--from") {
+		t.Errorf("deploy without --from: exit %d, stderr %q; want a usage error naming --from", code, errs)
+	}
+}
+
+// checkAmountText: text output writes amounts with every decimal of their
+// unit, the events of a transaction included. Alice paid 250.50 of her
+// 1,000.00 to bob, who redeemed 100.00 and was paid 10.00 on her behalf.
+func checkAmountText(t *testing.T, home, payTx string) {
+	t.Helper()
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"balance", "alice"}, []string{"gbpt 739.50 1"}},
+		{[]string{"coins", "bob"}, []string{"gbpt 150.50", "gbpt 10.00"}},
+		{[]string{"account", "show", "bob"}, []string{"balance 160.50 gbpt (2 coins)"}},
+		{[]string{"token", "show", "gbpt"}, []string{"900.00 GBPT (minted 1000.00, redeemed 100.00)", "1000000.00 GBP at ratio 1",
+			"minimum 0.01, maximum transfer 50000.00, minimum redemption 1.00", "(allowance left 999000.00 GBPT)"}},
+		{[]string{"token", "list"}, []string{"900.00", "1000000.00"}},
+		{[]string{"tx", "show", payTx}, []string{"coin.spent", "amount=1000.00 GBPT", "amount=250.50 GBPT", "amount=749.50 GBPT"}},
+		{[]string{"token", "redemptions", "gbpt"}, []string{"100.00 GBPT", "100.00 GBP", "PEGDGB2L GB81PEGD20041531926819"}},
+	} {
+		out := strings.Join(strings.Fields(mustPeg(t, home, tc.args...)), " ") // columns as single spaces
+		for _, want := range tc.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("peg %s lacks %q:\n%s", strings.Join(tc.args, " "), want, out)
+			}
+		}
+	}
 }

@@ -59,9 +59,10 @@ func signer(cmd *cobra.Command, g *globals, name string) (keyring.Key, ed25519.P
 	return k, priv, err
 }
 
-// resolveAddress accepts a bech32 address or the name of a key in kr.
+// resolveAddress accepts a bech32 address, in lower or upper case as BIP-173
+// allows (never mixed), or the name of a key in kr.
 func resolveAddress(kr *keyring.Keyring, s string) (ledger.Address, error) {
-	if strings.HasPrefix(s, ledger.AddressPrefix+"1") {
+	if strings.HasPrefix(strings.ToLower(s), ledger.AddressPrefix+"1") {
 		return ledger.ParseAddress(s)
 	}
 	k, err := kr.Get(s)

@@ -8,6 +8,7 @@ import (
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/tx"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -44,11 +45,26 @@ func paymentCmd(g *globals, onBehalf bool) *cobra.Command {
 				return &usageError{err}
 			}
 			ctx, cancel := context60()
-			defer cancel()
 			t, amt, err := g.tokenAmount(ctx, tok, amount)
+			cancel()
 			if err != nil {
 				return err
 			}
+			key, priv, err := signer(cmd, g, from)
+			if err != nil {
+				return err
+			}
+			m := &merger{g: g, key: key, priv: priv, t: t}
+			if !onBehalf {
+				if g.output == "text" {
+					m.say = cmd.ErrOrStderr()
+				}
+				if err := m.mergeForPayment(amt); err != nil {
+					return err
+				}
+			}
+			ctx, cancel = context60()
+			defer cancel()
 			inputs, outs, total, err := g.planPayment(ctx, t, payer, payee, amt)
 			if err != nil {
 				return err
@@ -58,19 +74,26 @@ func paymentCmd(g *globals, onBehalf bool) *cobra.Command {
 				body.Msg = &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{
 					Token: string(t.ID), Owner: payer.String(), Inputs: inputs, Outputs: outs}}
 			}
-			rc, err := g.submit(cmd, from, body)
+			rc, err := g.submitSigned(key, priv, body)
 			if err != nil {
 				return err
 			}
 			change, _ := total.Sub(amt)
 			what := fmt.Sprintf("paid %s %s to %s (spent %d coin(s) worth %s, change %s)",
-				amt.Format(t.Decimals), t.Symbol, payee, len(inputs), total.Format(t.Decimals), change.Format(t.Decimals))
+				amt.FormatFixed(t.Decimals), t.Symbol, payee, len(inputs), total.FormatFixed(t.Decimals), change.FormatFixed(t.Decimals))
 			if onBehalf {
-				what = fmt.Sprintf("paid %s %s of %s's coins to %s", amt.Format(t.Decimals), t.Symbol, payer, payee)
+				what = fmt.Sprintf("paid %s %s of %s's coins to %s", amt.FormatFixed(t.Decimals), t.Symbol, payer, payee)
 			}
-			return g.printReceipt(cmd, rc, what)
+			return g.printReceiptAs(cmd, paymentView{Receipt: rc, Merges: m.done}, rc, what)
 		},
 	}
+	cmd.Long = fmt.Sprintf(`Pay an amount of a token: spend coins worth N ≥ M and create M for the payee
+and N − M of change for the payer (S2.6). One transaction spends at most %d
+coins (inputs) and creates at most %d (outputs). When the amount needs more
+than %d of the payer's coins, pay first merges the smallest of them by payments
+to oneself, each spending up to %d coins into one, and waits for each to
+commit (said on stderr, or listed under "merges" with --output json); see
+peg coins merge.`, tx.MaxInputs, tx.MaxOutputs, tx.MaxInputs, tx.MaxInputs)
 	f := cmd.Flags()
 	f.StringVar(&from, "from", "", "payer: key name")
 	f.StringVar(&tok, "token", "", "token id")
@@ -80,11 +103,21 @@ func paymentCmd(g *globals, onBehalf bool) *cobra.Command {
 	if onBehalf {
 		cmd.Use = "spend-from --from KEY --owner ADDR --token ID --to ADDR --amount DEC"
 		cmd.Short = "Pay from another account's coins within its approval"
+		cmd.Long = fmt.Sprintf(`Pay from another account's coins within its approval. One transaction spends
+at most %d coins and creates at most %d; coins are not merged on another's
+behalf: the owner can run peg coins merge.`, tx.MaxInputs, tx.MaxOutputs)
 		f.Lookup("from").Usage = "spender: key name"
 		f.StringVar(&owner, "owner", "", "owner of the coins: address or key name")
 		required(cmd, "owner")
 	}
 	return cmd
+}
+
+// paymentView is what pay prints with --output json: the payment's receipt,
+// and the merges made before it, if any.
+type paymentView struct {
+	*client.Receipt
+	Merges []mergeView `json:"merges,omitempty"`
 }
 
 func redeemCmd(g *globals) *cobra.Command {
@@ -113,8 +146,9 @@ func redeemCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			cur := attr(rc, "redeem", "currency")
 			return g.printReceipt(cmd, rc, fmt.Sprintf("redeemed %s %s: %s %s owed from %s account %s",
-				amt.Format(t.Decimals), t.Symbol, attr(rc, "redeem", "fiat_owed"), attr(rc, "redeem", "currency"),
+				amt.FormatFixed(t.Decimals), t.Symbol, currencyText(attr(rc, "redeem", "fiat_owed"), cur), cur,
 				t.Contract.Fiat.BIC, t.Contract.Fiat.Account))
 		},
 	}
@@ -134,7 +168,7 @@ func approveCmd(g *globals) *cobra.Command {
 			return &txpb.Body{Msg: &txpb.Body_Approve{Approve: &txpb.Approve{Token: string(t.ID), Spender: sp.String(), Amount: amt.String()}}}
 		},
 		done: func(t *client.Token, sp ledger.Address, amt money.Amount, _ *client.Receipt) string {
-			return fmt.Sprintf("approved %s to spend %s %s", sp, amt.Format(t.Decimals), t.Symbol)
+			return fmt.Sprintf("approved %s to spend %s %s", sp, amt.FormatFixed(t.Decimals), t.Symbol)
 		},
 	})
 }

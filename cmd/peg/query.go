@@ -24,6 +24,30 @@ func optionalToken(s string) (ledger.TokenID, error) {
 	return id, nil
 }
 
+// tokenArg is the token a command about one token names: its argument, or
+// the deprecated --token (tok) of scripts written before it was one, which
+// gets a warning on stderr. "" with neither when the token is optional.
+func tokenArg(cmd *cobra.Command, args []string, tok string, optional bool) (ledger.TokenID, error) {
+	switch {
+	case len(args) == 1 && tok != "" && args[0] != tok:
+		return "", usageErrorf("the token is named twice: %q as the argument, %q as --token", args[0], tok)
+	case len(args) == 1:
+		tok = args[0]
+	case tok != "":
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: --token is deprecated; give the token as the argument: %s %s\n", cmd.CommandPath(), tok)
+	case !optional:
+		return "", usageErrorf("name the token as the argument, e.g. %s gbpt", cmd.CommandPath())
+	}
+	return optionalToken(tok)
+}
+
+// deprecatedTokenFlag keeps --token, hidden, for a command that now takes
+// the token as its argument, so that scripts written before keep working.
+func deprecatedTokenFlag(cmd *cobra.Command, tok *string) {
+	cmd.Flags().StringVar(tok, "token", "", "token id (deprecated: give it as the argument)")
+	_ = cmd.Flags().MarkHidden("token")
+}
+
 // accountAndToken parses an ADDR argument (address or key name) and an
 // optional --token.
 func (g *globals) accountAndToken(addr, tok string) (ledger.Address, ledger.TokenID, error) {
@@ -52,6 +76,10 @@ func balanceCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			dec, err := g.textDecimals(ctx)
+			if err != nil {
+				return err
+			}
 			return g.print(cmd.OutOrStdout(), bs, func(w io.Writer) {
 				if len(bs) == 0 {
 					fmt.Fprintf(w, "%s holds no coins\n", a)
@@ -60,7 +88,7 @@ func balanceCmd(g *globals) *cobra.Command {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "TOKEN\tBALANCE\tCOINS")
 				for _, b := range bs {
-					fmt.Fprintf(tw, "%s\t%s\t%d\n", b.Token, b.Amount, b.Coins)
+					fmt.Fprintf(tw, "%s\t%s\t%d\n", b.Token, tokenText(b.Value, dec[b.Token]), b.Coins)
 				}
 				tw.Flush()
 			})
@@ -88,11 +116,15 @@ func coinsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			dec, err := g.textDecimals(ctx)
+			if err != nil {
+				return err
+			}
 			return g.print(cmd.OutOrStdout(), cs, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "COIN\tTOKEN\tAMOUNT")
 				for _, c := range cs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Token, c.Amount)
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Token, tokenText(c.Value, dec[c.Token]))
 				}
 				tw.Flush()
 			})
@@ -100,6 +132,7 @@ func coinsCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&tok, "token", "", "only this token")
 	cmd.Flags().IntVar(&limit, "limit", 100, fmt.Sprintf("at most this many coins (≤ %d)", client.MaxCoinsPage))
+	cmd.AddCommand(coinsMergeCmd(g))
 	return cmd
 }
 
@@ -136,6 +169,10 @@ func printTx(w io.Writer, rc *client.Receipt) {
 	for _, e := range rc.Events {
 		fmt.Fprintf(w, "  %s", e.Type)
 		for _, a := range e.Attrs {
+			if a.Decimal != "" {
+				fmt.Fprintf(w, " %s=%s %s", a.Key, a.Decimal, a.Unit)
+				continue
+			}
 			fmt.Fprintf(w, " %s=%s", a.Key, a.Value)
 		}
 		fmt.Fprintln(w)
@@ -195,11 +232,15 @@ func accountCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				dec, err := g.textDecimals(ctx)
+				if err != nil {
+					return err
+				}
 				return g.print(cmd.OutOrStdout(), acc, func(w io.Writer) {
 					fmt.Fprintf(w, "address     %s\nregion      %s\nissuer      %v\nregistered  %v\nfrozen in   %v\n",
 						acc.Address, acc.Region, acc.Issuer, acc.Registered, acc.Frozen)
 					for _, b := range acc.Balances {
-						fmt.Fprintf(w, "balance     %s %s (%d coins)\n", b.Amount, b.Token, b.Coins)
+						fmt.Fprintf(w, "balance     %s %s (%d coins)\n", tokenText(b.Value, dec[b.Token]), b.Token, b.Coins)
 					}
 				})
 			},

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -22,6 +23,7 @@ import (
 	"github.com/pegledger/peg/internal/durable"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -78,7 +80,7 @@ it the hash covers the entered figures.`,
 				return err
 			}
 			return g.printReceipt(cmd, rc, fmt.Sprintf("attested %s %s in %s for %s; reserve %s",
-				amt.Format(cur.Digits), cur.Code, t.Contract.Fiat.Account, t.ID, attr(rc, "reserve.attested", "status")))
+				amt.FormatFixed(cur.Digits), cur.Code, t.Contract.Fiat.Account, t.ID, attr(rc, "reserve.attested", "status")))
 		},
 	}
 	f := cmd.Flags()
@@ -93,32 +95,85 @@ it the hash covers the entered figures.`,
 }
 
 func reserveStatusCmd(g *globals) *cobra.Command {
-	var tok string
+	var tok, wait string
+	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "status [--token ID]",
+		Use:   "status [ID] [--wait STATUS [--timeout 30s]]",
 		Short: "Show every coin's reserve (or one): status, balance, required, coverage, last attestation",
 		Long: `Show how the ledger judges each coin's fiat reserve at the latest block's time:
 its status (and the status last recorded, when a reading has since outlived its
 window), the attested bank balance, what the supply requires, the coverage
 (balance ÷ required, rounded down), the bank's time of the last attestation and
-its age, and the staleness window.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := optionalToken(tok)
+its age, and the staleness window.
+
+With --wait STATUS (UNATTESTED, OK, AT_RISK or STALE) and a token, ask the node
+every second until the token's reserve has that status, then show it; after
+--timeout, exit 1 naming the status last seen. A change at the bank reaches the
+ledger with the monitor's next attestation: wait for it before going on.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := tokenArg(cmd, args, tok, true)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context60()
-			defer cancel()
-			rs, err := g.reserves(ctx, id)
+			var rs []client.TokenReserve
+			if wait != "" {
+				rs, err = g.waitReserve(id, reserve.Status(wait), timeout)
+			} else {
+				ctx, cancel := context60()
+				defer cancel()
+				rs, err = g.reserves(ctx, id)
+			}
 			if err != nil {
 				return err
 			}
 			return g.print(cmd.OutOrStdout(), rs, func(w io.Writer) { printReserves(w, rs) })
 		},
 	}
-	cmd.Flags().StringVar(&tok, "token", "", "only this token")
+	deprecatedTokenFlag(cmd, &tok)
+	cmd.Flags().StringVar(&wait, "wait", "", "wait until the token's status is this one: UNATTESTED, OK, AT_RISK or STALE")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "with --wait, how long to wait")
 	return cmd
+}
+
+// reservePoll is how often --wait asks the node for a reserve's status.
+const reservePoll = time.Second
+
+// waitReserve asks for id's reserve every reservePoll until its status is
+// want, and returns it; after timeout, an error naming the status last seen.
+func (g *globals) waitReserve(id ledger.TokenID, want reserve.Status, timeout time.Duration) ([]client.TokenReserve, error) {
+	switch {
+	case id == "":
+		return nil, usageErrorf("--wait needs the token whose status to wait for, e.g. peg reserve status gbpt --wait %s", want)
+	case !slices.Contains([]reserve.Status{reserve.Unattested, reserve.OK, reserve.AtRisk, reserve.Stale}, want):
+		return nil, usageErrorf("--wait %q: want UNATTESTED, OK, AT_RISK or STALE", want)
+	case timeout <= 0:
+		return nil, usageErrorf("--timeout %s: want a positive duration, e.g. 30s", timeout)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tick := time.NewTicker(reservePoll)
+	defer tick.Stop()
+	var last reserve.Status
+	for {
+		rs, err := g.reserves(ctx, id)
+		switch {
+		case err == nil && rs[0].Status == want:
+			return rs, nil
+		case err == nil:
+			last = rs[0].Status
+		case ctx.Err() == nil:
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			if last == "" {
+				return nil, fmt.Errorf("%s's reserve: no answer within %s while waiting for %s", id, timeout, want)
+			}
+			return nil, fmt.Errorf("%s's reserve is %s, not %s, after waiting %s", id, last, want, timeout)
+		case <-tick.C:
+		}
+	}
 }
 
 // reserves lists every token's reserve, or only id's.
@@ -148,12 +203,12 @@ func printReserves(w io.Writer, rs []client.TokenReserve) {
 		}
 		balance, bankTime, age := "-", "-", "-"
 		if rd := r.Reading; rd != nil {
-			balance = rd.Balance.Amount + " " + rd.Balance.Currency
+			balance = fiatText(rd.Balance)
 			bankTime = rd.BankTime.Format(time.RFC3339)
 			age = seconds(rd.AgeSeconds)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", r.Token, status, balance,
-			r.Required.Amount, r.Required.Currency, orDash(r.Coverage), bankTime, age, r.StalenessWindow.Text)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Token, status, balance,
+			fiatText(r.Required), orDash(r.Coverage), bankTime, age, r.StalenessWindow.Text)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "reserve accounts (a balance backs one token only, so it is never counted twice):")
@@ -167,13 +222,13 @@ func reserveHistoryCmd(g *globals) *cobra.Command {
 	var tok string
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "history --token ID [--limit N]",
+		Use:   "history ID [--limit N]",
 		Short: "List a coin's accepted attestations of its reserve, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := ledger.ParseTokenID(tok)
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := tokenArg(cmd, args, tok, false)
 			if err != nil {
-				return &usageError{err}
+				return err
 			}
 			if limit < 1 || limit > client.MaxAttestationsPage {
 				return usageErrorf("--limit %d: want 1 to %d", limit, client.MaxAttestationsPage)
@@ -192,23 +247,22 @@ func reserveHistoryCmd(g *globals) *cobra.Command {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "BANK TIME\tBALANCE\tTYPE\tSOURCE\tHEIGHT\tTX\tRAW HASH")
 				for _, r := range rs {
-					fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%d\t%s\t%s\n", r.BankTime.Format(time.RFC3339),
-						r.Balance.Amount, r.Balance.Currency, printable(r.BalanceType), printable(r.Source), r.Height, r.TxID, r.RawHash)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.BankTime.Format(time.RFC3339),
+						fiatText(r.Balance), printable(r.BalanceType), printable(r.Source), r.Height, r.TxID, r.RawHash)
 				}
 				tw.Flush()
 			})
 		},
 	}
-	cmd.Flags().StringVar(&tok, "token", "", "token id")
+	deprecatedTokenFlag(cmd, &tok)
 	cmd.Flags().IntVar(&limit, "limit", 100, fmt.Sprintf("at most this many, the newest (≤ %d)", client.MaxAttestationsPage))
-	required(cmd, "token")
 	return cmd
 }
 
 func reserveReportCmd(g *globals) *cobra.Command {
 	var tok, month, out string
 	cmd := &cobra.Command{
-		Use:   "report --token ID --month YYYY-MM [--out DIR]",
+		Use:   "report ID --month YYYY-MM [--out DIR]",
 		Short: "Write a coin's monthly reserve report as JSON and CSV",
 		Long: `Write the monthly reserve report of a coin for one calendar month (UTC, in block
 time): opening and closing supply, minted, redeemed, the attestations accepted,
@@ -219,11 +273,11 @@ Two files are written into --out: reserve-report-ID-YYYY-MM.json, the API's
 report, and reserve-report-ID-YYYY-MM.csv, a header and a row of the summary,
 then a blank line and the attestations under their own header. With --output json
 the report is also printed; the files' paths then go to stderr.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := ledger.ParseTokenID(tok)
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := tokenArg(cmd, args, tok, false)
 			if err != nil {
-				return &usageError{err}
+				return err
 			}
 			if m, err := time.Parse(monthLayout, month); err != nil || m.Format(monthLayout) != month {
 				return usageErrorf("--month %q: want YYYY-MM, e.g. %s", month, time.Now().UTC().Format(monthLayout))
@@ -231,6 +285,10 @@ the report is also printed; the files' paths then go to stderr.`,
 			ctx, cancel := context60()
 			defer cancel()
 			r, err := g.client().Report(ctx, id, month)
+			if err != nil {
+				return err
+			}
+			t, err := g.client().Token(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -244,7 +302,7 @@ the report is also printed; the files' paths then go to stderr.`,
 				}
 			}
 			return g.print(cmd.OutOrStdout(), r, func(w io.Writer) {
-				printReport(w, r)
+				printReport(w, r, t.Decimals)
 				for _, p := range paths {
 					fmt.Fprintf(w, "wrote %s\n", p)
 				}
@@ -252,10 +310,10 @@ the report is also printed; the files' paths then go to stderr.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&tok, "token", "", "token id")
+	deprecatedTokenFlag(cmd, &tok)
 	f.StringVar(&month, "month", "", "calendar month, UTC: YYYY-MM")
 	f.StringVar(&out, "out", ".", "directory to write the two files into (created if missing)")
-	required(cmd, "token", "month")
+	required(cmd, "month")
 	return cmd
 }
 
@@ -346,7 +404,7 @@ func csvText(s string) string {
 	return s
 }
 
-func printReport(w io.Writer, r *client.ReserveReport) {
+func printReport(w io.Writer, r *client.ReserveReport, decimals uint8) {
 	state := "the month is under way"
 	if r.Complete {
 		state = "complete"
@@ -354,10 +412,10 @@ func printReport(w io.Writer, r *client.ReserveReport) {
 	fmt.Fprintf(w, "reserve report of %s (%s) for %s, as of %s: %s\n", r.Token, r.Symbol, r.Month, r.AsOf.Format(time.RFC3339), state)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string, args ...any) { fmt.Fprintf(tw, "  %s\t"+v+"\n", append([]any{k}, args...)...) }
-	row("opening supply", "%s %s", r.OpeningSupply.Amount, r.Symbol)
-	row("minted", "%s %s", r.Minted.Amount, r.Symbol)
-	row("redeemed", "%s %s", r.Redeemed.Amount, r.Symbol)
-	row("closing supply", "%s %s", r.ClosingSupply.Amount, r.Symbol)
+	row("opening supply", "%s %s", tokenText(r.OpeningSupply, decimals), r.Symbol)
+	row("minted", "%s %s", tokenText(r.Minted, decimals), r.Symbol)
+	row("redeemed", "%s %s", tokenText(r.Redeemed, decimals), r.Symbol)
+	row("closing supply", "%s %s", tokenText(r.ClosingSupply, decimals), r.Symbol)
 	if r.AttestationsOmitted > 0 {
 		row("attestations", "%d (the report lists the latest %d)", r.AttestationCount, len(r.Attestations))
 	} else {
@@ -366,8 +424,8 @@ func printReport(w io.Writer, r *client.ReserveReport) {
 	if r.MinCoverage == "" {
 		row("lowest coverage", "- (nothing was required)")
 	} else {
-		row("lowest coverage", "%s (%s %s held for %s %s required)", r.MinCoverage,
-			r.MinCoverageBalance.Amount, r.MinCoverageBalance.Currency, r.MinCoverageRequired.Amount, r.MinCoverageRequired.Currency)
+		row("lowest coverage", "%s (%s held for %s required)", r.MinCoverage,
+			fiatText(r.MinCoverageBalance), fiatText(r.MinCoverageRequired))
 	}
 	s := r.SecondsInStatus
 	row("time in status", "UNATTESTED %s, OK %s, AT_RISK %s, STALE %s",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,7 +22,8 @@ import (
 // account of £1,000,000, attested by the monitor, 1,000 GBPT minted.
 func TestReserveCommands(t *testing.T) {
 	home := t.TempDir()
-	up := startUp(t, home, freeBasePort(t))
+	base := freeBasePort(t)
+	up := startUp(t, home, base)
 	defer up.stop(t)
 	mustPeg(t, home, "token", "deploy", "--from", "issuer", "--file", "../../examples/gbpt.toml")
 
@@ -35,7 +37,7 @@ func TestReserveCommands(t *testing.T) {
 		return rs
 	}
 	eventually(t, 20*time.Second, "the monitor's first attestation", func() bool {
-		rs := statusJSON("--token", "gbpt")
+		rs := statusJSON("gbpt")
 		return len(rs) == 1 && rs[0].Status == reserve.OK
 	})
 	var mint client.Receipt
@@ -55,7 +57,7 @@ func TestReserveCommands(t *testing.T) {
 			r.Account != (client.ReserveAccount{BIC: "PEGDGB2L", Scheme: "IBAN", Account: "GB81PEGD20041531926819", Currency: "GBP"}) {
 			t.Errorf("gbpt's reserve = %+v", r)
 		}
-		text := mustPeg(t, home, "reserve", "status", "--token", "gbpt")
+		text := mustPeg(t, home, "reserve", "status", "gbpt")
 		lines := strings.Split(strings.TrimSpace(text), "\n")
 		if len(lines) != 5 || !strings.HasPrefix(lines[0], "as of ") ||
 			lines[4] != "  gbpt: the GBP balance of IBAN GB81PEGD20041531926819 at PEGDGB2L" {
@@ -67,9 +69,9 @@ func TestReserveCommands(t *testing.T) {
 			}
 		}
 		row := strings.Fields(lines[2])
-		// gbpt OK 1000000 GBP 1000 GBP 1000.0000 BANK-TIME AGE 26h0m0s
-		if len(row) != 10 || row[0] != "gbpt" || row[1] != "OK" || row[2] != "1000000" || row[3] != "GBP" ||
-			row[4] != "1000" || row[5] != "GBP" || row[6] != "1000.0000" || row[9] != "26h0m0s" {
+		// gbpt OK 1000000.00 GBP 1000.00 GBP 1000.0000 BANK-TIME AGE 26h0m0s
+		if len(row) != 10 || row[0] != "gbpt" || row[1] != "OK" || row[2] != "1000000.00" || row[3] != "GBP" ||
+			row[4] != "1000.00" || row[5] != "GBP" || row[6] != "1000.0000" || row[9] != "26h0m0s" {
 			t.Fatalf("row = %q", row)
 		}
 		if _, err := time.Parse(time.RFC3339, row[7]); err != nil {
@@ -82,7 +84,7 @@ func TestReserveCommands(t *testing.T) {
 
 	var history []client.Reading
 	t.Run("history", func(t *testing.T) {
-		out := mustPeg(t, home, "reserve", "history", "--token", "gbpt", "--limit", "1000", "-o", "json")
+		out := mustPeg(t, home, "reserve", "history", "gbpt", "--limit", "1000", "-o", "json")
 		if err := json.Unmarshal([]byte(out), &history); err != nil {
 			t.Fatal(err)
 		}
@@ -97,14 +99,14 @@ func TestReserveCommands(t *testing.T) {
 				t.Errorf("attestation %d at height %d follows one at %d: want newest first", i, r.Height, history[i-1].Height)
 			}
 		}
-		text := mustPeg(t, home, "reserve", "history", "--token", "gbpt", "--limit", "1")
+		text := mustPeg(t, home, "reserve", "history", "gbpt", "--limit", "1")
 		lines := strings.Split(strings.TrimSpace(text), "\n")
 		if len(lines) != 2 || !strings.HasPrefix(lines[0], "BANK TIME") {
 			t.Fatalf("reserve history --limit 1:\n%s\nwant a header and one row", text)
 		}
 		row := strings.Fields(lines[1])
-		// BANK-TIME 1000000 GBP TYPE SOURCE HEIGHT TX RAW-HASH
-		if len(row) != 8 || row[1] != "1000000" || row[2] != "GBP" || len(row[6]) != 64 || len(row[7]) != 64 {
+		// BANK-TIME 1000000.00 GBP TYPE SOURCE HEIGHT TX RAW-HASH
+		if len(row) != 8 || row[1] != "1000000.00" || row[2] != "GBP" || len(row[6]) != 64 || len(row[7]) != 64 {
 			t.Errorf("row = %q", row)
 		}
 		if h, err := strconv.ParseUint(row[5], 10, 64); err != nil || h < history[0].Height {
@@ -115,11 +117,11 @@ func TestReserveCommands(t *testing.T) {
 	month := mint.Time.UTC().Format("2006-01")
 	t.Run("report", func(t *testing.T) {
 		dir := t.TempDir()
-		text := mustPeg(t, home, "reserve", "report", "--token", "gbpt", "--month", month, "--out", dir)
+		text := mustPeg(t, home, "reserve", "report", "gbpt", "--month", month, "--out", dir)
 		jsonPath := filepath.Join(dir, "reserve-report-gbpt-"+month+".json")
 		csvPath := filepath.Join(dir, "reserve-report-gbpt-"+month+".csv")
-		for _, want := range []string{"reserve report of gbpt (GBPT) for " + month, "closing supply", "1000 GBPT",
-			"lowest coverage", "1000.0000 (1000000 GBP held for 1000 GBP required)", "wrote " + jsonPath, "wrote " + csvPath} {
+		for _, want := range []string{"reserve report of gbpt (GBPT) for " + month, "closing supply", "1000.00 GBPT",
+			"lowest coverage", "1000.0000 (1000000.00 GBP held for 1000.00 GBP required)", "wrote " + jsonPath, "wrote " + csvPath} {
 			if !strings.Contains(text, want) {
 				t.Errorf("report output lacks %q:\n%s", want, text)
 			}
@@ -137,7 +139,7 @@ func TestReserveCommands(t *testing.T) {
 
 		// With --output json, stdout is the file's JSON and the paths go to stderr.
 		dir2 := filepath.Join(t.TempDir(), "new", "dir")
-		code, stdout, stderr := peg(t, home, "reserve", "report", "--token", "gbpt", "--month", month, "--out", dir2, "-o", "json")
+		code, stdout, stderr := peg(t, home, "reserve", "report", "gbpt", "--month", month, "--out", dir2, "-o", "json")
 		if code != exitOK {
 			t.Fatalf("report -o json: exit %d: %s", code, stderr)
 		}
@@ -159,18 +161,66 @@ func TestReserveCommands(t *testing.T) {
 			code int
 			want string
 		}{
-			{[]string{"reserve", "report", "--token", "gbpt", "--month", "2026-1"}, exitUsage, "YYYY-MM"},
-			{[]string{"reserve", "report", "--token", "GBPT", "--month", month}, exitUsage, ""},
-			{[]string{"reserve", "report", "--token", "gbpt", "--month", "2999-01", "--out", t.TempDir()}, exitFailure, "NOT_FOUND"},
-			{[]string{"reserve", "report", "--token", "usdx", "--month", month, "--out", t.TempDir()}, exitFailure, "UNKNOWN_TOKEN"},
-			{[]string{"reserve", "history", "--token", "gbpt", "--limit", "0"}, exitUsage, "--limit"},
-			{[]string{"reserve", "status", "--token", "usdx"}, exitFailure, "UNKNOWN_TOKEN"},
+			{[]string{"reserve", "report", "gbpt", "--month", "2026-1"}, exitUsage, "YYYY-MM"},
+			{[]string{"reserve", "report", "GBPT", "--month", month}, exitUsage, ""},
+			{[]string{"reserve", "report", "gbpt", "--month", "2999-01", "--out", t.TempDir()}, exitFailure, "NOT_FOUND"},
+			{[]string{"reserve", "report", "usdx", "--month", month, "--out", t.TempDir()}, exitFailure, "UNKNOWN_TOKEN"},
+			{[]string{"reserve", "report", "gbpt", "--token", "usdx", "--month", month}, exitUsage, "named twice"},
+			{[]string{"reserve", "report", "--month", month}, exitUsage, "name the token"},
+			{[]string{"reserve", "history", "gbpt", "--limit", "0"}, exitUsage, "--limit"},
+			{[]string{"reserve", "history", "gbpt", "usdx"}, exitUsage, "accepts at most 1 arg"},
+			{[]string{"reserve", "status", "usdx"}, exitFailure, "UNKNOWN_TOKEN"},
+			{[]string{"reserve", "status", "--wait", "OK"}, exitUsage, "--wait needs the token"},
+			{[]string{"reserve", "status", "gbpt", "--wait", "FINE"}, exitUsage, "want UNATTESTED, OK, AT_RISK or STALE"},
+			{[]string{"reserve", "status", "gbpt", "--wait", "OK", "--timeout", "0s"}, exitUsage, "--timeout"},
+			{[]string{"token", "redemptions"}, exitUsage, "name the token"},
 		} {
 			code, _, stderr := peg(t, home, tc.args...)
 			if code != tc.code || !strings.Contains(stderr, tc.want) {
 				t.Errorf("peg %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), code, stderr, tc.code, tc.want)
 			}
 		}
+	})
+
+	// The token was a flag of these commands; scripts that pass it so still work.
+	t.Run("deprecated --token", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"reserve", "status", "--token", "gbpt"},
+			{"reserve", "history", "--token", "gbpt", "--limit", "1"},
+			{"reserve", "report", "--token", "gbpt", "--month", month, "--out", t.TempDir()},
+			{"token", "redemptions", "--token", "gbpt"},
+		} {
+			code, out, stderr := peg(t, home, args...)
+			if code != exitOK || !strings.Contains(out, "gbpt") || !strings.Contains(stderr, "deprecated") {
+				t.Errorf("peg %s: exit %d, stdout %q, stderr %q; want the answer and a deprecation notice", strings.Join(args, " "), code, out, stderr)
+			}
+		}
+	})
+
+	// The walkthrough's shortfall block: a bank debit reaches the ledger with
+	// the monitor's next attestation, which --wait waits for.
+	t.Run("wait", func(t *testing.T) {
+		bank := fmt.Sprintf("http://127.0.0.1:%d", base+4)
+		mustPeg(t, home, "bank", "account", "debit", "--bank", bank, "--account", "gbpt-reserve", "--amount", "999500")
+		out := mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "AT_RISK", "--timeout", "30s")
+		if !strings.Contains(out, "AT_RISK") || !strings.Contains(out, "500.00 GBP") {
+			t.Errorf("reserve status --wait AT_RISK:\n%s", out)
+		}
+		code, _, stderr := peg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1")
+		if code != exitRejected || !strings.Contains(stderr, "RESERVE_AT_RISK") {
+			t.Errorf("mint once the wait is over: exit %d, stderr %q; want RESERVE_AT_RISK", code, stderr)
+		}
+		code, out, stderr = peg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "2s")
+		if code != exitFailure || out != "" || !strings.Contains(stderr, "gbpt's reserve is AT_RISK, not OK, after waiting 2s") {
+			t.Errorf("--wait OK while at risk: exit %d, stdout %q, stderr %q; want exit %d naming AT_RISK", code, out, stderr, exitFailure)
+		}
+		mustPeg(t, home, "bank", "account", "credit", "--bank", bank, "--account", "gbpt-reserve", "--amount", "999500")
+		var rs []client.TokenReserve
+		out = mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s", "-o", "json")
+		if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 1 || rs[0].Status != reserve.OK {
+			t.Errorf("reserve status --wait OK -o json = %s (%v)", out, err)
+		}
+		mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1")
 	})
 }
 

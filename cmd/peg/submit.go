@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/coin"
+	"github.com/pegledger/peg/internal/keyring"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/tx"
@@ -39,6 +41,12 @@ func (g *globals) submit(cmd *cobra.Command, from string, body *txpb.Body) (*cli
 	if err != nil {
 		return nil, err
 	}
+	return g.submitSigned(key, priv, body)
+}
+
+// submitSigned is submit with the key already loaded, for commands that sign
+// several transactions on one passphrase.
+func (g *globals) submitSigned(key keyring.Key, priv ed25519.PrivateKey, body *txpb.Body) (*client.Receipt, error) {
 	ctx, cancel := context60()
 	defer cancel()
 	c := g.client()
@@ -71,7 +79,12 @@ func (g *globals) submit(cmd *cobra.Command, from string, body *txpb.Body) (*cli
 
 // printReceipt shows a committed transaction: its id, height and events.
 func (g *globals) printReceipt(cmd *cobra.Command, rc *client.Receipt, summary string) error {
-	return g.print(cmd.OutOrStdout(), rc, func(w io.Writer) {
+	return g.printReceiptAs(cmd, rc, rc, summary)
+}
+
+// printReceiptAs is printReceipt with v, which holds rc, as the JSON output.
+func (g *globals) printReceiptAs(cmd *cobra.Command, v any, rc *client.Receipt, summary string) error {
+	return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
 		fmt.Fprintln(w, summary)
 		fmt.Fprintf(w, "  tx      %s\n  height  %d\n", rc.TxID, rc.Height)
 	})
@@ -112,15 +125,24 @@ func (g *globals) tokenAmount(ctx context.Context, id, amount string) (*client.T
 	return t, a, nil
 }
 
-// selectCoins picks owner's coins of tok worth at least amount.
-func (g *globals) selectCoins(ctx context.Context, owner ledger.Address, t *client.Token, amount money.Amount) ([][]byte, money.Amount, error) {
+// heldCoins lists owner's coins of t, at most client.MaxCoinsPage of them.
+func (g *globals) heldCoins(ctx context.Context, owner ledger.Address, t *client.Token) ([]coin.Coin, error) {
 	have, err := g.client().Coins(ctx, owner, t.ID, client.MaxCoinsPage)
 	if err != nil {
-		return nil, money.Amount{}, err
+		return nil, err
 	}
 	cs := make([]coin.Coin, len(have))
 	for i, c := range have {
 		cs[i] = coin.Coin{ID: c.ID, Amount: c.Units}
+	}
+	return cs, nil
+}
+
+// selectCoins picks owner's coins of tok worth at least amount.
+func (g *globals) selectCoins(ctx context.Context, owner ledger.Address, t *client.Token, amount money.Amount) ([][]byte, money.Amount, error) {
+	cs, err := g.heldCoins(ctx, owner, t)
+	if err != nil {
+		return nil, money.Amount{}, err
 	}
 	picked, total, err := coin.Select(cs, amount, tx.MaxInputs)
 	if errors.Is(err, coin.ErrInsufficient) {
@@ -128,8 +150,8 @@ func (g *globals) selectCoins(ctx context.Context, owner ledger.Address, t *clie
 		for _, c := range cs {
 			held, _ = held.Add(c.Amount)
 		}
-		return nil, money.Amount{}, fmt.Errorf("%s holds %s %s in %d coin(s) (at most %d spendable at once); %s needed: %w",
-			owner, held.Format(t.Decimals), t.Symbol, len(cs), tx.MaxInputs, amount.Format(t.Decimals), coin.ErrInsufficient)
+		return nil, money.Amount{}, fmt.Errorf("%s holds %s %s in %d coin(s) (at most %d spendable at once; peg coins merge makes fewer); %s needed: %w",
+			owner, held.FormatFixed(t.Decimals), t.Symbol, len(cs), tx.MaxInputs, amount.FormatFixed(t.Decimals), coin.ErrInsufficient)
 	}
 	if err != nil {
 		return nil, money.Amount{}, err

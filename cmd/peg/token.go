@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,7 +20,7 @@ import (
 
 func tokenCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Deploy and manage stablecoin contracts"}
-	cmd.AddCommand(deployCmd(g), tokenShowCmd(g), tokenListCmd(g), mintCmd(g),
+	cmd.AddCommand(deployCmd(g), tokenShowCmd(g), tokenListCmd(g), redemptionsCmd(g), mintCmd(g),
 		tokenActionCmd(g, "freeze", "Freeze an account: it can no longer send or receive the coin (freezer)", true),
 		tokenActionCmd(g, "unfreeze", "Lift a freeze (freezer)", true),
 		tokenActionCmd(g, "pause", "Stop every movement of the coin (pauser)", false),
@@ -43,13 +44,16 @@ func deployCmd(g *globals) *cobra.Command {
 	var from, file string
 	var dryRun bool
 	cmd := &cobra.Command{
-		Use:   "deploy --from KEY --file contract.toml",
+		Use:   "deploy --from KEY --file contract.toml | deploy --dry-run --file contract.toml",
 		Short: "Validate a contract file and publish it (authorised issuers only)",
 		Long: `Validate a token contract (see examples/gbpt.toml) against the platform's issuance
 rules and publish it. Every violation is reported at once with its code; nothing is
 published unless the contract is valid. Role entries may be addresses or key names.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" && !dryRun {
+				return usageErrorf("--from names the issuer who publishes the contract (a dry run needs none)")
+			}
 			b, err := os.ReadFile(file)
 			if err != nil {
 				return err
@@ -89,10 +93,10 @@ published unless the contract is valid. Role entries may be addresses or key nam
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "issuer: key name")
+	f.StringVar(&from, "from", "", "issuer: key name (not needed with --dry-run)")
 	f.StringVar(&file, "file", "", "contract file (TOML)")
 	f.BoolVar(&dryRun, "dry-run", false, "validate only; publish nothing")
-	required(cmd, "from", "file")
+	required(cmd, "file")
 	return cmd
 }
 
@@ -132,6 +136,7 @@ func tokenShowCmd(g *globals) *cobra.Command {
 
 func printToken(w io.Writer, t *client.Token) {
 	c := t.Contract
+	d := t.Decimals
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string, args ...any) { fmt.Fprintf(tw, "%s\t"+v+"\n", append([]any{k}, args...)...) }
 	row("token", "%s — %s (%s), %d decimals", t.ID, t.Name, t.Symbol, t.Decimals)
@@ -139,12 +144,13 @@ func printToken(w io.Writer, t *client.Token) {
 	row("contract address", "%s", t.Address)
 	row("issuer", "%s", t.Issuer)
 	row("deployed", "height %d, tx %s", t.DeployHeight, t.DeployTx)
-	row("supply", "%s %s (minted %s, redeemed %s)", t.Supply.Amount, t.Symbol, t.Minted.Amount, t.Redeemed.Amount)
-	row("supply cap", "%s %s", t.Cap.Amount, t.Symbol)
-	row("declared reserve", "%s %s at ratio %s → backs %s %s", t.DeclaredReserve.Amount, t.DeclaredReserve.Currency,
-		c.Ratio, t.ReserveCapacity.Amount, t.Symbol)
+	row("supply", "%s %s (minted %s, redeemed %s)", tokenText(t.Supply, d), t.Symbol, tokenText(t.Minted, d), tokenText(t.Redeemed, d))
+	row("supply cap", "%s %s", tokenText(t.Cap, d), t.Symbol)
+	row("declared reserve", "%s at ratio %s → backs %s %s", fiatText(t.DeclaredReserve),
+		c.Ratio, tokenText(t.ReserveCapacity, d), t.Symbol)
 	row("fiat account", "%s %s %s (%s)", c.Fiat.BIC, c.Fiat.Scheme, c.Fiat.Account, c.Fiat.Currency)
-	row("units", "minimum %s, maximum transfer %s, minimum redemption %s", c.MinUnit, c.MaxTransfer, c.MinRedeem)
+	row("units", "minimum %s, maximum transfer %s, minimum redemption %s",
+		decimalText(c.MinUnit, d), decimalText(c.MaxTransfer, d), decimalText(c.MinRedeem, d))
 	row("rules", "transfers %s, redemption %s", c.TransferRule, c.RedeemRule)
 	row("paused", "%v", t.Paused)
 	row("owner", "%s", t.Roles.Owner)
@@ -155,7 +161,7 @@ func printToken(w io.Writer, t *client.Token) {
 	row("freezer", "%s", t.Roles.Freezer)
 	row("attestor", "%s", t.Roles.Attestor)
 	for _, m := range t.Roles.Minters {
-		row("minter", "%s (allowance left %s %s)", m.Address, m.Allowance.Amount, t.Symbol)
+		row("minter", "%s (allowance left %s %s)", m.Address, tokenText(m.Allowance, d), t.Symbol)
 	}
 	tw.Flush()
 }
@@ -176,12 +182,54 @@ func tokenListCmd(g *globals) *cobra.Command {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSYMBOL\tSUPPLY\tCAP\tPAUSED\tISSUER")
 				for _, t := range ts {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", t.ID, t.Symbol, t.Supply.Amount, t.Cap.Amount, t.Paused, t.Issuer)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", t.ID, t.Symbol, tokenText(t.Supply, t.Decimals), tokenText(t.Cap, t.Decimals), t.Paused, t.Issuer)
 				}
 				tw.Flush()
 			})
 		},
 	}
+}
+
+func redemptionsCmd(g *globals) *cobra.Command {
+	var tok string
+	cmd := &cobra.Command{
+		Use:   "redemptions ID",
+		Short: "List a token's redemptions: who returned how much, and the fiat owed from which account",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := tokenArg(cmd, args, tok, false)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			t, err := g.client().Token(ctx, id)
+			if err != nil {
+				return err
+			}
+			rs, err := g.client().Redemptions(ctx, id)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), rs, func(w io.Writer) { printRedemptions(w, t, rs) })
+		},
+	}
+	deprecatedTokenFlag(cmd, &tok)
+	return cmd
+}
+
+func printRedemptions(w io.Writer, t *client.Token, rs []client.Redemption) {
+	if len(rs) == 0 {
+		fmt.Fprintf(w, "%s has no redemptions yet\n", t.ID)
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tHOLDER\tAMOUNT\tFIAT OWED\tFROM ACCOUNT\tHEIGHT\tTX")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s %s\t%d\t%s\n", r.Time.Format(time.RFC3339), r.Holder,
+			tokenText(r.Value, t.Decimals), t.Symbol, fiatText(r.FiatOwed), r.Fiat.BIC, r.Fiat.Account, r.Height, r.TxID)
+	}
+	tw.Flush()
 }
 
 func mintCmd(g *globals) *cobra.Command {
@@ -192,7 +240,7 @@ func mintCmd(g *globals) *cobra.Command {
 			return &txpb.Body{Msg: &txpb.Body_Mint{Mint: &txpb.Mint{Token: string(t.ID), To: to.String(), Amount: amt.String()}}}
 		},
 		done: func(t *client.Token, to ledger.Address, amt money.Amount, rc *client.Receipt) string {
-			return fmt.Sprintf("minted %s %s for %s (coin %s)", amt.Format(t.Decimals), t.Symbol, to, attr(rc, "coin.created", "coin"))
+			return fmt.Sprintf("minted %s %s for %s (coin %s)", amt.FormatFixed(t.Decimals), t.Symbol, to, attr(rc, "coin.created", "coin"))
 		},
 	})
 }
@@ -373,7 +421,7 @@ func minterCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			what := fmt.Sprintf("%s may mint %s %s", m, amt.Format(t.Decimals), t.Symbol)
+			what := fmt.Sprintf("%s may mint %s %s", m, amt.FormatFixed(t.Decimals), t.Symbol)
 			if remove {
 				what = fmt.Sprintf("%s is no longer a minter", m)
 			}

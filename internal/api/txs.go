@@ -10,6 +10,8 @@ import (
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/store"
+	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
 )
 
@@ -48,7 +50,21 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) error {
 		e.Height = rc.Height
 		return e
 	}
-	writeJSON(w, http.StatusOK, receiptView(rc))
+	snap := s.chain.Snapshot()
+	defer snap.Close()
+	writeJSON(w, http.StatusOK, receiptView(rc, receiptContract(snap, rc)))
+	return nil
+}
+
+// receiptContract is the contract of the token rc's events name, if any.
+func receiptContract(snap *store.Snapshot, rc *state.Receipt) *token.Contract {
+	id := receiptToken(rc)
+	if id == "" {
+		return nil
+	}
+	if t := state.TokenByID(snap, id); t != nil {
+		return &t.Contract
+	}
 	return nil
 }
 
@@ -99,7 +115,7 @@ func (s *server) tx(w http.ResponseWriter, r *http.Request) error {
 	if rc == nil {
 		return notFound("no block has included transaction %s (as of height %d)", id, snap.Height)
 	}
-	writeJSON(w, http.StatusOK, receiptView(rc))
+	writeJSON(w, http.StatusOK, receiptView(rc, receiptContract(snap, rc)))
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/state"
@@ -27,12 +28,17 @@ func fiatValue(a money.Amount, cur token.Currency) client.FiatValue {
 // unixTime is a record's Unix-nanosecond time as UTC.
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
-func receiptView(rc *state.Receipt) client.Receipt {
+// receiptView shows a receipt; c is the contract of the token its events
+// name, if any, whose units label their amounts.
+func receiptView(rc *state.Receipt, c *token.Contract) client.Receipt {
 	events := make([]client.Event, len(rc.Events))
 	for i, e := range rc.Events {
 		attrs := make([]client.Attr, len(e.Attrs))
 		for j, a := range e.Attrs {
 			attrs[j] = client.Attr{Key: a.Key, Value: a.Value}
+			if c != nil {
+				attrs[j].Decimal, attrs[j].Unit = eventAmount(eventAmounts[e.Type][a.Key], a.Value, c)
+			}
 		}
 		events[i] = client.Event{Type: e.Type, Attrs: attrs}
 	}
@@ -40,6 +46,69 @@ func receiptView(rc *state.Receipt) client.Receipt {
 		TxID: rc.TxID, Height: rc.Height, Index: rc.Index, Time: unixTime(rc.Time), Kind: rc.Kind,
 		Signer: rc.Signer, Code: rc.Code, Name: rc.Code.Name(), Message: rc.Log, Events: events,
 	}
+}
+
+// receiptToken is the token a receipt's events name: the first "token"
+// attribute, since a transaction moves or changes one token at most.
+func receiptToken(rc *state.Receipt) ledger.TokenID {
+	for _, e := range rc.Events {
+		for _, a := range e.Attrs {
+			if a.Key == "token" {
+				return ledger.TokenID(a.Value)
+			}
+		}
+	}
+	return ""
+}
+
+// amountForm says how an event attribute writes an amount.
+type amountForm uint8
+
+const (
+	notAmount    amountForm = iota
+	tokenUnits              // the token's minor units: "25050"
+	tokenDecimal            // a decimal of the token, zeros trimmed: "250.5"
+	fiatDecimal             // a decimal of the reserve's currency, zeros trimmed: "800000"
+)
+
+// eventAmounts names the attributes of each event type that are amounts, and
+// their form, as internal/state emits them.
+var eventAmounts = map[string]map[string]amountForm{
+	"coin.spent":        {"amount": tokenUnits},
+	"coin.created":      {"amount": tokenUnits},
+	"pay":               {"amount": tokenUnits},
+	"spend_from":        {"amount": tokenUnits, "allowance_left": tokenUnits},
+	"mint":              {"amount": tokenUnits},
+	"redeem":            {"amount": tokenUnits, "fiat_owed": fiatDecimal},
+	"seize":             {"amount": tokenUnits},
+	"approval":          {"amount": tokenUnits},
+	"minter.configured": {"allowance": tokenDecimal},
+	"reserve.attested":  {"balance": fiatDecimal},
+	"reserve.status":    {"balance": fiatDecimal, "required": fiatDecimal, "supply": tokenDecimal},
+}
+
+// eventAmount writes an attribute's amount as people read it, with every
+// decimal of its unit ("250.50"), and names the unit: the token's symbol or
+// the reserve's currency. Empty strings when the attribute is no amount.
+func eventAmount(form amountForm, v string, c *token.Contract) (decimal, unit string) {
+	var a money.Amount
+	var err error
+	digits, unit := c.Decimals, c.Symbol
+	switch form {
+	case tokenUnits:
+		a, err = money.ParseUnits(v)
+	case tokenDecimal:
+		a, err = money.Parse(v, digits)
+	case fiatDecimal:
+		digits, unit = c.Fiat.Currency.Digits, c.Fiat.Currency.Code
+		a, err = money.Parse(v, digits)
+	default:
+		return "", ""
+	}
+	if err != nil {
+		return "", ""
+	}
+	return a.FormatFixed(digits), unit
 }
 
 // tokenSummary and tokenView judge the reserve at now, the latest block's

@@ -127,10 +127,15 @@ type Event struct {
 	Attrs []Attr `json:"attrs"`
 }
 
-// Attr is one key/value of an event.
+// Attr is one key/value of an event, as the ledger recorded it. An amount
+// (a token's minor units, or a decimal of the token or of the reserve's
+// currency) is also written as people read it: Decimal has every decimal of
+// Unit, the token's symbol or the currency's code ("250.50", "GBPT").
 type Attr struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
+	Key     string `json:"key"`
+	Value   string `json:"value"`
+	Decimal string `json:"decimal,omitempty"`
+	Unit    string `json:"unit,omitempty"`
 }
 
 // TokenSummary is a token as GET /v1/tokens lists it.

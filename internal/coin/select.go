@@ -73,3 +73,74 @@ func Outputs(payer, payee ledger.Address, amount, total money.Amount) ([]Output,
 	}
 	return outs, nil
 }
+
+// Merges plans one round of merges that bring a payment of amount within
+// maxInputs coins: disjoint groups of the smallest coins, 2 to maxInputs
+// each, every group to be spent into one coin of its sum by a payment to
+// oneself. Nil when Select already succeeds; ErrInsufficient when the coins
+// together are worth less than amount. One round may not be enough, since a
+// round merges coins that exist, not the coins it makes: plan again once its
+// merges have committed.
+func Merges(coins []Coin, amount money.Amount, maxInputs int) ([][]Coin, error) {
+	_, _, err := Select(coins, amount, maxInputs)
+	if err == nil || !errors.Is(err, ErrInsufficient) {
+		return nil, err
+	}
+	total, err := Sum(coins)
+	if err != nil {
+		return nil, err
+	}
+	if total.Cmp(amount) < 0 {
+		return nil, fmt.Errorf("%w: have %s in %d coins, need %s", ErrInsufficient, total, len(coins), amount)
+	}
+	return mergeRound(coins, maxInputs, func(after []Coin) bool {
+		_, _, err := Select(after, amount, maxInputs)
+		return err == nil
+	})
+}
+
+// MergesAll plans one round of merges toward a single coin: the smallest
+// coins in groups of maxInputs. Nil when at most one coin is left.
+func MergesAll(coins []Coin, maxInputs int) ([][]Coin, error) {
+	return mergeRound(coins, maxInputs, func(after []Coin) bool { return len(after) <= 1 })
+}
+
+// mergeRound groups the coins, smallest first, maxInputs at a time, until
+// done holds of the coins the merges would leave or fewer than two coins are
+// left to group.
+func mergeRound(coins []Coin, maxInputs int, done func(after []Coin) bool) ([][]Coin, error) {
+	if maxInputs < 2 {
+		return nil, fmt.Errorf("coin: merging needs at least 2 inputs a transaction, not %d", maxInputs)
+	}
+	rest := slices.Clone(coins)
+	slices.SortFunc(rest, func(a, b Coin) int {
+		if c := a.Amount.Cmp(b.Amount); c != 0 {
+			return c
+		}
+		return slices.Compare(a.ID[:], b.ID[:])
+	})
+	var groups [][]Coin
+	var made []Coin // the coins the groups make, without ids yet
+	for len(rest) >= 2 && !done(append(slices.Clone(rest), made...)) {
+		g := rest[:min(maxInputs, len(rest))]
+		s, err := Sum(g)
+		if err != nil {
+			return nil, err
+		}
+		groups, made, rest = append(groups, g), append(made, Coin{Amount: s}), rest[len(g):]
+	}
+	return groups, nil
+}
+
+// Sum adds the coins' amounts, refusing an overflow: what a merge of them
+// makes.
+func Sum(coins []Coin) (money.Amount, error) {
+	var total money.Amount
+	for _, c := range coins {
+		var ok bool
+		if total, ok = total.Add(c.Amount); !ok {
+			return money.Amount{}, errors.New("coin: coin amounts overflow")
+		}
+	}
+	return total, nil
+}

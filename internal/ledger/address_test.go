@@ -27,6 +27,16 @@ func TestAddressRoundTrip(t *testing.T) {
 	}
 }
 
+// TestParseAddressUpperCase: BIP-173 allows a bech32 string in upper case
+// (QR codes encode it more compactly); it names the same address.
+func TestParseAddressUpperCase(t *testing.T) {
+	a := NewAddress("GB", ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey))
+	got, err := ParseAddress(strings.ToUpper(a.String()))
+	if err != nil || got != a || got.String() != a.String() {
+		t.Errorf("ParseAddress(upper case) = %v, %v; want %v", got, err, a)
+	}
+}
+
 func TestParseAddressRejects(t *testing.T) {
 	pub := ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey)
 	good := NewAddress("GB", pub).String()
@@ -37,6 +47,7 @@ func TestParseAddressRejects(t *testing.T) {
 		"other prefix": "cosmos1qypyws3plywhz6hlrz9ja00wdaf6ff7zy6l5vvqmzj2pq",
 		"truncated":    good[:20],
 		"not bech32":   "peg1!!!",
+		"mixed case":   "PEG1" + good[4:],
 	} {
 		if _, err := ParseAddress(s); err == nil {
 			t.Errorf("%s: ParseAddress(%q) accepted it", name, s)

@@ -267,6 +267,20 @@ func (a Amount) Format(decimals uint8) string {
 	return whole + "." + frac
 }
 
+// FormatFixed renders a with every one of the given decimals, as people read
+// amounts: FormatFixed(1250, 2) is "12.50", FormatFixed(1200, 2) is "12.00".
+func (a Amount) FormatFixed(decimals uint8) string {
+	s := a.String()
+	if decimals == 0 {
+		return s
+	}
+	d := int(decimals)
+	if len(s) <= d {
+		s = strings.Repeat("0", d-len(s)+1) + s
+	}
+	return s[:len(s)-d] + "." + s[len(s)-d:]
+}
+
 // MarshalText encodes a as base-10 minor units, so records and APIs never carry
 // a float.
 func (a Amount) MarshalText() ([]byte, error) { return []byte(a.String()), nil }

@@ -61,6 +61,24 @@ func TestFormat(t *testing.T) {
 	}
 }
 
+func TestFormatFixed(t *testing.T) {
+	for _, tc := range []struct {
+		units    uint64
+		decimals uint8
+		want     string
+	}{
+		{1250, 2, "12.50"}, {1200, 2, "12.00"}, {1, 2, "0.01"}, {0, 2, "0.00"}, {0, 0, "0"}, {5, 0, "5"},
+		{25050, 2, "250.50"}, {1, 18, "0.000000000000000001"}, {10, 18, "0.000000000000000010"},
+	} {
+		if got := FromUint64(tc.units).FormatFixed(tc.decimals); got != tc.want {
+			t.Errorf("FormatFixed(%d, %d) = %q, want %q", tc.units, tc.decimals, got, tc.want)
+		}
+	}
+	if got := Max.FormatFixed(18); got != Max.Format(18) {
+		t.Errorf("FormatFixed(Max, 18) = %q, want %q (Max ends in a non-zero digit)", got, Max.Format(18))
+	}
+}
+
 func TestArithmeticChecksOverflow(t *testing.T) {
 	one := FromUint64(1)
 	if _, ok := Max.Add(one); ok {

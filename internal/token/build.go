@@ -37,9 +37,10 @@ func (v Violation) Rejection() *ledger.Rejection {
 // field; the Contract is the zero value unless there are none.
 //
 // A check that needs another field's value is skipped while that field is
-// itself invalid, so that one mistake yields one violation: token amounts are
-// not checked while Decimals is out of range, the reserve not while the
-// currency is unknown, multiples not while MinUnit is invalid, and so on.
+// itself invalid, so that one mistake yields one violation: while Decimals is
+// out of range token amounts are checked only for what holds at any decimals,
+// the reserve is not checked while the currency is unknown, multiples not
+// while MinUnit is invalid, and so on.
 func Build(d Draft, p Params) (Contract, []Violation) {
 	b := &builder{p: p}
 	b.identity(d)

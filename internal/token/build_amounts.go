@@ -8,9 +8,11 @@ import (
 )
 
 // amounts checks the token amounts at the token's decimals: the minimum unit
-// first, since the others must be multiples of it.
+// first, since the others must be multiples of it. While the decimals are
+// invalid, only what holds at any decimals is checked.
 func (b *builder) amounts(d Draft) {
 	if !b.decimalsOK {
+		b.amountsWithoutDecimals(d)
 		return
 	}
 	dec := b.c.Decimals
@@ -45,6 +47,29 @@ func (b *builder) amounts(d Draft) {
 		}
 	}
 	b.minRedeem(d.MinRedeem)
+}
+
+// amountsWithoutDecimals checks what the amounts must be whatever the
+// decimals: positive decimal numbers with at most MaxDecimals places, so that
+// a contract with invalid decimals still has its other mistakes reported.
+// What depends on the decimals (powers of ten, multiples, coverage) waits.
+func (b *builder) amountsWithoutDecimals(d Draft) {
+	for _, a := range []struct {
+		code             ledger.Code
+		field, what, val string
+	}{
+		{ledger.CodeContractMinUnit, "min_unit", "minimum unit", d.MinUnit},
+		{ledger.CodeContractCap, "supply_cap", "supply cap", d.SupplyCap},
+		{ledger.CodeInvalidAmount, "max_transfer", "maximum transfer", d.MaxTransfer},
+		{ledger.CodeInvalidAmount, "min_redeem", "minimum redemption", d.MinRedeem},
+	} {
+		if a.field == "min_redeem" && a.val == "" {
+			continue // it has a default
+		}
+		if _, problem := parsePositive(a.what, a.val, MaxDecimals); problem != "" {
+			b.add(a.code, a.field, "%s", problem)
+		}
+	}
 }
 
 // minRedeem checks the smallest redemption. It defaults to the smallest amount
@@ -208,6 +233,9 @@ func (b *builder) roleAddress(code ledger.Code, field string, role Role, s strin
 // unit, within the supply cap.
 func (b *builder) allowance(field, s string) (money.Amount, bool) {
 	if !b.decimalsOK {
+		if _, problem := parsePositive("allowance", s, MaxDecimals); problem != "" {
+			b.add(ledger.CodeContractMinter, field, "%s", problem)
+		}
 		return money.Amount{}, false
 	}
 	a, problem := parsePositive("allowance", s, b.c.Decimals)

@@ -497,3 +497,41 @@ func TestDefaultMinRedeemPays(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildChecksAmountsWithInvalidDecimals: invalid decimals hide no other
+// mistake in the amounts; each is still checked for what holds at any
+// decimals, and one that is valid at some decimals adds no violation.
+func TestBuildChecksAmountsWithInvalidDecimals(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Draft)
+		want   []string
+	}{
+		{"amounts valid at some decimals", func(*Draft) {}, nil},
+		{"cap malformed", func(d *Draft) { d.SupplyCap = "1,000,000" }, []string{"CONTRACT_CAP supply_cap"}},
+		{"cap zero", func(d *Draft) { d.SupplyCap = "0" }, []string{"CONTRACT_CAP supply_cap"}},
+		{"min unit malformed", func(d *Draft) { d.MinUnit = "one" }, []string{"CONTRACT_MIN_UNIT min_unit"}},
+		{"max transfer beyond any decimals", func(d *Draft) { d.MaxTransfer = "0.0000000000000000001" }, []string{"INVALID_AMOUNT max_transfer"}},
+		{"min redeem negative", func(d *Draft) { d.MinRedeem = "-1" }, []string{"INVALID_AMOUNT min_redeem"}},
+		{"allowance empty", func(d *Draft) { d.Roles.Minters[0].Allowance = "" }, []string{"CONTRACT_MINTER roles.minters[0].allowance"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := validDraft()
+			d.Decimals = MaxDecimals + 1
+			tc.mutate(&d)
+			_, vs := Build(d, testParams())
+			got := []string{}
+			for _, v := range vs {
+				if v.Field != "decimals" {
+					got = append(got, v.Code.Name()+" "+v.Field)
+				}
+			}
+			if len(vs) == len(got) {
+				t.Errorf("violations %v lack the decimals", vs)
+			}
+			if want := append([]string{}, tc.want...); !reflect.DeepEqual(got, want) {
+				t.Errorf("violations besides the decimals: %v, want %v (all: %v)", got, want, vs)
+			}
+		})
+	}
+}
