@@ -191,7 +191,8 @@ type routing struct {
 }
 
 // mux builds the routes. The request validator guards /v1/ only, because it
-// answers 404 for any path the document lacks.
+// answers 404 for any path the document lacks; strictJSON checks the JSON
+// bodies before it.
 func (s *server) mux() routing {
 	rt := routing{outer: http.NewServeMux(), v1: http.NewServeMux()}
 	for _, r := range s.routes() {
@@ -211,7 +212,7 @@ func (s *server) mux() routing {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(specYAML)
 	})
-	rt.outer.Handle("/v1/", s.validator()(rt.v1))
+	rt.outer.Handle("/v1/", s.strictJSON(s.validator()(rt.v1)))
 	rt.outer.Handle("/", s.serveJSON(func(w http.ResponseWriter, r *http.Request) error {
 		return notFound("no API route %s %s; see /openapi.yaml", r.Method, r.URL.Path)
 	}))

@@ -46,9 +46,12 @@ func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 		return apiError(CodeUnavailable, "the node could not take the batch: %v", err)
 	}
 	// The API reads only each transaction's id; the mempool parses and
-	// verifies them in full, in parallel, and answers for each.
+	// verifies them in full, in parallel, and answers for each. A repeat
+	// of a transaction earlier in the request is not offered again: the
+	// mempool would find the first and call it a replay.
 	items := make([]client.BatchItem, len(req.Txs))
 	ids := make([]ledger.TxID, len(req.Txs))
+	first := make(map[ledger.TxID]int, len(req.Txs))
 	var raws [][]byte
 	var at []int
 	for i, raw := range req.Txs {
@@ -60,6 +63,12 @@ func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 			items[i] = rejectedItem(ledger.TxID{}, rej.Code, rej.Message, 0)
 			continue
 		}
+		if j, seen := first[id]; seen {
+			items[i] = rejectedItem(id, ledger.CodeDuplicateInBatch, fmt.Sprintf(
+				"transaction %d repeats transaction %d of this batch (the same id); only the first is submitted", i, j), 0)
+			continue
+		}
+		first[id] = i
 		ids[i] = id
 		raws, at = append(raws, raw), append(at, i)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -260,6 +261,67 @@ func TestSubmitBatchBadProtobuf(t *testing.T) {
 		status, _, ae := postBatch(t, e, tc.query, client.BatchContentType, tc.body)
 		if status != http.StatusBadRequest || ae.Name != "BAD_REQUEST" || !strings.Contains(ae.Message, tc.want) {
 			t.Errorf("%s: answer %d %+v, want 400 BAD_REQUEST naming %q", tc.name, status, ae, tc.want)
+		}
+	}
+}
+
+// TestSubmitBatchDuplicates: a transaction that repeats an earlier one of
+// the same request is refused as DUPLICATE_IN_BATCH, naming the index it
+// repeats, and only the first is submitted; not REPLAYED, which says a block
+// already holds it. The protobuf body is judged alike.
+func TestSubmitBatchDuplicates(t *testing.T) {
+	e := newTestEnv(t)
+	e.runScenario()
+	a, idA := e.sign(minter, mintMsg(alice.addr, "1000000"))
+	b, idB := e.sign(minter, mintMsg(bob.addr, "1000000"))
+	c, idC := e.sign(minter, mintMsg(bob.addr, "2000000"))
+	d, idD := e.sign(minter, mintMsg(alice.addr, "2000000"))
+	wait := true
+	asJSON, err := json.Marshal(client.BatchRequest{Txs: [][]byte{a, b, a, []byte("hello"), a, b}, Wait: &wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asProto, err := proto.Marshal(&txpb.Batch{Txs: [][]byte{c, d, d, c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		id      ledger.TxID
+		code    ledger.Code
+		repeats int // the index a duplicate names
+	}
+	for _, tc := range []struct {
+		name, query, contentType string
+		body                     []byte
+		want                     []want
+	}{
+		{"json", "", "application/json", asJSON, []want{
+			{idA, ledger.OK, 0}, {idB, ledger.OK, 0}, {idA, ledger.CodeDuplicateInBatch, 0},
+			{ledger.TxID{}, ledger.CodeMalformed, 0}, {idA, ledger.CodeDuplicateInBatch, 0}, {idB, ledger.CodeDuplicateInBatch, 1},
+		}},
+		{"protobuf", "?wait=true", client.BatchContentType, asProto, []want{
+			{idC, ledger.OK, 0}, {idD, ledger.OK, 0}, {idD, ledger.CodeDuplicateInBatch, 1}, {idC, ledger.CodeDuplicateInBatch, 0},
+		}},
+	} {
+		status, res, _ := postBatch(t, e, tc.query, tc.contentType, tc.body)
+		if status != http.StatusOK || len(res.Results) != len(tc.want) {
+			t.Fatalf("%s: answer %d %+v, want 200 with %d results", tc.name, status, res, len(tc.want))
+		}
+		for i, w := range tc.want {
+			it := res.Results[i]
+			if it.TxID != w.id || it.Code != uint32(w.code) || it.Name != w.code.Name() {
+				t.Errorf("%s: item %d = %+v, want %s %s", tc.name, i, it, w.id, w.code.Name())
+				continue
+			}
+			switch {
+			case w.code == ledger.OK && it.Status != client.BatchCommitted:
+				t.Errorf("%s: item %d = %+v, want committed", tc.name, i, it)
+			case w.code == ledger.CodeDuplicateInBatch:
+				if msg := fmt.Sprintf("transaction %d repeats transaction %d of this batch", i, w.repeats); it.Status != client.BatchRejected ||
+					it.Height != 0 || !strings.HasPrefix(it.Message, msg) {
+					t.Errorf("%s: item %d = %+v, want rejected, no height, message starting %q", tc.name, i, it, msg)
+				}
+			}
 		}
 	}
 }

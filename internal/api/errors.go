@@ -33,6 +33,8 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeUnknownMessage: http.StatusBadRequest,
 	ledger.CodeBatchRejected:  http.StatusUnprocessableEntity,
 
+	ledger.CodeDuplicateInBatch: http.StatusConflict, // the API's check, on a batch request
+
 	ledger.CodeUnauthorized:       http.StatusForbidden,
 	ledger.CodeInvalidArgument:    http.StatusBadRequest,
 	ledger.CodeInvalidAmount:      http.StatusBadRequest,

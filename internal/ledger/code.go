@@ -24,6 +24,9 @@ const (
 	CodeReplayed       Code = 8  // a transaction with this id is already in a block
 	CodeUnknownMessage Code = 9  // a message kind this node does not know
 	CodeBatchRejected  Code = 10 // a transaction in the batch was refused at admission
+
+	// Checked by the API on a batch request, before the mempool sees it.
+	CodeDuplicateInBatch Code = 11 // the same transaction earlier in one batch request
 )
 
 // Authorisation and arguments.
@@ -123,6 +126,7 @@ var codeTable = map[Code]codeInfo{
 	CodeReplayed:              {"REPLAYED", "transaction was already included in a block"},
 	CodeUnknownMessage:        {"UNKNOWN_MESSAGE", "transaction carries no known message"},
 	CodeBatchRejected:         {"BATCH_REJECTED", "a transaction in the batch was refused; each has its own result"},
+	CodeDuplicateInBatch:      {"DUPLICATE_IN_BATCH", "the same transaction is earlier in the batch; only that one is submitted"},
 	CodeUnauthorized:          {"UNAUTHORIZED", "signer does not hold the role this action needs"},
 	CodeInvalidArgument:       {"INVALID_ARGUMENT", "a field is malformed or out of range"},
 	CodeInvalidAmount:         {"INVALID_AMOUNT", "amount is zero, negative or malformed"},

@@ -202,11 +202,21 @@ var (
 	ErrSyntax    = errors.New("not a plain decimal number")
 	ErrPrecision = errors.New("more decimal places than allowed")
 	ErrRange     = errors.New("out of range")
+	// ErrNotCanonical refuses minor units written other than as String
+	// writes them: "01" and "00" for 1 and 0.
+	ErrNotCanonical = errors.New("not canonical: minor units carry no leading zeros")
 )
 
 // ParseUnits parses a base-10 integer number of minor units, as the wire format
-// and the store carry them.
-func ParseUnits(s string) (Amount, error) { return Parse(s, 0) }
+// and the store carry them, in the one form String writes: a number has one
+// encoding, so that a signed transaction says it one way only. Leading zeros
+// are refused (ErrNotCanonical), as is everything Parse refuses.
+func ParseUnits(s string) (Amount, error) {
+	if len(s) > 1 && s[0] == '0' && digits(s) {
+		return Amount{}, fmt.Errorf("money: %q: %w", clipped(s), ErrNotCanonical)
+	}
+	return Parse(s, 0)
+}
 
 // Parse parses a plain decimal string ("12", "12.5", "0.01") as a number of minor
 // units with the given number of decimals: Parse("12.5", 2) is 1250. Signs,
@@ -217,7 +227,7 @@ func Parse(s string, decimals uint8) (Amount, error) {
 		return Amount{}, fmt.Errorf("money: %d decimals exceeds %d", decimals, MaxDecimals)
 	}
 	if len(s) > MaxDigits {
-		return Amount{}, fmt.Errorf("money: %q: %w (longer than %d characters)", s[:16]+"…", ErrRange, MaxDigits)
+		return Amount{}, fmt.Errorf("money: %q: %w (longer than %d characters)", clipped(s), ErrRange, MaxDigits)
 	}
 	whole, frac, hasPoint := strings.Cut(s, ".")
 	if whole == "" || (hasPoint && frac == "") || !digits(whole) || !digits(frac) {
@@ -238,6 +248,14 @@ func Parse(s string, decimals uint8) (Amount, error) {
 		}
 	}
 	return a, nil
+}
+
+// clipped shortens a refused string to what an error repeats of it.
+func clipped(s string) string {
+	if len(s) <= 16 {
+		return s
+	}
+	return s[:16] + "…"
 }
 
 func digits(s string) bool {

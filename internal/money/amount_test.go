@@ -3,6 +3,7 @@ package money
 import (
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -42,6 +43,39 @@ func TestParse(t *testing.T) {
 			}
 			if err == nil && got.String() != tc.want {
 				t.Fatalf("Parse(%q, %d) = %s, want %s", tc.in, tc.decimals, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestParseUnits: minor units are read in the one form String writes them.
+func TestParseUnits(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+		err            error
+	}{
+		{"zero", "0", "0", nil},
+		{"integer", "1250", "1250", nil},
+		{"max", "340282366920938463463374607431768211455", "340282366920938463463374607431768211455", nil},
+		{"leading zero", "01", "", ErrNotCanonical},
+		{"zeros", "00", "", ErrNotCanonical},
+		{"zero-padded max", "0340282366920938463463374607431768211455", "", ErrNotCanonical},
+		{"zero-padded beyond MaxDigits", strings.Repeat("0", MaxDigits) + "1", "", ErrNotCanonical},
+		{"plus", "+1", "", ErrSyntax},
+		{"trailing point", "1.", "", ErrSyntax},
+		{"bare point", ".5", "", ErrSyntax},
+		{"fraction", "1.50", "", ErrPrecision},
+		{"zero fraction", "0.0", "", ErrPrecision},
+		{"empty", "", "", ErrSyntax},
+		{"overflow", "340282366920938463463374607431768211456", "", ErrRange},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseUnits(tc.in)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("ParseUnits(%q) error = %v, want %v", tc.in, err, tc.err)
+			}
+			if err == nil && got.String() != tc.want {
+				t.Fatalf("ParseUnits(%q) = %s, want %s", tc.in, got, tc.want)
 			}
 		})
 	}

@@ -51,10 +51,12 @@ func canonical(s string) string {
 
 // FuzzParse holds Parse to refParse: the same strings accepted, with the same
 // value, and the same error for the rest; and what it accepts, Format writes
-// back canonically and Parse reads again. The seed corpus is in
+// back canonically and Parse reads again. ParseUnits accepts exactly the
+// strings String writes (checkUnits). The seed corpus is in
 // testdata/fuzz/FuzzParse; without -fuzz it runs as a plain test.
 func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, decimals uint8) {
+		checkUnits(t, s)
 		got, err := Parse(s, decimals)
 		want, wantErr := refParse(s, decimals)
 		switch {
@@ -81,4 +83,25 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(Format(Parse(%q))) = %v, %v; want %v", s, back, err, got)
 		}
 	})
+}
+
+// checkUnits holds ParseUnits to Parse at no decimals and String: it accepts
+// what Parse accepts and String writes back unchanged, with Parse's value;
+// refuses what Parse accepts in another form (ErrNotCanonical); and refuses
+// what Parse refuses.
+func checkUnits(t *testing.T, s string) {
+	got, err := ParseUnits(s)
+	want, perr := Parse(s, 0)
+	switch {
+	case perr == nil && want.String() == s:
+		if err != nil || got != want {
+			t.Fatalf("ParseUnits(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	case perr == nil:
+		if !errors.Is(err, ErrNotCanonical) {
+			t.Fatalf("ParseUnits(%q) = %v, %v; want ErrNotCanonical (String writes %q)", s, got, err, want)
+		}
+	case err == nil:
+		t.Fatalf("ParseUnits(%q) = %v; Parse refuses it: %v", s, got, perr)
+	}
 }

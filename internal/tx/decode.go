@@ -36,10 +36,13 @@ func (f *fields) token(s string) ledger.TokenID {
 	return id
 }
 
-// amount parses minor units; positive says whether zero is refused.
+// amount parses minor units, in their one canonical form; positive says
+// whether zero is refused.
 func (f *fields) amount(name, s string, positive bool) money.Amount {
 	a, err := money.ParseUnits(s)
 	switch {
+	case errors.Is(err, money.ErrNotCanonical):
+		f.fail(ledger.CodeInvalidAmount, "%s: %q is not canonical: minor units are written without leading zeros", name, trunc(s, 40))
 	case errors.Is(err, money.ErrRange) && strings.Trim(s, "0123456789") == "":
 		f.fail(ledger.CodeAmountOverflow, "%s: %q is beyond the amount range", name, trunc(s, 40))
 	case err != nil:

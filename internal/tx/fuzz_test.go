@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -94,7 +95,45 @@ func FuzzDecode(f *testing.F) {
 		if p.Signer != got.Signer || p.Expiry != got.Expiry || p.Nonce != got.Nonce || p.Memo != got.Memo || !reflect.DeepEqual(p.Msg, got.Msg) {
 			t.Fatalf("canonical body parses to %+v, want %+v", p, got)
 		}
+
+		// Each amount is written in its one form: an accepted body has no
+		// second encoding of the same amounts.
+		for _, a := range wireAmounts(&body) {
+			if n, ok := new(big.Int).SetString(a, 10); !ok || n.String() != a {
+				t.Fatalf("accepted the amount %q, not the canonical form of a base-10 integer", a)
+			}
+		}
 	})
+}
+
+// wireAmounts lists the amounts of minor units a body's message carries.
+func wireAmounts(b *txpb.Body) []string {
+	outputs := func(outs []*txpb.Output) []string {
+		var s []string
+		for _, o := range outs {
+			s = append(s, o.GetAmount())
+		}
+		return s
+	}
+	switch x := b.Msg.(type) {
+	case *txpb.Body_Mint:
+		return []string{x.Mint.GetAmount()}
+	case *txpb.Body_Redeem:
+		return []string{x.Redeem.GetAmount()}
+	case *txpb.Body_Approve:
+		return []string{x.Approve.GetAmount()}
+	case *txpb.Body_ConfigureMinter:
+		if !x.ConfigureMinter.GetRemove() { // a removal's allowance is ignored
+			return []string{x.ConfigureMinter.GetAllowance()}
+		}
+	case *txpb.Body_Attest:
+		return []string{x.Attest.GetBalance()}
+	case *txpb.Body_Pay:
+		return outputs(x.Pay.GetOutputs())
+	case *txpb.Body_SpendFrom:
+		return outputs(x.SpendFrom.GetOutputs())
+	}
+	return nil
 }
 
 func marshalTx(t testing.TB, m *txpb.Tx) []byte {
@@ -248,6 +287,10 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		{"INVALID_AMOUNT-decimal", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_Mint{Mint: &txpb.Mint{Token: "gbpt", To: bob, Amount: "1.5"}}
 		})},
+		{"INVALID_AMOUNT-leading-zero", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_Mint{Mint: &txpb.Mint{Token: "gbpt", To: bob, Amount: "01"}}
+		})},
+		{"INVALID_AMOUNT-zero-padded-output", func() []byte { b := pay(); b.GetPay().Outputs[0].Amount = "040"; return signed(b) }()},
 		{"TX_TOO_LARGE-signatures", payEnv(func(env *txpb.Tx) {
 			for range MaxSignatures {
 				env.Signatures = append(env.Signatures, env.Signatures[0])

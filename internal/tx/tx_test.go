@@ -439,6 +439,59 @@ func TestDecodeMessages(t *testing.T) {
 	}
 }
 
+// TestDecodeNonCanonicalAmounts: every amount a message carries is refused
+// with INVALID_AMOUNT, naming its field, unless it is written as String
+// writes it; zero-padding would give one signed amount several encodings.
+func TestDecodeNonCanonicalAmounts(t *testing.T) {
+	bob := testAddr("bob").String()
+	c1 := coinID("c1")
+	outs := func(amount string) []*txpb.Output {
+		return []*txpb.Output{{Owner: bob, Amount: "1"}, {Owner: bob, Amount: amount}}
+	}
+	for _, tc := range []struct {
+		kind, field string
+		set         func(b *txpb.Body, amount string)
+	}{
+		{"mint", "amount", func(b *txpb.Body, a string) {
+			b.Msg = &txpb.Body_Mint{Mint: &txpb.Mint{Token: "gbpt", To: bob, Amount: a}}
+		}},
+		{"redeem", "amount", func(b *txpb.Body, a string) {
+			b.Msg = &txpb.Body_Redeem{Redeem: &txpb.Redeem{Token: "gbpt", Inputs: [][]byte{c1}, Amount: a}}
+		}},
+		{"approve", "amount", func(b *txpb.Body, a string) {
+			b.Msg = &txpb.Body_Approve{Approve: &txpb.Approve{Token: "gbpt", Spender: bob, Amount: a}}
+		}},
+		{"configure_minter", "allowance", func(b *txpb.Body, a string) {
+			b.Msg = &txpb.Body_ConfigureMinter{ConfigureMinter: &txpb.ConfigureMinter{Token: "gbpt", Minter: bob, Allowance: a}}
+		}},
+		{"pay", "outputs.amount", func(b *txpb.Body, a string) {
+			b.Msg = &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{c1}, Outputs: outs(a)}}
+		}},
+		{"spend_from", "outputs.amount", func(b *txpb.Body, a string) {
+			b.Msg = &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{Token: "gbpt", Owner: bob, Inputs: [][]byte{c1}, Outputs: outs(a)}}
+		}},
+		{"attest", "balance", func(b *txpb.Body, a string) {
+			m := attestMsg()
+			m.Balance = a
+			b.Msg = &txpb.Body_Attest{Attest: m}
+		}},
+	} {
+		for _, amount := range []string{"01", "00", "0100", strings.Repeat("0", money.MaxDigits) + "1"} {
+			t.Run(tc.kind+"/"+amount[:min(len(amount), 8)], func(t *testing.T) {
+				body := &txpb.Body{ChainId: testChain, ExpiryHeight: 1, Signer: testAddr("alice").String()}
+				tc.set(body, amount)
+				_, rej := Decode(sign(t, body, testKey("alice")), testChain)
+				if rej == nil || rej.Code != ledger.CodeInvalidAmount {
+					t.Fatalf("Decode = %v, want INVALID_AMOUNT", rej)
+				}
+				if want := tc.field + ": "; !strings.HasPrefix(rej.Message, want) || !strings.Contains(rej.Message, "not canonical") {
+					t.Errorf("message %q does not start with %q and say the amount is not canonical", rej.Message, want)
+				}
+			})
+		}
+	}
+}
+
 // fullDraft sets every field of a Draft, so that a round trip that drops one
 // shows.
 func fullDraft() token.Draft {
