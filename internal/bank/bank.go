@@ -198,7 +198,7 @@ func checkIdent(field, s string, maxLen int) error {
 // checkLimits validates the timeout and size limit of an HTTP connector.
 func checkLimits(timeout time.Duration, maxBytes int64) error {
 	if timeout < 0 || timeout > MaxTimeoutCeiling {
-		return fmt.Errorf("Timeout %v is outside 0 (default %v) to %v", timeout, DefaultTimeout, MaxTimeoutCeiling)
+		return fmt.Errorf("timeout %v is outside 0 (default %v) to %v", timeout, DefaultTimeout, MaxTimeoutCeiling)
 	}
 	if maxBytes < 0 || maxBytes > MaxResponseBytesCeiling {
 		return fmt.Errorf("MaxResponseBytes %d is outside 0 (default %d) to %d", maxBytes, DefaultMaxResponseBytes, MaxResponseBytesCeiling)

@@ -305,7 +305,7 @@ func camtAccountID(st camtStatement) (string, bool, error) {
 		other, err := one(id.Othr[0].ID, "Id/Othr/Id")
 		return strings.TrimSpace(other), false, err
 	}
-	return "", false, fmt.Errorf("Id must hold one IBAN or one Othr: %w", ErrMalformed)
+	return "", false, fmt.Errorf("element Id must hold one IBAN or one Othr: %w", ErrMalformed)
 }
 
 // camtEntry checks one Bal: its type, amount and currency, indicator,
@@ -438,7 +438,7 @@ func camtDate(b camtBalance, created time.Time) (time.Time, error) {
 		}
 		return withinDay(created, start), nil
 	}
-	return time.Time{}, fmt.Errorf("Dt must hold one Dt or one DtTm: %w", ErrMalformed)
+	return time.Time{}, fmt.Errorf("element Dt must hold one Dt or one DtTm: %w", ErrMalformed)
 }
 
 // withinDay returns t kept within the day that starts at start: no earlier

@@ -78,7 +78,7 @@ func (c *CamtDirConfig) Validate() error {
 
 func (c *CamtDirConfig) validate() error {
 	if c.Dir == "" {
-		return errors.New("Dir is required")
+		return errors.New("dir, the directory to read, is required")
 	}
 	if err := checkIdent("Account", c.Account, MaxAccountLen); err != nil {
 		return err

@@ -375,8 +375,9 @@ func decodeCorpusFile(data []byte) ([]byte, error) {
 	if len(lines) != 2 || lines[0] != "go test fuzz v1" {
 		return nil, fmt.Errorf("not a one-value corpus file")
 	}
-	q, ok := strings.CutPrefix(lines[1], "[]byte(")
-	if q, ok = strings.CutSuffix(q, ")"); !ok {
+	q, prefixed := strings.CutPrefix(lines[1], "[]byte(")
+	q, suffixed := strings.CutSuffix(q, ")")
+	if !prefixed || !suffixed {
 		return nil, fmt.Errorf("value is not []byte(...)")
 	}
 	s, err := strconv.Unquote(q)
@@ -491,17 +492,17 @@ func FuzzBatchTxs(f *testing.F) {
 	}
 	one := batchOf(f, []byte("tx"))
 	for _, b := range [][]byte{
-		{15<<3 | 0, 1},                       // field 15 as a varint
+		{15 << 3, 1},                         // field 15 as a varint
 		{15<<3 | 5, 1, 2, 3, 4},              // field 15 as fixed32
-		{1<<3 | 3, 2<<3 | 0, 7, 1<<3 | 4},    // a group
-		{1<<3 | 3, 2<<3 | 0, 7},              // a group never ended
+		{1<<3 | 3, 2 << 3, 7, 1<<3 | 4},      // a group
+		{1<<3 | 3, 2 << 3, 7},                // a group never ended
 		{1<<3 | 4},                           // a group ended, never started
 		{15<<3 | 6, 0},                       // a reserved wire type
 		{0<<3 | 2, 0},                        // field 0
 		{0xfa, 0x80, 0x80, 0x80, 0x00, 1, 9}, // field 15's tag, overlong
 		{batchTag, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, // length overflows
 		append(slices.Clone(one), 2<<3|2, 1),                                         // truncated unknown field
-		append(slices.Clone(one), 2<<3|0, 5),                                         // unknown after a transaction
+		append(slices.Clone(one), 2<<3, 5),                                           // unknown after a transaction
 	} {
 		f.Add(b)
 	}

@@ -182,7 +182,8 @@ func (a *account) post(p Posting, id string, now time.Time, maxHistory int) (*ac
 	if n := len(a.history); n > 0 && now.Before(a.history[n-1].Time) {
 		now = a.history[n-1].Time // the clock stepped back: keep history in order
 	}
-	bal, ok := a.Balance, false
+	var bal money.Amount
+	var ok bool
 	switch p.Direction {
 	case Credit:
 		if bal, ok = a.Balance.Add(p.Amount); !ok || bal.Cmp(maxBalance(a.Currency)) > 0 {
