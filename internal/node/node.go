@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -43,6 +44,8 @@ type Node struct {
 	apiDone chan error
 	// offering serialises the API's offers to the mempool (chain.broadcast).
 	offering sync.Mutex
+	// stopping is set once the node is being stopped (see cometLogger).
+	stopping atomic.Bool
 }
 
 // Start opens the node at home and starts consensus and the API. The caller
@@ -88,7 +91,7 @@ func (n *Node) start(region ledger.Region) error {
 	// is only the checks against the state.
 	comet, err := cmtnode.NewNode(cc, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
 		cmtnode.DefaultGenesisDocProviderFunc(cc), dbProvider,
-		cmtnode.DefaultMetricsProvider(cc.Instrumentation), cometLogger{n.log.With("module", "comet")})
+		cmtnode.DefaultMetricsProvider(cc.Instrumentation), cometLogger{n.log.With("module", "comet"), &n.stopping})
 	if err != nil {
 		return fmt.Errorf("node: creating consensus node: %w", err)
 	}
@@ -134,8 +137,15 @@ func (n *Node) Height() uint64 { return n.db.Height() }
 // AppHash is the app hash at Height.
 func (n *Node) AppHash() []byte { return n.db.AppHash() }
 
+// MarkStopping tells the node that it is about to stop, so that it logs
+// what the stop itself causes as such, not as errors. Stop marks the node;
+// a process that stops several nodes marks them all first, so that none
+// takes its peers hanging up for a failure.
+func (n *Node) MarkStopping() { n.stopping.Store(true) }
+
 // Stop shuts the API, then consensus, then the store, in that order.
 func (n *Node) Stop() {
+	n.MarkStopping()
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		// Shutdown does not wait for event streams, which never go idle:
