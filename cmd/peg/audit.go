@@ -76,6 +76,9 @@ func (g *globals) auditNode(w io.Writer) error {
 
 // auditHome audits the stopped node at --home.
 func (g *globals) auditHome(w, stderr io.Writer) error {
+	if err := g.requireNode(); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	rep, err := node.Audit(g.home, log)
 	if err != nil {

@@ -41,7 +41,7 @@ func readPassphrase(cmd *cobra.Command, prompt string) string {
 // signer loads a key's private half, asking for its passphrase unless the key
 // is a development key under the empty passphrase.
 func signer(cmd *cobra.Command, g *globals, name string) (keyring.Key, ed25519.PrivateKey, error) {
-	kr, err := keyring.Open(g.keyringDir())
+	kr, err := g.openKeyring()
 	if err != nil {
 		return keyring.Key{}, nil, err
 	}
@@ -83,9 +83,13 @@ func resolveAll(kr *keyring.Keyring, in []string) ([]ledger.Address, error) {
 	return out, nil
 }
 
-// lookup resolves an address or key name in the home's keyring.
+// lookup resolves an address, or a key name in the home's keyring: an
+// address needs no home.
 func (g *globals) lookup(s string) (ledger.Address, error) {
-	kr, err := keyring.Open(g.keyringDir())
+	if strings.HasPrefix(s, ledger.AddressPrefix+"1") {
+		return ledger.ParseAddress(s)
+	}
+	kr, err := g.openKeyring()
 	if err != nil {
 		return ledger.Address{}, err
 	}
@@ -118,7 +122,7 @@ func keysCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return &usageError{err}
 			}
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.createKeyring(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -138,7 +142,7 @@ func keysCmd(g *globals) *cobra.Command {
 		Short: "List keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.openKeyring()
 			if err != nil {
 				return err
 			}
@@ -169,7 +173,7 @@ func keysCmd(g *globals) *cobra.Command {
 		Short: "Show a key's address and public key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.openKeyring()
 			if err != nil {
 				return err
 			}
@@ -189,7 +193,7 @@ func keysCmd(g *globals) *cobra.Command {
 		Short: "Print a key's encrypted key file (still protected by its passphrase)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.openKeyring()
 			if err != nil {
 				return err
 			}
@@ -211,7 +215,7 @@ func keysCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.createKeyring(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -67,8 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 // errorView is a failed command as --output json prints it, on stdout in
 // place of its result: the API's {code, name, message}. Code is the ledger's
 // result code for a refusal, the API's code (1000 and up) for an error the API
-// answered, and 0 for the CLI's own errors, named USAGE (exit 2) or ERROR
-// (exit 1).
+// answered, and 0 for the CLI's own errors, named USAGE (exit 2), NO_HOME
+// (no Peg home where --home points; exit 1) or ERROR (exit 1).
 type errorView struct {
 	Code    uint32 `json:"code"`
 	Name    string `json:"name"`
@@ -90,6 +90,7 @@ type violationView struct {
 // describe maps a command's error to its exit code and its errorView.
 func describe(err error) (int, errorView) {
 	var rej *rejectedError
+	var home *homeError
 	var usage *usageError
 	var api *client.APIError
 	switch {
@@ -99,6 +100,8 @@ func describe(err error) (int, errorView) {
 			v.Violations = append(v.Violations, violationView{Code: uint32(x.Code), Name: x.Code.Name(), Field: x.Field, Message: x.Message})
 		}
 		return exitRejected, v
+	case errors.As(err, &home):
+		return exitFailure, errorView{Name: "NO_HOME", Message: err.Error()}
 	case errors.As(err, &usage), isCobraUsage(err):
 		return exitUsage, errorView{Name: "USAGE", Message: err.Error()}
 	case errors.As(err, &api):
@@ -122,8 +125,8 @@ With --output json a refusal or an error is one JSON object on stdout, in place
 of the result: {"code", "name", "message"}, with "tx_id" and a contract's
 "violations" ([{"code", "name", "field", "message"}]) when there are. code is
 the ledger's result code, the API's own (1000 and up), or 0 for the CLI's own
-errors, named USAGE (exit 2) or ERROR (exit 1). Without it, the error is a line
-on stderr.`
+errors, named USAGE (exit 2), NO_HOME (no Peg home at --home or $PEG_HOME) or
+ERROR (exit 1). Without it, the error is a line on stderr.`
 
 func newRoot(g *globals) *cobra.Command {
 	root := &cobra.Command{
