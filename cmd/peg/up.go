@@ -65,28 +65,36 @@ fail independently, run ` + "`peg testnet`" + ` and one ` + "`peg start`" + ` pe
 			if err != nil {
 				return err
 			}
-			if validators > 1 {
-				created, err := ensureDevTestnet(g.home, basePort, validators)
-				if err != nil {
-					return err
-				}
-				return runNodes(cmd, g.home, validators, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
-			}
-			created, err := ensureDevNetwork(g.home, basePort)
-			if err != nil {
-				return err
-			}
-			return runNode(cmd, g, func(ctx context.Context, w io.Writer, n *node.Node, log *slog.Logger) (func(), error) {
-				return devSidecar(g.home, g.home, hooks, created)(ctx, w, []*node.Node{n}, log)
+			return firstRun(g.home, basePort, validators, func() error {
+				return runDev(cmd, g, basePort, validators, hooks)
 			})
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&basePort, "base-port", node.DefaultBasePort, "first of six loopback ports (p2p, consensus RPC, API, bank Open Banking, bank admin, metrics) when creating the network")
+	f.IntVar(&basePort, "base-port", node.DefaultBasePort, "first of six loopback ports (p2p, consensus RPC, API, bank Open Banking, bank admin, metrics) when creating the network; checked free before anything is written")
 	f.IntVar(&validators, "validators", 1, "validators of the network, all run in this process (more than one: see above)")
 	f.StringSliceVar(&webhooks, "webhook", nil, "http(s) URL to POST reserve alerts to (repeatable); needs --webhook-secret")
 	f.StringVar(&webhookSecret, "webhook-secret", os.Getenv("PEG_WEBHOOK_SECRET"), "HMAC-SHA256 key for the Peg-Signature header ($PEG_WEBHOOK_SECRET); required with --webhook")
 	return cmd
+}
+
+// runDev creates the development network of `peg up` under --home unless it
+// exists, and runs it until interrupted.
+func runDev(cmd *cobra.Command, g *globals, basePort, validators int, hooks []monitor.Webhook) error {
+	if validators > 1 {
+		created, err := ensureDevTestnet(g.home, basePort, validators)
+		if err != nil {
+			return err
+		}
+		return runNodes(cmd, g.home, validators, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
+	}
+	created, err := ensureDevNetwork(g.home, basePort)
+	if err != nil {
+		return err
+	}
+	return runNode(cmd, g, func(ctx context.Context, w io.Writer, n *node.Node, log *slog.Logger) (func(), error) {
+		return devSidecar(g.home, g.home, hooks, created)(ctx, w, []*node.Node{n}, log)
+	})
 }
 
 // upWebhooks builds the webhooks of --webhook, refusing with a usage error

@@ -46,21 +46,28 @@ type Node struct {
 	offering sync.Mutex
 	// stopping is set once the node is being stopped (see cometLogger).
 	stopping atomic.Bool
+	// unlock releases the home's lock (lockHome).
+	unlock func() error
 }
 
 // Start opens the node at home and starts consensus and the API. The caller
-// must Stop it.
+// must Stop it. A home that another process runs is refused with a
+// *LockedError.
 func Start(home string, log *slog.Logger) (*Node, error) {
 	cfg, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
 	}
 	region, _ := ledger.ParseRegion(cfg.Region) // validated by LoadConfig
-	db, err := store.Open(filepath.Join(home, AppDataDir), log.With("module", "store"))
+	unlock, err := lockHome(home)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Config: cfg, home: home, log: log, db: db}
+	db, err := store.Open(filepath.Join(home, AppDataDir), log.With("module", "store"))
+	if err != nil {
+		return nil, errors.Join(err, unlock())
+	}
+	n := &Node{Config: cfg, home: home, log: log, db: db, unlock: unlock}
 	if err := n.start(region); err != nil {
 		n.Stop()
 		return nil, err
@@ -143,7 +150,8 @@ func (n *Node) AppHash() []byte { return n.db.AppHash() }
 // takes its peers hanging up for a failure.
 func (n *Node) MarkStopping() { n.stopping.Store(true) }
 
-// Stop shuts the API, then consensus, then the store, in that order.
+// Stop shuts the API, then consensus, then the store, in that order, and
+// then releases the home.
 func (n *Node) Stop() {
 	n.MarkStopping()
 	if n.api != nil {
@@ -165,6 +173,9 @@ func (n *Node) Stop() {
 	}
 	if err := n.db.Close(); err != nil {
 		n.log.Error("closing store", "err", err)
+	}
+	if err := n.unlock(); err != nil {
+		n.log.Error("unlocking the home", "err", err)
 	}
 }
 
