@@ -56,3 +56,19 @@ func TestWrongHome(t *testing.T) {
 		t.Errorf("keys list after keys add:\n%s", out)
 	}
 }
+
+// TestAddressNeedsNoHome: an address, in either case, resolves without a
+// home; a key name needs one.
+func TestAddressNeedsNoHome(t *testing.T) {
+	g := &globals{home: filepath.Join(t.TempDir(), "none")}
+	const addr = "peg1qypywsnkpssu2dupapruk78ntt2kdca2xaas07sglayzn"
+	for _, s := range []string{addr, strings.ToUpper(addr)} {
+		if a, err := g.lookup(s); err != nil || a.String() != addr {
+			t.Errorf("lookup(%s) = %s, %v; want %s", s, a, err, addr)
+		}
+	}
+	var home *homeError
+	if _, err := g.lookup("alice"); !errors.As(err, &home) {
+		t.Errorf("lookup of a key name without a home: %v, want a homeError", err)
+	}
+}

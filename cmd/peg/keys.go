@@ -83,10 +83,10 @@ func resolveAll(kr *keyring.Keyring, in []string) ([]ledger.Address, error) {
 	return out, nil
 }
 
-// lookup resolves an address, or a key name in the home's keyring: an
-// address needs no home.
+// lookup resolves an address (in either case), or a key name in the home's
+// keyring: an address needs no home.
 func (g *globals) lookup(s string) (ledger.Address, error) {
-	if strings.HasPrefix(s, ledger.AddressPrefix+"1") {
+	if strings.HasPrefix(strings.ToLower(s), ledger.AddressPrefix+"1") {
 		return ledger.ParseAddress(s)
 	}
 	kr, err := g.openKeyring()
