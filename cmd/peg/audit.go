@@ -76,6 +76,9 @@ func (g *globals) auditNode(w io.Writer) error {
 
 // auditHome audits the stopped node at --home.
 func (g *globals) auditHome(w, stderr io.Writer) error {
+	if err := g.requireNode(); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	rep, err := node.Audit(g.home, log)
 	if err != nil {
@@ -121,7 +124,7 @@ func printProblems(w io.Writer, ps []string) {
 }
 
 // verdict ends the text output with OK or BROKEN, and fails the command
-// (exit 1) if there were problems.
+// (exit 1) if there were problems, which the output has reported.
 func verdict(w io.Writer, output string, problems int) error {
 	if output == "text" {
 		if problems == 0 {
@@ -131,7 +134,7 @@ func verdict(w io.Writer, output string, problems int) error {
 		}
 	}
 	if problems > 0 {
-		return fmt.Errorf("audit found %d problem(s)", problems)
+		return &reportedError{fmt.Errorf("audit found %d problem(s)", problems)}
 	}
 	return nil
 }

@@ -153,7 +153,7 @@ func (m mutable) WithGroup(name string) slog.Handler {
 
 // devRoles reads the setup's keys from the development keyring under --home.
 func devRoles(g *globals) (bench.Roles, error) {
-	kr, err := keyring.Open(g.keyringDir())
+	kr, err := g.openKeyring()
 	if err != nil {
 		return bench.Roles{}, err
 	}

@@ -41,7 +41,7 @@ func readPassphrase(cmd *cobra.Command, prompt string) string {
 // signer loads a key's private half, asking for its passphrase unless the key
 // is a development key under the empty passphrase.
 func signer(cmd *cobra.Command, g *globals, name string) (keyring.Key, ed25519.PrivateKey, error) {
-	kr, err := keyring.Open(g.keyringDir())
+	kr, err := g.openKeyring()
 	if err != nil {
 		return keyring.Key{}, nil, err
 	}
@@ -84,9 +84,13 @@ func resolveAll(kr *keyring.Keyring, in []string) ([]ledger.Address, error) {
 	return out, nil
 }
 
-// lookup resolves an address or key name in the home's keyring.
+// lookup resolves an address (in either case), or a key name in the home's
+// keyring: an address needs no home.
 func (g *globals) lookup(s string) (ledger.Address, error) {
-	kr, err := keyring.Open(g.keyringDir())
+	if strings.HasPrefix(strings.ToLower(s), ledger.AddressPrefix+"1") {
+		return ledger.ParseAddress(s)
+	}
+	kr, err := g.openKeyring()
 	if err != nil {
 		return ledger.Address{}, err
 	}
@@ -119,7 +123,7 @@ func keysCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return &usageError{err}
 			}
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.createKeyring(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -139,7 +143,7 @@ func keysCmd(g *globals) *cobra.Command {
 		Short: "List keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.openKeyring()
 			if err != nil {
 				return err
 			}
@@ -170,7 +174,7 @@ func keysCmd(g *globals) *cobra.Command {
 		Short: "Show a key's address and public key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.openKeyring()
 			if err != nil {
 				return err
 			}
@@ -190,7 +194,7 @@ func keysCmd(g *globals) *cobra.Command {
 		Short: "Print a key's encrypted key file (still protected by its passphrase)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.openKeyring()
 			if err != nil {
 				return err
 			}
@@ -212,7 +216,7 @@ func keysCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			kr, err := keyring.Open(g.keyringDir())
+			kr, err := g.createKeyring(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -92,6 +92,9 @@ type sidecar func(ctx context.Context, w io.Writer, n *node.Node, log *slog.Logg
 // runNode starts the node at g.home and the sidecar, if any, and runs until
 // SIGINT or SIGTERM.
 func runNode(cmd *cobra.Command, g *globals, side sidecar) error {
+	if err := g.requireNode(); err != nil {
+		return err
+	}
 	cfg, err := node.LoadConfig(g.home)
 	if err != nil {
 		return err

@@ -170,6 +170,9 @@ func runNodes(cmd *cobra.Command, dir string, n int, side multiSidecar) error {
 	var nodes []*node.Node
 	var logs []*slog.Logger
 	stopAll := func() {
+		for _, nd := range nodes {
+			nd.MarkStopping()
+		}
 		for i := len(nodes) - 1; i >= 0; i-- {
 			nodes[i].Stop()
 			logs[i].Info("stopped", "height", nodes[i].Height())

@@ -30,14 +30,13 @@ func tokenCmd(g *globals) *cobra.Command {
 }
 
 type deployView struct {
-	Token      string            `json:"token"`
-	Hash       string            `json:"contract_hash,omitempty"`
-	Address    string            `json:"contract_address,omitempty"`
-	TxID       string            `json:"tx_id,omitempty"`
-	Height     uint64            `json:"height,omitempty"`
-	Violations []token.Violation `json:"violations,omitempty"`
-	Receipt    *client.Receipt   `json:"receipt,omitempty"`
-	Params     *client.Params    `json:"-"`
+	Token   string          `json:"token"`
+	Hash    string          `json:"contract_hash,omitempty"`
+	Address string          `json:"contract_address,omitempty"`
+	TxID    string          `json:"tx_id,omitempty"`
+	Height  uint64          `json:"height,omitempty"`
+	Receipt *client.Receipt `json:"receipt,omitempty"`
+	Params  *client.Params  `json:"-"`
 }
 
 func deployCmd(g *globals) *cobra.Command {
@@ -100,21 +99,20 @@ published unless the contract is valid. Role entries may be addresses or key nam
 	return cmd
 }
 
-// reportViolations prints every violation and fails with the first one's code.
+// reportViolations fails with the first violation's code, carrying every
+// violation, which --output json prints with the error and text lists here.
 func (g *globals) reportViolations(cmd *cobra.Command, file string, vs []token.Violation) error {
-	err := g.print(cmd.OutOrStdout(), deployView{Violations: vs}, func(w io.Writer) {
+	if g.output == "text" {
+		w := cmd.OutOrStdout()
 		fmt.Fprintf(w, "contract %s is invalid (%d violation(s)); nothing was published:\n", file, len(vs))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, v := range vs {
 			fmt.Fprintf(tw, "  %s (%d)\t%s\t%s\n", v.Code.Name(), uint32(v.Code), v.Field, v.Message)
 		}
 		tw.Flush()
-	})
-	if err != nil {
-		return err
 	}
 	return &rejectedError{code: uint32(vs[0].Code), name: vs[0].Code.Name(),
-		message: fmt.Sprintf("%d contract violation(s), first: %s: %s", len(vs), vs[0].Field, vs[0].Message)}
+		message: fmt.Sprintf("%d contract violation(s), first: %s: %s", len(vs), vs[0].Field, vs[0].Message), violations: vs}
 }
 
 func tokenShowCmd(g *globals) *cobra.Command {

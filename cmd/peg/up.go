@@ -61,32 +61,58 @@ fail independently, run ` + "`peg testnet`" + ` and one ` + "`peg start`" + ` pe
 			if validators < 1 || validators > node.MaxTestnetNodes {
 				return usageErrorf("--validators %d: want 1 to %d", validators, node.MaxTestnetNodes)
 			}
-			hooks := make([]monitor.Webhook, len(webhooks))
-			for i, u := range webhooks {
-				hooks[i] = monitor.Webhook{URL: u, Secret: webhookSecret}
-			}
-			if validators > 1 {
-				created, err := ensureDevTestnet(g.home, basePort, validators)
-				if err != nil {
-					return err
-				}
-				return runNodes(cmd, g.home, validators, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
-			}
-			created, err := ensureDevNetwork(g.home, basePort)
+			hooks, err := upWebhooks(webhooks, webhookSecret)
 			if err != nil {
 				return err
 			}
-			return runNode(cmd, g, func(ctx context.Context, w io.Writer, n *node.Node, log *slog.Logger) (func(), error) {
-				return devSidecar(g.home, g.home, hooks, created)(ctx, w, []*node.Node{n}, log)
+			return firstRun(g.home, basePort, validators, func() error {
+				return runDev(cmd, g, basePort, validators, hooks)
 			})
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&basePort, "base-port", node.DefaultBasePort, "first of six loopback ports (p2p, consensus RPC, API, bank Open Banking, bank admin, metrics) when creating the network")
+	f.IntVar(&basePort, "base-port", node.DefaultBasePort, "first of six loopback ports (p2p, consensus RPC, API, bank Open Banking, bank admin, metrics) when creating the network; checked free before anything is written")
 	f.IntVar(&validators, "validators", 1, "validators of the network, all run in this process (more than one: see above)")
-	f.StringSliceVar(&webhooks, "webhook", nil, "URL to POST reserve alerts to (repeatable); signed with --webhook-secret")
-	f.StringVar(&webhookSecret, "webhook-secret", os.Getenv("PEG_WEBHOOK_SECRET"), "HMAC-SHA256 key for the Peg-Signature header ($PEG_WEBHOOK_SECRET)")
+	f.StringSliceVar(&webhooks, "webhook", nil, "http(s) URL to POST reserve alerts to (repeatable); needs --webhook-secret")
+	f.StringVar(&webhookSecret, "webhook-secret", os.Getenv("PEG_WEBHOOK_SECRET"), "HMAC-SHA256 key for the Peg-Signature header ($PEG_WEBHOOK_SECRET); required with --webhook")
 	return cmd
+}
+
+// runDev creates the development network of `peg up` under --home unless it
+// exists, and runs it until interrupted.
+func runDev(cmd *cobra.Command, g *globals, basePort, validators int, hooks []monitor.Webhook) error {
+	if validators > 1 {
+		created, err := ensureDevTestnet(g.home, basePort, validators)
+		if err != nil {
+			return err
+		}
+		return runNodes(cmd, g.home, validators, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
+	}
+	created, err := ensureDevNetwork(g.home, basePort)
+	if err != nil {
+		return err
+	}
+	return runNode(cmd, g, func(ctx context.Context, w io.Writer, n *node.Node, log *slog.Logger) (func(), error) {
+		return devSidecar(g.home, g.home, hooks, created)(ctx, w, []*node.Node{n}, log)
+	})
+}
+
+// upWebhooks builds the webhooks of --webhook, refusing with a usage error
+// what monitor.Webhook.Validate refuses: a URL that is not an http(s) URL
+// with a host, and no secret, which would sign every delivery with an empty
+// key.
+func upWebhooks(urls []string, secret string) ([]monitor.Webhook, error) {
+	if len(urls) > 0 && secret == "" {
+		return nil, usageErrorf("--webhook needs --webhook-secret (or $PEG_WEBHOOK_SECRET): every delivery is signed with it")
+	}
+	hooks := make([]monitor.Webhook, len(urls))
+	for i, u := range urls {
+		hooks[i] = monitor.Webhook{URL: u, Secret: secret}
+		if err := hooks[i].Validate(); err != nil {
+			return nil, usageErrorf("--webhook: %v", err)
+		}
+	}
+	return hooks, nil
 }
 
 // devSidecar is what `peg up` runs beside its node, or beside node0 of its

@@ -41,6 +41,11 @@ var (
 	// sealed header or ciphertext was altered, so the message mentions both.
 	ErrWrongPassphrase = errors.New("keyring: wrong passphrase")
 
+	// ErrNoKeyring is returned by OpenExisting when the directory does not
+	// exist, so that a CLI can say where it looked instead of creating an
+	// empty keyring and later finding no key in it.
+	ErrNoKeyring = errors.New("keyring: no keyring")
+
 	// errInvalidFile marks a key file that fails validation: corrupt, hostile or
 	// from a newer version of peg.
 	errInvalidFile = errors.New("keyring: invalid key file")
@@ -73,6 +78,21 @@ func Open(dir string) (*Keyring, error) {
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	return &Keyring{dir: dir, kdf: defaultKDF}, nil
+}
+
+// OpenExisting opens the keyring in dir, which must be an existing
+// directory: it fails with ErrNoKeyring if dir does not exist.
+func OpenExisting(dir string) (*Keyring, error) {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w in %s", ErrNoKeyring, dir)
+	case err != nil:
+		return nil, fmt.Errorf("keyring: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("keyring: %s is not a directory", dir)
 	}
 	return &Keyring{dir: dir, kdf: defaultKDF}, nil
 }

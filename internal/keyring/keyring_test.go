@@ -753,6 +753,29 @@ func TestOpen(t *testing.T) {
 	}
 }
 
+// TestOpenExisting opens an existing keyring, and refuses a missing one with
+// ErrNoKeyring without creating it.
+func TestOpenExisting(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := OpenExisting(dir); err != nil || k.Dir() != dir {
+		t.Errorf("OpenExisting(%q) = %v, %v; want the keyring", dir, k, err)
+	}
+	missing := filepath.Join(dir, "missing")
+	if _, err := OpenExisting(missing); !errors.Is(err, ErrNoKeyring) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("OpenExisting(missing) = %v; want ErrNoKeyring naming %s", err, missing)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("OpenExisting created %s (%v)", missing, err)
+	}
+	if _, err := OpenExisting(file); err == nil || errors.Is(err, ErrNoKeyring) {
+		t.Errorf("OpenExisting(a file) = %v; want an error other than ErrNoKeyring", err)
+	}
+}
+
 // FuzzParseFile checks that no input panics the decoder, and that whatever it
 // accepts is internally consistent and survives a re-encoding.
 func FuzzParseFile(f *testing.F) {

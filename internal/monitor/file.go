@@ -95,15 +95,18 @@ func LoadFile(path string) (File, error) {
 // Follow parses the follow interval.
 func (f File) Follow() (time.Duration, error) { return duration("follow_interval", f.FollowInterval) }
 
-// Hooks resolves the webhooks' secrets from the environment.
+// Hooks resolves the webhooks' secrets from the environment and validates
+// each webhook (Webhook.Validate).
 func (f File) Hooks() ([]Webhook, error) {
 	out := make([]Webhook, len(f.Webhooks))
 	for i, h := range f.Webhooks {
-		secret := os.Getenv(h.SecretEnv)
-		if h.URL == "" || secret == "" {
-			return nil, fmt.Errorf("monitor: webhook %d needs a url and a secret in $%s", i, h.SecretEnv)
+		if h.SecretEnv == "" || os.Getenv(h.SecretEnv) == "" {
+			return nil, fmt.Errorf("monitor: webhook %d (%s) needs its secret in the environment variable secret_env names (secret_env = %q)", i, h.URL, h.SecretEnv)
 		}
-		out[i] = Webhook{URL: h.URL, Secret: secret}
+		out[i] = Webhook{URL: h.URL, Secret: os.Getenv(h.SecretEnv)}
+		if err := out[i].Validate(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -133,6 +133,11 @@ func New(cfg Config) (*Monitor, error) {
 			return nil, err
 		}
 	}
+	for _, h := range cfg.Webhooks {
+		if err := h.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	m := &Monitor{cfg: cfg, metrics: newMetrics(cfg.Metrics), log: cfg.Log, status: make(map[ledger.TokenID]string),
 		decided: make(map[ledger.TokenID]bool)}
 	m.hooks = &deliverer{hooks: cfg.Webhooks, client: &http.Client{}, log: cfg.Log}

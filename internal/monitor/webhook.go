@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -27,6 +28,24 @@ import (
 type Webhook struct {
 	URL    string `toml:"url"`
 	Secret string `toml:"secret"`
+}
+
+// Validate refuses a webhook that cannot be delivered as documented: a URL
+// that does not parse, is not http or https, or names no host; and an empty
+// secret, which would sign every delivery with a key anyone can reproduce.
+func (h Webhook) Validate() error {
+	u, err := url.Parse(h.URL)
+	switch {
+	case err != nil:
+		return fmt.Errorf("monitor: webhook URL %q does not parse: %w", h.URL, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("monitor: webhook URL %q: want an http:// or https:// URL", h.URL)
+	case u.Opaque != "" || u.Hostname() == "":
+		return fmt.Errorf("monitor: webhook URL %q names no host", h.URL)
+	case h.Secret == "":
+		return fmt.Errorf("monitor: webhook %s has no secret to sign its deliveries with", h.URL)
+	}
+	return nil
 }
 
 // Delivery limits.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -43,21 +44,30 @@ type Node struct {
 	apiDone chan error
 	// offering serialises the API's offers to the mempool (chain.broadcast).
 	offering sync.Mutex
+	// stopping is set once the node is being stopped (see cometLogger).
+	stopping atomic.Bool
+	// unlock releases the home's lock (lockHome).
+	unlock func() error
 }
 
 // Start opens the node at home and starts consensus and the API. The caller
-// must Stop it.
+// must Stop it. A home that another process runs is refused with a
+// *LockedError.
 func Start(home string, log *slog.Logger) (*Node, error) {
 	cfg, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
 	}
 	region, _ := ledger.ParseRegion(cfg.Region) // validated by LoadConfig
-	db, err := store.Open(filepath.Join(home, AppDataDir), log.With("module", "store"))
+	unlock, err := lockHome(home)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Config: cfg, home: home, log: log, db: db}
+	db, err := store.Open(filepath.Join(home, AppDataDir), log.With("module", "store"))
+	if err != nil {
+		return nil, errors.Join(err, unlock())
+	}
+	n := &Node{Config: cfg, home: home, log: log, db: db, unlock: unlock}
 	if err := n.start(region); err != nil {
 		n.Stop()
 		return nil, err
@@ -88,7 +98,7 @@ func (n *Node) start(region ledger.Region) error {
 	// is only the checks against the state.
 	comet, err := cmtnode.NewNode(cc, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
 		cmtnode.DefaultGenesisDocProviderFunc(cc), dbProvider,
-		cmtnode.DefaultMetricsProvider(cc.Instrumentation), cometLogger{n.log.With("module", "comet")})
+		cmtnode.DefaultMetricsProvider(cc.Instrumentation), cometLogger{n.log.With("module", "comet"), &n.stopping})
 	if err != nil {
 		return fmt.Errorf("node: creating consensus node: %w", err)
 	}
@@ -134,8 +144,16 @@ func (n *Node) Height() uint64 { return n.db.Height() }
 // AppHash is the app hash at Height.
 func (n *Node) AppHash() []byte { return n.db.AppHash() }
 
-// Stop shuts the API, then consensus, then the store, in that order.
+// MarkStopping tells the node that it is about to stop, so that it logs
+// what the stop itself causes as such, not as errors. Stop marks the node;
+// a process that stops several nodes marks them all first, so that none
+// takes its peers hanging up for a failure.
+func (n *Node) MarkStopping() { n.stopping.Store(true) }
+
+// Stop shuts the API, then consensus, then the store, in that order, and
+// then releases the home.
 func (n *Node) Stop() {
+	n.MarkStopping()
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		// Shutdown does not wait for event streams, which never go idle:
@@ -155,6 +173,9 @@ func (n *Node) Stop() {
 	}
 	if err := n.db.Close(); err != nil {
 		n.log.Error("closing store", "err", err)
+	}
+	if err := n.unlock(); err != nil {
+		n.log.Error("unlocking the home", "err", err)
 	}
 }
 
