@@ -73,18 +73,7 @@ type upProcess struct {
 
 func startUp(t *testing.T, home string, basePort int, extra ...string) *upProcess {
 	t.Helper()
-	p := &upProcess{stdout: new(lockedBuffer), stderr: new(lockedBuffer)}
-	p.cmd = exec.Command(pegBinary, append([]string{"up", "--home", home, "--base-port", fmt.Sprint(basePort)}, extra...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
+	p := startPeg(t, append([]string{"up", "--home", home, "--base-port", fmt.Sprint(basePort)}, extra...)...)
 	url := fmt.Sprintf("http://127.0.0.1:%d", basePort+2)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -99,6 +88,25 @@ func startUp(t *testing.T, home string, basePort int, extra ...string) *upProces
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// startPeg starts the peg binary with args, keeping its output, and kills it
+// when the test ends if it is still running.
+func startPeg(t *testing.T, args ...string) *upProcess {
+	t.Helper()
+	p := &upProcess{stdout: new(lockedBuffer), stderr: new(lockedBuffer)}
+	p.cmd = exec.Command(pegBinary, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	return p
 }
 
 // stop interrupts the process as Ctrl-C does and waits for a clean exit.

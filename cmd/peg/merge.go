@@ -37,6 +37,27 @@ type merger struct {
 	done []mergeView
 }
 
+// newMerger reads the token and the amount and opens from's key, which a
+// payment and a merge both start with; in text output it tells say of each
+// merge.
+func (g *globals) newMerger(cmd *cobra.Command, tok, amount, from string, say io.Writer) (*merger, money.Amount, error) {
+	ctx, cancel := context60()
+	t, amt, err := g.tokenAmount(ctx, tok, amount)
+	cancel()
+	if err != nil {
+		return nil, money.Amount{}, err
+	}
+	key, priv, err := signer(cmd, g, from)
+	if err != nil {
+		return nil, money.Amount{}, err
+	}
+	m := &merger{g: g, key: key, priv: priv, t: t}
+	if g.output == "text" {
+		m.say = say
+	}
+	return m, amt, nil
+}
+
 // run merges round by round, each round as plan makes it of the coins held
 // then, until plan has nothing more to merge.
 func (m *merger) run(plan func(held []coin.Coin) ([][]coin.Coin, error)) error {
@@ -119,19 +140,9 @@ transaction is printed as it commits. peg pay does this by itself when a
 payment needs more than %d coins.`, tx.MaxInputs, tx.MaxInputs),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := context60()
-			t, amt, err := g.tokenAmount(ctx, tok, amount)
-			cancel()
+			m, amt, err := g.newMerger(cmd, tok, amount, from, cmd.OutOrStdout())
 			if err != nil {
 				return err
-			}
-			key, priv, err := signer(cmd, g, from)
-			if err != nil {
-				return err
-			}
-			m := &merger{g: g, key: key, priv: priv, t: t}
-			if g.output == "text" {
-				m.say = cmd.OutOrStdout()
 			}
 			plan := func(held []coin.Coin) ([][]coin.Coin, error) { return coin.MergesAll(held, tx.MaxInputs) }
 			if amount != "" {

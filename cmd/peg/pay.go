@@ -44,26 +44,17 @@ func paymentCmd(g *globals, onBehalf bool) *cobra.Command {
 			if err != nil {
 				return &usageError{err}
 			}
-			ctx, cancel := context60()
-			t, amt, err := g.tokenAmount(ctx, tok, amount)
-			cancel()
+			m, amt, err := g.newMerger(cmd, tok, amount, from, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			key, priv, err := signer(cmd, g, from)
-			if err != nil {
-				return err
-			}
-			m := &merger{g: g, key: key, priv: priv, t: t}
 			if !onBehalf {
-				if g.output == "text" {
-					m.say = cmd.ErrOrStderr()
-				}
 				if err := m.mergeForPayment(amt); err != nil {
 					return err
 				}
 			}
-			ctx, cancel = context60()
+			t := m.t
+			ctx, cancel := context60()
 			defer cancel()
 			inputs, outs, total, err := g.planPayment(ctx, t, payer, payee, amt)
 			if err != nil {
@@ -74,7 +65,7 @@ func paymentCmd(g *globals, onBehalf bool) *cobra.Command {
 				body.Msg = &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{
 					Token: string(t.ID), Owner: payer.String(), Inputs: inputs, Outputs: outs}}
 			}
-			rc, err := g.submitSigned(key, priv, body)
+			rc, err := g.submitSigned(m.key, m.priv, body)
 			if err != nil {
 				return err
 			}

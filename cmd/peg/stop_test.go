@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -23,18 +22,7 @@ func TestCleanStop(t *testing.T) {
 	up.stop(t)
 	noErrorLines(t, "peg up", up.stderr.String())
 
-	start := &upProcess{stdout: new(lockedBuffer), stderr: new(lockedBuffer)}
-	start.cmd = exec.Command(pegBinary, "start", "--home", home)
-	start.cmd.Stdout, start.cmd.Stderr = start.stdout, start.stderr
-	if err := start.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if start.cmd.ProcessState == nil {
-			start.cmd.Process.Kill()
-			start.cmd.Wait()
-		}
-	})
+	start := startPeg(t, "start", "--home", home)
 	api := client.New(fmt.Sprintf("http://127.0.0.1:%d", base+2))
 	waitFor(t, "peg start to serve its API", func() bool {
 		_, err := api.Status(context.Background())

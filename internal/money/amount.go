@@ -270,19 +270,11 @@ func digits(s string) bool {
 // Format renders a with the given number of decimals, trimming trailing zeros of
 // the fraction: Format(1250, 2) is "12.5", Format(1200, 2) is "12".
 func (a Amount) Format(decimals uint8) string {
-	s := a.String()
+	s := a.FormatFixed(decimals)
 	if decimals == 0 {
 		return s
 	}
-	d := int(decimals)
-	if len(s) <= d {
-		s = strings.Repeat("0", d-len(s)+1) + s
-	}
-	whole, frac := s[:len(s)-d], strings.TrimRight(s[len(s)-d:], "0")
-	if frac == "" {
-		return whole
-	}
-	return whole + "." + frac
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
 // FormatFixed renders a with every one of the given decimals, as people read
