@@ -182,7 +182,15 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("deploy output lacks %q:\n%s", want, out)
 		}
 	}
-	code, _, errs := peg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
+	// A second coin on gbpt's balance is refused: a balance backs one coin.
+	code, _, errs := peg(t, home, "token", "deploy", "--from", "issuer", "--file", contractVariant(t, "gbps", "GB81PEGD20041531926819"))
+	if code != exitRejected || !strings.Contains(errs, "FIAT_ACCOUNT_IN_USE") {
+		t.Errorf("deploy on gbpt's balance: exit %d, stderr %q; want FIAT_ACCOUNT_IN_USE", code, errs)
+	}
+	// A coin on an account the demo bank does not hold is never attested by
+	// the monitor, so nothing may be minted.
+	mustPeg(t, home, "token", "deploy", "--from", "issuer", "--file", contractVariant(t, "gbpx", "GB33BUKB20201555555555"))
+	code, _, errs = peg(t, home, "token", "mint", "--from", "minter", "--token", "gbpx", "--to", "alice", "--amount", "1000")
 	if code != exitRejected || !strings.Contains(errs, "RESERVE_UNATTESTED") {
 		t.Errorf("mint before any attestation: exit %d, stderr %q; want RESERVE_UNATTESTED", code, errs)
 	}
@@ -282,6 +290,23 @@ func appHashAt(t *testing.T, base int, h uint64) string {
 
 // checkDryRun: a dry run needs no signer, and lists every violation, those
 // of the amounts even when the decimals are invalid.
+// contractVariant writes a copy of examples/gbpt.toml for a coin id whose
+// reserve is the GBP balance of iban, and returns its path.
+func contractVariant(t *testing.T, id, iban string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../examples/gbpt.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := strings.NewReplacer(`id = "gbpt"`, `id = "`+id+`"`, `symbol = "GBPT"`, `symbol = "`+strings.ToUpper(id)+`"`,
+		`account = "GB81PEGD20041531926819"`, `account = "`+iban+`"`).Replace(string(b))
+	file := filepath.Join(t.TempDir(), id+".toml")
+	if err := os.WriteFile(file, []byte(c), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 func checkDryRun(t *testing.T, home string) {
 	t.Helper()
 	out := mustPeg(t, home, "token", "deploy", "--dry-run", "--file", "../../examples/gbpt.toml")
