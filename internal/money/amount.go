@@ -86,6 +86,23 @@ func (a Amount) QuoRem(b Amount) (q, r Amount) {
 	return q, r
 }
 
+// MulDiv64 returns floor(a × num / den) for num ≤ den, so that the result is
+// at most a: a share of an amount, rounded down. The product a × num needs up
+// to 192 bits; it is formed and divided in three 64-bit words, never in a
+// float and never truncated. It panics if den is zero or num exceeds den.
+func (a Amount) MulDiv64(num, den uint64) Amount {
+	if den == 0 || num > den {
+		panic(fmt.Sprintf("money: MulDiv64 by %d/%d", num, den))
+	}
+	p1, p0 := bits.Mul64(a.lo, num)
+	q1, q0 := bits.Mul64(a.hi, num)
+	mid, c := bits.Add64(q0, p1, 0)
+	top := q1 + c // a × num = top·2^128 + mid·2^64 + p0; top < den since num ≤ den
+	hi, r := bits.Div64(top, mid, den)
+	lo, _ := bits.Div64(r, p0, den)
+	return Amount{hi: hi, lo: lo}
+}
+
 // IsMultipleOf reports whether a is a whole multiple of unit. Zero is a multiple
 // of everything; nothing but zero is a multiple of zero.
 func (a Amount) IsMultipleOf(unit Amount) bool {

@@ -3,6 +3,7 @@ package money
 import (
 	"errors"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -193,5 +194,41 @@ func TestBytesRoundTrip(t *testing.T) {
 	}
 	if _, err := FromBytes([]byte{1, 2}); err == nil {
 		t.Error("FromBytes accepted 2 bytes")
+	}
+}
+
+// TestMulDiv64 holds MulDiv64 to math/big, at the edges of each word and on
+// random amounts.
+func TestMulDiv64(t *testing.T) {
+	edges := []Amount{{}, {lo: 1}, {lo: ^uint64(0)}, {hi: 1}, {hi: 1, lo: ^uint64(0)}, {hi: ^uint64(0)}, Max}
+	fracs := [][2]uint64{{0, 1}, {1, 1}, {1, 2}, {1, 3}, {2, 3}, {^uint64(0) - 1, ^uint64(0)}, {^uint64(0), ^uint64(0)},
+		{1, ^uint64(0)}, {86_399_999_999_999, 86_400_000_000_000}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		edges = append(edges, Amount{hi: rng.Uint64() >> rng.UintN(64), lo: rng.Uint64()})
+		den := rng.Uint64()>>rng.UintN(64) | 1
+		fracs = append(fracs, [2]uint64{rng.Uint64N(den + 1), den})
+	}
+	for i, a := range edges {
+		for _, f := range []([2]uint64){fracs[i%len(fracs)], fracs[(i*7+3)%len(fracs)], {1, 2}, {0, 5}} {
+			want := new(big.Int).Mul(a.Big(), new(big.Int).SetUint64(f[0]))
+			want.Quo(want, new(big.Int).SetUint64(f[1]))
+			if got := a.MulDiv64(f[0], f[1]); got.Big().Cmp(want) != 0 {
+				t.Fatalf("%s × %d / %d = %s, want %s", a, f[0], f[1], got, want)
+			}
+		}
+	}
+}
+
+func TestMulDiv64Panics(t *testing.T) {
+	for _, f := range [][2]uint64{{1, 0}, {3, 2}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("MulDiv64(%d, %d) did not panic", f[0], f[1])
+				}
+			}()
+			FromUint64(5).MulDiv64(f[0], f[1])
+		}()
 	}
 }

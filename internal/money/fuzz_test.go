@@ -105,3 +105,23 @@ func checkUnits(t *testing.T, s string) {
 		t.Fatalf("ParseUnits(%q) = %v; Parse refuses it: %v", s, got, perr)
 	}
 }
+
+// FuzzMulDiv64 holds MulDiv64 to math/big on any amount and fraction at most 1.
+func FuzzMulDiv64(f *testing.F) {
+	f.Add(uint64(0), uint64(1), uint64(1), uint64(2))
+	f.Add(^uint64(0), ^uint64(0), ^uint64(0)-1, ^uint64(0))
+	f.Fuzz(func(t *testing.T, hi, lo, num, den uint64) {
+		if num > den {
+			num, den = den, num
+		}
+		if den == 0 {
+			return
+		}
+		a := Amount{hi: hi, lo: lo}
+		want := new(big.Int).Mul(a.Big(), new(big.Int).SetUint64(num))
+		want.Quo(want, new(big.Int).SetUint64(den))
+		if got := a.MulDiv64(num, den); got.Big().Cmp(want) != 0 {
+			t.Fatalf("%s × %d / %d = %s, want %s", a, num, den, got, want)
+		}
+	})
+}
