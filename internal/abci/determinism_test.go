@@ -232,11 +232,12 @@ func recordStory(t *testing.T) []recordedBlock {
 	mintE, _ := sign(cast.minter, msgMint("eurt", cast.carol.addr, "3000"))
 	mintJ, mintJID := sign(cast.minter, msgMint("jpyt", cast.bob.addr, "1000"))
 	commit(mintA, mintB, mintE, raw(cast.mallory, msgMint("gbpt", cast.mallory.addr, "10")), mintJ)
+	redeemB, redeemBID := sign(cast.bob, msgRedeem("gbpt", []ledger.CoinID{ledger.NewCoinID(mintBID, 0)}, "1000"))
 	payA, payAID := sign(cast.alice, msgPay("gbpt", []ledger.CoinID{ledger.NewCoinID(mintAID, 0)},
 		outTo(cast.bob.addr, "2500"), outTo(cast.carol.addr, "500"), outTo(cast.alice.addr, "17000")))
 	commit(payA, payA, // the second is a replay in the same block
 		raw(cast.bob, msgPay("gbpt", []ledger.CoinID{ledger.NewCoinID(mintAID, 0)}, outTo(cast.bob.addr, "20000"))), // spent, and not bob's
-		raw(cast.bob, msgRedeem("gbpt", []ledger.CoinID{ledger.NewCoinID(mintBID, 0)}, "1000")),
+		redeemB,
 		[]byte("not a transaction"),
 		raw(cast.bob, msgRedeem("jpyt", []ledger.CoinID{ledger.NewCoinID(mintJID, 0)}, "250")), // 2.5 yen
 		raw(cast.bob, msgRedeem("jpyt", []ledger.CoinID{ledger.NewCoinID(mintJID, 0)}, "300")))
@@ -268,6 +269,25 @@ func recordStory(t *testing.T) []recordedBlock {
 		}), mintA)
 	at = at.Add(testWindow) // long enough for the reserves to go stale at the next block
 	commit(raw(cast.minter, msgMint("gbpt", cast.alice.addr, "100")))
+	// Fees: a payment costs 2 + 1 an output; bob deposits 500 for 10 days,
+	// cannot pay a second later (nothing released yet), and pays a day on.
+	commit(raw(cast.operator, func(b *txpb.Body) {
+		b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: &txpb.SetFeeSchedule{
+			Policy: &txpb.FeePolicy{Token: "gbpt", Revenue: cast.carol.addr.String(), LowBalance: "10", MaxGrants: 4,
+				Tiers: []*txpb.FeeTier{{MinDeposit: "100", ValiditySeconds: 240 * 3600}}},
+			Fees: []*txpb.KindFee{{Kind: "pay", Fixed: "2", PerOutput: "1"}}}}
+	}))
+	deposit, depositID := sign(cast.bob, func(b *txpb.Body) {
+		c := ledger.NewCoinID(redeemBID, 0)
+		b.Msg = &txpb.Body_FeeDeposit{FeeDeposit: &txpb.FeeDeposit{Token: "gbpt", Inputs: [][]byte{c[:]}, Amount: "500"}}
+	})
+	payB := func() []byte {
+		return raw(cast.bob, msgPay("gbpt", []ledger.CoinID{ledger.NewCoinID(depositID, 1)},
+			outTo(cast.carol.addr, "100"), outTo(cast.bob.addr, "8400")))
+	}
+	commit(deposit, payB())
+	at = at.Add(24 * time.Hour)
+	commit(payB()) // signed anew: the refused one's receipt is final
 	return out
 }
 
@@ -326,6 +346,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "OK", "FIAT_ACCOUNT_IN_USE", "OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "OK", "UNAUTHORIZED", "OK"},
 		{"OK", "REPLAYED", "COIN_SPENT", "OK", "MALFORMED_TX", "REDEEM_FIAT_REMAINDER", "OK"}, {}, {"OK", "FROZEN", "OK"},
 		{"OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "REPLAYED"}, {"RESERVE_STALE"},
+		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"},
 	}
 	var got [][]string
 	for _, b := range story {

@@ -17,6 +17,7 @@ import (
 //	403 the signer or a party may not do this
 //	404 the token or coin it names does not exist
 //	409 it conflicts with what the ledger already holds
+//	402 the signer's fee account cannot pay the fee now
 //	410 it expired
 //	422 well-formed, but the ledger's rules or limits refuse it now
 var httpStatus = map[ledger.Code]int{
@@ -97,6 +98,16 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeAttestOutdated:      http.StatusConflict,
 	ledger.CodeAttestAccountShared: http.StatusConflict,
 	ledger.CodeAttestFuture:        http.StatusBadRequest,
+
+	ledger.CodeFeeNoAccount:      http.StatusPaymentRequired,
+	ledger.CodeFeeInsufficient:   http.StatusPaymentRequired,
+	ledger.CodeFeeAccountExpired: http.StatusPaymentRequired,
+	ledger.CodeFeeNotEnabled:     http.StatusUnprocessableEntity,
+	ledger.CodeFeeWrongToken:     http.StatusUnprocessableEntity,
+	ledger.CodeFeeBelowMinimum:   http.StatusUnprocessableEntity,
+	ledger.CodeFeeTooManyGrants:  http.StatusUnprocessableEntity,
+	ledger.CodeFeeSchedule:       http.StatusUnprocessableEntity,
+	ledger.CodeFeeEarmarked:      http.StatusForbidden,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

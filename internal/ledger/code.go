@@ -109,6 +109,20 @@ const (
 	CodeAttestAccountShared Code = 127 // the account's balance is counted for another token
 )
 
+// Fees (S3): prepaid fee accounts, charged for every accepted transaction of
+// a kind the schedule prices, before the transaction's own checks.
+const (
+	CodeFeeNoAccount      Code = 140 // the signer has no fee account to pay from
+	CodeFeeInsufficient   Code = 141 // less is available now than the fee
+	CodeFeeAccountExpired Code = 142 // every grant of the signer's fee account has ended
+	CodeFeeNotEnabled     Code = 143 // a deposit while no fee policy is set
+	CodeFeeWrongToken     Code = 144 // a deposit of another token than the fee token
+	CodeFeeBelowMinimum   Code = 145 // a deposit below the policy's smallest tier
+	CodeFeeTooManyGrants  Code = 146 // the account already holds the policy's most live grants
+	CodeFeeSchedule       Code = 147 // a fee policy or schedule that breaks a rule
+	CodeFeeEarmarked      Code = 148 // the fee contract's coins cannot be frozen, seized or paid to
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -187,6 +201,15 @@ var codeTable = map[Code]codeInfo{
 	CodeAttestOutdated:        {"ATTEST_OUTDATED", "attestation is older than the last one"},
 	CodeAttestFuture:          {"ATTEST_FUTURE", "attestation's bank time is ahead of the block"},
 	CodeAttestAccountShared:   {"ATTEST_ACCOUNT_SHARED", "the account's balance already backs another token"},
+	CodeFeeNoAccount:          {"FEE_NO_ACCOUNT", "the signer has no fee account to pay the fee from"},
+	CodeFeeInsufficient:       {"FEE_INSUFFICIENT", "the fee account has less available now than the fee"},
+	CodeFeeAccountExpired:     {"FEE_ACCOUNT_EXPIRED", "every deposit of the signer's fee account has expired"},
+	CodeFeeNotEnabled:         {"FEE_NOT_ENABLED", "no fee policy is set"},
+	CodeFeeWrongToken:         {"FEE_WRONG_TOKEN", "fees are deposited in the policy's fee token only"},
+	CodeFeeBelowMinimum:       {"FEE_BELOW_MINIMUM", "the deposit is below the policy's smallest tier"},
+	CodeFeeTooManyGrants:      {"FEE_TOO_MANY_GRANTS", "the fee account holds the most live deposits the policy allows"},
+	CodeFeeSchedule:           {"FEE_SCHEDULE", "the fee policy or schedule breaks a rule"},
+	CodeFeeEarmarked:          {"FEE_EARMARKED", "fee balances are earmarked: the fee contract's coins never move to anyone"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

@@ -45,13 +45,14 @@ func (x *exec) isFrozen(id ledger.TokenID, a ledger.Address) bool {
 	return x.w.Get(frozenKey(id, a)) != nil
 }
 
-// home refuses an account whose coins would live on another region's chain.
+// home refuses an account whose coins would live on another region's chain,
+// and the fee contract, whose coins are fee balances (see earmarked).
 func (x *exec) home(a ledger.Address, field string, args ...any) *ledger.Rejection {
 	if a.Region() != x.env.Region {
 		return ledger.Reject(ledger.CodeForeignRegion, "%s %s is at home in region %s; this chain serves %s",
 			fmt.Sprintf(field, args...), a, a.Region(), x.env.Region)
 	}
-	return nil
+	return x.earmarked(a)
 }
 
 func (x *exec) deployToken(m tx.DeployToken) *ledger.Rejection {
@@ -135,6 +136,9 @@ func (x *exec) roleToken(id ledger.TokenID, role token.Role) (*Token, *ledger.Re
 func (x *exec) freeze(id ledger.TokenID, a ledger.Address, on bool) *ledger.Rejection {
 	t, rej := x.roleToken(id, token.RoleFreezer)
 	if rej != nil {
+		return rej
+	}
+	if rej := x.earmarked(a); rej != nil {
 		return rej
 	}
 	typ := "account.unfrozen"

@@ -66,6 +66,9 @@ func InitGenesis(w Writer, g Genesis) error {
 	for _, a := range g.Registered {
 		w.Set(registeredKey(a), nil)
 	}
+	if g.Fees != nil {
+		w.Set(keyFees, encode(*g.Fees))
+	}
 	return nil
 }
 
@@ -114,7 +117,11 @@ func Apply(w Writer, env *Env, t *tx.Tx) Result {
 	if !env.Check {
 		x.events = make([]Event, 0, eventsPerTx)
 	}
-	if rej := x.run(); rej != nil {
+	due, rej := x.feeDue()
+	if rej == nil {
+		rej = x.run()
+	}
+	if rej != nil {
 		// A payment Check did not look up may be a replay, refused for
 		// the coins it spent the first time.
 		if !env.mayBeReplay(t) {
@@ -123,6 +130,9 @@ func Apply(w Writer, env *Env, t *tx.Tx) Result {
 			}
 		}
 		return rejected(rej)
+	}
+	if due != nil {
+		x.chargeFee(due)
 	}
 	return Result{Code: ledger.OK, Events: x.events}
 }
@@ -238,6 +248,10 @@ func (x *exec) run() *ledger.Rejection {
 		return x.configureMinter(m)
 	case tx.Attest:
 		return x.attest(m)
+	case tx.FeeDeposit:
+		return x.feeDeposit(m)
+	case tx.SetFeeSchedule:
+		return x.setFeeSchedule(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

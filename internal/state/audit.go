@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/token"
@@ -61,7 +62,11 @@ func Audit(s Scanner) (AuditReport, error) {
 	for _, t := range tokens {
 		sums[t.Contract.ID] = money.Amount{}
 	}
-	if err := auditCoins(s, &rep, sums); err != nil {
+	feeCoins := make(map[ledger.TokenID]money.Amount)
+	if err := auditCoins(s, &rep, sums, feeCoins); err != nil {
+		return rep, err
+	}
+	if err := auditFees(s, &rep, feeCoins); err != nil {
 		return rep, err
 	}
 	redeemed, err := auditRedemptions(s, &rep, tokens)
@@ -129,9 +134,10 @@ func auditTokens(s Scanner, rep *AuditReport) ([]Token, error) {
 	return out, err
 }
 
-// auditCoins checks each unspent coin and adds it to its token's sum, and
-// checks that each spent one names a transaction with a receipt.
-func auditCoins(s Scanner, rep *AuditReport, sums map[ledger.TokenID]money.Amount) error {
+// auditCoins checks each unspent coin and adds it to its token's sum (and,
+// held by the fee contract, to feeCoins), and checks that each spent one
+// names a transaction with a receipt.
+func auditCoins(s Scanner, rep *AuditReport, sums, feeCoins map[ledger.TokenID]money.Amount) error {
 	return s.Scan([]byte(prefixCoin), nil, func(k, v []byte) bool {
 		if len(k) != len(prefixCoin)+ledger.HashSize {
 			rep.problem("coin key %q is not a coin id", k)
@@ -170,8 +176,55 @@ func auditCoins(s Scanner, rep *AuditReport, sums map[ledger.TokenID]money.Amoun
 		} else {
 			rep.problem("coins of %s overflow", c.Token)
 		}
+		if c.Owner == FeeContract(c.Owner.Region()) {
+			feeCoins[c.Token], _ = feeCoins[c.Token].Add(c.Amount) // within the token's sum, which did not overflow
+		}
 		return true
 	})
+}
+
+// auditFees checks the fee books (S3): every fee account's deposits equal
+// what it spent, what expired and what it still holds; the accounts' totals
+// are the fee contract's books; fee revenue is what the accounts spent; and
+// the fee contract's coins are worth what was deposited, so fee balances
+// still count in their token's supply.
+func auditFees(s Scanner, rep *AuditReport, feeCoins map[ledger.TokenID]money.Amount) error {
+	var sum FeeTotals
+	err := s.Scan([]byte(prefixFeeAccount), nil, func(k, v []byte) bool {
+		var a fee.Account
+		if msg := recovered(func() { decode(k, v, &a) }); msg != "" {
+			rep.problem("%s", msg)
+			return true
+		}
+		if err := a.CheckBalance(); err != nil {
+			rep.problem("fee account %x: %v", k[len(prefixFeeAccount):], err)
+		}
+		var ok1, ok2, ok3 bool
+		sum.Deposited, ok1 = sum.Deposited.Add(a.Deposited)
+		sum.Spent, ok2 = sum.Spent.Add(a.Spent)
+		sum.Expired, ok3 = sum.Expired.Add(a.Expired)
+		if !ok1 || !ok2 || !ok3 {
+			rep.problem("fee accounts' totals overflow")
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	books := LoadFeeTotals(s)
+	if sum.Deposited != books.Deposited || sum.Spent != books.Spent || sum.Expired != books.Expired {
+		rep.problem("fee accounts total deposited %s, spent %s, expired %s; the fee books say %s, %s, %s",
+			sum.Deposited, sum.Spent, sum.Expired, books.Deposited, books.Spent, books.Expired)
+	}
+	for _, id := range slices.Sorted(maps.Keys(feeCoins)) {
+		if id != books.Token || feeCoins[id] != books.Deposited {
+			rep.problem("the fee contract holds %s of %s; the fee books say %s of %s were deposited", feeCoins[id], id, books.Deposited, books.Token)
+		}
+	}
+	if len(feeCoins) == 0 && !books.Deposited.IsZero() {
+		rep.problem("the fee contract holds no coins; the fee books say %s of %s were deposited", books.Deposited, books.Token)
+	}
+	return nil
 }
 
 // auditRedemptions sums each token's redemption records and checks that each

@@ -22,6 +22,14 @@ const (
 	prefixReading    = "att/"  // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
 	prefixRejected   = "rej/"  // rej/EXPIRY(8) TXID → "" a spending transaction a block refused (replays.go)
 	prefixBalance    = "bal/"  // bal/BALANCE → token id: the one token a reserve balance backs (token.FiatAccount.Balance)
+	prefixFeeAccount = "feea/" // feea/ADDR → fee.Account (JSON)
+)
+
+// keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
+// fee contract's books (FeeTotals, JSON).
+var (
+	keyFees      = []byte("fee/config")
+	keyFeeTotals = []byte("fee/totals")
 )
 
 // keyWatched lists, sorted, the tokens with a reading, whose staleness each
@@ -55,6 +63,7 @@ func approvalKey(id ledger.TokenID, owner, spender ledger.Address) []byte {
 func issuerKey(a ledger.Address) []byte     { return cat([]byte(prefixIssuer), a.Bytes()) }
 func registeredKey(a ledger.Address) []byte { return cat([]byte(prefixRegistered), a.Bytes()) }
 func balanceKey(f token.FiatAccount) []byte { return cat([]byte(prefixBalance), []byte(f.Balance())) }
+func feeAccountKey(a ledger.Address) []byte { return cat([]byte(prefixFeeAccount), a.Bytes()) }
 func coinKey(id ledger.CoinID) []byte       { return cat([]byte(prefixCoin), id[:]) }
 func receiptKey(id ledger.TxID) []byte      { return cat([]byte(prefixReceipt), id[:]) }
 

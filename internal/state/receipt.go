@@ -62,6 +62,8 @@ var receiptWords = []string{
 	"owner.proposed", "owner.changed", "proposed", "minter.removed", "minter.configured", "allowance",
 	"allowance_left", "approval", "fiat_owed", "supply", "balance", "balance_type", "bank_time",
 	"currency", "raw_hash", "required", "status", "reserve.attested", "reserve.status",
+	"fee_deposit", "set_fee_schedule", "fee.charged", "fee.status", "fee.deposited", "fee.schedule",
+	"kind", "available", "start", "end", "revenue", "kinds",
 }
 
 // receiptWordNumbers is receiptWords' inverse.

@@ -24,6 +24,10 @@ type Genesis struct {
 	// Registered accounts satisfy "registered accounts only" rules.
 	Registered []ledger.Address `json:"registered"`
 	Params     Params           `json:"params"`
+	// Fees, if set, is the fee policy and schedule from the first block;
+	// the operator replaces it with set_fee_schedule. Without it nothing is
+	// charged.
+	Fees *Fees `json:"fees,omitempty"`
 }
 
 // Params are the platform's rules, fixed at genesis.
@@ -59,6 +63,11 @@ func (p Params) Validate() error {
 func (g Genesis) Validate() error {
 	if g.Operator.IsZero() {
 		return errors.New("state: genesis has no operator")
+	}
+	if g.Fees != nil {
+		if err := g.Fees.Validate(); err != nil {
+			return fmt.Errorf("state: genesis fees: %w", err)
+		}
 	}
 	return g.Params.Validate()
 }

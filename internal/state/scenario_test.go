@@ -123,6 +123,7 @@ func newScenario(t *testing.T) *scenario {
 		coins: make(map[string]ledger.CoinID),
 		txs:   make(map[string]*builtTx),
 	}
+	s.names[FeeContract(scenarioRegion).String()] = "fee-contract"
 	t.Cleanup(func() { s.db.Close() })
 	return s
 }
@@ -187,7 +188,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.writes()
 	case "audit":
 		out = s.audit()
-	case "balance", "coins", "token", "account", "approval", "redemptions", "attestations", "receipt", "month":
+	case "balance", "coins", "token", "account", "approval", "redemptions", "attestations", "receipt", "month", "fee-account", "fee-books":
 		out = s.query(td.Cmd, a)
 	case "raw":
 		out = s.rawCmd(a)
@@ -262,8 +263,45 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 		b.Msg = &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{Token: tok(), Owner: s.wireAddr(a.get("owner", "")),
 			Inputs: s.coinArgs(a.get("in", "")), Outputs: s.outputs(a.get("out", ""))}}
 		return &b, "bob", true
+	case "fee-deposit":
+		b.Msg = &txpb.Body_FeeDeposit{FeeDeposit: &txpb.FeeDeposit{Token: tok(), Inputs: s.coinArgs(a.get("in", "")), Amount: a.get("amount", "")}}
+		return &b, "alice", true
+	case "set-fees":
+		b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: s.feeSchedule(a)}
+		return &b, "op", true
 	}
 	return nil, "", false
+}
+
+// feeSchedule builds set-fees' message:
+//
+//	set-fees [token=gbpt] [revenue=NAME] [tiers=MIN:VALIDITY,...] [low=N] [max_grants=N] [fees=KIND:FIXED:PER_OUTPUT,...]
+//
+// Amounts are minor units; a validity is a Go duration.
+func (s *scenario) feeSchedule(a *cmdArgs) *txpb.SetFeeSchedule {
+	maxGrants, err := strconv.ParseUint(a.get("max_grants", "4"), 10, 32)
+	if err != nil {
+		s.t.Fatalf("set-fees max_grants: %v", err)
+	}
+	p := &txpb.FeePolicy{Token: a.get("token", "gbpt"), Revenue: s.wireAddr(a.get("revenue", "op")),
+		LowBalance: a.get("low", "10"), MaxGrants: uint32(maxGrants)}
+	for _, t := range splitList(a.get("tiers", "100:240h")) {
+		min, validity, _ := strings.Cut(t, ":")
+		d, err := time.ParseDuration(validity)
+		if err != nil {
+			s.t.Fatalf("set-fees tiers: %v", err)
+		}
+		p.Tiers = append(p.Tiers, &txpb.FeeTier{MinDeposit: min, ValiditySeconds: int64(d / time.Second)})
+	}
+	m := &txpb.SetFeeSchedule{Policy: p}
+	for _, f := range splitList(a.get("fees", "pay:2:1")) {
+		parts := strings.Split(f, ":")
+		if len(parts) != 3 {
+			s.t.Fatalf("set-fees fees=%q: want KIND:FIXED:PER_OUTPUT", f)
+		}
+		m.Fees = append(m.Fees, &txpb.KindFee{Kind: parts[0], Fixed: parts[1], PerOutput: parts[2]})
+	}
+	return m
 }
 
 // attestCmd posts a reading of a token's reserve balance, as the monitor does:
@@ -916,6 +954,28 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 	}
 	var out []string
 	switch cmd {
+	case "fee-account":
+		acct := LoadFeeAccount(v, s.addr(a.subject()))
+		if acct == nil {
+			return "no fee account"
+		}
+		now := s.env.Time.UnixNano()
+		acct.Expire(now) // as of now: what the next charge or deposit will write
+		out = append(out, fmt.Sprintf("%s (recorded %s) deposited=%s spent=%s expired=%s available=%s unspent=%s",
+			acct.Judge(now, LoadFees(v).Policy.LowBalance), acct.Status, acct.Deposited, acct.Spent, acct.Expired, acct.Available(now), acct.Unspent()))
+		for _, g := range acct.Grants {
+			out = append(out, fmt.Sprintf("  grant %s amount=%s spent=%s released=%s window=%s..%s", s.pretty(g.Deposit.String()),
+				g.Amount, g.Spent, g.Released(now), fmtTime(time.Unix(0, g.Start)), fmtTime(time.Unix(0, g.End))))
+		}
+	case "fee-books":
+		b := LoadFeeTotals(v)
+		bs, _, err := s.unspent(v).Balances(FeeContract(scenarioRegion), b.Token)
+		must(err)
+		held := "0"
+		if len(bs) == 1 {
+			held = bs[0].Amount.String()
+		}
+		out = append(out, fmt.Sprintf("%s deposited=%s spent=%s expired=%s; the fee contract holds %s", b.Token, b.Deposited, b.Spent, b.Expired, held))
 	case "balance":
 		bs, _, err := s.unspent(v).Balances(s.addr(a.subject()), ledger.TokenID(a.get("token", "")))
 		must(err)
@@ -1163,6 +1223,11 @@ func (s *scenario) key(name string) ed25519.PrivateKey {
 func (s *scenario) addr(name string) ledger.Address {
 	if name == "" {
 		s.t.Fatal("an address argument is missing")
+	}
+	if name == "fee-contract" {
+		a := FeeContract(scenarioRegion)
+		s.names[a.String()] = name
+		return a
 	}
 	base, region, ok := strings.Cut(name, "@")
 	if !ok {

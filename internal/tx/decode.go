@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/token"
@@ -143,6 +144,11 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 		m = cm
 	case *txpb.Body_Attest:
 		m = f.attest(x.Attest)
+	case *txpb.Body_FeeDeposit:
+		v := x.FeeDeposit
+		m = FeeDeposit{Token: f.token(v.Token), Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
+	case *txpb.Body_SetFeeSchedule:
+		m = f.feeSchedule(x.SetFeeSchedule)
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}
@@ -218,4 +224,41 @@ func (f *fields) attest(v *txpb.Attest) Attest {
 		copy(a.RawHash[:], v.RawHash)
 	}
 	return a
+}
+
+// MaxFeeKindLen bounds a kind's name in a fee schedule; every kind is shorter.
+const MaxFeeKindLen = 32
+
+// feeSchedule decodes a fee policy and schedule, bounded in size; whether
+// they make sense (tiers in order, kinds known and not free, no overflow) is
+// fee.Policy.Validate's and fee.Schedule.Validate's call, in the state.
+func (f *fields) feeSchedule(v *txpb.SetFeeSchedule) SetFeeSchedule {
+	p := v.GetPolicy()
+	if p == nil {
+		f.fail(ledger.CodeInvalidArgument, "policy is missing")
+		return SetFeeSchedule{}
+	}
+	if len(p.Tiers) > fee.MaxTiers || len(v.Fees) > fee.MaxScheduleEntries {
+		f.fail(ledger.CodeTooLarge, "%d tiers and %d fees; at most %d and %d", len(p.Tiers), len(v.Fees), fee.MaxTiers, fee.MaxScheduleEntries)
+		return SetFeeSchedule{}
+	}
+	s := SetFeeSchedule{Policy: fee.Policy{
+		Token: f.token(p.Token), Revenue: f.address("policy.revenue", p.Revenue),
+		LowBalance: f.amount("policy.low_balance", p.LowBalance, false), MaxGrants: int(p.MaxGrants),
+	}}
+	for _, t := range p.Tiers {
+		if t.ValiditySeconds <= 0 || t.ValiditySeconds > int64(fee.MaxValidity/time.Second) {
+			f.fail(ledger.CodeInvalidArgument, "a tier's validity_seconds %d is outside 1 to %d", t.ValiditySeconds, int64(fee.MaxValidity/time.Second))
+		}
+		s.Policy.Tiers = append(s.Policy.Tiers, fee.Tier{MinDeposit: f.amount("policy.tiers.min_deposit", t.MinDeposit, true),
+			Validity: time.Duration(t.ValiditySeconds) * time.Second})
+	}
+	for _, k := range v.Fees {
+		if k.Kind == "" || len(k.Kind) > MaxFeeKindLen {
+			f.fail(ledger.CodeInvalidArgument, "a fee's kind must be 1 to %d bytes", MaxFeeKindLen)
+		}
+		s.Schedule = append(s.Schedule, fee.Fee{Kind: k.Kind, Fixed: f.amount("fees.fixed", k.Fixed, false),
+			PerOutput: f.amount("fees.per_output", k.PerOutput, false)})
+	}
+	return s
 }

@@ -128,6 +128,18 @@ func wireAmounts(b *txpb.Body) []string {
 		}
 	case *txpb.Body_Attest:
 		return []string{x.Attest.GetBalance()}
+	case *txpb.Body_FeeDeposit:
+		return []string{x.FeeDeposit.GetAmount()}
+	case *txpb.Body_SetFeeSchedule:
+		p := x.SetFeeSchedule.GetPolicy()
+		s := []string{p.GetLowBalance()}
+		for _, t := range p.GetTiers() {
+			s = append(s, t.GetMinDeposit())
+		}
+		for _, f := range x.SetFeeSchedule.GetFees() {
+			s = append(s, f.GetFixed(), f.GetPerOutput())
+		}
+		return s
 	case *txpb.Body_Pay:
 		return outputs(x.Pay.GetOutputs())
 	case *txpb.Body_SpendFrom:
@@ -207,6 +219,20 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 			m := attestMsg()
 			m.RawHash = m.RawHash[:16]
 			b.Msg = &txpb.Body_Attest{Attest: m}
+		})},
+		{"OK-fee-deposit", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_FeeDeposit{FeeDeposit: &txpb.FeeDeposit{Token: "gbpt", Inputs: [][]byte{c1}, Amount: "500"}}
+		})},
+		{"OK-set-fee-schedule", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: feeScheduleMsg(bob)}
+		})},
+		{"INVALID_ARGUMENT-fee-schedule-no-policy", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: &txpb.SetFeeSchedule{}}
+		})},
+		{"INVALID_ARGUMENT-fee-tier-validity", with(func(b *txpb.Body) {
+			m := feeScheduleMsg(bob)
+			m.Policy.Tiers[0].ValiditySeconds = 1 << 62
+			b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: m}
 		})},
 		{"OK-remove-minter", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_ConfigureMinter{ConfigureMinter: &txpb.ConfigureMinter{Token: "gbpt", Minter: bob, Remove: true}}
@@ -538,4 +564,13 @@ func inside(sub, b []byte) bool {
 		}
 	}
 	return false
+}
+
+// feeScheduleMsg is a fee policy and schedule paid to revenue.
+func feeScheduleMsg(revenue string) *txpb.SetFeeSchedule {
+	return &txpb.SetFeeSchedule{
+		Policy: &txpb.FeePolicy{Token: "gbpt", Revenue: revenue, LowBalance: "100", MaxGrants: 8,
+			Tiers: []*txpb.FeeTier{{MinDeposit: "100", ValiditySeconds: 30 * 24 * 3600}}},
+		Fees: []*txpb.KindFee{{Kind: "pay", Fixed: "2", PerOutput: "1"}},
+	}
 }

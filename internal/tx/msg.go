@@ -3,6 +3,7 @@ package tx
 import (
 	"time"
 
+	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/token"
@@ -120,6 +121,26 @@ type Attest struct {
 	Source      string
 }
 
+// FeeDeposit moves Amount of the signer's coins of the fee token into the fee
+// contract, as a grant to the signer's fee account; the rest of Inputs is
+// change.
+type FeeDeposit struct {
+	Token  ledger.TokenID
+	Inputs []ledger.CoinID
+	Amount money.Amount
+}
+
+// SetFeeSchedule replaces the fee policy and schedule.
+type SetFeeSchedule struct {
+	Policy   fee.Policy
+	Schedule fee.Schedule
+}
+
+// Kinds lists every message kind, in order: what a fee schedule may name.
+var Kinds = []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
+	"fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "seize", "set_fee_schedule",
+	"spend_from", "transfer_ownership", "unfreeze", "unpause"}
+
 func (AuthorizeIssuer) Kind() string   { return "authorize_issuer" }
 func (RegisterAccount) Kind() string   { return "register_account" }
 func (DeployToken) Kind() string       { return "deploy_token" }
@@ -137,3 +158,5 @@ func (Approve) Kind() string           { return "approve" }
 func (SpendFrom) Kind() string         { return "spend_from" }
 func (ConfigureMinter) Kind() string   { return "configure_minter" }
 func (Attest) Kind() string            { return "attest" }
+func (FeeDeposit) Kind() string        { return "fee_deposit" }
+func (SetFeeSchedule) Kind() string    { return "set_fee_schedule" }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -636,5 +637,31 @@ func TestDecodeAttest(t *testing.T) {
 				t.Errorf("message %q does not name %q", rej.Message, tc.msg)
 			}
 		})
+	}
+}
+
+// TestKindsListsEveryMessage: Kinds, what a fee schedule may name, is every
+// message of the wire format, each named as its Kind.
+func TestKindsListsEveryMessage(t *testing.T) {
+	fields := (&txpb.Body{}).ProtoReflect().Descriptor().Oneofs().ByName("msg").Fields()
+	var names []string
+	for i := range fields.Len() {
+		names = append(names, string(fields.Get(i).Name()))
+	}
+	slices.Sort(names)
+	if !slices.Equal(Kinds, names) {
+		t.Fatalf("Kinds = %q, want the body's messages %q", Kinds, names)
+	}
+	for _, s := range corpusSeeds(t) {
+		if !strings.HasPrefix(s.name, "OK-") {
+			continue
+		}
+		tx, rej := Decode(s.raw, fuzzChain)
+		if rej != nil {
+			t.Fatalf("%s: %v", s.name, rej)
+		}
+		if !slices.Contains(Kinds, tx.Msg.Kind()) {
+			t.Errorf("%s: kind %q is not in Kinds", s.name, tx.Msg.Kind())
+		}
 	}
 }

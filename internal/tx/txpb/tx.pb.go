@@ -219,6 +219,8 @@ type Body struct {
 	//	*Body_SpendFrom
 	//	*Body_ConfigureMinter
 	//	*Body_Attest
+	//	*Body_FeeDeposit
+	//	*Body_SetFeeSchedule
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -449,6 +451,24 @@ func (x *Body) GetAttest() *Attest {
 	return nil
 }
 
+func (x *Body) GetFeeDeposit() *FeeDeposit {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_FeeDeposit); ok {
+			return x.FeeDeposit
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetSetFeeSchedule() *SetFeeSchedule {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_SetFeeSchedule); ok {
+			return x.SetFeeSchedule
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -521,6 +541,14 @@ type Body_Attest struct {
 	Attest *Attest `protobuf:"bytes,26,opt,name=attest,proto3,oneof"`
 }
 
+type Body_FeeDeposit struct {
+	FeeDeposit *FeeDeposit `protobuf:"bytes,27,opt,name=fee_deposit,json=feeDeposit,proto3,oneof"`
+}
+
+type Body_SetFeeSchedule struct {
+	SetFeeSchedule *SetFeeSchedule `protobuf:"bytes,28,opt,name=set_fee_schedule,json=setFeeSchedule,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -554,6 +582,10 @@ func (*Body_SpendFrom) isBody_Msg() {}
 func (*Body_ConfigureMinter) isBody_Msg() {}
 
 func (*Body_Attest) isBody_Msg() {}
+
+func (*Body_FeeDeposit) isBody_Msg() {}
+
+func (*Body_SetFeeSchedule) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -1954,6 +1986,321 @@ func (x *Attest) GetSource() string {
 	return ""
 }
 
+// FeeDeposit moves amount of the signer's coins of the fee token into the fee
+// contract, as a grant to the signer's fee account released evenly over the
+// validity the fee policy gives a deposit of that size (S3.1, S3.3, S3.4); the
+// rest of the inputs comes back as change. Fees can only be spent, never moved.
+type FeeDeposit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Inputs        [][]byte               `protobuf:"bytes,2,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	Amount        string                 `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeeDeposit) Reset() {
+	*x = FeeDeposit{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeeDeposit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeeDeposit) ProtoMessage() {}
+
+func (x *FeeDeposit) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeeDeposit.ProtoReflect.Descriptor instead.
+func (*FeeDeposit) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *FeeDeposit) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *FeeDeposit) GetInputs() [][]byte {
+	if x != nil {
+		return x.Inputs
+	}
+	return nil
+}
+
+func (x *FeeDeposit) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+// SetFeeSchedule replaces the fee policy and schedule. Operator only.
+type SetFeeSchedule struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *FeePolicy             `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Fees          []*KindFee             `protobuf:"bytes,2,rep,name=fees,proto3" json:"fees,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetFeeSchedule) Reset() {
+	*x = SetFeeSchedule{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetFeeSchedule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetFeeSchedule) ProtoMessage() {}
+
+func (x *SetFeeSchedule) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetFeeSchedule.ProtoReflect.Descriptor instead.
+func (*SetFeeSchedule) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SetFeeSchedule) GetPolicy() *FeePolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *SetFeeSchedule) GetFees() []*KindFee {
+	if x != nil {
+		return x.Fees
+	}
+	return nil
+}
+
+// FeePolicy is how the platform runs fee accounts.
+type FeePolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// token is the stablecoin fees are deposited and paid in.
+	Token string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// revenue is the platform's account that fees are collected for.
+	Revenue string `protobuf:"bytes,2,opt,name=revenue,proto3" json:"revenue,omitempty"`
+	// tiers give a deposit its validity by size, in increasing order of min_deposit.
+	Tiers []*FeeTier `protobuf:"bytes,3,rep,name=tiers,proto3" json:"tiers,omitempty"`
+	// low_balance is the available balance, in minor units, below which an account is LOW.
+	LowBalance string `protobuf:"bytes,4,opt,name=low_balance,json=lowBalance,proto3" json:"low_balance,omitempty"`
+	// max_grants bounds a fee account's live grants.
+	MaxGrants     uint32 `protobuf:"varint,5,opt,name=max_grants,json=maxGrants,proto3" json:"max_grants,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeePolicy) Reset() {
+	*x = FeePolicy{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeePolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeePolicy) ProtoMessage() {}
+
+func (x *FeePolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeePolicy.ProtoReflect.Descriptor instead.
+func (*FeePolicy) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *FeePolicy) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *FeePolicy) GetRevenue() string {
+	if x != nil {
+		return x.Revenue
+	}
+	return ""
+}
+
+func (x *FeePolicy) GetTiers() []*FeeTier {
+	if x != nil {
+		return x.Tiers
+	}
+	return nil
+}
+
+func (x *FeePolicy) GetLowBalance() string {
+	if x != nil {
+		return x.LowBalance
+	}
+	return ""
+}
+
+func (x *FeePolicy) GetMaxGrants() uint32 {
+	if x != nil {
+		return x.MaxGrants
+	}
+	return 0
+}
+
+// FeeTier grants deposits of at least min_deposit (minor units) a validity of
+// validity_seconds.
+type FeeTier struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	MinDeposit      string                 `protobuf:"bytes,1,opt,name=min_deposit,json=minDeposit,proto3" json:"min_deposit,omitempty"`
+	ValiditySeconds int64                  `protobuf:"varint,2,opt,name=validity_seconds,json=validitySeconds,proto3" json:"validity_seconds,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *FeeTier) Reset() {
+	*x = FeeTier{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeeTier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeeTier) ProtoMessage() {}
+
+func (x *FeeTier) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeeTier.ProtoReflect.Descriptor instead.
+func (*FeeTier) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *FeeTier) GetMinDeposit() string {
+	if x != nil {
+		return x.MinDeposit
+	}
+	return ""
+}
+
+func (x *FeeTier) GetValiditySeconds() int64 {
+	if x != nil {
+		return x.ValiditySeconds
+	}
+	return 0
+}
+
+// KindFee is the fee of one transaction kind, in minor units of the fee token:
+// fixed, plus per_output for each output of a payment.
+type KindFee struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Fixed         string                 `protobuf:"bytes,2,opt,name=fixed,proto3" json:"fixed,omitempty"`
+	PerOutput     string                 `protobuf:"bytes,3,opt,name=per_output,json=perOutput,proto3" json:"per_output,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KindFee) Reset() {
+	*x = KindFee{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KindFee) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KindFee) ProtoMessage() {}
+
+func (x *KindFee) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KindFee.ProtoReflect.Descriptor instead.
+func (*KindFee) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *KindFee) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *KindFee) GetFixed() string {
+	if x != nil {
+		return x.Fixed
+	}
+	return ""
+}
+
+func (x *KindFee) GetPerOutput() string {
+	if x != nil {
+		return x.PerOutput
+	}
+	return ""
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -1969,7 +2316,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xaf\b\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xb0\t\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -1994,7 +2341,10 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
 	"spend_from\x18\x18 \x01(\v2\x14.peg.tx.v1.SpendFromH\x00R\tspendFrom\x12G\n" +
 	"\x10configure_minter\x18\x19 \x01(\v2\x1a.peg.tx.v1.ConfigureMinterH\x00R\x0fconfigureMinter\x12+\n" +
-	"\x06attest\x18\x1a \x01(\v2\x11.peg.tx.v1.AttestH\x00R\x06attestB\x05\n" +
+	"\x06attest\x18\x1a \x01(\v2\x11.peg.tx.v1.AttestH\x00R\x06attest\x128\n" +
+	"\vfee_deposit\x18\x1b \x01(\v2\x15.peg.tx.v1.FeeDepositH\x00R\n" +
+	"feeDeposit\x12E\n" +
+	"\x10set_fee_schedule\x18\x1c \x01(\v2\x19.peg.tx.v1.SetFeeScheduleH\x00R\x0esetFeeScheduleB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -2092,7 +2442,32 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\fbalance_type\x18\x05 \x01(\tR\vbalanceType\x12\x1b\n" +
 	"\tbank_time\x18\x06 \x01(\x03R\bbankTime\x12\x19\n" +
 	"\braw_hash\x18\a \x01(\fR\arawHash\x12\x16\n" +
-	"\x06source\x18\b \x01(\tR\x06sourceB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x06source\x18\b \x01(\tR\x06source\"R\n" +
+	"\n" +
+	"FeeDeposit\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x16\n" +
+	"\x06inputs\x18\x02 \x03(\fR\x06inputs\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\tR\x06amount\"f\n" +
+	"\x0eSetFeeSchedule\x12,\n" +
+	"\x06policy\x18\x01 \x01(\v2\x14.peg.tx.v1.FeePolicyR\x06policy\x12&\n" +
+	"\x04fees\x18\x02 \x03(\v2\x12.peg.tx.v1.KindFeeR\x04fees\"\xa5\x01\n" +
+	"\tFeePolicy\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x18\n" +
+	"\arevenue\x18\x02 \x01(\tR\arevenue\x12(\n" +
+	"\x05tiers\x18\x03 \x03(\v2\x12.peg.tx.v1.FeeTierR\x05tiers\x12\x1f\n" +
+	"\vlow_balance\x18\x04 \x01(\tR\n" +
+	"lowBalance\x12\x1d\n" +
+	"\n" +
+	"max_grants\x18\x05 \x01(\rR\tmaxGrants\"U\n" +
+	"\aFeeTier\x12\x1f\n" +
+	"\vmin_deposit\x18\x01 \x01(\tR\n" +
+	"minDeposit\x12)\n" +
+	"\x10validity_seconds\x18\x02 \x01(\x03R\x0fvaliditySeconds\"R\n" +
+	"\aKindFee\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05fixed\x18\x02 \x01(\tR\x05fixed\x12\x1d\n" +
+	"\n" +
+	"per_output\x18\x03 \x01(\tR\tperOutputB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -2106,7 +2481,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                // 0: peg.tx.v1.Tx
 	(*Batch)(nil),             // 1: peg.tx.v1.Batch
@@ -2134,6 +2509,11 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*SpendFrom)(nil),         // 23: peg.tx.v1.SpendFrom
 	(*ConfigureMinter)(nil),   // 24: peg.tx.v1.ConfigureMinter
 	(*Attest)(nil),            // 25: peg.tx.v1.Attest
+	(*FeeDeposit)(nil),        // 26: peg.tx.v1.FeeDeposit
+	(*SetFeeSchedule)(nil),    // 27: peg.tx.v1.SetFeeSchedule
+	(*FeePolicy)(nil),         // 28: peg.tx.v1.FeePolicy
+	(*FeeTier)(nil),           // 29: peg.tx.v1.FeeTier
+	(*KindFee)(nil),           // 30: peg.tx.v1.KindFee
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -2154,17 +2534,22 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	23, // 15: peg.tx.v1.Body.spend_from:type_name -> peg.tx.v1.SpendFrom
 	24, // 16: peg.tx.v1.Body.configure_minter:type_name -> peg.tx.v1.ConfigureMinter
 	25, // 17: peg.tx.v1.Body.attest:type_name -> peg.tx.v1.Attest
-	7,  // 18: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 19: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 20: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 21: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 22: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 23: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	26, // 18: peg.tx.v1.Body.fee_deposit:type_name -> peg.tx.v1.FeeDeposit
+	27, // 19: peg.tx.v1.Body.set_fee_schedule:type_name -> peg.tx.v1.SetFeeSchedule
+	7,  // 20: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 21: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 22: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 23: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 24: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 25: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 26: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 27: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 28: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -2190,6 +2575,8 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_SpendFrom)(nil),
 		(*Body_ConfigureMinter)(nil),
 		(*Body_Attest)(nil),
+		(*Body_FeeDeposit)(nil),
+		(*Body_SetFeeSchedule)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2197,7 +2584,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

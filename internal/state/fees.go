@@ -1,0 +1,288 @@
+package state
+
+import (
+	"crypto/sha256"
+	"strconv"
+	"time"
+
+	"github.com/pegledger/peg/internal/fee"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/tx"
+)
+
+// Fees are the platform's fee policy and schedule (S3). Without them nothing
+// is charged.
+type Fees struct {
+	Policy   fee.Policy   `json:"policy"`
+	Schedule fee.Schedule `json:"schedule"`
+}
+
+// Validate checks the policy and the schedule against the kinds Peg knows.
+func (f Fees) Validate() error {
+	if err := f.Policy.Validate(); err != nil {
+		return err
+	}
+	return f.Schedule.Validate(func(k string) bool { return knownKind(k) }, tx.MaxOutputs)
+}
+
+func knownKind(k string) bool {
+	for _, kind := range tx.Kinds {
+		if kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// FeeTotals are the fee contract's books: what was deposited into fee
+// accounts, what fees took (the platform's revenue), and what expired
+// unspent. Deposited − Spent − Expired is what the accounts still hold, and
+// the fee contract's coins are worth Deposited.
+type FeeTotals struct {
+	Token     ledger.TokenID `json:"token"`
+	Deposited money.Amount   `json:"deposited"`
+	Spent     money.Amount   `json:"spent"`
+	Expired   money.Amount   `json:"expired"`
+}
+
+// FeeContract is the keyless address that holds the coins deposited into fee
+// accounts on region's chain: no one can sign for it, and no transaction may
+// pay it, freeze it or seize from it, so a fee balance can only be spent on
+// fees (S3.6).
+func FeeContract(region ledger.Region) ledger.Address {
+	return ledger.ContractAddress(region, sha256.Sum256([]byte("peg fee contract")))
+}
+
+// LoadFees reads the fee policy and schedule; nil when none is set.
+func LoadFees(r Reader) *Fees {
+	b := r.Get(keyFees)
+	if b == nil {
+		return nil
+	}
+	var f Fees
+	decode(keyFees, b, &f)
+	return &f
+}
+
+// LoadFeeAccount reads a's fee account; nil when it has none.
+func LoadFeeAccount(r Reader, a ledger.Address) *fee.Account {
+	k := feeAccountKey(a)
+	b := r.Get(k)
+	if b == nil {
+		return nil
+	}
+	var acct fee.Account
+	decode(k, b, &acct)
+	return &acct
+}
+
+// LoadFeeTotals reads the fee contract's books; zero before any deposit.
+func LoadFeeTotals(r Reader) FeeTotals {
+	var t FeeTotals
+	if b := r.Get(keyFeeTotals); b != nil {
+		decode(keyFeeTotals, b, &t)
+	}
+	return t
+}
+
+// feeDue is a fee the transaction owes once it is accepted.
+type feeDue struct {
+	amount money.Amount
+	acct   *fee.Account
+	low    money.Amount
+}
+
+// feeDue finds the fee x's transaction owes and refuses it, before its own
+// checks, when the signer's fee account cannot pay it now. It returns nil
+// when nothing is owed: no schedule, or a kind the schedule does not price.
+func (x *exec) feeDue() (*feeDue, *ledger.Rejection) {
+	fees := x.fees()
+	if fees == nil {
+		return nil, nil
+	}
+	amount, _ := fees.Schedule.Of(x.tx.Msg.Kind(), outputs(x.tx.Msg)) // Validate ruled out overflow
+	if amount.IsZero() {
+		return nil, nil
+	}
+	signer := x.tx.Signer
+	acct := LoadFeeAccount(x.w, signer)
+	now := x.env.Time.UnixNano()
+	if acct == nil {
+		return nil, ledger.Reject(ledger.CodeFeeNoAccount, "%s costs a fee of %s and %s has no fee account; deposit into one with fee_deposit first",
+			x.tx.Msg.Kind(), x.feeAmount(amount), signer)
+	}
+	if acct.Judge(now, fees.Policy.LowBalance) == fee.Expired {
+		return nil, ledger.Reject(ledger.CodeFeeAccountExpired, "%s costs a fee of %s and every deposit of %s's fee account has expired; deposit again",
+			x.tx.Msg.Kind(), x.feeAmount(amount), signer)
+	}
+	if avail := acct.Available(now); avail.Cmp(amount) < 0 {
+		next := "nothing more will be released: deposit again"
+		if t, ok := acct.NextRelease(now); ok {
+			next = "more is released from " + time.Unix(0, t).UTC().Format(time.RFC3339Nano)
+		}
+		return nil, ledger.Reject(ledger.CodeFeeInsufficient, "%s costs a fee of %s; %s's fee account has %s available now; %s",
+			x.tx.Msg.Kind(), x.feeAmount(amount), signer, x.feeAmount(avail), next)
+	}
+	return &feeDue{amount: amount, acct: acct, low: fees.Policy.LowBalance}, nil
+}
+
+// fees reads the fee policy and schedule once per transaction.
+func (x *exec) fees() *Fees { return LoadFees(x.w) }
+
+// feeAmount formats minor units of the fee token for a message: "0.04 GBPT".
+func (x *exec) feeAmount(a money.Amount) string {
+	tok := x.fees().Policy.Token
+	if t := TokenByID(x.w, tok); t != nil {
+		return t.Contract.FormatAmount(a) + " " + t.Contract.Symbol
+	}
+	return a.String() + " minor units of " + string(tok)
+}
+
+// outputs is how many coins a message creates for the schedule's per-output
+// part: a payment's outputs.
+func outputs(m tx.Msg) int {
+	switch m := m.(type) {
+	case tx.Pay:
+		return len(m.Outputs)
+	case tx.SpendFrom:
+		return len(m.Outputs)
+	}
+	return 0
+}
+
+// chargeFee takes an accepted transaction's fee from the signer's fee
+// account, in the order its grants expire, and adds it to the revenue.
+func (x *exec) chargeFee(d *feeDue) {
+	now := x.env.Time.UnixNano()
+	totals := LoadFeeTotals(x.w)
+	totals.Expired = feeAdd(totals.Expired, d.acct.Expire(now))
+	if !d.acct.Charge(now, d.amount) {
+		panic("state: a fee that feeDue found payable could not be charged")
+	}
+	totals.Spent = feeAdd(totals.Spent, d.amount)
+	x.saveFeeAccount(x.tx.Signer, d.acct, d.low)
+	x.w.Set(keyFeeTotals, encode(totals))
+	x.emit("fee.charged", "account", x.tx.Signer.String(), "kind", x.tx.Msg.Kind(), "amount", d.amount.String(),
+		"available", d.acct.Available(now).String())
+}
+
+// saveFeeAccount judges an account's status, emits its change, asserts its
+// books and writes it.
+func (x *exec) saveFeeAccount(a ledger.Address, acct *fee.Account, low money.Amount) {
+	now := x.env.Time.UnixNano()
+	if status := acct.Judge(now, low); status != acct.Status {
+		x.emit("fee.status", "account", a.String(), "from", string(acct.Status), "to", string(status),
+			"available", acct.Available(now).String())
+		acct.Status = status
+	}
+	if err := acct.CheckBalance(); err != nil {
+		panic("state: " + err.Error())
+	}
+	x.w.Set(feeAccountKey(a), encode(acct))
+}
+
+func feeAdd(a, b money.Amount) money.Amount {
+	s, ok := a.Add(b)
+	if !ok {
+		panic("state: the fee books overflow")
+	}
+	return s
+}
+
+// feeDeposit moves coins of the fee token into the fee contract as a grant to
+// the signer's fee account (S3.1, S3.3, S3.4).
+func (x *exec) feeDeposit(m tx.FeeDeposit) *ledger.Rejection {
+	fees := x.fees()
+	if fees == nil {
+		return ledger.Reject(ledger.CodeFeeNotEnabled, "no fee policy is set: nothing is charged, and there is nothing to deposit into")
+	}
+	if m.Token != fees.Policy.Token {
+		return ledger.Reject(ledger.CodeFeeWrongToken, "fees are deposited in %s, not %s", fees.Policy.Token, m.Token)
+	}
+	t, rej := x.loadToken(m.Token)
+	if rej != nil {
+		return rej
+	}
+	holder := x.tx.Signer
+	if rej := x.movable(t, holder); rej != nil {
+		return rej
+	}
+	coins, in, rej := x.inputs(t, holder, m.Inputs)
+	if rej != nil {
+		return rej
+	}
+	c := t.Contract
+	if rej := c.CheckTransfer(m.Amount); rej != nil {
+		return rej
+	}
+	validity, ok := fees.Policy.Validity(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeFeeBelowMinimum, "a deposit of %s %s is below the smallest, %s %s",
+			c.FormatAmount(m.Amount), c.Symbol, c.FormatAmount(fees.Policy.Tiers[0].MinDeposit), c.Symbol)
+	}
+	change, ok := in.Sub(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s %s, less than the %s to deposit",
+			c.FormatAmount(in), c.Symbol, c.FormatAmount(m.Amount))
+	}
+	now := x.env.Time.UnixNano()
+	acct := LoadFeeAccount(x.w, holder)
+	if acct == nil {
+		acct = &fee.Account{}
+	}
+	totals := LoadFeeTotals(x.w)
+	totals.Token = fees.Policy.Token
+	totals.Expired = feeAdd(totals.Expired, acct.Expire(now))
+	if len(acct.Grants) >= fees.Policy.MaxGrants {
+		return ledger.Reject(ledger.CodeFeeTooManyGrants, "%s's fee account holds %d live deposits, the most the policy allows; deposit again when one expires",
+			holder, len(acct.Grants))
+	}
+	for _, coin := range coins {
+		x.destroy(coin)
+	}
+	x.create(m.Token, 0, FeeContract(x.env.Region), m.Amount)
+	if !change.IsZero() {
+		x.create(m.Token, 1, holder, change)
+	}
+	g := fee.Grant{Deposit: x.tx.ID, Amount: m.Amount, Start: now, End: now + int64(validity)}
+	acct.Deposit(g)
+	totals.Deposited = feeAdd(totals.Deposited, m.Amount)
+	x.saveFeeAccount(holder, acct, fees.Policy.LowBalance)
+	x.w.Set(keyFeeTotals, encode(totals))
+	x.emit("fee.deposited", "account", holder.String(), "token", string(m.Token), "amount", m.Amount.String(),
+		"start", time.Unix(0, g.Start).UTC().Format(time.RFC3339Nano), "end", time.Unix(0, g.End).UTC().Format(time.RFC3339Nano))
+	return nil
+}
+
+// setFeeSchedule replaces the fee policy and schedule. Operator only.
+func (x *exec) setFeeSchedule(m tx.SetFeeSchedule) *ledger.Rejection {
+	if rej := x.requireOperator(); rej != nil {
+		return rej
+	}
+	f := Fees{Policy: m.Policy, Schedule: m.Schedule}
+	if err := f.Validate(); err != nil {
+		return ledger.Reject(ledger.CodeFeeSchedule, "%v", err)
+	}
+	if rej := x.home(f.Policy.Revenue, "revenue account"); rej != nil {
+		return rej
+	}
+	if TokenByID(x.w, f.Policy.Token) == nil {
+		return ledger.Reject(ledger.CodeUnknownToken, "no token %q to pay fees in", f.Policy.Token)
+	}
+	if totals := LoadFeeTotals(x.w); !totals.Deposited.IsZero() && totals.Token != f.Policy.Token {
+		return ledger.Reject(ledger.CodeFeeSchedule, "fee accounts hold deposits of %s: the fee token cannot change to %s", totals.Token, f.Policy.Token)
+	}
+	x.w.Set(keyFees, encode(f))
+	x.emit("fee.schedule", "token", string(f.Policy.Token), "revenue", f.Policy.Revenue.String(), "kinds", strconv.Itoa(len(f.Schedule)))
+	return nil
+}
+
+// earmarked refuses the fee contract as a payee, a mint's recipient or an
+// account to freeze (and so to seize from): its coins are fee balances.
+func (x *exec) earmarked(a ledger.Address) *ledger.Rejection {
+	if a == FeeContract(x.env.Region) {
+		return ledger.Reject(ledger.CodeFeeEarmarked, "%s is the fee contract: its coins are fee balances, which only fees may spend", a)
+	}
+	return nil
+}
