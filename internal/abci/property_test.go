@@ -30,6 +30,7 @@ type refLedger struct {
 	coins    map[ledger.CoinID]refCoin // unspent
 	spent    map[ledger.CoinID]bool
 	receipts map[ledger.TxID]ledger.Code
+	fees     refFees
 }
 
 type refToken struct {
@@ -78,7 +79,7 @@ type refOutput struct {
 
 func newRefLedger() *refLedger {
 	return &refLedger{tokens: map[ledger.TokenID]*refToken{}, balances: map[string]ledger.TokenID{}, coins: map[ledger.CoinID]refCoin{},
-		spent: map[ledger.CoinID]bool{}, receipts: map[ledger.TxID]ledger.Code{}}
+		spent: map[ledger.CoinID]bool{}, receipts: map[ledger.TxID]ledger.Code{}, fees: refFees{accounts: map[ledger.Address][]refGrant{}}}
 }
 
 // apply runs one transaction of the block at m.height and m.now and returns
@@ -111,9 +112,27 @@ func (m *refLedger) apply(r refTx, id ledger.TxID) ledger.Code {
 	return code
 }
 
+// run checks the fee r owes, runs r and charges the fee if r is accepted.
 func (m *refLedger) run(r refTx, id ledger.TxID) ledger.Code {
-	if r.kind == "deploy" {
+	fee, now := m.fees.feeOf(r), m.now.UnixNano()
+	if code := m.fees.check(r.signer.addr, fee, now); code != ledger.OK {
+		return code
+	}
+	code := m.runKind(r, id)
+	if code == ledger.OK && fee > 0 {
+		m.fees.charge(r.signer.addr, fee, now)
+	}
+	return code
+}
+
+func (m *refLedger) runKind(r refTx, id ledger.TxID) ledger.Code {
+	switch r.kind {
+	case "deploy":
 		return m.deploy(r)
+	case "set-fees":
+		return m.setFees(r)
+	case "fee-deposit":
+		return m.feeDeposit(m.tokens[r.token], r, id)
 	}
 	t := m.tokens[r.token]
 	if t == nil {
@@ -378,6 +397,10 @@ func (p *propRun) encode(r refTx) ([]byte, ledger.TxID) {
 		b.Msg = &txpb.Body_Unpause{Unpause: &txpb.Unpause{Token: string(r.token)}}
 	case "attest":
 		msgAttest(string(r.token), currencyOf(r.token), fmt.Sprint(r.amount), r.bank)(b)
+	case "fee-deposit":
+		msgFeeDeposit(string(r.token), r.inputs, fmt.Sprint(r.amount))(b)
+	case "set-fees":
+		msgSetFees(b)
 	}
 	key := r.signer
 	if r.fault == "forged" {
@@ -460,6 +483,9 @@ func TestLedgerAgreesWithReference(t *testing.T) {
 			}
 		}
 		p.block(mints)
+		if rapid.Bool().Draw(rt, "fees from the start") {
+			p.block([]refTx{{kind: "set-fees", signer: cast.operator}})
+		}
 		for range rapid.IntRange(1, 12).Draw(rt, "blocks") {
 			p.randomBlock()
 		}
@@ -546,6 +572,9 @@ func (p *propRun) compare() string {
 			return fmt.Sprintf("receipt %s for %s; the reference has %s", rc.Code.Name(), st.what, want.Name())
 		}
 	}
+	if msg := p.compareFees(snap); msg != "" {
+		return msg
+	}
 	rep, err := state.Audit(snap)
 	if err != nil {
 		return fmt.Sprintf("audit: %v", err)
@@ -623,6 +652,9 @@ func (p *propRun) randomBlock() {
 	if rapid.IntRange(0, 14).Draw(p.rt, "long wait") == 0 {
 		p.ref.now = p.ref.now.Add(testWindow)
 	}
+	if rapid.IntRange(0, 2).Draw(p.rt, "minutes pass") == 0 { // fee grants release over hours
+		p.ref.now = p.ref.now.Add(5 * time.Minute)
+	}
 	p.ref.now = p.ref.now.Add(time.Second)
 	p.ref.height++
 	n := rapid.IntRange(0, 6).Draw(p.rt, "transactions")
@@ -637,7 +669,8 @@ var (
 	propHolders = []actor{cast.alice, cast.bob, cast.carol}
 	propParties = []actor{cast.alice, cast.bob, cast.carol, cast.mallory, cast.minter, cast.foreigner}
 	propKinds   = []string{"mint", "mint", "pay", "pay", "pay", "pay", "pay", "pay", "redeem", "redeem", "redeem",
-		"freeze", "unfreeze", "unfreeze", "pause", "unpause", "unpause", "attest", "replay", "replay", "expiry", "fault", "deploy"}
+		"freeze", "unfreeze", "unfreeze", "pause", "unpause", "unpause", "attest", "replay", "replay", "expiry", "fault", "deploy",
+		"fee-deposit", "fee-deposit", "set-fees"}
 	propTokens = []ledger.TokenID{"gbpt", "gbpt", "gbpt", "eurt", "usdt", "jpyt"}
 )
 
@@ -660,6 +693,10 @@ func (p *propRun) randomTx(earlier []sentTx) sentTx {
 	case "deploy":
 		r.token = rapid.SampledFrom([]ledger.TokenID{"usdt", "gbps", "gbpt"}).Draw(rt, "deployed")
 		r.signer = rapid.SampledFrom([]actor{cast.issuer, cast.issuer, cast.issuer, cast.alice}).Draw(rt, "deployer")
+	case "fee-deposit":
+		r = p.randomFeeDeposit(r)
+	case "set-fees":
+		r.signer = rapid.SampledFrom([]actor{cast.operator, cast.operator, cast.alice}).Draw(rt, "fee setter")
 	case "mint":
 		r = p.randomMint(r)
 	case "pay":
