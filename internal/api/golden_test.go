@@ -42,28 +42,46 @@ func TestGolden(t *testing.T) {
 		{"error_validation.json", "POST", "/v1/txs", `{"wait": true}`, 400},
 	} {
 		t.Run(strings.TrimSuffix(tc.file, ".json"), func(t *testing.T) {
-			status, body := e.do(tc.method, tc.path, "application/json", strings.NewReader(tc.body))
-			if status != tc.status {
-				t.Errorf("%s %s = %d, want %d", tc.method, tc.path, status, tc.status)
-			}
-			var got bytes.Buffer
-			if err := json.Indent(&got, body, "", "  "); err != nil {
-				t.Fatalf("%s %s answered %q: %v", tc.method, tc.path, body, err)
-			}
-			golden := filepath.Join("testdata", tc.file)
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), got.String()); diff != "" {
-				t.Errorf("%s %s differs from %s (-want +got):\n%s", tc.method, tc.path, golden, diff)
-			}
+			e.checkGolden(t, tc.file, tc.method, tc.path, tc.body, tc.status)
 		})
+	}
+}
+
+// TestGoldenFees pins the fee views: without a policy, and after
+// runFeeScenario (a deposit, ten minutes, a payment's fee charged).
+func TestGoldenFees(t *testing.T) {
+	e := newTestEnv(t)
+	e.checkGolden(t, "fees_disabled.json", "GET", "/v1/fees", "", 200)
+	e.runFeeScenario()
+	e.checkGolden(t, "fees.json", "GET", "/v1/fees", "", 200)
+	e.checkGolden(t, "fee_account_alice.json", "GET", "/v1/accounts/"+alice.addr.String()+"/fee", "", 200)
+	e.checkGolden(t, "error_no_fee_account.json", "GET", "/v1/accounts/"+bob.addr.String()+"/fee", "", 404)
+}
+
+// checkGolden compares the answer to a request, indented, with a file under
+// testdata/, or rewrites the file with -update.
+func (e *testEnv) checkGolden(t *testing.T, file, method, path, body string, wantStatus int) {
+	t.Helper()
+	status, answer := e.do(method, path, "application/json", strings.NewReader(body))
+	if status != wantStatus {
+		t.Errorf("%s %s = %d, want %d", method, path, status, wantStatus)
+	}
+	var got bytes.Buffer
+	if err := json.Indent(&got, answer, "", "  "); err != nil {
+		t.Fatalf("%s %s answered %q: %v", method, path, answer, err)
+	}
+	golden := filepath.Join("testdata", file)
+	if *update {
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got.String()); diff != "" {
+		t.Errorf("%s %s differs from %s (-want +got):\n%s", method, path, golden, diff)
 	}
 }

@@ -28,6 +28,11 @@ func fiatValue(a money.Amount, cur token.Currency) client.FiatValue {
 // unixTime is a record's Unix-nanosecond time as UTC.
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
+// duration writes d in whole seconds and as Go's duration text.
+func duration(d time.Duration) client.Duration {
+	return client.Duration{Seconds: int64(d / time.Second), Text: d.String()}
+}
+
 // receiptView shows a receipt; c is the contract of the token its events
 // name, if any, whose units label their amounts.
 func receiptView(rc *state.Receipt, c *token.Contract) client.Receipt {
@@ -161,7 +166,7 @@ func reserveView(t *state.Token, now time.Time) client.Reserve {
 	required := reserve.Required(c, t.Supply)
 	v := client.Reserve{
 		Status: status, RecordedStatus: t.ReserveStatus, Since: statusSince(t, status, now), AsOf: now.UTC(),
-		StalenessWindow: client.Duration{Seconds: int64(c.StalenessWindow / time.Second), Text: c.StalenessWindow.String()},
+		StalenessWindow: duration(c.StalenessWindow),
 		PauseWhenAtRisk: c.PauseWhenAtRisk,
 		Required:        fiatValue(required, c.Fiat.Currency),
 		Capacity:        value(money.Amount{}, c.Decimals),

@@ -321,6 +321,27 @@ func (c *Client) Approval(ctx context.Context, tok ledger.TokenID, owner, spende
 	return &a, nil
 }
 
+// Fees returns the fee policy, the schedule and the fee contract's books
+// (GET /v1/fees); Enabled is false when no policy is set.
+func (c *Client) Fees(ctx context.Context) (*Fees, error) {
+	var f Fees
+	if err := c.get(ctx, "/v1/fees", nil, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// FeeAccount returns an address's fee account judged at the latest block's
+// time (GET /v1/accounts/{address}/fee); an *APIError with Status 404 when
+// the address has none.
+func (c *Client) FeeAccount(ctx context.Context, addr ledger.Address) (*FeeAccount, error) {
+	var a FeeAccount
+	if err := c.get(ctx, "/v1/accounts/"+addr.String()+"/fee", nil, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
 // Block returns a committed block, the latest if height is 0
 // (GET /v1/blocks/{height}, GET /v1/blocks/latest).
 func (c *Client) Block(ctx context.Context, height int64) (*Block, error) {

@@ -3,6 +3,7 @@ package client
 import (
 	"time"
 
+	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/reserve"
@@ -438,4 +439,102 @@ type CodeInfo struct {
 // CodeList is the body of GET /v1/codes.
 type CodeList struct {
 	Codes []CodeInfo `json:"codes"`
+}
+
+// Fees is the body of GET /v1/fees: the platform's fee policy and schedule
+// (S3) and the fee contract's books. Without a policy nothing is charged:
+// Enabled is false and Policy, Schedule and Books are absent.
+type Fees struct {
+	Enabled bool `json:"enabled"`
+	// Contract is the keyless fee contract that holds every deposit.
+	Contract ledger.Address `json:"contract"`
+	Policy   *FeePolicy     `json:"policy,omitempty"`
+	// Schedule lists the kinds that cost something, in kind order; a kind
+	// it does not list is free. Empty (not absent) when every kind is free.
+	Schedule []KindFee `json:"schedule,omitzero"`
+	Books    *FeeBooks `json:"books,omitempty"`
+}
+
+// FeePolicy is how the platform runs fee accounts. Its amounts are of the
+// fee token, Token, which has Decimals decimals.
+type FeePolicy struct {
+	Token    ledger.TokenID `json:"token"`
+	Symbol   string         `json:"symbol"`
+	Decimals uint8          `json:"decimals"`
+	// Revenue is the platform's account that fees are collected for.
+	Revenue ledger.Address `json:"revenue"`
+	// Tiers give a deposit its validity by its size, in increasing order of
+	// MinDeposit; the first tier's MinDeposit is the smallest deposit.
+	Tiers []FeeTier `json:"tiers"`
+	// LowBalance is the available balance below which an account is LOW.
+	LowBalance Value `json:"low_balance"`
+	// MaxGrants bounds an account's live deposits.
+	MaxGrants int `json:"max_grants"`
+}
+
+// FeeTier is the validity a deposit of at least MinDeposit is granted.
+type FeeTier struct {
+	MinDeposit Value    `json:"min_deposit"`
+	Validity   Duration `json:"validity"`
+}
+
+// KindFee is what one transaction kind costs: Fixed, plus PerOutput for each
+// output of a payment (pay, spend_from).
+type KindFee struct {
+	Kind      string `json:"kind"`
+	Fixed     Value  `json:"fixed"`
+	PerOutput Value  `json:"per_output"`
+}
+
+// FeeBooks are the fee contract's books, in the fee token: Deposited into
+// fee accounts, Spent on fees (the platform's revenue), Expired unspent, and
+// Held, what the accounts still hold (Deposited − Spent − Expired). An
+// account's expiries are booked when it is next charged or deposited into,
+// so Expired can lag the accounts' own view (GET /v1/accounts/{address}/fee).
+type FeeBooks struct {
+	Token     ledger.TokenID `json:"token"`
+	Deposited Value          `json:"deposited"`
+	Spent     Value          `json:"spent"`
+	Expired   Value          `json:"expired"`
+	Held      Value          `json:"held"`
+}
+
+// FeeAccount is the body of GET /v1/accounts/{address}/fee: a fee account
+// judged at AsOf, the time of the latest committed block. Grants whose window
+// has ended by then count as expired even before a charge or a deposit books
+// it, so Expired may run ahead of the books. Amounts are of the fee token.
+type FeeAccount struct {
+	Address ledger.Address `json:"address"`
+	Token   ledger.TokenID `json:"token"`
+	Symbol  string         `json:"symbol"`
+	AsOf    time.Time      `json:"as_of"`
+	// Status is the account judged at AsOf; RecordedStatus is the one the
+	// ledger recorded at its last charge or deposit.
+	Status         fee.Status `json:"status"`
+	RecordedStatus fee.Status `json:"recorded_status"`
+	Deposited      Value      `json:"deposited"`
+	Spent          Value      `json:"spent"`
+	Expired        Value      `json:"expired"`
+	// Available may be charged now: released and not yet spent, across the
+	// live grants. Unspent is what they still hold, released or not.
+	Available Value `json:"available"`
+	Unspent   Value `json:"unspent"`
+	// NextRelease is when more becomes available; zero (absent) when
+	// nothing more will before the live grants' windows close.
+	NextRelease time.Time `json:"next_release,omitzero"`
+	// Grants are the live deposits, in the order fees are charged to them.
+	Grants []FeeGrant `json:"grants"`
+}
+
+// FeeGrant is one deposit: Amount released evenly over [Start, End), of which
+// Released is released at the account's AsOf, Spent has been charged and
+// Available may be charged.
+type FeeGrant struct {
+	Deposit   ledger.TxID `json:"deposit"`
+	Amount    Value       `json:"amount"`
+	Spent     Value       `json:"spent"`
+	Released  Value       `json:"released"`
+	Available Value       `json:"available"`
+	Start     time.Time   `json:"start"`
+	End       time.Time   `json:"end"`
 }
