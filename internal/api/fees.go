@@ -120,7 +120,7 @@ func feeAccountView(a ledger.Address, acct *fee.Account, low money.Amount, t *st
 	recorded := acct.Status
 	acct.Expire(ns)
 	v := client.FeeAccount{
-		Address: a, Token: t.Contract.ID, Symbol: t.Contract.Symbol, AsOf: now.UTC(),
+		Address: a, Token: t.Contract.ID, Symbol: t.Contract.Symbol, Decimals: d, AsOf: now.UTC(),
 		Status: acct.Judge(ns, low), RecordedStatus: recorded,
 		Deposited: value(acct.Deposited, d), Spent: value(acct.Spent, d), Expired: value(acct.Expired, d),
 		Available: value(acct.Available(ns), d), Unspent: value(acct.Unspent(), d),

@@ -146,7 +146,7 @@ func TestFees(t *testing.T) {
 	}
 	grant := client.FeeGrant{Deposit: dep, Amount: gbppDec(t, "36"), Spent: zero, Released: zero, Available: zero,
 		Start: start, End: start.Add(time.Hour)}
-	if a.Address != alice.addr || a.Token != "gbpp" || a.Symbol != "GBPP" || !a.AsOf.Equal(start) ||
+	if a.Address != alice.addr || a.Token != "gbpp" || a.Symbol != "GBPP" || a.Decimals != 6 || !a.AsOf.Equal(start) ||
 		a.Status != fee.Low || a.RecordedStatus != fee.Low || a.Deposited != gbppDec(t, "36") || a.Spent != zero ||
 		a.Expired != zero || a.Available != zero || a.Unspent != gbppDec(t, "36") ||
 		!a.NextRelease.Equal(start.Add(100*time.Microsecond)) || len(a.Grants) != 1 || a.Grants[0] != grant {

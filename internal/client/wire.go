@@ -504,10 +504,11 @@ type FeeBooks struct {
 // has ended by then count as expired even before a charge or a deposit books
 // it, so Expired may run ahead of the books. Amounts are of the fee token.
 type FeeAccount struct {
-	Address ledger.Address `json:"address"`
-	Token   ledger.TokenID `json:"token"`
-	Symbol  string         `json:"symbol"`
-	AsOf    time.Time      `json:"as_of"`
+	Address  ledger.Address `json:"address"`
+	Token    ledger.TokenID `json:"token"`
+	Symbol   string         `json:"symbol"`
+	Decimals uint8          `json:"decimals"`
+	AsOf     time.Time      `json:"as_of"`
 	// Status is the account judged at AsOf; RecordedStatus is the one the
 	// ledger recorded at its last charge or deposit.
 	Status         fee.Status `json:"status"`

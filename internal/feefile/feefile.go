@@ -114,7 +114,9 @@ type reader struct {
 	errs     []error
 }
 
-func (r *reader) fail(format string, args ...any) { r.errs = append(r.errs, fmt.Errorf(format, args...)) }
+func (r *reader) fail(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf(format, args...))
+}
 
 // amount reads a decimal of the fee token; an absent one is zero unless
 // required.
