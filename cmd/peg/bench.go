@@ -44,8 +44,13 @@ blocks, blocks and payments per block, the process's peak RSS (node and
 generator together) and the state's bytes on disk per unspent coin. The
 internal/bench package documentation defines each figure.
 
+With --fees every bench payment pays a fee (` + fmt.Sprint(bench.FeeFixed) + ` minor unit and ` + fmt.Sprint(bench.FeePerOutput) + ` an output) from a
+fee account each account opens in the setup: the operator sets a fee policy,
+each account deposits, and once the fan-out is done the operator prices
+payments. Without it nothing is charged (unless the network already charges).
+
 With --node URL it loads a running network instead: it signs the setup with the
-keys issuer, minter, attestor, pauser and freezer of the development keyring
+keys issuer, minter, attestor, pauser, freezer and operator of the development keyring
 that ` + "`peg up`" + ` creates under --home (empty passphrase), and reports
 neither peak RSS nor state size.
 
@@ -93,6 +98,7 @@ setup included, takes well under two minutes on a 2-core machine.`,
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "payments per request: 1 posts each alone to /v1/txs, more post them together to /v1/txs/batch")
 	f.DurationVar(&cfg.Drain, "drain", cfg.Drain, "how long to wait after the last submission for admitted payments' blocks")
 	f.IntVar(&cfg.ReceiptSample, "receipts", cfg.ReceiptSample, "read the receipts of at most this many included payments, chosen at random; the default reads them all")
+	f.BoolVar(&cfg.Fees, "fees", false, "charge every bench payment a fee from a prepaid fee account (see above)")
 	f.BoolVar(&keep, "keep", false, "keep the temporary network's home directory (its path is printed)")
 	f.StringVar(&logLevel, "log-level", "error", "log level of the in-process node: debug, info, warn or error")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the submission and drain (node and generator, in-process) to this file")
@@ -161,7 +167,8 @@ func devRoles(g *globals) (bench.Roles, error) {
 	for _, k := range []struct {
 		name string
 		s    *bench.Signer
-	}{{"issuer", &r.Issuer}, {"minter", &r.Minter}, {"attestor", &r.Attestor}, {"pauser", &r.Pauser}, {"freezer", &r.Freezer}} {
+	}{{"issuer", &r.Issuer}, {"minter", &r.Minter}, {"attestor", &r.Attestor}, {"pauser", &r.Pauser}, {"freezer", &r.Freezer},
+		{"operator", &r.Operator}} {
 		key, err := kr.Get(k.name)
 		if errors.Is(err, keyring.ErrNotFound) {
 			return bench.Roles{}, fmt.Errorf("--node needs the development keyring of `peg up` under --home %s: %w", g.home, err)

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/tx"
 )
 
@@ -83,6 +86,35 @@ func runTiny(t *testing.T, batch int) {
 	}
 	if res.State == nil || res.State.UnspentCoins != 65 || res.State.Bytes <= 0 || res.State.BytesPerCoin <= 0 {
 		t.Errorf("state = %+v, want a size over 65 coins", res.State)
+	}
+}
+
+// TestRunTinyWithFees: with fees, every account opens a fee account, every
+// payment is charged and accepted, and the fee contract holds the deposits.
+func TestRunTinyWithFees(t *testing.T) {
+	l, err := StartLocal(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(false)
+	cfg := DefaultConfig()
+	cfg.Accounts, cfg.Payments, cfg.Mix, cfg.Workers, cfg.Drain, cfg.Fees = 5, 50, 0.3, 4, 30*time.Second, true
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := Run(ctx, cfg, l.Target(), testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Committed != 50 || len(res.Rejected.Admission) != 0 || len(res.Rejected.InBlock) != 0 || res.Balances.Mismatched != 0 {
+		t.Fatalf("committed %d, rejected %+v, balances %+v; want all 50 accepted and paid as planned", res.Committed, res.Rejected, res.Balances)
+	}
+	c := client.New(l.Target().URL)
+	bs, err := c.Balances(ctx, state.FeeContract(localRegion), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := money.FromUint64(5 * FeeDeposit); len(bs) != 1 || bs[0].Units != want {
+		t.Errorf("the fee contract holds %+v, want one balance of %s minor units", bs, want)
 	}
 }
 

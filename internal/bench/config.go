@@ -69,6 +69,10 @@ type Config struct {
 	// the drain to learn their codes. At or above the number of included
 	// payments, all are read.
 	ReceiptSample int
+	// Fees charges every bench payment a fee (FeeFixed, FeePerOutput) from
+	// a fee account each account opens in the setup; the target's operator
+	// sets the policy, so it needs Roles.Operator.
+	Fees bool
 	// CPUProfile, if not nil, receives a CPU profile (runtime/pprof) of this
 	// process from the first submission to the end of the drain: on an
 	// in-process network, node and generator together.

@@ -35,6 +35,9 @@ func NewSigner(region ledger.Region) Signer {
 // each, as a contract requires.
 type Roles struct {
 	Issuer, Minter, Attestor, Pauser, Freezer Signer
+	// Operator sets the fee policy of a run with fees; a run without them
+	// needs none.
+	Operator Signer
 }
 
 // Target is the network a run loads.
@@ -81,7 +84,7 @@ func StartLocal(dir string, log *slog.Logger) (*Local, error) {
 	l := &Local{Home: home}
 	operator := NewSigner(localRegion)
 	l.Roles = Roles{Issuer: NewSigner(localRegion), Minter: NewSigner(localRegion), Attestor: NewSigner(localRegion),
-		Pauser: NewSigner(localRegion), Freezer: NewSigner(localRegion)}
+		Pauser: NewSigner(localRegion), Freezer: NewSigner(localRegion), Operator: operator}
 	base, err := freeBasePort()
 	if err != nil {
 		os.RemoveAll(home)

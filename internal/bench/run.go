@@ -58,6 +58,9 @@ func Run(ctx context.Context, cfg Config, t Target, progress io.Writer) (*Result
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Fees && t.Roles.Operator.Addr.IsZero() {
+		return nil, fmt.Errorf("bench: a run with fees needs the operator's key to set the fee policy")
+	}
 	r := &runner{cfg: cfg, t: t, c: client.New(t.URL), w: newWire(t.URL, cfg.Workers), out: progress, tok: newTokenID()}
 	defer r.w.close()
 	st, err := r.ready(ctx)

@@ -40,8 +40,8 @@ func newTokenID() ledger.TokenID {
 // run's payments (and the platform's minimum reserve), open transfers, and a
 // fiat account of the Other scheme that no bank holds, so that no reserve
 // monitor attests it.
-func draft(id ledger.TokenID, roles Roles, payments int, p client.Params) token.Draft {
-	whole := (uint64(payments)*LeafUnits + 99) / 100 // tokens of 1.00, rounded up
+func draft(id ledger.TokenID, roles Roles, payments, feeDeposits int, p client.Params) token.Draft {
+	whole := (uint64(payments)*LeafUnits + uint64(feeDeposits)*FeeDeposit + 99) / 100 // tokens of 1.00, rounded up
 	reserve := max(whole, p.MinReserve)
 	if m, ok := p.MinReserveByCurrency[tokenCurrency]; ok {
 		reserve = max(whole, m)
@@ -76,7 +76,11 @@ type setupStats struct {
 func (r *runner) setup(ctx context.Context, st *client.Status) ([][]bundle, setupStats, error) {
 	start := time.Now()
 	var stats setupStats
-	d := draft(r.tok, r.t.Roles, r.cfg.Payments, st.Params)
+	feeDeposits := 0
+	if r.cfg.Fees {
+		feeDeposits = len(r.accounts)
+	}
+	d := draft(r.tok, r.t.Roles, r.cfg.Payments, feeDeposits, st.Params)
 	if _, vs := token.Build(d, token.Params{MinReserve: st.Params.MinReserve, MinReserveByCurrency: st.Params.MinReserveByCurrency,
 		Banks: st.Params.Banks}); len(vs) > 0 {
 		return nil, stats, fmt.Errorf("bench: the bench token's contract is invalid on this chain: %s %s: %s", vs[0].Code.Name(), vs[0].Field, vs[0].Message)
@@ -99,12 +103,24 @@ func (r *runner) setup(ctx context.Context, st *client.Status) ([][]bundle, setu
 	if err := r.stage(ctx, "mint to each account", mints); err != nil {
 		return nil, stats, err
 	}
+	var deposited time.Time
+	if r.cfg.Fees {
+		if err := r.openFeeAccounts(ctx); err != nil {
+			return nil, stats, err
+		}
+		deposited = time.Now()
+	}
 	for level := 1; ; level++ {
 		txs, next, err := fanOut(r.s, r.tok, r.accounts, held)
 		if err != nil {
 			return nil, stats, err
 		}
 		if len(txs) == 0 {
+			if r.cfg.Fees {
+				if err := r.priceFees(ctx, deposited, held); err != nil {
+					return nil, stats, err
+				}
+			}
 			stats.elapsed = time.Since(start)
 			return held, stats, nil
 		}

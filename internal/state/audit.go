@@ -191,8 +191,8 @@ func auditCoins(s Scanner, rep *AuditReport, sums, feeCoins map[ledger.TokenID]m
 func auditFees(s Scanner, rep *AuditReport, feeCoins map[ledger.TokenID]money.Amount) error {
 	var sum FeeTotals
 	err := s.Scan([]byte(prefixFeeAccount), nil, func(k, v []byte) bool {
-		var a fee.Account
-		if msg := recovered(func() { decode(k, v, &a) }); msg != "" {
+		var a *fee.Account
+		if msg := recovered(func() { a = decodeFeeAccount(k, v) }); msg != "" {
 			rep.problem("%s", msg)
 			return true
 		}

@@ -3,6 +3,7 @@ package state
 import (
 	"crypto/sha256"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pegledger/peg/internal/fee"
@@ -51,8 +52,18 @@ type FeeTotals struct {
 // pay it, freeze it or seize from it, so a fee balance can only be spent on
 // fees (S3.6).
 func FeeContract(region ledger.Region) ledger.Address {
-	return ledger.ContractAddress(region, sha256.Sum256([]byte("peg fee contract")))
+	if a, ok := feeContracts.Load(region); ok {
+		return a.(ledger.Address)
+	}
+	a := ledger.ContractAddress(region, sha256.Sum256([]byte("peg fee contract")))
+	feeContracts.Store(region, a)
+	return a
 }
+
+// feeContracts keeps each region's fee contract address: every payment
+// output and every coin the audit reads is compared with it, and deriving it
+// takes two hashes.
+var feeContracts sync.Map
 
 // LoadFees reads the fee policy and schedule; nil when none is set.
 func LoadFees(r Reader) *Fees {
@@ -72,18 +83,15 @@ func LoadFeeAccount(r Reader, a ledger.Address) *fee.Account {
 	if b == nil {
 		return nil
 	}
-	var acct fee.Account
-	decode(k, b, &acct)
-	return &acct
+	return decodeFeeAccount(k, b)
 }
 
 // LoadFeeTotals reads the fee contract's books; zero before any deposit.
 func LoadFeeTotals(r Reader) FeeTotals {
-	var t FeeTotals
 	if b := r.Get(keyFeeTotals); b != nil {
-		decode(keyFeeTotals, b, &t)
+		return decodeFeeTotals(keyFeeTotals, b)
 	}
-	return t
+	return FeeTotals{}
 }
 
 // feeDue is a fee the transaction owes once it is accepted.
@@ -127,8 +135,26 @@ func (x *exec) feeDue() (*feeDue, *ledger.Rejection) {
 	return &feeDue{amount: amount, acct: acct, low: fees.Policy.LowBalance}, nil
 }
 
-// fees reads the fee policy and schedule once per transaction.
-func (x *exec) fees() *Fees { return LoadFees(x.w) }
+// fees reads the fee policy and schedule, decoded once while its stored
+// bytes stay the same (see TokenCache). The caller must not change it.
+func (x *exec) fees() *Fees {
+	b := x.w.Get(keyFees)
+	if b == nil {
+		return nil
+	}
+	c := x.env.Tokens
+	if c != nil {
+		if f := c.viewFees(b); f != nil {
+			return f
+		}
+	}
+	var f Fees
+	decode(keyFees, b, &f)
+	if c != nil {
+		c.putFees(b, &f)
+	}
+	return &f
+}
 
 // feeAmount formats minor units of the fee token for a message: "0.04 GBPT".
 func (x *exec) feeAmount(a money.Amount) string {
@@ -162,9 +188,10 @@ func (x *exec) chargeFee(d *feeDue) {
 	}
 	totals.Spent = feeAdd(totals.Spent, d.amount)
 	x.saveFeeAccount(x.tx.Signer, d.acct, d.low)
-	x.w.Set(keyFeeTotals, encode(totals))
-	x.emit("fee.charged", "account", x.tx.Signer.String(), "kind", x.tx.Msg.Kind(), "amount", d.amount.String(),
-		"available", d.acct.Available(now).String())
+	x.w.Set(keyFeeTotals, encodeFeeTotals(totals))
+	if !x.env.Check {
+		x.emit("fee.charged", "account", x.tx.Signer.String(), "kind", x.tx.Msg.Kind(), "amount", d.amount.String())
+	}
 }
 
 // saveFeeAccount judges an account's status, emits its change, asserts its
@@ -179,7 +206,7 @@ func (x *exec) saveFeeAccount(a ledger.Address, acct *fee.Account, low money.Amo
 	if err := acct.CheckBalance(); err != nil {
 		panic("state: " + err.Error())
 	}
-	x.w.Set(feeAccountKey(a), encode(acct))
+	x.w.Set(feeAccountKey(a), encodeFeeAccount(acct))
 }
 
 func feeAdd(a, b money.Amount) money.Amount {
@@ -249,7 +276,7 @@ func (x *exec) feeDeposit(m tx.FeeDeposit) *ledger.Rejection {
 	acct.Deposit(g)
 	totals.Deposited = feeAdd(totals.Deposited, m.Amount)
 	x.saveFeeAccount(holder, acct, fees.Policy.LowBalance)
-	x.w.Set(keyFeeTotals, encode(totals))
+	x.w.Set(keyFeeTotals, encodeFeeTotals(totals))
 	x.emit("fee.deposited", "account", holder.String(), "token", string(m.Token), "amount", m.Amount.String(),
 		"start", time.Unix(0, g.Start).UTC().Format(time.RFC3339Nano), "end", time.Unix(0, g.End).UTC().Format(time.RFC3339Nano))
 	return nil

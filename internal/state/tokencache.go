@@ -7,16 +7,28 @@ import (
 	"github.com/pegledger/peg/internal/ledger"
 )
 
-// TokenCache keeps decoded token records, so that the transactions of a block
-// that only read a token (payments, mostly) do not decode the same record each
-// time. An entry is used only if the stored bytes are the same as those it was
+// TokenCache keeps decoded token records, and the decoded fee policy, so that
+// the transactions of a block that only read a token (payments, mostly) do
+// not decode the same record each time. An entry is used only if the stored bytes are the same as those it was
 // decoded from, so it can never answer with a stale or discarded version. It
 // hands out its own copy, which callers must not change (loadToken copies it
 // for the handlers that do). It is not safe for concurrent use: give each
 // caller its own.
 type TokenCache struct {
 	m map[ledger.TokenID]cachedToken
+	// feesRaw and fees are the fee policy's stored bytes and its decoding.
+	feesRaw []byte
+	fees    *Fees
 }
+
+func (c *TokenCache) viewFees(raw []byte) *Fees {
+	if c.fees == nil || !bytes.Equal(c.feesRaw, raw) {
+		return nil
+	}
+	return c.fees
+}
+
+func (c *TokenCache) putFees(raw []byte, f *Fees) { c.feesRaw, c.fees = slices.Clone(raw), f }
 
 type cachedToken struct {
 	raw []byte

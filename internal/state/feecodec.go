@@ -1,0 +1,131 @@
+package state
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/pegledger/peg/internal/fee"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+)
+
+// Fee accounts and the fee books are read and written by every charged
+// transaction, so they are stored in a binary form rather than JSON:
+//
+//	account: version (1), status (length byte, bytes), deposited, spent,
+//	         expired (16 bytes each), grants (uvarint count), each grant:
+//	         deposit id (32), amount, spent (16 each), start, end (8 each)
+//	books:   version (1), token (length byte, bytes), deposited, spent,
+//	         expired (16 bytes each)
+//
+// Amounts are big-endian (money.Amount.Bytes), times big-endian Unix
+// nanoseconds.
+const feeCodecVersion = 1
+
+func encodeFeeAccount(a *fee.Account) []byte {
+	b := make([]byte, 0, 2+len(a.Status)+3*16+binary.MaxVarintLen64+len(a.Grants)*(ledger.HashSize+2*16+2*8))
+	b = append(b, feeCodecVersion, byte(len(a.Status)))
+	b = append(b, a.Status...)
+	b = appendAmounts(b, a.Deposited, a.Spent, a.Expired)
+	b = binary.AppendUvarint(b, uint64(len(a.Grants)))
+	for _, g := range a.Grants {
+		b = append(b, g.Deposit[:]...)
+		b = appendAmounts(b, g.Amount, g.Spent)
+		b = binary.BigEndian.AppendUint64(b, uint64(g.Start))
+		b = binary.BigEndian.AppendUint64(b, uint64(g.End))
+	}
+	return b
+}
+
+func decodeFeeAccount(key, b []byte) *fee.Account {
+	r := feeReader{key: key, b: b}
+	r.version()
+	a := &fee.Account{Status: fee.Status(r.short())}
+	a.Deposited, a.Spent, a.Expired = r.amount(), r.amount(), r.amount()
+	n := r.uvarint()
+	if n > fee.MaxGrantsLimit {
+		r.fail("%d grants", n)
+	}
+	a.Grants = make([]fee.Grant, n)
+	for i := range a.Grants {
+		g := &a.Grants[i]
+		copy(g.Deposit[:], r.take(ledger.HashSize))
+		g.Amount, g.Spent = r.amount(), r.amount()
+		g.Start, g.End = int64(r.uint64()), int64(r.uint64())
+	}
+	r.end()
+	return a
+}
+
+func encodeFeeTotals(t FeeTotals) []byte {
+	b := make([]byte, 0, 2+len(t.Token)+3*16)
+	b = append(b, feeCodecVersion, byte(len(t.Token)))
+	b = append(b, t.Token...)
+	return appendAmounts(b, t.Deposited, t.Spent, t.Expired)
+}
+
+func decodeFeeTotals(key, b []byte) FeeTotals {
+	r := feeReader{key: key, b: b}
+	r.version()
+	t := FeeTotals{Token: ledger.TokenID(r.short())}
+	t.Deposited, t.Spent, t.Expired = r.amount(), r.amount(), r.amount()
+	r.end()
+	return t
+}
+
+func appendAmounts(b []byte, as ...money.Amount) []byte {
+	for _, a := range as {
+		v := a.Bytes()
+		b = append(b, v[:]...)
+	}
+	return b
+}
+
+// feeReader reads a record of the binary form; a record that does not decode
+// is corrupt state, and panics as decode does.
+type feeReader struct {
+	key, b []byte
+}
+
+func (r *feeReader) fail(format string, args ...any) {
+	panic(fmt.Sprintf("state: record %q is corrupt: %s", r.key, fmt.Sprintf(format, args...)))
+}
+
+func (r *feeReader) take(n int) []byte {
+	if len(r.b) < n {
+		r.fail("%d bytes left, %d needed", len(r.b), n)
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *feeReader) version() {
+	if v := r.take(1)[0]; v != feeCodecVersion {
+		r.fail("version %d", v)
+	}
+}
+
+func (r *feeReader) short() string { return string(r.take(int(r.take(1)[0]))) }
+
+func (r *feeReader) amount() money.Amount {
+	a, _ := money.FromBytes(r.take(16)) // 16 bytes always decode
+	return a
+}
+
+func (r *feeReader) uint64() uint64 { return binary.BigEndian.Uint64(r.take(8)) }
+
+func (r *feeReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail("a bad count")
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *feeReader) end() {
+	if len(r.b) != 0 {
+		r.fail("%d bytes after the record", len(r.b))
+	}
+}
