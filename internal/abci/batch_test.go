@@ -9,8 +9,10 @@ import (
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/tx"
+	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
 func batchOf(t *testing.T, raws ...[]byte) []byte {
@@ -212,4 +214,63 @@ func TestBatchLimits(t *testing.T) {
 	if _, rej := tx.SplitBatch(append([]byte{0x0a, 0x01, 0x00}, b...)); rej == nil || rej.Code != ledger.CodeMalformed {
 		t.Errorf("SplitBatch with an unknown field: %v, want MALFORMED_TX", rej)
 	}
+}
+
+// TestBatchExhaustsFeeAccount: every member of a batch pays its own fee, so
+// members that a shared payer's fee account can no longer pay are refused
+// from that point on, and the earlier ones are kept.
+func TestBatchExhaustsFeeAccount(t *testing.T) {
+	d := newDriver(t, ledgerGenesis())
+	defer d.Close()
+	s := &signer{tb: t}
+	at := chainStart
+	block := func(step time.Duration, txs ...[]byte) *abcitypes.ResponseFinalizeBlock {
+		at = at.Add(step)
+		return d.block(at, txs)
+	}
+	raw := func(a actor, m func(*txpb.Body)) ([]byte, ledger.TxID) { return s.sign(a, uint64(d.height)+100, body(m)) }
+	deploy, _ := raw(cast.issuer, msgDeploy(ledgerDraft("gbpt", "GBPT", "GBP")))
+	block(time.Second, deploy)
+	attest, _ := raw(cast.attestor, msgAttest("gbpt", "GBP", "300000", at))
+	setFees, _ := raw(cast.operator, msgSetFees)
+	var mints [][]byte
+	var coins []ledger.CoinID
+	for range 5 {
+		m, id := raw(cast.minter, msgMint("gbpt", cast.alice.addr, "100"))
+		mints, coins = append(mints, m), append(coins, ledger.NewCoinID(id, 0))
+	}
+	block(time.Second, append([][]byte{attest, setFees}, mints...)...)
+	deposit, _ := raw(cast.alice, msgFeeDeposit("gbpt", coins[4:], "100"))
+	if res := block(time.Second, deposit); res.TxResults[0].Code != 0 {
+		t.Fatalf("deposit: %s", res.TxResults[0].Log)
+	}
+	// 1.00 over an hour: 0.10 available after six minutes, and each payment
+	// of one output costs 0.03.
+	var pays [][]byte
+	for _, c := range coins[:4] {
+		p, _ := raw(cast.alice, msgPay("gbpt", []ledger.CoinID{c}, outTo(cast.bob.addr, "100")))
+		pays = append(pays, p)
+	}
+	if res := block(6*time.Minute, batchOf(t, pays...)); res.TxResults[0].Code != 0 {
+		t.Fatalf("the batch: %s", res.TxResults[0].Log)
+	}
+	for i, p := range pays {
+		want := ledger.OK
+		if i == 3 {
+			want = ledger.CodeFeeInsufficient
+		}
+		id, _ := tx.PeekID(p)
+		if rc := state.ReceiptByID(d.db, id); rc == nil || rc.Code != want {
+			t.Errorf("payment %d: receipt %+v, want %s", i, rc, want.Name())
+		}
+	}
+	if acct := state.LoadFeeAccount(d.db, cast.alice.addr); acct == nil || acct.Spent != money.FromUint64(9) {
+		t.Errorf("alice's fee account %+v, want 0.09 spent on three payments", acct)
+	}
+}
+
+func body(m func(*txpb.Body)) *txpb.Body {
+	b := &txpb.Body{}
+	m(b)
+	return b
 }
