@@ -228,7 +228,9 @@ func TestBatchExhaustsFeeAccount(t *testing.T) {
 		at = at.Add(step)
 		return d.block(at, txs)
 	}
-	raw := func(a actor, m func(*txpb.Body)) ([]byte, ledger.TxID) { return s.sign(a, uint64(d.height)+100, body(m)) }
+	raw := func(a actor, m func(*txpb.Body)) ([]byte, ledger.TxID) {
+		return s.sign(a, uint64(d.height)+100, body(m))
+	}
 	deploy, _ := raw(cast.issuer, msgDeploy(ledgerDraft("gbpt", "GBPT", "GBP")))
 	block(time.Second, deploy)
 	attest, _ := raw(cast.attestor, msgAttest("gbpt", "GBP", "300000", at))
