@@ -54,6 +54,28 @@ func TestFeeEndToEnd(t *testing.T) {
 		t.Errorf("deposit without a policy: exit %d, stderr %q; want FEE_NOT_ENABLED", code, errs)
 	}
 
+	// A file with a typo is the command line's fault (exit 2); a fee token
+	// the node does not know is the node's answer (exit 1).
+	b, err := os.ReadFile("../../examples/fees.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	variant := func(name string, oldnew ...string) string { // examples/fees.toml with replacements
+		path := filepath.Join(home, name)
+		if err := os.WriteFile(path, []byte(strings.NewReplacer(oldnew...).Replace(string(b))), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	code, _, errs = peg(t, home, "fee", "set", "--from", "operator", "--file", variant("typo.toml", "per_output", "per_ouput"))
+	if code != exitUsage || !strings.Contains(errs, "per_ouput") {
+		t.Errorf("fee set with an unknown field: exit %d, stderr %q; want exit 2 naming it", code, errs)
+	}
+	code, _, errs = peg(t, home, "fee", "set", "--from", "operator", "--file", variant("euro.toml", `token = "gbpt"`, `token = "euro"`))
+	if code != exitFailure || !strings.Contains(errs, "UNKNOWN_TOKEN") {
+		t.Errorf("fee set in an unknown token: exit %d, stderr %q; want exit 1, UNKNOWN_TOKEN", code, errs)
+	}
+
 	out := mustPeg(t, home, "fee", "set", "--from", "operator", "--file", "../../examples/fees.toml")
 	if !strings.Contains(out, "paid in GBPT") || !strings.Contains(out, "3 deposit tier(s), 4 kind(s) priced") {
 		t.Errorf("fee set output:\n%s", out)
@@ -85,16 +107,8 @@ func TestFeeEndToEnd(t *testing.T) {
 
 	// The same policy with every tier an hour long, so that the release is
 	// quick to watch: 100 GBPT releases 0.01 every 0.36 s.
-	b, err := os.ReadFile("../../examples/fees.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hourly := filepath.Join(home, "fees-hourly.toml")
-	fast := strings.NewReplacer(`validity = "720h"`, `validity = "1h"`, `validity = "2160h"`, `validity = "1h"`).Replace(string(b))
-	if err := os.WriteFile(hourly, []byte(fast), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	mustPeg(t, home, "fee", "set", "--from", "operator", "--file", hourly)
+	mustPeg(t, home, "fee", "set", "--from", "operator", "--file",
+		variant("hourly.toml", `validity = "720h"`, `validity = "1h"`, `validity = "2160h"`, `validity = "1h"`))
 
 	deposited := mustPeg(t, home, "fee", "deposit", "--from", "alice", "--amount", "100")
 	a := feeAccountOf(t, home, "alice")
