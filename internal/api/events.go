@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +17,8 @@ import (
 	"github.com/pegledger/peg/internal/state"
 )
 
-// GET /v1/events is a server-sent-events stream of the reserve events that
-// committed blocks carry. One follower reads each committed block once (its
+// GET /v1/events is a server-sent-events stream of the reserve and fee events
+// that committed blocks carry. One follower reads each committed block once (its
 // receipts and its own end-of-block events) and hands the encoded messages to
 // every open stream through a bounded buffer; a stream that falls behind by
 // more than the buffer is dropped rather than let the API hold an unbounded
@@ -45,8 +46,14 @@ const (
 	EventWriteTimeout = 30 * time.Second
 )
 
-// streamed are the event types the stream carries.
-var streamed = map[string]bool{"reserve.attested": true, "reserve.status": true}
+// streamed are the event types the stream carries: what a reserve or a fee
+// account's standing is, and what changes it. fee.charged, one per priced
+// transaction, is not among them: the stream is for changes people act on,
+// and the fee books (GET /v1/fees) add the charges up.
+var streamed = map[string]bool{
+	"reserve.attested": true, "reserve.status": true,
+	"fee.status": true, "fee.deposited": true, "fee.schedule": true,
+}
 
 // streamEvents answers GET /v1/events.
 func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) error {
@@ -180,6 +187,8 @@ func (s *server) eventsAt(height int64) ([]client.StreamEvent, error) {
 	if b == nil {
 		return nil, fmt.Errorf("api: the node has no block at committed height %d", height)
 	}
+	snap := s.chain.Snapshot()
+	defer snap.Close()
 	var out []client.StreamEvent
 	add := func(e state.Event, id ledger.TxID) {
 		if !streamed[e.Type] {
@@ -190,9 +199,16 @@ func (s *server) eventsAt(height int64) ([]client.StreamEvent, error) {
 			se.Attrs[a.Key] = a.Value
 		}
 		se.Token = ledger.TokenID(se.Attrs["token"])
+		if se.Token == "" && strings.HasPrefix(e.Type, "fee.") {
+			// fee.status names no token: it is of the policy's fee token,
+			// today's, since an account exists only after a deposit and the
+			// token cannot change once anything was deposited.
+			if f := state.LoadFees(snap); f != nil {
+				se.Token = f.Policy.Token
+			}
+		}
 		out = append(out, se)
 	}
-	snap := s.chain.Snapshot()
 	seen := make(map[ledger.TxID]bool, len(b.Txs))
 	for _, l := range b.Txs {
 		id := l.ID
@@ -208,7 +224,6 @@ func (s *server) eventsAt(height int64) ([]client.StreamEvent, error) {
 			add(e, rc.TxID)
 		}
 	}
-	snap.Close()
 	own, err := s.chain.BlockEvents(height)
 	if err != nil {
 		return nil, err

@@ -479,3 +479,43 @@ func TestEventStreamClose(t *testing.T) {
 	errorBody(t, status, body, http.StatusServiceUnavailable, "UNAVAILABLE")
 	h.Close() // twice is harmless
 }
+
+// TestEventStreamFees: the fee events that change or explain an account's
+// standing are streamed, each about the fee token; a charge is not. The fee
+// scenario sets the policy (block 5), opens alice's account LOW with nothing
+// yet released (6), and her payment ten minutes on makes it ACTIVE (8).
+func TestEventStreamFees(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.runFeeScenario()
+	want := []brief{
+		{5, "fee.schedule", "", ledger.TxID{}, 5},
+		{6, "fee.status", "LOW", s.deposit, 6},
+		{6, "fee.deposited", "", s.deposit, 6},
+		{8, "fee.status", "ACTIVE", s.pay, 8 + 600},
+	}
+	got := e.collect(5, len(want))
+	for i, ev := range got {
+		b := briefOf(ev)
+		if i == 0 {
+			b.tx = ledger.TxID{} // the operator's, which the scenario does not keep
+		}
+		if b != want[i] {
+			t.Errorf("event %d = %+v, want %+v", i, b, want[i])
+		}
+		if ev.Token != "gbpp" {
+			t.Errorf("event %d (%s) is about %q, want the fee token gbpp", i, ev.Type, ev.Token)
+		}
+	}
+	if a := got[1].Attrs; a["account"] != alice.addr.String() || a["from"] != "" || a["available"] != "0" {
+		t.Errorf("opening fee.status attrs = %v, want alice's new account with 0 available", a)
+	}
+	if a := got[3].Attrs; a["from"] != "LOW" || a["available"] != "5980000" {
+		t.Errorf("fee.status after the payment: attrs %v, want LOW→ACTIVE with 5.98 GBPP available", a)
+	}
+	// The payment's fee.charged is in its receipt alone: what follows its
+	// fee.status is the next attestation's event.
+	e.attest(scenarioReserve) // block 9
+	if ev := e.collect(8, 2)[1]; ev.Type != "reserve.attested" || ev.Height != 9 {
+		t.Errorf("after the payment's fee.status the stream carries %s at height %d, want reserve.attested at 9", ev.Type, ev.Height)
+	}
+}

@@ -380,9 +380,9 @@ var ErrStreamEnded = errors.New("the event stream ended")
 // bytes.
 const MaxEventLine = 64 << 10
 
-// Events follows the committed reserve events (GET /v1/events) from block
-// fromHeight on, or from the next committed block if fromHeight is 0, calling
-// fn with each in block order. It returns fn's error if fn fails, ctx's when
+// Events follows the committed reserve and fee events (GET /v1/events) from
+// block fromHeight on, or from the next committed block if fromHeight is 0,
+// calling fn with each in block order. It returns fn's error if fn fails, ctx's when
 // ctx ends, and otherwise, when the stream ends, an error wrapping
 // ErrStreamEnded: resume with Events(ctx, h+1, fn), h the height of the last
 // event fn was given (the API writes a block's events together).
