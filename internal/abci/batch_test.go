@@ -246,14 +246,14 @@ func TestBatchExhaustsFeeAccount(t *testing.T) {
 	if res := block(time.Second, deposit); res.TxResults[0].Code != 0 {
 		t.Fatalf("deposit: %s", res.TxResults[0].Log)
 	}
-	// 1.00 over an hour: 0.10 available after six minutes, and each payment
-	// of one output costs 0.03.
+	// 1.00 over an hour: 0.66 available after forty minutes, and each
+	// payment of one output costs 0.20.
 	var pays [][]byte
 	for _, c := range coins[:4] {
 		p, _ := raw(cast.alice, msgPay("gbpt", []ledger.CoinID{c}, outTo(cast.bob.addr, "100")))
 		pays = append(pays, p)
 	}
-	if res := block(6*time.Minute, batchOf(t, pays...)); res.TxResults[0].Code != 0 {
+	if res := block(40*time.Minute, batchOf(t, pays...)); res.TxResults[0].Code != 0 {
 		t.Fatalf("the batch: %s", res.TxResults[0].Log)
 	}
 	for i, p := range pays {
@@ -266,8 +266,8 @@ func TestBatchExhaustsFeeAccount(t *testing.T) {
 			t.Errorf("payment %d: receipt %+v, want %s", i, rc, want.Name())
 		}
 	}
-	if acct := state.LoadFeeAccount(d.db, cast.alice.addr); acct == nil || acct.Spent != money.FromUint64(9) {
-		t.Errorf("alice's fee account %+v, want 0.09 spent on three payments", acct)
+	if acct := state.LoadFeeAccount(d.db, cast.alice.addr); acct == nil || acct.Spent != money.FromUint64(60) {
+		t.Errorf("alice's fee account %+v, want 0.60 spent on three payments", acct)
 	}
 }
 

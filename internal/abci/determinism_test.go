@@ -269,13 +269,13 @@ func recordStory(t *testing.T) []recordedBlock {
 		}), mintA)
 	at = at.Add(testWindow) // long enough for the reserves to go stale at the next block
 	commit(raw(cast.minter, msgMint("gbpt", cast.alice.addr, "100")))
-	// Fees: a payment costs 2 + 1 an output; bob deposits 500 for 10 days,
+	// Fees: a payment costs 0.10 + 0.10 an output; bob deposits 500 for 10 days,
 	// cannot pay a second later (nothing released yet), and pays a day on.
 	commit(raw(cast.operator, func(b *txpb.Body) {
 		b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: &txpb.SetFeeSchedule{
 			Policy: &txpb.FeePolicy{Token: "gbpt", Revenue: cast.carol.addr.String(), LowBalance: "10", MaxGrants: 4,
 				Tiers: []*txpb.FeeTier{{MinDeposit: "100", ValiditySeconds: 240 * 3600}}},
-			Fees: []*txpb.KindFee{{Kind: "pay", Fixed: "2", PerOutput: "1"}}}}
+			Fees: []*txpb.KindFee{{Kind: "pay", Fixed: "10", PerOutput: "10"}}}}
 	}))
 	deposit, depositID := sign(cast.bob, func(b *txpb.Body) {
 		c := ledger.NewCoinID(redeemBID, 0)
@@ -288,6 +288,10 @@ func recordStory(t *testing.T) []recordedBlock {
 	commit(deposit, payB())
 	at = at.Add(24 * time.Hour)
 	commit(payB()) // signed anew: the refused one's receipt is final
+	commit(raw(cast.carol, func(b *txpb.Body) { // the revenue account collects the 0.30 fee
+		c := ledger.NewCoinID(depositID, 0)
+		b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: [][]byte{c[:]}, Amount: "30"}}
+	}))
 	return out
 }
 
@@ -346,7 +350,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "OK", "FIAT_ACCOUNT_IN_USE", "OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "OK", "UNAUTHORIZED", "OK"},
 		{"OK", "REPLAYED", "COIN_SPENT", "OK", "MALFORMED_TX", "REDEEM_FIAT_REMAINDER", "OK"}, {}, {"OK", "FROZEN", "OK"},
 		{"OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "REPLAYED"}, {"RESERVE_STALE"},
-		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"},
+		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"}, {"OK"},
 	}
 	var got [][]string
 	for _, b := range story {

@@ -16,8 +16,9 @@ import (
 )
 
 // The fee policy the property test sets: fees in gbpt; a deposit of 1.00 is
-// released over an hour, one of 20.00 over two; a payment costs 0.02 and
-// 0.01 an output, a redemption 0.05; at most two live grants.
+// released over an hour, one of 20.00 over two; a payment costs 0.10 and
+// 0.10 an output, a redemption 0.50 (fees are multiples of the token's
+// minimum unit, 0.10); at most two live grants.
 const (
 	refFeeMinDeposit = 100
 	refFeeBigDeposit = 2_000
@@ -47,9 +48,9 @@ func (f *refFees) feeOf(r refTx) uint64 {
 	case !f.on:
 		return 0
 	case r.kind == "pay":
-		return 2 + uint64(len(r.outputs))
+		return 10 + 10*uint64(len(r.outputs))
 	case r.kind == "redeem":
-		return 5
+		return 50
 	}
 	return 0
 }
@@ -177,7 +178,7 @@ func msgSetFees(b *txpb.Body) {
 			Tiers: []*txpb.FeeTier{
 				{MinDeposit: fmt.Sprint(refFeeMinDeposit), ValiditySeconds: int64(refFeeValidity[refFeeMinDeposit] / time.Second)},
 				{MinDeposit: fmt.Sprint(refFeeBigDeposit), ValiditySeconds: int64(refFeeValidity[refFeeBigDeposit] / time.Second)}}},
-		Fees: []*txpb.KindFee{{Kind: "pay", Fixed: "2", PerOutput: "1"}, {Kind: "redeem", Fixed: "5", PerOutput: "0"}}}}
+		Fees: []*txpb.KindFee{{Kind: "pay", Fixed: "10", PerOutput: "10"}, {Kind: "redeem", Fixed: "50", PerOutput: "0"}}}}
 }
 
 func msgFeeDeposit(tok string, inputs []ledger.CoinID, units string) func(*txpb.Body) {

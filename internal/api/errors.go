@@ -108,6 +108,7 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeFeeTooManyGrants:  http.StatusUnprocessableEntity,
 	ledger.CodeFeeSchedule:       http.StatusUnprocessableEntity,
 	ledger.CodeFeeEarmarked:      http.StatusForbidden,
+	ledger.CodeFeeUncollectable:  http.StatusUnprocessableEntity,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

@@ -121,6 +121,7 @@ const (
 	CodeFeeTooManyGrants  Code = 146 // the account already holds the policy's most live grants
 	CodeFeeSchedule       Code = 147 // a fee policy or schedule that breaks a rule
 	CodeFeeEarmarked      Code = 148 // the fee contract's coins cannot be frozen, seized or paid to
+	CodeFeeUncollectable  Code = 149 // a collection of more than the fees spent or expired and not yet collected
 )
 
 type codeInfo struct {
@@ -210,6 +211,7 @@ var codeTable = map[Code]codeInfo{
 	CodeFeeTooManyGrants:      {"FEE_TOO_MANY_GRANTS", "the fee account holds the most live deposits the policy allows"},
 	CodeFeeSchedule:           {"FEE_SCHEDULE", "the fee policy or schedule breaks a rule"},
 	CodeFeeEarmarked:          {"FEE_EARMARKED", "fee balances are earmarked: the fee contract's coins never move to anyone"},
+	CodeFeeUncollectable:      {"FEE_UNCOLLECTABLE", "more than the fees spent or expired and not yet collected"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

@@ -252,6 +252,8 @@ func (x *exec) run() *ledger.Rejection {
 		return x.feeDeposit(m)
 	case tx.SetFeeSchedule:
 		return x.setFeeSchedule(m)
+	case tx.FeeCollect:
+		return x.feeCollect(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

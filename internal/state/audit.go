@@ -185,9 +185,10 @@ func auditCoins(s Scanner, rep *AuditReport, sums, feeCoins map[ledger.TokenID]m
 
 // auditFees checks the fee books (S3): every fee account's deposits equal
 // what it spent, what expired and what it still holds; the accounts' totals
-// are the fee contract's books; fee revenue is what the accounts spent; and
-// the fee contract's coins are worth what was deposited, so fee balances
-// still count in their token's supply.
+// are the fee contract's books; fee revenue is what the accounts spent; what
+// was collected is at most what was spent or expired; and the fee contract's
+// coins are worth what was deposited less what was collected, so fee
+// balances still count in their token's supply.
 func auditFees(s Scanner, rep *AuditReport, feeCoins map[ledger.TokenID]money.Amount) error {
 	var sum FeeTotals
 	err := s.Scan([]byte(prefixFeeAccount), nil, func(k, v []byte) bool {
@@ -216,13 +217,17 @@ func auditFees(s Scanner, rep *AuditReport, feeCoins map[ledger.TokenID]money.Am
 		rep.problem("fee accounts total deposited %s, spent %s, expired %s; the fee books say %s, %s, %s",
 			sum.Deposited, sum.Spent, sum.Expired, books.Deposited, books.Spent, books.Expired)
 	}
+	held, ok := books.Deposited.Sub(books.Collected)
+	if earned, _ := books.Spent.Add(books.Expired); !ok || books.Collected.Cmp(earned) > 0 {
+		rep.problem("the fee books collected %s, more than deposited %s or than spent %s and expired %s", books.Collected, books.Deposited, books.Spent, books.Expired)
+	}
 	for _, id := range slices.Sorted(maps.Keys(feeCoins)) {
-		if id != books.Token || feeCoins[id] != books.Deposited {
-			rep.problem("the fee contract holds %s of %s; the fee books say %s of %s were deposited", feeCoins[id], id, books.Deposited, books.Token)
+		if id != books.Token || feeCoins[id] != held {
+			rep.problem("the fee contract holds %s of %s; the fee books say %s of %s were deposited and %s collected", feeCoins[id], id, books.Deposited, books.Token, books.Collected)
 		}
 	}
-	if len(feeCoins) == 0 && !books.Deposited.IsZero() {
-		rep.problem("the fee contract holds no coins; the fee books say %s of %s were deposited", books.Deposited, books.Token)
+	if len(feeCoins) == 0 && !held.IsZero() {
+		rep.problem("the fee contract holds no coins; the fee books say it holds %s of %s", held, books.Token)
 	}
 	return nil
 }

@@ -12,9 +12,10 @@ import (
 // TestEveryKindKeepsFeesEarmarked enumerates every transaction kind (S3.6):
 // each either can move or create coins, and testdata/fees.txt points it at
 // the fee contract (its coin f1, or the contract as payee, recipient or
-// frozen account) and shows it refused, or it names no coin and no payee, so
-// it cannot move a fee balance at all. A new kind fails here until it is
-// classified.
+// frozen account) and shows it refused (fee_collect signed by anyone but the
+// revenue account, which collects only what fees spent or deposits expired),
+// or it names no coin and no payee, so it cannot move a fee balance at all.
+// A new kind fails here until it is classified.
 func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 	script, err := os.ReadFile("testdata/fees.txt")
 	if err != nil {
@@ -28,6 +29,7 @@ func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 		"seize":       "seize in=f1",
 		"mint":        "mint to=fee-contract ",
 		"freeze":      "freeze account=fee-contract",
+		"fee_collect": "fee-collect from=alice in=f1 ",
 	}
 	noCoins := []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
 		"pause", "register_account", "set_fee_schedule", "transfer_ownership", "unfreeze", "unpause"}

@@ -16,7 +16,7 @@ import (
 //	         expired (16 bytes each), grants (uvarint count), each grant:
 //	         deposit id (32), amount, spent (16 each), start, end (8 each)
 //	books:   version (1), token (length byte, bytes), deposited, spent,
-//	         expired (16 bytes each)
+//	         expired, collected (16 bytes each)
 //
 // Amounts are big-endian (money.Amount.Bytes), times big-endian Unix
 // nanoseconds.
@@ -58,17 +58,17 @@ func decodeFeeAccount(key, b []byte) *fee.Account {
 }
 
 func encodeFeeTotals(t FeeTotals) []byte {
-	b := make([]byte, 0, 2+len(t.Token)+3*16)
+	b := make([]byte, 0, 2+len(t.Token)+4*16)
 	b = append(b, feeCodecVersion, byte(len(t.Token)))
 	b = append(b, t.Token...)
-	return appendAmounts(b, t.Deposited, t.Spent, t.Expired)
+	return appendAmounts(b, t.Deposited, t.Spent, t.Expired, t.Collected)
 }
 
 func decodeFeeTotals(key, b []byte) FeeTotals {
 	r := feeReader{key: key, b: b}
 	r.version()
 	t := FeeTotals{Token: ledger.TokenID(r.short())}
-	t.Deposited, t.Spent, t.Expired = r.amount(), r.amount(), r.amount()
+	t.Deposited, t.Spent, t.Expired, t.Collected = r.amount(), r.amount(), r.amount(), r.amount()
 	r.end()
 	return t
 }

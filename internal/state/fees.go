@@ -2,6 +2,7 @@ package state
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -37,14 +38,27 @@ func knownKind(k string) bool {
 }
 
 // FeeTotals are the fee contract's books: what was deposited into fee
-// accounts, what fees took (the platform's revenue), and what expired
-// unspent. Deposited − Spent − Expired is what the accounts still hold, and
-// the fee contract's coins are worth Deposited.
+// accounts, what fees took (the platform's revenue), what expired unspent,
+// and what of the last two was collected to the revenue account.
+// Deposited − Spent − Expired is what the accounts still hold; the fee
+// contract's coins are worth Deposited − Collected.
 type FeeTotals struct {
 	Token     ledger.TokenID `json:"token"`
 	Deposited money.Amount   `json:"deposited"`
 	Spent     money.Amount   `json:"spent"`
 	Expired   money.Amount   `json:"expired"`
+	Collected money.Amount   `json:"collected"`
+}
+
+// Collectable is what the revenue account may still collect: the fees spent
+// and the deposits expired, less what it has collected.
+func (t FeeTotals) Collectable() money.Amount {
+	earned := feeAdd(t.Spent, t.Expired)
+	c, ok := earned.Sub(t.Collected)
+	if !ok {
+		panic(fmt.Sprintf("state: fee books collected %s of %s earned", t.Collected, earned))
+	}
+	return c
 }
 
 // FeeContract is the keyless address that holds the coins deposited into fee
@@ -294,14 +308,72 @@ func (x *exec) setFeeSchedule(m tx.SetFeeSchedule) *ledger.Rejection {
 	if rej := x.home(f.Policy.Revenue, "revenue account"); rej != nil {
 		return rej
 	}
-	if TokenByID(x.w, f.Policy.Token) == nil {
+	tok := TokenByID(x.w, f.Policy.Token)
+	if tok == nil {
 		return ledger.Reject(ledger.CodeUnknownToken, "no token %q to pay fees in", f.Policy.Token)
+	}
+	unit := tok.Contract.MinUnit
+	for _, k := range f.Schedule {
+		if !k.Fixed.IsMultipleOf(unit) || !k.PerOutput.IsMultipleOf(unit) {
+			return ledger.Reject(ledger.CodeFeeSchedule, "the fee of %s is not in multiples of %s's minimum unit %s, so its revenue could not be collected",
+				k.Kind, tok.Contract.ID, tok.Contract.FormatAmount(unit))
+		}
 	}
 	if totals := LoadFeeTotals(x.w); !totals.Deposited.IsZero() && totals.Token != f.Policy.Token {
 		return ledger.Reject(ledger.CodeFeeSchedule, "fee accounts hold deposits of %s: the fee token cannot change to %s", totals.Token, f.Policy.Token)
 	}
 	x.w.Set(keyFees, encode(f))
 	x.emit("fee.schedule", "token", string(f.Policy.Token), "revenue", f.Policy.Revenue.String(), "kinds", strconv.Itoa(len(f.Schedule)))
+	return nil
+}
+
+// feeCollect moves collected fees from the fee contract's coins to the
+// revenue account, which signs it.
+func (x *exec) feeCollect(m tx.FeeCollect) *ledger.Rejection {
+	fees := x.fees()
+	if fees == nil {
+		return ledger.Reject(ledger.CodeFeeNotEnabled, "no fee policy is set: there are no fees to collect")
+	}
+	revenue := fees.Policy.Revenue
+	if x.tx.Signer != revenue {
+		return ledger.Reject(ledger.CodeUnauthorized, "fees are collected by the revenue account %s; signer is %s", revenue, x.tx.Signer)
+	}
+	totals := LoadFeeTotals(x.w)
+	t, rej := x.loadToken(totals.Token)
+	if rej != nil {
+		return rej
+	}
+	if rej := x.movable(t, revenue); rej != nil {
+		return rej
+	}
+	contract := FeeContract(x.env.Region)
+	coins, in, rej := x.inputs(t, contract, m.Inputs)
+	if rej != nil {
+		return rej
+	}
+	c := t.Contract
+	if rej := c.CheckTransfer(m.Amount); rej != nil {
+		return rej
+	}
+	if left := totals.Collectable(); m.Amount.Cmp(left) > 0 {
+		return ledger.Reject(ledger.CodeFeeUncollectable, "%s %s is more than the %s %s of fees spent or expired and not yet collected",
+			c.FormatAmount(m.Amount), c.Symbol, c.FormatAmount(left), c.Symbol)
+	}
+	change, ok := in.Sub(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s %s, less than the %s to collect",
+			c.FormatAmount(in), c.Symbol, c.FormatAmount(m.Amount))
+	}
+	for _, coin := range coins {
+		x.destroy(coin)
+	}
+	x.create(t.Contract.ID, 0, revenue, m.Amount)
+	if !change.IsZero() {
+		x.create(t.Contract.ID, 1, contract, change)
+	}
+	totals.Collected = feeAdd(totals.Collected, m.Amount)
+	x.w.Set(keyFeeTotals, encodeFeeTotals(totals))
+	x.emit("fee.collected", "account", revenue.String(), "token", string(t.Contract.ID), "amount", m.Amount.String())
 	return nil
 }
 

@@ -63,7 +63,7 @@ var receiptWords = []string{
 	"allowance_left", "approval", "fiat_owed", "supply", "balance", "balance_type", "bank_time",
 	"currency", "raw_hash", "required", "status", "reserve.attested", "reserve.status",
 	"fee_deposit", "set_fee_schedule", "fee.charged", "fee.status", "fee.deposited", "fee.schedule",
-	"kind", "available", "start", "end", "revenue", "kinds",
+	"kind", "available", "start", "end", "revenue", "kinds", "fee_collect", "fee.collected",
 }
 
 // receiptWordNumbers is receiptWords' inverse.

@@ -269,6 +269,9 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 	case "set-fees":
 		b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: s.feeSchedule(a)}
 		return &b, "op", true
+	case "fee-collect":
+		b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: s.coinArgs(a.get("in", "")), Amount: a.get("amount", "")}}
+		return &b, "op", true
 	}
 	return nil, "", false
 }
@@ -975,7 +978,7 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 		if len(bs) == 1 {
 			held = bs[0].Amount.String()
 		}
-		out = append(out, fmt.Sprintf("%s deposited=%s spent=%s expired=%s; the fee contract holds %s", b.Token, b.Deposited, b.Spent, b.Expired, held))
+		out = append(out, fmt.Sprintf("%s deposited=%s spent=%s expired=%s collected=%s; the fee contract holds %s", b.Token, b.Deposited, b.Spent, b.Expired, b.Collected, held))
 	case "balance":
 		bs, _, err := s.unspent(v).Balances(s.addr(a.subject()), ledger.TokenID(a.get("token", "")))
 		must(err)

@@ -149,6 +149,9 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 		m = FeeDeposit{Token: f.token(v.Token), Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
 	case *txpb.Body_SetFeeSchedule:
 		m = f.feeSchedule(x.SetFeeSchedule)
+	case *txpb.Body_FeeCollect:
+		v := x.FeeCollect
+		m = FeeCollect{Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}

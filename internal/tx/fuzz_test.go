@@ -130,6 +130,8 @@ func wireAmounts(b *txpb.Body) []string {
 		return []string{x.Attest.GetBalance()}
 	case *txpb.Body_FeeDeposit:
 		return []string{x.FeeDeposit.GetAmount()}
+	case *txpb.Body_FeeCollect:
+		return []string{x.FeeCollect.GetAmount()}
 	case *txpb.Body_SetFeeSchedule:
 		p := x.SetFeeSchedule.GetPolicy()
 		s := []string{p.GetLowBalance()}
@@ -222,6 +224,9 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		})},
 		{"OK-fee-deposit", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_FeeDeposit{FeeDeposit: &txpb.FeeDeposit{Token: "gbpt", Inputs: [][]byte{c1}, Amount: "500"}}
+		})},
+		{"OK-fee-collect", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: [][]byte{c1, c2}, Amount: "12"}}
 		})},
 		{"OK-set-fee-schedule", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: feeScheduleMsg(bob)}

@@ -136,9 +136,16 @@ type SetFeeSchedule struct {
 	Schedule fee.Schedule
 }
 
+// FeeCollect moves Amount of collected fees from the fee contract's coins
+// Inputs to the revenue account; the rest of Inputs is change.
+type FeeCollect struct {
+	Inputs []ledger.CoinID
+	Amount money.Amount
+}
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
 var Kinds = []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
-	"fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "seize", "set_fee_schedule",
+	"fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "seize", "set_fee_schedule",
 	"spend_from", "transfer_ownership", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string   { return "authorize_issuer" }
@@ -159,4 +166,5 @@ func (SpendFrom) Kind() string         { return "spend_from" }
 func (ConfigureMinter) Kind() string   { return "configure_minter" }
 func (Attest) Kind() string            { return "attest" }
 func (FeeDeposit) Kind() string        { return "fee_deposit" }
+func (FeeCollect) Kind() string        { return "fee_collect" }
 func (SetFeeSchedule) Kind() string    { return "set_fee_schedule" }

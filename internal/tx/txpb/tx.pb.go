@@ -221,6 +221,7 @@ type Body struct {
 	//	*Body_Attest
 	//	*Body_FeeDeposit
 	//	*Body_SetFeeSchedule
+	//	*Body_FeeCollect
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -469,6 +470,15 @@ func (x *Body) GetSetFeeSchedule() *SetFeeSchedule {
 	return nil
 }
 
+func (x *Body) GetFeeCollect() *FeeCollect {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_FeeCollect); ok {
+			return x.FeeCollect
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -549,6 +559,10 @@ type Body_SetFeeSchedule struct {
 	SetFeeSchedule *SetFeeSchedule `protobuf:"bytes,28,opt,name=set_fee_schedule,json=setFeeSchedule,proto3,oneof"`
 }
 
+type Body_FeeCollect struct {
+	FeeCollect *FeeCollect `protobuf:"bytes,29,opt,name=fee_collect,json=feeCollect,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -586,6 +600,8 @@ func (*Body_Attest) isBody_Msg() {}
 func (*Body_FeeDeposit) isBody_Msg() {}
 
 func (*Body_SetFeeSchedule) isBody_Msg() {}
+
+func (*Body_FeeCollect) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -2301,6 +2317,61 @@ func (x *KindFee) GetPerOutput() string {
 	return ""
 }
 
+// FeeCollect moves amount of collected fees (spent, or expired unspent) from
+// the fee contract's coins (inputs) to the policy's revenue account, the
+// signer; the rest of the inputs goes back to the fee contract as change.
+type FeeCollect struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Inputs        [][]byte               `protobuf:"bytes,1,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	Amount        string                 `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeeCollect) Reset() {
+	*x = FeeCollect{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeeCollect) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeeCollect) ProtoMessage() {}
+
+func (x *FeeCollect) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeeCollect.ProtoReflect.Descriptor instead.
+func (*FeeCollect) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *FeeCollect) GetInputs() [][]byte {
+	if x != nil {
+		return x.Inputs
+	}
+	return nil
+}
+
+func (x *FeeCollect) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -2316,7 +2387,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xb0\t\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xea\t\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -2344,7 +2415,9 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\x06attest\x18\x1a \x01(\v2\x11.peg.tx.v1.AttestH\x00R\x06attest\x128\n" +
 	"\vfee_deposit\x18\x1b \x01(\v2\x15.peg.tx.v1.FeeDepositH\x00R\n" +
 	"feeDeposit\x12E\n" +
-	"\x10set_fee_schedule\x18\x1c \x01(\v2\x19.peg.tx.v1.SetFeeScheduleH\x00R\x0esetFeeScheduleB\x05\n" +
+	"\x10set_fee_schedule\x18\x1c \x01(\v2\x19.peg.tx.v1.SetFeeScheduleH\x00R\x0esetFeeSchedule\x128\n" +
+	"\vfee_collect\x18\x1d \x01(\v2\x15.peg.tx.v1.FeeCollectH\x00R\n" +
+	"feeCollectB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -2467,7 +2540,11 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x14\n" +
 	"\x05fixed\x18\x02 \x01(\tR\x05fixed\x12\x1d\n" +
 	"\n" +
-	"per_output\x18\x03 \x01(\tR\tperOutputB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"per_output\x18\x03 \x01(\tR\tperOutput\"<\n" +
+	"\n" +
+	"FeeCollect\x12\x16\n" +
+	"\x06inputs\x18\x01 \x03(\fR\x06inputs\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\tR\x06amountB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -2481,7 +2558,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                // 0: peg.tx.v1.Tx
 	(*Batch)(nil),             // 1: peg.tx.v1.Batch
@@ -2514,6 +2591,7 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*FeePolicy)(nil),         // 28: peg.tx.v1.FeePolicy
 	(*FeeTier)(nil),           // 29: peg.tx.v1.FeeTier
 	(*KindFee)(nil),           // 30: peg.tx.v1.KindFee
+	(*FeeCollect)(nil),        // 31: peg.tx.v1.FeeCollect
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -2536,20 +2614,21 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	25, // 17: peg.tx.v1.Body.attest:type_name -> peg.tx.v1.Attest
 	26, // 18: peg.tx.v1.Body.fee_deposit:type_name -> peg.tx.v1.FeeDeposit
 	27, // 19: peg.tx.v1.Body.set_fee_schedule:type_name -> peg.tx.v1.SetFeeSchedule
-	7,  // 20: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 21: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 22: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 23: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 24: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 25: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 26: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 27: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 28: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	31, // 20: peg.tx.v1.Body.fee_collect:type_name -> peg.tx.v1.FeeCollect
+	7,  // 21: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 22: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 23: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 24: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 25: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 26: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 27: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 28: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 29: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -2577,6 +2656,7 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_Attest)(nil),
 		(*Body_FeeDeposit)(nil),
 		(*Body_SetFeeSchedule)(nil),
+		(*Body_FeeCollect)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2584,7 +2664,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
