@@ -13,6 +13,7 @@ import (
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/feefile"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/tx"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -27,7 +28,7 @@ released evenly over the validity its size earns (the policy's tiers): fees are
 paid only from what has been released and not yet spent, and what is unspent
 when a grant's window ends expires. Without a fee policy nothing is charged.`,
 	}
-	cmd.AddCommand(feeScheduleCmd(g), feeAccountCmd(g), feeDepositCmd(g), feeSetCmd(g))
+	cmd.AddCommand(feeScheduleCmd(g), feeAccountCmd(g), feeDepositCmd(g), feeSetCmd(g), feeCollectCmd(g))
 	return cmd
 }
 
@@ -197,6 +198,62 @@ func eventTime(s string) string {
 		return s
 	}
 	return t.Format(time.RFC3339)
+}
+
+func feeCollectCmd(g *globals) *cobra.Command {
+	var from, amount string
+	cmd := &cobra.Command{
+		Use:   "collect --from KEY [--amount DEC]",
+		Short: "Collect fee revenue (fees spent, deposits expired) from the fee contract to the revenue account",
+		Long: `Move collected fees from the fee contract's coins to the policy's revenue
+account, which signs: --amount of them, or everything collectable (spent +
+expired − collected, in multiples of the fee token's minimum unit).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context60()
+			defer cancel()
+			f, err := g.client().Fees(ctx)
+			if err != nil {
+				return err
+			}
+			if !f.Enabled {
+				return &rejectedError{code: uint32(ledger.CodeFeeNotEnabled), name: ledger.CodeFeeNotEnabled.Name(),
+					message: "no fee policy is set: there are no fees to collect"}
+			}
+			t, amt, err := g.tokenAmount(ctx, string(f.Policy.Token), amount)
+			if err != nil {
+				return err
+			}
+			if amount == "" {
+				unit, err := money.Parse(t.Contract.MinUnit, t.Decimals)
+				if err != nil {
+					return fmt.Errorf("%s's minimum unit %q: %w", t.ID, t.Contract.MinUnit, err)
+				}
+				_, rem := f.Books.Collectable.Units.QuoRem(unit)
+				amt, _ = f.Books.Collectable.Units.Sub(rem)
+			}
+			if amt.IsZero() {
+				return fmt.Errorf("nothing to collect: %s %s is collectable, less than the minimum unit %s",
+					f.Books.Collectable.Units.FormatFixed(t.Decimals), t.Symbol, t.Contract.MinUnit)
+			}
+			inputs, total, err := g.selectCoins(ctx, f.Contract, t, amt)
+			if err != nil {
+				return err
+			}
+			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: inputs, Amount: amt.String()}}})
+			if err != nil {
+				return err
+			}
+			change, _ := total.Sub(amt)
+			return g.printReceipt(cmd, rc, fmt.Sprintf("collected %s %s of fees for %s (%s %s back to the fee contract)",
+				amt.FormatFixed(t.Decimals), t.Symbol, f.Policy.Revenue, change.FormatFixed(t.Decimals), t.Symbol))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "the policy's revenue account: key name")
+	f.StringVar(&amount, "amount", "", "amount in units of the fee token (default: everything collectable)")
+	required(cmd, "from")
+	return cmd
 }
 
 // feeToken is the policy's fee token; without a policy, the refusal the

@@ -143,4 +143,20 @@ func TestFeeEndToEnd(t *testing.T) {
 	if f = feesOf(t, home); f.Books.Deposited.Amount != "100" || f.Books.Spent.Amount != "0.04" || f.Books.Held.Amount != "99.96" {
 		t.Errorf("books after the payment = %+v, want 0.04 spent of 100", f.Books)
 	}
+
+	// The revenue account, operator's in examples/fees.toml, collects the
+	// fee; alice may not, nor may anyone collect more.
+	if code, _, errs := peg(t, home, "fee", "collect", "--from", "alice"); code != exitRejected || !strings.Contains(errs, "UNAUTHORIZED") {
+		t.Errorf("fee collect by alice: exit %d, stderr %q; want UNAUTHORIZED", code, errs)
+	}
+	if code, _, errs := peg(t, home, "fee", "collect", "--from", "operator", "--amount", "0.05"); code != exitRejected || !strings.Contains(errs, "FEE_UNCOLLECTABLE") {
+		t.Errorf("fee collect of 0.05: exit %d, stderr %q; want FEE_UNCOLLECTABLE", code, errs)
+	}
+	out = mustPeg(t, home, "fee", "collect", "--from", "operator")
+	if !strings.Contains(out, "collected 0.04 GBPT of fees") || !strings.Contains(out, "99.96 GBPT back to the fee contract") {
+		t.Errorf("fee collect output:\n%s", out)
+	}
+	if f = feesOf(t, home); f.Books.Collected.Amount != "0.04" || f.Books.Collectable.Amount != "0" {
+		t.Errorf("books after the collection = %+v, want 0.04 collected", f.Books)
+	}
 }

@@ -109,7 +109,7 @@ func feeBooksView(b state.FeeTotals, t *state.Token) *client.FeeBooks {
 		panic(fmt.Sprintf("api: the fee books spent %s and expired %s of %s deposited", b.Spent, b.Expired, b.Deposited))
 	}
 	return &client.FeeBooks{Token: t.Contract.ID, Deposited: value(b.Deposited, d), Spent: value(b.Spent, d),
-		Expired: value(b.Expired, d), Held: value(held, d)}
+		Expired: value(b.Expired, d), Held: value(held, d), Collected: value(b.Collected, d), Collectable: value(b.Collectable(), d)}
 }
 
 // feeAccountView judges acct at now: the grants whose window has ended are

@@ -126,7 +126,7 @@ func TestFees(t *testing.T) {
 		t.Errorf("schedule = %+v, want %+v", f.Schedule, wantSchedule)
 	}
 	zero := gbppDec(t, "0")
-	if *f.Books != (client.FeeBooks{Token: "gbpp", Deposited: zero, Spent: zero, Expired: zero, Held: zero}) {
+	if *f.Books != (client.FeeBooks{Token: "gbpp", Deposited: zero, Spent: zero, Expired: zero, Held: zero, Collected: zero, Collectable: zero}) {
 		t.Errorf("books before any deposit = %+v", f.Books)
 	}
 
@@ -181,7 +181,8 @@ func TestFees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *f.Books != (client.FeeBooks{Token: "gbpp", Deposited: gbppDec(t, "36"), Spent: gbppDec(t, "0.04"), Expired: zero, Held: gbppDec(t, "35.96")}) {
+	if *f.Books != (client.FeeBooks{Token: "gbpp", Deposited: gbppDec(t, "36"), Spent: gbppDec(t, "0.04"), Expired: zero, Held: gbppDec(t, "35.96"),
+		Collected: zero, Collectable: gbppDec(t, "0.04")}) {
 		t.Errorf("books after a payment = %+v", f.Books)
 	}
 

@@ -497,6 +497,10 @@ type FeeBooks struct {
 	Spent     Value          `json:"spent"`
 	Expired   Value          `json:"expired"`
 	Held      Value          `json:"held"`
+	// Collected is what the revenue account has collected (fee_collect);
+	// Collectable is what it may still: spent + expired − collected.
+	Collected   Value `json:"collected"`
+	Collectable Value `json:"collectable"`
 }
 
 // FeeAccount is the body of GET /v1/accounts/{address}/fee: a fee account
