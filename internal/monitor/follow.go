@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,14 +11,15 @@ import (
 	"github.com/pegledger/peg/internal/reserve"
 )
 
-// follow reads every coin's reserve from the API on FollowInterval, updates
-// the metrics and raises an alert on each change of status.
+// follow reads every coin's reserve and the fee books from the API on
+// FollowInterval, updates the metrics and raises an alert on each change of
+// a reserve's status and on each fee account's window closing.
 func (m *Monitor) follow(ctx context.Context) {
 	t := time.NewTicker(m.cfg.FollowInterval)
 	defer t.Stop()
 	for {
 		if err := m.followOnce(ctx); err != nil && ctx.Err() == nil {
-			m.log.Warn("reading reserves", "err", err)
+			m.log.Warn("reading reserves and fees", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -28,6 +30,10 @@ func (m *Monitor) follow(ctx context.Context) {
 }
 
 func (m *Monitor) followOnce(ctx context.Context) error {
+	return errors.Join(m.followReserves(ctx), m.readFees(ctx), m.expireFees(ctx))
+}
+
+func (m *Monitor) followReserves(ctx context.Context) error {
 	rs, err := m.cfg.API.Reserves(ctx)
 	if err != nil {
 		return err

@@ -5,7 +5,7 @@ import (
 )
 
 // metrics are the monitor's Prometheus series, labelled by token. Amounts are
-// exported as floats in units of the currency: Prometheus has no other number
+// exported as floats in units of the currency or the fee token: Prometheus has no other number
 // type, and these are for dashboards and alert rules, never for money paths.
 type metrics struct {
 	balance  *prometheus.GaugeVec
@@ -17,6 +17,12 @@ type metrics struct {
 	failures *prometheus.CounterVec
 	attested *prometheus.CounterVec
 	streak   *prometheus.GaugeVec
+
+	feeDeposited *prometheus.GaugeVec
+	feeRevenue   *prometheus.GaugeVec
+	feeExpired   *prometheus.GaugeVec
+	feeHeld      *prometheus.GaugeVec
+	feeAccounts  *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -39,7 +45,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Attestations submitted, by the ledger's answer."}, []string{"token", "result"}),
 		streak: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "peg", Subsystem: "bank", Name: "consecutive_failures",
 			Help: "Balance reads failed in a row."}, []string{"token"}),
+		feeDeposited: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "peg", Subsystem: "fee", Name: "deposited",
+			Help: "Deposited into fee accounts since the start, in units of the fee token (GET /v1/fees)."}, []string{"token"}),
+		feeRevenue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "peg", Subsystem: "fee", Name: "revenue",
+			Help: "Fees charged since the start, the platform's fee revenue, in units of the fee token."}, []string{"token"}),
+		feeExpired: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "peg", Subsystem: "fee", Name: "expired",
+			Help: "Deposits expired unspent, in units of the fee token; booked at the account's next charge or deposit."}, []string{"token"}),
+		feeHeld: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "peg", Subsystem: "fee", Name: "held",
+			Help: "What fee accounts still hold by the books (deposited - revenue - expired), in units of the fee token."}, []string{"token"}),
+		feeAccounts: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "peg", Subsystem: "fee", Name: "accounts",
+			Help: "Fee accounts by status: as the ledger recorded it at the account's last charge or deposit (an account " +
+				"recorded LOW may have had more released since), or EXPIRED once block time passes its last window's end. " +
+				"Only accounts with a fee event since MaxFeeReplay blocks before the monitor started are counted."}, []string{"status"}),
 	}
-	reg.MustRegister(m.balance, m.required, m.coverage, m.age, m.status, m.reads, m.failures, m.attested, m.streak)
+	reg.MustRegister(m.balance, m.required, m.coverage, m.age, m.status, m.reads, m.failures, m.attested, m.streak,
+		m.feeDeposited, m.feeRevenue, m.feeExpired, m.feeHeld, m.feeAccounts)
 	return m
 }

@@ -3,7 +3,9 @@
 // what it reads as a signed attestation from the coin's attestor, and raises
 // alerts — a structured log line, Prometheus metrics and signed webhooks — when
 // a coin's reserve becomes AT_RISK or STALE, recovers, or its bank feed keeps
-// failing. It is a client of the ledger like any other: it reads through the
+// failing. It also follows the fee accounts (S3): their books and statuses
+// as metrics, and an alert when one turns LOW, EXHAUSTED or EXPIRED or is
+// ACTIVE again. It is a client of the ledger like any other: it reads through the
 // API and writes only signed transactions.
 package monitor
 
@@ -24,6 +26,7 @@ import (
 
 	"github.com/pegledger/peg/internal/bank"
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
@@ -115,6 +118,12 @@ type Monitor struct {
 	alerts  []Alert                   // recent alerts, newest last
 	decided map[ledger.TokenID]bool   // coins polled, or that Discover declined
 	polls   sync.WaitGroup
+
+	feeAccounts map[ledger.Address]*feeAccount // every fee account seen in an event
+	feeCounts   map[fee.Status]int             // feeAccounts by status
+	feePolicy   *client.FeePolicy              // as last read; nil without one
+	feeLive     int64                          // the first height whose fee events alert; 0 before the start
+	feeSince    time.Time                      // the block time then: windows closing later alert
 }
 
 // MaxRecentAlerts bounds the alerts a Monitor keeps for inspection.
@@ -139,7 +148,8 @@ func New(cfg Config) (*Monitor, error) {
 		}
 	}
 	m := &Monitor{cfg: cfg, metrics: newMetrics(cfg.Metrics), log: cfg.Log, status: make(map[ledger.TokenID]string),
-		decided: make(map[ledger.TokenID]bool)}
+		decided: make(map[ledger.TokenID]bool), feeAccounts: make(map[ledger.Address]*feeAccount),
+		feeCounts: make(map[fee.Status]int)}
 	m.hooks = &deliverer{hooks: cfg.Webhooks, client: &http.Client{}, log: cfg.Log}
 	if cfg.DeliveryLog != "" {
 		f, err := os.OpenFile(cfg.DeliveryLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -151,12 +161,16 @@ func New(cfg Config) (*Monitor, error) {
 	return m, nil
 }
 
-// Run polls and follows until ctx ends, then waits for deliveries in flight.
+// Run polls, follows the reserves and the fee events until ctx ends, then
+// waits for deliveries in flight.
 func (m *Monitor) Run(ctx context.Context) error {
 	for _, w := range m.cfg.Watches {
 		m.start(ctx, w)
 	}
+	var events sync.WaitGroup
+	events.Go(func() { m.followEvents(ctx) })
 	m.follow(ctx)
+	events.Wait()
 	m.polls.Wait()
 	m.hooks.wait()
 	if m.hooks.file != nil {
