@@ -28,10 +28,11 @@ func monitorCmd(g *globals) *cobra.Command {
 		Long: `Run the reserve monitor: for each [[watch]] of the configuration file (see
 examples/monitor.toml) it reads the bank on its schedule, within the bank's reads
 per day, and posts each reading as an attestation signed by the coin's attestor
-key from --home's keyring. It follows every coin's reserve through the API
-(--node) and alerts on AT_RISK, STALE, recovery and failing bank feeds: ALERT log
-lines, Prometheus metrics at metrics_listen, and signed webhooks. peg up runs one
-for the demo bank on its own.`,
+key from --home's keyring. It follows every coin's reserve and the fee accounts
+through the API (--node) and alerts on AT_RISK, STALE, recovery, failing bank
+feeds, and fee accounts turning LOW, EXHAUSTED or EXPIRED or ACTIVE again: ALERT
+log lines, Prometheus metrics at metrics_listen, and signed webhooks. peg up runs
+one for the demo bank on its own.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := monitor.LoadFile(file)

@@ -278,6 +278,7 @@ func (m *Monitor) readFees(ctx context.Context) error {
 		m.metrics.feeRevenue.WithLabelValues(tok).Set(float(b.Spent.Amount))
 		m.metrics.feeExpired.WithLabelValues(tok).Set(float(b.Expired.Amount))
 		m.metrics.feeHeld.WithLabelValues(tok).Set(float(b.Held.Amount))
+		m.metrics.feeCollected.WithLabelValues(tok).Set(float(b.Collected.Amount))
 	}
 	return nil
 }

@@ -175,7 +175,7 @@ func TestFeeAlertsAndMetrics(t *testing.T) {
 			Grants: []client.FeeGrant{{End: t0.Add(30 * time.Minute)}}},
 	}}
 	api.books = client.FeeBooks{Token: "gbpt", Deposited: client.Value{Amount: "46"}, Spent: client.Value{Amount: "0.04"},
-		Expired: client.Value{Amount: "1"}, Held: client.Value{Amount: "44.96"}}
+		Expired: client.Value{Amount: "1"}, Held: client.Value{Amount: "44.96"}, Collected: client.Value{Amount: "0.5"}}
 	api.commit(3, t0.Add(-3*time.Hour), feeStatusEvent(a, "", fee.Active, "5000000"), feeDepositEvent(a, t0.Add(time.Hour)))
 	api.commit(4, t0.Add(-2*time.Hour), feeStatusEvent(b, "", fee.Low, "0"), feeDepositEvent(b, t0.Add(-time.Minute)))
 	api.commit(5, t0.Add(-time.Hour), feeStatusEvent(c, fee.Low, fee.Exhausted, "0"))
@@ -223,11 +223,11 @@ func TestFeeAlertsAndMetrics(t *testing.T) {
 	if got := m.Alerts(); len(got) != 0 {
 		t.Errorf("alerts for what happened before the start: %+v", got)
 	}
-	if got := gauge(t, reg, "peg_fee_revenue", "token", "gbpt"); got != 0.04 {
-		t.Errorf("peg_fee_revenue = %v, want 0.04 (GBPT)", got)
-	}
-	if got := gauge(t, reg, "peg_fee_held", "token", "gbpt"); got != 44.96 {
-		t.Errorf("peg_fee_held = %v, want 44.96", got)
+	for name, want := range map[string]float64{"peg_fee_deposited": 46, "peg_fee_revenue": 0.04, "peg_fee_expired": 1,
+		"peg_fee_held": 44.96, "peg_fee_collected": 0.5} {
+		if got := gauge(t, reg, name, "token", "gbpt"); got != want {
+			t.Errorf("%s{token=gbpt} = %v, want %v (GBPT)", name, got, want)
+		}
 	}
 
 	api.commit(11, t0.Add(time.Minute), feeStatusEvent(a, fee.Active, fee.Low, "400000"))

@@ -22,6 +22,7 @@ type metrics struct {
 	feeRevenue   *prometheus.GaugeVec
 	feeExpired   *prometheus.GaugeVec
 	feeHeld      *prometheus.GaugeVec
+	feeCollected *prometheus.GaugeVec
 	feeAccounts  *prometheus.GaugeVec
 }
 
@@ -53,12 +54,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Deposits expired unspent, in units of the fee token; booked at the account's next charge or deposit."}, []string{"token"}),
 		feeHeld: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "peg", Subsystem: "fee", Name: "held",
 			Help: "What fee accounts still hold by the books (deposited - revenue - expired), in units of the fee token."}, []string{"token"}),
+		feeCollected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "peg", Subsystem: "fee", Name: "collected",
+			Help: "Revenue and expired deposits the revenue account has collected from the fee contract, in units of the fee token."}, []string{"token"}),
 		feeAccounts: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "peg", Subsystem: "fee", Name: "accounts",
 			Help: "Fee accounts by status: as the ledger recorded it at the account's last charge or deposit (an account " +
 				"recorded LOW may have had more released since), or EXPIRED once block time passes its last window's end. " +
 				"Only accounts with a fee event since MaxFeeReplay blocks before the monitor started are counted."}, []string{"status"}),
 	}
 	reg.MustRegister(m.balance, m.required, m.coverage, m.age, m.status, m.reads, m.failures, m.attested, m.streak,
-		m.feeDeposited, m.feeRevenue, m.feeExpired, m.feeHeld, m.feeAccounts)
+		m.feeDeposited, m.feeRevenue, m.feeExpired, m.feeHeld, m.feeCollected, m.feeAccounts)
 	return m
 }
