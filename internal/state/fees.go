@@ -203,8 +203,8 @@ func (x *exec) chargeFee(d *feeDue) {
 	totals.Spent = feeAdd(totals.Spent, d.amount)
 	x.saveFeeAccount(x.tx.Signer, d.acct, d.low)
 	x.w.Set(keyFeeTotals, encodeFeeTotals(totals))
-	if !x.env.Check {
-		x.emit("fee.charged", "account", x.tx.Signer.String(), "kind", x.tx.Msg.Kind(), "amount", d.amount.String())
+	if !x.env.Check { // the receipt names the signer and the kind
+		x.emit("fee.charged", "amount", d.amount.String())
 	}
 }
 
