@@ -212,13 +212,9 @@ expired − collected, in multiples of the fee token's minimum unit).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context60()
 			defer cancel()
-			f, err := g.client().Fees(ctx)
+			f, err := g.enabledFees(ctx, "there are no fees to collect")
 			if err != nil {
 				return err
-			}
-			if !f.Enabled {
-				return &rejectedError{code: uint32(ledger.CodeFeeNotEnabled), name: ledger.CodeFeeNotEnabled.Name(),
-					message: "no fee policy is set: there are no fees to collect"}
 			}
 			t, amt, err := g.tokenAmount(ctx, string(f.Policy.Token), amount)
 			if err != nil {
@@ -259,15 +255,26 @@ expired − collected, in multiples of the fee token's minimum unit).`,
 // feeToken is the policy's fee token; without a policy, the refusal the
 // ledger would give a deposit, before anything is signed.
 func (g *globals) feeToken(ctx context.Context) (ledger.TokenID, error) {
-	f, err := g.client().Fees(ctx)
+	f, err := g.enabledFees(ctx, "nothing is charged, and there is nothing to deposit into")
 	if err != nil {
 		return "", err
 	}
-	if !f.Enabled {
-		return "", &rejectedError{code: uint32(ledger.CodeFeeNotEnabled), name: ledger.CodeFeeNotEnabled.Name(),
-			message: "no fee policy is set: nothing is charged, and there is nothing to deposit into"}
-	}
 	return f.Policy.Token, nil
+}
+
+// enabledFees reads the fee policy; without one, the ledger's refusal
+// (FEE_NOT_ENABLED), saying why that matters (why), before anything is
+// signed.
+func (g *globals) enabledFees(ctx context.Context, why string) (*client.Fees, error) {
+	f, err := g.client().Fees(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !f.Enabled {
+		return nil, &rejectedError{code: uint32(ledger.CodeFeeNotEnabled), name: ledger.CodeFeeNotEnabled.Name(),
+			message: "no fee policy is set: " + why}
+	}
+	return f, nil
 }
 
 func feeSetCmd(g *globals) *cobra.Command {
