@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
@@ -52,20 +53,31 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) error {
 	}
 	snap := s.chain.Snapshot()
 	defer snap.Close()
-	writeJSON(w, http.StatusOK, receiptView(rc, receiptContract(snap, rc)))
+	writeJSON(w, http.StatusOK, receiptView(rc, receiptContracts(snap, rc)))
 	return nil
 }
 
-// receiptContract is the contract of the token rc's events name, if any.
-func receiptContract(snap *store.Snapshot, rc *state.Receipt) *token.Contract {
-	id := receiptToken(rc)
-	if id == "" {
+// receiptContracts gives, for each event of rc, the contract whose units
+// label its amounts: the fee token's for fee events (a payment in one token
+// may pay its fee in another), else the token rc's events name, if any.
+func receiptContracts(snap *store.Snapshot, rc *state.Receipt) func(eventType string) *token.Contract {
+	contract := func(id ledger.TokenID) *token.Contract {
+		if t := state.TokenByID(snap, id); id != "" && t != nil {
+			return &t.Contract
+		}
 		return nil
 	}
-	if t := state.TokenByID(snap, id); t != nil {
-		return &t.Contract
+	moved := contract(receiptToken(rc))
+	var fees *token.Contract
+	if f := state.LoadFees(snap); f != nil {
+		fees = contract(f.Policy.Token)
 	}
-	return nil
+	return func(eventType string) *token.Contract {
+		if strings.HasPrefix(eventType, "fee.") {
+			return fees
+		}
+		return moved
+	}
 }
 
 // await waits until a committed block has included t and returns its receipt.
@@ -115,7 +127,7 @@ func (s *server) tx(w http.ResponseWriter, r *http.Request) error {
 	if rc == nil {
 		return notFound("no block has included transaction %s (as of height %d)", id, snap.Height)
 	}
-	writeJSON(w, http.StatusOK, receiptView(rc, receiptContract(snap, rc)))
+	writeJSON(w, http.StatusOK, receiptView(rc, receiptContracts(snap, rc)))
 	return nil
 }
 

@@ -33,12 +33,14 @@ func duration(d time.Duration) client.Duration {
 	return client.Duration{Seconds: int64(d / time.Second), Text: d.String()}
 }
 
-// receiptView shows a receipt; c is the contract of the token its events
-// name, if any, whose units label their amounts.
-func receiptView(rc *state.Receipt, c *token.Contract) client.Receipt {
+// receiptView shows a receipt; contracts name, for each event, the contract
+// of the token whose units label its amounts (nil for none): see
+// receiptContracts.
+func receiptView(rc *state.Receipt, contracts func(eventType string) *token.Contract) client.Receipt {
 	events := make([]client.Event, len(rc.Events))
 	for i, e := range rc.Events {
 		attrs := make([]client.Attr, len(e.Attrs))
+		c := contracts(e.Type)
 		for j, a := range e.Attrs {
 			attrs[j] = client.Attr{Key: a.Key, Value: a.Value}
 			if c != nil {
@@ -90,6 +92,10 @@ var eventAmounts = map[string]map[string]amountForm{
 	"minter.configured": {"allowance": tokenDecimal},
 	"reserve.attested":  {"balance": fiatDecimal},
 	"reserve.status":    {"balance": fiatDecimal, "required": fiatDecimal, "supply": tokenDecimal},
+	"fee.charged":       {"amount": tokenUnits},
+	"fee.deposited":     {"amount": tokenUnits},
+	"fee.collected":     {"amount": tokenUnits},
+	"fee.status":        {"available": tokenUnits},
 }
 
 // eventAmount writes an attribute's amount as people read it, with every

@@ -3,6 +3,7 @@ package api
 import (
 	"testing"
 
+	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/token"
 )
 
@@ -32,6 +33,10 @@ func TestEventAmount(t *testing.T) {
 		{"no reading yet", "reserve.status", "balance", "", gbpt, "", ""},
 		{"not an amount", "pay", "token", "gbpt", gbpt, "", ""},
 		{"unknown event", "token.deployed", "hash", "12", gbpt, "", ""},
+		{"a fee charged", "fee.charged", "amount", "4", gbpt, "0.04", "GBPT"},
+		{"a fee deposit", "fee.deposited", "amount", "500", gbpt, "5.00", "GBPT"},
+		{"fees collected", "fee.collected", "amount", "4", gbpt, "0.04", "GBPT"},
+		{"a fee account's available", "fee.status", "available", "0", gbpt, "0.00", "GBPT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, u := eventAmount(eventAmounts[tc.typ][tc.key], tc.v, tc.c)
@@ -39,5 +44,26 @@ func TestEventAmount(t *testing.T) {
 				t.Errorf("eventAmount(%s %s=%q) = %q %q, want %q %q", tc.typ, tc.key, tc.v, d, u, tc.decimal, tc.unit)
 			}
 		})
+	}
+}
+
+// TestReceiptViewLabelsFeesInTheFeeToken: a payment's amounts are labelled
+// in the token it moves and its fee in the fee token, which may be another.
+func TestReceiptViewLabelsFeesInTheFeeToken(t *testing.T) {
+	gbpt := &token.Contract{Symbol: "GBPT", Decimals: 2}
+	usdf := &token.Contract{Symbol: "USDF", Decimals: 6}
+	rc := &state.Receipt{Kind: "pay", Events: []state.Event{
+		{Type: "pay", Attrs: []state.Attr{{Key: "token", Value: "gbpt"}, {Key: "amount", Value: "25050"}}},
+		{Type: "fee.charged", Attrs: []state.Attr{{Key: "amount", Value: "40000"}}},
+	}}
+	v := receiptView(rc, func(typ string) *token.Contract {
+		if typ == "fee.charged" {
+			return usdf
+		}
+		return gbpt
+	})
+	pay, charged := v.Events[0].Attrs[1], v.Events[1].Attrs[0]
+	if pay.Decimal != "250.50" || pay.Unit != "GBPT" || charged.Decimal != "0.040000" || charged.Unit != "USDF" {
+		t.Errorf("labels: payment %+v, fee %+v; want 250.50 GBPT and 0.040000 USDF", pay, charged)
 	}
 }
