@@ -135,7 +135,9 @@ func TestFeeEndToEnd(t *testing.T) {
 	eventually(t, 60*time.Second, "0.04 GBPT available", func() bool {
 		return feeAccountOf(t, home, "alice").Available.Units.Cmp(payFee) >= 0
 	})
-	mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "1")
+	if out := mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "1"); !strings.Contains(out, "  fee     0.04 GBPT") {
+		t.Errorf("pay output does not show the fee charged:\n%s", out)
+	}
 	a = feeAccountOf(t, home, "alice")
 	if a.Spent.Amount != "0.04" || a.Grants[0].Spent.Amount != "0.04" || a.Unspent.Amount != "99.96" {
 		t.Errorf("fee account after the payment = %+v, want 0.04 spent", a)

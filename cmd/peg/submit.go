@@ -87,7 +87,29 @@ func (g *globals) printReceiptAs(cmd *cobra.Command, v any, rc *client.Receipt, 
 	return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
 		fmt.Fprintln(w, summary)
 		fmt.Fprintf(w, "  tx      %s\n  height  %d\n", rc.TxID, rc.Height)
+		if fee, ok := feeCharged(rc); ok {
+			fmt.Fprintf(w, "  fee     %s\n", fee)
+		}
 	})
+}
+
+// feeCharged is the fee rc's transaction was charged, as people read it
+// ("0.04 GBPT"), and false when it was charged none.
+func feeCharged(rc *client.Receipt) (string, bool) {
+	for _, e := range rc.Events {
+		if e.Type != "fee.charged" {
+			continue
+		}
+		for _, a := range e.Attrs {
+			if a.Key == "amount" && a.Decimal != "" {
+				return a.Decimal + " " + a.Unit, true
+			}
+			if a.Key == "amount" {
+				return a.Value + " minor units", true
+			}
+		}
+	}
+	return "", false
 }
 
 // attr finds the first value of key in events of type typ.
