@@ -30,6 +30,10 @@ import (
 // the monitor started.
 const MaxFeeReplay = 4000
 
+// DefaultMaxFeeAccounts is Config.MaxFeeAccounts unless set: a million
+// accounts of some 50 bytes each.
+const DefaultMaxFeeAccounts = 1_000_000
+
 // feeAccount is what the monitor knows of one fee account.
 type feeAccount struct {
 	recorded fee.Status // the ledger's, from the account's last fee.status
@@ -126,7 +130,17 @@ func (m *Monitor) feeEvent(ctx context.Context, e client.StreamEvent) {
 	}
 	m.mu.Lock()
 	a, known := m.feeAccounts[addr]
+	full := !known && len(m.feeAccounts) >= m.maxFeeAccounts()
+	warn := full && !m.feeFull
+	m.feeFull = m.feeFull || full
 	m.mu.Unlock()
+	if warn {
+		m.log.Warn("tracking no more fee accounts: later ones raise no fee alerts and are not counted in peg_fee_accounts",
+			"max", m.maxFeeAccounts(), "first_untracked", addr)
+	}
+	if full {
+		return
+	}
 	if !known {
 		// Opened before the events the monitor read, unless this is its
 		// opening (from ""), whose deposit follows: the API says when its
@@ -162,6 +176,13 @@ func (m *Monitor) feeEvent(ctx context.Context, e client.StreamEvent) {
 	if live {
 		m.feeAlert(ctx, e.Token, ch)
 	}
+}
+
+func (m *Monitor) maxFeeAccounts() int {
+	if m.cfg.MaxFeeAccounts > 0 {
+		return m.cfg.MaxFeeAccounts
+	}
+	return DefaultMaxFeeAccounts
 }
 
 // learnFeeAccount reads an account the monitor has not seen an event of:

@@ -330,3 +330,43 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestFeeAccountsBounded: past MaxFeeAccounts the monitor tracks no more
+// accounts, says so once, and counts only those it tracks.
+func TestFeeAccountsBounded(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	api := &fakeAPI{accounts: map[string]client.FeeAccount{}}
+	api.books = client.FeeBooks{Token: "gbpt"}
+	for i := range 3 {
+		a := testAddress(byte(i + 1))
+		api.commit(uint64(3+i), t0.Add(time.Duration(i)*time.Minute), feeStatusEvent(a, "", fee.Active, "5000000"), feeDepositEvent(a, t0.Add(time.Hour)))
+	}
+	api.commit(10, t0.Add(10*time.Minute))
+	srv := httptest.NewServer(api.handler(t))
+	defer srv.Close()
+	var logs syncBuffer
+	reg := prometheus.NewRegistry()
+	m, err := New(Config{API: client.New(srv.URL), FollowInterval: 10 * time.Millisecond, FailureAlertAfter: 1,
+		MaxFeeAccounts: 2, Metrics: reg, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- m.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "tracking no more fee accounts"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no line about the bound; log:\n%s", logs.String())
+		}
+	}
+	if got := gauge(t, reg, "peg_fee_accounts", "status", string(fee.Active)); got != 2 {
+		t.Errorf("peg_fee_accounts{status=ACTIVE} = %v, want 2: the third account is past the bound", got)
+	}
+	if n := strings.Count(logs.String(), "tracking no more fee accounts"); n != 1 {
+		t.Errorf("the bound is logged %d times, want once", n)
+	}
+}

@@ -99,7 +99,11 @@ type Config struct {
 	Discover func(ctx context.Context, id ledger.TokenID) (*Watch, error)
 	// FailureAlertAfter is how many failed reads in a row raise a feed alert.
 	FailureAlertAfter int
-	Webhooks          []Webhook
+	// MaxFeeAccounts bounds the fee accounts the monitor tracks for alerts
+	// and peg_fee_accounts (0 means DefaultMaxFeeAccounts): each costs a
+	// small record, and a chain may open any number of them.
+	MaxFeeAccounts int
+	Webhooks       []Webhook
 	// DeliveryLog is a file to append webhook deliveries to ("" for none).
 	DeliveryLog string
 	Metrics     prometheus.Registerer
@@ -121,6 +125,7 @@ type Monitor struct {
 
 	feeAccounts map[ledger.Address]*feeAccount // every fee account seen in an event
 	feeCounts   map[fee.Status]int             // feeAccounts by status
+	feeFull     bool                           // feeAccounts reached MaxFeeAccounts
 	feePolicy   *client.FeePolicy              // as last read; nil without one
 	feeLive     int64                          // the first height whose fee events alert; 0 before the start
 	feeSince    time.Time                      // the block time then: windows closing later alert
