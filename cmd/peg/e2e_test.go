@@ -194,7 +194,11 @@ func TestEndToEnd(t *testing.T) {
 	if code != exitRejected || !strings.Contains(errs, "RESERVE_UNATTESTED") {
 		t.Errorf("mint before any attestation: exit %d, stderr %q; want RESERVE_UNATTESTED", code, errs)
 	}
-	mustPeg(t, home, "reserve", "attest", "--token", "gbpt", "--balance", "1000000.00")
+	// Attested by hand, it may be minted. gbpt's reserve is the monitor's to
+	// attest, from the demo bank: wait for it.
+	mustPeg(t, home, "reserve", "attest", "--token", "gbpx", "--balance", "1000000.00")
+	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpx", "--to", "operator", "--amount", "1000")
+	mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s")
 	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
 	var pay client.Receipt
 	if err := json.Unmarshal([]byte(mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "250.50", "-o", "json")), &pay); err != nil {
