@@ -180,23 +180,7 @@ func TestFeeAlertsAndMetrics(t *testing.T) {
 	api.commit(4, t0.Add(-2*time.Hour), feeStatusEvent(b, "", fee.Low, "0"), feeDepositEvent(b, t0.Add(-time.Minute)))
 	api.commit(5, t0.Add(-time.Hour), feeStatusEvent(c, fee.Low, fee.Exhausted, "0"))
 	api.commit(10, t0)
-	srv := httptest.NewServer(api.handler(t))
-	defer srv.Close()
-
-	var logs syncBuffer
-	reg := prometheus.NewRegistry()
-	m, err := New(Config{API: client.New(srv.URL), FollowInterval: 10 * time.Millisecond, FailureAlertAfter: 1,
-		Metrics: reg, Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- m.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	m, reg, logs := runFeeMonitor(t, api, 0)
 	counts := func() map[fee.Status]float64 {
 		got := map[fee.Status]float64{}
 		for _, s := range []fee.Status{fee.Active, fee.Low, fee.Exhausted, fee.Expired} {
@@ -278,20 +262,7 @@ func TestFeeEventsOutOfReach(t *testing.T) {
 	a := testAddress(1)
 	api := &fakeAPI{}
 	api.commit(3, t0, feeStatusEvent(a, "", fee.Active, "5000000"), feeDepositEvent(a, t0.Add(24*time.Hour)))
-	srv := httptest.NewServer(api.handler(t))
-	defer srv.Close()
-	m, err := New(Config{API: client.New(srv.URL), FollowInterval: 10 * time.Millisecond, FailureAlertAfter: 1,
-		Metrics: prometheus.NewRegistry(), Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- m.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	m, _, _ := runFeeMonitor(t, api, 0)
 	waitUntil := func(what string, ok func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
@@ -342,22 +313,7 @@ func TestFeeAccountsBounded(t *testing.T) {
 		api.commit(uint64(3+i), t0.Add(time.Duration(i)*time.Minute), feeStatusEvent(a, "", fee.Active, "5000000"), feeDepositEvent(a, t0.Add(time.Hour)))
 	}
 	api.commit(10, t0.Add(10*time.Minute))
-	srv := httptest.NewServer(api.handler(t))
-	defer srv.Close()
-	var logs syncBuffer
-	reg := prometheus.NewRegistry()
-	m, err := New(Config{API: client.New(srv.URL), FollowInterval: 10 * time.Millisecond, FailureAlertAfter: 1,
-		MaxFeeAccounts: 2, Metrics: reg, Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- m.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	_, reg, logs := runFeeMonitor(t, api, 2)
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "tracking no more fee accounts"); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no line about the bound; log:\n%s", logs.String())
@@ -369,4 +325,28 @@ func TestFeeAccountsBounded(t *testing.T) {
 	if n := strings.Count(logs.String(), "tracking no more fee accounts"); n != 1 {
 		t.Errorf("the bound is logged %d times, want once", n)
 	}
+}
+
+// runFeeMonitor runs a monitor against api, served on loopback, with at most
+// maxAccounts fee accounts tracked (0: the default), until the test ends; it
+// returns the monitor, its metrics and its log.
+func runFeeMonitor(t *testing.T, api *fakeAPI, maxAccounts int) (*Monitor, *prometheus.Registry, *syncBuffer) {
+	t.Helper()
+	srv := httptest.NewServer(api.handler(t))
+	logs, reg := new(syncBuffer), prometheus.NewRegistry()
+	m, err := New(Config{API: client.New(srv.URL), FollowInterval: 10 * time.Millisecond, FailureAlertAfter: 1,
+		MaxFeeAccounts: maxAccounts, Metrics: reg, Log: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		srv.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		srv.Close()
+	})
+	return m, reg, logs
 }
