@@ -3,6 +3,7 @@ package state
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -25,16 +26,7 @@ func (f Fees) Validate() error {
 	if err := f.Policy.Validate(); err != nil {
 		return err
 	}
-	return f.Schedule.Validate(func(k string) bool { return knownKind(k) }, tx.MaxOutputs)
-}
-
-func knownKind(k string) bool {
-	for _, kind := range tx.Kinds {
-		if kind == k {
-			return true
-		}
-	}
-	return false
+	return f.Schedule.Validate(func(k string) bool { return slices.Contains(tx.Kinds, k) }, tx.MaxOutputs)
 }
 
 // FeeTotals are the fee contract's books: what was deposited into fee
@@ -123,7 +115,10 @@ func (x *exec) feeDue() (*feeDue, *ledger.Rejection) {
 	if fees == nil {
 		return nil, nil
 	}
-	amount, _ := fees.Schedule.Of(x.tx.Msg.Kind(), outputs(x.tx.Msg)) // Validate ruled out overflow
+	amount, ok := fees.Schedule.Of(x.tx.Msg.Kind(), outputs(x.tx.Msg))
+	if !ok { // Validate ruled it out for up to tx.MaxOutputs, which the decoder enforces
+		panic(fmt.Sprintf("state: the fee of %s with %d outputs overflows", x.tx.Msg.Kind(), outputs(x.tx.Msg)))
+	}
 	if amount.IsZero() {
 		return nil, nil
 	}
