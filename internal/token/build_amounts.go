@@ -74,7 +74,7 @@ func (b *builder) amountsWithoutDecimals(d Draft) {
 
 // minRedeem checks the smallest redemption. It defaults to the smallest amount
 // that may be redeemed: the minimum unit, or the first multiple of it worth a
-// whole number of fiat minor units (RedeemStep).
+// whole number of fiat minor units (redeemStep).
 func (b *builder) minRedeem(s string) {
 	fiatOK := b.minUnitOK && b.ratioOK && b.currencyOK
 	if s == "" {

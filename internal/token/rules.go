@@ -54,10 +54,9 @@ func redeemUnit(r Ratio, decimals, digits uint8) money.Amount {
 	return money.Max
 }
 
-// RedeemStep is the step of the amounts that may be redeemed: the least
-// common multiple of MinUnit (every amount's step) and RedeemUnit (the fiat's).
-func (c Contract) RedeemStep() money.Amount { return redeemStep(c.MinUnit, c.RedeemUnit()) }
-
+// redeemStep is the step of the amounts that may be redeemed: the least
+// common multiple of the minimum unit (every amount's step) and the redeem
+// unit (the fiat's).
 func redeemStep(minUnit, unit money.Amount) money.Amount {
 	m, u := minUnit.Big(), unit.Big()
 	g := new(big.Int).GCD(nil, nil, m, u)
