@@ -24,11 +24,12 @@ func TestAuditCommand(t *testing.T) {
 	// hand could be older than its first one, and refused.
 	mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s")
 	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
+	depositFees(t, home, "alice", "50", 4)
 	mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "250.50")
 
 	url := fmt.Sprintf("http://127.0.0.1:%d", base+2)
 	out := mustPeg(t, home, "audit", "--node", url)
-	for _, want := range []string{"invariants: 1 tokens, 2 unspent coins, 1 spent: OK", "replay: not done", "verdict: OK"} {
+	for _, want := range []string{"invariants: 1 tokens, 3 unspent coins, 2 spent: OK", "replay: not done", "verdict: OK"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("peg audit --node output lacks %q:\n%s", want, out)
 		}

@@ -200,10 +200,14 @@ func TestEndToEnd(t *testing.T) {
 	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpx", "--to", "operator", "--amount", "1000")
 	mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s")
 	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
+	// peg up's genesis charges fees (examples/fees.toml): alice's payment
+	// and approval cost 0.05, bob's redemption and spend 0.12.
+	depositFees(t, home, "alice", "50", 5)
 	var pay client.Receipt
 	if err := json.Unmarshal([]byte(mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "250.50", "-o", "json")), &pay); err != nil {
 		t.Fatal(err)
 	}
+	depositFees(t, home, "bob", "50", 12)
 	out = mustPeg(t, home, "redeem", "--from", "bob", "--token", "gbpt", "--amount", "100")
 	if !strings.Contains(out, "redeemed 100.00 GBPT: 100.00 GBP owed from PEGDGB2L") {
 		t.Errorf("redeem output:\n%s", out)
@@ -226,7 +230,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("pause by a non-pauser: exit %d, stderr %q; want UNAUTHORIZED", code, errs)
 	}
 
-	want := map[string]string{"alice": "739.5", "bob": "160.5"}
+	want := map[string]string{"alice": "689.5", "bob": "110.5"} // less 50 each in their fee accounts
 	for who, amt := range want {
 		if got := balanceOf(t, home, who); got != amt {
 			t.Errorf("balance of %s = %s, want %s", who, got, amt)
@@ -345,13 +349,14 @@ func checkAmountText(t *testing.T, home, payTx string) {
 		args []string
 		want []string
 	}{
-		{[]string{"balance", "alice"}, []string{"gbpt 739.50 1"}},
-		{[]string{"coins", "bob"}, []string{"gbpt 150.50", "gbpt 10.00"}},
-		{[]string{"account", "show", "bob"}, []string{"balance 160.50 gbpt (2 coins)"}},
+		{[]string{"balance", "alice"}, []string{"gbpt 689.50 1"}},
+		{[]string{"coins", "bob"}, []string{"gbpt 100.50", "gbpt 10.00"}},
+		{[]string{"account", "show", "bob"}, []string{"balance 110.50 gbpt (2 coins)"}},
 		{[]string{"token", "show", "gbpt"}, []string{"900.00 GBPT (minted 1000.00, redeemed 100.00)", "1000000.00 GBP at ratio 1",
 			"minimum 0.01, maximum transfer 50000.00, minimum redemption 1.00", "(allowance left 999000.00 GBPT)"}},
 		{[]string{"token", "list"}, []string{"900.00", "1000000.00"}},
-		{[]string{"tx", "show", payTx}, []string{"coin.spent", "amount=1000.00 GBPT", "amount=250.50 GBPT", "amount=749.50 GBPT"}},
+		{[]string{"tx", "show", payTx}, []string{"coin.spent", "amount=950.00 GBPT", "amount=250.50 GBPT", "amount=699.50 GBPT",
+			"fee.charged amount=0.04 GBPT"}},
 		{[]string{"token", "redemptions", "gbpt"}, []string{"100.00 GBPT", "100.00 GBP", "PEGDGB2L GB81PEGD20041531926819"}},
 	} {
 		out := strings.Join(strings.Fields(mustPeg(t, home, tc.args...)), " ") // columns as single spaces

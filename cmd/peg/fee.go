@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -28,7 +29,7 @@ released evenly over the validity its size earns (the policy's tiers): fees are
 paid only from what has been released and not yet spent, and what is unspent
 when a grant's window ends expires. Without a fee policy nothing is charged.`,
 	}
-	cmd.AddCommand(feeScheduleCmd(g), feeAccountCmd(g), feeDepositCmd(g), feeSetCmd(g), feeCollectCmd(g))
+	cmd.AddCommand(feeScheduleCmd(g), feeAccountCmd(g), feeHistoryCmd(g), feeDepositCmd(g), feeSetCmd(g), feeCollectCmd(g))
 	return cmd
 }
 
@@ -56,8 +57,12 @@ func printFees(w io.Writer, f *client.Fees) {
 	}
 	p := f.Policy
 	amt := func(v client.Value) string { return tokenText(v, p.Decimals) + " " + p.Symbol }
+	if f.TokenPending {
+		fmt.Fprintf(w, "fees are paid in %s, which is not deployed yet: nothing can be deposited or charged until it is; amounts below are in its minor units\n", p.Token)
+		amt = func(v client.Value) string { return v.Units.String() + " units" }
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "fee token\t%s (%s)\n", p.Token, p.Symbol)
+	fmt.Fprintf(tw, "fee token\t%s (%s)\n", p.Token, cmp.Or(p.Symbol, "not deployed"))
 	fmt.Fprintf(tw, "revenue\t%s\n", p.Revenue)
 	fmt.Fprintf(tw, "fee contract\t%s (holds every deposit; nobody can sign for it)\n", f.Contract)
 	fmt.Fprintf(tw, "low balance\t%s (an account with less available is LOW)\n", amt(p.LowBalance))
@@ -82,6 +87,9 @@ func printFees(w io.Writer, f *client.Fees) {
 		tw.Flush()
 	}
 	b := f.Books
+	if b == nil {
+		return
+	}
 	fmt.Fprintln(w, "books:")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "  deposited\t%s\n", amt(b.Deposited))
@@ -145,6 +153,57 @@ func printFeeAccount(w io.Writer, a *client.FeeAccount) {
 			tokenText(gr.Spent, decimals), tokenText(gr.Available, decimals), gr.Start.Format(time.RFC3339), gr.End.Format(time.RFC3339))
 	}
 	tw.Flush()
+}
+
+func feeHistoryCmd(g *globals) *cobra.Command {
+	var limit int
+	var before string
+	cmd := &cobra.Command{
+		Use:   "history ADDR [--limit N] [--before CURSOR]",
+		Short: "List a fee account's deposits and the fees charged to it, newest first",
+		Long: `List the history of a fee account (address or key name), newest first: every
+deposit and every fee charged, with what expired as it was booked (deposits
+whose window had ended) and what was available after it. The entries add up
+to the account's deposited, spent and expired, which ` + "`peg audit`" + ` checks. A page
+that is not the last ends with the command that lists the next one.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.lookup(args[0])
+			if err != nil {
+				return &usageError{err}
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			h, err := g.client().FeeHistory(ctx, a, before, limit)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), h, func(w io.Writer) { printFeeHistory(w, args[0], h) })
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&limit, "limit", 20, "the most entries to list")
+	f.StringVar(&before, "before", "", "list the entries older than this cursor (printed at the end of a page)")
+	return cmd
+}
+
+func printFeeHistory(w io.Writer, name string, h *client.FeeHistory) {
+	if len(h.Entries) == 0 {
+		fmt.Fprintf(w, "no fee history for %s\n", h.Address)
+		return
+	}
+	fmt.Fprintf(w, "fee history of %s, newest first, in %s:\n", h.Address, h.Symbol)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tHEIGHT\tTX\tKIND\tDEPOSITED\tCHARGED\tEXPIRED\tAVAILABLE\tSTATUS")
+	d := h.Decimals
+	for _, e := range h.Entries {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), e.Height, e.TxID, e.Kind,
+			tokenText(e.Deposited, d), tokenText(e.Charged, d), tokenText(e.Expired, d), tokenText(e.Available, d), e.Status)
+	}
+	tw.Flush()
+	if h.Next != "" {
+		fmt.Fprintf(w, "older entries: peg fee history %s --before %s\n", name, h.Next)
+	}
 }
 
 func feeDepositCmd(g *globals) *cobra.Command {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,25 +35,64 @@ func feesOf(t *testing.T, home string) client.Fees {
 	return f
 }
 
-// TestFeeEndToEnd runs fees against a real `peg up`: none at first, then
-// examples/fees.toml set by the operator; alice's payment refused for want
-// of a fee account; a deposit, released until the payment's fee is
-// available, and the payment charged to it, in her account and in the books.
+// depositFees deposits amount GBPT into who's fee account, as the
+// walkthrough does, and waits until the latest block has released at least
+// need hundredths of it, so that transactions costing that much pass.
+func depositFees(t *testing.T, home, who, amount string, need uint64) {
+	t.Helper()
+	mustPeg(t, home, "fee", "deposit", "--from", who, "--amount", amount)
+	want := money.FromUint64(need)
+	eventually(t, 60*time.Second, fmt.Sprintf("%s's fee account releasing %s hundredths", who, want), func() bool {
+		return feeAccountOf(t, home, who).Available.Units.Cmp(want) >= 0
+	})
+}
+
+// TestFeeEndToEnd runs fees against a real `peg up`, whose genesis sets
+// examples/fees.toml: the policy shown before its fee token is deployed and
+// after; alice's payment refused for want of a fee account; a deposit,
+// released until the payment's fee is available, and the payment charged to
+// it, in her account, in her history and in the books.
 func TestFeeEndToEnd(t *testing.T) {
 	home := t.TempDir()
 	up := startUp(t, home, freeBasePort(t))
 	defer up.stop(t)
+
+	// Before gbpt is deployed the policy is there, in its minor units.
+	if out := mustPeg(t, home, "fee", "schedule"); !strings.Contains(out, "paid in gbpt, which is not deployed yet") ||
+		!strings.Contains(out, "100000 units") {
+		t.Errorf("fee schedule before the fee token is deployed:\n%s", out)
+	}
+	if f := feesOf(t, home); !f.Enabled || !f.TokenPending || f.Books != nil || f.Policy.Token != "gbpt" || f.Policy.Decimals != 0 {
+		t.Errorf("fees before the fee token is deployed = %+v", f)
+	}
 	mustPeg(t, home, "token", "deploy", "--from", "issuer", "--file", "../../examples/gbpt.toml")
 	mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s")
 	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
 
-	// peg up's genesis sets no fees: nothing is charged, nothing deposited.
-	if out := mustPeg(t, home, "fee", "schedule"); !strings.Contains(out, "no fee policy is set") {
-		t.Errorf("fee schedule without a policy:\n%s", out)
+	f := feesOf(t, home)
+	if !f.Enabled || f.TokenPending || f.Policy.Token != "gbpt" || len(f.Policy.Tiers) != 3 || f.Policy.Tiers[0].Validity.Text != "1h0m0s" ||
+		f.Policy.Tiers[2].Validity.Text != "2160h0m0s" || f.Policy.Tiers[2].MinDeposit.Amount != "1000" ||
+		f.Policy.LowBalance.Amount != "1" || f.Policy.MaxGrants != 8 || len(f.Schedule) != 4 || f.Schedule[1].Kind != "pay" ||
+		f.Schedule[1].Fixed.Amount != "0.02" || f.Schedule[1].PerOutput.Amount != "0.01" {
+		t.Errorf("fees of peg up's genesis = %+v", f)
 	}
-	code, _, errs := peg(t, home, "fee", "deposit", "--from", "alice", "--amount", "10")
-	if code != exitRejected || !strings.Contains(errs, "FEE_NOT_ENABLED") {
-		t.Errorf("deposit without a policy: exit %d, stderr %q; want FEE_NOT_ENABLED", code, errs)
+	out := mustPeg(t, home, "fee", "schedule")
+	for _, want := range []string{"revenue", "0.02 GBPT", "0.01 GBPT", "1000.00 GBPT", "2160h0m0s", "spend_from", "held"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fee schedule lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, _, errs := peg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "1")
+	if code != exitRejected || !strings.Contains(errs, "FEE_NO_ACCOUNT") {
+		t.Errorf("pay without a fee account: exit %d, stderr %q; want FEE_NO_ACCOUNT", code, errs)
+	}
+	code, _, errs = peg(t, home, "fee", "account", "alice")
+	if code != exitFailure || !strings.Contains(errs, "no fee account") {
+		t.Errorf("fee account before a deposit: exit %d, stderr %q; want exit 1 saying there is none", code, errs)
+	}
+	if code, _, _ = peg(t, home, "fee", "account"); code != exitUsage {
+		t.Errorf("fee account without an account: exit %d, want %d", code, exitUsage)
 	}
 
 	// A file with a typo is the command line's fault (exit 2); a fee token
@@ -75,57 +116,28 @@ func TestFeeEndToEnd(t *testing.T) {
 	if code != exitFailure || !strings.Contains(errs, "UNKNOWN_TOKEN") {
 		t.Errorf("fee set in an unknown token: exit %d, stderr %q; want exit 1, UNKNOWN_TOKEN", code, errs)
 	}
-
-	out := mustPeg(t, home, "fee", "set", "--from", "operator", "--file", "../../examples/fees.toml")
+	out = mustPeg(t, home, "fee", "set", "--from", "operator", "--file", "../../examples/fees.toml")
 	if !strings.Contains(out, "paid in GBPT") || !strings.Contains(out, "3 deposit tier(s), 4 kind(s) priced") {
 		t.Errorf("fee set output:\n%s", out)
 	}
-	f := feesOf(t, home)
-	if !f.Enabled || f.Policy.Token != "gbpt" || len(f.Policy.Tiers) != 3 || f.Policy.Tiers[2].Validity.Text != "2160h0m0s" ||
-		f.Policy.LowBalance.Amount != "1" || f.Policy.MaxGrants != 8 || len(f.Schedule) != 4 || f.Schedule[1].Kind != "pay" ||
-		f.Schedule[1].Fixed.Amount != "0.02" || f.Schedule[1].PerOutput.Amount != "0.01" {
-		t.Errorf("fees after setting examples/fees.toml = %+v", f)
-	}
-	out = mustPeg(t, home, "fee", "schedule")
-	for _, want := range []string{"revenue", "0.02 GBPT", "0.01 GBPT", "100.00 GBPT", "2160h0m0s", "spend_from", "held"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("fee schedule lacks %q:\n%s", want, out)
-		}
-	}
 
-	code, _, errs = peg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "1")
-	if code != exitRejected || !strings.Contains(errs, "FEE_NO_ACCOUNT") {
-		t.Errorf("pay without a fee account: exit %d, stderr %q; want FEE_NO_ACCOUNT", code, errs)
-	}
-	code, _, errs = peg(t, home, "fee", "account", "alice")
-	if code != exitFailure || !strings.Contains(errs, "no fee account") {
-		t.Errorf("fee account before a deposit: exit %d, stderr %q; want exit 1 saying there is none", code, errs)
-	}
-	if code, _, _ = peg(t, home, "fee", "account"); code != exitUsage {
-		t.Errorf("fee account without an account: exit %d, want %d", code, exitUsage)
-	}
-
-	// The same policy with every tier an hour long, so that the release is
-	// quick to watch: 100 GBPT releases 0.01 every 0.36 s.
-	mustPeg(t, home, "fee", "set", "--from", "operator", "--file",
-		variant("hourly.toml", `validity = "720h"`, `validity = "1h"`, `validity = "2160h"`, `validity = "1h"`))
-
-	deposited := mustPeg(t, home, "fee", "deposit", "--from", "alice", "--amount", "100")
+	// 50 GBPT earn the first tier, an hour: 0.01 released every 0.72 s.
+	deposited := mustPeg(t, home, "fee", "deposit", "--from", "alice", "--amount", "50")
 	a := feeAccountOf(t, home, "alice")
 	if len(a.Grants) != 1 {
 		t.Fatalf("fee account after the deposit = %+v, want one grant", a)
 	}
 	window := "from " + a.Grants[0].Start.Format(time.RFC3339) + " to " + a.Grants[0].End.Format(time.RFC3339)
-	if !strings.Contains(deposited, "deposited 100.00 GBPT") || !strings.Contains(deposited, window) ||
-		!strings.Contains(deposited, "change 900.00 GBPT") {
+	if !strings.Contains(deposited, "deposited 50.00 GBPT") || !strings.Contains(deposited, window) ||
+		!strings.Contains(deposited, "change 950.00 GBPT") {
 		t.Errorf("fee deposit output lacks the amount, the window (%s) or the change:\n%s", window, deposited)
 	}
-	if a.Grants[0].Amount.Amount != "100" || a.Deposited.Amount != "100" || a.Spent.Amount != "0" ||
+	if a.Grants[0].Amount.Amount != "50" || a.Deposited.Amount != "50" || a.Spent.Amount != "0" ||
 		a.Grants[0].End.Sub(a.Grants[0].Start) != time.Hour || a.Status == "" || a.Status == fee.Expired {
-		t.Errorf("fee account after the deposit = %+v, want one live grant of 100 over an hour", a)
+		t.Errorf("fee account after the deposit = %+v, want one live grant of 50 over an hour", a)
 	}
 	out = mustPeg(t, home, "fee", "account", "alice")
-	for _, want := range []string{"status", "available", "100.00", "DEPOSIT TX", "next release"} {
+	for _, want := range []string{"status", "available", "50.00", "DEPOSIT TX", "next release"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("fee account lacks %q:\n%s", want, out)
 		}
@@ -139,11 +151,30 @@ func TestFeeEndToEnd(t *testing.T) {
 		t.Errorf("pay output does not show the fee charged:\n%s", out)
 	}
 	a = feeAccountOf(t, home, "alice")
-	if a.Spent.Amount != "0.04" || a.Grants[0].Spent.Amount != "0.04" || a.Unspent.Amount != "99.96" {
+	if a.Spent.Amount != "0.04" || a.Grants[0].Spent.Amount != "0.04" || a.Unspent.Amount != "49.96" {
 		t.Errorf("fee account after the payment = %+v, want 0.04 spent", a)
 	}
-	if f = feesOf(t, home); f.Books.Deposited.Amount != "100" || f.Books.Spent.Amount != "0.04" || f.Books.Held.Amount != "99.96" {
-		t.Errorf("books after the payment = %+v, want 0.04 spent of 100", f.Books)
+	if f = feesOf(t, home); f.Books.Deposited.Amount != "50" || f.Books.Spent.Amount != "0.04" || f.Books.Held.Amount != "49.96" {
+		t.Errorf("books after the payment = %+v, want 0.04 spent of 50", f.Books)
+	}
+
+	// The history: the payment's fee, then the deposit, a page at a time.
+	var h client.FeeHistory
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "fee", "history", "alice", "-o", "json")), &h); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Entries) != 2 || h.Entries[0].Kind != "pay" || h.Entries[0].Charged.Amount != "0.04" ||
+		h.Entries[1].Kind != "fee_deposit" || h.Entries[1].Deposited.Amount != "50" || h.Entries[1].TxID != a.Grants[0].Deposit || h.Next != "" {
+		t.Errorf("fee history = %+v, want the payment's 0.04 and the deposit of 50", h)
+	}
+	out = mustPeg(t, home, "fee", "history", "alice", "--limit", "1")
+	more := regexp.MustCompile(`peg fee history alice --before ([0-9a-f]+)`).FindStringSubmatch(out)
+	if !strings.Contains(out, "CHARGED") || !strings.Contains(out, "pay") || more == nil {
+		t.Fatalf("fee history --limit 1 lacks the payment or the next page's command:\n%s", out)
+	}
+	if out = mustPeg(t, home, "fee", "history", "alice", "--limit", "1", "--before", more[1]); !strings.Contains(out, "fee_deposit") ||
+		strings.Contains(out, "--before") {
+		t.Errorf("fee history's second page lacks the deposit, or offers a third:\n%s", out)
 	}
 
 	// The revenue account, operator's in examples/fees.toml, collects the
@@ -155,7 +186,7 @@ func TestFeeEndToEnd(t *testing.T) {
 		t.Errorf("fee collect of 0.05: exit %d, stderr %q; want FEE_UNCOLLECTABLE", code, errs)
 	}
 	out = mustPeg(t, home, "fee", "collect", "--from", "operator")
-	if !strings.Contains(out, "collected 0.04 GBPT of fees") || !strings.Contains(out, "99.96 GBPT back to the fee contract") {
+	if !strings.Contains(out, "collected 0.04 GBPT of fees") || !strings.Contains(out, "49.96 GBPT back to the fee contract") {
 		t.Errorf("fee collect output:\n%s", out)
 	}
 	if f = feesOf(t, home); f.Books.Collected.Amount != "0.04" || f.Books.Collectable.Amount != "0" {

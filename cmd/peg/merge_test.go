@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +65,17 @@ func mintCoins(t *testing.T, home string, base int, amount string, n int, to ...
 	}
 }
 
+// freeFees is a fee policy whose schedule prices nothing.
+const freeFees = `[policy]
+token = "gbpt"
+revenue = "operator"
+low_balance = "1"
+max_grants = 8
+[[policy.tiers]]
+min_deposit = "1"
+validity = "1h"
+`
+
 // TestPayMergesCoins: a payment that needs more than tx.MaxInputs coins is
 // made, after merges that the wallet makes, says and waits for; peg coins
 // merge merges on request. Against a real `peg up`.
@@ -74,6 +86,15 @@ func TestPayMergesCoins(t *testing.T) {
 	defer up.stop(t)
 	mustPeg(t, home, "token", "deploy", "--from", "issuer", "--file", "../../examples/gbpt.toml")
 	mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s")
+	// A merge is a payment and pays its fee like any other; the operator
+	// makes every kind free here, so that the coins are the test's alone.
+	free := filepath.Join(home, "free.toml")
+	if err := os.WriteFile(free, []byte(freeFees), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustPeg(t, home, "fee", "set", "--from", "operator", "--file", free); !strings.Contains(out, "0 kind(s) priced") {
+		t.Fatalf("fee set of a free schedule:\n%s", out)
+	}
 	mintCoins(t, home, base, "100", 70, "alice", "bob") // 70 coins of 1.00 each
 
 	// Text: the merge is said on stderr, the payment on stdout.

@@ -36,7 +36,9 @@ func testnetCmd(g *globals) *cobra.Command {
 after them, of one development chain: one genesis, written once and copied into
 every home, that names every validator with equal power and is otherwise the
 genesis ` + "`peg up`" + ` writes (chain ` + devChainID + `, region ` + string(devRegion) + `, "operator"
-running the platform, "issuer" allowed to deploy, alice and bob registered).
+running the platform, "issuer" allowed to deploy, alice and bob registered)
+without its fee policy: nothing is charged until the operator sets one with
+` + "`peg fee set`" + `.
 Node i takes the six loopback ports from --base-port + 6i: p2p, consensus RPC
 and API, then three that ` + "`peg up`" + ` gives node0's demo bank and metrics. Every
 node's persistent peers are all the others (id@127.0.0.1:port).
@@ -57,7 +59,7 @@ thirds of the validators must run for blocks to be committed.`,
 			if err := errors.Join(t.Validate(), t.Template.Validate()); err != nil {
 				return &usageError{err}
 			}
-			nodes, err := initDevTestnet(g.home, t)
+			nodes, err := initDevTestnet(g.home, t, false)
 			if err != nil {
 				return err
 			}
@@ -90,9 +92,9 @@ func mustDuration(s string) time.Duration {
 // initDevTestnet writes a development testnet under dir: the development
 // keyring in node0's home, the genesis devGenesis makes from it, and a copy of
 // the keyring in every other home.
-func initDevTestnet(dir string, t node.Testnet) ([]node.TestnetNode, error) {
+func initDevTestnet(dir string, t node.Testnet, fees bool) ([]node.TestnetNode, error) {
 	src := filepath.Join(node.TestnetHome(dir, 0), node.KeyringDir)
-	gen, err := devGenesis(src)
+	gen, err := devGenesis(src, fees)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +156,7 @@ func ensureDevTestnet(dir string, basePort, n int) (bool, error) {
 		return false, nil
 	}
 	_, err = initDevTestnet(dir, node.Testnet{Validators: n, BasePort: basePort, PortStride: devPorts,
-		Template: node.DefaultConfig(devChainID, devRegion, basePort)})
+		Template: node.DefaultConfig(devChainID, devRegion, basePort)}, true)
 	return err == nil, err
 }
 

@@ -14,7 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pegledger/peg/examples"
 	"github.com/pegledger/peg/internal/bank/demobank"
+	"github.com/pegledger/peg/internal/contractfile"
+	"github.com/pegledger/peg/internal/feefile"
 	"github.com/pegledger/peg/internal/keyring"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/monitor"
@@ -138,7 +141,7 @@ func ensureDevNetwork(home string, basePort int) (bool, error) {
 	if exists, err := holdsNode(home); err != nil || exists {
 		return false, err
 	}
-	gen, err := devGenesis(filepath.Join(home, node.KeyringDir))
+	gen, err := devGenesis(filepath.Join(home, node.KeyringDir), true)
 	if err != nil {
 		return false, err
 	}
@@ -159,8 +162,9 @@ func holdsNode(home string) (bool, error) {
 
 // devGenesis opens the development keyring in dir, adding any of devKeys it
 // lacks, and returns the genesis of a development network: "operator" runs
-// the platform, "issuer" may deploy, alice and bob are registered.
-func devGenesis(dir string) (state.Genesis, error) {
+// the platform, "issuer" may deploy, alice and bob are registered, and with
+// fees, examples/fees.toml is the fee policy and schedule.
+func devGenesis(dir string, fees bool) (state.Genesis, error) {
 	kr, err := keyring.Open(dir)
 	if err != nil {
 		return state.Genesis{}, err
@@ -176,12 +180,46 @@ func devGenesis(dir string) (state.Genesis, error) {
 		}
 		addr[name] = k.Address
 	}
-	return state.Genesis{
+	gen := state.Genesis{
 		Operator:   addr["operator"],
 		Issuers:    []ledger.Address{addr["issuer"]},
 		Registered: []ledger.Address{addr["alice"], addr["bob"]},
 		Params:     node.DefaultParams(),
-	}, nil
+	}
+	if fees {
+		f, err := devFees(addr)
+		if err != nil {
+			return state.Genesis{}, err
+		}
+		gen.Fees = &f
+	}
+	return gen, nil
+}
+
+// devFees reads examples/fees.toml, with its key names among the development
+// keys. Its fee token is the walkthrough's coin, deployed after genesis from
+// examples/gbpt.toml, so the amounts are read in that file's decimals.
+func devFees(addr map[string]ledger.Address) (state.Fees, error) {
+	coin, err := contractfile.Parse(examples.GBPT, nil)
+	if err != nil {
+		return state.Fees{}, fmt.Errorf("examples/gbpt.toml: %w", err)
+	}
+	p, s, err := feefile.Parse(examples.Fees, func(name string) (ledger.Address, error) {
+		a, ok := addr[name]
+		if !ok {
+			return ledger.Address{}, fmt.Errorf("%q is not a development key", name)
+		}
+		return a, nil
+	}, func(id ledger.TokenID) (uint8, error) {
+		if string(id) != coin.ID {
+			return 0, fmt.Errorf("fee token %s: the development network's coin is %s", id, coin.ID)
+		}
+		return uint8(coin.Decimals), nil
+	})
+	if err != nil {
+		return state.Fees{}, fmt.Errorf("examples/fees.toml: %w", err)
+	}
+	return state.Fees{Policy: p, Schedule: s}, nil
 }
 
 // basePortOf recovers the base port from the node's p2p address: the

@@ -179,6 +179,7 @@ func (s *server) routes() []route {
 		{"GET", "/v1/accounts/{address}/balances", s.balances},
 		{"GET", "/v1/accounts/{address}/coins", s.coins},
 		{"GET", "/v1/accounts/{address}/fee", s.feeAccount},
+		{"GET", "/v1/accounts/{address}/fee/history", s.feeHistory},
 		{"GET", "/v1/accounts/{owner}/approvals/{spender}", s.approval},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},

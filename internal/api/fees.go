@@ -1,8 +1,10 @@
 package api
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
@@ -11,10 +13,12 @@ import (
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
+	"github.com/pegledger/peg/internal/token"
 )
 
 // fees answers GET /v1/fees: the policy, the schedule and the fee books, or
-// enabled false when no policy is set. Fees that are off are a state of the
+// enabled false when no policy is set, or token_pending while the fee token
+// is not deployed. Fees that are off are a state of the
 // platform, not a missing resource, so the answer is 200 either way.
 func (s *server) fees(w http.ResponseWriter, r *http.Request) error {
 	snap := s.chain.Snapshot()
@@ -25,11 +29,16 @@ func (s *server) fees(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, v)
 		return nil
 	}
-	t, err := feeToken(snap, f.Policy.Token)
-	if err != nil {
-		return err
-	}
 	v.Enabled = true
+	t := state.TokenByID(snap, f.Policy.Token)
+	if t == nil {
+		// Nothing can have been deposited in a coin that does not exist.
+		v.TokenPending = true
+		v.Policy = feePolicyView(f.Policy, &state.Token{Contract: token.Contract{ID: f.Policy.Token}})
+		v.Schedule = feeScheduleView(f.Schedule, 0)
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	}
 	v.Policy = feePolicyView(f.Policy, t)
 	v.Schedule = feeScheduleView(f.Schedule, t.Contract.Decimals)
 	v.Books = feeBooksView(state.LoadFeeTotals(snap), t)
@@ -63,6 +72,65 @@ func (s *server) feeAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, feeAccountView(addr, acct, f.Policy.LowBalance, t, now))
+	return nil
+}
+
+// Fee history pages: GET /v1/accounts/{address}/fee/history?limit=N.
+const (
+	DefaultFeeHistoryPage = 50
+	MaxFeeHistoryPage     = 500
+)
+
+// feeHistory answers GET /v1/accounts/{address}/fee/history[?before=CURSOR]
+// [&limit=N]: the account's history, newest first, a page at a time. A
+// cursor names an entry, never an offset, so pages stay right while blocks
+// add newer entries.
+func (s *server) feeHistory(w http.ResponseWriter, r *http.Request) error {
+	addr, err := addressParam("address", r.PathValue("address"))
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit := DefaultFeeHistoryPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxFeeHistoryPage {
+			return badRequest("limit %q: want a whole number from 1 to %d", v, MaxFeeHistoryPage)
+		}
+		limit = n
+	}
+	var before []byte
+	if v := q.Get("before"); v != "" {
+		if before, err = hex.DecodeString(v); err != nil || len(before) != state.FeeHistoryCursor {
+			return badRequest("before %q: want the next cursor of an earlier page (%d hex digits)", v, 2*state.FeeHistoryCursor)
+		}
+	}
+	snap := s.chain.Snapshot()
+	defer snap.Close()
+	f := state.LoadFees(snap)
+	if f == nil {
+		return notFound("no fee policy is set, so %s has no fee history: nothing is charged (as of height %d)", addr, snap.Height)
+	}
+	if state.LoadFeeAccount(snap, addr) == nil {
+		return notFound("%s has no fee account (as of height %d); its first fee_deposit opens one", addr, snap.Height)
+	}
+	t, err := feeToken(snap, f.Policy.Token)
+	if err != nil {
+		return err
+	}
+	es, next, err := state.FeeHistory(snap, addr, before, limit)
+	if err != nil {
+		return err
+	}
+	d := t.Contract.Decimals
+	v := client.FeeHistory{Address: addr, Token: t.Contract.ID, Symbol: t.Contract.Symbol, Decimals: d,
+		Entries: make([]client.FeeEntry, len(es)), Next: hex.EncodeToString(next)}
+	for i, e := range es {
+		v.Entries[i] = client.FeeEntry{TxID: e.TxID, Height: e.Height, Time: unixTime(e.Time), Kind: e.Kind,
+			Deposited: value(e.Deposited, d), Charged: value(e.Charged, d), Expired: value(e.Expired, d),
+			Available: value(e.Available, d), Status: e.Status}
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 

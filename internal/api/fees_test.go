@@ -212,3 +212,55 @@ func TestFeeAccountBadAddress(t *testing.T) {
 	status, body := e.do("GET", "/v1/accounts/peg1nothing/fee", "", nil)
 	errorBody(t, status, body, http.StatusBadRequest, "BAD_REQUEST")
 }
+
+// TestFeeHistory pages through alice's fee history in the fee scenario: the
+// payment's fee, then the deposit, newest first; a cursor that stays right
+// when a newer entry arrives; and what it refuses.
+func TestFeeHistory(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.runFeeScenario()
+	zero := gbppDec(t, "0")
+	deposit := client.FeeEntry{TxID: s.deposit, Height: 6, Time: genesisTime.Add(6 * time.Second), Kind: "fee_deposit",
+		Deposited: gbppDec(t, "36"), Charged: zero, Expired: zero, Available: zero, Status: fee.Low}
+	pay := client.FeeEntry{TxID: s.pay, Height: 8, Time: genesisTime.Add(10*time.Minute + 8*time.Second), Kind: "pay",
+		Deposited: zero, Charged: gbppDec(t, "0.04"), Expired: zero, Available: gbppDec(t, "5.98"), Status: fee.Active}
+
+	h, err := e.client.FeeHistory(ctx, alice.addr, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Address != alice.addr || h.Token != "gbpp" || h.Symbol != "GBPP" || h.Decimals != 6 || h.Next != "" ||
+		len(h.Entries) != 2 || h.Entries[0] != pay || h.Entries[1] != deposit {
+		t.Errorf("fee history = %+v\nwant %+v then %+v", h, pay, deposit)
+	}
+
+	first, err := e.client.FeeHistory(ctx, alice.addr, "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Entries) != 1 || first.Entries[0] != pay || first.Next == "" {
+		t.Fatalf("first page of one = %+v, want the payment and a cursor", first)
+	}
+	// A newer entry does not move the pages after a cursor.
+	raw, _ := e.sign(alice, payMsg([]ledger.CoinID{ledger.NewCoinID(s.pay, 1)}, out(bob.addr, "1000000"), out(alice.addr, "49500000")))
+	e.submit(raw)
+	second, err := e.client.FeeHistory(ctx, alice.addr, first.Next, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Entries) != 1 || second.Entries[0] != deposit || second.Next != "" {
+		t.Errorf("second page of one = %+v, want the deposit and no cursor", second)
+	}
+	if h, err = e.client.FeeHistory(ctx, alice.addr, "", 0); err != nil || len(h.Entries) != 3 || h.Entries[0].Kind != "pay" || h.Entries[1] != pay {
+		t.Errorf("fee history after a second payment = %+v, %v; want it first", h, err)
+	}
+
+	for _, q := range []string{"limit=0", "limit=501", "limit=x", "before=00", "before=" + strings.Repeat("zz", state.FeeHistoryCursor)} {
+		status, body := e.do("GET", "/v1/accounts/"+alice.addr.String()+"/fee/history?"+q, "", nil)
+		errorBody(t, status, body, http.StatusBadRequest, "BAD_REQUEST")
+	}
+	_, err = e.client.FeeHistory(ctx, bob.addr, "", 0)
+	if e := apiErr(t, err, http.StatusNotFound, "NOT_FOUND"); !strings.Contains(e.Message, "no fee account") {
+		t.Errorf("fee history of an address without an account: %q", e.Message)
+	}
+}

@@ -342,6 +342,25 @@ func (c *Client) FeeAccount(ctx context.Context, addr ledger.Address) (*FeeAccou
 	return &a, nil
 }
 
+// FeeHistory returns a page of at most limit entries (0: the node's
+// default) of an address's fee history, newest first, older than the entry
+// the cursor before names ("" for the newest)
+// (GET /v1/accounts/{address}/fee/history).
+func (c *Client) FeeHistory(ctx context.Context, addr ledger.Address, before string, limit int) (*FeeHistory, error) {
+	q := url.Values{}
+	if before != "" {
+		q.Set("before", before)
+	}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var h FeeHistory
+	if err := c.get(ctx, "/v1/accounts/"+addr.String()+"/fee/history", q, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
 // Block returns a committed block, the latest if height is 0
 // (GET /v1/blocks/{height}, GET /v1/blocks/latest).
 func (c *Client) Block(ctx context.Context, height int64) (*Block, error) {

@@ -452,7 +452,13 @@ type Fees struct {
 	// Schedule lists the kinds that cost something, in kind order; a kind
 	// it does not list is free. Empty (not absent) when every kind is free.
 	Schedule []KindFee `json:"schedule,omitzero"`
-	Books    *FeeBooks `json:"books,omitempty"`
+	// Books are absent while TokenPending.
+	Books *FeeBooks `json:"books,omitempty"`
+	// TokenPending is true while the fee token is not deployed (a genesis
+	// may name the coin an issuer deploys later): nothing can be deposited
+	// or charged until it is, and the policy's and schedule's amounts are
+	// in the token's minor units (Policy.Decimals is 0, Symbol empty).
+	TokenPending bool `json:"token_pending,omitempty"`
 }
 
 // FeePolicy is how the platform runs fee accounts. Its amounts are of the
@@ -529,6 +535,34 @@ type FeeAccount struct {
 	NextRelease time.Time `json:"next_release,omitzero"`
 	// Grants are the live deposits, in the order fees are charged to them.
 	Grants []FeeGrant `json:"grants"`
+}
+
+// FeeHistory is the body of GET /v1/accounts/{address}/fee/history: a page
+// of the fee account's history, newest first. Next, when present, is the
+// cursor of the following (older) page: pass it as before. Amounts are of
+// the fee token.
+type FeeHistory struct {
+	Address  ledger.Address `json:"address"`
+	Token    ledger.TokenID `json:"token"`
+	Symbol   string         `json:"symbol"`
+	Decimals uint8          `json:"decimals"`
+	Entries  []FeeEntry     `json:"entries"`
+	Next     string         `json:"next,omitempty"`
+}
+
+// FeeEntry is one change to a fee account: a deposit (kind fee_deposit) or
+// the fee of a transaction of that kind, with what expired as it was booked
+// (grants whose window had ended) and the account after it.
+type FeeEntry struct {
+	TxID      ledger.TxID `json:"tx_id"`
+	Height    uint64      `json:"height"`
+	Time      time.Time   `json:"time"`
+	Kind      string      `json:"kind"`
+	Deposited Value       `json:"deposited"`
+	Charged   Value       `json:"charged"`
+	Expired   Value       `json:"expired"`
+	Available Value       `json:"available"`
+	Status    fee.Status  `json:"status"`
 }
 
 // FeeGrant is one deposit: Amount released evenly over [Start, End), of which

@@ -46,8 +46,8 @@ func TestParseExample(t *testing.T) {
 		Token: "gbpt", Revenue: operator, LowBalance: cents(100), MaxGrants: 8,
 		Tiers: []fee.Tier{
 			{MinDeposit: cents(100), Validity: time.Hour},
-			{MinDeposit: cents(1000), Validity: 720 * time.Hour},
-			{MinDeposit: cents(10000), Validity: 2160 * time.Hour},
+			{MinDeposit: cents(10000), Validity: 720 * time.Hour},
+			{MinDeposit: cents(100000), Validity: 2160 * time.Hour},
 		},
 	}
 	wantS := fee.Schedule{ // in kind order, as the ledger requires

@@ -191,12 +191,14 @@ func auditCoins(s Scanner, rep *AuditReport, sums, feeCoins map[ledger.TokenID]m
 // balances still count in their token's supply.
 func auditFees(s Scanner, rep *AuditReport, feeCoins map[ledger.TokenID]money.Amount) error {
 	var sum FeeTotals
+	accounts := make(map[string]*fee.Account) // by address bytes
 	err := s.Scan([]byte(prefixFeeAccount), nil, func(k, v []byte) bool {
 		var a *fee.Account
 		if msg := recovered(func() { a = decodeFeeAccount(k, v) }); msg != "" {
 			rep.problem("%s", msg)
 			return true
 		}
+		accounts[string(k[len(prefixFeeAccount):])] = a
 		if err := a.CheckBalance(); err != nil {
 			rep.problem("fee account %x: %v", k[len(prefixFeeAccount):], err)
 		}
@@ -210,6 +212,9 @@ func auditFees(s Scanner, rep *AuditReport, feeCoins map[ledger.TokenID]money.Am
 		return true
 	})
 	if err != nil {
+		return err
+	}
+	if err := auditFeeHistory(s, rep, accounts); err != nil {
 		return err
 	}
 	books := LoadFeeTotals(s)
@@ -228,6 +233,57 @@ func auditFees(s Scanner, rep *AuditReport, feeCoins map[ledger.TokenID]money.Am
 	}
 	if len(feeCoins) == 0 && !held.IsZero() {
 		rep.problem("the fee contract holds no coins; the fee books say it holds %s of %s", held, books.Token)
+	}
+	return nil
+}
+
+// auditFeeHistory checks that every fee account's history sums to its
+// totals, and that there is no history without an account.
+func auditFeeHistory(s Scanner, rep *AuditReport, accounts map[string]*fee.Account) error {
+	sums := make(map[string]*FeeTotals, len(accounts)) // by address bytes
+	err := s.Scan([]byte(prefixFeeHistory), nil, func(k, v []byte) bool {
+		n := len(k) - FeeHistoryCursor
+		if n <= len(prefixFeeHistory) {
+			rep.problem("fee history key %x is too short", k)
+			return true
+		}
+		var e FeeEntry
+		if msg := recovered(func() { e = decodeFeeEntry(k, v, n) }); msg != "" {
+			rep.problem("%s", msg)
+			return true
+		}
+		addr := string(k[len(prefixFeeHistory):n])
+		t := sums[addr]
+		if t == nil {
+			t = new(FeeTotals)
+			sums[addr] = t
+		}
+		var ok1, ok2, ok3 bool
+		t.Deposited, ok1 = t.Deposited.Add(e.Deposited)
+		t.Spent, ok2 = t.Spent.Add(e.Charged)
+		t.Expired, ok3 = t.Expired.Add(e.Expired)
+		if !ok1 || !ok2 || !ok3 {
+			rep.problem("fee history of %x overflows", addr)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, addr := range slices.Sorted(maps.Keys(sums)) {
+		if accounts[addr] == nil {
+			rep.problem("fee history of %x, which has no fee account", addr)
+		}
+	}
+	for _, addr := range slices.Sorted(maps.Keys(accounts)) {
+		a, t := accounts[addr], sums[addr]
+		if t == nil {
+			t = new(FeeTotals)
+		}
+		if t.Deposited != a.Deposited || t.Spent != a.Spent || t.Expired != a.Expired {
+			rep.problem("fee account %x deposited %s, spent %s, expired %s; its history sums to %s, %s, %s",
+				addr, a.Deposited, a.Spent, a.Expired, t.Deposited, t.Spent, t.Expired)
+		}
 	}
 	return nil
 }

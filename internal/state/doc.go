@@ -27,3 +27,12 @@ type Scanner interface {
 	Reader
 	Scan(prefix, start []byte, fn func(key, value []byte) bool) error
 }
+
+// ReverseScanner reads committed state in reverse key order, for queries
+// that list the newest first.
+type ReverseScanner interface {
+	Reader
+	// ScanReverse calls fn for each key with prefix below before (nil: every
+	// key) in reverse key order, until fn returns false.
+	ScanReverse(prefix, before []byte, fn func(key, value []byte) bool) error
+}

@@ -17,6 +17,10 @@ import (
 //	         deposit id (32), amount, spent (16 each), start, end (8 each)
 //	books:   version (1), token (length byte, bytes), deposited, spent,
 //	         expired, collected (16 bytes each)
+//	history entry (its account, height and transaction id are its key's):
+//	         version (1), time (8), kind (length byte, bytes), status
+//	         (length byte, bytes), deposited, charged, expired, available
+//	         (16 bytes each)
 //
 // Amounts are big-endian (money.Amount.Bytes), times big-endian Unix
 // nanoseconds.
@@ -71,6 +75,33 @@ func decodeFeeTotals(key, b []byte) FeeTotals {
 	t.Deposited, t.Spent, t.Expired, t.Collected = r.amount(), r.amount(), r.amount(), r.amount()
 	r.end()
 	return t
+}
+
+func encodeFeeEntry(e FeeEntry) []byte {
+	b := make([]byte, 0, 11+len(e.Kind)+len(e.Status)+4*16)
+	b = append(b, feeCodecVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Time))
+	b = append(b, byte(len(e.Kind)))
+	b = append(b, e.Kind...)
+	b = append(b, byte(len(e.Status)))
+	b = append(b, e.Status...)
+	return appendAmounts(b, e.Deposited, e.Charged, e.Expired, e.Available)
+}
+
+// decodeFeeEntry reads the entry at key, whose account prefix is n bytes long.
+func decodeFeeEntry(key, b []byte, n int) FeeEntry {
+	r := feeReader{key: key, b: b}
+	if len(key) != n+FeeHistoryCursor {
+		r.fail("a key of %d bytes", len(key))
+	}
+	e := FeeEntry{Height: binary.BigEndian.Uint64(key[n:])}
+	copy(e.TxID[:], key[n+8:])
+	r.version()
+	e.Time = int64(r.uint64())
+	e.Kind, e.Status = r.short(), fee.Status(r.short())
+	e.Deposited, e.Charged, e.Expired, e.Available = r.amount(), r.amount(), r.amount(), r.amount()
+	r.end()
+	return e
 }
 
 func appendAmounts(b []byte, as ...money.Amount) []byte {

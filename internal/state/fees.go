@@ -2,6 +2,7 @@ package state
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -191,7 +192,8 @@ func outputs(m tx.Msg) int {
 func (x *exec) chargeFee(d *feeDue) {
 	now := x.env.Time.UnixNano()
 	totals := LoadFeeTotals(x.w)
-	totals.Expired = feeAdd(totals.Expired, d.acct.Expire(now))
+	expired := d.acct.Expire(now)
+	totals.Expired = feeAdd(totals.Expired, expired)
 	if !d.acct.Charge(now, d.amount) {
 		panic("state: a fee that feeDue found payable could not be charged")
 	}
@@ -200,7 +202,63 @@ func (x *exec) chargeFee(d *feeDue) {
 	x.w.Set(keyFeeTotals, encodeFeeTotals(totals))
 	if !x.env.Check { // the receipt names the signer and the kind
 		x.emit("fee.charged", "amount", d.amount.String())
+		x.recordFee(d.acct, FeeEntry{Charged: d.amount, Expired: expired})
 	}
+}
+
+// FeeEntry is one line of a fee account's history (S3.5): a deposit into
+// the account or a fee charged to it, what expired as it was booked, and the
+// account after it. Every change of an account's totals has its entry, so
+// its entries sum to the account's deposited, spent and expired.
+type FeeEntry struct {
+	TxID      ledger.TxID
+	Height    uint64
+	Time      int64        // block time, Unix nanoseconds
+	Kind      string       // the transaction's kind: fee_deposit for a deposit
+	Deposited money.Amount // what a deposit granted
+	Charged   money.Amount // the fee the transaction paid
+	Expired   money.Amount // the unspent rest of the grants that ended before it
+	Available money.Amount // available after it, at its block time
+	Status    fee.Status   // the account's status after it
+}
+
+// recordFee writes the history entry of the transaction's change to the
+// signer's fee account acct, already saved. Checks write none: no one reads
+// a check's history.
+func (x *exec) recordFee(acct *fee.Account, e FeeEntry) {
+	now := x.env.Time.UnixNano()
+	e.TxID, e.Height, e.Time, e.Kind = x.tx.ID, x.env.Height, now, x.tx.Msg.Kind()
+	e.Available, e.Status = acct.Available(now), acct.Status
+	x.w.Set(feeHistoryKey(x.tx.Signer, e.Height, e.TxID), encodeFeeEntry(e))
+}
+
+// FeeHistoryCursor is the length of a FeeHistory cursor: an entry's height
+// (8 bytes) and transaction id.
+const FeeHistoryCursor = 8 + ledger.HashSize
+
+// FeeHistory lists a's fee history newest first: at most limit entries,
+// older than the entry whose cursor is before (nil: from the newest). next
+// is the cursor of the last entry listed when older ones remain, else nil.
+func FeeHistory(s ReverseScanner, a ledger.Address, before []byte, limit int) (entries []FeeEntry, next []byte, err error) {
+	prefix := feeHistoryPrefix(a)
+	var from []byte
+	if before != nil {
+		from = cat(prefix, before)
+	}
+	err = s.ScanReverse(prefix, from, func(k, v []byte) bool {
+		if len(entries) == limit {
+			next = slices.Clone(entries[len(entries)-1].cursor())
+			return false
+		}
+		entries = append(entries, decodeFeeEntry(k, v, len(prefix)))
+		return true
+	})
+	return entries, next, err
+}
+
+// cursor is e's place in its account's history.
+func (e FeeEntry) cursor() []byte {
+	return append(binary.BigEndian.AppendUint64(make([]byte, 0, FeeHistoryCursor), e.Height), e.TxID[:]...)
 }
 
 // saveFeeAccount judges an account's status, emits its change, asserts its
@@ -269,7 +327,8 @@ func (x *exec) feeDeposit(m tx.FeeDeposit) *ledger.Rejection {
 	}
 	totals := LoadFeeTotals(x.w)
 	totals.Token = fees.Policy.Token
-	totals.Expired = feeAdd(totals.Expired, acct.Expire(now))
+	expired := acct.Expire(now)
+	totals.Expired = feeAdd(totals.Expired, expired)
 	if len(acct.Grants) >= fees.Policy.MaxGrants {
 		return ledger.Reject(ledger.CodeFeeTooManyGrants, "%s's fee account holds %d live deposits, the most the policy allows; deposit again when one expires",
 			holder, len(acct.Grants))
@@ -286,6 +345,9 @@ func (x *exec) feeDeposit(m tx.FeeDeposit) *ledger.Rejection {
 	totals.Deposited = feeAdd(totals.Deposited, m.Amount)
 	x.saveFeeAccount(holder, acct, fees.Policy.LowBalance)
 	x.w.Set(keyFeeTotals, encodeFeeTotals(totals))
+	if !x.env.Check {
+		x.recordFee(acct, FeeEntry{Deposited: m.Amount, Expired: expired})
+	}
 	x.emit("fee.deposited", "account", holder.String(), "token", string(m.Token), "amount", m.Amount.String(),
 		"start", time.Unix(0, g.Start).UTC().Format(time.RFC3339Nano), "end", time.Unix(0, g.End).UTC().Format(time.RFC3339Nano))
 	return nil

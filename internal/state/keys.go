@@ -22,11 +22,12 @@ const (
 	prefixReading    = "att/"  // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
 	prefixRejected   = "rej/"  // rej/EXPIRY(8) TXID → "" a spending transaction a block refused (replays.go)
 	prefixBalance    = "bal/"  // bal/BALANCE → token id: the one token a reserve balance backs (token.FiatAccount.Balance)
-	prefixFeeAccount = "feea/" // feea/ADDR → fee.Account (JSON)
+	prefixFeeAccount = "feea/" // feea/ADDR → fee.Account (binary, feecodec.go)
+	prefixFeeHistory = "feeh/" // feeh/ADDR HEIGHT(8) TXID → FeeEntry (binary, feecodec.go)
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
-// fee contract's books (FeeTotals, JSON).
+// fee contract's books (FeeTotals, binary, feecodec.go).
 var (
 	keyFees      = []byte("fee/config")
 	keyFeeTotals = []byte("fee/totals")
@@ -66,6 +67,16 @@ func balanceKey(f token.FiatAccount) []byte { return cat([]byte(prefixBalance), 
 func feeAccountKey(a ledger.Address) []byte { return cat([]byte(prefixFeeAccount), a.Bytes()) }
 func coinKey(id ledger.CoinID) []byte       { return cat([]byte(prefixCoin), id[:]) }
 func receiptKey(id ledger.TxID) []byte      { return cat([]byte(prefixReceipt), id[:]) }
+
+// feeHistoryPrefix is the prefix of a's fee history; its entries follow in
+// the order of their blocks.
+func feeHistoryPrefix(a ledger.Address) []byte { return cat([]byte(prefixFeeHistory), a.Bytes()) }
+
+func feeHistoryKey(a ledger.Address, height uint64, id ledger.TxID) []byte {
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], height)
+	return cat(feeHistoryPrefix(a), h[:], id[:])
+}
 
 func redemptionKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {
 	var h [8]byte

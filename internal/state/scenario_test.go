@@ -188,7 +188,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.writes()
 	case "audit":
 		out = s.audit()
-	case "balance", "coins", "token", "account", "approval", "redemptions", "attestations", "receipt", "month", "fee-account", "fee-books":
+	case "balance", "coins", "token", "account", "approval", "redemptions", "attestations", "receipt", "month", "fee-account", "fee-books", "fee-history":
 		out = s.query(td.Cmd, a)
 	case "raw":
 		out = s.rawCmd(a)
@@ -969,6 +969,23 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 		for _, g := range acct.Grants {
 			out = append(out, fmt.Sprintf("  grant %s amount=%s spent=%s released=%s window=%s..%s", s.pretty(g.Deposit.String()),
 				g.Amount, g.Spent, g.Released(now), fmtTime(time.Unix(0, g.Start)), fmtTime(time.Unix(0, g.End))))
+		}
+	case "fee-history": // committed entries, newest first, in pages of limit=N
+		limit, err := strconv.Atoi(a.get("limit", "100"))
+		must(err)
+		addr, before := s.addr(a.subject()), []byte(nil)
+		for page := 1; ; page++ {
+			es, next, err := FeeHistory(snap, addr, before, limit)
+			must(err)
+			out = append(out, fmt.Sprintf("page %d", page))
+			for _, e := range es {
+				out = append(out, fmt.Sprintf("  height %d %s %s %s deposited=%s charged=%s expired=%s available=%s %s", e.Height,
+					fmtTime(time.Unix(0, e.Time)), s.pretty(e.TxID.String()), e.Kind, e.Deposited, e.Charged, e.Expired, e.Available, e.Status))
+			}
+			if next == nil {
+				break
+			}
+			before = next
 		}
 	case "fee-books":
 		b := LoadFeeTotals(v)

@@ -542,7 +542,28 @@ func (s *Snapshot) Scan(prefix, start []byte, fn func(key, value []byte) bool) e
 	if start != nil && bytes.Compare(start, prefix) > 0 {
 		ok = it.SeekGE(start)
 	}
-	for ; ok; ok = it.Next() {
+	return walk(it, prefix, ok, it.Next, fn)
+}
+
+// ScanReverse calls fn for each key with prefix below before (nil for every
+// key) in reverse key order, until fn returns false. The slices are valid
+// only during the call.
+func (s *Snapshot) ScanReverse(prefix, before []byte, fn func(key, value []byte) bool) error {
+	upper := prefixEnd(prefix)
+	if before != nil && (upper == nil || bytes.Compare(before, upper) < 0) {
+		upper = before
+	}
+	it, err := s.snap.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return fmt.Errorf("store: scanning %q: %w", prefix, err)
+	}
+	return walk(it, prefix, it.Last(), it.Prev, fn)
+}
+
+// walk calls fn on it's entries, from where it is (ok if it is on one) on
+// through step, until fn returns false, and closes it.
+func walk(it *pebble.Iterator, prefix []byte, ok bool, step func() bool, fn func(key, value []byte) bool) error {
+	for ; ok; ok = step() {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			it.Close()

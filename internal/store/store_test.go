@@ -406,40 +406,53 @@ func TestScan(t *testing.T) {
 	s := db.Snapshot()
 	defer s.Close()
 
-	scan := func(prefix, start string, limit int) string {
+	scan := func(reverse bool, prefix, from string, limit int) string {
 		t.Helper()
 		var got []string
-		var st []byte
-		if start != "" {
-			st = []byte(start)
+		var f []byte
+		if from != "" {
+			f = []byte(from)
 		}
-		err := s.Scan([]byte(prefix), st, func(k, v []byte) bool {
+		fn := func(k, v []byte) bool {
 			got = append(got, fmt.Sprintf("%q=%s", k, v))
 			return limit == 0 || len(got) < limit
-		})
+		}
+		var err error
+		if reverse {
+			err = s.ScanReverse([]byte(prefix), f, fn)
+		} else {
+			err = s.Scan([]byte(prefix), f, fn)
+		}
 		if err != nil {
-			t.Fatalf("Scan(%q, %q): %v", prefix, start, err)
+			t.Fatalf("scan(%q, %q): %v", prefix, from, err)
 		}
 		return strings.Join(got, " ")
 	}
 	for _, tc := range []struct {
-		name, prefix, start string
-		limit               int
-		want                string
+		name, prefix, from string
+		reverse            bool
+		limit              int
+		want               string
 	}{
-		{"prefix", "a/", "", 0, `"a/1"=x "a/2"=y "a/3"=z`},
-		{"start inside", "a/", "a/2", 0, `"a/2"=y "a/3"=z`},
-		{"start between keys", "a/", "a/15", 0, `"a/2"=y "a/3"=z`},
-		{"start before prefix", "a/", "0", 0, `"a/1"=x "a/2"=y "a/3"=z`},
-		{"start past prefix", "a/", "a0", 0, ``},
-		{"stop early", "a/", "", 2, `"a/1"=x "a/2"=y`},
-		{"no match", "c/", "", 0, ``},
-		{"prefix ending in 0xff", "a\xff", "", 0, `"a\xff\xff"=ff`},
-		{"all 0xff prefix", "\xff\xff", "", 0, `"\xff\xff"=top "\xff\xff\x00"=top2`},
+		{"prefix", "a/", "", false, 0, `"a/1"=x "a/2"=y "a/3"=z`},
+		{"start inside", "a/", "a/2", false, 0, `"a/2"=y "a/3"=z`},
+		{"start between keys", "a/", "a/15", false, 0, `"a/2"=y "a/3"=z`},
+		{"start before prefix", "a/", "0", false, 0, `"a/1"=x "a/2"=y "a/3"=z`},
+		{"start past prefix", "a/", "a0", false, 0, ``},
+		{"stop early", "a/", "", false, 2, `"a/1"=x "a/2"=y`},
+		{"no match", "c/", "", false, 0, ``},
+		{"prefix ending in 0xff", "a\xff", "", false, 0, `"a\xff\xff"=ff`},
+		{"all 0xff prefix", "\xff\xff", "", false, 0, `"\xff\xff"=top "\xff\xff\x00"=top2`},
+		{"reverse prefix", "a/", "", true, 0, `"a/3"=z "a/2"=y "a/1"=x`},
+		{"reverse before a key", "a/", "a/3", true, 0, `"a/2"=y "a/1"=x`},
+		{"reverse before between keys", "a/", "a/25", true, 0, `"a/2"=y "a/1"=x`},
+		{"reverse before past prefix", "a/", "a0", true, 0, `"a/3"=z "a/2"=y "a/1"=x`},
+		{"reverse stop early", "a/", "", true, 1, `"a/3"=z`},
+		{"reverse all 0xff prefix", "\xff\xff", "", true, 0, `"\xff\xff\x00"=top2 "\xff\xff"=top`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := scan(tc.prefix, tc.start, tc.limit); got != tc.want {
-				t.Errorf("Scan(%q, %q) = %s, want %s", tc.prefix, tc.start, got, tc.want)
+			if got := scan(tc.reverse, tc.prefix, tc.from, tc.limit); got != tc.want {
+				t.Errorf("scan(reverse %v, %q, %q) = %s, want %s", tc.reverse, tc.prefix, tc.from, got, tc.want)
 			}
 		})
 	}
