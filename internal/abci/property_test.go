@@ -575,7 +575,7 @@ func (p *propRun) compare() string {
 	if msg := p.compareFees(snap); msg != "" {
 		return msg
 	}
-	rep, err := state.Audit(snap)
+	rep, err := state.Audit(snap, "GB")
 	if err != nil {
 		return fmt.Sprintf("audit: %v", err)
 	}

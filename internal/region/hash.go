@@ -25,3 +25,9 @@ func Hash(key Key, v Value) ledger.AliasHash {
 	m.Sum(h[:0])
 	return h
 }
+
+// MaxAliasesPerAddress bounds the aliases bound to one address: a person has
+// a few phone numbers and an ID number, and a bound keeps one address from
+// collecting a directory's worth of values (and a revocation sweep of an
+// address short).
+const MaxAliasesPerAddress = 8
