@@ -51,6 +51,9 @@ func FuzzParsePhone(f *testing.F) {
 		if r, err := tab.Route(v); err == nil && r == "" {
 			t.Fatalf("Route(%s) gave no region and no error", v)
 		}
+		if c, err := ParseValue(v.Canonical()); err != nil || c != v {
+			t.Fatalf("ParseValue(%q) = %q %v, want %q", v.Canonical(), c, err, v)
+		}
 	})
 }
 
@@ -72,6 +75,9 @@ func FuzzParseID(f *testing.F) {
 		}
 		if again, err := ParseID(v.String()); err != nil || again != v {
 			t.Fatalf("ParseID(%q) = %q, which parses as %q %v", s, v, again, err)
+		}
+		if c, err := ParseValue(v.Canonical()); err != nil || c != v {
+			t.Fatalf("ParseValue(%q) = %q %v, want %q", v.Canonical(), c, err, v)
 		}
 		if onlyDigits(s) != onlyDigits(v.String()) {
 			t.Fatalf("ParseID(%q) = %q lost or added digits", s, v)

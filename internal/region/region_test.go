@@ -202,3 +202,25 @@ func TestHash(t *testing.T) {
 		t.Error("kind or key does not change the hash")
 	}
 }
+
+func TestParseValue(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"+44 20 7123 4567", "phone:+442071234567"},
+		{"phone:+442071234567", "phone:+442071234567"},
+		{"cn 310101 19900101 1234", "id:CN-310101199001011234"},
+		{"id:CN-310101199001011234", "id:CN-310101199001011234"},
+	} {
+		v, err := ParseValue(c.in)
+		if err != nil || v.Canonical() != c.want {
+			t.Errorf("ParseValue(%q) = %q %v, want %q", c.in, v.Canonical(), err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		want error
+	}{{"442071234567", ErrID}, {"phone:CN-3101", ErrPhone}, {"id:+4420", ErrID}, {"", ErrID}} {
+		if _, err := ParseValue(c.in); !errors.Is(err, c.want) {
+			t.Errorf("ParseValue(%q) = %v, want %v", c.in, err, c.want)
+		}
+	}
+}

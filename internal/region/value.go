@@ -190,6 +190,22 @@ func ParseID(s string) (Value, error) {
 
 func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' }
 
+// ParseValue reads a value whose kind its form tells: a phone number starts
+// with "+", an ID number with its country's letters; the canonical forms
+// ("phone:+442071234567", "id:CN-310101199001011234") are read too.
+func ParseValue(s string) (Value, error) {
+	t := strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(t, "phone:"):
+		return ParsePhone(t[len("phone:"):])
+	case strings.HasPrefix(t, "id:"):
+		return ParseID(t[len("id:"):])
+	case strings.HasPrefix(t, "+"):
+		return ParsePhone(t)
+	}
+	return ParseID(t)
+}
+
 // Parse reads a value of kind k.
 func Parse(k Kind, s string) (Value, error) {
 	switch k {
