@@ -1,5 +1,6 @@
 // Package examples embeds the example files the README walks through, so that
-// `peg up` starts its network from the same files a reader studies and edits.
+// `peg up` starts its network, and writes its home's copies, from the same
+// files a reader studies and edits.
 package examples
 
 import _ "embed"
@@ -13,3 +14,8 @@ var GBPT []byte
 //
 //go:embed fees.toml
 var Fees []byte
+
+// Routing is routing.toml, the routing table of the walkthrough.
+//
+//go:embed routing.toml
+var Routing []byte

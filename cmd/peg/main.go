@@ -151,7 +151,7 @@ func newRoot(g *globals) *cobra.Command {
 		initCmd(g), startCmd(g), upCmd(g), testnetCmd(g),
 		keysCmd(g),
 		tokenCmd(g), payCmd(g), redeemCmd(g), approveCmd(g), spendFromCmd(g),
-		issuerCmd(g), accountCmd(g),
+		issuerCmd(g), accountCmd(g), registrarCmd(g), aliasCmd(g),
 		balanceCmd(g), coinsCmd(g), txCmd(g),
 		reserveCmd(g), feeCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g),
 		auditCmd(g),

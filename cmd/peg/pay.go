@@ -28,14 +28,18 @@ func spendFromCmd(g *globals) *cobra.Command { return paymentCmd(g, true) }
 // coins or, within an approval, from another owner's.
 func paymentCmd(g *globals, onBehalf bool) *cobra.Command {
 	var from, owner, tok, to, amount string
+	var byAlias aliasFlags
 	cmd := &cobra.Command{
-		Use:   "pay --from KEY --token ID --to ADDR --amount DEC",
+		Use:   "pay --from KEY --token ID (--to ADDR | --to-phone NUMBER | --to-id NUMBER) --amount DEC",
 		Short: "Pay an amount: spend coins worth N ≥ M, create M for the payee and N−M change",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			payee, err := g.lookup(to)
+			payee, via, err := g.payee(to, &byAlias)
 			if err != nil {
-				return &usageError{err}
+				return err
+			}
+			if via != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s pays %s\n", via.Value, payee)
 			}
 			if !onBehalf {
 				owner = from
@@ -75,7 +79,10 @@ func paymentCmd(g *globals, onBehalf bool) *cobra.Command {
 			if onBehalf {
 				what = fmt.Sprintf("paid %s %s of %s's coins to %s", amt.FormatFixed(t.Decimals), t.Symbol, payer, payee)
 			}
-			return g.printReceiptAs(cmd, paymentView{Receipt: rc, Merges: m.done}, rc, what)
+			if via != nil {
+				what += fmt.Sprintf("\n  alias   %s pays %s", via.Value, payee)
+			}
+			return g.printReceiptAs(cmd, paymentView{Receipt: rc, Merges: m.done, Alias: via}, rc, what)
 		},
 	}
 	cmd.Long = fmt.Sprintf(`Pay an amount of a token: spend coins worth N ≥ M and create M for the payee
@@ -84,15 +91,24 @@ coins (inputs) and creates at most %d (outputs). When the amount needs more
 than %d of the payer's coins, pay first merges the smallest of them by payments
 to oneself, each spending up to %d coins into one, and waits for each to
 commit (said on stderr, or listed under "merges" with --output json); see
-peg coins merge.`, tx.MaxInputs, tx.MaxOutputs, tx.MaxInputs, tx.MaxInputs)
+peg coins merge.
+
+The payee is an address (--to), or a phone or ID number bound to one in the
+alias directory (--to-phone, --to-id): the number is hashed with the
+platform's alias key (--alias-key) and looked up on the node, which must serve
+the region the routing table (--routes) gives the number; the address it
+resolved to is said on stderr and in the output ("alias" with --output json).
+A number bound to no address is an error named ALIAS_UNKNOWN.`, tx.MaxInputs, tx.MaxOutputs, tx.MaxInputs, tx.MaxInputs)
 	f := cmd.Flags()
 	f.StringVar(&from, "from", "", "payer: key name")
 	f.StringVar(&tok, "token", "", "token id")
 	f.StringVar(&to, "to", "", "payee: address or key name")
+	byAlias.addValue(f, "to-", "payee:")
+	byAlias.addFiles(f)
 	f.StringVar(&amount, "amount", "", "amount in token units, e.g. 12.50")
-	required(cmd, "from", "token", "to", "amount")
+	required(cmd, "from", "token", "amount")
 	if onBehalf {
-		cmd.Use = "spend-from --from KEY --owner ADDR --token ID --to ADDR --amount DEC"
+		cmd.Use = "spend-from --from KEY --owner ADDR --token ID (--to ADDR | --to-phone NUMBER | --to-id NUMBER) --amount DEC"
 		cmd.Short = "Pay from another account's coins within its approval"
 		cmd.Long = fmt.Sprintf(`Pay from another account's coins within its approval. One transaction spends
 at most %d coins and creates at most %d; coins are not merged on another's
@@ -109,6 +125,42 @@ behalf: the owner can run peg coins merge.`, tx.MaxInputs, tx.MaxOutputs)
 type paymentView struct {
 	*client.Receipt
 	Merges []mergeView `json:"merges,omitempty"`
+	// Alias is the phone or ID number paid, and the address it resolved to.
+	Alias *aliasPayee `json:"alias,omitempty"`
+}
+
+// aliasPayee is a payee found by its phone or ID number.
+type aliasPayee struct {
+	*resolved
+	Address ledger.Address `json:"address"`
+}
+
+// payee is the address --to names, or the one --to-phone or --to-id is bound
+// to, with the number that found it.
+func (g *globals) payee(to string, byAlias *aliasFlags) (ledger.Address, *aliasPayee, error) {
+	switch {
+	case to != "" && byAlias.given():
+		return ledger.Address{}, nil, usageErrorf("--to and --to-phone or --to-id: give one payee")
+	case to != "":
+		a, err := g.lookup(to)
+		if err != nil {
+			return ledger.Address{}, nil, &usageError{err}
+		}
+		return a, nil, nil
+	case !byAlias.given():
+		return ledger.Address{}, nil, usageErrorf("a payee is needed: --to, --to-phone or --to-id")
+	}
+	ctx, cancel := context60()
+	defer cancel()
+	r, err := byAlias.resolve(ctx, g)
+	if err != nil {
+		return ledger.Address{}, nil, err
+	}
+	al, err := g.aliasOf(ctx, r)
+	if err != nil {
+		return ledger.Address{}, nil, err
+	}
+	return al.Address, &aliasPayee{resolved: r, Address: al.Address}, nil
 }
 
 func redeemCmd(g *globals) *cobra.Command {

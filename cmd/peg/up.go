@@ -33,7 +33,7 @@ const (
 
 // devKeys are the keys of the development keyring, one per role a walkthrough
 // needs. They are encrypted under the empty passphrase.
-var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob"}
+var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob", "registrar"}
 
 func upCmd(g *globals) *cobra.Command {
 	var basePort, validators int
@@ -45,8 +45,10 @@ func upCmd(g *globals) *cobra.Command {
 		Long: `Run a single-validator Peg network on loopback with a development keyring.
 The first run creates it under --home (default ./.peg or $PEG_HOME): keys named
 ` + fmt.Sprint(devKeys) + ` with an EMPTY passphrase, a genesis whose operator
-is "operator", with "issuer" authorised to deploy and alice and bob registered.
-Later runs reuse it. Beside the node it runs the demo bank, where it opens the
+is "operator", with "issuer" authorised to deploy, alice and bob registered and
+"registrar" a registrar of the alias directory, and, beside the keyring, the
+platform's alias key (alias.key) and the routing table of
+examples/routing.toml (routing.toml). Later runs reuse them. Beside the node it runs the demo bank, where it opens the
 reserve account of examples/gbpt.toml (1,000,000.00 GBP), and the reserve
 monitor, which polls the demo bank for every coin whose reserve is there and
 attests the balance as the coin's attestor. Stop with Ctrl-C.
@@ -127,6 +129,9 @@ func devSidecar(dir, cliHome string, hooks []monitor.Webhook, created bool) mult
 		if err != nil {
 			return nil, err
 		}
+		if err := ensureAliasFiles(cliHome); err != nil {
+			return nil, err
+		}
 		rw, wait, err := startReserveWatch(ctx, cliHome, base, nodes[0], hooks, log)
 		if err != nil {
 			return nil, err
@@ -162,8 +167,9 @@ func holdsNode(home string) (bool, error) {
 
 // devGenesis opens the development keyring in dir, adding any of devKeys it
 // lacks, and returns the genesis of a development network: "operator" runs
-// the platform, "issuer" may deploy, alice and bob are registered, and with
-// fees, examples/fees.toml is the fee policy and schedule.
+// the platform, "issuer" may deploy, alice and bob are registered,
+// "registrar" binds phone and ID numbers, and with fees, examples/fees.toml
+// is the fee policy and schedule.
 func devGenesis(dir string, fees bool) (state.Genesis, error) {
 	kr, err := keyring.Open(dir)
 	if err != nil {
@@ -184,6 +190,7 @@ func devGenesis(dir string, fees bool) (state.Genesis, error) {
 		Operator:   addr["operator"],
 		Issuers:    []ledger.Address{addr["issuer"]},
 		Registered: []ledger.Address{addr["alice"], addr["bob"]},
+		Registrars: []ledger.Address{addr["registrar"]},
 		Params:     node.DefaultParams(),
 	}
 	if fees {

@@ -500,7 +500,7 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 	a.replays.Commit(a.env.Height, a.env.Refused)
 	a.verified.commit()
 	a.block, a.env = nil, nil
-	auditCommitted(a.db, a.unspent)
+	auditCommitted(a.db, a.region, a.unspent)
 	a.mu.Lock()
 	h := int64(a.db.Height())
 	if len(a.pending) > 0 {

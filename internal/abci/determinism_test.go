@@ -292,6 +292,23 @@ func recordStory(t *testing.T) []recordedBlock {
 		c := ledger.NewCoinID(depositID, 0)
 		b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: [][]byte{c[:]}, Amount: "30"}}
 	}))
+	// The alias directory: mallory may not make a registrar; the operator
+	// makes carol one; she binds alice's hash, bob's is refused the same
+	// hash, and she revokes it.
+	h := sha256.Sum256([]byte("phone:+447700900123"))
+	setRegistrar := func(b *txpb.Body) {
+		b.Msg = &txpb.Body_SetRegistrar{SetRegistrar: &txpb.SetRegistrar{Registrar: cast.carol.addr.String()}}
+	}
+	bind := func(to ledger.Address) func(*txpb.Body) {
+		return func(b *txpb.Body) {
+			b.Msg = &txpb.Body_AliasRegister{AliasRegister: &txpb.AliasRegister{Hash: h[:], Account: to.String()}}
+		}
+	}
+	commit(raw(cast.mallory, setRegistrar), raw(cast.operator, setRegistrar))
+	commit(raw(cast.carol, bind(cast.alice.addr)), raw(cast.carol, bind(cast.bob.addr)))
+	commit(raw(cast.carol, func(b *txpb.Body) {
+		b.Msg = &txpb.Body_AliasRevoke{AliasRevoke: &txpb.AliasRevoke{Hash: h[:]}}
+	}))
 	return out
 }
 
@@ -351,6 +368,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "REPLAYED", "COIN_SPENT", "OK", "MALFORMED_TX", "REDEEM_FIAT_REMAINDER", "OK"}, {}, {"OK", "FROZEN", "OK"},
 		{"OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "REPLAYED"}, {"RESERVE_STALE"},
 		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"}, {"OK"},
+		{"UNAUTHORIZED", "OK"}, {"OK", "ALIAS_TAKEN"}, {"OK"},
 	}
 	var got [][]string
 	for _, b := range story {

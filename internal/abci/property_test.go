@@ -31,6 +31,7 @@ type refLedger struct {
 	spent    map[ledger.CoinID]bool
 	receipts map[ledger.TxID]ledger.Code
 	fees     refFees
+	aliases  refAliases
 }
 
 type refToken struct {
@@ -67,6 +68,7 @@ type refTx struct {
 	amount  uint64    // mint, redeem; attest's balance
 	bank    time.Time // attest
 	expiry  uint64
+	alias   int // alias-register, alias-revoke: which of propAliases
 	// fault, if set, breaks the envelope: "bad-signature", "forged" (signed
 	// by mallory for another signer) or "zero-amount".
 	fault string
@@ -79,7 +81,8 @@ type refOutput struct {
 
 func newRefLedger() *refLedger {
 	return &refLedger{tokens: map[ledger.TokenID]*refToken{}, balances: map[string]ledger.TokenID{}, coins: map[ledger.CoinID]refCoin{},
-		spent: map[ledger.CoinID]bool{}, receipts: map[ledger.TxID]ledger.Code{}, fees: refFees{accounts: map[ledger.Address][]refGrant{}}}
+		spent: map[ledger.CoinID]bool{}, receipts: map[ledger.TxID]ledger.Code{}, fees: refFees{accounts: map[ledger.Address][]refGrant{}},
+		aliases: newRefAliases()}
 }
 
 // apply runs one transaction of the block at m.height and m.now and returns
@@ -126,6 +129,9 @@ func (m *refLedger) run(r refTx, id ledger.TxID) ledger.Code {
 }
 
 func (m *refLedger) runKind(r refTx, id ledger.TxID) ledger.Code {
+	if code, ok := m.aliases.run(r); ok {
+		return code
+	}
 	switch r.kind {
 	case "deploy":
 		return m.deploy(r)
@@ -401,6 +407,8 @@ func (p *propRun) encode(r refTx) ([]byte, ledger.TxID) {
 		msgFeeDeposit(string(r.token), r.inputs, fmt.Sprint(r.amount))(b)
 	case "set-fees":
 		msgSetFees(b)
+	default:
+		encodeAlias(r, b)
 	}
 	key := r.signer
 	if r.fault == "forged" {
@@ -441,6 +449,9 @@ func (r refTx) String() string {
 	if !r.bank.IsZero() {
 		fmt.Fprintf(&b, " bank time %s", r.bank.Format(time.RFC3339))
 	}
+	if r.kind == "alias-register" || r.kind == "alias-revoke" {
+		fmt.Fprintf(&b, " alias %d", r.alias)
+	}
 	fmt.Fprintf(&b, " expiry %d", r.expiry)
 	if r.fault != "" {
 		fmt.Fprintf(&b, " [%s]", r.fault)
@@ -452,10 +463,11 @@ func (r refTx) String() string {
 // transactions — mints, payments with change, redemptions, double spends,
 // wrong and forged signers, amounts over the limits or off the minimum unit,
 // frozen accounts, paused and unknown tokens, stale and short reserves,
-// replays, expired and badly signed transactions — through the App's ABCI
+// replays, expired and badly signed transactions, registrars binding and
+// revoking aliases — through the App's ABCI
 // interface, and after every block holds it to the reference ledger: each
 // transaction's code and receipt, every account's coins and balances, every
-// token's supply, and a clean state.Audit. rapid prints the seed of a
+// token's supply, the alias directory, and a clean state.Audit. rapid prints the seed of a
 // failing case; the failure says at which height what diverged.
 func TestLedgerAgreesWithReference(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
@@ -485,6 +497,9 @@ func TestLedgerAgreesWithReference(t *testing.T) {
 		p.block(mints)
 		if rapid.Bool().Draw(rt, "fees from the start") {
 			p.block([]refTx{{kind: "set-fees", signer: cast.operator}})
+		}
+		if rapid.Bool().Draw(rt, "aliases from the start") {
+			p.block(aliasesFromTheStart())
 		}
 		for range rapid.IntRange(1, 12).Draw(rt, "blocks") {
 			p.randomBlock()
@@ -575,7 +590,10 @@ func (p *propRun) compare() string {
 	if msg := p.compareFees(snap); msg != "" {
 		return msg
 	}
-	rep, err := state.Audit(snap)
+	if msg := p.ref.aliases.compare(snap); msg != "" {
+		return msg
+	}
+	rep, err := state.Audit(snap, "GB")
 	if err != nil {
 		return fmt.Sprintf("audit: %v", err)
 	}
@@ -670,7 +688,9 @@ var (
 	propParties = []actor{cast.alice, cast.bob, cast.carol, cast.mallory, cast.minter, cast.foreigner}
 	propKinds   = []string{"mint", "mint", "pay", "pay", "pay", "pay", "pay", "pay", "redeem", "redeem", "redeem",
 		"freeze", "unfreeze", "unfreeze", "pause", "unpause", "unpause", "attest", "replay", "replay", "expiry", "fault", "deploy",
-		"fee-deposit", "fee-deposit", "set-fees"}
+		"fee-deposit", "fee-deposit", "set-fees",
+		"set-registrar", "set-registrar", "unset-registrar", "alias-register", "alias-register", "alias-register", "alias-register",
+		"alias-register", "alias-register", "alias-register", "alias-register", "alias-revoke"}
 	propTokens = []ledger.TokenID{"gbpt", "gbpt", "gbpt", "eurt", "usdt", "jpyt"}
 )
 
@@ -697,6 +717,8 @@ func (p *propRun) randomTx(earlier []sentTx) sentTx {
 		r = p.randomFeeDeposit(r)
 	case "set-fees":
 		r.signer = rapid.SampledFrom([]actor{cast.operator, cast.operator, cast.alice}).Draw(rt, "fee setter")
+	case "set-registrar", "unset-registrar", "alias-register", "alias-revoke":
+		r = p.randomAlias(r)
 	case "mint":
 		r = p.randomMint(r)
 	case "pay":

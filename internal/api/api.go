@@ -181,6 +181,8 @@ func (s *server) routes() []route {
 		{"GET", "/v1/accounts/{address}/fee", s.feeAccount},
 		{"GET", "/v1/accounts/{address}/fee/history", s.feeHistory},
 		{"GET", "/v1/accounts/{owner}/approvals/{spender}", s.approval},
+		{"GET", "/v1/aliases/{hash}", s.alias},
+		{"GET", "/v1/registrars", s.registrars},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
 	}

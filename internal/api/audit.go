@@ -29,7 +29,7 @@ func (s *server) audit(w http.ResponseWriter, r *http.Request) error {
 	}
 	snap := s.chain.Snapshot()
 	defer snap.Close()
-	rep, err := state.Audit(snap)
+	rep, err := state.Audit(snap, s.chain.Region())
 	if err != nil {
 		return err
 	}

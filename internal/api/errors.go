@@ -109,6 +109,10 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeFeeSchedule:       http.StatusUnprocessableEntity,
 	ledger.CodeFeeEarmarked:      http.StatusForbidden,
 	ledger.CodeFeeUncollectable:  http.StatusUnprocessableEntity,
+
+	ledger.CodeAliasTaken:   http.StatusConflict,
+	ledger.CodeAliasUnknown: http.StatusNotFound,
+	ledger.CodeAliasLimit:   http.StatusUnprocessableEntity,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

@@ -361,6 +361,27 @@ func (c *Client) FeeHistory(ctx context.Context, addr ledger.Address, before str
 	return &h, nil
 }
 
+// Alias returns the binding of a phone or ID number's keyed hash
+// (GET /v1/aliases/{hash}); an *APIError with Code ALIAS_UNKNOWN (404) when
+// there is none.
+func (c *Client) Alias(ctx context.Context, h ledger.AliasHash) (*Alias, error) {
+	var a Alias
+	if err := c.get(ctx, "/v1/aliases/"+h.String(), nil, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Registrars lists the addresses that may bind and revoke aliases
+// (GET /v1/registrars).
+func (c *Client) Registrars(ctx context.Context) (*Registrars, error) {
+	var r Registrars
+	if err := c.get(ctx, "/v1/registrars", nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
 // Block returns a committed block, the latest if height is 0
 // (GET /v1/blocks/{height}, GET /v1/blocks/latest).
 func (c *Client) Block(ctx context.Context, height int64) (*Block, error) {

@@ -577,3 +577,22 @@ type FeeGrant struct {
 	Start     time.Time   `json:"start"`
 	End       time.Time   `json:"end"`
 }
+
+// Alias is a binding of the alias directory: the keyed hash of a phone or ID
+// number, the address it pays (and that address's home region), and who bound
+// it when.
+type Alias struct {
+	Hash      ledger.AliasHash `json:"hash"`
+	Address   ledger.Address   `json:"address"`
+	Region    ledger.Region    `json:"region"`
+	Registrar ledger.Address   `json:"registrar"`
+	Height    uint64           `json:"height"`
+	Since     time.Time        `json:"since"`
+	Tx        ledger.TxID      `json:"tx"`
+}
+
+// Registrars are the addresses holding the registrar role at Height.
+type Registrars struct {
+	Height     uint64           `json:"height"`
+	Registrars []ledger.Address `json:"registrars"`
+}

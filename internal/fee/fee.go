@@ -44,9 +44,11 @@ type Schedule []Fee
 
 // Free are the kinds a schedule may not charge, because they must work
 // before anyone holds a coin to pay with (a token's deployment and its
-// reserve's attestation, the operator's own kinds) or because they are how
-// fees are paid (a deposit) or collected.
-var Free = []string{"attest", "authorize_issuer", "deploy_token", "fee_collect", "fee_deposit", "register_account", "set_fee_schedule"}
+// reserve's attestation, the operator's own kinds), because they are the
+// platform's own registrars keeping the alias directory, or because they are
+// how fees are paid (a deposit) or collected.
+var Free = []string{"alias_register", "alias_revoke", "attest", "authorize_issuer", "deploy_token", "fee_collect", "fee_deposit",
+	"register_account", "set_fee_schedule", "set_registrar"}
 
 // Validate checks a schedule: kinds known to the caller (known), in strict
 // order, none of them free, and no fee that overflows with MaxOutputs outputs.

@@ -124,6 +124,14 @@ const (
 	CodeFeeUncollectable  Code = 149 // a collection of more than the fees spent or expired and not yet collected
 )
 
+// Alias directory (S2.2): keyed hashes of phone and ID numbers bound to
+// addresses by registrars.
+const (
+	CodeAliasTaken   Code = 150 // the hash is bound already, to this address or another
+	CodeAliasUnknown Code = 151 // no binding of the hash
+	CodeAliasLimit   Code = 152 // the address holds MaxAliasesPerAddress aliases already
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -212,6 +220,9 @@ var codeTable = map[Code]codeInfo{
 	CodeFeeSchedule:           {"FEE_SCHEDULE", "the fee policy or schedule breaks a rule"},
 	CodeFeeEarmarked:          {"FEE_EARMARKED", "fee balances are earmarked: the fee contract's coins never move to anyone"},
 	CodeFeeUncollectable:      {"FEE_UNCOLLECTABLE", "more than the fees spent or expired and not yet collected"},
+	CodeAliasTaken:            {"ALIAS_TAKEN", "the phone or ID number is bound to an address already"},
+	CodeAliasUnknown:          {"ALIAS_UNKNOWN", "no address is bound to the phone or ID number"},
+	CodeAliasLimit:            {"ALIAS_LIMIT", "the address has the most aliases an address may have"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

@@ -117,3 +117,30 @@ func hashText(h [HashSize]byte) string {
 	hex.Encode(b[:], h[:])
 	return string(b[:])
 }
+
+// AliasHash is the keyed hash of a characteristic value (a phone or ID
+// number; internal/region), the only form in which the alias directory holds
+// it, so that no value is in clear on chain (S2.2).
+type AliasHash [HashSize]byte
+
+// String is lowercase hex.
+func (h AliasHash) String() string { return hashText(h) }
+
+// ParseAliasHash parses hex.
+func ParseAliasHash(s string) (AliasHash, error) {
+	var h AliasHash
+	if err := parseHash(s, h[:]); err != nil {
+		return AliasHash{}, fmt.Errorf("ledger: alias hash: %w", err)
+	}
+	return h, nil
+}
+
+// MarshalText encodes h as hex.
+func (h AliasHash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// UnmarshalText parses hex.
+func (h *AliasHash) UnmarshalText(b []byte) error {
+	p, err := ParseAliasHash(string(b))
+	*h = p
+	return err
+}

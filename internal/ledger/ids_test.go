@@ -3,6 +3,7 @@ package ledger
 import (
 	"math/rand/v2"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +42,26 @@ func TestTokenIDRule(t *testing.T) {
 	}
 	if valid < 2000 {
 		t.Fatalf("only %d of %d cases are valid ids: the test does not reach long ones", valid, len(cases))
+	}
+}
+
+func TestAliasHashText(t *testing.T) {
+	var h AliasHash
+	for i := range h {
+		h[i] = byte(i * 7)
+	}
+	got, err := ParseAliasHash(strings.ToUpper(h.String()))
+	if err != nil || got != h {
+		t.Fatalf("ParseAliasHash(upper case) = %s %v, want %s", got, err, h)
+	}
+	var back AliasHash
+	text, _ := h.MarshalText()
+	if err := back.UnmarshalText(text); err != nil || back != h {
+		t.Errorf("text round trip = %s %v, want %s", back, err, h)
+	}
+	for _, bad := range []string{"", h.String()[:62], "zz" + h.String()[2:], h.String() + "00"} {
+		if _, err := ParseAliasHash(bad); err == nil || !strings.Contains(err.Error(), "alias hash") {
+			t.Errorf("ParseAliasHash(%q) = %v, want an alias hash error", bad, err)
+		}
 	}
 }

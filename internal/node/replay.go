@@ -88,7 +88,7 @@ func Audit(home string, log *slog.Logger) (AuditReport, error) {
 	rep.Height, rep.AppHash = db.Height(), db.AppHash()
 	snap := db.Snapshot()
 	defer snap.Close()
-	if rep.State, err = state.Audit(snap); err != nil {
+	if rep.State, err = state.Audit(snap, region); err != nil {
 		return rep, err
 	}
 	blocks, closeBlocks, err := openBlockStore(home, cfg)

@@ -66,6 +66,9 @@ func InitGenesis(w Writer, g Genesis) error {
 	for _, a := range g.Registered {
 		w.Set(registeredKey(a), nil)
 	}
+	for _, a := range g.Registrars {
+		w.Set(registrarKey(a), nil)
+	}
 	if g.Fees != nil {
 		w.Set(keyFees, encode(*g.Fees))
 	}
@@ -254,6 +257,12 @@ func (x *exec) run() *ledger.Rejection {
 		return x.setFeeSchedule(m)
 	case tx.FeeCollect:
 		return x.feeCollect(m)
+	case tx.SetRegistrar:
+		return x.setRegistrar(m)
+	case tx.AliasRegister:
+		return x.aliasRegister(m)
+	case tx.AliasRevoke:
+		return x.aliasRevoke(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

@@ -47,11 +47,13 @@ func (r *AuditReport) problem(format string, args ...any) {
 //   - every redemption owes exactly what it burned is worth, in whole fiat
 //     minor units;
 //   - no reserve balance backs two tokens, and the balance index agrees with
-//     the contracts.
+//     the contracts;
+//   - every alias points at an address of home, the chain's region, and the
+//     count of each address's aliases agrees with the aliases.
 //
 // A record that does not decode is reported as a problem, never a panic, so
 // that the audit of a damaged store says what is damaged.
-func Audit(s Scanner) (AuditReport, error) {
+func Audit(s Scanner, home ledger.Region) (AuditReport, error) {
 	var rep AuditReport
 	tokens, err := auditTokens(s, &rep)
 	if err != nil {
@@ -74,6 +76,9 @@ func Audit(s Scanner) (AuditReport, error) {
 		return rep, err
 	}
 	if err := auditBalances(s, &rep, tokens); err != nil {
+		return rep, err
+	}
+	if err := auditAliases(s, &rep, home); err != nil {
 		return rep, err
 	}
 	frozen, err := frozenCounts(s)

@@ -31,8 +31,9 @@ func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 		"freeze":      "freeze account=fee-contract",
 		"fee_collect": "fee-collect from=alice in=f1 ",
 	}
-	noCoins := []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
-		"pause", "register_account", "set_fee_schedule", "transfer_ownership", "unfreeze", "unpause"}
+	noCoins := []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer",
+		"configure_minter", "deploy_token", "pause", "register_account", "set_fee_schedule", "set_registrar",
+		"transfer_ownership", "unfreeze", "unpause"}
 	for _, k := range tx.Kinds {
 		cmd, moves := pointed[k]
 		switch {

@@ -67,7 +67,7 @@ func TestAuditFeeHistory(t *testing.T) {
 
 func auditProblems(t *testing.T, s Scanner) []string {
 	t.Helper()
-	rep, err := Audit(s)
+	rep, err := Audit(s, scenarioRegion)
 	if err != nil {
 		t.Fatal(err)
 	}

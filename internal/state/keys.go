@@ -24,6 +24,9 @@ const (
 	prefixBalance    = "bal/"  // bal/BALANCE → token id: the one token a reserve balance backs (token.FiatAccount.Balance)
 	prefixFeeAccount = "feea/" // feea/ADDR → fee.Account (binary, feecodec.go)
 	prefixFeeHistory = "feeh/" // feeh/ADDR HEIGHT(8) TXID → FeeEntry (binary, feecodec.go)
+	prefixRegistrar  = "rgr/"  // rgr/ADDR → "" registrar (S2.2)
+	prefixAlias      = "als/"  // als/HASH → Alias (JSON): the alias directory, by keyed hash
+	prefixAliasCount = "alsn/" // alsn/ADDR → aliases bound to ADDR (4 bytes), absent for none
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -65,6 +68,9 @@ func issuerKey(a ledger.Address) []byte     { return cat([]byte(prefixIssuer), a
 func registeredKey(a ledger.Address) []byte { return cat([]byte(prefixRegistered), a.Bytes()) }
 func balanceKey(f token.FiatAccount) []byte { return cat([]byte(prefixBalance), []byte(f.Balance())) }
 func feeAccountKey(a ledger.Address) []byte { return cat([]byte(prefixFeeAccount), a.Bytes()) }
+func registrarKey(a ledger.Address) []byte  { return cat([]byte(prefixRegistrar), a.Bytes()) }
+func aliasKey(h ledger.AliasHash) []byte    { return cat([]byte(prefixAlias), h[:]) }
+func aliasCountKey(a ledger.Address) []byte { return cat([]byte(prefixAliasCount), a.Bytes()) }
 func coinKey(id ledger.CoinID) []byte       { return cat([]byte(prefixCoin), id[:]) }
 func receiptKey(id ledger.TxID) []byte      { return cat([]byte(prefixReceipt), id[:]) }
 

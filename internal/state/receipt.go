@@ -64,6 +64,8 @@ var receiptWords = []string{
 	"currency", "raw_hash", "required", "status", "reserve.attested", "reserve.status",
 	"fee_deposit", "set_fee_schedule", "fee.charged", "fee.status", "fee.deposited", "fee.schedule",
 	"kind", "available", "start", "end", "revenue", "kinds", "fee_collect", "fee.collected",
+	"alias_register", "alias_revoke", "set_registrar", "alias.registered", "alias.revoked",
+	"registrar.set", "registrar.removed", "registrar",
 }
 
 // receiptWordNumbers is receiptWords' inverse.

@@ -23,6 +23,10 @@ type Genesis struct {
 	Issuers []ledger.Address `json:"issuers"`
 	// Registered accounts satisfy "registered accounts only" rules.
 	Registered []ledger.Address `json:"registered"`
+	// Registrars bind phone and ID numbers to addresses in the alias
+	// directory from the first block; the operator grants and withdraws the
+	// role with set_registrar.
+	Registrars []ledger.Address `json:"registrars,omitempty"`
 	Params     Params           `json:"params"`
 	// Fees, if set, is the fee policy and schedule from the first block;
 	// the operator replaces it with set_fee_schedule. Without it nothing is

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/region"
 	"github.com/pegledger/peg/internal/reserve"
 	"github.com/pegledger/peg/internal/store"
 	"github.com/pegledger/peg/internal/token"
@@ -131,7 +132,7 @@ func newScenario(t *testing.T) *scenario {
 // run executes one command. Transactions (each takes from=NAME, the signer,
 // with a default named below, and the envelope options of submit):
 //
-//	genesis [operator=op] [issuers=issuer,...] [registered=a,...] [min_reserve=1000]
+//	genesis [operator=op] [issuers=issuer,...] [registered=a,...] [registrars=r,...] [min_reserve=1000]
 //	        [min_reserve_by=JPY:100000,...] [banks=PEGDGB2L,...] [max_expiry_delta=100]
 //	authorize-issuer issuer=NAME              (from op)
 //	register account=NAME                     (from op)
@@ -150,6 +151,13 @@ func newScenario(t *testing.T) *scenario {
 //	attest balance=DEC|units=RAW [account=A] [currency=C] [type=T] [bank-time=T] [source=S] [raw-hash=HEX]
 //	                                          (from attestor; see attestCmd)
 //	raw hex=BYTES | zeros=N | of=LABEL [mutate=M] [key=NAME] [expiry=N] [chain=ID] [nonce=N]
+//	set-registrar registrar=NAME [remove]     (from op)
+//	alias-register VALUE account=NAME         (from registrar)
+//	alias-revoke VALUE                        (from registrar)
+//
+// A VALUE is phone=+447700900123 or id=CN-310101199001011234, hashed under
+// scenarioAliasKey, or hash=HEX for raw bytes; the output names a hash by
+// its value.
 //
 // Token commands take token=ID (default gbpt). Amounts are minor units, sent
 // as written. A NAME is a key derived from the name, at home in GB, or in
@@ -158,6 +166,10 @@ func newScenario(t *testing.T) *scenario {
 // and "label*N" repeats one. Created coins get the labels after "->", else
 // TXLABEL.INDEX.
 //
+// forge-alias VALUE account=NAME writes, outside any transaction, a binding
+// that no alias_register could write: to any address, and without counting
+// it in the address's aliases (for the audit).
+//
 // legacy-share token=ID with=ID writes, outside any transaction, the state a
 // ledger from before a balance backed one token could hold: ID's contract
 // names WITH's reserve balance, and ID is not in the balance index.
@@ -165,7 +177,7 @@ func newScenario(t *testing.T) *scenario {
 // Block and queries: commit [blocks=N] [advance=DURATION], end-block, time,
 // restart, writes, audit, balance NAME [token=ID], coins NAME [token=ID],
 // token [ID], account NAME, approval owner=NAME spender=NAME, redemptions,
-// attestations [token=ID], receipt LABEL.
+// attestations [token=ID], receipt LABEL, alias VALUE.
 func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 	s.t = t
 	a := newCmdArgs(t, td)
@@ -188,7 +200,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.writes()
 	case "audit":
 		out = s.audit()
-	case "balance", "coins", "token", "account", "approval", "redemptions", "attestations", "receipt", "month", "fee-account", "fee-books", "fee-history":
+	case "balance", "coins", "token", "account", "approval", "redemptions", "attestations", "receipt", "month", "fee-account", "fee-books", "fee-history", "alias":
 		out = s.query(td.Cmd, a)
 	case "raw":
 		out = s.rawCmd(a)
@@ -196,6 +208,11 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.attestCmd(a)
 	case "legacy-share":
 		out = s.legacyShare(a)
+	case "forge-alias":
+		var h ledger.AliasHash
+		copy(h[:], s.aliasArg(a))
+		s.blk.Set(aliasKey(h), encode(Alias{Address: s.addr(a.get("account", "")), Registrar: s.addr("registrar")}))
+		out = "forged"
 	default:
 		body, from, ok := s.message(td.Cmd, a)
 		if !ok {
@@ -272,8 +289,43 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 	case "fee-collect":
 		b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: s.coinArgs(a.get("in", "")), Amount: a.get("amount", "")}}
 		return &b, "op", true
+	case "set-registrar":
+		b.Msg = &txpb.Body_SetRegistrar{SetRegistrar: &txpb.SetRegistrar{Registrar: s.wireAddr(a.get("registrar", "")), Remove: a.flag("remove")}}
+		return &b, "op", true
+	case "alias-register":
+		b.Msg = &txpb.Body_AliasRegister{AliasRegister: &txpb.AliasRegister{Hash: s.aliasArg(a), Account: s.wireAddr(a.get("account", ""))}}
+		return &b, "registrar", true
+	case "alias-revoke":
+		b.Msg = &txpb.Body_AliasRevoke{AliasRevoke: &txpb.AliasRevoke{Hash: s.aliasArg(a)}}
+		return &b, "registrar", true
 	}
 	return nil, "", false
+}
+
+// scenarioAliasKey is the alias key of the scripts.
+var scenarioAliasKey = region.Key(sha256.Sum256([]byte("scenario alias key")))
+
+// aliasArg reads a VALUE (see run) and returns its hash's bytes, naming the
+// hash by the value for the output.
+func (s *scenario) aliasArg(a *cmdArgs) []byte {
+	if a.has("hash") {
+		b, err := hex.DecodeString(a.get("hash", ""))
+		if err != nil {
+			s.t.Fatalf("hash: %v", err)
+		}
+		return b
+	}
+	kind, text := region.Phone, a.get("phone", "")
+	if a.has("id") {
+		kind, text = region.ID, a.get("id", "")
+	}
+	v, err := region.Parse(kind, text)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	h := region.Hash(scenarioAliasKey, v)
+	s.names[h.String()] = v.Canonical()
+	return h[:]
 }
 
 // feeSchedule builds set-fees' message:
@@ -710,6 +762,9 @@ func (s *scenario) genesisCmd(a *cmdArgs) string {
 	for _, n := range splitList(a.get("registered", "")) {
 		g.Registered = append(g.Registered, s.addr(n))
 	}
+	for _, n := range splitList(a.get("registrars", "")) {
+		g.Registrars = append(g.Registrars, s.addr(n))
+	}
 	for _, cm := range splitList(a.get("min_reserve_by", "")) {
 		code, min, _ := strings.Cut(cm, ":")
 		v, err := strconv.ParseUint(min, 10, 64)
@@ -870,7 +925,7 @@ func (s *scenario) checkReplays() {
 func (s *scenario) auditReport() AuditReport {
 	snap := s.db.Snapshot()
 	defer snap.Close()
-	rep, err := Audit(snap)
+	rep, err := Audit(snap, scenarioRegion)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -996,6 +1051,20 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 			held = bs[0].Amount.String()
 		}
 		out = append(out, fmt.Sprintf("%s deposited=%s spent=%s expired=%s collected=%s; the fee contract holds %s", b.Token, b.Deposited, b.Spent, b.Expired, b.Collected, held))
+	case "alias":
+		var h ledger.AliasHash
+		copy(h[:], s.aliasArg(a))
+		al := AliasByHash(v, h)
+		if al == nil {
+			return "no alias"
+		}
+		out = append(out, s.pretty(fmt.Sprintf("%s bound to %s by %s at height %d (tx %s); %s has %d",
+			h, al.Address, al.Registrar, al.Height, al.Tx, al.Address, AliasCount(v, al.Address))))
+		regs, err := Registrars(v)
+		must(err)
+		for _, r := range regs {
+			out = append(out, "registrar "+s.pretty(r.String()))
+		}
 	case "balance":
 		bs, _, err := s.unspent(v).Balances(s.addr(a.subject()), ledger.TokenID(a.get("token", "")))
 		must(err)
@@ -1372,12 +1441,12 @@ func (s *scenario) prettyKey(k string) string {
 		}
 		return s.pretty(a.String()), b[n:]
 	}
-	for _, p := range []string{prefixCoin, prefixReceipt} {
+	for _, p := range []string{prefixCoin, prefixReceipt, prefixAlias} {
 		if rest, ok := strings.CutPrefix(k, p); ok {
 			return p + id(rest)
 		}
 	}
-	for _, p := range []string{prefixIssuer, prefixRegistered} {
+	for _, p := range []string{prefixIssuer, prefixRegistered, prefixRegistrar, prefixAliasCount} {
 		if rest, ok := strings.CutPrefix(k, p); ok {
 			a, _ := addr(rest)
 			return p + a

@@ -152,6 +152,14 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 	case *txpb.Body_FeeCollect:
 		v := x.FeeCollect
 		m = FeeCollect{Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
+	case *txpb.Body_AliasRegister:
+		v := x.AliasRegister
+		m = AliasRegister{Hash: f.aliasHash(v.Hash), Account: f.address("account", v.Account)}
+	case *txpb.Body_AliasRevoke:
+		m = AliasRevoke{Hash: f.aliasHash(x.AliasRevoke.Hash)}
+	case *txpb.Body_SetRegistrar:
+		v := x.SetRegistrar
+		m = SetRegistrar{Registrar: f.address("registrar", v.Registrar), Remove: v.Remove}
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}
@@ -159,6 +167,16 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 		return nil, f.rej
 	}
 	return m, nil
+}
+
+func (f *fields) aliasHash(b []byte) ledger.AliasHash {
+	var h ledger.AliasHash
+	if len(b) != len(h) {
+		f.fail(ledger.CodeInvalidArgument, "hash: %d bytes, want %d (the value's keyed hash)", len(b), len(h))
+		return h
+	}
+	copy(h[:], b)
+	return h
 }
 
 // DraftFromProto copies a wire contract into a token.Draft.

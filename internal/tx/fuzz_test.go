@@ -228,6 +228,18 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		{"OK-fee-collect", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: [][]byte{c1, c2}, Amount: "12"}}
 		})},
+		{"OK-alias-register", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_AliasRegister{AliasRegister: &txpb.AliasRegister{Hash: c1, Account: bob}}
+		})},
+		{"OK-alias-revoke", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_AliasRevoke{AliasRevoke: &txpb.AliasRevoke{Hash: c2}}
+		})},
+		{"INVALID_ARGUMENT-alias-hash", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_AliasRegister{AliasRegister: &txpb.AliasRegister{Hash: c1[:31], Account: bob}}
+		})},
+		{"OK-set-registrar", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetRegistrar{SetRegistrar: &txpb.SetRegistrar{Registrar: bob, Remove: true}}
+		})},
 		{"OK-set-fee-schedule", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: feeScheduleMsg(bob)}
 		})},

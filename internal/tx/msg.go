@@ -143,10 +143,26 @@ type FeeCollect struct {
 	Amount money.Amount
 }
 
+// AliasRegister binds the value whose keyed hash is Hash to Account in the
+// alias directory.
+type AliasRegister struct {
+	Hash    ledger.AliasHash
+	Account ledger.Address
+}
+
+// AliasRevoke removes Hash's binding.
+type AliasRevoke struct{ Hash ledger.AliasHash }
+
+// SetRegistrar grants Registrar the registrar role, or withdraws it.
+type SetRegistrar struct {
+	Registrar ledger.Address
+	Remove    bool
+}
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
-var Kinds = []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
-	"fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "seize", "set_fee_schedule",
-	"spend_from", "transfer_ownership", "unfreeze", "unpause"}
+var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer",
+	"configure_minter", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem",
+	"register_account", "seize", "set_fee_schedule", "set_registrar", "spend_from", "transfer_ownership", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string   { return "authorize_issuer" }
 func (RegisterAccount) Kind() string   { return "register_account" }
@@ -168,3 +184,6 @@ func (Attest) Kind() string            { return "attest" }
 func (FeeDeposit) Kind() string        { return "fee_deposit" }
 func (FeeCollect) Kind() string        { return "fee_collect" }
 func (SetFeeSchedule) Kind() string    { return "set_fee_schedule" }
+func (AliasRegister) Kind() string     { return "alias_register" }
+func (AliasRevoke) Kind() string       { return "alias_revoke" }
+func (SetRegistrar) Kind() string      { return "set_registrar" }

@@ -222,6 +222,9 @@ type Body struct {
 	//	*Body_FeeDeposit
 	//	*Body_SetFeeSchedule
 	//	*Body_FeeCollect
+	//	*Body_AliasRegister
+	//	*Body_AliasRevoke
+	//	*Body_SetRegistrar
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -479,6 +482,33 @@ func (x *Body) GetFeeCollect() *FeeCollect {
 	return nil
 }
 
+func (x *Body) GetAliasRegister() *AliasRegister {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_AliasRegister); ok {
+			return x.AliasRegister
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetAliasRevoke() *AliasRevoke {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_AliasRevoke); ok {
+			return x.AliasRevoke
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetSetRegistrar() *SetRegistrar {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_SetRegistrar); ok {
+			return x.SetRegistrar
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -563,6 +593,18 @@ type Body_FeeCollect struct {
 	FeeCollect *FeeCollect `protobuf:"bytes,29,opt,name=fee_collect,json=feeCollect,proto3,oneof"`
 }
 
+type Body_AliasRegister struct {
+	AliasRegister *AliasRegister `protobuf:"bytes,30,opt,name=alias_register,json=aliasRegister,proto3,oneof"`
+}
+
+type Body_AliasRevoke struct {
+	AliasRevoke *AliasRevoke `protobuf:"bytes,31,opt,name=alias_revoke,json=aliasRevoke,proto3,oneof"`
+}
+
+type Body_SetRegistrar struct {
+	SetRegistrar *SetRegistrar `protobuf:"bytes,32,opt,name=set_registrar,json=setRegistrar,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -602,6 +644,12 @@ func (*Body_FeeDeposit) isBody_Msg() {}
 func (*Body_SetFeeSchedule) isBody_Msg() {}
 
 func (*Body_FeeCollect) isBody_Msg() {}
+
+func (*Body_AliasRegister) isBody_Msg() {}
+
+func (*Body_AliasRevoke) isBody_Msg() {}
+
+func (*Body_SetRegistrar) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -2372,6 +2420,162 @@ func (x *FeeCollect) GetAmount() string {
 	return ""
 }
 
+// AliasRegister binds a characteristic value (a phone or ID number, S2.2) to
+// account in the alias directory, so that people can pay the value. The value
+// is never on chain: hash is its keyed hash (HMAC-SHA256 under the platform's
+// alias key, see internal/region), 32 bytes. Registrars only, after they have
+// checked the person.
+type AliasRegister struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hash          []byte                 `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
+	Account       string                 `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AliasRegister) Reset() {
+	*x = AliasRegister{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AliasRegister) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AliasRegister) ProtoMessage() {}
+
+func (x *AliasRegister) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AliasRegister.ProtoReflect.Descriptor instead.
+func (*AliasRegister) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *AliasRegister) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *AliasRegister) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+// AliasRevoke removes the binding of hash. Registrars only.
+type AliasRevoke struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hash          []byte                 `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AliasRevoke) Reset() {
+	*x = AliasRevoke{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AliasRevoke) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AliasRevoke) ProtoMessage() {}
+
+func (x *AliasRevoke) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AliasRevoke.ProtoReflect.Descriptor instead.
+func (*AliasRevoke) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *AliasRevoke) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+// SetRegistrar grants registrar the registrar role, or withdraws it with
+// remove. Operator only.
+type SetRegistrar struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Registrar     string                 `protobuf:"bytes,1,opt,name=registrar,proto3" json:"registrar,omitempty"`
+	Remove        bool                   `protobuf:"varint,2,opt,name=remove,proto3" json:"remove,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRegistrar) Reset() {
+	*x = SetRegistrar{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRegistrar) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRegistrar) ProtoMessage() {}
+
+func (x *SetRegistrar) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRegistrar.ProtoReflect.Descriptor instead.
+func (*SetRegistrar) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *SetRegistrar) GetRegistrar() string {
+	if x != nil {
+		return x.Registrar
+	}
+	return ""
+}
+
+func (x *SetRegistrar) GetRemove() bool {
+	if x != nil {
+		return x.Remove
+	}
+	return false
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -2387,7 +2591,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xea\t\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xaa\v\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -2417,7 +2621,10 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"feeDeposit\x12E\n" +
 	"\x10set_fee_schedule\x18\x1c \x01(\v2\x19.peg.tx.v1.SetFeeScheduleH\x00R\x0esetFeeSchedule\x128\n" +
 	"\vfee_collect\x18\x1d \x01(\v2\x15.peg.tx.v1.FeeCollectH\x00R\n" +
-	"feeCollectB\x05\n" +
+	"feeCollect\x12A\n" +
+	"\x0ealias_register\x18\x1e \x01(\v2\x18.peg.tx.v1.AliasRegisterH\x00R\raliasRegister\x12;\n" +
+	"\falias_revoke\x18\x1f \x01(\v2\x16.peg.tx.v1.AliasRevokeH\x00R\valiasRevoke\x12>\n" +
+	"\rset_registrar\x18  \x01(\v2\x17.peg.tx.v1.SetRegistrarH\x00R\fsetRegistrarB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -2544,7 +2751,15 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
 	"FeeCollect\x12\x16\n" +
 	"\x06inputs\x18\x01 \x03(\fR\x06inputs\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\tR\x06amountB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x06amount\x18\x02 \x01(\tR\x06amount\"=\n" +
+	"\rAliasRegister\x12\x12\n" +
+	"\x04hash\x18\x01 \x01(\fR\x04hash\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\"!\n" +
+	"\vAliasRevoke\x12\x12\n" +
+	"\x04hash\x18\x01 \x01(\fR\x04hash\"D\n" +
+	"\fSetRegistrar\x12\x1c\n" +
+	"\tregistrar\x18\x01 \x01(\tR\tregistrar\x12\x16\n" +
+	"\x06remove\x18\x02 \x01(\bR\x06removeB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -2558,7 +2773,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                // 0: peg.tx.v1.Tx
 	(*Batch)(nil),             // 1: peg.tx.v1.Batch
@@ -2592,6 +2807,9 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*FeeTier)(nil),           // 29: peg.tx.v1.FeeTier
 	(*KindFee)(nil),           // 30: peg.tx.v1.KindFee
 	(*FeeCollect)(nil),        // 31: peg.tx.v1.FeeCollect
+	(*AliasRegister)(nil),     // 32: peg.tx.v1.AliasRegister
+	(*AliasRevoke)(nil),       // 33: peg.tx.v1.AliasRevoke
+	(*SetRegistrar)(nil),      // 34: peg.tx.v1.SetRegistrar
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -2615,20 +2833,23 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	26, // 18: peg.tx.v1.Body.fee_deposit:type_name -> peg.tx.v1.FeeDeposit
 	27, // 19: peg.tx.v1.Body.set_fee_schedule:type_name -> peg.tx.v1.SetFeeSchedule
 	31, // 20: peg.tx.v1.Body.fee_collect:type_name -> peg.tx.v1.FeeCollect
-	7,  // 21: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 22: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 23: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 24: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 25: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 26: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 27: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 28: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 29: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	32, // 21: peg.tx.v1.Body.alias_register:type_name -> peg.tx.v1.AliasRegister
+	33, // 22: peg.tx.v1.Body.alias_revoke:type_name -> peg.tx.v1.AliasRevoke
+	34, // 23: peg.tx.v1.Body.set_registrar:type_name -> peg.tx.v1.SetRegistrar
+	7,  // 24: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 25: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 26: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 27: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 28: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 29: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 30: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 31: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 32: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -2657,6 +2878,9 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_FeeDeposit)(nil),
 		(*Body_SetFeeSchedule)(nil),
 		(*Body_FeeCollect)(nil),
+		(*Body_AliasRegister)(nil),
+		(*Body_AliasRevoke)(nil),
+		(*Body_SetRegistrar)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2664,7 +2888,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
