@@ -20,6 +20,7 @@ import (
 //	402 the signer's fee account cannot pay the fee now
 //	410 it expired
 //	422 well-formed, but the ledger's rules or limits refuse it now
+//	503 a gateway cannot reach the region that would answer
 var httpStatus = map[ledger.Code]int{
 	ledger.OK: http.StatusOK,
 
@@ -109,6 +110,10 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeFeeSchedule:       http.StatusUnprocessableEntity,
 	ledger.CodeFeeEarmarked:      http.StatusForbidden,
 	ledger.CodeFeeUncollectable:  http.StatusUnprocessableEntity,
+
+	ledger.CodeRegionDown:    http.StatusServiceUnavailable, // a gateway's answer: try again later
+	ledger.CodeRegionUnknown: http.StatusNotFound,
+	ledger.CodeUnroutable:    http.StatusBadRequest,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

@@ -124,6 +124,14 @@ const (
 	CodeFeeUncollectable  Code = 149 // a collection of more than the fees spent or expired and not yet collected
 )
 
+// Regions (S2): answered by a gateway (front processor) before any region's
+// chain sees the request.
+const (
+	CodeRegionDown    Code = 160 // the owner's region answers no health check now
+	CodeRegionUnknown Code = 161 // an address of a region the network does not have
+	CodeUnroutable    Code = 162 // neither an address nor a value the gateway can resolve to one
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -212,6 +220,9 @@ var codeTable = map[Code]codeInfo{
 	CodeFeeSchedule:           {"FEE_SCHEDULE", "the fee policy or schedule breaks a rule"},
 	CodeFeeEarmarked:          {"FEE_EARMARKED", "fee balances are earmarked: the fee contract's coins never move to anyone"},
 	CodeFeeUncollectable:      {"FEE_UNCOLLECTABLE", "more than the fees spent or expired and not yet collected"},
+	CodeRegionDown:            {"REGION_DOWN", "the owner's region is not answering; nothing was forwarded to it"},
+	CodeRegionUnknown:         {"REGION_UNKNOWN", "the address's home region is not in the gateway's network"},
+	CodeUnroutable:            {"UNROUTABLE", "not an address, nor a value the gateway can resolve to one"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.
