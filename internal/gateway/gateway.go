@@ -57,7 +57,8 @@ type Config struct {
 	Network *network.Network
 	// Home is the region that answers the reads naming no account (status,
 	// tokens, blocks, transactions by id); zero means the first region of
-	// the network file. It must be in every network the gateway loads.
+	// the network file at New. It must be in every network the gateway
+	// loads.
 	Home ledger.Region
 	// Resolver, if set, resolves characteristic values; nil routes by
 	// address only.
@@ -97,6 +98,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Home == "" {
+		cfg.Home = cfg.Network.Regions[0].Region
+	}
 	g := &Gateway{cfg: cfg, log: cfg.Log, metrics: newMetrics(cfg.Registry)}
 	g.proxy = g.newProxy()
 	if err := g.Reload(ctx, cfg.Network); err != nil {
@@ -110,9 +114,6 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 // checked before the new table takes effect. n must hold the home region.
 func (g *Gateway) Reload(ctx context.Context, n *network.Network) error {
 	home := g.cfg.Home
-	if home == "" {
-		home = n.Regions[0].Region
-	}
 	if _, ok := n.Region(home); !ok {
 		return fmt.Errorf("gateway: the network has no region %s, the gateway's home region", home)
 	}

@@ -48,7 +48,6 @@ func (g *Gateway) Handler() http.Handler {
 // REGION_DOWN when the endpoint cannot be reached.
 func (g *Gateway) newProxy() *httputil.ReverseProxy {
 	transport := &http.Transport{
-		Proxy:                 nil,
 		DialContext:           (&net.Dialer{Timeout: DialTimeout}).DialContext,
 		ResponseHeaderTimeout: ForwardTimeout,
 		MaxIdleConnsPerHost:   64,
@@ -63,6 +62,9 @@ func (g *Gateway) newProxy() *httputil.ReverseProxy {
 		Transport:     transport,
 		FlushInterval: -1, // the event stream flushes each event
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if r.Context().Err() != nil {
+				return // the client went away; the region is not to blame
+			}
 			f := r.Context().Value(forwardKey{}).(*forward)
 			g.refuse(w, f.region.code, f.region.fail(f.endpoint, err, time.Now()))
 		},
@@ -78,8 +80,10 @@ type forward struct {
 
 type forwardKey struct{}
 
-// forwardTo hands r to region r's current endpoint, or answers
-// REGION_DOWN; kind labels the metric.
+// forwardTo hands r to region rg's current endpoint, or answers
+// REGION_DOWN; kind labels the metric. The proxy's transport bounds the
+// connection (DialTimeout) and the wait for the answer's header
+// (ForwardTimeout); an event stream then lasts as long as its client.
 func (g *Gateway) forwardTo(w http.ResponseWriter, r *http.Request, rg *region, kind string) {
 	_, endpoint, rej := rg.target()
 	if rej != nil {
@@ -91,9 +95,7 @@ func (g *Gateway) forwardTo(w http.ResponseWriter, r *http.Request, rg *region, 
 		panic(fmt.Sprintf("gateway: endpoint %q: %v", endpoint, err))
 	}
 	g.metrics.forwarded.WithLabelValues(string(rg.code), kind).Inc()
-	ctx, cancel := context.WithTimeout(r.Context(), ForwardTimeout)
-	defer cancel()
-	ctx = context.WithValue(ctx, forwardKey{}, &forward{region: rg, endpoint: endpoint, base: base})
+	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{region: rg, endpoint: endpoint, base: base})
 	g.proxy.ServeHTTP(w, r.WithContext(ctx))
 }
 
