@@ -68,6 +68,9 @@ fail independently, run ` + "`peg testnet`" + ` and one ` + "`peg start`" + ` pe
 			if regions != 1 {
 				return upRegions(cmd, g, basePort, validators, regions, hooks)
 			}
+			if err := refuseRegionsHome(g.home); err != nil {
+				return err
+			}
 			return firstRun(g.home, basePort, validators, func() error {
 				return runDev(cmd, g, basePort, validators, hooks)
 			})

@@ -275,3 +275,13 @@ func upRegions(cmd *cobra.Command, g *globals, basePort, validators, regions int
 	}
 	return firstRun(g.home, basePort, regions, func() error { return runRegions(cmd, g, basePort, regions, hooks) })
 }
+
+// refuseRegionsHome refuses to start a network without regions in a home
+// that holds one with regions.
+func refuseRegionsHome(home string) error {
+	exists, err := holdsNode(regionHome(home, devRegions[0]))
+	if err != nil || !exists {
+		return err
+	}
+	return fmt.Errorf("%s holds a network of regions; run it with `peg up --regions N`, or use another --home", home)
+}
