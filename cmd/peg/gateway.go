@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 )
 
 func gatewayCmd(g *globals) *cobra.Command {
-	var file, listen, home, logLevel string
+	var file, listen, home, logLevel, profile string
 	cmd := &cobra.Command{
 		Use:   "gateway --network FILE --listen ADDR",
 		Short: "Run a front processor: verify payments and route each to its payer's region",
@@ -57,6 +58,13 @@ another region (FOREIGN_REGION).`,
 				}
 			}
 			log := node.NewLogger(cmd.ErrOrStderr(), logLevel, "text")
+			if profile != "" {
+				stopProfile, err := startCPUProfile(profile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			srv, err := startGateway(ctx, file, n, r, listen, log)
@@ -74,7 +82,22 @@ another region (FOREIGN_REGION).`,
 	f.StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on (host:port)")
 	f.StringVar(&home, "region", "", "region answering the reads that name no account (default: the file's first)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the gateway, from start to stop, to this file")
 	return cmd
+}
+
+// startCPUProfile profiles this process's CPU into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // gatewayServer is a gateway serving on addr.

@@ -297,7 +297,9 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	signal.Notify(sig, syscall.SIGHUP)
 	defer signal.Stop(sig)
 	go g.ReloadOn(ctx, path, sig)
-	reloads := func(outcome string) float64 { return counterValue(t, reg, "peg_gateway_reloads_total", "outcome", outcome) }
+	reloads := func(outcome string) float64 {
+		return counterValue(t, reg, "peg_gateway_reloads_total", "outcome", outcome)
+	}
 	hup := func(outcome string, want float64) {
 		t.Helper()
 		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {

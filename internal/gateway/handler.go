@@ -59,8 +59,9 @@ func (g *Gateway) newProxy() *httputil.ReverseProxy {
 			pr.SetURL(f.base)
 			pr.Out.Host = f.base.Host
 		},
-		Transport:     transport,
-		FlushInterval: -1, // the event stream flushes each event
+		// An event stream (text/event-stream) is flushed at each write by
+		// the proxy itself; other answers are copied in full buffers.
+		Transport: transport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if r.Context().Err() != nil {
 				return // the client went away; the region is not to blame
