@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/client"
@@ -157,7 +156,7 @@ func (g *Gateway) forwardGroup(ctx context.Context, gr *group, raws [][]byte, it
 	case errors.As(err, &e):
 		return e
 	case err != nil:
-		return api.Rejection(gr.region.fail(endpoint, err, time.Now()))
+		return api.Rejection(g.failed(gr.region, endpoint, err))
 	}
 	for k, i := range gr.at {
 		items[i] = res[k]

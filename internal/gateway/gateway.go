@@ -76,6 +76,7 @@ type Gateway struct {
 	log     *slog.Logger
 	metrics *metrics
 	proxy   *httputil.ReverseProxy
+	ctx     context.Context // New's: bounds the checks that failed forwards start
 
 	mu      sync.RWMutex
 	regions map[ledger.Region]*region
@@ -84,7 +85,8 @@ type Gateway struct {
 }
 
 // New checks every region of cfg.Network once and returns the gateway. Run
-// keeps the checks going.
+// keeps the checks going; ctx bounds every check, those Run makes and
+// those a failed forward starts.
 func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.Network == nil {
 		return nil, errors.New("gateway: no network")
@@ -101,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.Home == "" {
 		cfg.Home = cfg.Network.Regions[0].Region
 	}
-	g := &Gateway{cfg: cfg, log: cfg.Log, metrics: newMetrics(cfg.Registry)}
+	g := &Gateway{cfg: cfg, log: cfg.Log, metrics: newMetrics(cfg.Registry), ctx: ctx}
 	g.proxy = g.newProxy()
 	if err := g.Reload(ctx, cfg.Network); err != nil {
 		return nil, err
@@ -217,6 +219,22 @@ func (g *Gateway) logChange(r *region, h health) {
 		return
 	}
 	g.log.Warn("gateway: region down", "region", r.code, "chain", r.chainID, "reason", h.reason)
+}
+
+// failed records that a forward to rg's endpoint failed with err: the
+// region is down until a check finds an endpoint that answers, and one
+// starts now rather than at the next tick, so that the next endpoint takes
+// over at once. It returns the rejection to answer.
+func (g *Gateway) failed(rg *region, endpoint string, err error) *ledger.Rejection {
+	rej := rg.fail(endpoint, err, time.Now())
+	g.log.Warn("gateway: forward failed", "region", rg.code, "endpoint", endpoint, "err", err)
+	if rg.checking.CompareAndSwap(false, true) {
+		go func() {
+			defer rg.checking.Store(false)
+			g.checkAll(g.ctx, []*region{rg})
+		}()
+	}
+	return rej
 }
 
 // region returns the region with code c.

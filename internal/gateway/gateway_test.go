@@ -327,3 +327,63 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	write(networkFile([3]string{"HK", "peg-hk", downURL(t)}))
 	hup("refused", 3) // GB, the home region, is missing
 }
+
+// TestFailover: with two endpoints, the gateway uses the first that
+// answers; when it goes away, a read fails at most once with REGION_DOWN
+// before the second takes over, and when no endpoint is left the region is
+// REGION_DOWN, at once.
+func TestFailover(t *testing.T) {
+	l, err := bench.StartLocal(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(false)
+	first, second := newCounter(t, l.Node.APIURL()), newCounter(t, l.Node.APIURL())
+	file := strings.Replace(networkFile([3]string{"GB", l.Node.Config.ChainID, first.srv.URL}),
+		fmt.Sprintf("[%q]", first.srv.URL), fmt.Sprintf("[%q, %q]", first.srv.URL, second.srv.URL), 1)
+	n, err := network.Parse([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, gw := startGateway(t, n, nil)
+	c := client.New(gw.URL)
+	ctx := context.Background()
+	if rs := g.Regions(); !rs[0].Up || rs[0].Endpoint != first.srv.URL {
+		t.Fatalf("regions %+v, want GB up at the first endpoint", rs)
+	}
+	raw, _ := register(t, l.Roles.Operator, l.Node.Config.ChainID)
+	if _, err := c.Submit(ctx, raw, false); err != nil || first.submits.Load() != 1 {
+		t.Fatalf("submit: %v; the first endpoint saw %d submissions, want 1", err, first.submits.Load())
+	}
+
+	first.srv.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, err := c.Status(ctx)
+		if err == nil {
+			break
+		}
+		wantCode(t, err, http.StatusServiceUnavailable, ledger.CodeRegionDown)
+		if time.Now().After(deadline) {
+			t.Fatalf("the second endpoint did not take over: %v", err)
+		}
+	}
+	if rs := g.Regions(); !rs[0].Up || rs[0].Endpoint != second.srv.URL {
+		t.Errorf("regions %+v, want GB up at the second endpoint", rs)
+	}
+	raw, _ = register(t, l.Roles.Operator, l.Node.Config.ChainID)
+	if _, err := c.Submit(ctx, raw, false); err != nil || second.submits.Load() != 1 {
+		t.Errorf("submit: %v; the second endpoint saw %d submissions, want 1", err, second.submits.Load())
+	}
+
+	second.srv.Close()
+	for deadline := time.Now().Add(10 * time.Second); g.Regions()[0].Up; time.Sleep(10 * time.Millisecond) {
+		if _, err := c.Status(ctx); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("GB still up with both endpoints closed")
+		}
+	}
+	_, err = c.Submit(ctx, raw, false)
+	wantCode(t, err, http.StatusServiceUnavailable, ledger.CodeRegionDown)
+}

@@ -67,7 +67,7 @@ func (g *Gateway) newProxy() *httputil.ReverseProxy {
 				return // the client went away; the region is not to blame
 			}
 			f := r.Context().Value(forwardKey{}).(*forward)
-			g.refuse(w, f.region.code, f.region.fail(f.endpoint, err, time.Now()))
+			g.refuse(w, f.region.code, g.failed(f.region, f.endpoint, err))
 		},
 	}
 }

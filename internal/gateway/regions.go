@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
@@ -18,6 +19,10 @@ type region struct {
 	chainID   string
 	endpoints []string
 	clients   []*client.Client // one per endpoint, in order
+
+	// checking is set while a check that a failed forward started runs,
+	// so that failures at a high rate start one check, not one each.
+	checking atomic.Bool
 
 	mu      sync.Mutex
 	current int       // the endpoint that answered the last health check
