@@ -138,7 +138,7 @@ func (f File) Network() (*Network, error) {
 }
 
 // endpoints validates a region's endpoints: 1 to MaxEndpoints distinct
-// http(s) URLs with a host and nothing after the path.
+// http(s) URLs with a host, no user and nothing after the path.
 func endpoints(raw []string) ([]string, error) {
 	if len(raw) == 0 || len(raw) > MaxEndpoints {
 		return nil, fmt.Errorf("%d endpoints, want 1 to %d", len(raw), MaxEndpoints)
@@ -147,7 +147,7 @@ func endpoints(raw []string) ([]string, error) {
 	seen := make(map[string]bool, len(raw))
 	for _, s := range raw {
 		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return nil, fmt.Errorf("endpoint %q is not an http(s) base URL such as http://127.0.0.1:26658", s)
 		}
 		s = u.Scheme + "://" + u.Host + trimSlash(u.EscapedPath())
