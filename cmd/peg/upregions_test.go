@@ -99,3 +99,32 @@ func startRegions(t *testing.T, home string, base int) *upProcess {
 		}
 	}
 }
+
+// TestGatewayRefuses: `peg gateway` refuses, as usage errors, a network
+// file that does not load and a home region that is not a code; `peg up
+// --regions` refuses a count out of range and --validators beside it.
+func TestGatewayRefuses(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte("[[region]]\ncode = \"gb\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing file", []string{"gateway", "--network", filepath.Join(dir, "none.toml")}, "no such file"},
+		{"bad file", []string{"gateway", "--network", bad}, "not an ISO 3166 code"},
+		{"bad region", []string{"gateway", "--network", "../../examples/network.toml", "--region", "gbr"}, "not an ISO 3166 code"},
+		{"too many regions", []string{"up", "--regions", "9"}, "--regions 9: want 1 to"},
+		{"regions and validators", []string{"up", "--regions", "2", "--validators", "2"}, "each region has one validator"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := peg(t, filepath.Join(dir, "home"), tc.args...)
+			if code != exitUsage || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d saying %q", code, errs, exitUsage, tc.want)
+			}
+		})
+	}
+}

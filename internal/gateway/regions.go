@@ -26,6 +26,7 @@ type region struct {
 
 	mu      sync.Mutex
 	current int       // the endpoint that answered the last health check
+	checked bool      // a health check has run
 	up      bool      // the last health check found an endpoint that answers
 	since   time.Time // when up last changed, or when the gateway first checked
 	reason  string    // why the region is down
@@ -68,7 +69,7 @@ func (r *region) check(ctx context.Context, timeout time.Duration) health {
 }
 
 // set records h at now and reports whether the region changed between up
-// and down.
+// and down, or was checked for the first time.
 func (r *region) set(h health, now time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -76,11 +77,12 @@ func (r *region) set(h health, now time.Time) bool {
 	if changed {
 		r.since = now
 	}
-	r.up, r.reason = h.up, h.reason
+	first := !r.checked
+	r.checked, r.up, r.reason = true, h.up, h.reason
 	if h.up {
 		r.current = h.endpoint
 	}
-	return changed
+	return changed || first
 }
 
 // target returns the client of the endpoint to forward to, or the

@@ -97,6 +97,11 @@ func Parse(b []byte) (*Network, error) {
 		if errors.As(err, &strict) {
 			return nil, fmt.Errorf("network: unknown keys:\n%s", strict.String())
 		}
+		var syntax *toml.DecodeError
+		if errors.As(err, &syntax) {
+			line, col := syntax.Position()
+			return nil, fmt.Errorf("network: line %d, column %d: %w", line, col, err)
+		}
 		return nil, fmt.Errorf("network: %w", err)
 	}
 	return f.Network()

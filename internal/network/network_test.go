@@ -43,6 +43,7 @@ func TestParseRefuses(t *testing.T) {
 	good := region("GB", "peg-gb", keyA, "http://127.0.0.1:1")
 	for _, c := range []struct{ name, file, want string }{
 		{"empty", ``, "no [[region]]"},
+		{"syntax", good + "junk\n", "line 9, column"},
 		{"unknown key", good + "colour = \"red\"\n", "colour"},
 		{"bad code", region("gb", "peg-gb", keyA, "http://127.0.0.1:1"), "not an ISO 3166 code"},
 		{"duplicate code", good + region("GB", "peg-gb2", keyB, "http://127.0.0.1:2"), "code GB twice"},
