@@ -252,6 +252,20 @@ func (g *Gateway) homeRegion() *region {
 	return g.regions[g.home]
 }
 
+// homeFirst is every region, the home region first, then the others in
+// the network file's order.
+func (g *Gateway) homeFirst() []*region {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	out := []*region{g.regions[g.home]}
+	for _, c := range g.order {
+		if c != g.home {
+			out = append(out, g.regions[c])
+		}
+	}
+	return out
+}
+
 // Regions is every region's state, in the network file's order.
 func (g *Gateway) Regions() []Status {
 	g.mu.RLock()

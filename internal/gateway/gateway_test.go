@@ -222,6 +222,25 @@ func TestRefusedAtGateway(t *testing.T) {
 	if n := hop.submits.Load(); n != 1 {
 		t.Errorf("the node received %d submissions, want the good one", n)
 	}
+
+	// A transaction id names no region: the regions are asked in turn, the
+	// home region first, those down skipped.
+	if rc, err := c.Tx(ctx, id); err != nil || rc.TxID != id || rc.Height != s.Receipt.Height {
+		t.Errorf("GET /v1/txs/%s: %+v, %v", id, rc, err)
+	}
+	two := parseNetwork(t, [3]string{"HK", "peg-hk", downURL(t)}, [3]string{"GB", chain, hop.srv.URL})
+	_, gw2 := startGateway(t, two, nil)
+	c2 := client.New(gw2.URL)
+	if rc, err := c2.Tx(ctx, id); err != nil || rc.TxID != id {
+		t.Errorf("GET /v1/txs/%s with the home region down: %+v, %v; want GB's receipt", id, rc, err)
+	}
+	_, err = c2.Tx(ctx, ledger.TxID{1})
+	wantCode(t, err, http.StatusServiceUnavailable, ledger.CodeRegionDown)
+	_, err = c.Tx(ctx, ledger.TxID{1})
+	var e *client.APIError
+	if !errors.As(err, &e) || e.Status != http.StatusNotFound {
+		t.Errorf("GET of an unknown id: %v, want 404", err)
+	}
 }
 
 // counterValue is the counter name{labels} of reg, 0 if it has none yet.

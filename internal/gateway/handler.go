@@ -35,6 +35,7 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /v1/txs", g.submit)
 	mux.HandleFunc("POST /v1/txs/batch", g.submitBatch)
+	mux.HandleFunc("GET /v1/txs/{id}", g.txByID)
 	mux.HandleFunc("GET /v1/accounts/{value}", g.account)
 	mux.HandleFunc("GET /v1/accounts/{value}/{rest...}", g.account)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -199,6 +200,10 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, api.Error(api.CodeBadRequest, "request body: %v", err))
 		return
 	}
+	if len(req.Tx) == 0 {
+		writeError(w, api.Error(api.CodeBadRequest, "request body: tx is required"))
+		return
+	}
 	t, rg, rej := g.admit(req.Tx)
 	if rej == nil {
 		rej = t.Verify()
@@ -224,4 +229,48 @@ func bodyError(err error) *client.APIError {
 		return api.Error(api.CodeRequestTooLarge, "request body over %d bytes", tooBig.Limit)
 	}
 	return api.Error(api.CodeBadRequest, "request body: %v", err)
+}
+
+// txByID answers GET /v1/txs/{id}: an id names no region, so the regions
+// are asked in turn, the home region first, then the others in the network
+// file's order, and the first that has the transaction answers. Regions
+// that are down are skipped; if one was, a transaction none has is
+// REGION_DOWN rather than not found.
+func (g *Gateway) txByID(w http.ResponseWriter, r *http.Request) {
+	id, err := ledger.ParseTxID(r.PathValue("id"))
+	if err != nil {
+		writeError(w, api.Error(api.CodeBadRequest, "%v", err))
+		return
+	}
+	var down *ledger.Rejection
+	var downAt ledger.Region
+	for _, rg := range g.homeFirst() {
+		c, endpoint, rej := rg.target()
+		if rej != nil {
+			down, downAt = rej, rg.code
+			continue
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), ForwardTimeout)
+		rc, err := c.Tx(ctx, id)
+		cancel()
+		var e *client.APIError
+		switch {
+		case err == nil:
+			g.metrics.forwarded.WithLabelValues(string(rg.code), "read").Inc()
+			writeJSON(w, http.StatusOK, rc)
+			return
+		case errors.As(err, &e) && e.Status == http.StatusNotFound:
+			continue
+		case errors.As(err, &e):
+			writeError(w, e)
+			return
+		default:
+			down, downAt = g.failed(rg, endpoint, err), rg.code
+		}
+	}
+	if down != nil {
+		g.refuse(w, downAt, down)
+		return
+	}
+	writeError(w, api.Error(api.CodeNotFound, "no region's blocks have included transaction %s", id))
 }
