@@ -34,7 +34,8 @@ that the CLI (--node), the Go client and ` + "`peg bench --node`" + ` work throu
 unchanged. Each transaction is decoded and its signatures verified with the
 chain id of its signer's home region before it is forwarded there; junk is
 answered here with the code the node would give. Reads that name an account
-go to the account's region; other reads to --region. /v1/regions shows each
+go to the account's region, a transaction by id to each region in turn;
+other reads to --region. /v1/regions shows each
 region's health, /metrics the gateway's Prometheus series.
 
 A region that answers no health check (every second, each endpoint in turn)

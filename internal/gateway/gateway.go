@@ -5,8 +5,8 @@
 // transaction and verifies its signatures with the chain id of its signer's
 // home region (the region is inside every address) and forwards it to that
 // region only if they hold, so that junk never reaches a region. Reads that
-// name an account go to the account's region, other reads to the gateway's
-// home region. It checks every region's health about once a second and
+// name an account go to the account's region, a transaction by id to each
+// region in turn, other reads to the gateway's home region. It checks every region's health about once a second and
 // answers REGION_DOWN at once for a region that does not answer, rather than
 // hanging. Its regions and their endpoints come from the network file
 // (internal/network), which it reloads on request (SIGHUP for `peg gateway`).
