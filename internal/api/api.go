@@ -233,6 +233,10 @@ func (s *server) serveJSON(h handlerFunc) http.Handler {
 	})
 }
 
+// WriteJSON answers v with status as the API does: for a server in front
+// of the API (a gateway) that answers the same way.
+func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
+
 // writeJSON answers v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)

@@ -52,7 +52,7 @@ func (g *Gateway) submitBatch(w http.ResponseWriter, r *http.Request) {
 		api.WriteProto(w, http.StatusOK, res.Proto())
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }
 
 // group is the transactions of a batch request bound for one region: at

@@ -31,7 +31,7 @@ func (g *Gateway) Handler() http.Handler {
 		fmt.Fprint(w, "ok")
 	})
 	mux.HandleFunc("GET /v1/regions", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"regions": g.Regions()})
+		api.WriteJSON(w, http.StatusOK, map[string]any{"regions": g.Regions()})
 	})
 	mux.HandleFunc("POST /v1/txs", g.submit)
 	mux.HandleFunc("POST /v1/txs/batch", g.submitBatch)
@@ -105,23 +105,11 @@ func (g *Gateway) forwardTo(w http.ResponseWriter, r *http.Request, rg *region, 
 func (g *Gateway) refuse(w http.ResponseWriter, c ledger.Region, rej *ledger.Rejection) {
 	g.metrics.refused.WithLabelValues(string(c), rej.Code.Name()).Inc()
 	e := api.Rejection(rej)
-	writeJSON(w, e.Status, e)
-}
-
-// writeJSON answers v with status, as the API does.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("gateway: encoding %T: %v", v, err)) // the gateway's answers always encode
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	api.WriteJSON(w, e.Status, e)
 }
 
 // writeError answers an error of the API's own codes.
-func writeError(w http.ResponseWriter, e *client.APIError) { writeJSON(w, e.Status, e) }
+func writeError(w http.ResponseWriter, e *client.APIError) { api.WriteJSON(w, e.Status, e) }
 
 // account forwards GET /v1/accounts/{value}/... to the region of the
 // account: value is an address, or a characteristic value the Resolver
@@ -257,7 +245,7 @@ func (g *Gateway) txByID(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 			g.metrics.forwarded.WithLabelValues(string(rg.code), "read").Inc()
-			writeJSON(w, http.StatusOK, rc)
+			api.WriteJSON(w, http.StatusOK, rc)
 			return
 		case errors.As(err, &e) && e.Status == http.StatusNotFound:
 			continue
