@@ -67,7 +67,8 @@ func downURL(t *testing.T) string {
 // startGateway serves a gateway of n on loopback.
 func startGateway(t *testing.T, n *network.Network, reg prometheus.Registerer) (*Gateway, *httptest.Server) {
 	t.Helper()
-	g, err := New(context.Background(), Config{Network: n, Registry: reg, HealthInterval: 100 * time.Millisecond, Log: slog.New(slog.DiscardHandler)})
+	g, err := New(context.Background(), Config{Network: n, Registry: reg, HealthInterval: 100 * time.Millisecond,
+		HealthTimeout: 500 * time.Millisecond, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,11 +272,41 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels ..
 	return 0
 }
 
-// TestRegionDown: a region whose only endpoint is down is answered
+// silentURL is the URL of a loopback listener that accepts connections
+// and never answers, until the test ends.
+func silentURL(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// TestRegionDown: a region whose only endpoint is down, refusing
+// connections (GB) or accepting them and never answering (HK), is answered
 // REGION_DOWN (503) with the region named, for a submission, a batch and a
-// read, without a node to wait for.
+// read, without waiting on the region.
 func TestRegionDown(t *testing.T) {
-	n := parseNetwork(t, [3]string{"GB", "peg-gb", downURL(t)}, [3]string{"HK", "peg-hk", downURL(t)})
+	n := parseNetwork(t, [3]string{"GB", "peg-gb", downURL(t)}, [3]string{"HK", "peg-hk", silentURL(t)})
 	_, gw := startGateway(t, n, nil)
 	c := client.New(gw.URL)
 	ctx := context.Background()
