@@ -233,10 +233,6 @@ func (s *server) serveJSON(h handlerFunc) http.Handler {
 	})
 }
 
-// WriteJSON answers v with status as the API does: for a server in front
-// of the API (a gateway) that answers the same way.
-func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
-
 // writeJSON answers v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
@@ -250,10 +246,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// WantsProto reports whether r's Accept header names the protobuf media
+// wantsProto reports whether r's Accept header names the protobuf media
 // type, with a quality above zero if it gives one; the endpoints that offer
 // a protobuf answer then give it.
-func WantsProto(r *http.Request) bool {
+func wantsProto(r *http.Request) bool {
 	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil || mt != client.ProtoContentType {
@@ -269,8 +265,8 @@ func WantsProto(r *http.Request) bool {
 	return false
 }
 
-// WriteProto answers m in protobuf (client.ProtoContentType).
-func WriteProto(w http.ResponseWriter, status int, m proto.Message) {
+// writeProto answers m in protobuf (client.ProtoContentType).
+func writeProto(w http.ResponseWriter, status int, m proto.Message) {
 	b, err := proto.Marshal(m)
 	if err != nil {
 		panic(fmt.Sprintf("api: encoding %T: %v", m, err)) // wirepb messages always encode

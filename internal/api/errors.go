@@ -166,15 +166,6 @@ func notFound(format string, args ...any) *client.APIError {
 	return apiError(CodeNotFound, format, args...)
 }
 
-// Error is an error of one of the API's own codes, as the API answers it:
-// for a server in front of the API (a gateway) that answers the same way.
-func Error(code uint32, format string, args ...any) *client.APIError {
-	return apiError(code, format, args...)
-}
-
-// Rejection is the answer to a transaction refused with a ledger code.
-func Rejection(r *ledger.Rejection) *client.APIError { return rejection(r.Code, r.Message) }
-
 // rejection is a ledger code's answer.
 func rejection(code ledger.Code, message string) *client.APIError {
 	return &client.APIError{Status: HTTPStatus(code), Code: uint32(code), Name: code.Name(), Message: message}
