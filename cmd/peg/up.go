@@ -93,11 +93,7 @@ func runDev(cmd *cobra.Command, g *globals, basePort, validators int, hooks []mo
 		if err != nil {
 			return err
 		}
-		homes := make([]string, validators)
-		for i := range homes {
-			homes[i] = node.TestnetHome(g.home, i)
-		}
-		return runNodes(cmd, homes, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
+		return runNodes(cmd, g.home, validators, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
 	}
 	created, err := ensureDevNetwork(g.home, basePort)
 	if err != nil {

@@ -60,7 +60,7 @@ func runRegions(cmd *cobra.Command, g *globals, basePort, n int, hooks []monitor
 	for i := range homes {
 		homes[i] = regionHome(g.home, devRegions[i])
 	}
-	return runNodes(cmd, homes, regionsSidecar(g.home, hooks, created))
+	return runHomes(cmd, homes, regionsSidecar(g.home, hooks, created))
 }
 
 // ensureDevRegions creates the regions' homes and the network file under
