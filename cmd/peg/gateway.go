@@ -125,7 +125,10 @@ func startGateway(ctx context.Context, file string, n *pegnet.Network, home ledg
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/", gw.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: gateway.ForwardTimeout + 5*time.Second}
+	// No write timeout: the forwards have their own (gateway.ForwardTimeout
+	// for an answer to start), and an event stream lasts as long as its
+	// client.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go gw.Run(ctx)

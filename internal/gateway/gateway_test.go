@@ -224,6 +224,21 @@ func TestRefusedAtGateway(t *testing.T) {
 		t.Errorf("the node received %d submissions, want the good one", n)
 	}
 
+	// The event stream of the home region opens through the gateway
+	// (its events, of reserves and fees, need a token).
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	req, _ := http.NewRequestWithContext(sctx, http.MethodGet, gw.URL+"/v1/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := stream.Header.Get("Content-Type"); stream.StatusCode != http.StatusOK || ct != "text/event-stream" {
+		t.Errorf("GET /v1/events through the gateway: HTTP %d, %q; want an event stream", stream.StatusCode, ct)
+	}
+	cancel()
+	stream.Body.Close()
+
 	// A transaction id names no region: the regions are asked in turn, the
 	// home region first, those down skipped.
 	if rc, err := c.Tx(ctx, id); err != nil || rc.TxID != id || rc.Height != s.Receipt.Height {
