@@ -128,3 +128,56 @@ func TestGatewayRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestNetworkGenesis builds a network of two regions by hand: `peg init`
+// per region, a network file of their validators, `peg network genesis` on
+// each; a file that does not list the node's region is refused.
+func TestNetworkGenesis(t *testing.T) {
+	t.Setenv("PEG_PASSPHRASE", "")
+	dir := t.TempDir()
+	var file strings.Builder
+	homes := map[string]string{}
+	for i, r := range []string{"GB", "HK"} {
+		home := filepath.Join(dir, strings.ToLower(r))
+		homes[r] = home
+		chain := "hand-" + strings.ToLower(r)
+		mustPeg(t, home, "init", "--chain-id", chain, "--region", r, "--base-port", fmt.Sprint(45000+10*i))
+		var doc struct {
+			Validators []struct {
+				PubKey struct {
+					Value string `json:"value"`
+				} `json:"pub_key"`
+			} `json:"validators"`
+		}
+		b, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&file, "[[region]]\ncode = %q\nchain_id = %q\nendpoints = [\"http://127.0.0.1:%d\"]\n[[region.validator]]\npub_key = %q\npower = 10\n",
+			r, chain, 45002+10*i, doc.Validators[0].PubKey.Value)
+	}
+	path := filepath.Join(dir, "network.toml")
+	if err := os.WriteFile(path, []byte(file.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := map[string]string{"GB": "hand-hk", "HK": "hand-gb"}
+	for r, home := range homes {
+		mustPeg(t, home, "network", "genesis", "--network", path)
+		b, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))
+		if err != nil || !strings.Contains(string(b), other[r]) {
+			t.Errorf("%s's genesis does not name the other region's chain %s: %v", r, other[r], err)
+		}
+	}
+
+	gbOnly := filepath.Join(dir, "gb.toml")
+	if err := os.WriteFile(gbOnly, []byte(file.String()[:strings.Index(file.String(), "[[region]]\ncode = \"HK\"")]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := peg(t, homes["HK"], "network", "genesis", "--network", gbOnly)
+	if code != exitFailure || !strings.Contains(errs, "has no region HK") {
+		t.Errorf("a network without HK on HK's node: exit %d, stderr %q", code, errs)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,5 +60,57 @@ func TestInitRegions(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sg")); !os.IsNotExist(err) {
 		t.Errorf("the refused InitRegions wrote %s (%v)", filepath.Join(dir, "sg"), err)
+	}
+}
+
+// TestSetGenesisNetwork: a node written alone gets the network in its
+// genesis before it starts, if the network lists it with its own chain id
+// and validators, and then starts with it; once started, its genesis is
+// fixed.
+func TestSetGenesisNetwork(t *testing.T) {
+	home := nodeHome(t)
+	cfg := DefaultConfig("peg-gb", "GB", replayFreeBase(t))
+	cfg.Log.Level = "error"
+	if err := Init(home, cfg, testGenesis(t)); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := cmttypes.GenesisDocFromFile(filepath.Join(home, GenesisFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := []state.Validator{{PubKey: doc.Validators[0].PubKey.Bytes(), Power: doc.Validators[0].Power}}
+	other := []state.Validator{{PubKey: bytes.Repeat([]byte{7}, 32), Power: 10}}
+	hk := state.NetworkRegion{Region: "HK", ChainID: "peg-hk", Validators: other}
+	for _, tc := range []struct {
+		name    string
+		network []state.NetworkRegion
+		want    string
+	}{
+		{"not a member", []state.NetworkRegion{hk}, "has no region GB"},
+		{"other validators", []state.NetworkRegion{{Region: "GB", ChainID: "peg-gb", Validators: other}, hk}, "validators other than its genesis's"},
+		{"invalid", []state.NetworkRegion{{Region: "GB", ChainID: "peg-gb", Validators: own}, {Region: "HK", ChainID: "peg-gb", Validators: other}}, "another region's"},
+	} {
+		if err := SetGenesisNetwork(home, tc.network); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+		}
+	}
+	network := []state.NetworkRegion{{Region: "GB", ChainID: "peg-gb", Validators: own}, hk}
+	if err := SetGenesisNetwork(home, network); err != nil {
+		t.Fatal(err)
+	}
+	n, err := Start(home, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := state.LoadGenesis(n.db)
+	n.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Network) != 2 || g.Network[1].ChainID != "peg-hk" {
+		t.Errorf("the started chain's genesis network: %+v", g.Network)
+	}
+	if err := SetGenesisNetwork(home, network); err == nil || !strings.Contains(err.Error(), "has started") {
+		t.Errorf("after the start: %v, want a refusal", err)
 	}
 }
