@@ -3,8 +3,8 @@ package node
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
