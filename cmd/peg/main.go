@@ -153,7 +153,7 @@ func newRoot(g *globals) *cobra.Command {
 		tokenCmd(g), payCmd(g), redeemCmd(g), approveCmd(g), spendFromCmd(g),
 		issuerCmd(g), accountCmd(g), registrarCmd(g), aliasCmd(g),
 		balanceCmd(g), coinsCmd(g), txCmd(g),
-		reserveCmd(g), feeCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g),
+		reserveCmd(g), feeCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g), gatewayCmd(g), networkCmd(g),
 		auditCmd(g),
 	)
 	return root

@@ -164,9 +164,18 @@ func ensureDevTestnet(dir string, basePort, n int) (bool, error) {
 type multiSidecar func(ctx context.Context, w io.Writer, nodes []*node.Node, log *slog.Logger) (wait func(), err error)
 
 // runNodes starts the nodes in dir's first n testnet homes in this process,
-// then the sidecar, and runs until SIGINT or SIGTERM. Each node logs with its
-// moniker.
+// then the sidecar, and runs until SIGINT or SIGTERM (runHomes).
 func runNodes(cmd *cobra.Command, dir string, n int, side multiSidecar) error {
+	homes := make([]string, n)
+	for i := range homes {
+		homes[i] = node.TestnetHome(dir, i)
+	}
+	return runHomes(cmd, homes, side)
+}
+
+// runHomes starts the nodes at homes in this process, then the sidecar, and
+// runs until SIGINT or SIGTERM. Each node logs with its moniker.
+func runHomes(cmd *cobra.Command, homes []string, side multiSidecar) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var nodes []*node.Node
@@ -180,8 +189,7 @@ func runNodes(cmd *cobra.Command, dir string, n int, side multiSidecar) error {
 			logs[i].Info("stopped", "height", nodes[i].Height())
 		}
 	}
-	for i := range n {
-		home := node.TestnetHome(dir, i)
+	for _, home := range homes {
 		cfg, err := node.LoadConfig(home)
 		if err != nil {
 			stopAll()

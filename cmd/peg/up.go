@@ -36,7 +36,7 @@ const (
 var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob", "registrar"}
 
 func upCmd(g *globals) *cobra.Command {
-	var basePort, validators int
+	var basePort, validators, regions int
 	var webhooks []string
 	var webhookSecret string
 	cmd := &cobra.Command{
@@ -70,6 +70,12 @@ fail independently, run ` + "`peg testnet`" + ` and one ` + "`peg start`" + ` pe
 			if err != nil {
 				return err
 			}
+			if regions != 1 {
+				return upRegions(cmd, g, basePort, validators, regions, hooks)
+			}
+			if err := refuseRegionsHome(g.home); err != nil {
+				return err
+			}
 			return firstRun(g.home, basePort, validators, func() error {
 				return runDev(cmd, g, basePort, validators, hooks)
 			})
@@ -78,6 +84,7 @@ fail independently, run ` + "`peg testnet`" + ` and one ` + "`peg start`" + ` pe
 	f := cmd.Flags()
 	f.IntVar(&basePort, "base-port", node.DefaultBasePort, "first of six loopback ports (p2p, consensus RPC, API, bank Open Banking, bank admin, metrics) when creating the network; checked free before anything is written")
 	f.IntVar(&validators, "validators", 1, "validators of the network, all run in this process (more than one: see above)")
+	f.IntVar(&regions, "regions", 1, regionsFlagHelp)
 	f.StringSliceVar(&webhooks, "webhook", nil, "http(s) URL to POST reserve alerts to (repeatable); needs --webhook-secret")
 	f.StringVar(&webhookSecret, "webhook-secret", os.Getenv("PEG_WEBHOOK_SECRET"), "HMAC-SHA256 key for the Peg-Signature header ($PEG_WEBHOOK_SECRET); required with --webhook")
 	return cmd

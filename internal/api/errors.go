@@ -20,6 +20,7 @@ import (
 //	402 the signer's fee account cannot pay the fee now
 //	410 it expired
 //	422 well-formed, but the ledger's rules or limits refuse it now
+//	503 a gateway cannot reach the region that would answer
 var httpStatus = map[ledger.Code]int{
 	ledger.OK: http.StatusOK,
 
@@ -110,9 +111,12 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeFeeEarmarked:      http.StatusForbidden,
 	ledger.CodeFeeUncollectable:  http.StatusUnprocessableEntity,
 
-	ledger.CodeAliasTaken:   http.StatusConflict,
-	ledger.CodeAliasUnknown: http.StatusNotFound,
-	ledger.CodeAliasLimit:   http.StatusUnprocessableEntity,
+	ledger.CodeAliasTaken:    http.StatusConflict,
+	ledger.CodeAliasUnknown:  http.StatusNotFound,
+	ledger.CodeAliasLimit:    http.StatusUnprocessableEntity,
+	ledger.CodeRegionDown:    http.StatusServiceUnavailable, // a gateway's answer: try again later
+	ledger.CodeRegionUnknown: http.StatusNotFound,
+	ledger.CodeUnroutable:    http.StatusBadRequest,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

@@ -132,6 +132,14 @@ const (
 	CodeAliasLimit   Code = 152 // the address holds MaxAliasesPerAddress aliases already
 )
 
+// Regions (S2): answered by a gateway (front processor) before any region's
+// chain sees the request.
+const (
+	CodeRegionDown    Code = 160 // the owner's region answers no health check now
+	CodeRegionUnknown Code = 161 // an address of a region the network does not have
+	CodeUnroutable    Code = 162 // neither an address nor a value the gateway can resolve to one
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -223,6 +231,9 @@ var codeTable = map[Code]codeInfo{
 	CodeAliasTaken:            {"ALIAS_TAKEN", "the phone or ID number is bound to an address already"},
 	CodeAliasUnknown:          {"ALIAS_UNKNOWN", "no address is bound to the phone or ID number"},
 	CodeAliasLimit:            {"ALIAS_LIMIT", "the address has the most aliases an address may have"},
+	CodeRegionDown:            {"REGION_DOWN", "the owner's region is not answering; nothing was forwarded to it"},
+	CodeRegionUnknown:         {"REGION_UNKNOWN", "the address's home region is not in the gateway's network"},
+	CodeUnroutable:            {"UNROUTABLE", "not an address, nor a value the gateway can resolve to one"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.
