@@ -17,14 +17,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/pegledger/peg/internal/aliaskey"
 	"github.com/pegledger/peg/internal/gateway"
 	"github.com/pegledger/peg/internal/ledger"
 	pegnet "github.com/pegledger/peg/internal/network"
 	"github.com/pegledger/peg/internal/node"
+	"github.com/pegledger/peg/internal/routefile"
 )
 
 func gatewayCmd(g *globals) *cobra.Command {
-	var file, listen, home, logLevel, profile string
+	var file, listen, home, logLevel, profile, keyFile, routes string
 	cmd := &cobra.Command{
 		Use:   "gateway --network FILE --listen ADDR",
 		Short: "Run a front processor: verify payments and route each to its payer's region",
@@ -58,6 +60,10 @@ another region (FOREIGN_REGION).`,
 					return &usageError{err}
 				}
 			}
+			aliases, err := loadAliases(keyFile, routes)
+			if err != nil {
+				return err
+			}
 			log := node.NewLogger(cmd.ErrOrStderr(), logLevel, "text")
 			if profile != "" {
 				stopProfile, err := startCPUProfile(profile)
@@ -68,7 +74,7 @@ another region (FOREIGN_REGION).`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			srv, err := startGateway(ctx, file, n, r, listen, log)
+			srv, err := startGateway(ctx, file, n, r, aliases, listen, log)
 			if err != nil {
 				return err
 			}
@@ -84,7 +90,29 @@ another region (FOREIGN_REGION).`,
 	f.StringVar(&home, "region", "", "region answering the reads that name no account (default: the file's first)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the gateway, from start to stop, to this file")
+	f.StringVar(&keyFile, "alias-key", "", "the platform's alias key (peg alias key init), to resolve phone and ID numbers; needs --routes")
+	f.StringVar(&routes, "routes", "", "the routing table of phone and ID prefixes to regions (examples/routing.toml); needs --alias-key")
 	return cmd
+}
+
+// loadAliases reads what a gateway resolves phone and ID numbers with: both
+// files or neither (nil: the gateway routes addresses only).
+func loadAliases(keyFile, routes string) (*gateway.Aliases, error) {
+	switch {
+	case keyFile == "" && routes == "":
+		return nil, nil
+	case keyFile == "" || routes == "":
+		return nil, usageErrorf("--alias-key and --routes go together: a number is routed by the table and looked up by its keyed hash")
+	}
+	key, err := aliaskey.Read(keyFile)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	t, err := routefile.Load(routes)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return &gateway.Aliases{Key: key, Routes: t}, nil
 }
 
 // startCPUProfile profiles this process's CPU into path until the returned
@@ -109,10 +137,10 @@ type gatewayServer struct {
 
 // startGateway starts a gateway of n, reloading file on SIGHUP, serving
 // its API and /metrics on listen, until ctx ends or stop is called.
-func startGateway(ctx context.Context, file string, n *pegnet.Network, home ledger.Region, listen string, log *slog.Logger) (*gatewayServer, error) {
+func startGateway(ctx context.Context, file string, n *pegnet.Network, home ledger.Region, aliases *gateway.Aliases, listen string, log *slog.Logger) (*gatewayServer, error) {
 	reg := prometheus.NewRegistry()
 	ctx, cancel := context.WithCancel(ctx)
-	gw, err := gateway.New(ctx, gateway.Config{Network: n, Home: home, Registry: reg, Log: log.With("module", "gateway")})
+	gw, err := gateway.New(ctx, gateway.Config{Network: n, Home: home, Aliases: aliases, Registry: reg, Log: log.With("module", "gateway")})
 	if err != nil {
 		cancel()
 		return nil, err

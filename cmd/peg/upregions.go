@@ -13,6 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pegledger/peg/internal/aliaskey"
+	"github.com/pegledger/peg/internal/durable"
+	"github.com/pegledger/peg/internal/gateway"
 	"github.com/pegledger/peg/internal/keyring"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/monitor"
@@ -203,7 +206,11 @@ func regionsSidecar(dir string, hooks []monitor.Webhook, created bool) multiSide
 		if err != nil {
 			return nil, err
 		}
-		gw, err := startGateway(ctx, file, n, "", fmt.Sprintf("127.0.0.1:%d", gatewayPort(base, len(nodes))), log)
+		aliases, err := shareAliasFiles(dir, n)
+		if err != nil {
+			return nil, err
+		}
+		gw, err := startGateway(ctx, file, n, "", aliases, fmt.Sprintf("127.0.0.1:%d", gatewayPort(base, len(nodes))), log)
 		if err != nil {
 			return nil, err
 		}
@@ -288,4 +295,34 @@ func refuseRegionsHome(home string) error {
 		return err
 	}
 	return fmt.Errorf("%s holds a network of regions; run it with `peg up --regions N`, or use another --home", home)
+}
+
+// shareAliasFiles makes one alias key and routing table for the network in
+// dir and copies them, where missing, into each region's home, where the
+// alias commands read them: a number is hashed under the same platform key
+// whichever region's registrar binds it and whichever gateway resolves it.
+func shareAliasFiles(dir string, n *pegnet.Network) (*gateway.Aliases, error) {
+	if err := ensureAliasFiles(dir); err != nil {
+		return nil, err
+	}
+	for _, r := range n.Regions {
+		home := regionHome(dir, r.Region)
+		for _, name := range []string{aliaskey.FileName, routesFile} {
+			dst := filepath.Join(home, name)
+			if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+				if err != nil {
+					return nil, err
+				}
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				return nil, err
+			}
+			if err := durable.WriteFile(dst, b, 0o600); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return loadAliases(filepath.Join(dir, aliaskey.FileName), filepath.Join(dir, routesFile))
 }

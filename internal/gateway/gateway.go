@@ -28,6 +28,7 @@ import (
 	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/network"
+	pegregion "github.com/pegledger/peg/internal/region"
 )
 
 // Defaults and limits of a gateway.
@@ -44,12 +45,13 @@ const (
 	DialTimeout = 2 * time.Second
 )
 
-// Resolver resolves a characteristic value (a phone or ID number, S2.2) to
-// the address it names, for the requests that name an account by such a
-// value. The alias directory provides one; without it a gateway routes
-// addresses only. A value that names no address is a rejection.
-type Resolver interface {
-	Resolve(ctx context.Context, value string) (ledger.Address, *ledger.Rejection)
+// Aliases let a gateway resolve phone and ID numbers (S2.2) through the
+// alias directories: the platform's alias key, which front processors hold
+// with registrars and which never reaches a chain, and the routing table,
+// which says whose region's directory holds a number.
+type Aliases struct {
+	Key    pegregion.Key
+	Routes *pegregion.Table
 }
 
 // Config configures a gateway.
@@ -60,9 +62,9 @@ type Config struct {
 	// the network file at New. It must be in every network the gateway
 	// loads.
 	Home ledger.Region
-	// Resolver, if set, resolves characteristic values; nil routes by
-	// address only.
-	Resolver       Resolver
+	// Aliases, if set, resolve phone and ID numbers; nil routes by address
+	// only.
+	Aliases        *Aliases
 	HealthInterval time.Duration // zero: DefaultHealthInterval
 	HealthTimeout  time.Duration // zero: DefaultHealthTimeout
 	// Registry receives the gateway's metrics; nil registers none.

@@ -17,6 +17,7 @@ import (
 	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
+	pegregion "github.com/pegledger/peg/internal/region"
 	"github.com/pegledger/peg/internal/tx"
 )
 
@@ -112,8 +113,8 @@ func (g *Gateway) refuse(w http.ResponseWriter, c ledger.Region, rej *ledger.Rej
 func writeError(w http.ResponseWriter, e *client.APIError) { api.WriteJSON(w, e.Status, e) }
 
 // account forwards GET /v1/accounts/{value}/... to the region of the
-// account: value is an address, or a characteristic value the Resolver
-// resolves, in which case the region is asked about the address.
+// account: value is an address, or a phone or ID number the alias
+// directories resolve, in which case the region is asked about the address.
 func (g *Gateway) account(w http.ResponseWriter, r *http.Request) {
 	value := r.PathValue("value")
 	a, err := ledger.ParseAddress(value)
@@ -139,12 +140,44 @@ func (g *Gateway) account(w http.ResponseWriter, r *http.Request) {
 	g.forwardTo(w, r, rg, "read")
 }
 
-// resolve resolves a value that is not an address.
+// resolve resolves a value that is not an address: a phone or ID number,
+// hashed under the alias key as its registrar hashed it, is looked up in
+// the directory of the region the routing table gives it.
 func (g *Gateway) resolve(ctx context.Context, value string) (ledger.Address, *ledger.Rejection) {
-	if g.cfg.Resolver == nil {
+	al := g.cfg.Aliases
+	if al == nil {
 		return ledger.Address{}, ledger.Reject(ledger.CodeUnroutable, "%q is not a Peg address, and this gateway resolves no other values", trunc(value))
 	}
-	return g.cfg.Resolver.Resolve(ctx, value)
+	v, err := pegregion.ParseValue(value)
+	if err != nil {
+		return ledger.Address{}, ledger.Reject(ledger.CodeUnroutable, "%q is neither a Peg address nor a phone or ID number: %v", trunc(value), err)
+	}
+	code, err := al.Routes.Route(v)
+	if err != nil {
+		return ledger.Address{}, ledger.Reject(ledger.CodeUnroutable, "%s: %v", v, err)
+	}
+	rg, ok := g.region(code)
+	if !ok {
+		return ledger.Address{}, ledger.Reject(ledger.CodeRegionUnknown, "%s routes to region %s, which this gateway's network does not have", v, code)
+	}
+	c, endpoint, rej := rg.target()
+	if rej != nil {
+		return ledger.Address{}, rej
+	}
+	ctx, cancel := context.WithTimeout(ctx, ForwardTimeout)
+	defer cancel()
+	a, err := c.Alias(ctx, pegregion.Hash(al.Key, v))
+	var e *client.APIError
+	switch {
+	case err == nil:
+		return a.Address, nil
+	case errors.As(err, &e) && e.Status == http.StatusNotFound:
+		return ledger.Address{}, ledger.Reject(ledger.CodeAliasUnknown, "no address is bound to %s in region %s", v, code)
+	case errors.As(err, &e):
+		return ledger.Address{}, ledger.Reject(ledger.Code(e.Code), "region %s, looking up %s: %s", code, v, e.Message)
+	default:
+		return ledger.Address{}, g.failed(rg, endpoint, err)
+	}
 }
 
 func trunc(s string) string {
