@@ -158,17 +158,12 @@ func decodeCoin(id ledger.CoinID, b []byte) Coin {
 	return Coin{ID: id, Token: ledger.TokenID(b[17 : 17+n]), Owner: owner, Amount: amt}
 }
 
-// Attr is one key/value of an event.
-type Attr struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+// Attr is one key/value of an event (ledger.Attr).
+type Attr = ledger.Attr
 
-// Event is something a transaction did, for clients and indexers.
-type Event struct {
-	Type  string `json:"type"`
-	Attrs []Attr `json:"attrs"`
-}
+// Event is something a transaction did, for clients and indexers
+// (ledger.Event).
+type Event = ledger.Event
 
 func event(typ string, kv ...string) Event {
 	e := Event{Type: typ}
