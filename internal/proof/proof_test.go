@@ -71,8 +71,8 @@ func newChain(t *testing.T, chainID string, vals *cmttypes.ValidatorSet, pvs []c
 	h := &cmttypes.Header{
 		Version: cmtversion.Consensus{Block: 11, App: 4}, ChainID: chainID, Height: 8,
 		// An old block: creation is a permanent fact, and verification reads no clock.
-		Time:        time.Date(2020, 1, 2, 3, 4, 5, 6, time.UTC),
-		LastBlockID: cmttypes.BlockID{Hash: tmhash.Sum([]byte("block 7")), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: tmhash.Sum([]byte("parts 7"))}},
+		Time:           time.Date(2020, 1, 2, 3, 4, 5, 6, time.UTC),
+		LastBlockID:    cmttypes.BlockID{Hash: tmhash.Sum([]byte("block 7")), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: tmhash.Sum([]byte("parts 7"))}},
 		LastCommitHash: tmhash.Sum([]byte("commit 7")), DataHash: tmhash.Sum([]byte("data 8")),
 		ValidatorsHash: vals.Hash(), NextValidatorsHash: vals.Hash(), ConsensusHash: tmhash.Sum([]byte("params")),
 		AppHash: tmhash.Sum([]byte("app")), LastResultsHash: cmttypes.NewResults(c.results).Hash(),

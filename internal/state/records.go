@@ -171,7 +171,7 @@ func event(typ string, kv ...string) Event {
 		e.Attrs = make([]Attr, 0, len(kv)/2)
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
-		e.Attrs = append(e.Attrs, Attr{kv[i], kv[i+1]})
+		e.Attrs = append(e.Attrs, Attr{Key: kv[i], Value: kv[i+1]})
 	}
 	return e
 }
@@ -181,6 +181,9 @@ type Result struct {
 	Code   ledger.Code
 	Log    string
 	Events []Event
+	// Recorded says that Deliver wrote the transaction's receipt: false
+	// for a replay, whose first receipt stands.
+	Recorded bool
 }
 
 // Receipt records a transaction included in a block, accepted or not. Its
