@@ -62,7 +62,21 @@ func LoadTrust(b []byte) (Trust, error) {
 	return Trust{ChainID: f.ChainID, Validators: set}, nil
 }
 
-// Export writes the trust file of a chain and its validators.
-func Export(chainID string, vals []cmttypes.GenesisValidator) ([]byte, error) {
-	return cmtjson.MarshalIndent(TrustFile{ChainID: chainID, Validators: vals}, "", "  ")
+// ExportTrust reads a genesis file (or a trust file) and writes the trust
+// file of its chain: the chain id and the validators alone, checked as
+// LoadTrust checks them.
+func ExportTrust(genesis []byte) ([]byte, Trust, error) {
+	trust, err := LoadTrust(genesis)
+	if err != nil {
+		return nil, Trust{}, err
+	}
+	var f TrustFile
+	if err := cmtjson.Unmarshal(genesis, &f); err != nil {
+		return nil, Trust{}, fmt.Errorf("proof: trust file: %w", err)
+	}
+	b, err := cmtjson.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, Trust{}, fmt.Errorf("proof: writing a trust file: %w", err)
+	}
+	return b, trust, nil
 }
