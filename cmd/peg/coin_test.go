@@ -121,7 +121,9 @@ func TestCoinProof(t *testing.T) {
 // createdCoin is the id of output i of a receipt: its i-th coin.created.
 func createdCoin(t *testing.T, rc client.Receipt, i int) string { return createdAttr(t, rc, i, "coin") }
 
-func createdOwner(t *testing.T, rc client.Receipt, i int) string { return createdAttr(t, rc, i, "owner") }
+func createdOwner(t *testing.T, rc client.Receipt, i int) string {
+	return createdAttr(t, rc, i, "owner")
+}
 
 func createdAttr(t *testing.T, rc client.Receipt, i int, key string) string {
 	t.Helper()
