@@ -158,3 +158,68 @@ func otherChainTrust(t *testing.T, vals string) string {
 	}
 	return other
 }
+
+// TestCoinProofFourValidators proves a coin of `peg up --validators 4`
+// through node0 and through node3: each proof's commit carries the
+// signatures of more than 2/3 of the four validators' power and verifies
+// against the genesis; with signatures taken out of the file until at most
+// two of four remain, it is refused as PROOF_WEAK_COMMIT.
+func TestCoinProofFourValidators(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	dir := t.TempDir()
+	base := freePortBlock(t, 4*devPorts)
+	up := startUp(t, dir, base, "--validators", "4")
+	defer up.stop(t)
+	home0, home3 := node.TestnetHome(dir, 0), node.TestnetHome(dir, 3)
+	mustPeg(t, home0, "token", "deploy", "--from", "issuer", "--file", contractVariant(t, "gbpx", "GB33BUKB20201555555555"))
+	mustPeg(t, home0, "reserve", "attest", "--token", "gbpx", "--balance", "1000000.00")
+	var mint client.Receipt
+	if err := json.Unmarshal([]byte(mustPeg(t, home0, "token", "mint", "--from", "minter", "--token", "gbpx", "--to", "alice", "--amount", "1000", "-o", "json")), &mint); err != nil {
+		t.Fatal(err)
+	}
+	coin := createdCoin(t, mint, 0)
+	genesis := filepath.Join(home0, node.GenesisFile)
+	for _, home := range []string{home0, home3} {
+		file := filepath.Join(t.TempDir(), "coin.json")
+		mustPeg(t, home, "coin", "proof", coin, "--tx", mint.TxID.String(), "--out", file)
+		if out := mustPeg(t, home, "coin", "verify", file, "--trust", genesis); !strings.HasPrefix(out, "REAL") {
+			t.Errorf("proof through %s: %s", home, out)
+		}
+		var p map[string]any
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatal(err)
+		}
+		sigs := p["receipt"].(map[string]any)["signed_header"].(map[string]any)["commit"].(map[string]any)["signatures"].([]any)
+		signed := 0
+		for _, s := range sigs {
+			sig := s.(map[string]any)
+			if sig["block_id_flag"].(float64) != 2 { // BlockIDFlagCommit
+				continue
+			}
+			signed++
+			if signed > 2 {
+				sig["block_id_flag"], sig["validator_address"], sig["timestamp"], sig["signature"] = 1, "", "0001-01-01T00:00:00Z", nil
+			}
+		}
+		if len(sigs) != 4 || signed < 3 {
+			t.Fatalf("proof through %s: %d of %d validators signed its commit; want more than 2/3 of 4", home, signed, len(sigs))
+		}
+		weak := filepath.Join(t.TempDir(), "weak.json")
+		if b, err = json.Marshal(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(weak, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := peg(t, home, "coin", "verify", weak, "--trust", genesis)
+		if code != exitRejected || !strings.HasPrefix(out, "COUNTERFEIT: PROOF_WEAK_COMMIT") {
+			t.Errorf("two signatures of four: exit %d, %q; want PROOF_WEAK_COMMIT", code, out)
+		}
+	}
+}
