@@ -53,7 +53,7 @@ func payLeaf(id byte, code ledger.Code) *Leaf {
 // newChain makes block 7, whose second consensus transaction is a batch of
 // three: two payments accepted and one refused, signed in block 8 by vals
 // (four validators of equal power, unless given).
-func newChain(t *testing.T, chainID string, vals *cmttypes.ValidatorSet, pvs []cmttypes.PrivValidator) *chain {
+func newChain(t testing.TB, chainID string, vals *cmttypes.ValidatorSet, pvs []cmttypes.PrivValidator) *chain {
 	t.Helper()
 	if vals == nil {
 		vals, pvs = cmttypes.RandValidatorSet(4, 10)
@@ -82,7 +82,7 @@ func newChain(t *testing.T, chainID string, vals *cmttypes.ValidatorSet, pvs []c
 	return c
 }
 
-func sign(t *testing.T, chainID string, h *cmttypes.Header, vals *cmttypes.ValidatorSet, pvs []cmttypes.PrivValidator) *cmttypes.Commit {
+func sign(t testing.TB, chainID string, h *cmttypes.Header, vals *cmttypes.ValidatorSet, pvs []cmttypes.PrivValidator) *cmttypes.Commit {
 	t.Helper()
 	id := cmttypes.BlockID{Hash: h.Hash(), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: tmhash.Sum([]byte("parts 8"))}}
 	votes := cmttypes.NewVoteSet(chainID, h.Height, 0, cmtproto.PrecommitType, vals)
@@ -93,7 +93,7 @@ func sign(t *testing.T, chainID string, h *cmttypes.Header, vals *cmttypes.Valid
 	return ext.ToCommit()
 }
 
-func (c *chain) receipt(t *testing.T, leaf int) *Receipt {
+func (c *chain) receipt(t testing.TB, leaf int) *Receipt {
 	t.Helper()
 	r, err := Make(Parts{Leaves: c.leaves, Leaf: leaf, Results: c.results, Tx: 1, SignedHeader: c.sh, Validators: c.vals})
 	if err != nil {
@@ -102,7 +102,7 @@ func (c *chain) receipt(t *testing.T, leaf int) *Receipt {
 	return r
 }
 
-func (c *chain) coin(t *testing.T, leaf int, output uint32) *Coin {
+func (c *chain) coin(t testing.TB, leaf int, output uint32) *Coin {
 	t.Helper()
 	r := c.receipt(t, leaf)
 	l, err := DecodeLeaf(r.Leaf)

@@ -207,6 +207,20 @@ func (p *Receipt) decode() (*cmttypes.SignedHeader, *cmttypes.ValidatorSet, *led
 	if err := cmtjson.Unmarshal(p.Validators, &vals); err != nil {
 		return nil, nil, reject(ledger.CodeProofMalformed, "validators: %v", err)
 	}
+	if len(vals.Validators) > MaxTrustValidators {
+		return nil, nil, reject(ledger.CodeProofMalformed, "%d validators, above %d", len(vals.Validators), MaxTrustValidators)
+	}
+	if vals.Proposer == nil {
+		return nil, nil, reject(ledger.CodeProofMalformed, "validators: no proposer")
+	}
+	for i, v := range append([]*cmttypes.Validator{vals.Proposer}, vals.Validators...) {
+		if v == nil {
+			return nil, nil, reject(ledger.CodeProofMalformed, "validators: validator %d is empty", i-1)
+		}
+		if err := checkKey(v.PubKey); err != nil {
+			return nil, nil, reject(ledger.CodeProofMalformed, "validators: key of validator %d (-1: the proposer): %v", i-1, err)
+		}
+	}
 	if err := vals.ValidateBasic(); err != nil {
 		return nil, nil, reject(ledger.CodeProofMalformed, "validators: %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cometbft/cometbft/crypto"
+	cryptoenc "github.com/cometbft/cometbft/crypto/encoding"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 )
@@ -41,8 +43,11 @@ func LoadTrust(b []byte) (Trust, error) {
 	seen := make(map[string]bool, len(f.Validators))
 	var total int64
 	for i, v := range f.Validators {
-		if v.PubKey == nil || v.Power <= 0 || v.Power > cmttypes.MaxTotalVotingPower-total {
-			return Trust{}, fmt.Errorf("proof: trust file validator %d has no key, no power or too much (at most %d in all)", i, cmttypes.MaxTotalVotingPower)
+		if err := checkKey(v.PubKey); err != nil {
+			return Trust{}, fmt.Errorf("proof: trust file validator %d: %w", i, err)
+		}
+		if v.Power <= 0 || v.Power > cmttypes.MaxTotalVotingPower-total {
+			return Trust{}, fmt.Errorf("proof: trust file validator %d has no power or too much (at most %d in all)", i, cmttypes.MaxTotalVotingPower)
 		}
 		total += v.Power
 		addr := v.PubKey.Address()
@@ -79,4 +84,22 @@ func ExportTrust(genesis []byte) ([]byte, Trust, error) {
 		return nil, Trust{}, fmt.Errorf("proof: writing a trust file: %w", err)
 	}
 	return b, trust, nil
+}
+
+// checkKey refuses a validator key that is missing or not of its type's
+// size, which CometBFT's own checks (Validator.ValidateBasic) assume and
+// panic on: a key read from a file is checked as a key read from the wire
+// is (crypto/encoding.PubKeyFromProto).
+func checkKey(k crypto.PubKey) error {
+	if k == nil {
+		return errors.New("no key")
+	}
+	pb, err := cryptoenc.PubKeyToProto(k)
+	if err != nil {
+		return err
+	}
+	if _, err := cryptoenc.PubKeyFromProto(pb); err != nil {
+		return err
+	}
+	return nil
 }
