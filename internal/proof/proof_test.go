@@ -7,6 +7,7 @@ import (
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/crypto/tmhash"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
@@ -265,6 +266,11 @@ func TestForgeries(t *testing.T) {
 		{"signed header", func(p *Coin) { p.Receipt.SignedHeader = json.RawMessage(`{"header":null}`) }, c.trust(), ledger.CodeProofMalformed},
 		{"validators", func(p *Coin) { p.Receipt.Validators = json.RawMessage(`[]`) }, c.trust(), ledger.CodeProofMalformed},
 		{"leaf path's leaf hash", func(p *Coin) { p.Receipt.LeafPath.LeafHash = nil }, c.trust(), ledger.CodeProofMalformed},
+		{"validator key of 31 bytes", func(p *Coin) {
+			vals := c.vals.Copy()
+			vals.Validators[1].PubKey = ed25519.PubKey(make([]byte, 31))
+			validators(t, p, vals)
+		}, c.trust(), ledger.CodeProofMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := roundTrip(t, c.coin(t, 0, 0))
@@ -369,4 +375,45 @@ func TestLeafDecodeRefuses(t *testing.T) {
 			t.Errorf("%s: decoded", name)
 		}
 	}
+}
+
+func TestLoadTrustRefuses(t *testing.T) {
+	c := newChain(t, testChain, nil, nil)
+	good, err := exportTrust(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadTrust(good); err != nil {
+		t.Fatalf("a good trust file: %v", err)
+	}
+	for name, f := range map[string]string{
+		"no chain":      `{"validators":[{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"` + key32 + `"},"power":"10"}]}`,
+		"no validators": `{"chain_id":"x","validators":[]}`,
+		"short key":     `{"chain_id":"x","validators":[{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"AAAA"},"power":"10"}]}`,
+		"no power":      `{"chain_id":"x","validators":[{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"` + key32 + `"},"power":"0"}]}`,
+		"twice": `{"chain_id":"x","validators":[{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"` + key32 + `"},"power":"1"},` +
+			`{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"` + key32 + `"},"power":"1"}]}`,
+		"not json": `validators`,
+	} {
+		if _, err := LoadTrust([]byte(f)); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+}
+
+// key32 is a 32-byte key in base64.
+const key32 = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+
+// exportTrust writes c's trust file, as peg validators export does from a genesis.
+func exportTrust(c *chain) ([]byte, error) {
+	var vals []cmttypes.GenesisValidator
+	for _, v := range c.vals.Validators {
+		vals = append(vals, cmttypes.GenesisValidator{Address: v.Address, PubKey: v.PubKey, Power: v.VotingPower})
+	}
+	b, err := cmtjson.Marshal(TrustFile{ChainID: c.sh.ChainID, Validators: vals})
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := ExportTrust(b)
+	return out, err
 }
