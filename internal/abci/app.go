@@ -293,13 +293,13 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 			continue
 		}
 		if !d.batch {
-			results[i] = a.deliver(blk, env, index, d.txs[0], d.rejs[0], &a.leaves)
+			results[i] = a.deliver(blk, env, index, d.txs[0], d.rejs[0])
 			index++
 			continue
 		}
 		accepted := 0
 		for k, t := range d.txs {
-			if a.deliverInBatch(blk, env, index, t, d.rejs[k], &a.leaves) {
+			if a.deliverInBatch(blk, env, index, t, d.rejs[k]) {
 				accepted++
 			}
 			index++
@@ -322,26 +322,26 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 // signatures fail leaves no receipt: otherwise anyone could burn the id of a
 // transaction they cannot sign. A replay leaves the first receipt alone. The
 // result's Data commits to the receipt it wrote (Leaves).
-func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection, ls *Leaves) *abcitypes.ExecTxResult {
+func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection) *abcitypes.ExecTxResult {
 	if rej != nil {
 		return &abcitypes.ExecTxResult{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}
 	}
 	res := state.Deliver(blk, env, t, i)
 	a.logReserve(res.Events)
-	ls.Add(t, env.Height, res)
-	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Data: ls.root(), Events: events(t, res)}
+	a.leaves.Add(t, env.Height, res)
+	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Data: a.leaves.root(), Events: events(t, res)}
 }
 
 // deliverInBatch applies one transaction of a batch and reports whether it
 // was accepted. Its outcome and events are in its receipt; the batch's result
 // carries none of them, and its Data commits to the receipts (Leaves).
-func (a *App) deliverInBatch(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection, ls *Leaves) bool {
+func (a *App) deliverInBatch(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection) bool {
 	if rej != nil {
 		return false
 	}
 	res := state.Deliver(blk, env, t, i)
 	a.logReserve(res.Events)
-	ls.Add(t, env.Height, res)
+	a.leaves.Add(t, env.Height, res)
 	return res.Code == ledger.OK
 }
 
