@@ -10,6 +10,7 @@ import (
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
 	"github.com/pegledger/peg/internal/tx/txpb"
@@ -159,4 +160,31 @@ func setupPayments(b *testing.B, n int) (*App, *benchChain, [][]byte) {
 			Outputs: []*txpb.Output{{Owner: payee.String(), Amount: "600"}, {Owner: p.addr.String(), Amount: "400"}}}}})
 	}
 	return app, c, pays
+}
+
+// BenchmarkReceiptLeaves measures what FinalizeBlock adds to a payment for
+// proofs: its receipt leaf (a payment with change: one coin spent, two
+// created), and its share of its batch's Merkle root, in batches of
+// perBlock. One op is one payment.
+func BenchmarkReceiptLeaves(b *testing.B) {
+	_, payer := key("payer")
+	_, payee := key("payee")
+	coin := func(typ string, i uint32, owner ledger.Address, amount string) state.Event {
+		return state.Event{Type: typ, Attrs: []state.Attr{{Key: "coin", Value: ledger.NewCoinID(ledger.TxID{1}, i).String()},
+			{Key: "owner", Value: owner.String()}, {Key: "amount", Value: amount}}}
+	}
+	res := state.Result{Recorded: true, Events: []state.Event{
+		coin("coin.spent", 9, payer, "100000"), coin("coin.created", 0, payee, "2500"), coin("coin.created", 1, payer, "97500"),
+		{Type: "pay", Attrs: []state.Attr{{Key: "token", Value: "gbpt"}, {Key: "from", Value: payer.String()}, {Key: "amount", Value: "2500"}}},
+	}}
+	t := &tx.Tx{ID: ledger.TxID{1}, Signer: payer, Msg: tx.Pay{Token: "gbpt"}}
+	var ls Leaves
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		ls.Add(t, 7, res)
+		if i%perBlock == perBlock-1 || i == b.N-1 {
+			ls.root()
+		}
+	}
 }

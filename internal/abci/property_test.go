@@ -1,6 +1,7 @@
 package abci
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
 	"github.com/pegledger/peg/internal/tx/txpb"
@@ -553,6 +555,17 @@ func (p *propRun) commit(sent []sentTx) {
 		if got := ledger.Code(res.TxResults[i].Code); got != want[i] {
 			p.rt.Fatalf("height %d tx %d: the app answered %s (%s), the reference %s\nblock:\n%s",
 				p.ref.height, i, got.Name(), res.TxResults[i].Log, want[i].Name(), &log)
+		}
+	}
+	// Each result commits to the receipts its transaction wrote, as the
+	// node rebuilds them to prove one.
+	snap := p.d.db.Snapshot()
+	leaves := BlockLeaves(snap, uint64(p.d.height), raws)
+	snap.Close()
+	for i := range sent {
+		if got := proof.Root(leaves[i]); !bytes.Equal(got, res.TxResults[i].Data) {
+			p.rt.Fatalf("height %d tx %d: %d leaves rebuilt hash to %X, the result's data is %X\nblock:\n%s",
+				p.ref.height, i, len(leaves[i]), got, res.TxResults[i].Data, &log)
 		}
 	}
 	if msg := p.compare(); msg != "" {
