@@ -21,6 +21,12 @@ func TestCoinProof(t *testing.T) {
 	startUp(t, home, freeBasePort(t))
 	mustPeg(t, home, "token", "deploy", "--from", "issuer", "--file", contractVariant(t, "gbpx", "GB33BUKB20201555555555"))
 	mustPeg(t, home, "reserve", "attest", "--token", "gbpx", "--balance", "1000000.00")
+	// peg up charges fees in gbpt (examples/fees.toml): alice pays hers
+	// from a gbpt fee account.
+	mustPeg(t, home, "token", "deploy", "--from", "issuer", "--file", "../../examples/gbpt.toml")
+	mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s")
+	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "100")
+	depositFees(t, home, "alice", "50", 4)
 	var mint, pay client.Receipt
 	if err := json.Unmarshal([]byte(mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpx", "--to", "alice", "--amount", "1000", "-o", "json")), &mint); err != nil {
 		t.Fatal(err)
