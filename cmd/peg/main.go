@@ -56,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(v)
+	case code == exitRejected && shown(err):
 	case code == exitRejected:
 		fmt.Fprintf(stderr, "rejected: %s (code %d): %s\n", v.Name, v.Code, v.Message)
 	default:
@@ -154,7 +155,7 @@ func newRoot(g *globals) *cobra.Command {
 		issuerCmd(g), accountCmd(g),
 		balanceCmd(g), coinsCmd(g), txCmd(g),
 		reserveCmd(g), feeCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g),
-		auditCmd(g),
+		auditCmd(g), coinCmd(g), validatorsCmd(g),
 	)
 	return root
 }
@@ -208,9 +209,18 @@ type rejectedError struct {
 	message    string
 	txID       string
 	violations []token.Violation
+	// shown marks a refusal the command's text output has already
+	// reported (peg coin verify's COUNTERFEIT): nothing more goes to stderr.
+	shown bool
 }
 
 func (e *rejectedError) Error() string { return e.name + ": " + e.message }
+
+// shown reports whether err is a refusal the command's output has reported.
+func shown(err error) bool {
+	var rej *rejectedError
+	return errors.As(err, &rej) && rej.shown
+}
 
 // reportedError is a failure that the command's output, text or JSON, has
 // already reported in full (an audit's problems): it exits 1, and with

@@ -23,8 +23,9 @@ import (
 )
 
 // Version is the application's protocol version, reported to CometBFT. It moves
-// up when the state machine's rules change.
-const Version = 4
+// up when the state machine's rules change, or what a block commits to
+// (5: each consensus transaction's result commits to its receipts).
+const Version = 5
 
 // Codespace labels Peg's result codes in CometBFT's transaction results.
 const Codespace = "peg"
@@ -69,6 +70,9 @@ type App struct {
 	// unspent holds the committed state's unspent coins (see
 	// state.Unspent).
 	unspent *state.Unspent
+	// leaves gathers a consensus transaction's receipt leaves in
+	// FinalizeBlock, its buffer kept from one to the next.
+	leaves Leaves
 }
 
 // MaxBlockEventsKept bounds how many recent blocks' block-level events (reserve
@@ -289,18 +293,18 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 			continue
 		}
 		if !d.batch {
-			results[i] = a.deliver(blk, env, index, d.txs[0], d.rejs[0])
+			results[i] = a.deliver(blk, env, index, d.txs[0], d.rejs[0], &a.leaves)
 			index++
 			continue
 		}
 		accepted := 0
 		for k, t := range d.txs {
-			if a.deliverInBatch(blk, env, index, t, d.rejs[k]) {
+			if a.deliverInBatch(blk, env, index, t, d.rejs[k], &a.leaves) {
 				accepted++
 			}
 			index++
 		}
-		results[i] = &abcitypes.ExecTxResult{Codespace: Codespace,
+		results[i] = &abcitypes.ExecTxResult{Codespace: Codespace, Data: a.leaves.root(),
 			Log: fmt.Sprintf("batch of %d transactions: %d accepted", len(d.txs), accepted)}
 	}
 	env.CheckTally()
@@ -316,25 +320,28 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 
 // deliver applies one transaction. A transaction that does not decode or whose
 // signatures fail leaves no receipt: otherwise anyone could burn the id of a
-// transaction they cannot sign. A replay leaves the first receipt alone.
-func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection) *abcitypes.ExecTxResult {
+// transaction they cannot sign. A replay leaves the first receipt alone. The
+// result's Data commits to the receipt it wrote (Leaves).
+func (a *App) deliver(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection, ls *Leaves) *abcitypes.ExecTxResult {
 	if rej != nil {
 		return &abcitypes.ExecTxResult{Code: uint32(rej.Code), Log: rej.Message, Codespace: Codespace}
 	}
 	res := state.Deliver(blk, env, t, i)
 	a.logReserve(res.Events)
-	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Events: events(t, res)}
+	ls.Add(t, env.Height, res)
+	return &abcitypes.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Codespace: Codespace, Data: ls.root(), Events: events(t, res)}
 }
 
 // deliverInBatch applies one transaction of a batch and reports whether it
 // was accepted. Its outcome and events are in its receipt; the batch's result
-// carries none of them.
-func (a *App) deliverInBatch(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection) bool {
+// carries none of them, and its Data commits to the receipts (Leaves).
+func (a *App) deliverInBatch(blk *store.Block, env *state.Env, i uint32, t *tx.Tx, rej *ledger.Rejection, ls *Leaves) bool {
 	if rej != nil {
 		return false
 	}
 	res := state.Deliver(blk, env, t, i)
 	a.logReserve(res.Events)
+	ls.Add(t, env.Height, res)
 	return res.Code == ledger.OK
 }
 

@@ -1,6 +1,7 @@
 package abci
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/tx"
 	"github.com/pegledger/peg/internal/tx/txpb"
@@ -173,6 +175,15 @@ func TestBatchInBlock(t *testing.T) {
 			t.Errorf("transaction %s has no receipt", id)
 		case rc.Index != w.index || rc.Code != w.code:
 			t.Errorf("transaction %s: index %d code %s, want %d %s", id, rc.Index, rc.Code.Name(), w.index, w.code.Name())
+		}
+	}
+	// Each result commits to the receipts its transactions wrote in this
+	// block: none for the forged one and the replay, none for the junk.
+	leaves := BlockLeaves(app.db, 1, txs)
+	for i, n := range []int{2, 1, 1, 0} {
+		if len(leaves[i]) != n || !bytes.Equal(proof.Root(leaves[i]), res.TxResults[i].Data) {
+			t.Errorf("consensus transaction %d: %d leaves hashing to %X, result's data %X; want %d leaves",
+				i, len(leaves[i]), proof.Root(leaves[i]), res.TxResults[i].Data, n)
 		}
 	}
 }

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
 	"github.com/pegledger/peg/internal/token"
@@ -188,6 +190,7 @@ type recordedBlock struct {
 	txs     [][]byte
 	codes   []uint32
 	appHash []byte
+	results []byte // the hash of the results, which the next header commits to
 }
 
 // recordStory commits a history that touches every kind of transaction the
@@ -204,7 +207,7 @@ func recordStory(t *testing.T) []recordedBlock {
 		at = at.Add(time.Second)
 		d.admit(txs)
 		res := d.block(at, txs)
-		rb := recordedBlock{time: at, txs: txs, appHash: res.AppHash}
+		rb := recordedBlock{time: at, txs: txs, appHash: res.AppHash, results: cmttypes.NewResults(res.TxResults).Hash()}
 		for _, r := range res.TxResults {
 			rb.codes = append(rb.codes, r.Code)
 		}
@@ -379,6 +382,31 @@ func TestDeterminism(t *testing.T) {
 		if !bytes.Equal(rw.AppHash, b.appHash) || !bytes.Equal(rc.AppHash, b.appHash) {
 			t.Fatalf("height %d: app hash %X (warm) and %X (cold), recorded %X; first differing keys between the replays:\n%s",
 				h, rw.AppHash, rc.AppHash, b.appHash, stateDiff(t, warm.db, cold.db))
+		}
+		hw, hc := cmttypes.NewResults(rw.TxResults).Hash(), cmttypes.NewResults(rc.TxResults).Hash()
+		if !bytes.Equal(hw, b.results) || !bytes.Equal(hc, b.results) {
+			t.Fatalf("height %d: results hash %X (warm) and %X (cold), recorded %X", h, hw, hc, b.results)
+		}
+		checkLeaves(t, cold.db, uint64(h), b.txs, rc.TxResults)
+	}
+}
+
+// checkLeaves checks that the leaves rebuilt from the committed receipts
+// (BlockLeaves) are those each consensus transaction's result commits to,
+// and that a transaction that wrote a receipt has a leaf.
+func checkLeaves(t *testing.T, db *store.DB, height uint64, txs [][]byte, results []*abcitypes.ExecTxResult) {
+	t.Helper()
+	snap := db.Snapshot()
+	defer snap.Close()
+	leaves := BlockLeaves(snap, height, txs)
+	for i, res := range results {
+		if got := proof.Root(leaves[i]); !bytes.Equal(got, res.Data) {
+			t.Errorf("height %d tx %d: %d leaves rebuilt hash to %X; the result's data is %X", height, i, len(leaves[i]), got, res.Data)
+		}
+		c := ledger.Code(res.Code)
+		noReceipt := c == ledger.CodeReplayed || (c >= ledger.CodeMalformed && c <= ledger.CodeBadSignature)
+		if noReceipt == (len(leaves[i]) > 0) {
+			t.Errorf("height %d tx %d: code %s with %d leaves", height, i, ledger.Code(res.Code).Name(), len(leaves[i]))
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
 	"github.com/pegledger/peg/internal/tx"
@@ -66,6 +67,10 @@ type Chain interface {
 	// found in block time). A node keeps them for its recent blocks only,
 	// at least MaxEventReplay of them; nil for a block without any.
 	BlockEvents(height int64) ([]state.Event, error)
+	// ReceiptProof proves a committed receipt (internal/proof), from the
+	// consensus engine's blocks, results and commits; ErrProofNotYet until
+	// the block after the receipt's is committed.
+	ReceiptProof(ctx context.Context, rc *state.Receipt) (*proof.Receipt, error)
 }
 
 // Admission is the mempool's answer to one transaction: OK, or its rejection.
@@ -167,6 +172,8 @@ func (s *server) routes() []route {
 		{"POST", "/v1/txs", s.submit},
 		{"POST", "/v1/txs/batch", s.submitBatch},
 		{"GET", "/v1/txs/{id}", s.tx},
+		{"GET", "/v1/txs/{id}/proof", s.txProof},
+		{"GET", "/v1/coins/{id}/proof", s.coinProof},
 		{"GET", "/v1/tokens", s.tokens},
 		{"GET", "/v1/tokens/{id}", s.token},
 		{"GET", "/v1/tokens/{id}/redemptions", s.redemptions},

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
 	"github.com/pegledger/peg/internal/token"
@@ -144,6 +146,12 @@ func (c *testChain) BlockTime(height int64) (time.Time, bool, error) {
 
 // BlockEvents returns the events a block's EndBlock emitted, as the node
 // keeps them for recent blocks.
+// ReceiptProof cannot prove: the test chain has no consensus engine, whose
+// headers and commits a proof carries (internal/node's tests prove).
+func (c *testChain) ReceiptProof(context.Context, *state.Receipt) (*proof.Receipt, error) {
+	return nil, errors.New("api test chain: no consensus engine to prove with")
+}
+
 func (c *testChain) BlockEvents(height int64) ([]state.Event, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

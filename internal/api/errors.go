@@ -109,6 +109,16 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeFeeSchedule:       http.StatusUnprocessableEntity,
 	ledger.CodeFeeEarmarked:      http.StatusForbidden,
 	ledger.CodeFeeUncollectable:  http.StatusUnprocessableEntity,
+
+	ledger.CodeProofMalformed:          http.StatusUnprocessableEntity,
+	ledger.CodeProofWrongChain:         http.StatusUnprocessableEntity,
+	ledger.CodeProofUntrustedValidator: http.StatusUnprocessableEntity,
+	ledger.CodeProofWeakCommit:         http.StatusUnprocessableEntity,
+	ledger.CodeProofBadCommit:          http.StatusUnprocessableEntity,
+	ledger.CodeProofPath:               http.StatusUnprocessableEntity,
+	ledger.CodeProofRefused:            http.StatusUnprocessableEntity,
+	ledger.CodeProofNotCoin:            http.StatusUnprocessableEntity,
+	ledger.CodeProofNotYet:             http.StatusConflict, // the proof can be made once the next block is committed
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

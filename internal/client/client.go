@@ -28,6 +28,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client/wirepb"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -204,6 +205,27 @@ func (c *Client) Tx(ctx context.Context, id ledger.TxID) (*Receipt, error) {
 		return nil, err
 	}
 	return &rc, nil
+}
+
+// TxProof returns the proof of a transaction's receipt (GET
+// /v1/txs/{id}/proof); an *APIError PROOF_NOT_YET until the next block is
+// committed.
+func (c *Client) TxProof(ctx context.Context, id ledger.TxID) (*proof.Receipt, error) {
+	var p proof.Receipt
+	if err := c.get(ctx, "/v1/txs/"+id.String()+"/proof", nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// CoinProof returns the proof that transaction tx created coin (GET
+// /v1/coins/{id}/proof).
+func (c *Client) CoinProof(ctx context.Context, coin ledger.CoinID, tx ledger.TxID) (*proof.Coin, error) {
+	var p proof.Coin
+	if err := c.get(ctx, "/v1/coins/"+coin.String()+"/proof", url.Values{"tx": {tx.String()}}, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // Tokens lists every token (GET /v1/tokens).

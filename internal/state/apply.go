@@ -159,7 +159,7 @@ func Deliver(b Batch, env *Env, t *tx.Tx, index uint32) Result {
 	} else {
 		b.Discard()
 	}
-	WriteReceipt(b, env, t, index, res)
+	res.Recorded = WriteReceipt(b, env, t, index, res)
 	return res
 }
 
@@ -167,11 +167,12 @@ func Deliver(b Batch, env *Env, t *tx.Tx, index uint32) Result {
 // first receipt of an id is never replaced: a replay refused later (as
 // REPLAYED, or as EXPIRED, which is checked first) leaves it as it is. An
 // accepted transaction has none yet: Apply made sure of it. A refused
-// spending transaction is also recorded for Replays.
-func WriteReceipt(w Writer, env *Env, t *tx.Tx, index uint32, res Result) {
+// spending transaction is also recorded for Replays. It reports whether it
+// wrote a receipt.
+func WriteReceipt(w Writer, env *Env, t *tx.Tx, index uint32, res Result) bool {
 	if res.Code != ledger.OK {
 		if w.Get(receiptKey(t.ID)) != nil {
-			return
+			return false
 		}
 		if spends(t) && t.Expiry >= env.Height {
 			w.Set(rejectedKey(t.Expiry, t.ID), nil)
@@ -183,12 +184,13 @@ func WriteReceipt(w Writer, env *Env, t *tx.Tx, index uint32, res Result) {
 	}
 	if env.Check {
 		w.Set(receiptKey(t.ID), checkReceipt)
-		return
+		return true
 	}
 	w.Set(receiptKey(t.ID), encodeReceipt(&Receipt{
 		TxID: t.ID, Height: env.Height, Index: index, Time: env.Time.UnixNano(),
 		Kind: t.Msg.Kind(), Signer: t.Signer, Code: res.Code, Log: res.Log, Events: res.Events,
 	}))
+	return true
 }
 
 // exec applies one transaction: each handler checks everything first and only

@@ -20,20 +20,20 @@ func TestReceiptRoundTrip(t *testing.T) {
 	id := ledger.TxID{1, 2, 3}
 	for _, rc := range []*Receipt{
 		{TxID: id, Height: 7, Index: 300, Time: 1_767_323_045_000_000_000, Kind: "pay", Signer: signer,
-			Events: []Event{{Type: "coin.spent", Attrs: []Attr{{"coin", "c6e3"}, {"owner", signer.String()}, {"amount", "100"}}},
+			Events: []Event{{Type: "coin.spent", Attrs: []Attr{{Key: "coin", Value: "c6e3"}, {Key: "owner", Value: signer.String()}, {Key: "amount", Value: "100"}}},
 				{Type: "empty"}}},
 		{TxID: id, Height: 1, Kind: "mint", Code: ledger.CodeMinterAllowance, Log: "mint exceeds the allowance"},
 		// Values in their compact forms and values that look like them but
 		// would not be written back the same; words in and out of the list.
 		{TxID: id, Height: 1 << 40, Index: 1, Kind: "a kind of its own", Signer: signer, Events: []Event{
 			{Type: "coin.created", Attrs: []Attr{
-				{"coin", "c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2"},
-				{"coin", "C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2"},
-				{"coin", "c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b"},
-				{"owner", signer.String()}, {"owner", "peg1notanaddress"}, {"owner", "PEG1QYPYWSJU9XMC7Y9RTFY6VGCAPRHGGZSYHNP6X7SCHTWWR"},
-				{"amount", "0"}, {"amount", "007"}, {"amount", "9999999999999999999"}, {"amount", "18446744073709551615"},
-				{"amount", "-1"}, {"amount", "1.5"}, {"amount", ""},
-				{"an attribute of its own", "text"},
+				{Key: "coin", Value: "c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2"},
+				{Key: "coin", Value: "C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2C6E3A1B2"},
+				{Key: "coin", Value: "c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b"},
+				{Key: "owner", Value: signer.String()}, {Key: "owner", Value: "peg1notanaddress"}, {Key: "owner", Value: "PEG1QYPYWSJU9XMC7Y9RTFY6VGCAPRHGGZSYHNP6X7SCHTWWR"},
+				{Key: "amount", Value: "0"}, {Key: "amount", Value: "007"}, {Key: "amount", Value: "9999999999999999999"}, {Key: "amount", Value: "18446744073709551615"},
+				{Key: "amount", Value: "-1"}, {Key: "amount", Value: "1.5"}, {Key: "amount", Value: ""},
+				{Key: "an attribute of its own", Value: "text"},
 			}},
 			{Type: "an event of its own"}}},
 		{TxID: id},
@@ -56,7 +56,7 @@ func TestReceiptVersion1(t *testing.T) {
 	coin := "c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2c6e3a1b2"
 	want := &Receipt{TxID: id, Height: 9, Index: 2, Time: 1_767_323_045_000_000_000, Kind: "pay", Signer: signer,
 		Code: ledger.CodeCoinSpent, Log: "spent",
-		Events: []Event{{Type: "coin.spent", Attrs: []Attr{{"coin", coin}, {"owner", signer.String()}, {"amount", "100"}}}}}
+		Events: []Event{{Type: "coin.spent", Attrs: []Attr{{Key: "coin", Value: coin}, {Key: "owner", Value: signer.String()}, {Key: "amount", Value: "100"}}}}}
 	b := encodeTextReceipt(want)
 	got := decodeReceipt(id, b)
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(ledger.Address{})); diff != "" {
@@ -98,7 +98,7 @@ func BenchmarkReceiptSize(b *testing.B) {
 		b.Fatal(err)
 	}
 	coin := func(typ string, i byte) Event {
-		return Event{Type: typ, Attrs: []Attr{{"coin", ledger.CoinID{i}.String()}, {"owner", a.String()}, {"amount", "1234"}}}
+		return Event{Type: typ, Attrs: []Attr{{Key: "coin", Value: ledger.CoinID{i}.String()}, {Key: "owner", Value: a.String()}, {Key: "amount", Value: "1234"}}}
 	}
 	for _, outputs := range []int{1, 2} {
 		b.Run(fmt.Sprintf("outputs=%d", outputs), func(b *testing.B) {
@@ -107,7 +107,7 @@ func BenchmarkReceiptSize(b *testing.B) {
 			for i := range outputs {
 				rc.Events = append(rc.Events, coin("coin.created", byte(i+1)))
 			}
-			rc.Events = append(rc.Events, Event{Type: "pay", Attrs: []Attr{{"token", "bench-b6d4df23"}, {"from", a.String()}, {"amount", "1234"}}})
+			rc.Events = append(rc.Events, Event{Type: "pay", Attrs: []Attr{{Key: "token", Value: "bench-b6d4df23"}, {Key: "from", Value: a.String()}, {Key: "amount", Value: "1234"}}})
 			var n int
 			for b.Loop() {
 				n = len(encodeReceipt(rc))
@@ -121,7 +121,7 @@ func BenchmarkReceiptSize(b *testing.B) {
 // TestReceiptCorrupt: a truncated or extended record panics rather than
 // reading as another receipt.
 func TestReceiptCorrupt(t *testing.T) {
-	b := encodeReceipt(&Receipt{Height: 5, Kind: "pay", Log: "ok", Events: []Event{{Type: "x", Attrs: []Attr{{"k", "v"}}}}})
+	b := encodeReceipt(&Receipt{Height: 5, Kind: "pay", Log: "ok", Events: []Event{{Type: "x", Attrs: []Attr{{Key: "k", Value: "v"}}}}})
 	for name, rec := range map[string][]byte{
 		"truncated":       b[:len(b)-1],
 		"extended":        append(append([]byte{}, b...), 0),

@@ -158,17 +158,12 @@ func decodeCoin(id ledger.CoinID, b []byte) Coin {
 	return Coin{ID: id, Token: ledger.TokenID(b[17 : 17+n]), Owner: owner, Amount: amt}
 }
 
-// Attr is one key/value of an event.
-type Attr struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+// Attr is one key/value of an event (ledger.Attr).
+type Attr = ledger.Attr
 
-// Event is something a transaction did, for clients and indexers.
-type Event struct {
-	Type  string `json:"type"`
-	Attrs []Attr `json:"attrs"`
-}
+// Event is something a transaction did, for clients and indexers
+// (ledger.Event).
+type Event = ledger.Event
 
 func event(typ string, kv ...string) Event {
 	e := Event{Type: typ}
@@ -176,7 +171,7 @@ func event(typ string, kv ...string) Event {
 		e.Attrs = make([]Attr, 0, len(kv)/2)
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
-		e.Attrs = append(e.Attrs, Attr{kv[i], kv[i+1]})
+		e.Attrs = append(e.Attrs, Attr{Key: kv[i], Value: kv[i+1]})
 	}
 	return e
 }
@@ -186,6 +181,9 @@ type Result struct {
 	Code   ledger.Code
 	Log    string
 	Events []Event
+	// Recorded says that Deliver wrote the transaction's receipt: false
+	// for a replay, whose first receipt stands.
+	Recorded bool
 }
 
 // Receipt records a transaction included in a block, accepted or not. Its
