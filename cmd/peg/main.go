@@ -154,7 +154,7 @@ func newRoot(g *globals) *cobra.Command {
 		tokenCmd(g), payCmd(g), redeemCmd(g), approveCmd(g), spendFromCmd(g),
 		issuerCmd(g), accountCmd(g),
 		balanceCmd(g), coinsCmd(g), txCmd(g),
-		reserveCmd(g), feeCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g),
+		reserveCmd(g), feeCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g), gatewayCmd(g),
 		auditCmd(g), coinCmd(g), validatorsCmd(g),
 	)
 	return root

@@ -163,10 +163,9 @@ func ensureDevTestnet(dir string, basePort, n int) (bool, error) {
 // multiSidecar is a sidecar of several nodes of one network.
 type multiSidecar func(ctx context.Context, w io.Writer, nodes []*node.Node, log *slog.Logger) (wait func(), err error)
 
-// runNodes starts the nodes in dir's first n testnet homes in this process,
-// then the sidecar, and runs until SIGINT or SIGTERM. Each node logs with its
-// moniker.
-func runNodes(cmd *cobra.Command, dir string, n int, side multiSidecar) error {
+// runNodes starts the nodes at homes in this process, then the sidecar, and
+// runs until SIGINT or SIGTERM. Each node logs with its moniker.
+func runNodes(cmd *cobra.Command, homes []string, side multiSidecar) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var nodes []*node.Node
@@ -180,8 +179,7 @@ func runNodes(cmd *cobra.Command, dir string, n int, side multiSidecar) error {
 			logs[i].Info("stopped", "height", nodes[i].Height())
 		}
 	}
-	for i := range n {
-		home := node.TestnetHome(dir, i)
+	for _, home := range homes {
 		cfg, err := node.LoadConfig(home)
 		if err != nil {
 			stopAll()

@@ -36,7 +36,7 @@ const (
 var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob"}
 
 func upCmd(g *globals) *cobra.Command {
-	var basePort, validators int
+	var basePort, validators, regions int
 	var webhooks []string
 	var webhookSecret string
 	cmd := &cobra.Command{
@@ -68,6 +68,12 @@ fail independently, run ` + "`peg testnet`" + ` and one ` + "`peg start`" + ` pe
 			if err != nil {
 				return err
 			}
+			if regions != 1 {
+				return upRegions(cmd, g, basePort, validators, regions, hooks)
+			}
+			if err := refuseRegionsHome(g.home); err != nil {
+				return err
+			}
 			return firstRun(g.home, basePort, validators, func() error {
 				return runDev(cmd, g, basePort, validators, hooks)
 			})
@@ -76,6 +82,7 @@ fail independently, run ` + "`peg testnet`" + ` and one ` + "`peg start`" + ` pe
 	f := cmd.Flags()
 	f.IntVar(&basePort, "base-port", node.DefaultBasePort, "first of six loopback ports (p2p, consensus RPC, API, bank Open Banking, bank admin, metrics) when creating the network; checked free before anything is written")
 	f.IntVar(&validators, "validators", 1, "validators of the network, all run in this process (more than one: see above)")
+	f.IntVar(&regions, "regions", 1, regionsFlagHelp)
 	f.StringSliceVar(&webhooks, "webhook", nil, "http(s) URL to POST reserve alerts to (repeatable); needs --webhook-secret")
 	f.StringVar(&webhookSecret, "webhook-secret", os.Getenv("PEG_WEBHOOK_SECRET"), "HMAC-SHA256 key for the Peg-Signature header ($PEG_WEBHOOK_SECRET); required with --webhook")
 	return cmd
@@ -89,7 +96,11 @@ func runDev(cmd *cobra.Command, g *globals, basePort, validators int, hooks []mo
 		if err != nil {
 			return err
 		}
-		return runNodes(cmd, g.home, validators, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
+		homes := make([]string, validators)
+		for i := range homes {
+			homes[i] = node.TestnetHome(g.home, i)
+		}
+		return runNodes(cmd, homes, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
 	}
 	created, err := ensureDevNetwork(g.home, basePort)
 	if err != nil {

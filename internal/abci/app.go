@@ -186,6 +186,9 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 	if err := dec.Decode(&g); err != nil {
 		return nil, fmt.Errorf("abci: genesis app_state: %w", err)
 	}
+	if err := g.CheckMember(a.chainID, a.region); err != nil {
+		return nil, err
+	}
 	blk := a.db.NewBlock()
 	if err := state.InitGenesis(blk, g); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package abci
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -377,5 +379,59 @@ func TestPrepare(t *testing.T) {
 	q.Withdraw(other)
 	if _, ok := app.verified.get(other, false); ok {
 		t.Error("a withdrawn batch stayed in the admission cache")
+	}
+}
+
+// TestGenesisNetwork: a genesis that records the network starts a chain
+// listed in it as its own region, keeps the network in the state, and
+// refuses a chain the network does not list as it is.
+func TestGenesisNetwork(t *testing.T) {
+	_, op := key("operator")
+	val := func(name string) []state.Validator {
+		k, _ := key(name)
+		return []state.Validator{{PubKey: k.Public().(ed25519.PublicKey), Power: 10}}
+	}
+	gb := state.NetworkRegion{Region: "GB", ChainID: testChain, Validators: val("gb")}
+	hk := state.NetworkRegion{Region: "HK", ChainID: "abci-test-hk", Validators: val("hk")}
+	for _, tc := range []struct {
+		name    string
+		network []state.NetworkRegion
+		wantErr string
+	}{
+		{"member", []state.NetworkRegion{gb, hk}, ""},
+		{"absent", []state.NetworkRegion{hk}, "has no region GB"},
+		{"other chain", []state.NetworkRegion{{Region: "GB", ChainID: "abci-other", Validators: val("gb")}, hk}, `gives region GB chain "abci-other"`},
+		{"invalid", []state.NetworkRegion{gb, {Region: "HK", ChainID: testChain, Validators: val("hk")}}, "is another region's"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := store.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			app, err := New(db, testChain, "GB", slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := state.Genesis{Operator: op, Params: state.Params{MinReserve: 1, Banks: []string{"PEGDGB2L"}, MaxExpiryDelta: 100}, Network: tc.network}
+			b, _ := json.Marshal(g)
+			_, err = app.InitChain(context.Background(), &abcitypes.RequestInitChain{ChainId: testChain, AppStateBytes: b})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("InitChain: %v, want an error saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := state.LoadGenesis(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Network) != 2 || got.Network[1].ChainID != hk.ChainID || !bytes.Equal(got.Network[1].Validators[0].PubKey, hk.Validators[0].PubKey) {
+				t.Errorf("stored network %+v, want GB and HK as given", got.Network)
+			}
+		})
 	}
 }

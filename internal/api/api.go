@@ -254,10 +254,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// wantsProto reports whether r's Accept header names the protobuf media
+// WantsProto reports whether r's Accept header names the protobuf media
 // type, with a quality above zero if it gives one; the endpoints that offer
 // a protobuf answer then give it.
-func wantsProto(r *http.Request) bool {
+func WantsProto(r *http.Request) bool {
 	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil || mt != client.ProtoContentType {
@@ -273,8 +273,8 @@ func wantsProto(r *http.Request) bool {
 	return false
 }
 
-// writeProto answers m in protobuf (client.ProtoContentType).
-func writeProto(w http.ResponseWriter, status int, m proto.Message) {
+// WriteProto answers m in protobuf (client.ProtoContentType).
+func WriteProto(w http.ResponseWriter, status int, m proto.Message) {
 	b, err := proto.Marshal(m)
 	if err != nil {
 		panic(fmt.Sprintf("api: encoding %T: %v", m, err)) // wirepb messages always encode

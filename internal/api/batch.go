@@ -29,7 +29,7 @@ const MaxBatchRequestBody = 2 << 20
 // whatever the outcomes are; only a request that is wrong as a whole is an
 // error.
 func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
-	req, err := readBatch(r)
+	req, err := ReadBatch(r)
 	if err != nil {
 		return err
 	}
@@ -60,11 +60,11 @@ func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 			rej = ledger.Reject(ledger.CodeMalformed, "transaction %d is itself a batch", i)
 		}
 		if rej != nil {
-			items[i] = rejectedItem(ledger.TxID{}, rej.Code, rej.Message, 0)
+			items[i] = RejectedItem(ledger.TxID{}, rej.Code, rej.Message, 0)
 			continue
 		}
 		if j, seen := first[id]; seen {
-			items[i] = rejectedItem(id, ledger.CodeDuplicateInBatch, fmt.Sprintf(
+			items[i] = RejectedItem(id, ledger.CodeDuplicateInBatch, fmt.Sprintf(
 				"transaction %d repeats transaction %d of this batch (the same id); only the first is submitted", i, j), 0)
 			continue
 		}
@@ -80,7 +80,7 @@ func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 		for k, i := range at {
 			if adm[k].Code != ledger.OK {
-				items[i] = rejectedItem(ids[i], adm[k].Code, adm[k].Log, 0)
+				items[i] = RejectedItem(ids[i], adm[k].Code, adm[k].Log, 0)
 				continue
 			}
 			items[i] = client.BatchItem{TxID: ids[i], Status: client.BatchPending, Name: ledger.OK.Name()}
@@ -90,19 +90,19 @@ func (s *server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 		s.awaitBatch(r.Context(), req.Txs, items)
 	}
 	res := client.BatchResponse{Results: items}
-	if wantsProto(r) {
-		writeProto(w, http.StatusOK, res.Proto())
+	if WantsProto(r) {
+		WriteProto(w, http.StatusOK, res.Proto())
 		return nil
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 
-// readBatch reads the body of POST /v1/txs/batch: JSON (client.BatchRequest),
+// ReadBatch reads the body of POST /v1/txs/batch: JSON (client.BatchRequest),
 // or, as client.BatchContentType, a peg.tx.v1.Batch protobuf message holding
 // the transactions as they are, with wait in the query. The protobuf form
 // costs the API a fraction of decoding thousands of base64 strings.
-func readBatch(r *http.Request) (client.BatchRequest, error) {
+func ReadBatch(r *http.Request) (client.BatchRequest, error) {
 	var req client.BatchRequest
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != client.BatchContentType {
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -144,7 +144,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-func rejectedItem(id ledger.TxID, code ledger.Code, msg string, height uint64) client.BatchItem {
+// RejectedItem is a batch's answer for a transaction refused with code: by
+// the API, the mempool, a block or a gateway.
+func RejectedItem(id ledger.TxID, code ledger.Code, msg string, height uint64) client.BatchItem {
 	return client.BatchItem{TxID: id, Status: client.BatchRejected, Code: uint32(code), Name: code.Name(), Message: msg, Height: height}
 }
 
@@ -175,9 +177,9 @@ func (s *server) awaitBatch(ctx context.Context, raws [][]byte, items []client.B
 			case rc != nil && rc.Code == ledger.OK:
 				*it = client.BatchItem{TxID: it.TxID, Status: client.BatchCommitted, Name: ledger.OK.Name(), Height: rc.Height}
 			case rc != nil:
-				*it = rejectedItem(it.TxID, rc.Code, rc.Log, rc.Height)
+				*it = RejectedItem(it.TxID, rc.Code, rc.Log, rc.Height)
 			case snap.Height >= expiry[i]:
-				*it = rejectedItem(it.TxID, ledger.CodeExpired, fmt.Sprintf(
+				*it = RejectedItem(it.TxID, ledger.CodeExpired, fmt.Sprintf(
 					"no block included the transaction by its expiry height %d; it can no longer be included", expiry[i]), snap.Height)
 			default:
 				open++

@@ -35,12 +35,12 @@ func (s *server) writeBlock(w http.ResponseWriter, r *http.Request, height int64
 		return notFound("no block at height %d", height)
 	}
 	view := blockView(b)
-	if wantsProto(r) {
+	if WantsProto(r) {
 		m, err := view.Proto()
 		if err != nil {
 			return err
 		}
-		writeProto(w, http.StatusOK, m)
+		WriteProto(w, http.StatusOK, m)
 		return nil
 	}
 	writeJSON(w, http.StatusOK, view)

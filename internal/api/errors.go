@@ -20,6 +20,7 @@ import (
 //	402 the signer's fee account cannot pay the fee now
 //	410 it expired
 //	422 well-formed, but the ledger's rules or limits refuse it now
+//	503 a gateway cannot reach the region that would answer
 var httpStatus = map[ledger.Code]int{
 	ledger.OK: http.StatusOK,
 
@@ -118,7 +119,10 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeProofPath:               http.StatusUnprocessableEntity,
 	ledger.CodeProofRefused:            http.StatusUnprocessableEntity,
 	ledger.CodeProofNotCoin:            http.StatusUnprocessableEntity,
-	ledger.CodeProofNotYet:             http.StatusConflict, // the proof can be made once the next block is committed
+	ledger.CodeProofNotYet:             http.StatusConflict,           // the proof can be made once the next block is committed
+	ledger.CodeRegionDown:              http.StatusServiceUnavailable, // a gateway's answer: try again later
+	ledger.CodeRegionUnknown:           http.StatusNotFound,
+	ledger.CodeUnroutable:              http.StatusBadRequest,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing
@@ -170,6 +174,15 @@ func badRequest(format string, args ...any) *client.APIError {
 func notFound(format string, args ...any) *client.APIError {
 	return apiError(CodeNotFound, format, args...)
 }
+
+// Error is an error of one of the API's own codes, as the API answers it:
+// for a server in front of the API (a gateway) that answers the same way.
+func Error(code uint32, format string, args ...any) *client.APIError {
+	return apiError(code, format, args...)
+}
+
+// Rejection is the answer to a transaction refused with a ledger code.
+func Rejection(r *ledger.Rejection) *client.APIError { return rejection(r.Code, r.Message) }
 
 // rejection is a ledger code's answer.
 func rejection(code ledger.Code, message string) *client.APIError {

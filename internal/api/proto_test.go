@@ -99,8 +99,8 @@ func TestWantsProto(t *testing.T) {
 	} {
 		r, _ := http.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Accept", accept)
-		if got := wantsProto(r); got != want {
-			t.Errorf("Accept %q: wantsProto %v, want %v", accept, got, want)
+		if got := WantsProto(r); got != want {
+			t.Errorf("Accept %q: WantsProto %v, want %v", accept, got, want)
 		}
 	}
 }

@@ -137,6 +137,11 @@ const (
 	CodeProofRefused            Code = 176 // the proven transaction was refused
 	CodeProofNotCoin            Code = 177 // the proven receipt does not create the coin the proof names
 	CodeProofNotYet             Code = 178 // the block that commits the receipt's results is not there yet
+	// Regions (S2): answered by a gateway (front processor) before any region's
+	// chain sees the request.
+	CodeRegionDown    Code = 160 // the owner's region answers no health check now
+	CodeRegionUnknown Code = 161 // an address of a region the network does not have
+	CodeUnroutable    Code = 162 // neither an address nor a value the gateway can resolve to one
 )
 
 type codeInfo struct {
@@ -236,6 +241,9 @@ var codeTable = map[Code]codeInfo{
 	CodeProofRefused:            {"PROOF_REFUSED", "the proven transaction was refused"},
 	CodeProofNotCoin:            {"PROOF_NOT_COIN", "the proven transaction does not create this coin"},
 	CodeProofNotYet:             {"PROOF_NOT_YET", "the block that commits the transaction's result is not there yet"},
+	CodeRegionDown:              {"REGION_DOWN", "the owner's region is not answering; nothing was forwarded to it"},
+	CodeRegionUnknown:           {"REGION_UNKNOWN", "the address's home region is not in the gateway's network"},
+	CodeUnroutable:              {"UNROUTABLE", "not an address, nor a value the gateway can resolve to one"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

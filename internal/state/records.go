@@ -28,6 +28,10 @@ type Genesis struct {
 	// the operator replaces it with set_fee_schedule. Without it nothing is
 	// charged.
 	Fees *Fees `json:"fees,omitempty"`
+	// Network, if set, lists every region of the network this chain
+	// belongs to, itself included (NetworkRegion); without it the chain
+	// stands alone.
+	Network []NetworkRegion `json:"network,omitempty"`
 }
 
 // Params are the platform's rules, fixed at genesis.
@@ -68,6 +72,9 @@ func (g Genesis) Validate() error {
 		if err := g.Fees.Validate(); err != nil {
 			return fmt.Errorf("state: genesis fees: %w", err)
 		}
+	}
+	if err := ValidateNetwork(g.Network); err != nil {
+		return err
 	}
 	return g.Params.Validate()
 }

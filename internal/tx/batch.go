@@ -248,3 +248,26 @@ func PeekID(raw []byte) (ledger.TxID, *ledger.Rejection) {
 	id, _, rej := Peek(raw)
 	return id, rej
 }
+
+// PeekSigner returns the signer an encoded transaction names, without
+// parsing the rest: for a gateway, which routes a transaction to its
+// signer's home region and only then knows the chain id to Parse it with.
+// A transaction that does not decode that far is rejected as Parse would.
+func PeekSigner(raw []byte) (ledger.Address, *ledger.Rejection) {
+	if len(raw) > MaxTxSize {
+		return ledger.Address{}, ledger.Reject(ledger.CodeTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
+	}
+	body, ok := bytesField(raw, 1)
+	if !ok {
+		return ledger.Address{}, ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
+	}
+	signer, ok := bytesField(body, 3)
+	if !ok {
+		return ledger.Address{}, ledger.Reject(ledger.CodeMalformed, "body does not decode as a peg.tx.v1.Body protobuf message")
+	}
+	a, err := ledger.ParseAddress(string(signer))
+	if err != nil {
+		return ledger.Address{}, ledger.Reject(ledger.CodeInvalidArgument, "signer: %v", err)
+	}
+	return a, nil
+}

@@ -120,3 +120,39 @@ func TestPayUnknownFieldsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestPeekSigner: PeekSigner reads the signer Parse reads, and refuses what
+// it cannot read with the code Parse gives the same bytes.
+func TestPeekSigner(t *testing.T) {
+	seed := sha256.Sum256([]byte("peek signer"))
+	key := ed25519.NewKeyFromSeed(seed[:])
+	signer := ledger.NewAddress("HK", key.Public().(ed25519.PublicKey))
+	raw, _, err := Sign(&txpb.Body{ChainId: verifyChain, ExpiryHeight: 10, Signer: signer.String(),
+		Msg: &txpb.Body_RegisterAccount{RegisterAccount: &txpb.RegisterAccount{Account: signer.String()}}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, rej := PeekSigner(raw); rej != nil || got != signer {
+		t.Errorf("PeekSigner = %s, %v; want %s", got, rej, signer)
+	}
+	badSigner, _, err := Sign(&txpb.Body{ChainId: verifyChain, ExpiryHeight: 10, Signer: "peg1nope"}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		raw  []byte
+	}{
+		{"garbage", []byte{0xff, 0xff, 0xff}},
+		{"oversized", make([]byte, MaxTxSize+1)},
+		{"bad signer", badSigner},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rej := PeekSigner(tc.raw)
+			_, want := Parse(tc.raw, verifyChain)
+			if rej == nil || want == nil || rej.Code != want.Code {
+				t.Errorf("PeekSigner = %v, Parse = %v; want the same code", rej, want)
+			}
+		})
+	}
+}
