@@ -119,7 +119,15 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeProofPath:               http.StatusUnprocessableEntity,
 	ledger.CodeProofRefused:            http.StatusUnprocessableEntity,
 	ledger.CodeProofNotCoin:            http.StatusUnprocessableEntity,
-	ledger.CodeProofNotYet:             http.StatusConflict,           // the proof can be made once the next block is committed
+	ledger.CodeProofNotYet:             http.StatusConflict, // the proof can be made once the next block is committed
+	ledger.CodeTransferNotProven:       http.StatusUnprocessableEntity,
+	ledger.CodeTransferDone:            http.StatusConflict,
+	ledger.CodeTransferUnknown:         http.StatusNotFound,
+	ledger.CodeTransferNotPending:      http.StatusConflict,
+	ledger.CodeDeployNotProven:         http.StatusUnprocessableEntity,
+	ledger.CodeTokenNotHome:            http.StatusForbidden,
+	ledger.CodeProofStale:              http.StatusUnprocessableEntity,
+	ledger.CodeRegionNotInNetwork:      http.StatusUnprocessableEntity,
 	ledger.CodeRegionDown:              http.StatusServiceUnavailable, // a gateway's answer: try again later
 	ledger.CodeRegionUnknown:           http.StatusNotFound,
 	ledger.CodeUnroutable:              http.StatusBadRequest,

@@ -222,6 +222,9 @@ type Body struct {
 	//	*Body_FeeDeposit
 	//	*Body_SetFeeSchedule
 	//	*Body_FeeCollect
+	//	*Body_TransferIn
+	//	*Body_TokenImport
+	//	*Body_TransferRefund
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -479,6 +482,33 @@ func (x *Body) GetFeeCollect() *FeeCollect {
 	return nil
 }
 
+func (x *Body) GetTransferIn() *TransferIn {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TransferIn); ok {
+			return x.TransferIn
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTokenImport() *TokenImport {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TokenImport); ok {
+			return x.TokenImport
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTransferRefund() *TransferRefund {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TransferRefund); ok {
+			return x.TransferRefund
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -563,6 +593,18 @@ type Body_FeeCollect struct {
 	FeeCollect *FeeCollect `protobuf:"bytes,29,opt,name=fee_collect,json=feeCollect,proto3,oneof"`
 }
 
+type Body_TransferIn struct {
+	TransferIn *TransferIn `protobuf:"bytes,33,opt,name=transfer_in,json=transferIn,proto3,oneof"`
+}
+
+type Body_TokenImport struct {
+	TokenImport *TokenImport `protobuf:"bytes,34,opt,name=token_import,json=tokenImport,proto3,oneof"`
+}
+
+type Body_TransferRefund struct {
+	TransferRefund *TransferRefund `protobuf:"bytes,35,opt,name=transfer_refund,json=transferRefund,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -602,6 +644,12 @@ func (*Body_FeeDeposit) isBody_Msg() {}
 func (*Body_SetFeeSchedule) isBody_Msg() {}
 
 func (*Body_FeeCollect) isBody_Msg() {}
+
+func (*Body_TransferIn) isBody_Msg() {}
+
+func (*Body_TokenImport) isBody_Msg() {}
+
+func (*Body_TransferRefund) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -2372,6 +2420,177 @@ func (x *FeeCollect) GetAmount() string {
 	return ""
 }
 
+// TransferIn delivers, on the payee's region, an outbound transfer that a
+// payment on the payer's region recorded (S2.7). Anyone may sign it (a
+// relayer): the chain trusts the proof, not the signer. proof is the receipt
+// proof of the payer chain's transaction (the JSON of GET /v1/txs/{id}/proof),
+// transfer the transfer's id (32 bytes), which the receipt's transfer.out
+// event names. The payee's coin is created, or, if this region refuses it,
+// the transfer is recorded as returned, to be refunded to the payer.
+type TransferIn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Transfer      []byte                 `protobuf:"bytes,2,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferIn) Reset() {
+	*x = TransferIn{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferIn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferIn) ProtoMessage() {}
+
+func (x *TransferIn) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferIn.ProtoReflect.Descriptor instead.
+func (*TransferIn) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *TransferIn) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *TransferIn) GetTransfer() []byte {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TokenImport records, on a region other than the token's home, the contract
+// a proven deploy_token receipt of the home region published: contract is the
+// contract as deployed, whose canonical hash the receipt's token.deployed
+// event names. Anyone may sign it.
+type TokenImport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Contract      *Contract              `protobuf:"bytes,2,opt,name=contract,proto3" json:"contract,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TokenImport) Reset() {
+	*x = TokenImport{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TokenImport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TokenImport) ProtoMessage() {}
+
+func (x *TokenImport) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TokenImport.ProtoReflect.Descriptor instead.
+func (*TokenImport) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *TokenImport) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *TokenImport) GetContract() *Contract {
+	if x != nil {
+		return x.Contract
+	}
+	return nil
+}
+
+// TransferRefund gives the payer back an outbound transfer that the payee's
+// region returned: proof is the receipt proof of the payee chain's
+// transfer_in that recorded the transfer.returned event for transfer.
+// Anyone may sign it.
+type TransferRefund struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Transfer      []byte                 `protobuf:"bytes,2,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferRefund) Reset() {
+	*x = TransferRefund{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferRefund) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferRefund) ProtoMessage() {}
+
+func (x *TransferRefund) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferRefund.ProtoReflect.Descriptor instead.
+func (*TransferRefund) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *TransferRefund) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *TransferRefund) GetTransfer() []byte {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -2387,7 +2606,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xea\t\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xa7\v\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -2417,7 +2636,11 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"feeDeposit\x12E\n" +
 	"\x10set_fee_schedule\x18\x1c \x01(\v2\x19.peg.tx.v1.SetFeeScheduleH\x00R\x0esetFeeSchedule\x128\n" +
 	"\vfee_collect\x18\x1d \x01(\v2\x15.peg.tx.v1.FeeCollectH\x00R\n" +
-	"feeCollectB\x05\n" +
+	"feeCollect\x128\n" +
+	"\vtransfer_in\x18! \x01(\v2\x15.peg.tx.v1.TransferInH\x00R\n" +
+	"transferIn\x12;\n" +
+	"\ftoken_import\x18\" \x01(\v2\x16.peg.tx.v1.TokenImportH\x00R\vtokenImport\x12D\n" +
+	"\x0ftransfer_refund\x18# \x01(\v2\x19.peg.tx.v1.TransferRefundH\x00R\x0etransferRefundB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -2544,7 +2767,17 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
 	"FeeCollect\x12\x16\n" +
 	"\x06inputs\x18\x01 \x03(\fR\x06inputs\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\tR\x06amountB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x06amount\x18\x02 \x01(\tR\x06amount\">\n" +
+	"\n" +
+	"TransferIn\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x1a\n" +
+	"\btransfer\x18\x02 \x01(\fR\btransfer\"T\n" +
+	"\vTokenImport\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12/\n" +
+	"\bcontract\x18\x02 \x01(\v2\x13.peg.tx.v1.ContractR\bcontract\"B\n" +
+	"\x0eTransferRefund\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x1a\n" +
+	"\btransfer\x18\x02 \x01(\fR\btransferB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -2558,7 +2791,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                // 0: peg.tx.v1.Tx
 	(*Batch)(nil),             // 1: peg.tx.v1.Batch
@@ -2592,6 +2825,9 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*FeeTier)(nil),           // 29: peg.tx.v1.FeeTier
 	(*KindFee)(nil),           // 30: peg.tx.v1.KindFee
 	(*FeeCollect)(nil),        // 31: peg.tx.v1.FeeCollect
+	(*TransferIn)(nil),        // 32: peg.tx.v1.TransferIn
+	(*TokenImport)(nil),       // 33: peg.tx.v1.TokenImport
+	(*TransferRefund)(nil),    // 34: peg.tx.v1.TransferRefund
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -2615,20 +2851,24 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	26, // 18: peg.tx.v1.Body.fee_deposit:type_name -> peg.tx.v1.FeeDeposit
 	27, // 19: peg.tx.v1.Body.set_fee_schedule:type_name -> peg.tx.v1.SetFeeSchedule
 	31, // 20: peg.tx.v1.Body.fee_collect:type_name -> peg.tx.v1.FeeCollect
-	7,  // 21: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 22: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 23: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 24: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 25: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 26: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 27: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 28: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 29: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	32, // 21: peg.tx.v1.Body.transfer_in:type_name -> peg.tx.v1.TransferIn
+	33, // 22: peg.tx.v1.Body.token_import:type_name -> peg.tx.v1.TokenImport
+	34, // 23: peg.tx.v1.Body.transfer_refund:type_name -> peg.tx.v1.TransferRefund
+	7,  // 24: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 25: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 26: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 27: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 28: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 29: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 30: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 31: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 32: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 33: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -2657,6 +2897,9 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_FeeDeposit)(nil),
 		(*Body_SetFeeSchedule)(nil),
 		(*Body_FeeCollect)(nil),
+		(*Body_TransferIn)(nil),
+		(*Body_TokenImport)(nil),
+		(*Body_TransferRefund)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2664,7 +2907,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
