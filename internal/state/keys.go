@@ -24,6 +24,8 @@ const (
 	prefixBalance    = "bal/"  // bal/BALANCE → token id: the one token a reserve balance backs (token.FiatAccount.Balance)
 	prefixFeeAccount = "feea/" // feea/ADDR → fee.Account (binary, feecodec.go)
 	prefixFeeHistory = "feeh/" // feeh/ADDR HEIGHT(8) TXID → FeeEntry (binary, feecodec.go)
+	prefixTransfer   = "xfr/"  // xfr/out/ID, xfr/in/ID → Transfer (JSON, xfer.go)
+	prefixBooks      = "xbk/"  // xbk/ID → Books (JSON, xfer.go): a token's cross-region totals
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -89,3 +91,12 @@ func readingKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {
 	binary.BigEndian.PutUint64(h[:], height)
 	return cat([]byte(prefixReading), []byte(tok), []byte("/"), h[:], id[:])
 }
+
+func transferKey(dir string, id ledger.CoinID) []byte {
+	return cat([]byte(prefixTransfer), []byte(dir), []byte("/"), id[:])
+}
+
+// transferPrefix is the prefix of the transfers of direction dir.
+func transferPrefix(dir string) []byte { return cat([]byte(prefixTransfer), []byte(dir), []byte("/")) }
+
+func booksKey(id ledger.TokenID) []byte { return cat([]byte(prefixBooks), []byte(id)) }
