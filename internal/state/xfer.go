@@ -378,3 +378,13 @@ func atHome(t *Token, what string) *ledger.Rejection {
 	}
 	return nil
 }
+
+// Transfers calls fn with each transfer recorded in direction dir, in id
+// order, until fn returns false.
+func Transfers(s Scanner, dir string, fn func(Transfer) bool) error {
+	return s.Scan(transferPrefix(dir), nil, func(k, v []byte) bool {
+		var t Transfer
+		decode(k, v, &t)
+		return fn(t)
+	})
+}
