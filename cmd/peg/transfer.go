@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -246,4 +249,22 @@ func (g *globals) auditNetwork(w io.Writer, file string) error {
 		return err
 	}
 	return verdict(w, g.output, len(a.Problems))
+}
+
+// startRelay runs a relayer of n, signing with a key of its own made for
+// the run (the chains trust the proofs, not the relayer), until the
+// returned stop is called.
+func startRelay(ctx context.Context, n *pegnet.Network, region ledger.Region, log *slog.Logger) (func(), error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	r := relay.New(relay.Config{Network: n, Key: priv, Signer: ledger.NewAddress(region, pub), Log: log.With("module", "relay")})
+	go func() {
+		defer close(done)
+		r.Run(ctx)
+	}()
+	return func() { cancel(); <-done }, nil
 }

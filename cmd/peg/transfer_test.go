@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/relay"
+)
+
+// TestCrossRegionTransfers runs `peg up --regions 2` and pays across
+// regions through the gateway: alice (GB) pays bob (HK) 10 gbpt, the
+// relayer that `peg up` runs imports gbpt's contract into HK and delivers,
+// bob's HK balance shows it and `peg audit --network` is clean. With bob
+// frozen on HK (by gbpt's freezer, signing on HK), a payment to him is
+// returned and refunded to alice. Then a second relayer races the first
+// over a run of payments, and is killed and restarted while they are in
+// flight: each is delivered exactly once, and the audit stays clean.
+func TestCrossRegionTransfers(t *testing.T) {
+	home := t.TempDir()
+	base := freePortBlock(t, 2*devPorts+1)
+	up := startRegions(t, home, base)
+	gw := fmt.Sprintf("http://127.0.0.1:%d", gatewayPort(base, 2))
+	hkAPI := fmt.Sprintf("http://127.0.0.1:%d", base+devPorts+2)
+	gb, hk := filepath.Join(home, "gb"), filepath.Join(home, "hk")
+	netFile := filepath.Join(home, devNetworkFile)
+	if !strings.Contains(up.stdout.String(), "A relayer carries payments between regions") {
+		t.Errorf("banner:\n%s", up.stdout)
+	}
+
+	mustPeg(t, gb, "token", "deploy", "--from", "issuer", "--file", "../../examples/gbpt.toml", "--node", gw)
+	mustPeg(t, gb, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s", "--node", gw)
+	mustPeg(t, gb, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000", "--node", gw)
+	mustPeg(t, gb, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "10", "--node", gw)
+	waitBalance(t, hk, "bob", "10")
+	if got := balanceOf(t, gb, "alice"); got != "990" {
+		t.Errorf("alice holds %s on GB, want 990", got)
+	}
+	auditNetwork(t, gb, netFile, "1000")
+
+	var l client.TransferList
+	if err := json.Unmarshal([]byte(mustPeg(t, hk, "transfer", "list", "--direction", "in", "-o", "json")), &l); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Transfers) != 1 || l.Transfers[0].Status != "delivered" || l.Transfers[0].Units.String() != "1000" {
+		t.Fatalf("HK's inbound transfers = %+v, want one of 10.00 delivered", l.Transfers)
+	}
+	show := mustPeg(t, gb, "transfer", "show", l.Transfers[0].ID.String())
+	if !strings.Contains(show, "pending") || !strings.Contains(show, "(HK)") {
+		t.Errorf("GB's record of the transfer:\n%s", show)
+	}
+
+	// bob frozen on HK: the payment is returned there and refunded here.
+	mustPeg(t, gb, "token", "freeze", "--from", "freezer", "--token", "gbpt", "--account", "bob", "--node", hkAPI)
+	mustPeg(t, gb, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "5", "--node", gw)
+	if got := balanceOf(t, gb, "alice"); got != "985" {
+		t.Errorf("alice holds %s with 5 in flight, want 985", got)
+	}
+	waitBalance(t, gb, "alice", "990")
+	if got := balanceOf(t, hk, "bob"); got != "10" {
+		t.Errorf("frozen bob holds %s, want 10", got)
+	}
+	var refunded client.TransferList
+	if err := json.Unmarshal([]byte(mustPeg(t, gb, "transfer", "list", "--status", "refunded", "-o", "json")), &refunded); err != nil {
+		t.Fatal(err)
+	}
+	if len(refunded.Transfers) != 1 || refunded.Transfers[0].Reason != "FROZEN" {
+		t.Errorf("refunded transfers = %+v, want one, FROZEN", refunded.Transfers)
+	}
+	auditNetwork(t, gb, netFile, "1000")
+	mustPeg(t, gb, "token", "unfreeze", "--from", "freezer", "--token", "gbpt", "--account", "bob", "--node", hkAPI)
+
+	// A second relayer races the first; it is killed while payments are in
+	// flight and started again.
+	second := startPeg(t, "relay", "--home", gb, "--network", netFile, "--from", "alice", "--interval", "200ms", "--log-level", "debug")
+	for i := range 4 {
+		mustPeg(t, gb, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "1", "--node", gw)
+		if i == 1 {
+			second.cmd.Process.Signal(syscall.SIGKILL)
+			second.cmd.Wait()
+			second = startPeg(t, "relay", "--home", gb, "--network", netFile, "--from", "alice", "--interval", "200ms", "--log-level", "debug")
+		}
+	}
+	waitBalance(t, hk, "bob", "14")
+	waitBalance(t, gb, "alice", "986")
+	auditNetwork(t, gb, netFile, "1000")
+	second.cmd.Process.Signal(syscall.SIGINT)
+	second.cmd.Wait()
+	up.stop(t)
+}
+
+// waitBalance waits for who's gbpt balance on home's region to be want.
+func waitBalance(t *testing.T, home, who, want string) {
+	t.Helper()
+	var got string
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		code, out, _ := peg(t, home, "balance", who, "--token", "gbpt", "-o", "json")
+		if code != exitOK {
+			continue
+		}
+		var rows []balanceRow
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatal(err)
+		}
+		got = "0"
+		if len(rows) > 0 {
+			got = rows[0].Amount
+		}
+		if got == want {
+			return
+		}
+	}
+	t.Fatalf("%s holds %s gbpt in %s after 90s, want %s", who, got, home, want)
+}
+
+// auditNetwork runs `peg audit --network` and checks it clean, with gbpt's
+// held and in-flight units adding up to minted (whole gbpt).
+func auditNetwork(t *testing.T, home, file, minted string) {
+	t.Helper()
+	var a relay.NetworkAudit
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "audit", "--network", file, "-o", "json")), &a); err != nil {
+		t.Fatal(err)
+	}
+	if !a.OK || len(a.Tokens) != 1 || a.Tokens[0].Minted.String() != minted+"00" {
+		t.Fatalf("audit --network = %+v, want OK with gbpt minted %s", a, minted)
+	}
+}
