@@ -46,8 +46,8 @@ func hkProof(tb failer, id ledger.TxID, height uint64, kind string, signer ledge
 	vals := cmttypes.NewValidatorSet([]*cmttypes.Validator{cmttypes.NewValidator(hkValidator.PrivKey.PubKey(), 10)})
 	h := &cmttypes.Header{
 		Version: cmtversion.Consensus{Block: 11, App: 4}, ChainID: hkChain, Height: int64(height) + 1,
-		Time:        chainStart.Add(time.Duration(height) * time.Second),
-		LastBlockID: cmttypes.BlockID{Hash: tmhash.Sum([]byte("hk block")), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: tmhash.Sum([]byte("hk parts"))}},
+		Time:           chainStart.Add(time.Duration(height) * time.Second),
+		LastBlockID:    cmttypes.BlockID{Hash: tmhash.Sum([]byte("hk block")), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: tmhash.Sum([]byte("hk parts"))}},
 		LastCommitHash: tmhash.Sum([]byte("hk commit")), DataHash: tmhash.Sum([]byte("hk data")),
 		ValidatorsHash: vals.Hash(), NextValidatorsHash: vals.Hash(), ConsensusHash: tmhash.Sum([]byte("hk params")),
 		AppHash: tmhash.Sum([]byte("hk app")), LastResultsHash: cmttypes.NewResults(results).Hash(),
