@@ -123,11 +123,9 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeTransferNotProven:       http.StatusUnprocessableEntity,
 	ledger.CodeTransferDone:            http.StatusConflict,
 	ledger.CodeTransferUnknown:         http.StatusNotFound,
-	ledger.CodeTransferNotPending:      http.StatusConflict,
 	ledger.CodeDeployNotProven:         http.StatusUnprocessableEntity,
 	ledger.CodeTokenNotHome:            http.StatusForbidden,
 	ledger.CodeProofStale:              http.StatusUnprocessableEntity,
-	ledger.CodeRegionNotInNetwork:      http.StatusUnprocessableEntity,
 	ledger.CodeRegionDown:              http.StatusServiceUnavailable, // a gateway's answer: try again later
 	ledger.CodeRegionUnknown:           http.StatusNotFound,
 	ledger.CodeUnroutable:              http.StatusBadRequest,

@@ -140,14 +140,12 @@ const (
 	// Cross-region transfers (S2.7, S2.8): a transfer_in, transfer_refund or
 	// token_import whose proof does not show what it must, or comes too
 	// late or twice.
-	CodeTransferNotProven  Code = 180 // the proven receipt records no such transfer for this region
-	CodeTransferDone       Code = 181 // the transfer was already delivered, returned or refunded here
-	CodeTransferUnknown    Code = 182 // this chain recorded no outbound transfer of that id
-	CodeTransferNotPending Code = 183 // the outbound transfer is no longer in flight
-	CodeDeployNotProven    Code = 184 // the proven receipt does not deploy the contract the import carries
-	CodeTokenNotHome       Code = 185 // minting, redeeming or attesting a token away from its home region
-	CodeProofStale         Code = 186 // a header signed by a validator set other than the trusted one, older than the trusting period
-	CodeRegionNotInNetwork Code = 187 // a region this chain's genesis network does not list
+	CodeTransferNotProven Code = 180 // the proven receipt records no such transfer for this region
+	CodeTransferDone      Code = 181 // the transfer was already delivered, returned or refunded here
+	CodeTransferUnknown   Code = 182 // this chain recorded no outbound transfer of that id
+	CodeDeployNotProven   Code = 183 // the proven receipt does not deploy the contract the import carries
+	CodeTokenNotHome      Code = 184 // minting, redeeming or attesting a token away from its home region
+	CodeProofStale        Code = 185 // a header signed by a validator set other than the trusted one, older than the trusting period
 	// Regions (S2): answered by a gateway (front processor) before any region's
 	// chain sees the request.
 	CodeRegionDown    Code = 160 // the owner's region answers no health check now
@@ -255,11 +253,9 @@ var codeTable = map[Code]codeInfo{
 	CodeTransferNotProven:       {"TRANSFER_NOT_PROVEN", "the proven receipt records no such transfer for this region"},
 	CodeTransferDone:            {"TRANSFER_DONE", "the transfer was already delivered, returned or refunded here"},
 	CodeTransferUnknown:         {"TRANSFER_UNKNOWN", "this chain recorded no outbound transfer of that id"},
-	CodeTransferNotPending:      {"TRANSFER_NOT_PENDING", "the outbound transfer is no longer in flight"},
 	CodeDeployNotProven:         {"DEPLOY_NOT_PROVEN", "the proven receipt does not deploy the contract the import carries"},
 	CodeTokenNotHome:            {"TOKEN_NOT_HOME", "the token's supply is kept by its home region; mint, redeem and attest there"},
 	CodeProofStale:              {"PROOF_STALE", "the header's validator set is not the trusted one and the header is older than the trusting period"},
-	CodeRegionNotInNetwork:      {"REGION_NOT_IN_NETWORK", "the chain's genesis network lists no such region"},
 	CodeRegionDown:              {"REGION_DOWN", "the owner's region is not answering; nothing was forwarded to it"},
 	CodeRegionUnknown:           {"REGION_UNKNOWN", "the address's home region is not in the gateway's network"},
 	CodeUnroutable:              {"UNROUTABLE", "not an address, nor a value the gateway can resolve to one"},
