@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,11 @@ type Relayer struct {
 	clients map[ledger.Region][]*client.Client
 	metrics *metrics
 	nonce   atomic.Uint64
+	// delivered remembers, for this run only, the outbound transfers the
+	// payee's region has delivered, which stay pending on the payer's
+	// region: a pass asks about each once. A restart asks again.
+	mu        sync.Mutex
+	delivered map[ledger.CoinID]bool
 }
 
 // New returns a relayer of cfg's network.
@@ -72,7 +78,8 @@ func New(cfg Config) *Relayer {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Relayer{cfg: cfg, clients: make(map[ledger.Region][]*client.Client), metrics: newMetrics(cfg.Registry)}
+	r := &Relayer{cfg: cfg, clients: make(map[ledger.Region][]*client.Client), metrics: newMetrics(cfg.Registry),
+		delivered: make(map[ledger.CoinID]bool)}
 	for _, reg := range cfg.Network.Regions {
 		for _, ep := range reg.Endpoints {
 			r.clients[reg.Region] = append(r.clients[reg.Region], client.New(ep))
@@ -121,6 +128,12 @@ func (r *Relayer) Pass(ctx context.Context) error {
 		}
 		r.metrics.pending.WithLabelValues(string(reg.Region)).Set(float64(len(l.Transfers)))
 		for _, t := range l.Transfers {
+			r.mu.Lock()
+			done := r.delivered[t.ID]
+			r.mu.Unlock()
+			if done {
+				continue
+			}
 			if err := r.carry(ctx, t, homes[t.Token]); err != nil {
 				errs = append(errs, fmt.Errorf("transfer %s from %s to %s: %w", t.ID, t.From, t.To, err))
 			}
@@ -141,7 +154,10 @@ func (r *Relayer) carry(ctx context.Context, t client.Transfer, home ledger.Regi
 	case in.Status == "returned":
 		return r.refund(ctx, t, in)
 	}
-	return nil // delivered: nothing is left to do
+	r.mu.Lock()
+	r.delivered[t.ID] = true // nothing is left to do
+	r.mu.Unlock()
+	return nil
 }
 
 func (r *Relayer) deliver(ctx context.Context, t client.Transfer, home ledger.Region) error {
