@@ -125,6 +125,7 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeTransferUnknown:         http.StatusNotFound,
 	ledger.CodeDeployNotProven:         http.StatusUnprocessableEntity,
 	ledger.CodeTokenNotHome:            http.StatusForbidden,
+	ledger.CodeRegionUpdateOld:         http.StatusConflict,
 	ledger.CodeProofStale:              http.StatusUnprocessableEntity,
 	ledger.CodeRegionDown:              http.StatusServiceUnavailable, // a gateway's answer: try again later
 	ledger.CodeRegionUnknown:           http.StatusNotFound,

@@ -146,6 +146,7 @@ const (
 	CodeDeployNotProven   Code = 183 // the proven receipt does not deploy the contract the import carries
 	CodeTokenNotHome      Code = 184 // minting, redeeming or attesting a token away from its home region
 	CodeProofStale        Code = 185 // a header signed by a validator set other than the trusted one, older than the trusting period
+	CodeRegionUpdateOld   Code = 186 // a region_update's header is not newer than the one the trust rests on
 	// Regions (S2): answered by a gateway (front processor) before any region's
 	// chain sees the request.
 	CodeRegionDown    Code = 160 // the owner's region answers no health check now
@@ -255,6 +256,7 @@ var codeTable = map[Code]codeInfo{
 	CodeTransferUnknown:         {"TRANSFER_UNKNOWN", "this chain recorded no outbound transfer of that id"},
 	CodeDeployNotProven:         {"DEPLOY_NOT_PROVEN", "the proven receipt does not deploy the contract the import carries"},
 	CodeTokenNotHome:            {"TOKEN_NOT_HOME", "the token's supply is kept by its home region; mint, redeem and attest there"},
+	CodeRegionUpdateOld:         {"REGION_UPDATE_OLD", "the header is not newer than the one this chain's trust in the region rests on"},
 	CodeProofStale:              {"PROOF_STALE", "the header's validator set is not the trusted one and the header is older than the trusting period"},
 	CodeRegionDown:              {"REGION_DOWN", "the owner's region is not answering; nothing was forwarded to it"},
 	CodeRegionUnknown:           {"REGION_UNKNOWN", "the address's home region is not in the gateway's network"},

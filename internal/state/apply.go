@@ -262,6 +262,8 @@ func (x *exec) run() *ledger.Rejection {
 		return x.transferRefund(m)
 	case tx.TokenImport:
 		return x.tokenImport(m)
+	case tx.RegionUpdate:
+		return x.regionUpdate(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

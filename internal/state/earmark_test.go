@@ -45,7 +45,7 @@ func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 		"fee_collect": "fee-collect from=alice in=f1 ",
 	}
 	noCoins := []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
-		"pause", "register_account", "set_fee_schedule", "token_import", "transfer_ownership", "unfreeze", "unpause",
+		"pause", "region_update", "register_account", "set_fee_schedule", "token_import", "transfer_ownership", "unfreeze", "unpause",
 		"transfer_in", "transfer_refund"} // see xferdata/returned.txt
 	for _, k := range tx.Kinds {
 		cmd, moves := pointed[k]

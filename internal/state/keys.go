@@ -26,6 +26,7 @@ const (
 	prefixFeeHistory = "feeh/" // feeh/ADDR HEIGHT(8) TXID → FeeEntry (binary, feecodec.go)
 	prefixTransfer   = "xfr/"  // xfr/out/ID, xfr/in/ID → Transfer (JSON, xfer.go)
 	prefixBooks      = "xbk/"  // xbk/ID → Books (JSON, xfer.go): a token's cross-region totals
+	prefixRegion     = "rgn/"  // rgn/REGION → RegionTrust (JSON, xfer.go): the trust a region_update moved
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -100,3 +101,5 @@ func transferKey(dir string, id ledger.CoinID) []byte {
 func transferPrefix(dir string) []byte { return cat([]byte(prefixTransfer), []byte(dir), []byte("/")) }
 
 func booksKey(id ledger.TokenID) []byte { return cat([]byte(prefixBooks), []byte(id)) }
+
+func regionKey(r ledger.Region) []byte { return cat([]byte(prefixRegion), []byte(r)) }

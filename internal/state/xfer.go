@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -23,11 +24,12 @@ import (
 
 // TrustingPeriod bounds how old a header may be, against the block time,
 // when it is signed by a validator set other than the one this chain
-// trusts for its region and is accepted because a third of the trusted
-// set's power signed it too (proof.TrustLevel): the light client's
-// trusting period, shorter than any sensible unbonding period. A header
-// signed by the trusted set itself is never stale: the genesis names that
-// set, and a transfer's proof stays good however late a relayer carries it.
+// trusts for its region (the genesis's, or the last region_update's) and
+// is accepted because a third of the trusted set's power signed it too
+// (proof.TrustLevel): the light client's trusting period, shorter than any
+// sensible unbonding period. A header signed by the trusted set itself is
+// never stale, so that a transfer's proof stays good however late a
+// relayer carries it.
 const TrustingPeriod = 14 * 24 * time.Hour
 
 // Transfer statuses. An outbound transfer is pending until it is refunded
@@ -154,20 +156,83 @@ func (x *exec) sendOut(id ledger.TokenID, index uint32, payer ledger.Address, o 
 		"payer", payer.String(), "payee", o.Owner.String(), "from", string(t.From), "to", string(t.To))
 }
 
+// RegionTrust is the validator set this chain trusts for another region
+// after a region_update, and the header it rests on; without one, the
+// genesis's set.
+type RegionTrust struct {
+	ChainID    string      `json:"chain_id"`
+	Validators []Validator `json:"validators"`
+	Height     uint64      `json:"height"`
+	Time       int64       `json:"time"` // the header's, Unix nanoseconds
+}
+
 // trustOf is the trust of the network region whose chain is chainID, other
-// than this one: PROOF_WRONG_CHAIN for any other chain.
-func (x *exec) trustOf(chainID string) (ledger.Region, proof.Trust, *ledger.Rejection) {
+// than this one, and the height of the header it rests on (0 for the
+// genesis): PROOF_WRONG_CHAIN for any other chain.
+func (x *exec) trustOf(chainID string) (ledger.Region, proof.Trust, uint64, *ledger.Rejection) {
 	for _, r := range x.env.Genesis.Network {
 		if r.ChainID != chainID || r.Region == x.env.Region {
 			continue
 		}
-		vals := make([]*cmttypes.Validator, len(r.Validators))
-		for i, v := range r.Validators {
+		set, height := r.Validators, uint64(0)
+		if b := x.w.Get(regionKey(r.Region)); b != nil {
+			var rt RegionTrust
+			decode(regionKey(r.Region), b, &rt)
+			set, height = rt.Validators, rt.Height
+		}
+		vals := make([]*cmttypes.Validator, len(set))
+		for i, v := range set {
 			vals[i] = cmttypes.NewValidator(cmted25519.PubKey(v.PubKey), v.Power)
 		}
-		return r.Region, proof.Trust{ChainID: r.ChainID, Validators: cmttypes.NewValidatorSet(vals)}, nil
+		return r.Region, proof.Trust{ChainID: r.ChainID, Validators: cmttypes.NewValidatorSet(vals)}, height, nil
 	}
-	return "", proof.Trust{}, ledger.Reject(ledger.CodeProofWrongChain, "chain %q is not another region of this chain's network", chainID)
+	return "", proof.Trust{}, 0, ledger.Reject(ledger.CodeProofWrongChain, "chain %q is not another region of this chain's network", chainID)
+}
+
+// stale refuses a header signed by a set other than the trusted one and
+// older than the trusting period against the block time.
+func (x *exec) stale(h *cmttypes.Header, trust proof.Trust) *ledger.Rejection {
+	if !bytes.Equal(h.ValidatorsHash, trust.Validators.Hash()) && h.Time.Add(TrustingPeriod).Before(x.env.Time) {
+		return ledger.Reject(ledger.CodeProofStale, "the header of %s, signed by a validator set other than the trusted one, is from %s, more than %s before this block",
+			h.ChainID, h.Time.UTC().Format(time.RFC3339), TrustingPeriod)
+	}
+	return nil
+}
+
+func (x *exec) regionUpdate(m tx.RegionUpdate) *ledger.Rejection {
+	var peek struct {
+		Header struct {
+			ChainID string `json:"chain_id"`
+		} `json:"header"`
+	}
+	if err := json.Unmarshal(m.SignedHeader, &peek); err != nil {
+		return ledger.Reject(ledger.CodeProofMalformed, "signed header: %v", err)
+	}
+	region, trust, height, rej := x.trustOf(peek.Header.ChainID)
+	if rej != nil {
+		return rej
+	}
+	h, vals, rej := proof.VerifyHeader(m.SignedHeader, m.Validators, trust)
+	if rej != nil {
+		return rej
+	}
+	if rej := x.stale(h, trust); rej != nil {
+		return rej
+	}
+	if uint64(h.Height) <= height {
+		return ledger.Reject(ledger.CodeRegionUpdateOld, "the header is of height %d; the trust in %s rests on height %d", h.Height, region, height)
+	}
+	rt := RegionTrust{ChainID: h.ChainID, Height: uint64(h.Height), Time: h.Time.UnixNano()}
+	for _, v := range vals.Validators {
+		rt.Validators = append(rt.Validators, Validator{PubKey: v.PubKey.Bytes(), Power: v.VotingPower})
+	}
+	if err := ValidateNetwork([]NetworkRegion{{Region: region, ChainID: rt.ChainID, Validators: rt.Validators}}); err != nil {
+		return ledger.Reject(ledger.CodeProofMalformed, "%v", err)
+	}
+	x.w.Set(regionKey(region), encode(rt))
+	x.emit("region.updated", "region", string(region), "chain", rt.ChainID, "height", strconv.FormatUint(rt.Height, 10),
+		"validators", fmt.Sprintf("%X", vals.Hash()))
+	return nil
 }
 
 // verified checks a proof of another region's receipt: the region's chain,
@@ -178,7 +243,7 @@ func (x *exec) verified(p *proof.Receipt, kinds ...string) (ledger.Region, *proo
 	if p == nil {
 		return "", nil, ledger.Reject(ledger.CodeProofMalformed, "no proof")
 	}
-	region, trust, rej := x.trustOf(p.ChainID)
+	region, trust, _, rej := x.trustOf(p.ChainID)
 	if rej != nil {
 		return "", nil, rej
 	}
@@ -186,9 +251,8 @@ func (x *exec) verified(p *proof.Receipt, kinds ...string) (ledger.Region, *proo
 	if rej != nil {
 		return "", nil, rej
 	}
-	if !bytes.Equal(v.Header.ValidatorsHash, trust.Validators.Hash()) && v.Header.Time.Add(TrustingPeriod).Before(x.env.Time) {
-		return "", nil, ledger.Reject(ledger.CodeProofStale, "the header of %s, signed by a validator set other than the genesis's, is from %s, more than %s before this block",
-			p.ChainID, v.Header.Time.UTC().Format(time.RFC3339), TrustingPeriod)
+	if rej := x.stale(v.Header, trust); rej != nil {
+		return "", nil, rej
 	}
 	if v.Leaf.Code != ledger.OK {
 		return "", nil, ledger.Reject(ledger.CodeProofRefused, "the proven transaction %s was refused (%s)", v.Leaf.TxID, v.Leaf.Code)

@@ -12,6 +12,7 @@ import (
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/crypto/tmhash"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmtversion "github.com/cometbft/cometbft/proto/tendermint/version"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -40,7 +41,11 @@ import (
 // signing), minority (one of four signatures), strangers (a validator set
 // the genesis does not name), leaf, result, height, version, rotated (a
 // new set holding two of the four trusted validators: a third of the
-// trusted power signed), rotated-weak (holding one).
+// trusted power signed), rotated-weak (holding one), new (four validators
+// none of which the genesis names).
+//
+//	region-update to=R [height=N] [forge=F]   (from relayer, on region R) a header of the
+//	                                         current region's chain signed as F says
 func TestRegionScenarios(t *testing.T) {
 	datadriven.Walk(t, "xferdata", func(t *testing.T, path string) {
 		n := newNetwork(t)
@@ -149,6 +154,11 @@ func (n *network) run(t *testing.T, td *datadriven.TestData) string {
 		return out
 	case "transfers":
 		return n.transfers()
+	case "region-update":
+		a := newCmdArgs(t, td)
+		out := n.regionUpdate(a)
+		a.done()
+		return out
 	}
 	return s.run(t, td)
 }
@@ -180,6 +190,54 @@ func (n *network) prove(a *cmdArgs) string {
 	l := proof.Leaf{TxID: rc.TxID, Height: rc.Height, Kind: rc.Kind, Signer: rc.Signer, Code: rc.Code, Events: rc.Events}
 	leaves := [][]byte{proof.AppendLeaf(nil, &l)}
 	results := []*abcitypes.ExecTxResult{{Code: 0, Data: proof.Root(leaves)}}
+	sh, vals := n.signedHeader(forge, int64(rc.Height)+1, time.Unix(0, rc.Time).Add(time.Second).UTC(), cmttypes.NewResults(results).Hash())
+	p, err := proof.Make(proof.Parts{Leaves: leaves, Results: results, SignedHeader: sh, Validators: vals})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	switch forge {
+	case "leaf":
+		p.Leaf = slices.Clone(p.Leaf)
+		p.Leaf[len(p.Leaf)-1] ^= 1
+	case "result":
+		p.Result.GasUsed++
+	case "height":
+		p.Height++
+	case "version":
+		p.Version++
+	}
+	n.proofs[name] = p
+	return fmt.Sprintf("%s: %s %s at height %d, header %d of %s", name, label, rc.Kind, rc.Height, sh.Height, sh.ChainID)
+}
+
+// regionUpdate submits a region_update of the current region's chain to
+// the region named by to=: a header at height= (default the chain's next),
+// signed by the set forge= names.
+func (n *network) regionUpdate(a *cmdArgs) string {
+	s := n.cur
+	to := n.regions[ledger.Region(a.get("to", ""))]
+	if to == nil {
+		s.t.Fatalf("region-update needs to=REGION")
+	}
+	height := int64(s.uintArg(a, "height", s.db.Height()+1))
+	sh, vals := n.signedHeader(a.get("forge", ""), height, scenarioEpoch.Add(time.Duration(height)*time.Second), tmhash.Sum([]byte("results")))
+	shJSON, err := cmtjson.Marshal(sh)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	valsJSON, err := cmtjson.Marshal(vals)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	b := &txpb.Body{Msg: &txpb.Body_RegionUpdate{RegionUpdate: &txpb.RegionUpdate{SignedHeader: shJSON, Validators: valsJSON}}}
+	return to.submit(a, "relayer", b)
+}
+
+// signedHeader is a header of the current region's chain at height and t
+// committing to results, signed as forge says: by the region's validators
+// unless forged.
+func (n *network) signedHeader(forge string, height int64, t time.Time, results []byte) (*cmttypes.SignedHeader, *cmttypes.ValidatorSet) {
+	s := n.cur
 	chainID, vals, pvs := s.chain, n.vals[s.region], n.keys[s.region]
 	switch forge {
 	case "chain":
@@ -187,18 +245,21 @@ func (n *network) prove(a *cmdArgs) string {
 	case "strangers":
 		pvs = validatorKeys(s.region, "stranger", 4)
 		vals = validatorSet(s.t, pvs)
-	case "rotated", "rotated-weak":
-		kept := map[string]int{"rotated": 2, "rotated-weak": 1}[forge]
+	case "rotated", "rotated-weak", "new":
+		kept := map[string]int{"rotated": 2, "rotated-weak": 1, "new": 0}[forge]
 		pvs = slices.Concat(pvs[:kept], validatorKeys(s.region, "new", 4-kept))
 		vals = validatorSet(s.t, pvs)
+	case "", "header", "minority", "leaf", "result", "height", "version":
+	default:
+		s.t.Fatalf("no forgery %q", forge)
 	}
 	h := &cmttypes.Header{
-		Version: cmtversion.Consensus{Block: 11, App: 4}, ChainID: chainID, Height: int64(rc.Height) + 1,
-		Time:           time.Unix(0, rc.Time).Add(time.Second).UTC(),
+		Version: cmtversion.Consensus{Block: 11, App: 4}, ChainID: chainID, Height: height,
+		Time:           t,
 		LastBlockID:    cmttypes.BlockID{Hash: tmhash.Sum([]byte("last block")), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: tmhash.Sum([]byte("last parts"))}},
 		LastCommitHash: tmhash.Sum([]byte("last commit")), DataHash: tmhash.Sum([]byte("data")),
 		ValidatorsHash: vals.Hash(), NextValidatorsHash: vals.Hash(), ConsensusHash: tmhash.Sum([]byte("params")),
-		AppHash: tmhash.Sum([]byte("app")), LastResultsHash: cmttypes.NewResults(results).Hash(),
+		AppHash: tmhash.Sum([]byte("app")), LastResultsHash: results,
 		EvidenceHash: tmhash.Sum(nil), ProposerAddress: vals.Proposer.Address,
 	}
 	ordered := make([]cmttypes.PrivValidator, len(pvs)) // MakeExtCommit signs in the set's order
@@ -223,26 +284,7 @@ func (n *network) prove(a *cmdArgs) string {
 			sh.Commit.Signatures[i] = cmttypes.CommitSig{BlockIDFlag: cmttypes.BlockIDFlagAbsent}
 		}
 	}
-	p, err := proof.Make(proof.Parts{Leaves: leaves, Results: results, SignedHeader: sh, Validators: vals})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	switch forge {
-	case "leaf":
-		p.Leaf = slices.Clone(p.Leaf)
-		p.Leaf[len(p.Leaf)-1] ^= 1
-	case "result":
-		p.Result.GasUsed++
-	case "height":
-		p.Height++
-	case "version":
-		p.Version++
-	case "", "chain", "strangers", "rotated", "rotated-weak", "header", "minority":
-	default:
-		s.t.Fatalf("no forgery %q", forge)
-	}
-	n.proofs[name] = p
-	return fmt.Sprintf("%s: %s %s at height %d, header %d of %s", name, label, rc.Kind, rc.Height, h.Height, chainID)
+	return sh, vals
 }
 
 // transfers lists the current region's transfer records, and the books of

@@ -183,6 +183,12 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 		m = TokenImport{Proof: f.proof(x.TokenImport.GetProof()), Contract: DraftFromProto(x.TokenImport.GetContract())}
 	case *txpb.Body_TransferRefund:
 		m = TransferRefund{Proof: f.proof(x.TransferRefund.GetProof()), Transfer: f.transferID(x.TransferRefund.GetTransfer())}
+	case *txpb.Body_RegionUpdate:
+		v := x.RegionUpdate
+		if len(v.GetSignedHeader()) == 0 || len(v.GetValidators()) == 0 {
+			f.fail(ledger.CodeProofMalformed, "region_update needs a signed header and its validators")
+		}
+		m = RegionUpdate{SignedHeader: v.GetSignedHeader(), Validators: v.GetValidators()}
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}

@@ -165,9 +165,16 @@ type TransferRefund struct {
 	Transfer ledger.CoinID
 }
 
+// RegionUpdate moves the trust in another region's validators to the set
+// that signed SignedHeader (both CometBFT's JSON; proof.VerifyHeader).
+type RegionUpdate struct {
+	SignedHeader []byte
+	Validators   []byte
+}
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
 var Kinds = []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
-	"fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "seize", "set_fee_schedule",
+	"fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "seize", "set_fee_schedule",
 	"spend_from", "token_import", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string   { return "authorize_issuer" }
@@ -193,3 +200,4 @@ func (SetFeeSchedule) Kind() string    { return "set_fee_schedule" }
 func (TransferIn) Kind() string        { return "transfer_in" }
 func (TokenImport) Kind() string       { return "token_import" }
 func (TransferRefund) Kind() string    { return "transfer_refund" }
+func (RegionUpdate) Kind() string      { return "region_update" }

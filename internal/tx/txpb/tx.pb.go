@@ -225,6 +225,7 @@ type Body struct {
 	//	*Body_TransferIn
 	//	*Body_TokenImport
 	//	*Body_TransferRefund
+	//	*Body_RegionUpdate
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -509,6 +510,15 @@ func (x *Body) GetTransferRefund() *TransferRefund {
 	return nil
 }
 
+func (x *Body) GetRegionUpdate() *RegionUpdate {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_RegionUpdate); ok {
+			return x.RegionUpdate
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -605,6 +615,10 @@ type Body_TransferRefund struct {
 	TransferRefund *TransferRefund `protobuf:"bytes,35,opt,name=transfer_refund,json=transferRefund,proto3,oneof"`
 }
 
+type Body_RegionUpdate struct {
+	RegionUpdate *RegionUpdate `protobuf:"bytes,36,opt,name=region_update,json=regionUpdate,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -650,6 +664,8 @@ func (*Body_TransferIn) isBody_Msg() {}
 func (*Body_TokenImport) isBody_Msg() {}
 
 func (*Body_TransferRefund) isBody_Msg() {}
+
+func (*Body_RegionUpdate) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -2591,6 +2607,64 @@ func (x *TransferRefund) GetTransfer() []byte {
 	return nil
 }
 
+// RegionUpdate moves this chain's trust in another region's validators to
+// a newer set: signed_header is a header of that region's chain with its
+// commit and validators the set that signed it, both in CometBFT's JSON
+// (its RPC's /commit and /validators answers). Validators of the set this
+// chain trusts now holding a third of its power must have signed it, as a
+// light client requires. Anyone may sign it.
+type RegionUpdate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SignedHeader  []byte                 `protobuf:"bytes,1,opt,name=signed_header,json=signedHeader,proto3" json:"signed_header,omitempty"`
+	Validators    []byte                 `protobuf:"bytes,2,opt,name=validators,proto3" json:"validators,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegionUpdate) Reset() {
+	*x = RegionUpdate{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegionUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegionUpdate) ProtoMessage() {}
+
+func (x *RegionUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegionUpdate.ProtoReflect.Descriptor instead.
+func (*RegionUpdate) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RegionUpdate) GetSignedHeader() []byte {
+	if x != nil {
+		return x.SignedHeader
+	}
+	return nil
+}
+
+func (x *RegionUpdate) GetValidators() []byte {
+	if x != nil {
+		return x.Validators
+	}
+	return nil
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -2606,7 +2680,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xa7\v\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xe7\v\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -2640,7 +2714,8 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\vtransfer_in\x18! \x01(\v2\x15.peg.tx.v1.TransferInH\x00R\n" +
 	"transferIn\x12;\n" +
 	"\ftoken_import\x18\" \x01(\v2\x16.peg.tx.v1.TokenImportH\x00R\vtokenImport\x12D\n" +
-	"\x0ftransfer_refund\x18# \x01(\v2\x19.peg.tx.v1.TransferRefundH\x00R\x0etransferRefundB\x05\n" +
+	"\x0ftransfer_refund\x18# \x01(\v2\x19.peg.tx.v1.TransferRefundH\x00R\x0etransferRefund\x12>\n" +
+	"\rregion_update\x18$ \x01(\v2\x17.peg.tx.v1.RegionUpdateH\x00R\fregionUpdateB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -2777,7 +2852,12 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\bcontract\x18\x02 \x01(\v2\x13.peg.tx.v1.ContractR\bcontract\"B\n" +
 	"\x0eTransferRefund\x12\x14\n" +
 	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x1a\n" +
-	"\btransfer\x18\x02 \x01(\fR\btransferB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\btransfer\x18\x02 \x01(\fR\btransfer\"S\n" +
+	"\fRegionUpdate\x12#\n" +
+	"\rsigned_header\x18\x01 \x01(\fR\fsignedHeader\x12\x1e\n" +
+	"\n" +
+	"validators\x18\x02 \x01(\fR\n" +
+	"validatorsB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -2791,7 +2871,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                // 0: peg.tx.v1.Tx
 	(*Batch)(nil),             // 1: peg.tx.v1.Batch
@@ -2828,6 +2908,7 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*TransferIn)(nil),        // 32: peg.tx.v1.TransferIn
 	(*TokenImport)(nil),       // 33: peg.tx.v1.TokenImport
 	(*TransferRefund)(nil),    // 34: peg.tx.v1.TransferRefund
+	(*RegionUpdate)(nil),      // 35: peg.tx.v1.RegionUpdate
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -2854,21 +2935,22 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	32, // 21: peg.tx.v1.Body.transfer_in:type_name -> peg.tx.v1.TransferIn
 	33, // 22: peg.tx.v1.Body.token_import:type_name -> peg.tx.v1.TokenImport
 	34, // 23: peg.tx.v1.Body.transfer_refund:type_name -> peg.tx.v1.TransferRefund
-	7,  // 24: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 25: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 26: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 27: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 28: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 29: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 30: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 31: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 32: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	7,  // 33: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	35, // 24: peg.tx.v1.Body.region_update:type_name -> peg.tx.v1.RegionUpdate
+	7,  // 25: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 26: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 27: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 28: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 29: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 30: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 31: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 32: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 33: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 34: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -2900,6 +2982,7 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_TransferIn)(nil),
 		(*Body_TokenImport)(nil),
 		(*Body_TransferRefund)(nil),
+		(*Body_RegionUpdate)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2907,7 +2990,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
