@@ -325,6 +325,14 @@ func recordStory(t *testing.T) []recordedBlock {
 		raw(cast.mallory, func(b *txpb.Body) {
 			b.Msg = &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: returned, Transfer: xfer[:]}}
 		}))
+	// HK's trust moves to a newer header of its set, then not to an older.
+	update := func(height uint64) func(*txpb.Body) {
+		sh, vals := hkHeader(t, height)
+		return func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegionUpdate{RegionUpdate: &txpb.RegionUpdate{SignedHeader: sh, Validators: vals}}
+		}
+	}
+	commit(raw(cast.mallory, update(20)), raw(cast.mallory, update(12)))
 	return out
 }
 
@@ -384,7 +392,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "REPLAYED", "COIN_SPENT", "OK", "MALFORMED_TX", "REDEEM_FIAT_REMAINDER", "OK"}, {}, {"OK", "FROZEN", "OK"},
 		{"OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "REPLAYED"}, {"RESERVE_STALE"},
 		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"}, {"OK"},
-		{"OK"}, {"OK", "OK", "TRANSFER_DONE", "OK"},
+		{"OK"}, {"OK", "OK", "TRANSFER_DONE", "OK"}, {"OK", "REGION_UPDATE_OLD"},
 	}
 	var got [][]string
 	for _, b := range story {

@@ -37,6 +37,16 @@ func ledgerNetwork() []state.NetworkRegion {
 	}
 }
 
+// hkHeader is HK's header at height, signed by its validator, and the
+// set, both as CometBFT's JSON: what a region_update carries.
+func hkHeader(tb failer, height uint64) (signedHeader, validators []byte) {
+	var p proof.Receipt
+	if err := json.Unmarshal(hkProof(tb, ledger.TxID{0xbb}, height-1, "pay", cast.alice.addr), &p); err != nil {
+		tb.Fatal(err)
+	}
+	return p.SignedHeader, p.Validators
+}
+
 // hkProof is the receipt proof, as JSON, of an accepted HK transaction of
 // kind by signer at height with events, signed by HK's validator.
 func hkProof(tb failer, id ledger.TxID, height uint64, kind string, signer ledger.Address, events ...ledger.Event) []byte {

@@ -348,6 +348,12 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		{"INVALID_ARGUMENT-transfer-id", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: []byte(`{}`), Transfer: c1[:31]}}
 		})},
+		{"OK-region-update", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegionUpdate{RegionUpdate: &txpb.RegionUpdate{SignedHeader: []byte(`{"header":{}}`), Validators: []byte(`{}`)}}
+		})},
+		{"PROOF_MALFORMED-region-update-empty", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegionUpdate{RegionUpdate: &txpb.RegionUpdate{SignedHeader: []byte(`{}`)}}
+		})},
 		{"INVALID_ARGUMENT-import-no-contract", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_TokenImport{TokenImport: &txpb.TokenImport{Proof: []byte(`{}`)}}
 		})},
