@@ -75,6 +75,13 @@ func TestCrossRegionTransfers(t *testing.T) {
 		t.Errorf("refunded transfers = %+v, want one, FROZEN", refunded.Transfers)
 	}
 	auditNetwork(t, gb, netFile, "1000")
+	// HK's trust in GB's validators moves to GB's latest header (the same
+	// set, a newer height); the same header again is not newer.
+	gbRPC := fmt.Sprintf("http://127.0.0.1:%d", base+1)
+	mustPeg(t, gb, "region", "update", "--rpc", gbRPC, "--height", "3", "--from", "alice", "--node", hkAPI)
+	if code, _, errs := peg(t, gb, "region", "update", "--rpc", gbRPC, "--height", "3", "--from", "alice", "--node", hkAPI); code != exitRejected || !strings.Contains(errs, "REGION_UPDATE_OLD") {
+		t.Errorf("the same region update again: exit %d, stderr %q; want REGION_UPDATE_OLD", code, errs)
+	}
 	mustPeg(t, gb, "token", "unfreeze", "--from", "freezer", "--token", "gbpt", "--account", "bob", "--node", hkAPI)
 
 	// A second relayer races the first; it is killed while payments are in
