@@ -298,7 +298,7 @@ func attrOf(e ledger.Event, key string) string {
 }
 
 func (x *exec) transferIn(m tx.TransferIn) *ledger.Rejection {
-	from, leaf, rej := x.verified(m.Proof, "pay", "spend_from")
+	from, leaf, rej := x.verified(m.Proof, "pay", "spend_from", "seize")
 	if rej != nil {
 		return rej
 	}
