@@ -28,8 +28,9 @@ type replayView struct {
 }
 
 func auditCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "audit [--home DIR | --node URL]",
+	var networkFile string
+	cmd := &cobra.Command{
+		Use:   "audit [--home DIR | --node URL | --network FILE]",
 		Short: "Check the ledger's money invariants and recompute its app hash",
 		Long: `Audit recomputes from the committed state that every token's unspent coins
 sum to its supply, that no coin is both spent and unspent, that every coin's
@@ -44,16 +45,27 @@ stored app hash and the stored state, key by key.
 With --node, it asks a running node (GET /v1/audit), which checks the
 invariants only.
 
+With --network, it asks every region of a network file (GET /v1/audit and
+GET /v1/transfers) and checks conservation across regions: for every token,
+the unspent coins of all regions plus the transfers in flight (sent, neither
+delivered nor refunded) equal the home region's minted less redeemed; every
+delivered or returned transfer was sent so, and every refunded one returned.
+
 It prints OK, or each problem, and exits 1 on any problem.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
+			if networkFile != "" {
+				return g.auditNetwork(w, networkFile)
+			}
 			if cmd.Flags().Changed("node") {
 				return g.auditNode(w)
 			}
 			return g.auditHome(w, cmd.ErrOrStderr())
 		},
 	}
+	cmd.Flags().StringVar(&networkFile, "network", "", "network file: audit every region's running node and conservation across them")
+	return cmd
 }
 
 // auditNode asks the running node at --node.

@@ -46,8 +46,8 @@ address of a region not in the file with 404 REGION_UNKNOWN. SIGHUP reloads
 --network; a file that does not load is refused and logged, and the gateway
 keeps the network it had. Any number of gateways may run per region.
 
-Payments between regions are not carried yet: a region refuses a payee of
-another region (FOREIGN_REGION).`,
+A payment to a payee of another region is the payer's region's to accept:
+it records an outbound transfer, which a relayer (peg relay) delivers.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			n, err := pegnet.Load(file)

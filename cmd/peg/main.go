@@ -156,6 +156,7 @@ func newRoot(g *globals) *cobra.Command {
 		balanceCmd(g), coinsCmd(g), txCmd(g),
 		reserveCmd(g), feeCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g), gatewayCmd(g), networkCmd(g),
 		auditCmd(g), coinCmd(g), validatorsCmd(g),
+		transferCmd(g), relayCmd(g), regionCmd(g),
 	)
 	return root
 }

@@ -25,7 +25,7 @@ func tokenCmd(g *globals) *cobra.Command {
 		tokenActionCmd(g, "unfreeze", "Lift a freeze (freezer)", true),
 		tokenActionCmd(g, "pause", "Stop every movement of the coin (pauser)", false),
 		tokenActionCmd(g, "unpause", "Lift a pause (pauser)", false),
-		seizeCmd(g), transferOwnerCmd(g), acceptOwnerCmd(g), minterCmd(g))
+		seizeCmd(g), transferOwnerCmd(g), acceptOwnerCmd(g), minterCmd(g), tokenImportCmd(g))
 	return cmd
 }
 

@@ -194,7 +194,8 @@ func regionGenesis(dir string, r ledger.Region, people map[string][]byte) (state
 }
 
 // regionsSidecar is what `peg up --regions` runs beside its nodes: the
-// reserve watch on the first region, the gateway, and the banner.
+// reserve watch on the first region, the gateway, a relayer, and the
+// banner.
 func regionsSidecar(dir string, hooks []monitor.Webhook, created bool) multiSidecar {
 	return func(ctx context.Context, w io.Writer, nodes []*node.Node, log *slog.Logger) (func(), error) {
 		base, err := basePortOf(nodes[0])
@@ -214,13 +215,19 @@ func regionsSidecar(dir string, hooks []monitor.Webhook, created bool) multiSide
 		if err != nil {
 			return nil, err
 		}
-		rw, wait, err := startReserveWatch(ctx, regionHome(dir, devRegions[0]), base, nodes[0], hooks, log)
+		stopRelay, err := startRelay(ctx, n, devRegions[0], log)
 		if err != nil {
 			gw.stop()
 			return nil, err
 		}
+		rw, wait, err := startReserveWatch(ctx, regionHome(dir, devRegions[0]), base, nodes[0], hooks, log)
+		if err != nil {
+			stopRelay()
+			gw.stop()
+			return nil, err
+		}
 		printRegionsBanner(w, dir, nodes, gw.addr, rw, created)
-		return func() { wait(); gw.stop() }, nil
+		return func() { wait(); stopRelay(); gw.stop() }, nil
 	}
 }
 
@@ -252,8 +259,9 @@ Ports: region i takes %d ports from --base-port + %d·i (p2p, consensus RPC, API
 then the demo bank and the metrics on the first region only); the gateway
 takes the port after the last region's block.
 
-Payments between regions are not carried yet: a payment to a payee of another
-region is refused by the payer's region (FOREIGN_REGION); no relayer runs.
+A relayer carries payments between regions: a payment to a payee of another
+region is an outbound transfer on the payer's region, delivered to the
+payee's region with its proof (peg transfer list; peg audit --network %s).
 
 WARNING: the development keyrings' keys (%v) are encrypted with an EMPTY
 passphrase. Never use them for real money.
@@ -261,7 +269,7 @@ passphrase. Never use them for real money.
 Try:  peg --home %s --node http://%s keys list
 Stop with Ctrl-C.
 `, rw.bank.adminURL, nodes[0].Config.Region, rw.metricsURL, gateway, strings.Join(people, ", "), devPorts, devPorts,
-		devKeys, regionHome(dir, devRegions[0]), gateway)
+		filepath.Join(abs, devNetworkFile), devKeys, regionHome(dir, devRegions[0]), gateway)
 }
 
 // regionsFlagHelp documents `peg up --regions`.

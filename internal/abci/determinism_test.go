@@ -61,7 +61,7 @@ var cast = struct {
 
 func ledgerGenesis() state.Genesis {
 	return state.Genesis{Operator: cast.operator.addr, Issuers: []ledger.Address{cast.issuer.addr},
-		Params: state.Params{MinReserve: 1, Banks: []string{"PEGDGB2L"}, MaxExpiryDelta: 1000}}
+		Params: state.Params{MinReserve: 1, Banks: []string{"PEGDGB2L"}, MaxExpiryDelta: 1000}, Network: ledgerNetwork()}
 }
 
 // The contracts' limits, in minor units (2 decimals).
@@ -284,13 +284,15 @@ func recordStory(t *testing.T) []recordedBlock {
 		c := ledger.NewCoinID(redeemBID, 0)
 		b.Msg = &txpb.Body_FeeDeposit{FeeDeposit: &txpb.FeeDeposit{Token: "gbpt", Inputs: [][]byte{c[:]}, Amount: "500"}}
 	})
-	payB := func() []byte {
-		return raw(cast.bob, msgPay("gbpt", []ledger.CoinID{ledger.NewCoinID(depositID, 1)},
+	payB := func() ([]byte, ledger.TxID) {
+		return sign(cast.bob, msgPay("gbpt", []ledger.CoinID{ledger.NewCoinID(depositID, 1)},
 			outTo(cast.carol.addr, "100"), outTo(cast.bob.addr, "8400")))
 	}
-	commit(deposit, payB())
+	first, _ := payB()
+	commit(deposit, first)
 	at = at.Add(24 * time.Hour)
-	commit(payB())                              // signed anew: the refused one's receipt is final
+	second, secondID := payB()
+	commit(second)                              // signed anew: the refused one's receipt is final
 	commit(raw(cast.carol, func(b *txpb.Body) { // the revenue account collects the 0.30 fee
 		c := ledger.NewCoinID(depositID, 0)
 		b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: [][]byte{c[:]}, Amount: "30"}}
@@ -312,6 +314,42 @@ func recordStory(t *testing.T) []recordedBlock {
 	commit(raw(cast.carol, func(b *txpb.Body) {
 		b.Msg = &txpb.Body_AliasRevoke{AliasRevoke: &txpb.AliasRevoke{Hash: h[:]}}
 	}))
+	// Across regions: bob pays hana in HK (an outbound transfer), which HK
+	// returns and GB refunds; HK's token hkdt is imported from the proof of
+	// its deployment and a transfer of it from HK delivered to carol, then
+	// again (TRANSFER_DONE).
+	hana := newActor("hana", "HK")
+	at = at.Add(24 * time.Hour) // the day releases bob's fees for it
+	out1, out1ID := sign(cast.bob, msgPay("gbpt", []ledger.CoinID{ledger.NewCoinID(secondID, 1)}, outTo(hana.addr, "100"), outTo(cast.bob.addr, "8300")))
+	commit(out1)
+	xfer := ledger.NewCoinID(out1ID, 0)
+	hkd := ledgerDraft("hkdt", "HKDT", "HKD") // its reserve account is HK's business: imported, it backs nothing here
+	deploy := hkProof(t, ledger.TxID{1}, 3, "deploy_token", hana.addr, event("token.deployed", "token", "hkdt",
+		"hash", deployedHash(t, hkd, ledgerGenesis()), "address", hana.addr.String(), "issuer", hana.addr.String()))
+	inbound := ledger.NewCoinID(ledger.TxID{2}, 0)
+	paid := hkProof(t, ledger.TxID{2}, 4, "pay", hana.addr, event("transfer.out", "transfer", inbound.String(), "token", "hkdt",
+		"amount", "700", "payer", hana.addr.String(), "payee", cast.carol.addr.String(), "from", "HK", "to", "GB"))
+	returned := hkProof(t, ledger.TxID{3}, 9, "transfer_in", hana.addr, event("transfer.returned", "transfer", xfer.String(), "token", "gbpt",
+		"amount", "100", "payer", cast.bob.addr.String(), "payee", hana.addr.String(), "from", "GB", "to", "HK", "reason", "UNKNOWN_TOKEN", "code", "40"))
+	msgIn := func(p []byte, id ledger.CoinID) func(*txpb.Body) {
+		return func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TransferIn{TransferIn: &txpb.TransferIn{Proof: p, Transfer: id[:]}}
+		}
+	}
+	commit(raw(cast.mallory, func(b *txpb.Body) {
+		b.Msg = &txpb.Body_TokenImport{TokenImport: &txpb.TokenImport{Proof: deploy, Contract: tx.DraftToProto(hkd)}}
+	}), raw(cast.mallory, msgIn(paid, inbound)), raw(cast.alice, msgIn(paid, inbound)),
+		raw(cast.mallory, func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: returned, Transfer: xfer[:]}}
+		}))
+	// HK's trust moves to a newer header of its set, then not to an older.
+	update := func(height uint64) func(*txpb.Body) {
+		sh, vals := hkHeader(t, height)
+		return func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegionUpdate{RegionUpdate: &txpb.RegionUpdate{SignedHeader: sh, Validators: vals}}
+		}
+	}
+	commit(raw(cast.mallory, update(20)), raw(cast.mallory, update(12)))
 	return out
 }
 
@@ -371,7 +409,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "REPLAYED", "COIN_SPENT", "OK", "MALFORMED_TX", "REDEEM_FIAT_REMAINDER", "OK"}, {}, {"OK", "FROZEN", "OK"},
 		{"OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "REPLAYED"}, {"RESERVE_STALE"},
 		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"}, {"OK"},
-		{"UNAUTHORIZED", "OK"}, {"OK", "ALIAS_TAKEN"}, {"OK"},
+		{"UNAUTHORIZED", "OK"}, {"OK", "ALIAS_TAKEN"}, {"OK"}, {"OK"}, {"OK", "OK", "TRANSFER_DONE", "OK"}, {"OK", "REGION_UPDATE_OLD"},
 	}
 	var got [][]string
 	for _, b := range story {

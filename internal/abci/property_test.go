@@ -34,6 +34,7 @@ type refLedger struct {
 	receipts map[ledger.TxID]ledger.Code
 	fees     refFees
 	aliases  refAliases
+	xfers    refXfers
 }
 
 type refToken struct {
@@ -74,6 +75,10 @@ type refTx struct {
 	// fault, if set, breaks the envelope: "bad-signature", "forged" (signed
 	// by mallory for another signer) or "zero-amount".
 	fault string
+	// xfer is a transfer-in's or transfer-refund's transfer, hkTx the HK
+	// transaction whose receipt proves it.
+	xfer ledger.CoinID
+	hkTx ledger.TxID
 }
 
 type refOutput struct {
@@ -84,7 +89,8 @@ type refOutput struct {
 func newRefLedger() *refLedger {
 	return &refLedger{tokens: map[ledger.TokenID]*refToken{}, balances: map[string]ledger.TokenID{}, coins: map[ledger.CoinID]refCoin{},
 		spent: map[ledger.CoinID]bool{}, receipts: map[ledger.TxID]ledger.Code{}, fees: refFees{accounts: map[ledger.Address][]refGrant{}},
-		aliases: newRefAliases()}
+		aliases: newRefAliases(),
+		xfers:   newRefXfers()}
 }
 
 // apply runs one transaction of the block at m.height and m.now and returns
@@ -141,6 +147,10 @@ func (m *refLedger) runKind(r refTx, id ledger.TxID) ledger.Code {
 		return m.setFees(r)
 	case "fee-deposit":
 		return m.feeDeposit(m.tokens[r.token], r, id)
+	case "transfer-in":
+		return m.transferIn(r, id)
+	case "transfer-refund":
+		return m.transferRefund(r, id)
 	}
 	t := m.tokens[r.token]
 	if t == nil {
@@ -286,7 +296,7 @@ func (m *refLedger) pay(t *refToken, r refTx, id ledger.TxID) ledger.Code {
 	}
 	var out, toOthers uint64
 	for _, o := range r.outputs {
-		if o.owner.Region() != "GB" {
+		if o.owner.Region() != "GB" && o.owner.Region() != "HK" {
 			return ledger.CodeForeignRegion
 		}
 		if o.amount%testMinUnit != 0 {
@@ -305,6 +315,10 @@ func (m *refLedger) pay(t *refToken, r refTx, id ledger.TxID) ledger.Code {
 	}
 	m.spend(r.inputs)
 	for i, o := range r.outputs {
+		if o.owner.Region() != "GB" {
+			m.sendOut(r, id, i, o)
+			continue
+		}
 		m.coins[ledger.NewCoinID(id, uint32(i))] = refCoin{token: r.token, owner: o.owner, amount: o.amount}
 	}
 	return ledger.OK
@@ -409,6 +423,8 @@ func (p *propRun) encode(r refTx) ([]byte, ledger.TxID) {
 		msgFeeDeposit(string(r.token), r.inputs, fmt.Sprint(r.amount))(b)
 	case "set-fees":
 		msgSetFees(b)
+	case "transfer-in", "transfer-refund":
+		p.encodeTransfer(r, b)
 	default:
 		encodeAlias(r, b)
 	}
@@ -427,7 +443,7 @@ func (p *propRun) encode(r refTx) ([]byte, ledger.TxID) {
 var actorNames = func() map[ledger.Address]string {
 	m := map[ledger.Address]string{}
 	for _, a := range []actor{cast.operator, cast.issuer, cast.pauser, cast.freezer, cast.attestor, cast.minter,
-		cast.alice, cast.bob, cast.carol, cast.mallory, cast.foreigner} {
+		cast.alice, cast.bob, cast.carol, cast.mallory, cast.foreigner, hana} {
 		m[a.addr] = a.name
 	}
 	return m
@@ -606,6 +622,9 @@ func (p *propRun) compare() string {
 	if msg := p.ref.aliases.compare(snap); msg != "" {
 		return msg
 	}
+	if msg := p.compareBooks(snap); msg != "" {
+		return msg
+	}
 	rep, err := state.Audit(snap, "GB")
 	if err != nil {
 		return fmt.Sprintf("audit: %v", err)
@@ -698,12 +717,12 @@ func (p *propRun) randomBlock() {
 
 var (
 	propHolders = []actor{cast.alice, cast.bob, cast.carol}
-	propParties = []actor{cast.alice, cast.bob, cast.carol, cast.mallory, cast.minter, cast.foreigner}
+	propParties = []actor{cast.alice, cast.bob, cast.carol, cast.mallory, cast.minter, cast.foreigner, hana}
 	propKinds   = []string{"mint", "mint", "pay", "pay", "pay", "pay", "pay", "pay", "redeem", "redeem", "redeem",
 		"freeze", "unfreeze", "unfreeze", "pause", "unpause", "unpause", "attest", "replay", "replay", "expiry", "fault", "deploy",
 		"fee-deposit", "fee-deposit", "set-fees",
 		"set-registrar", "set-registrar", "unset-registrar", "alias-register", "alias-register", "alias-register", "alias-register",
-		"alias-register", "alias-register", "alias-register", "alias-register", "alias-revoke"}
+		"alias-register", "alias-register", "alias-register", "alias-register", "alias-revoke", "transfer-in", "transfer-in", "transfer-refund", "transfer-refund"}
 	propTokens = []ledger.TokenID{"gbpt", "gbpt", "gbpt", "eurt", "usdt", "jpyt"}
 )
 
@@ -736,6 +755,10 @@ func (p *propRun) randomTx(earlier []sentTx) sentTx {
 		r = p.randomMint(r)
 	case "pay":
 		r = p.randomPay(r)
+	case "transfer-in":
+		r = p.randomTransferIn(r)
+	case "transfer-refund":
+		r = p.randomTransferRefund(r)
 	case "redeem":
 		r.signer = rapid.SampledFrom(propHolders).Draw(rt, "holder")
 		r.inputs = p.randomInputs(r.signer, r.token)

@@ -181,6 +181,8 @@ func (s *server) routes() []route {
 		{"GET", "/v1/tokens/{id}/reports/{month}", s.report},
 		{"GET", "/v1/reserves", s.reserves},
 		{"GET", "/v1/fees", s.fees},
+		{"GET", "/v1/transfers", s.transfers},
+		{"GET", "/v1/transfers/{id}", s.transfer},
 		{"GET", "/v1/events", s.streamEvents},
 		{"GET", "/v1/accounts/{address}", s.account},
 		{"GET", "/v1/accounts/{address}/balances", s.balances},

@@ -126,6 +126,13 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeProofRefused:            http.StatusUnprocessableEntity,
 	ledger.CodeProofNotCoin:            http.StatusUnprocessableEntity,
 	ledger.CodeProofNotYet:             http.StatusConflict, // the proof can be made once the next block is committed
+	ledger.CodeTransferNotProven:       http.StatusUnprocessableEntity,
+	ledger.CodeTransferDone:            http.StatusConflict,
+	ledger.CodeTransferUnknown:         http.StatusNotFound,
+	ledger.CodeDeployNotProven:         http.StatusUnprocessableEntity,
+	ledger.CodeTokenNotHome:            http.StatusForbidden,
+	ledger.CodeRegionUpdateOld:         http.StatusConflict,
+	ledger.CodeProofStale:              http.StatusUnprocessableEntity,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

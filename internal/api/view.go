@@ -96,6 +96,10 @@ var eventAmounts = map[string]map[string]amountForm{
 	"fee.deposited":     {"amount": tokenUnits},
 	"fee.collected":     {"amount": tokenUnits},
 	"fee.status":        {"available": tokenUnits},
+	"transfer.out":      {"amount": tokenUnits},
+	"transfer.in":       {"amount": tokenUnits},
+	"transfer.returned": {"amount": tokenUnits},
+	"transfer.refunded": {"amount": tokenUnits},
 }
 
 // eventAmount writes an attribute's amount as people read it, with every

@@ -256,6 +256,38 @@ func (c *Client) Redemptions(ctx context.Context, id ledger.TokenID) ([]Redempti
 	return l.Redemptions, nil
 }
 
+// Transfers lists the chain's cross-region transfers of a status and a
+// direction ("" for any) and every token's books (GET /v1/transfers).
+func (c *Client) Transfers(ctx context.Context, status, direction string) (*TransferList, error) {
+	q := url.Values{}
+	if status != "" {
+		q.Set("status", status)
+	}
+	if direction != "" {
+		q.Set("direction", direction)
+	}
+	var l TransferList
+	if err := c.get(ctx, "/v1/transfers", q, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// Transfer returns a transfer the chain recorded in direction ("out" or
+// "in"; "" for whichever it has, outbound first) (GET /v1/transfers/{id});
+// an *APIError with Status 404 when it has none.
+func (c *Client) Transfer(ctx context.Context, id ledger.CoinID, direction string) (*Transfer, error) {
+	q := url.Values{}
+	if direction != "" {
+		q.Set("direction", direction)
+	}
+	var t Transfer
+	if err := c.get(ctx, "/v1/transfers/"+id.String(), q, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // Reserves lists every token's reserve, judged at the latest block's time
 // (GET /v1/reserves).
 func (c *Client) Reserves(ctx context.Context) ([]TokenReserve, error) {

@@ -596,3 +596,51 @@ type Registrars struct {
 	Height     uint64           `json:"height"`
 	Registrars []ledger.Address `json:"registrars"`
 }
+
+// Transfer is a cross-region transfer as one region's chain records it
+// (GET /v1/transfers): direction "out" on the payer's region, status
+// "pending" until it is "refunded"; direction "in" on the payee's region,
+// "delivered" or "returned" with the reason's code name.
+type Transfer struct {
+	ID        ledger.CoinID  `json:"id"`
+	Direction string         `json:"direction"`
+	Status    string         `json:"status"`
+	Token     ledger.TokenID `json:"token"`
+	Value
+	Payer  ledger.Address `json:"payer"`
+	Payee  ledger.Address `json:"payee"`
+	From   ledger.Region  `json:"from"`
+	To     ledger.Region  `json:"to"`
+	Tx     ledger.TxID    `json:"tx"`
+	Height uint64         `json:"height"`
+	// Coin is the coin a delivery or a refund created.
+	Coin *ledger.CoinID `json:"coin,omitempty"`
+	// Reason names why the payee's region returned it.
+	Reason string `json:"reason,omitempty"`
+	// Closed is the transaction that refunded an outbound transfer.
+	Closed *ledger.TxID `json:"closed,omitempty"`
+}
+
+// TransferBooks are a token's cross-region books on one region's chain, in
+// minor units: its unspent coins there total Held = Supply − Sent +
+// Received + Refunded; Minted and Redeemed are the home region's.
+type TransferBooks struct {
+	Token    ledger.TokenID `json:"token"`
+	Home     ledger.Region  `json:"home"`
+	Minted   money.Amount   `json:"minted"`
+	Redeemed money.Amount   `json:"redeemed"`
+	Supply   money.Amount   `json:"supply"`
+	Sent     money.Amount   `json:"sent"`
+	Received money.Amount   `json:"received"`
+	Refunded money.Amount   `json:"refunded"`
+	Held     money.Amount   `json:"held"`
+}
+
+// TransferList is the body of GET /v1/transfers: the transfers that match,
+// the books of every token the chain knows, and the height they are of.
+type TransferList struct {
+	Height    uint64          `json:"height"`
+	Region    ledger.Region   `json:"region"`
+	Transfers []Transfer      `json:"transfers"`
+	Books     []TransferBooks `json:"books"`
+}

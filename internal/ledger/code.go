@@ -153,6 +153,16 @@ const (
 	CodeProofRefused            Code = 176 // the proven transaction was refused
 	CodeProofNotCoin            Code = 177 // the proven receipt does not create the coin the proof names
 	CodeProofNotYet             Code = 178 // the block that commits the receipt's results is not there yet
+	// Cross-region transfers (S2.7, S2.8): a transfer_in, transfer_refund or
+	// token_import whose proof does not show what it must, or comes too
+	// late or twice.
+	CodeTransferNotProven Code = 180 // the proven receipt records no such transfer for this region
+	CodeTransferDone      Code = 181 // the transfer was already delivered, returned or refunded here
+	CodeTransferUnknown   Code = 182 // this chain recorded no outbound transfer of that id
+	CodeDeployNotProven   Code = 183 // the proven receipt does not deploy the contract the import carries
+	CodeTokenNotHome      Code = 184 // minting, redeeming or attesting a token away from its home region
+	CodeProofStale        Code = 185 // a header signed by a validator set other than the trusted one, older than the trusting period
+	CodeRegionUpdateOld   Code = 186 // a region_update's header is not newer than the one the trust rests on
 )
 
 type codeInfo struct {
@@ -258,6 +268,13 @@ var codeTable = map[Code]codeInfo{
 	CodeProofRefused:            {"PROOF_REFUSED", "the proven transaction was refused"},
 	CodeProofNotCoin:            {"PROOF_NOT_COIN", "the proven transaction does not create this coin"},
 	CodeProofNotYet:             {"PROOF_NOT_YET", "the block that commits the transaction's result is not there yet"},
+	CodeTransferNotProven:       {"TRANSFER_NOT_PROVEN", "the proven receipt records no such transfer for this region"},
+	CodeTransferDone:            {"TRANSFER_DONE", "the transfer was already delivered, returned or refunded here"},
+	CodeTransferUnknown:         {"TRANSFER_UNKNOWN", "this chain recorded no outbound transfer of that id"},
+	CodeDeployNotProven:         {"DEPLOY_NOT_PROVEN", "the proven receipt does not deploy the contract the import carries"},
+	CodeTokenNotHome:            {"TOKEN_NOT_HOME", "the token's supply is kept by its home region; mint, redeem and attest there"},
+	CodeRegionUpdateOld:         {"REGION_UPDATE_OLD", "the header is not newer than the one this chain's trust in the region rests on"},
+	CodeProofStale:              {"PROOF_STALE", "the header's validator set is not the trusted one and the header is older than the trusting period"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

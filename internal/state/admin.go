@@ -213,6 +213,9 @@ func (x *exec) configureMinter(m tx.ConfigureMinter) *ledger.Rejection {
 	if rej != nil {
 		return rej
 	}
+	if rej := atHome(t, "configure its minters"); rej != nil {
+		return rej
+	}
 	i := t.minter(m.Minter)
 	switch {
 	case m.Remove && i < 0:

@@ -265,6 +265,14 @@ func (x *exec) run() *ledger.Rejection {
 		return x.aliasRegister(m)
 	case tx.AliasRevoke:
 		return x.aliasRevoke(m)
+	case tx.TransferIn:
+		return x.transferIn(m)
+	case tx.TransferRefund:
+		return x.transferRefund(m)
+	case tx.TokenImport:
+		return x.tokenImport(m)
+	case tx.RegionUpdate:
+		return x.regionUpdate(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }
@@ -278,7 +286,8 @@ func (e *Env) tally() Tally {
 
 // CheckTally asserts, at the end of a block, that for every token the coins
 // created less the coins destroyed equal the supply minted less the supply
-// redeemed. A mismatch is a bug that would create or lose money: it panics.
+// redeemed, less what left for other regions, plus what came from them
+// (deliveries and refunds). A mismatch is a bug that would create or lose money: it panics.
 func (e *Env) CheckTally() {
 	ids := make([]ledger.TokenID, 0, len(e.Tally))
 	for id := range e.Tally {
@@ -288,10 +297,12 @@ func (e *Env) CheckTally() {
 	for _, id := range ids {
 		f := e.Tally[id]
 		in := new(big.Int).Add(&f.Created, &f.Redeemed)
+		in.Add(in, &f.Exported)
 		out := new(big.Int).Add(&f.Destroyed, &f.Minted)
+		out.Add(out, &f.Imported)
 		if in.Cmp(out) != 0 {
-			panic(fmt.Sprintf("state: block %d broke conservation of %s: created %s destroyed %s minted %s redeemed %s",
-				e.Height, id, &f.Created, &f.Destroyed, &f.Minted, &f.Redeemed))
+			panic(fmt.Sprintf("state: block %d broke conservation of %s: created %s destroyed %s minted %s redeemed %s exported %s imported %s",
+				e.Height, id, &f.Created, &f.Destroyed, &f.Minted, &f.Redeemed, &f.Exported, &f.Imported))
 		}
 	}
 }

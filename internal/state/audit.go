@@ -85,13 +85,16 @@ func Audit(s Scanner, home ledger.Region) (AuditReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	if err := auditTransfers(s, &rep, tokens); err != nil {
+		return rep, err
+	}
 	for _, t := range tokens {
 		id := t.Contract.ID
 		if frozen[id] != t.Frozen {
 			rep.problem("token %s: %d accounts frozen, its count says %d", id, frozen[id], t.Frozen)
 		}
-		if sums[id] != t.Supply {
-			rep.problem("token %s: unspent coins total %s, supply is %s", id, sums[id], t.Supply)
+		if held := t.Held(BooksOf(s, id)); sums[id] != held {
+			rep.problem("token %s: unspent coins total %s; supply %s less sent, plus received and refunded, is %s", id, sums[id], t.Supply, held)
 		}
 		if t.Supply.Cmp(t.Contract.SupplyCap) > 0 {
 			rep.problem("token %s: supply %s exceeds cap %s", id, t.Supply, t.Contract.SupplyCap)
@@ -105,6 +108,52 @@ func Audit(s Scanner, home ledger.Region) (AuditReport, error) {
 	}
 	slices.Sort(rep.Problems)
 	return rep, nil
+}
+
+// auditTransfers checks each token's cross-region books against its
+// transfer records: Sent − Refunded is what the outbound transfers not
+// refunded total, Received what the deliveries total.
+func auditTransfers(s Scanner, rep *AuditReport, tokens []Token) error {
+	type sums struct{ out, in money.Amount }
+	got := make(map[ledger.TokenID]*sums, len(tokens))
+	for _, t := range tokens {
+		got[t.Contract.ID] = &sums{}
+	}
+	for _, dir := range []string{TransferOut, TransferIn} {
+		err := s.Scan(transferPrefix(dir), nil, func(k, v []byte) bool {
+			var t Transfer
+			if msg := recovered(func() { decode(k, v, &t) }); msg != "" {
+				rep.problem("%s", msg)
+				return true
+			}
+			g := got[t.Token]
+			switch {
+			case g == nil && t.Status == TransferReturned:
+				// returned because this chain does not know the token
+			case g == nil:
+				rep.problem("transfer %s is of token %s, which this chain does not know", t.ID, t.Token)
+			case dir == TransferOut && t.Status == TransferPending:
+				g.out, _ = g.out.Add(t.Amount)
+			case dir == TransferIn && t.Status == TransferDelivered:
+				g.in, _ = g.in.Add(t.Amount)
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, t := range tokens {
+		id := t.Contract.ID
+		b := BooksOf(s, id)
+		if pending, ok := b.Sent.Sub(b.Refunded); !ok || pending != got[id].out {
+			rep.problem("token %s: sent %s less refunded %s is not the pending outbound transfers' %s", id, b.Sent, b.Refunded, got[id].out)
+		}
+		if b.Received != got[id].in {
+			rep.problem("token %s: received %s is not the delivered inbound transfers' %s", id, b.Received, got[id].in)
+		}
+	}
+	return nil
 }
 
 // recovered runs fn and returns the message of the panic a corrupt record
@@ -337,6 +386,9 @@ func auditBalances(s Scanner, rep *AuditReport, tokens []Token) error {
 	}
 	backs := make(map[string][]ledger.TokenID, len(tokens))
 	for _, t := range tokens {
+		if t.Home != "" {
+			continue // its reserve is its home region's to index
+		}
 		b := t.Contract.Fiat.Balance()
 		backs[b] = append(backs[b], t.Contract.ID)
 		if index[b] != t.Contract.ID {

@@ -12,11 +12,15 @@ import (
 )
 
 // Flow tallies one token's coins created and destroyed in a block against the
-// supply minted and redeemed. Created − Destroyed = Minted − Redeemed, always.
+// supply minted and redeemed and the transfers to and from other regions.
+// Created − Destroyed = Minted − Redeemed − Exported + Imported, always.
 // The sums are unbounded integers: a block may move the same coins many times,
 // so its flows can pass the largest Amount even though the supply never does.
 type Flow struct {
 	Created, Destroyed, Minted, Redeemed big.Int
+	// Exported is what outbound transfers took away, Imported what
+	// deliveries and refunds brought in.
+	Exported, Imported big.Int
 }
 
 // Tally is a block's flows by token.
@@ -122,8 +126,10 @@ func wrote(w Reader, key []byte) bool {
 func isSpent(b []byte) bool { return len(b) == ledger.HashSize }
 
 // transfer is a checked movement of owner's coins to outputs; change is any
-// output back to owner. toOthers is what leaves owner.
+// output back to owner. toOthers is what leaves owner. An output to an
+// account at home in another region of the network is an outbound transfer.
 type transfer struct {
+	owner    ledger.Address
 	spend    []Coin
 	outs     []tx.Output
 	toOthers money.Amount
@@ -145,7 +151,11 @@ func (x *exec) planTransfer(t *Token, owner ledger.Address, ids []ledger.CoinID,
 	c := t.Contract
 	var out, toOthers money.Amount
 	for i, o := range outs {
-		if rej := x.home(o.Owner, "output %d owner", i); rej != nil {
+		if o.Owner.Region() != x.env.Region {
+			if rej := x.networkRegion(o.Owner, "output %d owner", i); rej != nil {
+				return transfer{}, rej
+			}
+		} else if rej := x.home(o.Owner, "output %d owner", i); rej != nil {
 			return transfer{}, rej
 		}
 		if !o.Amount.IsMultipleOf(c.MinUnit) {
@@ -159,7 +169,7 @@ func (x *exec) planTransfer(t *Token, owner ledger.Address, ids []ledger.CoinID,
 		if o.Owner == owner {
 			continue
 		}
-		if c.TransferRule == token.TransferRegistered && !x.isRegistered(o.Owner) {
+		if c.TransferRule == token.TransferRegistered && o.Owner.Region() == x.env.Region && !x.isRegistered(o.Owner) {
 			return transfer{}, ledger.Reject(ledger.CodeNotRegistered, "%s accepts payments between registered accounts only; %s is not registered", c.ID, o.Owner)
 		}
 		toOthers, _ = toOthers.Add(o.Amount) // bounded by out, which did not overflow
@@ -176,7 +186,7 @@ func (x *exec) planTransfer(t *Token, owner ledger.Address, ids []ledger.CoinID,
 		return transfer{}, ledger.Reject(ledger.CodeNotConserved, "inputs total %s but outputs total %s",
 			c.FormatAmount(in), c.FormatAmount(out))
 	}
-	return transfer{spend: spend, outs: outs, toOthers: toOthers}, nil
+	return transfer{owner: owner, spend: spend, outs: outs, toOthers: toOthers}, nil
 }
 
 // execute performs a checked transfer and asserts it conserved value. Both
@@ -192,7 +202,12 @@ func (x *exec) execute(t *Token, p transfer) {
 	}
 	for i, o := range p.outs {
 		var ok bool
-		created, ok = created.Add(x.create(t.Contract.ID, uint32(i), o.Owner, o.Amount).Amount)
+		if o.Owner.Region() != x.env.Region {
+			x.sendOut(t.Contract.ID, uint32(i), p.owner, o)
+			created, ok = created.Add(o.Amount)
+		} else {
+			created, ok = created.Add(x.create(t.Contract.ID, uint32(i), o.Owner, o.Amount).Amount)
+		}
 		fits = fits && ok
 	}
 	if !fits || destroyed != created {
@@ -277,6 +292,9 @@ func (x *exec) mint(m tx.Mint) *ledger.Rejection {
 	if rej != nil {
 		return rej
 	}
+	if rej := atHome(t, "mint"); rej != nil {
+		return rej
+	}
 	c := t.Contract
 	if rej := x.movable(t, x.tx.Signer, m.To); rej != nil {
 		return rej
@@ -324,6 +342,9 @@ func (x *exec) mint(m tx.Mint) *ledger.Rejection {
 func (x *exec) redeem(m tx.Redeem) *ledger.Rejection {
 	t, rej := x.loadToken(m.Token)
 	if rej != nil {
+		return rej
+	}
+	if rej := atHome(t, "redeem"); rej != nil {
 		return rej
 	}
 	c := t.Contract
@@ -402,7 +423,7 @@ func (x *exec) seize(m tx.Seize) *ledger.Rejection {
 	if !x.isFrozen(m.Token, holder) {
 		return ledger.Reject(ledger.CodeNotFrozen, "%s is not frozen; freeze it before seizing its coins", holder)
 	}
-	x.execute(t, transfer{spend: coins, outs: []tx.Output{{Owner: t.Owner, Amount: total}}})
+	x.execute(t, transfer{owner: holder, spend: coins, outs: []tx.Output{{Owner: t.Owner, Amount: total}}})
 	x.emit("seize", "token", string(m.Token), "holder", holder.String(), "to", t.Owner.String(), "amount", total.String())
 	return nil
 }

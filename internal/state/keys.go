@@ -27,6 +27,9 @@ const (
 	prefixRegistrar  = "rgr/"  // rgr/ADDR → "" registrar (S2.2)
 	prefixAlias      = "als/"  // als/HASH → Alias (JSON): the alias directory, by keyed hash
 	prefixAliasCount = "alsn/" // alsn/ADDR → aliases bound to ADDR (4 bytes), absent for none
+	prefixTransfer   = "xfr/"  // xfr/out/ID, xfr/in/ID → Transfer (JSON, xfer.go)
+	prefixBooks      = "xbk/"  // xbk/ID → Books (JSON, xfer.go): a token's cross-region totals
+	prefixRegion     = "rgn/"  // rgn/REGION → RegionTrust (JSON, xfer.go): the trust a region_update moved
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -95,3 +98,14 @@ func readingKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {
 	binary.BigEndian.PutUint64(h[:], height)
 	return cat([]byte(prefixReading), []byte(tok), []byte("/"), h[:], id[:])
 }
+
+func transferKey(dir string, id ledger.CoinID) []byte {
+	return cat([]byte(prefixTransfer), []byte(dir), []byte("/"), id[:])
+}
+
+// transferPrefix is the prefix of the transfers of direction dir.
+func transferPrefix(dir string) []byte { return cat([]byte(prefixTransfer), []byte(dir), []byte("/")) }
+
+func booksKey(id ledger.TokenID) []byte { return cat([]byte(prefixBooks), []byte(id)) }
+
+func regionKey(r ledger.Region) []byte { return cat([]byte(prefixRegion), []byte(r)) }

@@ -91,6 +91,10 @@ type Token struct {
 	Hash    ledger.TxID    `json:"hash"`
 	Address ledger.Address `json:"address"`
 	Issuer  ledger.Address `json:"issuer"`
+	// Home is the region that deployed the token, for a token imported
+	// from it (token_import); empty for a token deployed here. An imported
+	// token is never minted, redeemed or attested here.
+	Home ledger.Region `json:"home,omitempty"`
 	// DeployTx and DeployHeight record the publishing transaction.
 	DeployTx     ledger.TxID `json:"deploy_tx"`
 	DeployHeight uint64      `json:"deploy_height"`

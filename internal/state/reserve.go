@@ -20,6 +20,9 @@ func (x *exec) attest(m tx.Attest) *ledger.Rejection {
 	if rej != nil {
 		return rej
 	}
+	if rej := atHome(t, "attest"); rej != nil {
+		return rej
+	}
 	c := t.Contract
 	if m.Account != c.Fiat.Account {
 		return ledger.Reject(ledger.CodeAttestWrongAccount, "attestation is for account %q; %s's reserve is held in %q", m.Account, c.ID, c.Fiat.Account)

@@ -85,15 +85,22 @@ type scenario struct {
 	withReplays bool
 	replays     *Replays
 	t           *testing.T
-	dir         string
-	db          *store.DB
-	genesis     *Genesis
-	blk         *store.Block
-	env         *Env
-	index       uint32          // position of the next transaction in the open block
-	written     map[string]bool // keys the open block's kept writes touched
-	ended       bool            // EndBlock has run on the open block
-	skew        time.Duration   // what "commit advance=D" has added to block times
+	// chain and region are the chain the script runs (scenarioChain and
+	// scenarioRegion unless a network of regions runs it, xfer_test.go),
+	// network the genesis's network, and prefix starts its labels.
+	chain   string
+	region  ledger.Region
+	network []NetworkRegion
+	prefix  string
+	dir     string
+	db      *store.DB
+	genesis *Genesis
+	blk     *store.Block
+	env     *Env
+	index   uint32          // position of the next transaction in the open block
+	written map[string]bool // keys the open block's kept writes touched
+	ended   bool            // EndBlock has run on the open block
+	skew    time.Duration   // what "commit advance=D" has added to block times
 
 	built   int               // transactions built so far, for labels
 	nonce   uint64            // last nonce used
@@ -119,12 +126,12 @@ func newScenario(t *testing.T) *scenario {
 		t.Fatal(err)
 	}
 	s := &scenario{tokens: NewTokenCache(),
-		t: t, dir: dir, db: db,
+		t: t, dir: dir, db: db, chain: scenarioChain, region: scenarioRegion,
 		names: make(map[string]string),
 		coins: make(map[string]ledger.CoinID),
 		txs:   make(map[string]*builtTx),
 	}
-	s.names[FeeContract(scenarioRegion).String()] = "fee-contract"
+	s.names[FeeContract(s.region).String()] = "fee-contract"
 	t.Cleanup(func() { s.db.Close() })
 	return s
 }
@@ -411,7 +418,7 @@ func (s *scenario) attestCmd(a *cmdArgs) string {
 	body := &txpb.Body{Msg: &txpb.Body_Attest{Attest: m}}
 	s.attests++
 	from := s.envelope(a, "attestor", body, attestNonceBase+uint64(s.attests))
-	label := a.get("save", fmt.Sprintf("att%d", s.attests))
+	label := a.get("save", fmt.Sprintf("%satt%d", s.prefix, s.attests))
 	return s.send(a, s.record(body, s.key(from), label))
 }
 
@@ -533,7 +540,7 @@ func (s *scenario) envelope(a *cmdArgs, defaultFrom string, body *txpb.Body, non
 		s.t.Fatalf("%s needs from=NAME", a.td.Cmd)
 	}
 	body.Signer = s.wireAddr(from)
-	body.ChainId = a.get("chain", scenarioChain)
+	body.ChainId = a.get("chain", s.chain)
 	body.ExpiryHeight = s.uintArg(a, "expiry", s.env.Height+expiryAhead)
 	body.Nonce = s.uintArg(a, "nonce", nonce)
 	body.Memo = a.get("memo", "")
@@ -567,7 +574,7 @@ func (s *scenario) uintArg(a *cmdArgs, key string, def uint64) uint64 {
 func (s *scenario) build(body *txpb.Body, key ed25519.PrivateKey, label string) *builtTx {
 	s.built++
 	if label == "" {
-		label = fmt.Sprintf("tx%d", s.built)
+		label = fmt.Sprintf("%stx%d", s.prefix, s.built)
 	}
 	return s.record(body, key, label)
 }
@@ -598,7 +605,7 @@ func (s *scenario) deliver(raw []byte, labels []string) string {
 	}
 	i := s.index
 	s.index++
-	t, rej := tx.Decode(raw, scenarioChain)
+	t, rej := tx.Decode(raw, s.chain)
 	if rej != nil {
 		return fmt.Sprintf("%s %s, no receipt: %s", s.rawLabel(raw), rej.Code.Name(), s.pretty(rej.Message))
 	}
@@ -659,6 +666,9 @@ func (s *scenario) formatEvent(e Event) string {
 func (s *scenario) nameCoins(t *tx.Tx, txLabel string, events []Event, labels []string) {
 	n := 0
 	for _, e := range events {
+		if e.Type == "transfer.out" {
+			s.nameTransfer(t, txLabel, attr(e, "transfer"))
+		}
 		if e.Type != "coin.created" {
 			continue
 		}
@@ -735,7 +745,7 @@ func (s *scenario) mark(keys []string) {
 // open starts the block after the last committed one.
 func (s *scenario) open() {
 	h := s.db.Height() + 1
-	s.env = &Env{ChainID: scenarioChain, Region: scenarioRegion, Height: h,
+	s.env = &Env{ChainID: s.chain, Region: s.region, Height: h,
 		Time: scenarioEpoch.Add(time.Duration(h)*time.Second + s.skew), Genesis: *s.genesis, Tokens: s.tokens,
 		Replays: s.replays}
 	s.blk = s.db.NewBlock()
@@ -749,6 +759,7 @@ func (s *scenario) genesisCmd(a *cmdArgs) string {
 		s.t.Fatal("genesis twice")
 	}
 	g := Genesis{
+		Network:  s.network,
 		Operator: s.addr(a.get("operator", "op")),
 		Params: Params{
 			MinReserve:     s.uintArg(a, "min_reserve", 1000),
@@ -822,7 +833,11 @@ func (s *scenario) commit(a *cmdArgs) string {
 		out = append(out, fmt.Sprintf("height %d app_hash %x txs %d", s.env.Height, hash[:4], s.index))
 		for _, id := range slices.Sorted(maps.Keys(s.env.Tally)) {
 			f := s.env.Tally[id]
-			out = append(out, fmt.Sprintf("  tally %s created %s destroyed %s minted %s redeemed %s", id, &f.Created, &f.Destroyed, &f.Minted, &f.Redeemed))
+			line := fmt.Sprintf("  tally %s created %s destroyed %s minted %s redeemed %s", id, &f.Created, &f.Destroyed, &f.Minted, &f.Redeemed)
+			if f.Exported.Sign() != 0 || f.Imported.Sign() != 0 {
+				line += fmt.Sprintf(" exported %s imported %s", &f.Exported, &f.Imported)
+			}
+			out = append(out, line)
 		}
 		for _, e := range events {
 			out = append(out, "  "+s.formatEvent(e))
@@ -1044,7 +1059,7 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 		}
 	case "fee-books":
 		b := LoadFeeTotals(v)
-		bs, _, err := s.unspent(v).Balances(FeeContract(scenarioRegion), b.Token)
+		bs, _, err := s.unspent(v).Balances(FeeContract(s.region), b.Token)
 		must(err)
 		held := "0"
 		if len(bs) == 1 {
@@ -1251,9 +1266,9 @@ func (s *scenario) mutate(b *builtTx, a *cmdArgs) []byte {
 	case "short-key":
 		env.Signatures[0].PublicKey = env.Signatures[0].PublicKey[1:]
 	case "resign":
-		env.Signatures = []*txpb.Signature{sigFor(s.key(a.get("key", "")), scenarioChain, env.Body)}
+		env.Signatures = []*txpb.Signature{sigFor(s.key(a.get("key", "")), s.chain, env.Body)}
 	case "cosign":
-		env.Signatures = append(env.Signatures, sigFor(s.key(a.get("key", "")), scenarioChain, env.Body))
+		env.Signatures = append(env.Signatures, sigFor(s.key(a.get("key", "")), s.chain, env.Body))
 	case "five-sigs":
 		for range 4 {
 			env.Signatures = append(env.Signatures, env.Signatures[0])
@@ -1270,12 +1285,12 @@ func (s *scenario) mutate(b *builtTx, a *cmdArgs) []byte {
 		return unknown(b.raw)
 	case "unknown-body":
 		env.Body = unknown(env.Body)
-		env.Signatures = []*txpb.Signature{sigFor(b.key, scenarioChain, env.Body)}
+		env.Signatures = []*txpb.Signature{sigFor(b.key, s.chain, env.Body)}
 	case "no-msg":
 		body := proto.Clone(b.body).(*txpb.Body)
 		body.Msg = nil
 		env.Body = s.marshal(body)
-		env.Signatures = []*txpb.Signature{sigFor(b.key, scenarioChain, env.Body)}
+		env.Signatures = []*txpb.Signature{sigFor(b.key, s.chain, env.Body)}
 	case "unknown-msg":
 		// The message's own bytes carry the unknown field.
 		body := proto.Clone(b.body).(*txpb.Body)
@@ -1285,7 +1300,7 @@ func (s *scenario) mutate(b *builtTx, a *cmdArgs) []byte {
 		r.Clear(fd)
 		out := protowire.AppendTag(s.marshal(body), fd.Number(), protowire.BytesType)
 		env.Body = protowire.AppendBytes(out, unknown(msg))
-		env.Signatures = []*txpb.Signature{sigFor(b.key, scenarioChain, env.Body)}
+		env.Signatures = []*txpb.Signature{sigFor(b.key, s.chain, env.Body)}
 	default:
 		s.t.Fatalf("unknown mutation %q", m)
 	}
@@ -1313,14 +1328,17 @@ func (s *scenario) addr(name string) ledger.Address {
 	if name == "" {
 		s.t.Fatal("an address argument is missing")
 	}
-	if name == "fee-contract" {
-		a := FeeContract(scenarioRegion)
+	if base, region, ok := strings.Cut(name, "@"); base == "fee-contract" {
+		if !ok {
+			region = string(s.region)
+		}
+		a := FeeContract(ledger.Region(region))
 		s.names[a.String()] = name
 		return a
 	}
 	base, region, ok := strings.Cut(name, "@")
 	if !ok {
-		region = string(scenarioRegion)
+		region = string(s.region)
 	}
 	a := ledger.NewAddress(ledger.Region(region), s.key(base).Public().(ed25519.PublicKey))
 	s.names[a.String()] = name

@@ -1,6 +1,7 @@
 package tx
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -71,6 +73,26 @@ func (f *fields) coins(name string, raw [][]byte) []ledger.CoinID {
 		copy(ids[i][:], b)
 	}
 	return ids
+}
+
+// proof decodes a receipt proof's JSON; proof.Verify checks the rest.
+func (f *fields) proof(b []byte) *proof.Receipt {
+	var p proof.Receipt
+	if err := json.Unmarshal(b, &p); err != nil {
+		f.fail(ledger.CodeProofMalformed, "proof: %v", err)
+		return nil
+	}
+	return &p
+}
+
+func (f *fields) transferID(b []byte) ledger.CoinID {
+	var id ledger.CoinID
+	if len(b) != ledger.HashSize {
+		f.fail(ledger.CodeInvalidArgument, "transfer: id is %d bytes, want %d", len(b), ledger.HashSize)
+		return id
+	}
+	copy(id[:], b)
+	return id
 }
 
 func (f *fields) outputs(raw []*txpb.Output) []Output {
@@ -160,6 +182,21 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 	case *txpb.Body_SetRegistrar:
 		v := x.SetRegistrar
 		m = SetRegistrar{Registrar: f.address("registrar", v.Registrar), Remove: v.Remove}
+	case *txpb.Body_TransferIn:
+		m = TransferIn{Proof: f.proof(x.TransferIn.GetProof()), Transfer: f.transferID(x.TransferIn.GetTransfer())}
+	case *txpb.Body_TokenImport:
+		if x.TokenImport.GetContract() == nil {
+			f.fail(ledger.CodeInvalidArgument, "contract is missing")
+		}
+		m = TokenImport{Proof: f.proof(x.TokenImport.GetProof()), Contract: DraftFromProto(x.TokenImport.GetContract())}
+	case *txpb.Body_TransferRefund:
+		m = TransferRefund{Proof: f.proof(x.TransferRefund.GetProof()), Transfer: f.transferID(x.TransferRefund.GetTransfer())}
+	case *txpb.Body_RegionUpdate:
+		v := x.RegionUpdate
+		if len(v.GetSignedHeader()) == 0 || len(v.GetValidators()) == 0 {
+			f.fail(ledger.CodeProofMalformed, "region_update needs a signed header and its validators")
+		}
+		m = RegionUpdate{SignedHeader: v.GetSignedHeader(), Validators: v.GetValidators()}
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}

@@ -345,6 +345,30 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 			env.Signatures = []*txpb.Signature{{PublicKey: k.Public().(ed25519.PublicKey), Signature: ed25519.Sign(k, SignBytes(fuzzChain, env.Body))}}
 		})},
 		{"MALFORMED_TX-batch", batchOf(t, signed(pay()))},
+		{"OK-transfer-in", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TransferIn{TransferIn: &txpb.TransferIn{Proof: []byte(`{"version":1,"chain_id":"peg-hk","height":7}`), Transfer: c1}}
+		})},
+		{"OK-transfer-refund", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: []byte(`{"version":1,"height":9}`), Transfer: c2}}
+		})},
+		{"OK-token-import", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TokenImport{TokenImport: &txpb.TokenImport{Proof: []byte(`{"version":1}`), Contract: DraftToProto(draft)}}
+		})},
+		{"PROOF_MALFORMED-transfer-in", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TransferIn{TransferIn: &txpb.TransferIn{Proof: []byte(`{"version":`), Transfer: c1}}
+		})},
+		{"INVALID_ARGUMENT-transfer-id", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: []byte(`{}`), Transfer: c1[:31]}}
+		})},
+		{"OK-region-update", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegionUpdate{RegionUpdate: &txpb.RegionUpdate{SignedHeader: []byte(`{"header":{}}`), Validators: []byte(`{}`)}}
+		})},
+		{"PROOF_MALFORMED-region-update-empty", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegionUpdate{RegionUpdate: &txpb.RegionUpdate{SignedHeader: []byte(`{}`)}}
+		})},
+		{"INVALID_ARGUMENT-import-no-contract", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TokenImport{TokenImport: &txpb.TokenImport{Proof: []byte(`{}`)}}
+		})},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/token"
 )
 
@@ -159,10 +160,36 @@ type SetRegistrar struct {
 	Remove    bool
 }
 
+// TransferIn delivers an outbound transfer of another region, Transfer,
+// which the receipt that Proof proves recorded (S2.7).
+type TransferIn struct {
+	Proof    *proof.Receipt
+	Transfer ledger.CoinID
+}
+
+// TokenImport records Contract, which the deploy_token receipt that Proof
+// proves published in the token's home region.
+type TokenImport struct {
+	Proof    *proof.Receipt
+	Contract token.Draft
+}
+
+// TransferRefund refunds the payer of an outbound transfer, Transfer, that
+// the payee's region returned, as the receipt that Proof proves recorded.
+type TransferRefund struct {
+	Proof    *proof.Receipt
+	Transfer ledger.CoinID
+}
+
+// RegionUpdate moves the trust in another region's validators to the set
+// that signed SignedHeader (both CometBFT's JSON; proof.VerifyHeader).
+type RegionUpdate struct {
+	SignedHeader []byte
+	Validators   []byte
+}
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
-var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer",
-	"configure_minter", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem",
-	"register_account", "seize", "set_fee_schedule", "set_registrar", "spend_from", "transfer_ownership", "unfreeze", "unpause"}
+var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "seize", "set_fee_schedule", "set_registrar", "spend_from", "token_import", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string   { return "authorize_issuer" }
 func (RegisterAccount) Kind() string   { return "register_account" }
@@ -187,3 +214,7 @@ func (SetFeeSchedule) Kind() string    { return "set_fee_schedule" }
 func (AliasRegister) Kind() string     { return "alias_register" }
 func (AliasRevoke) Kind() string       { return "alias_revoke" }
 func (SetRegistrar) Kind() string      { return "set_registrar" }
+func (TransferIn) Kind() string        { return "transfer_in" }
+func (TokenImport) Kind() string       { return "token_import" }
+func (TransferRefund) Kind() string    { return "transfer_refund" }
+func (RegionUpdate) Kind() string      { return "region_update" }

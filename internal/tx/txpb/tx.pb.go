@@ -225,6 +225,10 @@ type Body struct {
 	//	*Body_AliasRegister
 	//	*Body_AliasRevoke
 	//	*Body_SetRegistrar
+	//	*Body_TransferIn
+	//	*Body_TokenImport
+	//	*Body_TransferRefund
+	//	*Body_RegionUpdate
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -509,6 +513,42 @@ func (x *Body) GetSetRegistrar() *SetRegistrar {
 	return nil
 }
 
+func (x *Body) GetTransferIn() *TransferIn {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TransferIn); ok {
+			return x.TransferIn
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTokenImport() *TokenImport {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TokenImport); ok {
+			return x.TokenImport
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTransferRefund() *TransferRefund {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TransferRefund); ok {
+			return x.TransferRefund
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetRegionUpdate() *RegionUpdate {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_RegionUpdate); ok {
+			return x.RegionUpdate
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -605,6 +645,22 @@ type Body_SetRegistrar struct {
 	SetRegistrar *SetRegistrar `protobuf:"bytes,32,opt,name=set_registrar,json=setRegistrar,proto3,oneof"`
 }
 
+type Body_TransferIn struct {
+	TransferIn *TransferIn `protobuf:"bytes,33,opt,name=transfer_in,json=transferIn,proto3,oneof"`
+}
+
+type Body_TokenImport struct {
+	TokenImport *TokenImport `protobuf:"bytes,34,opt,name=token_import,json=tokenImport,proto3,oneof"`
+}
+
+type Body_TransferRefund struct {
+	TransferRefund *TransferRefund `protobuf:"bytes,35,opt,name=transfer_refund,json=transferRefund,proto3,oneof"`
+}
+
+type Body_RegionUpdate struct {
+	RegionUpdate *RegionUpdate `protobuf:"bytes,36,opt,name=region_update,json=regionUpdate,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -650,6 +706,14 @@ func (*Body_AliasRegister) isBody_Msg() {}
 func (*Body_AliasRevoke) isBody_Msg() {}
 
 func (*Body_SetRegistrar) isBody_Msg() {}
+
+func (*Body_TransferIn) isBody_Msg() {}
+
+func (*Body_TokenImport) isBody_Msg() {}
+
+func (*Body_TransferRefund) isBody_Msg() {}
+
+func (*Body_RegionUpdate) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -2576,6 +2640,235 @@ func (x *SetRegistrar) GetRemove() bool {
 	return false
 }
 
+// TransferIn delivers, on the payee's region, an outbound transfer that a
+// payment on the payer's region recorded (S2.7). Anyone may sign it (a
+// relayer): the chain trusts the proof, not the signer. proof is the receipt
+// proof of the payer chain's transaction (the JSON of GET /v1/txs/{id}/proof),
+// transfer the transfer's id (32 bytes), which the receipt's transfer.out
+// event names. The payee's coin is created, or, if this region refuses it,
+// the transfer is recorded as returned, to be refunded to the payer.
+type TransferIn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Transfer      []byte                 `protobuf:"bytes,2,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferIn) Reset() {
+	*x = TransferIn{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferIn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferIn) ProtoMessage() {}
+
+func (x *TransferIn) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferIn.ProtoReflect.Descriptor instead.
+func (*TransferIn) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *TransferIn) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *TransferIn) GetTransfer() []byte {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TokenImport records, on a region other than the token's home, the contract
+// a proven deploy_token receipt of the home region published: contract is the
+// contract as deployed, whose canonical hash the receipt's token.deployed
+// event names. Anyone may sign it.
+type TokenImport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Contract      *Contract              `protobuf:"bytes,2,opt,name=contract,proto3" json:"contract,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TokenImport) Reset() {
+	*x = TokenImport{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TokenImport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TokenImport) ProtoMessage() {}
+
+func (x *TokenImport) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TokenImport.ProtoReflect.Descriptor instead.
+func (*TokenImport) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *TokenImport) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *TokenImport) GetContract() *Contract {
+	if x != nil {
+		return x.Contract
+	}
+	return nil
+}
+
+// TransferRefund gives the payer back an outbound transfer that the payee's
+// region returned: proof is the receipt proof of the payee chain's
+// transfer_in that recorded the transfer.returned event for transfer.
+// Anyone may sign it.
+type TransferRefund struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Transfer      []byte                 `protobuf:"bytes,2,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferRefund) Reset() {
+	*x = TransferRefund{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferRefund) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferRefund) ProtoMessage() {}
+
+func (x *TransferRefund) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferRefund.ProtoReflect.Descriptor instead.
+func (*TransferRefund) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *TransferRefund) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *TransferRefund) GetTransfer() []byte {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// RegionUpdate moves this chain's trust in another region's validators to
+// a newer set: signed_header is a header of that region's chain with its
+// commit and validators the set that signed it, both in CometBFT's JSON
+// (its RPC's /commit and /validators answers). Validators of the set this
+// chain trusts now holding a third of its power must have signed it, as a
+// light client requires. Anyone may sign it.
+type RegionUpdate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SignedHeader  []byte                 `protobuf:"bytes,1,opt,name=signed_header,json=signedHeader,proto3" json:"signed_header,omitempty"`
+	Validators    []byte                 `protobuf:"bytes,2,opt,name=validators,proto3" json:"validators,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegionUpdate) Reset() {
+	*x = RegionUpdate{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegionUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegionUpdate) ProtoMessage() {}
+
+func (x *RegionUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegionUpdate.ProtoReflect.Descriptor instead.
+func (*RegionUpdate) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *RegionUpdate) GetSignedHeader() []byte {
+	if x != nil {
+		return x.SignedHeader
+	}
+	return nil
+}
+
+func (x *RegionUpdate) GetValidators() []byte {
+	if x != nil {
+		return x.Validators
+	}
+	return nil
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -2591,7 +2884,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xaa\v\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xa7\r\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -2624,7 +2917,12 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"feeCollect\x12A\n" +
 	"\x0ealias_register\x18\x1e \x01(\v2\x18.peg.tx.v1.AliasRegisterH\x00R\raliasRegister\x12;\n" +
 	"\falias_revoke\x18\x1f \x01(\v2\x16.peg.tx.v1.AliasRevokeH\x00R\valiasRevoke\x12>\n" +
-	"\rset_registrar\x18  \x01(\v2\x17.peg.tx.v1.SetRegistrarH\x00R\fsetRegistrarB\x05\n" +
+	"\rset_registrar\x18  \x01(\v2\x17.peg.tx.v1.SetRegistrarH\x00R\fsetRegistrar\x128\n" +
+	"\vtransfer_in\x18! \x01(\v2\x15.peg.tx.v1.TransferInH\x00R\n" +
+	"transferIn\x12;\n" +
+	"\ftoken_import\x18\" \x01(\v2\x16.peg.tx.v1.TokenImportH\x00R\vtokenImport\x12D\n" +
+	"\x0ftransfer_refund\x18# \x01(\v2\x19.peg.tx.v1.TransferRefundH\x00R\x0etransferRefund\x12>\n" +
+	"\rregion_update\x18$ \x01(\v2\x17.peg.tx.v1.RegionUpdateH\x00R\fregionUpdateB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -2759,7 +3057,22 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\"D\n" +
 	"\fSetRegistrar\x12\x1c\n" +
 	"\tregistrar\x18\x01 \x01(\tR\tregistrar\x12\x16\n" +
-	"\x06remove\x18\x02 \x01(\bR\x06removeB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x06remove\x18\x02 \x01(\bR\x06remove\">\n" +
+	"\n" +
+	"TransferIn\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x1a\n" +
+	"\btransfer\x18\x02 \x01(\fR\btransfer\"T\n" +
+	"\vTokenImport\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12/\n" +
+	"\bcontract\x18\x02 \x01(\v2\x13.peg.tx.v1.ContractR\bcontract\"B\n" +
+	"\x0eTransferRefund\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x1a\n" +
+	"\btransfer\x18\x02 \x01(\fR\btransfer\"S\n" +
+	"\fRegionUpdate\x12#\n" +
+	"\rsigned_header\x18\x01 \x01(\fR\fsignedHeader\x12\x1e\n" +
+	"\n" +
+	"validators\x18\x02 \x01(\fR\n" +
+	"validatorsB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -2773,7 +3086,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                // 0: peg.tx.v1.Tx
 	(*Batch)(nil),             // 1: peg.tx.v1.Batch
@@ -2810,6 +3123,10 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*AliasRegister)(nil),     // 32: peg.tx.v1.AliasRegister
 	(*AliasRevoke)(nil),       // 33: peg.tx.v1.AliasRevoke
 	(*SetRegistrar)(nil),      // 34: peg.tx.v1.SetRegistrar
+	(*TransferIn)(nil),        // 35: peg.tx.v1.TransferIn
+	(*TokenImport)(nil),       // 36: peg.tx.v1.TokenImport
+	(*TransferRefund)(nil),    // 37: peg.tx.v1.TransferRefund
+	(*RegionUpdate)(nil),      // 38: peg.tx.v1.RegionUpdate
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -2836,20 +3153,25 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	32, // 21: peg.tx.v1.Body.alias_register:type_name -> peg.tx.v1.AliasRegister
 	33, // 22: peg.tx.v1.Body.alias_revoke:type_name -> peg.tx.v1.AliasRevoke
 	34, // 23: peg.tx.v1.Body.set_registrar:type_name -> peg.tx.v1.SetRegistrar
-	7,  // 24: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 25: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 26: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 27: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 28: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 29: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 30: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 31: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 32: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	35, // 24: peg.tx.v1.Body.transfer_in:type_name -> peg.tx.v1.TransferIn
+	36, // 25: peg.tx.v1.Body.token_import:type_name -> peg.tx.v1.TokenImport
+	37, // 26: peg.tx.v1.Body.transfer_refund:type_name -> peg.tx.v1.TransferRefund
+	38, // 27: peg.tx.v1.Body.region_update:type_name -> peg.tx.v1.RegionUpdate
+	7,  // 28: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 29: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 30: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 31: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 32: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 33: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 34: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 35: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 36: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 37: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -2881,6 +3203,10 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_AliasRegister)(nil),
 		(*Body_AliasRevoke)(nil),
 		(*Body_SetRegistrar)(nil),
+		(*Body_TransferIn)(nil),
+		(*Body_TokenImport)(nil),
+		(*Body_TransferRefund)(nil),
+		(*Body_RegionUpdate)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2888,7 +3214,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
