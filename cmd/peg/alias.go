@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -94,8 +95,8 @@ func (a *aliasFlags) resolve(ctx context.Context, g *globals) (*resolved, error)
 	if err != nil {
 		return nil, err
 	}
-	if r != st.Region {
-		return nil, fmt.Errorf("%s %s routes to region %s (prefix %s); the node at %s serves %s, so its alias is not here: ask a node of %s with --node",
+	if r != st.Region && !g.gatewayServes(ctx, r) {
+		return nil, fmt.Errorf("%s %s routes to region %s (prefix %s); the node at %s serves %s, so its alias is not here: ask a node of %s, or a gateway, with --node",
 			v.Kind(), v, r, prefix, g.nodeURL(), st.Region, r)
 	}
 	key, err := a.key(g)
@@ -103,6 +104,13 @@ func (a *aliasFlags) resolve(ctx context.Context, g *globals) (*resolved, error)
 		return nil, err
 	}
 	return &resolved{Value: v.String(), Hash: region.Hash(key, v), Region: r, Prefix: prefix}, nil
+}
+
+// gatewayServes reports whether --node is a gateway that routes to region
+// r, whose directory it then asks for the alias.
+func (g *globals) gatewayServes(ctx context.Context, r ledger.Region) bool {
+	rs, err := g.client().GatewayRegions(ctx)
+	return err == nil && slices.ContainsFunc(rs, func(s client.GatewayRegion) bool { return s.Region == r })
 }
 
 func (a *aliasFlags) table(g *globals) (*region.Table, error) {
@@ -176,7 +184,8 @@ holds no number in clear: the CLI hashes it with the platform's alias key
 (--alias-key, default --home's alias.key; never sent, never logged) and the
 directory holds the hash. The network's routing table (--routes, default
 --home's routing.toml) says which region's chain holds a number's alias; the
-command refuses a number that routes to another region than the node's.`,
+command refuses a number that routes to another region than the node's,
+unless --node is a gateway (peg gateway) that routes to that region.`,
 	}
 	cmd.AddCommand(aliasRegisterCmd(g), aliasShowCmd(g), aliasRevokeCmd(g), aliasKeyCmd(g))
 	return cmd

@@ -57,15 +57,25 @@ func TestCrossRegionTransfers(t *testing.T) {
 		t.Errorf("GB's record of the transfer:\n%s", show)
 	}
 
+	// By phone: HK's registrar binds bob's number in HK's directory; alice
+	// pays the number through the gateway, which finds it there.
+	mustPeg(t, hk, "alias", "register", "--from", "registrar", "--phone", "+852 2123 4567", "--to", "bob")
+	code, _, errs := peg(t, gb, "pay", "--from", "alice", "--token", "gbpt", "--to-phone", "+852 2123 4567", "--amount", "2", "--node", gw)
+	if code != exitOK || !strings.Contains(errs, l.Transfers[0].Payee.String()) {
+		t.Fatalf("pay by phone: exit %d, stderr %q; want it paid, saying the number resolved to bob's HK address", code, errs)
+	}
+	waitBalance(t, hk, "bob", "12")
+	auditNetwork(t, gb, netFile, "1000")
+
 	// bob frozen on HK: the payment is returned there and refunded here.
 	mustPeg(t, gb, "token", "freeze", "--from", "freezer", "--token", "gbpt", "--account", "bob", "--node", hkAPI)
 	mustPeg(t, gb, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "5", "--node", gw)
-	if got := balanceOf(t, gb, "alice"); got != "985" {
-		t.Errorf("alice holds %s with 5 in flight, want 985", got)
+	if got := balanceOf(t, gb, "alice"); got != "983" {
+		t.Errorf("alice holds %s with 5 in flight, want 983", got)
 	}
-	waitBalance(t, gb, "alice", "990")
-	if got := balanceOf(t, hk, "bob"); got != "10" {
-		t.Errorf("frozen bob holds %s, want 10", got)
+	waitBalance(t, gb, "alice", "988")
+	if got := balanceOf(t, hk, "bob"); got != "12" {
+		t.Errorf("frozen bob holds %s, want 12", got)
 	}
 	var refunded client.TransferList
 	if err := json.Unmarshal([]byte(mustPeg(t, gb, "transfer", "list", "--status", "refunded", "-o", "json")), &refunded); err != nil {
@@ -95,8 +105,8 @@ func TestCrossRegionTransfers(t *testing.T) {
 			second = startPeg(t, "relay", "--home", gb, "--network", netFile, "--from", "alice", "--interval", "200ms", "--log-level", "debug")
 		}
 	}
-	waitBalance(t, hk, "bob", "14")
-	waitBalance(t, gb, "alice", "986")
+	waitBalance(t, hk, "bob", "16")
+	waitBalance(t, gb, "alice", "984")
 	auditNetwork(t, gb, netFile, "1000")
 	second.cmd.Process.Signal(syscall.SIGINT)
 	second.cmd.Wait()

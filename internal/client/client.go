@@ -426,6 +426,19 @@ func (c *Client) Alias(ctx context.Context, h ledger.AliasHash) (*Alias, error) 
 	return &a, nil
 }
 
+// GatewayRegions returns the regions a gateway (peg gateway) routes to and
+// their health (GET /v1/regions, a gateway's own endpoint); a node answers
+// an *APIError with Status 404.
+func (c *Client) GatewayRegions(ctx context.Context) ([]GatewayRegion, error) {
+	var v struct {
+		Regions []GatewayRegion `json:"regions"`
+	}
+	if err := c.get(ctx, "/v1/regions", nil, &v); err != nil {
+		return nil, err
+	}
+	return v.Regions, nil
+}
+
 // Registrars lists the addresses that may bind and revoke aliases
 // (GET /v1/registrars).
 func (c *Client) Registrars(ctx context.Context) (*Registrars, error) {

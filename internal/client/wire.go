@@ -644,3 +644,11 @@ type TransferList struct {
 	Transfers []Transfer      `json:"transfers"`
 	Books     []TransferBooks `json:"books"`
 }
+
+// GatewayRegion is a region as a gateway's GET /v1/regions shows it (the
+// fields a client needs of internal/gateway's Status).
+type GatewayRegion struct {
+	Region  ledger.Region `json:"region"`
+	ChainID string        `json:"chain_id"`
+	Up      bool          `json:"up"`
+}

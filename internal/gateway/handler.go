@@ -37,6 +37,7 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/txs", g.submit)
 	mux.HandleFunc("POST /v1/txs/batch", g.submitBatch)
 	mux.HandleFunc("GET /v1/txs/{id}", g.txByID)
+	mux.HandleFunc("GET /v1/aliases/{hash}", g.aliasByHash)
 	mux.HandleFunc("GET /v1/accounts/{value}", g.account)
 	mux.HandleFunc("GET /v1/accounts/{value}/{rest...}", g.account)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -253,16 +254,38 @@ func bodyError(err error) *client.APIError {
 }
 
 // txByID answers GET /v1/txs/{id}: an id names no region, so the regions
-// are asked in turn, the home region first, then the others in the network
-// file's order, and the first that has the transaction answers. Regions
-// that are down are skipped; if one was, a transaction none has is
-// REGION_DOWN rather than not found.
+// are asked in turn (firstFound).
 func (g *Gateway) txByID(w http.ResponseWriter, r *http.Request) {
 	id, err := ledger.ParseTxID(r.PathValue("id"))
 	if err != nil {
 		writeError(w, api.Error(api.CodeBadRequest, "%v", err))
 		return
 	}
+	g.firstFound(w, r, api.Error(api.CodeNotFound, "no region's blocks have included transaction %s", id), func(ctx context.Context, c *client.Client) (any, error) {
+		return c.Tx(ctx, id)
+	})
+}
+
+// aliasByHash answers GET /v1/aliases/{hash}: a keyed hash names no region
+// (only the number it hides does, which the gateway is not given here), and
+// a registrar binds a number only to an address of its own region, so the
+// regions are asked in turn (firstFound).
+func (g *Gateway) aliasByHash(w http.ResponseWriter, r *http.Request) {
+	h, err := ledger.ParseAliasHash(r.PathValue("hash"))
+	if err != nil {
+		writeError(w, api.Error(api.CodeBadRequest, "%v", err))
+		return
+	}
+	g.firstFound(w, r, api.Rejection(ledger.Reject(ledger.CodeAliasUnknown, "no region's directory binds alias hash %s", h)), func(ctx context.Context, c *client.Client) (any, error) {
+		return c.Alias(ctx, h)
+	})
+}
+
+// firstFound asks the regions in turn, the home region first, then the
+// others in the network file's order, and answers with the first that finds
+// what ask looks for. Regions that are down are skipped; if one was, what
+// none has is REGION_DOWN rather than notFound.
+func (g *Gateway) firstFound(w http.ResponseWriter, r *http.Request, notFound *client.APIError, ask func(context.Context, *client.Client) (any, error)) {
 	var down *ledger.Rejection
 	var downAt ledger.Region
 	for _, rg := range g.homeFirst() {
@@ -272,13 +295,13 @@ func (g *Gateway) txByID(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), ForwardTimeout)
-		rc, err := c.Tx(ctx, id)
+		v, err := ask(ctx, c)
 		cancel()
 		var e *client.APIError
 		switch {
 		case err == nil:
 			g.metrics.forwarded.WithLabelValues(string(rg.code), "read").Inc()
-			api.WriteJSON(w, http.StatusOK, rc)
+			api.WriteJSON(w, http.StatusOK, v)
 			return
 		case errors.As(err, &e) && e.Status == http.StatusNotFound:
 			continue
@@ -293,5 +316,5 @@ func (g *Gateway) txByID(w http.ResponseWriter, r *http.Request) {
 		g.refuse(w, downAt, down)
 		return
 	}
-	writeError(w, api.Error(api.CodeNotFound, "no region's blocks have included transaction %s", id))
+	writeError(w, notFound)
 }
