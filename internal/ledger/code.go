@@ -124,6 +124,18 @@ const (
 	CodeFeeUncollectable  Code = 149 // a collection of more than the fees spent or expired and not yet collected
 )
 
+// Identities (S4.8): certificates the operator's CA issues, registered on
+// chain by their holders and revoked by the operator.
+const (
+	CodeCertNoCA          Code = 200 // the chain's genesis names no certificate authority
+	CodeCertMalformed     Code = 201 // bytes that are not a Peg identity certificate
+	CodeCertNotChained    Code = 202 // not signed by the chain's CA
+	CodeCertExpired       Code = 203 // outside its validity (or the CA's) at block time
+	CodeCertRevoked       Code = 204 // the CA revoked it
+	CodeCertWrongKey      Code = 205 // it names another key than the one that signs
+	CodeCertNotRegistered Code = 206 // the account has no certificate registered on chain
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -212,6 +224,13 @@ var codeTable = map[Code]codeInfo{
 	CodeFeeSchedule:           {"FEE_SCHEDULE", "the fee policy or schedule breaks a rule"},
 	CodeFeeEarmarked:          {"FEE_EARMARKED", "fee balances are earmarked: the fee contract's coins never move to anyone"},
 	CodeFeeUncollectable:      {"FEE_UNCOLLECTABLE", "more than the fees spent or expired and not yet collected"},
+	CodeCertNoCA:              {"CERT_NO_CA", "the chain has no certificate authority"},
+	CodeCertMalformed:         {"CERT_MALFORMED", "not a Peg identity certificate"},
+	CodeCertNotChained:        {"CERT_NOT_CHAINED", "the certificate is not signed by the chain's certificate authority"},
+	CodeCertExpired:           {"CERT_EXPIRED", "the certificate is outside its validity at block time"},
+	CodeCertRevoked:           {"CERT_REVOKED", "the certificate is revoked"},
+	CodeCertWrongKey:          {"CERT_WRONG_KEY", "the certificate names another key than the signer's"},
+	CodeCertNotRegistered:     {"CERT_NOT_REGISTERED", "the account has no certificate registered on chain"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.
