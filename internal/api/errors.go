@@ -109,6 +109,14 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeFeeSchedule:       http.StatusUnprocessableEntity,
 	ledger.CodeFeeEarmarked:      http.StatusForbidden,
 	ledger.CodeFeeUncollectable:  http.StatusUnprocessableEntity,
+
+	ledger.CodeCertNoCA:          http.StatusUnprocessableEntity,
+	ledger.CodeCertMalformed:     http.StatusBadRequest,
+	ledger.CodeCertNotChained:    http.StatusForbidden,
+	ledger.CodeCertExpired:       http.StatusForbidden,
+	ledger.CodeCertRevoked:       http.StatusForbidden,
+	ledger.CodeCertWrongKey:      http.StatusForbidden,
+	ledger.CodeCertNotRegistered: http.StatusForbidden,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

@@ -254,6 +254,10 @@ func (x *exec) run() *ledger.Rejection {
 		return x.setFeeSchedule(m)
 	case tx.FeeCollect:
 		return x.feeCollect(m)
+	case tx.RegisterCertificate:
+		return x.registerCertificate(m)
+	case tx.RevokeCertificate:
+		return x.revokeCertificate(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

@@ -32,7 +32,7 @@ func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 		"fee_collect": "fee-collect from=alice in=f1 ",
 	}
 	noCoins := []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
-		"pause", "register_account", "set_fee_schedule", "transfer_ownership", "unfreeze", "unpause"}
+		"pause", "register_account", "register_certificate", "revoke_certificate", "set_fee_schedule", "transfer_ownership", "unfreeze", "unpause"}
 	for _, k := range tx.Kinds {
 		cmd, moves := pointed[k]
 		switch {

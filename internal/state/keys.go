@@ -24,6 +24,8 @@ const (
 	prefixBalance    = "bal/"  // bal/BALANCE → token id: the one token a reserve balance backs (token.FiatAccount.Balance)
 	prefixFeeAccount = "feea/" // feea/ADDR → fee.Account (binary, feecodec.go)
 	prefixFeeHistory = "feeh/" // feeh/ADDR HEIGHT(8) TXID → FeeEntry (binary, feecodec.go)
+	prefixCert       = "crt/"  // crt/ADDR → the DER certificate the holder registered (certs.go)
+	prefixRevoked    = "crev/" // crev/SERIAL(8) → Revocation (JSON)
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -88,4 +90,12 @@ func readingKey(tok ledger.TokenID, height uint64, id ledger.TxID) []byte {
 	var h [8]byte
 	binary.BigEndian.PutUint64(h[:], height)
 	return cat([]byte(prefixReading), []byte(tok), []byte("/"), h[:], id[:])
+}
+
+func certKey(a ledger.Address) []byte { return cat([]byte(prefixCert), a.Bytes()) }
+
+func revokedKey(serial uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], serial)
+	return cat([]byte(prefixRevoked), b[:])
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pegledger/peg/internal/cert"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/reserve"
@@ -28,6 +29,10 @@ type Genesis struct {
 	// the operator replaces it with set_fee_schedule. Without it nothing is
 	// charged.
 	Fees *Fees `json:"fees,omitempty"`
+	// CA, if set, is the DER certificate of the operator's certificate
+	// authority, which issues the identity certificates holders register
+	// (S4.8). Without it no certificate can be registered.
+	CA []byte `json:"ca,omitempty"`
 }
 
 // Params are the platform's rules, fixed at genesis.
@@ -67,6 +72,11 @@ func (g Genesis) Validate() error {
 	if g.Fees != nil {
 		if err := g.Fees.Validate(); err != nil {
 			return fmt.Errorf("state: genesis fees: %w", err)
+		}
+	}
+	if g.CA != nil {
+		if _, err := cert.ParseCA(g.CA); err != nil {
+			return fmt.Errorf("state: genesis ca: %w", err)
 		}
 	}
 	return g.Params.Validate()

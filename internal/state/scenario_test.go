@@ -100,6 +100,7 @@ type scenario struct {
 	names   map[string]string // bech32 address or hex id → the script's name for it
 	coins   map[string]ledger.CoinID
 	txs     map[string]*builtTx
+	certs   map[string][]byte // certificates the script issued, by label
 }
 
 // builtTx is a signed transaction the script built, by label.
@@ -122,6 +123,7 @@ func newScenario(t *testing.T) *scenario {
 		names: make(map[string]string),
 		coins: make(map[string]ledger.CoinID),
 		txs:   make(map[string]*builtTx),
+		certs: make(map[string][]byte),
 	}
 	s.names[FeeContract(scenarioRegion).String()] = "fee-contract"
 	t.Cleanup(func() { s.db.Close() })
@@ -196,6 +198,8 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.attestCmd(a)
 	case "legacy-share":
 		out = s.legacyShare(a)
+	case "cert", "certificate", "revocations":
+		out = s.certCmd(td.Cmd, a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)
 		if !ok {
@@ -271,6 +275,18 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 		return &b, "op", true
 	case "fee-collect":
 		b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: s.coinArgs(a.get("in", "")), Amount: a.get("amount", "")}}
+		return &b, "op", true
+	case "register-cert":
+		label := a.get("cert", "")
+		der, ok := s.certs[label]
+		if !ok && label != "none" {
+			s.t.Fatalf("register-cert: no certificate %q issued", label)
+		}
+		b.Msg = &txpb.Body_RegisterCertificate{RegisterCertificate: &txpb.RegisterCertificate{Certificate: der}}
+		return &b, "alice", true
+	case "revoke-cert":
+		b.Msg = &txpb.Body_RevokeCertificate{RevokeCertificate: &txpb.RevokeCertificate{
+			Serial: s.uintArg(a, "serial", 0), Reason: a.get("reason", "")}}
 		return &b, "op", true
 	}
 	return nil, "", false
@@ -720,6 +736,9 @@ func (s *scenario) genesisCmd(a *cmdArgs) string {
 			g.Params.MinReserveByCurrency = make(map[string]uint64)
 		}
 		g.Params.MinReserveByCurrency[code] = v
+	}
+	if a.has("ca") {
+		g.CA = s.newCA(a.get("ca", ""), a.get("ca-valid", "87600h"))
 	}
 	blk := s.db.NewBlock()
 	if err := InitGenesis(blk, g); err != nil {

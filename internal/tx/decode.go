@@ -4,7 +4,9 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/pegledger/peg/internal/cert"
 	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -152,6 +154,14 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 	case *txpb.Body_FeeCollect:
 		v := x.FeeCollect
 		m = FeeCollect{Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
+	case *txpb.Body_RegisterCertificate:
+		c, err := cert.Parse(x.RegisterCertificate.Certificate)
+		if err != nil {
+			f.fail(ledger.CodeCertMalformed, "certificate: %v", err)
+		}
+		m = RegisterCertificate{Cert: c}
+	case *txpb.Body_RevokeCertificate:
+		m = f.revokeCertificate(x.RevokeCertificate)
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}
@@ -264,4 +274,17 @@ func (f *fields) feeSchedule(v *txpb.SetFeeSchedule) SetFeeSchedule {
 			PerOutput: f.amount("fees.per_output", k.PerOutput, false)})
 	}
 	return s
+}
+
+// MaxRevokeReasonLen bounds a revocation's reason.
+const MaxRevokeReasonLen = 128
+
+func (f *fields) revokeCertificate(v *txpb.RevokeCertificate) RevokeCertificate {
+	if v.Serial == 0 || v.Serial>>63 != 0 {
+		f.fail(ledger.CodeInvalidArgument, "serial %d: a certificate's serial number is a positive 63-bit integer", v.Serial)
+	}
+	if len(v.Reason) > MaxRevokeReasonLen || !utf8.ValidString(v.Reason) {
+		f.fail(ledger.CodeInvalidArgument, "reason must be at most %d bytes of UTF-8", MaxRevokeReasonLen)
+	}
+	return RevokeCertificate{Serial: v.Serial, Reason: v.Reason}
 }

@@ -3,6 +3,7 @@ package tx
 import (
 	"time"
 
+	"github.com/pegledger/peg/internal/cert"
 	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -143,28 +144,40 @@ type FeeCollect struct {
 	Amount money.Amount
 }
 
+// RegisterCertificate registers the signer's identity certificate; the
+// decoder has parsed it, the state checks it against the chain's CA.
+type RegisterCertificate struct{ Cert *cert.Cert }
+
+// RevokeCertificate puts Serial on the chain's revocation list.
+type RevokeCertificate struct {
+	Serial uint64
+	Reason string
+}
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
 var Kinds = []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
-	"fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "seize", "set_fee_schedule",
+	"fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "register_certificate", "revoke_certificate", "seize", "set_fee_schedule",
 	"spend_from", "transfer_ownership", "unfreeze", "unpause"}
 
-func (AuthorizeIssuer) Kind() string   { return "authorize_issuer" }
-func (RegisterAccount) Kind() string   { return "register_account" }
-func (DeployToken) Kind() string       { return "deploy_token" }
-func (Mint) Kind() string              { return "mint" }
-func (Pay) Kind() string               { return "pay" }
-func (Redeem) Kind() string            { return "redeem" }
-func (Freeze) Kind() string            { return "freeze" }
-func (Unfreeze) Kind() string          { return "unfreeze" }
-func (Pause) Kind() string             { return "pause" }
-func (Unpause) Kind() string           { return "unpause" }
-func (Seize) Kind() string             { return "seize" }
-func (TransferOwnership) Kind() string { return "transfer_ownership" }
-func (AcceptOwnership) Kind() string   { return "accept_ownership" }
-func (Approve) Kind() string           { return "approve" }
-func (SpendFrom) Kind() string         { return "spend_from" }
-func (ConfigureMinter) Kind() string   { return "configure_minter" }
-func (Attest) Kind() string            { return "attest" }
-func (FeeDeposit) Kind() string        { return "fee_deposit" }
-func (FeeCollect) Kind() string        { return "fee_collect" }
-func (SetFeeSchedule) Kind() string    { return "set_fee_schedule" }
+func (AuthorizeIssuer) Kind() string     { return "authorize_issuer" }
+func (RegisterAccount) Kind() string     { return "register_account" }
+func (DeployToken) Kind() string         { return "deploy_token" }
+func (Mint) Kind() string                { return "mint" }
+func (Pay) Kind() string                 { return "pay" }
+func (Redeem) Kind() string              { return "redeem" }
+func (Freeze) Kind() string              { return "freeze" }
+func (Unfreeze) Kind() string            { return "unfreeze" }
+func (Pause) Kind() string               { return "pause" }
+func (Unpause) Kind() string             { return "unpause" }
+func (Seize) Kind() string               { return "seize" }
+func (TransferOwnership) Kind() string   { return "transfer_ownership" }
+func (AcceptOwnership) Kind() string     { return "accept_ownership" }
+func (Approve) Kind() string             { return "approve" }
+func (SpendFrom) Kind() string           { return "spend_from" }
+func (ConfigureMinter) Kind() string     { return "configure_minter" }
+func (Attest) Kind() string              { return "attest" }
+func (FeeDeposit) Kind() string          { return "fee_deposit" }
+func (FeeCollect) Kind() string          { return "fee_collect" }
+func (SetFeeSchedule) Kind() string      { return "set_fee_schedule" }
+func (RegisterCertificate) Kind() string { return "register_certificate" }
+func (RevokeCertificate) Kind() string   { return "revoke_certificate" }

@@ -222,6 +222,8 @@ type Body struct {
 	//	*Body_FeeDeposit
 	//	*Body_SetFeeSchedule
 	//	*Body_FeeCollect
+	//	*Body_RegisterCertificate
+	//	*Body_RevokeCertificate
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -479,6 +481,24 @@ func (x *Body) GetFeeCollect() *FeeCollect {
 	return nil
 }
 
+func (x *Body) GetRegisterCertificate() *RegisterCertificate {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_RegisterCertificate); ok {
+			return x.RegisterCertificate
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetRevokeCertificate() *RevokeCertificate {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_RevokeCertificate); ok {
+			return x.RevokeCertificate
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -563,6 +583,14 @@ type Body_FeeCollect struct {
 	FeeCollect *FeeCollect `protobuf:"bytes,29,opt,name=fee_collect,json=feeCollect,proto3,oneof"`
 }
 
+type Body_RegisterCertificate struct {
+	RegisterCertificate *RegisterCertificate `protobuf:"bytes,40,opt,name=register_certificate,json=registerCertificate,proto3,oneof"`
+}
+
+type Body_RevokeCertificate struct {
+	RevokeCertificate *RevokeCertificate `protobuf:"bytes,41,opt,name=revoke_certificate,json=revokeCertificate,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -602,6 +630,10 @@ func (*Body_FeeDeposit) isBody_Msg() {}
 func (*Body_SetFeeSchedule) isBody_Msg() {}
 
 func (*Body_FeeCollect) isBody_Msg() {}
+
+func (*Body_RegisterCertificate) isBody_Msg() {}
+
+func (*Body_RevokeCertificate) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -2372,6 +2404,108 @@ func (x *FeeCollect) GetAmount() string {
 	return ""
 }
 
+// RegisterCertificate registers the signer's identity certificate (S4.8): the
+// DER encoding of an X.509 certificate the chain's CA issued, naming the
+// signer's address and key. A later registration replaces it.
+type RegisterCertificate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Certificate   []byte                 `protobuf:"bytes,1,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterCertificate) Reset() {
+	*x = RegisterCertificate{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterCertificate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterCertificate) ProtoMessage() {}
+
+func (x *RegisterCertificate) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterCertificate.ProtoReflect.Descriptor instead.
+func (*RegisterCertificate) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RegisterCertificate) GetCertificate() []byte {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
+// RevokeCertificate puts the serial number of a certificate the chain's CA
+// issued on the chain's revocation list, for good. Operator only.
+type RevokeCertificate struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Serial uint64                 `protobuf:"varint,1,opt,name=serial,proto3" json:"serial,omitempty"`
+	// reason says why, for the record (at most 128 bytes).
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCertificate) Reset() {
+	*x = RevokeCertificate{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCertificate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCertificate) ProtoMessage() {}
+
+func (x *RevokeCertificate) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCertificate.ProtoReflect.Descriptor instead.
+func (*RevokeCertificate) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RevokeCertificate) GetSerial() uint64 {
+	if x != nil {
+		return x.Serial
+	}
+	return 0
+}
+
+func (x *RevokeCertificate) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -2387,7 +2521,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xea\t\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x8e\v\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -2417,7 +2551,9 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"feeDeposit\x12E\n" +
 	"\x10set_fee_schedule\x18\x1c \x01(\v2\x19.peg.tx.v1.SetFeeScheduleH\x00R\x0esetFeeSchedule\x128\n" +
 	"\vfee_collect\x18\x1d \x01(\v2\x15.peg.tx.v1.FeeCollectH\x00R\n" +
-	"feeCollectB\x05\n" +
+	"feeCollect\x12S\n" +
+	"\x14register_certificate\x18( \x01(\v2\x1e.peg.tx.v1.RegisterCertificateH\x00R\x13registerCertificate\x12M\n" +
+	"\x12revoke_certificate\x18) \x01(\v2\x1c.peg.tx.v1.RevokeCertificateH\x00R\x11revokeCertificateB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -2544,7 +2680,12 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
 	"FeeCollect\x12\x16\n" +
 	"\x06inputs\x18\x01 \x03(\fR\x06inputs\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\tR\x06amountB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x06amount\x18\x02 \x01(\tR\x06amount\"7\n" +
+	"\x13RegisterCertificate\x12 \n" +
+	"\vcertificate\x18\x01 \x01(\fR\vcertificate\"C\n" +
+	"\x11RevokeCertificate\x12\x16\n" +
+	"\x06serial\x18\x01 \x01(\x04R\x06serial\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reasonB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -2558,40 +2699,42 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
-	(*Tx)(nil),                // 0: peg.tx.v1.Tx
-	(*Batch)(nil),             // 1: peg.tx.v1.Batch
-	(*Signature)(nil),         // 2: peg.tx.v1.Signature
-	(*Body)(nil),              // 3: peg.tx.v1.Body
-	(*AuthorizeIssuer)(nil),   // 4: peg.tx.v1.AuthorizeIssuer
-	(*RegisterAccount)(nil),   // 5: peg.tx.v1.RegisterAccount
-	(*DeployToken)(nil),       // 6: peg.tx.v1.DeployToken
-	(*Contract)(nil),          // 7: peg.tx.v1.Contract
-	(*FiatAccount)(nil),       // 8: peg.tx.v1.FiatAccount
-	(*Roles)(nil),             // 9: peg.tx.v1.Roles
-	(*Minter)(nil),            // 10: peg.tx.v1.Minter
-	(*Mint)(nil),              // 11: peg.tx.v1.Mint
-	(*Output)(nil),            // 12: peg.tx.v1.Output
-	(*Pay)(nil),               // 13: peg.tx.v1.Pay
-	(*Redeem)(nil),            // 14: peg.tx.v1.Redeem
-	(*Freeze)(nil),            // 15: peg.tx.v1.Freeze
-	(*Unfreeze)(nil),          // 16: peg.tx.v1.Unfreeze
-	(*Pause)(nil),             // 17: peg.tx.v1.Pause
-	(*Unpause)(nil),           // 18: peg.tx.v1.Unpause
-	(*Seize)(nil),             // 19: peg.tx.v1.Seize
-	(*TransferOwnership)(nil), // 20: peg.tx.v1.TransferOwnership
-	(*AcceptOwnership)(nil),   // 21: peg.tx.v1.AcceptOwnership
-	(*Approve)(nil),           // 22: peg.tx.v1.Approve
-	(*SpendFrom)(nil),         // 23: peg.tx.v1.SpendFrom
-	(*ConfigureMinter)(nil),   // 24: peg.tx.v1.ConfigureMinter
-	(*Attest)(nil),            // 25: peg.tx.v1.Attest
-	(*FeeDeposit)(nil),        // 26: peg.tx.v1.FeeDeposit
-	(*SetFeeSchedule)(nil),    // 27: peg.tx.v1.SetFeeSchedule
-	(*FeePolicy)(nil),         // 28: peg.tx.v1.FeePolicy
-	(*FeeTier)(nil),           // 29: peg.tx.v1.FeeTier
-	(*KindFee)(nil),           // 30: peg.tx.v1.KindFee
-	(*FeeCollect)(nil),        // 31: peg.tx.v1.FeeCollect
+	(*Tx)(nil),                  // 0: peg.tx.v1.Tx
+	(*Batch)(nil),               // 1: peg.tx.v1.Batch
+	(*Signature)(nil),           // 2: peg.tx.v1.Signature
+	(*Body)(nil),                // 3: peg.tx.v1.Body
+	(*AuthorizeIssuer)(nil),     // 4: peg.tx.v1.AuthorizeIssuer
+	(*RegisterAccount)(nil),     // 5: peg.tx.v1.RegisterAccount
+	(*DeployToken)(nil),         // 6: peg.tx.v1.DeployToken
+	(*Contract)(nil),            // 7: peg.tx.v1.Contract
+	(*FiatAccount)(nil),         // 8: peg.tx.v1.FiatAccount
+	(*Roles)(nil),               // 9: peg.tx.v1.Roles
+	(*Minter)(nil),              // 10: peg.tx.v1.Minter
+	(*Mint)(nil),                // 11: peg.tx.v1.Mint
+	(*Output)(nil),              // 12: peg.tx.v1.Output
+	(*Pay)(nil),                 // 13: peg.tx.v1.Pay
+	(*Redeem)(nil),              // 14: peg.tx.v1.Redeem
+	(*Freeze)(nil),              // 15: peg.tx.v1.Freeze
+	(*Unfreeze)(nil),            // 16: peg.tx.v1.Unfreeze
+	(*Pause)(nil),               // 17: peg.tx.v1.Pause
+	(*Unpause)(nil),             // 18: peg.tx.v1.Unpause
+	(*Seize)(nil),               // 19: peg.tx.v1.Seize
+	(*TransferOwnership)(nil),   // 20: peg.tx.v1.TransferOwnership
+	(*AcceptOwnership)(nil),     // 21: peg.tx.v1.AcceptOwnership
+	(*Approve)(nil),             // 22: peg.tx.v1.Approve
+	(*SpendFrom)(nil),           // 23: peg.tx.v1.SpendFrom
+	(*ConfigureMinter)(nil),     // 24: peg.tx.v1.ConfigureMinter
+	(*Attest)(nil),              // 25: peg.tx.v1.Attest
+	(*FeeDeposit)(nil),          // 26: peg.tx.v1.FeeDeposit
+	(*SetFeeSchedule)(nil),      // 27: peg.tx.v1.SetFeeSchedule
+	(*FeePolicy)(nil),           // 28: peg.tx.v1.FeePolicy
+	(*FeeTier)(nil),             // 29: peg.tx.v1.FeeTier
+	(*KindFee)(nil),             // 30: peg.tx.v1.KindFee
+	(*FeeCollect)(nil),          // 31: peg.tx.v1.FeeCollect
+	(*RegisterCertificate)(nil), // 32: peg.tx.v1.RegisterCertificate
+	(*RevokeCertificate)(nil),   // 33: peg.tx.v1.RevokeCertificate
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -2615,20 +2758,22 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	26, // 18: peg.tx.v1.Body.fee_deposit:type_name -> peg.tx.v1.FeeDeposit
 	27, // 19: peg.tx.v1.Body.set_fee_schedule:type_name -> peg.tx.v1.SetFeeSchedule
 	31, // 20: peg.tx.v1.Body.fee_collect:type_name -> peg.tx.v1.FeeCollect
-	7,  // 21: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 22: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 23: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 24: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 25: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 26: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 27: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 28: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 29: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	32, // 21: peg.tx.v1.Body.register_certificate:type_name -> peg.tx.v1.RegisterCertificate
+	33, // 22: peg.tx.v1.Body.revoke_certificate:type_name -> peg.tx.v1.RevokeCertificate
+	7,  // 23: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 24: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 25: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 26: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 27: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 28: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 29: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 30: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 31: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -2657,6 +2802,8 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_FeeDeposit)(nil),
 		(*Body_SetFeeSchedule)(nil),
 		(*Body_FeeCollect)(nil),
+		(*Body_RegisterCertificate)(nil),
+		(*Body_RevokeCertificate)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2664,7 +2811,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
