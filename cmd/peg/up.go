@@ -33,7 +33,7 @@ const (
 
 // devKeys are the keys of the development keyring, one per role a walkthrough
 // needs. They are encrypted under the empty passphrase.
-var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob"}
+var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob", "merchant"}
 
 func upCmd(g *globals) *cobra.Command {
 	var basePort, validators int
@@ -162,8 +162,9 @@ func holdsNode(home string) (bool, error) {
 
 // devGenesis opens the development keyring in dir, adding any of devKeys it
 // lacks, and returns the genesis of a development network: "operator" runs
-// the platform, "issuer" may deploy, alice and bob are registered, and with
-// fees, examples/fees.toml is the fee policy and schedule.
+// the platform, "issuer" may deploy, alice, bob and merchant are registered,
+// the development CA (devCA) is the chain's, and with fees, examples/fees.toml
+// is the fee policy and schedule.
 func devGenesis(dir string, fees bool) (state.Genesis, error) {
 	kr, err := keyring.Open(dir)
 	if err != nil {
@@ -180,11 +181,16 @@ func devGenesis(dir string, fees bool) (state.Genesis, error) {
 		}
 		addr[name] = k.Address
 	}
+	ca, err := devCA(filepath.Join(filepath.Dir(dir), caDirName), kr)
+	if err != nil {
+		return state.Genesis{}, err
+	}
 	gen := state.Genesis{
 		Operator:   addr["operator"],
 		Issuers:    []ledger.Address{addr["issuer"]},
-		Registered: []ledger.Address{addr["alice"], addr["bob"]},
+		Registered: []ledger.Address{addr["alice"], addr["bob"], addr["merchant"]},
 		Params:     node.DefaultParams(),
+		CA:         ca,
 	}
 	if fees {
 		f, err := devFees(addr)

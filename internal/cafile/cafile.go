@@ -249,3 +249,6 @@ func writeNew(path string, der []byte) error {
 	}
 	return f.Close()
 }
+
+// CertPath is the file of the CA's certificate.
+func (d *Dir) CertPath() string { return filepath.Join(d.path, CertFile) }
