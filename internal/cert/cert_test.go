@@ -183,7 +183,7 @@ func rawCert(t *testing.T, ca *CA, k ed25519.PrivateKey, change func(*x509.Certi
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(5),
 		Subject:   pkix.Name{CommonName: "Alice", SerialNumber: "1", Country: []string{"GB"}},
 		NotBefore: epoch, NotAfter: epoch.Add(time.Hour),
-		URIs:      []*url.URL{{Scheme: "peg", Opaque: a.String()}}}
+		URIs: []*url.URL{{Scheme: "peg", Opaque: a.String()}}}
 	change(tmpl)
 	if pub == nil {
 		pub = alicePub
