@@ -117,6 +117,22 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeCertRevoked:       http.StatusForbidden,
 	ledger.CodeCertWrongKey:      http.StatusForbidden,
 	ledger.CodeCertNotRegistered: http.StatusForbidden,
+
+	ledger.CodeCreditNoNode:        http.StatusNotFound,
+	ledger.CodeCreditNodeExists:    http.StatusConflict,
+	ledger.CodeCreditParams:        http.StatusUnprocessableEntity,
+	ledger.CodeCreditNoRequest:     http.StatusNotFound,
+	ledger.CodeCreditNotPayee:      http.StatusForbidden,
+	ledger.CodeCreditNotPayer:      http.StatusForbidden,
+	ledger.CodeCreditNotPending:    http.StatusConflict,
+	ledger.CodeCreditLapsed:        http.StatusConflict,
+	ledger.CodeCreditOverLine:      http.StatusUnprocessableEntity,
+	ledger.CodeCreditOverNodeLimit: http.StatusUnprocessableEntity,
+	ledger.CodeCreditPoolShort:     http.StatusUnprocessableEntity,
+	ledger.CodeCreditRepayTooMuch:  http.StatusUnprocessableEntity,
+	ledger.CodeCreditDeadline:      http.StatusBadRequest,
+	ledger.CodeCreditTooManyDebts:  http.StatusUnprocessableEntity,
+	ledger.CodeCreditPoolEarmarked: http.StatusForbidden,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing
