@@ -46,7 +46,7 @@ type Schedule []Fee
 // before anyone holds a coin to pay with (a token's deployment and its
 // reserve's attestation, the operator's own kinds) or because they are how
 // fees are paid (a deposit) or collected.
-var Free = []string{"attest", "authorize_issuer", "deploy_token", "fee_collect", "fee_deposit", "register_account", "revoke_certificate", "set_fee_schedule"}
+var Free = []string{"attest", "authorize_issuer", "deploy_token", "fee_collect", "fee_deposit", "register_account", "register_credit_node", "revoke_certificate", "set_fee_schedule"}
 
 // Validate checks a schedule: kinds known to the caller (known), in strict
 // order, none of them free, and no fee that overflows with MaxOutputs outputs.

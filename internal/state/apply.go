@@ -258,6 +258,20 @@ func (x *exec) run() *ledger.Rejection {
 		return x.registerCertificate(m)
 	case tx.RevokeCertificate:
 		return x.revokeCertificate(m)
+	case tx.RegisterCreditNode:
+		return x.registerCreditNode(m)
+	case tx.CreditFund:
+		return x.creditFund(m)
+	case tx.SetCreditLine:
+		return x.setCreditLine(m)
+	case tx.CreditRequest:
+		return x.creditRequest(m)
+	case tx.CreditConfirm:
+		return x.creditConfirm(m)
+	case tx.CreditReceipt:
+		return x.creditReceipt(m)
+	case tx.CreditRepay:
+		return x.creditRepay(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

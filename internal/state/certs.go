@@ -53,6 +53,21 @@ func (x *exec) checkCert(c *cert.Cert, holder ledger.Address) *ledger.Rejection 
 	return nil
 }
 
+// certified checks that a, acting as role ("payer", "payee"), holds a
+// registered certificate that passes checkCert at block time
+// (CERT_NOT_REGISTERED first), and returns it.
+func (x *exec) certified(a ledger.Address, role string) (*cert.Cert, *ledger.Rejection) {
+	c := CertificateOf(x.w, a)
+	if c == nil {
+		return nil, ledger.Reject(ledger.CodeCertNotRegistered, "the %s %s has no certificate registered on this chain", role, a)
+	}
+	if rej := x.checkCert(c, a); rej != nil {
+		rej.Message = "the " + role + "'s " + rej.Message
+		return nil, rej
+	}
+	return c, nil
+}
+
 func (x *exec) registerCertificate(m tx.RegisterCertificate) *ledger.Rejection {
 	if rej := x.checkCert(m.Cert, x.tx.Signer); rej != nil {
 		return rej

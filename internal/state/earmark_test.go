@@ -12,14 +12,18 @@ import (
 // TestEveryKindKeepsFeesEarmarked enumerates every transaction kind (S3.6):
 // each either can move or create coins, and testdata/fees.txt points it at
 // the fee contract (its coin f1, or the contract as payee, recipient or
-// frozen account) and shows it refused (fee_collect signed by anyone but the
+// frozen account), or testdata/credit.txt does, and shows it refused (fee_collect signed by anyone but the
 // revenue account, which collects only what fees spent or deposits expired),
 // or it names no coin and no payee, so it cannot move a fee balance at all.
 // A new kind fails here until it is classified.
 func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
-	script, err := os.ReadFile("testdata/fees.txt")
-	if err != nil {
-		t.Fatal(err)
+	var script []byte
+	for _, f := range []string{"testdata/fees.txt", "testdata/credit.txt"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script = append(script, b...)
 	}
 	pointed := map[string]string{
 		"pay":         "pay in=f1 ",
@@ -30,9 +34,16 @@ func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 		"mint":        "mint to=fee-contract ",
 		"freeze":      "freeze account=fee-contract",
 		"fee_collect": "fee-collect from=alice in=f1 ",
+		// testdata/credit.txt
+		"credit_fund":          "credit-fund in=f1 ",
+		"credit_repay":         "credit-repay request=r6 in=f1 ",
+		"credit_request":       "credit-request payee=fee-contract ",
+		"register_credit_node": "credit-node node=fee-contract",
 	}
 	noCoins := []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
-		"pause", "register_account", "register_certificate", "revoke_certificate", "set_fee_schedule", "transfer_ownership", "unfreeze", "unpause"}
+		"pause", "register_account", "register_certificate", "revoke_certificate", "set_fee_schedule",
+		"transfer_ownership", "unfreeze", "unpause",
+		"credit_confirm", "credit_receipt", "set_credit_line"} // credit_request checked the payee
 	for _, k := range tx.Kinds {
 		cmd, moves := pointed[k]
 		switch {

@@ -200,6 +200,8 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.legacyShare(a)
 	case "cert", "certificate", "revocations":
 		out = s.certCmd(td.Cmd, a)
+	case "credit-node-show", "credit-request-show", "credit-limit":
+		out = s.creditQuery(td.Cmd, a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)
 		if !ok {
@@ -289,7 +291,7 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 			Serial: s.uintArg(a, "serial", 0), Reason: a.get("reason", "")}}
 		return &b, "op", true
 	}
-	return nil, "", false
+	return s.creditMessage(cmd, a)
 }
 
 // feeSchedule builds set-fees' message:
@@ -1265,6 +1267,11 @@ func (s *scenario) addr(name string) ledger.Address {
 	}
 	if name == "fee-contract" {
 		a := FeeContract(scenarioRegion)
+		s.names[a.String()] = name
+		return a
+	}
+	if node, ok := strings.CutPrefix(name, "pool:"); ok {
+		a := CreditPool(scenarioRegion, s.addr(node))
 		s.names[a.String()] = name
 		return a
 	}

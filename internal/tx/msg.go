@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/cert"
+	"github.com/pegledger/peg/internal/credit"
 	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -154,9 +155,54 @@ type RevokeCertificate struct {
 	Reason string
 }
 
+// RegisterCreditNode makes Node a credit node lending Token under Params.
+type RegisterCreditNode struct {
+	Node   ledger.Address
+	Token  ledger.TokenID
+	Params credit.Params
+}
+
+// CreditFund moves Amount of the signer's Inputs into its pool.
+type CreditFund struct {
+	Inputs []ledger.CoinID
+	Amount money.Amount
+}
+
+// SetCreditLine sets the line the signer grants Payer through Node.
+type SetCreditLine struct {
+	Node   ledger.Address
+	Payer  ledger.Address
+	Amount money.Amount
+}
+
+// CreditRequest asks Node to pay Payee on the signer's credit.
+type CreditRequest struct {
+	Node         ledger.Address
+	Payee        ledger.Address
+	Token        ledger.TokenID
+	Amount       money.Amount
+	Description  string
+	DocumentHash [32]byte
+	Deadline     time.Time
+}
+
+// CreditConfirm is the payee's acceptance of Request.
+type CreditConfirm struct{ Request ledger.TxID }
+
+// CreditReceipt is the payee's confirmation that Request's payment arrived.
+type CreditReceipt struct{ Request ledger.TxID }
+
+// CreditRepay returns Amount of the signer's Inputs against Request's debt.
+type CreditRepay struct {
+	Request ledger.TxID
+	Inputs  []ledger.CoinID
+	Amount  money.Amount
+}
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
-var Kinds = []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
-	"fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "register_certificate", "revoke_certificate", "seize", "set_fee_schedule",
+var Kinds = []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter",
+	"credit_confirm", "credit_fund", "credit_receipt", "credit_repay", "credit_request", "deploy_token",
+	"fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule",
 	"spend_from", "transfer_ownership", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string     { return "authorize_issuer" }
@@ -181,3 +227,10 @@ func (FeeCollect) Kind() string          { return "fee_collect" }
 func (SetFeeSchedule) Kind() string      { return "set_fee_schedule" }
 func (RegisterCertificate) Kind() string { return "register_certificate" }
 func (RevokeCertificate) Kind() string   { return "revoke_certificate" }
+func (RegisterCreditNode) Kind() string  { return "register_credit_node" }
+func (CreditFund) Kind() string          { return "credit_fund" }
+func (SetCreditLine) Kind() string       { return "set_credit_line" }
+func (CreditRequest) Kind() string       { return "credit_request" }
+func (CreditConfirm) Kind() string       { return "credit_confirm" }
+func (CreditReceipt) Kind() string       { return "credit_receipt" }
+func (CreditRepay) Kind() string         { return "credit_repay" }
