@@ -47,7 +47,9 @@ func (r *AuditReport) problem(format string, args ...any) {
 //   - every redemption owes exactly what it burned is worth, in whole fiat
 //     minor units;
 //   - no reserve balance backs two tokens, and the balance index agrees with
-//     the contracts.
+//     the contracts;
+//   - every credit node's pool and books agree, and Σ debts outstanding =
+//     Σ paid on credit − Σ repaid, per node (auditCredit).
 //
 // A record that does not decode is reported as a problem, never a panic, so
 // that the audit of a damaged store says what is damaged.
@@ -67,6 +69,9 @@ func Audit(s Scanner) (AuditReport, error) {
 		return rep, err
 	}
 	if err := auditFees(s, &rep, feeCoins); err != nil {
+		return rep, err
+	}
+	if err := auditCredit(s, &rep); err != nil {
 		return rep, err
 	}
 	redeemed, err := auditRedemptions(s, &rep, tokens)

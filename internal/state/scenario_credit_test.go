@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -21,6 +22,7 @@ import (
 //	credit-confirm|credit-receipt request=LABEL                      (from bob)
 //	credit-repay request=LABEL in=COINS amount=N                     (from alice)
 //	credit-node-show NAME, credit-request-show LABEL, credit-limit node=NAME payer=NAME payee=NAME
+//	credit-corrupt NAME    adds one to the node's paid, outside any transaction, for the audit to find
 func (s *scenario) creditMessage(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 	var b txpb.Body
 	switch cmd {
@@ -93,6 +95,11 @@ func (s *scenario) creditQuery(cmd string, a *cmdArgs) string {
 		}
 		return fmt.Sprintf("node %s token %s pool %s balance=%s funded=%s paid=%s repaid=%s outstanding=%s",
 			s.pretty(n.Node.String()), n.Token, s.pretty(n.Pool.String()), n.Balance, n.Funded, n.Paid, n.Repaid, n.Outstanding())
+	case "credit-corrupt": // credit-corrupt NAME: one more paid in the node's books, outside any transaction
+		n := CreditNodeOf(s.blk, s.addr(a.subject()))
+		n.Paid = feeAdd(n.Paid, money.FromUint64(1))
+		s.blk.Set(creditNodeKey(n.Node), encode(n))
+		return "paid is now " + n.Paid.String()
 	case "credit-request-show":
 		label := a.subject()
 		b, ok := s.txs[label]

@@ -200,7 +200,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.legacyShare(a)
 	case "cert", "certificate", "revocations":
 		out = s.certCmd(td.Cmd, a)
-	case "credit-node-show", "credit-request-show", "credit-limit":
+	case "credit-node-show", "credit-request-show", "credit-limit", "credit-corrupt":
 		out = s.creditQuery(td.Cmd, a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)
