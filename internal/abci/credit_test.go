@@ -79,11 +79,15 @@ func msgCreditRequest(node, payee ledger.Address, units string, deadline time.Ti
 }
 
 func msgCreditConfirm(req ledger.TxID) func(*txpb.Body) {
-	return func(b *txpb.Body) { b.Msg = &txpb.Body_CreditConfirm{CreditConfirm: &txpb.CreditConfirm{Request: req[:]}} }
+	return func(b *txpb.Body) {
+		b.Msg = &txpb.Body_CreditConfirm{CreditConfirm: &txpb.CreditConfirm{Request: req[:]}}
+	}
 }
 
 func msgCreditReceipt(req ledger.TxID) func(*txpb.Body) {
-	return func(b *txpb.Body) { b.Msg = &txpb.Body_CreditReceipt{CreditReceipt: &txpb.CreditReceipt{Request: req[:]}} }
+	return func(b *txpb.Body) {
+		b.Msg = &txpb.Body_CreditReceipt{CreditReceipt: &txpb.CreditReceipt{Request: req[:]}}
+	}
 }
 
 func msgCreditRepay(req ledger.TxID, inputs []ledger.CoinID, units string) func(*txpb.Body) {

@@ -289,7 +289,7 @@ func recordStory(t *testing.T) []recordedBlock {
 	}
 	commit(deposit, payB())
 	at = at.Add(24 * time.Hour)
-	commit(payB())                              // signed anew: the refused one's receipt is final
+	commit(payB())                                              // signed anew: the refused one's receipt is final
 	collect, collectID := sign(cast.carol, func(b *txpb.Body) { // the revenue account collects the 0.30 fee
 		c := ledger.NewCoinID(depositID, 0)
 		b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: [][]byte{c[:]}, Amount: "30"}}

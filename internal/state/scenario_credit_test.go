@@ -128,4 +128,3 @@ func (s *scenario) creditQuery(cmd string, a *cmdArgs) string {
 	return fmt.Sprintf("limit %s owed %s line %s owed on line %s open debts %d", CreditLimitOf(s.blk, n, payer, payee, now),
 		rec.Owed(), line.Amount, line.Owed, len(rec.Debts))
 }
-
