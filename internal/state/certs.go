@@ -20,12 +20,12 @@ type Revocation struct {
 	Time   int64       `json:"time"` // block time, Unix nanoseconds
 }
 
-// ca is the chain's certificate authority, from genesis.
-func (x *exec) ca() (*cert.CA, *ledger.Rejection) {
-	if x.env.Genesis.CA == nil {
+// genesisCA is the chain's certificate authority, from genesis.
+func genesisCA(g *Genesis) (*cert.CA, *ledger.Rejection) {
+	if g.CA == nil {
 		return nil, ledger.Reject(ledger.CodeCertNoCA, "this chain's genesis names no certificate authority")
 	}
-	ca, err := cert.ParseCA(x.env.Genesis.CA)
+	ca, err := cert.ParseCA(g.CA)
 	if err != nil {
 		panic("state: genesis CA: " + err.Error()) // Genesis.Validate parsed it
 	}
@@ -34,23 +34,34 @@ func (x *exec) ca() (*cert.CA, *ledger.Rejection) {
 
 // checkCert runs the checks every use of a certificate shares, in order: the
 // chain has a CA (CERT_NO_CA), the certificate chains to it within its
-// validity at block time (CERT_NOT_CHAINED, CERT_EXPIRED), is not revoked
+// validity at time at (CERT_NOT_CHAINED, CERT_EXPIRED), is not revoked
 // (CERT_REVOKED) and names holder (CERT_WRONG_KEY).
-func (x *exec) checkCert(c *cert.Cert, holder ledger.Address) *ledger.Rejection {
-	ca, rej := x.ca()
+func checkCert(r Reader, g *Genesis, c *cert.Cert, holder ledger.Address, at time.Time) *ledger.Rejection {
+	ca, rej := genesisCA(g)
 	if rej != nil {
 		return rej
 	}
-	if rej := ca.Verify(c, x.env.Time); rej != nil {
+	if rej := ca.Verify(c, at); rej != nil {
 		return rej
 	}
-	if x.w.Get(revokedKey(c.Serial)) != nil {
+	if r.Get(revokedKey(c.Serial)) != nil {
 		return ledger.Reject(ledger.CodeCertRevoked, "certificate %d of %s is revoked", c.Serial, c.Address)
 	}
 	if c.Address != holder {
 		return ledger.Reject(ledger.CodeCertWrongKey, "certificate %d names %s, not %s", c.Serial, c.Address, holder)
 	}
 	return nil
+}
+
+// CertificateStatus judges a's registered certificate at time at, as a
+// credit step in a block at that time would: nil if a registered none, and
+// the first check it fails, if any.
+func CertificateStatus(r Reader, g *Genesis, a ledger.Address, at time.Time) (*cert.Cert, *ledger.Rejection) {
+	c := CertificateOf(r, a)
+	if c == nil {
+		return nil, nil
+	}
+	return c, checkCert(r, g, c, a, at)
 }
 
 // certified checks that a, acting as role ("payer", "payee"), holds a
@@ -61,7 +72,7 @@ func (x *exec) certified(a ledger.Address, role string) (*cert.Cert, *ledger.Rej
 	if c == nil {
 		return nil, ledger.Reject(ledger.CodeCertNotRegistered, "the %s %s has no certificate registered on this chain", role, a)
 	}
-	if rej := x.checkCert(c, a); rej != nil {
+	if rej := checkCert(x.w, &x.env.Genesis, c, a, x.env.Time); rej != nil {
 		rej.Message = "the " + role + "'s " + rej.Message
 		return nil, rej
 	}
@@ -69,7 +80,7 @@ func (x *exec) certified(a ledger.Address, role string) (*cert.Cert, *ledger.Rej
 }
 
 func (x *exec) registerCertificate(m tx.RegisterCertificate) *ledger.Rejection {
-	if rej := x.checkCert(m.Cert, x.tx.Signer); rej != nil {
+	if rej := checkCert(x.w, &x.env.Genesis, m.Cert, x.tx.Signer, x.env.Time); rej != nil {
 		return rej
 	}
 	x.w.Set(certKey(x.tx.Signer), m.Cert.Raw)
@@ -86,7 +97,7 @@ func (x *exec) revokeCertificate(m tx.RevokeCertificate) *ledger.Rejection {
 	if rej := x.requireOperator(); rej != nil {
 		return rej
 	}
-	if _, rej := x.ca(); rej != nil {
+	if _, rej := genesisCA(&x.env.Genesis); rej != nil {
 		return rej
 	}
 	k := revokedKey(m.Serial)
