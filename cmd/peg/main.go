@@ -154,7 +154,7 @@ func newRoot(g *globals) *cobra.Command {
 		issuerCmd(g), accountCmd(g),
 		balanceCmd(g), coinsCmd(g), txCmd(g),
 		reserveCmd(g), feeCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g),
-		caCmd(g), certCmd(g),
+		caCmd(g), certCmd(g), creditCmd(g),
 		auditCmd(g),
 	)
 	return root

@@ -33,7 +33,7 @@ const (
 
 // devKeys are the keys of the development keyring, one per role a walkthrough
 // needs. They are encrypted under the empty passphrase.
-var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob", "merchant"}
+var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob", "merchant", "lender"}
 
 func upCmd(g *globals) *cobra.Command {
 	var basePort, validators int
