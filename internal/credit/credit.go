@@ -17,7 +17,10 @@
 // before, and after, each debt's due date within the window (t − Window, t],
 // Volume is what the payee was paid on credit by the node within the window,
 // and a payer is in default while any of its debts is unpaid past its due
-// date plus Grace; repaying that debt in full cures it.
+// date plus Grace; repaying that debt in full cures it. A limit the node
+// granted on the payer's request for an increase replaces the formula's
+// while it is higher and has not expired, still within the cap and still
+// zero in default.
 package credit
 
 import (
@@ -102,6 +105,16 @@ type Entry struct {
 type Record struct {
 	Debts  []Debt  `json:"debts"`
 	Repaid []Entry `json:"repaid"`
+	// Grant is the limit the node last granted on a request for an
+	// increase, if any (S4.10).
+	Grant *Grant `json:"grant,omitempty"`
+}
+
+// Grant is a limit a node granted a payer, until Expiry (block time, Unix
+// nanoseconds). It is at most the node's cap.
+type Grant struct {
+	Limit  money.Amount `json:"limit"`
+	Expiry int64        `json:"expiry"`
 }
 
 // Owed is what the payer owes the node now.
@@ -183,7 +196,9 @@ func Within(entries []Entry, now int64, window time.Duration) []Entry {
 }
 
 // Limit is the node's credit amount for a payer at now: see the package
-// comment. volume is the payee's record of what it was paid on credit.
+// comment, raised to the payer's grant while it has not expired (never
+// above the cap, and zero in default all the same). volume is the payee's
+// record of what it was paid on credit.
 func Limit(p Params, r *Record, volume []Entry, now int64) money.Amount {
 	if _, ok := r.Defaulted(p, now); ok {
 		return money.Amount{}
@@ -203,7 +218,10 @@ func Limit(p Params, r *Record, volume []Entry, now int64) money.Amount {
 	l = saturatingAdd(l, vol.MulDiv64(uint64(p.VolumePermille), 1000))
 	l, ok := l.Sub(late.MulDiv64(uint64(p.LatePermille), 1000))
 	if !ok {
-		return money.Amount{}
+		l = money.Amount{}
+	}
+	if g := r.Grant; g != nil && now < g.Expiry && g.Limit.Cmp(l) > 0 {
+		l = g.Limit
 	}
 	if l.Cmp(p.Cap) > 0 {
 		return p.Cap

@@ -123,8 +123,9 @@ func sortEntries(es []Entry) {
 }
 
 // TestLimitProperties: never above the cap; monotone in on-time
-// repayments; zero while in default, whatever else the record holds, and
-// no longer zero on that account once the debt is repaid.
+// repayments; zero while in default, whatever else the record holds (a
+// grant too), and no longer zero on that account once the debt is repaid;
+// at least an unexpired grant otherwise.
 func TestLimitProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 5_000 {
@@ -133,6 +134,9 @@ func TestLimitProperties(t *testing.T) {
 		p.Base = amt(rng.Uint64N(p.Cap.Big().Uint64() + 1))
 		p.RepaidPermille, p.VolumePermille, p.LatePermille = uint32(rng.IntN(1001)), uint32(rng.IntN(1001)), uint32(rng.IntN(1001))
 		r, vol := randomRecord(rng, now)
+		if rng.IntN(2) == 0 {
+			r.Grant = &Grant{Limit: amt(rng.Uint64N(p.Cap.Big().Uint64() + 1)), Expiry: now + rng.Int64N(2*hour) - hour}
+		}
 		l := Limit(p, r, vol, now)
 		if l.Cmp(p.Cap) > 0 {
 			t.Fatalf("case %d: limit %s above the cap %s", i, l, p.Cap)
@@ -141,14 +145,17 @@ func TestLimitProperties(t *testing.T) {
 		if inDefault && !l.IsZero() {
 			t.Fatalf("case %d: limit %s in default", i, l)
 		}
-		more := &Record{Debts: r.Debts, Repaid: append(append([]Entry(nil), r.Repaid...), Entry{Time: now, Amount: amt(1 + rng.Uint64N(3_000))})}
+		if g := r.Grant; g != nil && now < g.Expiry && !inDefault && l.Cmp(g.Limit) < 0 {
+			t.Fatalf("case %d: limit %s below the unexpired grant %s", i, l, g.Limit)
+		}
+		more := &Record{Debts: r.Debts, Grant: r.Grant, Repaid: append(append([]Entry(nil), r.Repaid...), Entry{Time: now, Amount: amt(1 + rng.Uint64N(3_000))})}
 		if l2 := Limit(p, more, vol, now); l2.Cmp(l) < 0 {
 			t.Fatalf("case %d: an on-time repayment lowered the limit from %s to %s", i, l, l2)
 		}
 		if inDefault {
-			cured := &Record{Debts: append([]Debt(nil), r.Debts...), Repaid: append([]Entry(nil), r.Repaid...)}
+			cured := &Record{Debts: append([]Debt(nil), r.Debts...), Repaid: append([]Entry(nil), r.Repaid...), Grant: r.Grant}
 			cured.Repay(d.Request, d.Owed, now, p.Window)
-			if _, still := cured.Defaulted(p, now); !still && Limit(p, cured, vol, now) != Limit(p, &Record{Repaid: cured.Repaid}, vol, now) {
+			if _, still := cured.Defaulted(p, now); !still && Limit(p, cured, vol, now) != Limit(p, &Record{Repaid: cured.Repaid, Grant: cured.Grant}, vol, now) {
 				t.Fatalf("case %d: a cured payer's limit still counts the default", i)
 			}
 		}

@@ -272,6 +272,10 @@ func (x *exec) run() *ledger.Rejection {
 		return x.creditReceipt(m)
 	case tx.CreditRepay:
 		return x.creditRepay(m)
+	case tx.CreditIncrease:
+		return x.creditIncrease(m)
+	case tx.CreditIncreaseDecision:
+		return x.creditIncreaseDecision(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

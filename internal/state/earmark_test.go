@@ -43,7 +43,8 @@ func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 	noCoins := []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token",
 		"pause", "register_account", "register_certificate", "revoke_certificate", "set_fee_schedule",
 		"transfer_ownership", "unfreeze", "unpause",
-		"credit_confirm", "credit_receipt", "set_credit_line"} // credit_request checked the payee
+		"credit_confirm", "credit_receipt", "set_credit_line", // credit_request checked the payee
+		"credit_increase", "credit_increase_decision"}
 	for _, k := range tx.Kinds {
 		cmd, moves := pointed[k]
 		switch {

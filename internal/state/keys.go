@@ -33,6 +33,7 @@ const (
 	prefixCreditRecord = "crec/"  // crec/NODE PAYER → credit.Record (JSON)
 	prefixCreditVolume = "cvol/"  // cvol/NODE PAYEE → []credit.Entry (JSON)
 	prefixCreditParty  = "cpty/"  // cpty/ADDR HEIGHT(8) ID → "" a request ADDR made or was asked to accept
+	prefixCreditInc    = "cinc/"  // cinc/NODE PAYER → CreditIncreaseRecord (JSON)
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -129,4 +130,8 @@ func creditPartyKey(a ledger.Address, height uint64, id ledger.TxID) []byte {
 	var h [8]byte
 	binary.BigEndian.PutUint64(h[:], height)
 	return cat(creditPartyPrefix(a), h[:], id[:])
+}
+
+func creditIncreaseKey(node, payer ledger.Address) []byte {
+	return cat([]byte(prefixCreditInc), node.Bytes(), payer.Bytes())
 }

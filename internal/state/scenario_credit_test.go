@@ -21,6 +21,8 @@ import (
 //	               [deadline=OFFSET]                                 (from alice; save=LABEL names it)
 //	credit-confirm|credit-receipt request=LABEL                      (from bob)
 //	credit-repay request=LABEL in=COINS amount=N                     (from alice)
+//	credit-increase [node=NAME] amount=N [doc=TEXT]                  (from alice)
+//	credit-decide [payer=NAME] [approve limit=N until=D] [reason=TEXT] (from cn)
 //	credit-node-show NAME, credit-request-show LABEL, credit-limit node=NAME payer=NAME payee=NAME
 //	credit-corrupt NAME    adds one to the node's paid, outside any transaction, for the audit to find
 func (s *scenario) creditMessage(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
@@ -58,6 +60,16 @@ func (s *scenario) creditMessage(cmd string, a *cmdArgs) (*txpb.Body, string, bo
 		b.Msg = &txpb.Body_CreditRepay{CreditRepay: &txpb.CreditRepay{Request: s.requestArg(a),
 			Inputs: s.coinArgs(a.get("in", "")), Amount: a.get("amount", "")}}
 		return &b, "alice", true
+	case "credit-increase":
+		doc := sha256.Sum256([]byte(a.get("doc", "accounts 2025")))
+		b.Msg = &txpb.Body_CreditIncrease{CreditIncrease: &txpb.CreditIncrease{Node: s.wireAddr(a.get("node", "cn")),
+			Amount: a.get("amount", ""), DocumentHash: doc[:]}}
+		return &b, "alice", true
+	case "credit-decide":
+		b.Msg = &txpb.Body_CreditIncreaseDecision{CreditIncreaseDecision: &txpb.CreditIncreaseDecision{
+			Payer: s.wireAddr(a.get("payer", "alice")), Approve: a.flag("approve"), Limit: a.get("limit", ""),
+			Expiry: s.env.Time.Add(s.duration(a.get("until", "720h"))).Unix(), Reason: a.get("reason", "")}}
+		return &b, "cn", true
 	}
 	return nil, "", false
 }

@@ -180,6 +180,16 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 	case *txpb.Body_CreditRepay:
 		v := x.CreditRepay
 		m = CreditRepay{Request: f.txID("request", v.Request), Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
+	case *txpb.Body_CreditIncrease:
+		v := x.CreditIncrease
+		ci := CreditIncrease{Node: f.address("node", v.Node), Amount: f.amount("amount", v.Amount, true)}
+		if len(v.DocumentHash) != len(ci.DocumentHash) {
+			f.fail(ledger.CodeInvalidArgument, "document_hash is %d bytes, want %d (SHA-256)", len(v.DocumentHash), len(ci.DocumentHash))
+		}
+		copy(ci.DocumentHash[:], v.DocumentHash)
+		m = ci
+	case *txpb.Body_CreditIncreaseDecision:
+		m = f.creditDecision(x.CreditIncreaseDecision)
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}
@@ -357,4 +367,19 @@ func (f *fields) creditRequest(v *txpb.CreditRequest) CreditRequest {
 		f.fail(ledger.CodeInvalidArgument, "deadline must be a positive Unix time")
 	}
 	return r
+}
+
+func (f *fields) creditDecision(v *txpb.CreditIncreaseDecision) CreditIncreaseDecision {
+	d := CreditIncreaseDecision{Payer: f.address("payer", v.Payer), Approve: v.Approve, Reason: v.Reason}
+	if len(v.Reason) > credit.MaxDescriptionLen || !utf8.ValidString(v.Reason) {
+		f.fail(ledger.CodeInvalidArgument, "reason must be at most %d bytes of UTF-8", credit.MaxDescriptionLen)
+	}
+	if v.Approve {
+		d.Limit = f.amount("limit", v.Limit, true)
+		if v.Expiry <= 0 {
+			f.fail(ledger.CodeInvalidArgument, "expiry must be a positive Unix time")
+		}
+		d.Expiry = time.Unix(v.Expiry, 0).UTC()
+	}
+	return d
 }

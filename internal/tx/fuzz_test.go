@@ -154,6 +154,12 @@ func wireAmounts(b *txpb.Body) []string {
 		return []string{x.CreditRequest.GetAmount()}
 	case *txpb.Body_CreditRepay:
 		return []string{x.CreditRepay.GetAmount()}
+	case *txpb.Body_CreditIncrease:
+		return []string{x.CreditIncrease.GetAmount()}
+	case *txpb.Body_CreditIncreaseDecision:
+		if x.CreditIncreaseDecision.GetApprove() { // a decline's limit is ignored
+			return []string{x.CreditIncreaseDecision.GetLimit()}
+		}
 	case *txpb.Body_Pay:
 		return outputs(x.Pay.GetOutputs())
 	case *txpb.Body_SpendFrom:
@@ -279,6 +285,13 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		})},
 		{"OK-credit-repay", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_CreditRepay{CreditRepay: &txpb.CreditRepay{Request: c2, Inputs: [][]byte{c1}, Amount: "5"}}
+		})},
+		{"OK-credit-increase", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditIncrease{CreditIncrease: &txpb.CreditIncrease{Node: bob, Amount: "800", DocumentHash: c1}}
+		})},
+		{"OK-credit-increase-decision", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditIncreaseDecision{CreditIncreaseDecision: &txpb.CreditIncreaseDecision{Payer: alice, Approve: true,
+				Limit: "600", Expiry: 1_800_000_000, Reason: "accounts seen"}}
 		})},
 		{"OK-set-fee-schedule", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: feeScheduleMsg(bob)}

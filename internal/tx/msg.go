@@ -199,38 +199,58 @@ type CreditRepay struct {
 	Amount  money.Amount
 }
 
+// CreditIncrease asks Node for a limit of Amount, with the hash of a
+// document proving the signer's ability to repay.
+type CreditIncrease struct {
+	Node         ledger.Address
+	Amount       money.Amount
+	DocumentHash [32]byte
+}
+
+// CreditIncreaseDecision approves (Limit until Expiry) or declines Payer's
+// request for an increase, with Reason.
+type CreditIncreaseDecision struct {
+	Payer   ledger.Address
+	Approve bool
+	Limit   money.Amount
+	Expiry  time.Time
+	Reason  string
+}
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
 var Kinds = []string{"accept_ownership", "approve", "attest", "authorize_issuer", "configure_minter",
-	"credit_confirm", "credit_fund", "credit_receipt", "credit_repay", "credit_request", "deploy_token",
+	"credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_receipt", "credit_repay", "credit_request", "deploy_token",
 	"fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule",
 	"spend_from", "transfer_ownership", "unfreeze", "unpause"}
 
-func (AuthorizeIssuer) Kind() string     { return "authorize_issuer" }
-func (RegisterAccount) Kind() string     { return "register_account" }
-func (DeployToken) Kind() string         { return "deploy_token" }
-func (Mint) Kind() string                { return "mint" }
-func (Pay) Kind() string                 { return "pay" }
-func (Redeem) Kind() string              { return "redeem" }
-func (Freeze) Kind() string              { return "freeze" }
-func (Unfreeze) Kind() string            { return "unfreeze" }
-func (Pause) Kind() string               { return "pause" }
-func (Unpause) Kind() string             { return "unpause" }
-func (Seize) Kind() string               { return "seize" }
-func (TransferOwnership) Kind() string   { return "transfer_ownership" }
-func (AcceptOwnership) Kind() string     { return "accept_ownership" }
-func (Approve) Kind() string             { return "approve" }
-func (SpendFrom) Kind() string           { return "spend_from" }
-func (ConfigureMinter) Kind() string     { return "configure_minter" }
-func (Attest) Kind() string              { return "attest" }
-func (FeeDeposit) Kind() string          { return "fee_deposit" }
-func (FeeCollect) Kind() string          { return "fee_collect" }
-func (SetFeeSchedule) Kind() string      { return "set_fee_schedule" }
-func (RegisterCertificate) Kind() string { return "register_certificate" }
-func (RevokeCertificate) Kind() string   { return "revoke_certificate" }
-func (RegisterCreditNode) Kind() string  { return "register_credit_node" }
-func (CreditFund) Kind() string          { return "credit_fund" }
-func (SetCreditLine) Kind() string       { return "set_credit_line" }
-func (CreditRequest) Kind() string       { return "credit_request" }
-func (CreditConfirm) Kind() string       { return "credit_confirm" }
-func (CreditReceipt) Kind() string       { return "credit_receipt" }
-func (CreditRepay) Kind() string         { return "credit_repay" }
+func (AuthorizeIssuer) Kind() string        { return "authorize_issuer" }
+func (RegisterAccount) Kind() string        { return "register_account" }
+func (DeployToken) Kind() string            { return "deploy_token" }
+func (Mint) Kind() string                   { return "mint" }
+func (Pay) Kind() string                    { return "pay" }
+func (Redeem) Kind() string                 { return "redeem" }
+func (Freeze) Kind() string                 { return "freeze" }
+func (Unfreeze) Kind() string               { return "unfreeze" }
+func (Pause) Kind() string                  { return "pause" }
+func (Unpause) Kind() string                { return "unpause" }
+func (Seize) Kind() string                  { return "seize" }
+func (TransferOwnership) Kind() string      { return "transfer_ownership" }
+func (AcceptOwnership) Kind() string        { return "accept_ownership" }
+func (Approve) Kind() string                { return "approve" }
+func (SpendFrom) Kind() string              { return "spend_from" }
+func (ConfigureMinter) Kind() string        { return "configure_minter" }
+func (Attest) Kind() string                 { return "attest" }
+func (FeeDeposit) Kind() string             { return "fee_deposit" }
+func (FeeCollect) Kind() string             { return "fee_collect" }
+func (SetFeeSchedule) Kind() string         { return "set_fee_schedule" }
+func (RegisterCertificate) Kind() string    { return "register_certificate" }
+func (RevokeCertificate) Kind() string      { return "revoke_certificate" }
+func (RegisterCreditNode) Kind() string     { return "register_credit_node" }
+func (CreditFund) Kind() string             { return "credit_fund" }
+func (SetCreditLine) Kind() string          { return "set_credit_line" }
+func (CreditRequest) Kind() string          { return "credit_request" }
+func (CreditConfirm) Kind() string          { return "credit_confirm" }
+func (CreditReceipt) Kind() string          { return "credit_receipt" }
+func (CreditRepay) Kind() string            { return "credit_repay" }
+func (CreditIncrease) Kind() string         { return "credit_increase" }
+func (CreditIncreaseDecision) Kind() string { return "credit_increase_decision" }

@@ -231,6 +231,8 @@ type Body struct {
 	//	*Body_CreditConfirm
 	//	*Body_CreditReceipt
 	//	*Body_CreditRepay
+	//	*Body_CreditIncrease
+	//	*Body_CreditIncreaseDecision
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -569,6 +571,24 @@ func (x *Body) GetCreditRepay() *CreditRepay {
 	return nil
 }
 
+func (x *Body) GetCreditIncrease() *CreditIncrease {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditIncrease); ok {
+			return x.CreditIncrease
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditIncreaseDecision() *CreditIncreaseDecision {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditIncreaseDecision); ok {
+			return x.CreditIncreaseDecision
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -689,6 +709,14 @@ type Body_CreditRepay struct {
 	CreditRepay *CreditRepay `protobuf:"bytes,48,opt,name=credit_repay,json=creditRepay,proto3,oneof"`
 }
 
+type Body_CreditIncrease struct {
+	CreditIncrease *CreditIncrease `protobuf:"bytes,49,opt,name=credit_increase,json=creditIncrease,proto3,oneof"`
+}
+
+type Body_CreditIncreaseDecision struct {
+	CreditIncreaseDecision *CreditIncreaseDecision `protobuf:"bytes,50,opt,name=credit_increase_decision,json=creditIncreaseDecision,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -746,6 +774,10 @@ func (*Body_CreditConfirm) isBody_Msg() {}
 func (*Body_CreditReceipt) isBody_Msg() {}
 
 func (*Body_CreditRepay) isBody_Msg() {}
+
+func (*Body_CreditIncrease) isBody_Msg() {}
+
+func (*Body_CreditIncreaseDecision) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -3154,6 +3186,149 @@ func (x *CreditRepay) GetAmount() string {
 	return ""
 }
 
+// CreditIncrease asks node for a higher limit (minor units), with the
+// SHA-256 of a document proving the signer's (the payer's) ability to repay;
+// the node's service keeps the document (S4.10). It replaces the payer's
+// earlier request to the node, decided or not.
+type CreditIncrease struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Amount        string                 `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	DocumentHash  []byte                 `protobuf:"bytes,3,opt,name=document_hash,json=documentHash,proto3" json:"document_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditIncrease) Reset() {
+	*x = CreditIncrease{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditIncrease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditIncrease) ProtoMessage() {}
+
+func (x *CreditIncrease) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditIncrease.ProtoReflect.Descriptor instead.
+func (*CreditIncrease) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *CreditIncrease) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *CreditIncrease) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *CreditIncrease) GetDocumentHash() []byte {
+	if x != nil {
+		return x.DocumentHash
+	}
+	return nil
+}
+
+// CreditIncreaseDecision is the node's (the signer's) answer to payer's
+// request for an increase: approved with a limit (minor units, at most the
+// node's cap) until expiry (Unix seconds), or declined; with a reason.
+type CreditIncreaseDecision struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Payer         string                 `protobuf:"bytes,1,opt,name=payer,proto3" json:"payer,omitempty"`
+	Approve       bool                   `protobuf:"varint,2,opt,name=approve,proto3" json:"approve,omitempty"`
+	Limit         string                 `protobuf:"bytes,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	Expiry        int64                  `protobuf:"varint,4,opt,name=expiry,proto3" json:"expiry,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditIncreaseDecision) Reset() {
+	*x = CreditIncreaseDecision{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditIncreaseDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditIncreaseDecision) ProtoMessage() {}
+
+func (x *CreditIncreaseDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditIncreaseDecision.ProtoReflect.Descriptor instead.
+func (*CreditIncreaseDecision) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *CreditIncreaseDecision) GetPayer() string {
+	if x != nil {
+		return x.Payer
+	}
+	return ""
+}
+
+func (x *CreditIncreaseDecision) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+func (x *CreditIncreaseDecision) GetLimit() string {
+	if x != nil {
+		return x.Limit
+	}
+	return ""
+}
+
+func (x *CreditIncreaseDecision) GetExpiry() int64 {
+	if x != nil {
+		return x.Expiry
+	}
+	return 0
+}
+
+func (x *CreditIncreaseDecision) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -3169,7 +3344,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xe5\x0e\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x8a\x10\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -3209,7 +3384,9 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\x0ecredit_request\x18- \x01(\v2\x18.peg.tx.v1.CreditRequestH\x00R\rcreditRequest\x12A\n" +
 	"\x0ecredit_confirm\x18. \x01(\v2\x18.peg.tx.v1.CreditConfirmH\x00R\rcreditConfirm\x12A\n" +
 	"\x0ecredit_receipt\x18/ \x01(\v2\x18.peg.tx.v1.CreditReceiptH\x00R\rcreditReceipt\x12;\n" +
-	"\fcredit_repay\x180 \x01(\v2\x16.peg.tx.v1.CreditRepayH\x00R\vcreditRepayB\x05\n" +
+	"\fcredit_repay\x180 \x01(\v2\x16.peg.tx.v1.CreditRepayH\x00R\vcreditRepay\x12D\n" +
+	"\x0fcredit_increase\x181 \x01(\v2\x19.peg.tx.v1.CreditIncreaseH\x00R\x0ecreditIncrease\x12]\n" +
+	"\x18credit_increase_decision\x182 \x01(\v2!.peg.tx.v1.CreditIncreaseDecisionH\x00R\x16creditIncreaseDecisionB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -3378,7 +3555,17 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\vCreditRepay\x12\x18\n" +
 	"\arequest\x18\x01 \x01(\fR\arequest\x12\x16\n" +
 	"\x06inputs\x18\x02 \x03(\fR\x06inputs\x12\x16\n" +
-	"\x06amount\x18\x03 \x01(\tR\x06amountB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x06amount\x18\x03 \x01(\tR\x06amount\"a\n" +
+	"\x0eCreditIncrease\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\tR\x06amount\x12#\n" +
+	"\rdocument_hash\x18\x03 \x01(\fR\fdocumentHash\"\x8e\x01\n" +
+	"\x16CreditIncreaseDecision\x12\x14\n" +
+	"\x05payer\x18\x01 \x01(\tR\x05payer\x12\x18\n" +
+	"\aapprove\x18\x02 \x01(\bR\aapprove\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\tR\x05limit\x12\x16\n" +
+	"\x06expiry\x18\x04 \x01(\x03R\x06expiry\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reasonB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -3392,50 +3579,52 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
-	(*Tx)(nil),                  // 0: peg.tx.v1.Tx
-	(*Batch)(nil),               // 1: peg.tx.v1.Batch
-	(*Signature)(nil),           // 2: peg.tx.v1.Signature
-	(*Body)(nil),                // 3: peg.tx.v1.Body
-	(*AuthorizeIssuer)(nil),     // 4: peg.tx.v1.AuthorizeIssuer
-	(*RegisterAccount)(nil),     // 5: peg.tx.v1.RegisterAccount
-	(*DeployToken)(nil),         // 6: peg.tx.v1.DeployToken
-	(*Contract)(nil),            // 7: peg.tx.v1.Contract
-	(*FiatAccount)(nil),         // 8: peg.tx.v1.FiatAccount
-	(*Roles)(nil),               // 9: peg.tx.v1.Roles
-	(*Minter)(nil),              // 10: peg.tx.v1.Minter
-	(*Mint)(nil),                // 11: peg.tx.v1.Mint
-	(*Output)(nil),              // 12: peg.tx.v1.Output
-	(*Pay)(nil),                 // 13: peg.tx.v1.Pay
-	(*Redeem)(nil),              // 14: peg.tx.v1.Redeem
-	(*Freeze)(nil),              // 15: peg.tx.v1.Freeze
-	(*Unfreeze)(nil),            // 16: peg.tx.v1.Unfreeze
-	(*Pause)(nil),               // 17: peg.tx.v1.Pause
-	(*Unpause)(nil),             // 18: peg.tx.v1.Unpause
-	(*Seize)(nil),               // 19: peg.tx.v1.Seize
-	(*TransferOwnership)(nil),   // 20: peg.tx.v1.TransferOwnership
-	(*AcceptOwnership)(nil),     // 21: peg.tx.v1.AcceptOwnership
-	(*Approve)(nil),             // 22: peg.tx.v1.Approve
-	(*SpendFrom)(nil),           // 23: peg.tx.v1.SpendFrom
-	(*ConfigureMinter)(nil),     // 24: peg.tx.v1.ConfigureMinter
-	(*Attest)(nil),              // 25: peg.tx.v1.Attest
-	(*FeeDeposit)(nil),          // 26: peg.tx.v1.FeeDeposit
-	(*SetFeeSchedule)(nil),      // 27: peg.tx.v1.SetFeeSchedule
-	(*FeePolicy)(nil),           // 28: peg.tx.v1.FeePolicy
-	(*FeeTier)(nil),             // 29: peg.tx.v1.FeeTier
-	(*KindFee)(nil),             // 30: peg.tx.v1.KindFee
-	(*FeeCollect)(nil),          // 31: peg.tx.v1.FeeCollect
-	(*RegisterCertificate)(nil), // 32: peg.tx.v1.RegisterCertificate
-	(*RevokeCertificate)(nil),   // 33: peg.tx.v1.RevokeCertificate
-	(*CreditParams)(nil),        // 34: peg.tx.v1.CreditParams
-	(*RegisterCreditNode)(nil),  // 35: peg.tx.v1.RegisterCreditNode
-	(*CreditFund)(nil),          // 36: peg.tx.v1.CreditFund
-	(*SetCreditLine)(nil),       // 37: peg.tx.v1.SetCreditLine
-	(*CreditRequest)(nil),       // 38: peg.tx.v1.CreditRequest
-	(*CreditConfirm)(nil),       // 39: peg.tx.v1.CreditConfirm
-	(*CreditReceipt)(nil),       // 40: peg.tx.v1.CreditReceipt
-	(*CreditRepay)(nil),         // 41: peg.tx.v1.CreditRepay
+	(*Tx)(nil),                     // 0: peg.tx.v1.Tx
+	(*Batch)(nil),                  // 1: peg.tx.v1.Batch
+	(*Signature)(nil),              // 2: peg.tx.v1.Signature
+	(*Body)(nil),                   // 3: peg.tx.v1.Body
+	(*AuthorizeIssuer)(nil),        // 4: peg.tx.v1.AuthorizeIssuer
+	(*RegisterAccount)(nil),        // 5: peg.tx.v1.RegisterAccount
+	(*DeployToken)(nil),            // 6: peg.tx.v1.DeployToken
+	(*Contract)(nil),               // 7: peg.tx.v1.Contract
+	(*FiatAccount)(nil),            // 8: peg.tx.v1.FiatAccount
+	(*Roles)(nil),                  // 9: peg.tx.v1.Roles
+	(*Minter)(nil),                 // 10: peg.tx.v1.Minter
+	(*Mint)(nil),                   // 11: peg.tx.v1.Mint
+	(*Output)(nil),                 // 12: peg.tx.v1.Output
+	(*Pay)(nil),                    // 13: peg.tx.v1.Pay
+	(*Redeem)(nil),                 // 14: peg.tx.v1.Redeem
+	(*Freeze)(nil),                 // 15: peg.tx.v1.Freeze
+	(*Unfreeze)(nil),               // 16: peg.tx.v1.Unfreeze
+	(*Pause)(nil),                  // 17: peg.tx.v1.Pause
+	(*Unpause)(nil),                // 18: peg.tx.v1.Unpause
+	(*Seize)(nil),                  // 19: peg.tx.v1.Seize
+	(*TransferOwnership)(nil),      // 20: peg.tx.v1.TransferOwnership
+	(*AcceptOwnership)(nil),        // 21: peg.tx.v1.AcceptOwnership
+	(*Approve)(nil),                // 22: peg.tx.v1.Approve
+	(*SpendFrom)(nil),              // 23: peg.tx.v1.SpendFrom
+	(*ConfigureMinter)(nil),        // 24: peg.tx.v1.ConfigureMinter
+	(*Attest)(nil),                 // 25: peg.tx.v1.Attest
+	(*FeeDeposit)(nil),             // 26: peg.tx.v1.FeeDeposit
+	(*SetFeeSchedule)(nil),         // 27: peg.tx.v1.SetFeeSchedule
+	(*FeePolicy)(nil),              // 28: peg.tx.v1.FeePolicy
+	(*FeeTier)(nil),                // 29: peg.tx.v1.FeeTier
+	(*KindFee)(nil),                // 30: peg.tx.v1.KindFee
+	(*FeeCollect)(nil),             // 31: peg.tx.v1.FeeCollect
+	(*RegisterCertificate)(nil),    // 32: peg.tx.v1.RegisterCertificate
+	(*RevokeCertificate)(nil),      // 33: peg.tx.v1.RevokeCertificate
+	(*CreditParams)(nil),           // 34: peg.tx.v1.CreditParams
+	(*RegisterCreditNode)(nil),     // 35: peg.tx.v1.RegisterCreditNode
+	(*CreditFund)(nil),             // 36: peg.tx.v1.CreditFund
+	(*SetCreditLine)(nil),          // 37: peg.tx.v1.SetCreditLine
+	(*CreditRequest)(nil),          // 38: peg.tx.v1.CreditRequest
+	(*CreditConfirm)(nil),          // 39: peg.tx.v1.CreditConfirm
+	(*CreditReceipt)(nil),          // 40: peg.tx.v1.CreditReceipt
+	(*CreditRepay)(nil),            // 41: peg.tx.v1.CreditRepay
+	(*CreditIncrease)(nil),         // 42: peg.tx.v1.CreditIncrease
+	(*CreditIncreaseDecision)(nil), // 43: peg.tx.v1.CreditIncreaseDecision
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -3468,21 +3657,23 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	39, // 27: peg.tx.v1.Body.credit_confirm:type_name -> peg.tx.v1.CreditConfirm
 	40, // 28: peg.tx.v1.Body.credit_receipt:type_name -> peg.tx.v1.CreditReceipt
 	41, // 29: peg.tx.v1.Body.credit_repay:type_name -> peg.tx.v1.CreditRepay
-	7,  // 30: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 31: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 32: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 33: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 34: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 35: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 36: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 37: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 38: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	34, // 39: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	42, // 30: peg.tx.v1.Body.credit_increase:type_name -> peg.tx.v1.CreditIncrease
+	43, // 31: peg.tx.v1.Body.credit_increase_decision:type_name -> peg.tx.v1.CreditIncreaseDecision
+	7,  // 32: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 33: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 34: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 35: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 36: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 37: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 38: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 39: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 40: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	34, // 41: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -3520,6 +3711,8 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_CreditConfirm)(nil),
 		(*Body_CreditReceipt)(nil),
 		(*Body_CreditRepay)(nil),
+		(*Body_CreditIncrease)(nil),
+		(*Body_CreditIncreaseDecision)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3527,7 +3720,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
