@@ -27,7 +27,9 @@ payer requests a payment for an object of trade (peg credit request); the payee
 confirms it (peg credit confirm), and the ledger pays the payee from the pool
 when the amount is within the payee's line and the node's limit, both net of
 what the payer owes, recording the payer's debt with its due date; the payee
-confirms receipt (peg credit receipt); the payer repays (peg credit repay).
+confirms receipt (peg credit receipt); the payer repays (peg credit repay),
+and may ask the node for a higher limit (peg credit increase; the node answers
+with peg credit decide).
 Payer and payee need registered certificates (peg cert register).`,
 	}
 	line := &cobra.Command{Use: "line", Short: "The credit lines a payee grants"}
@@ -35,7 +37,7 @@ Payer and payee need registered certificates (peg cert register).`,
 	node := &cobra.Command{Use: "node", Short: "Credit nodes: register (operator), fund, show"}
 	node.AddCommand(creditNodeRegisterCmd(g), creditNodeFundCmd(g), creditNodeShowCmd(g))
 	cmd.AddCommand(node, line, creditRequestCmd(g), creditStepCmd(g, "confirm", "payee"), creditStepCmd(g, "receipt", "payee"),
-		creditRepayCmd(g), creditLimitCmd(g), creditStatusCmd(g), creditHistoryCmd(g))
+		creditRepayCmd(g), creditLimitCmd(g), creditStatusCmd(g), creditHistoryCmd(g), creditIncreaseCmd(g), creditDecideCmd(g))
 	return cmd
 }
 
@@ -429,4 +431,91 @@ func creditHistoryCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
+}
+
+func creditIncreaseCmd(g *globals) *cobra.Command {
+	var from, node, amount, document string
+	cmd := &cobra.Command{
+		Use:   "increase --from PAYER --node NODE --amount DEC --document FILE",
+		Short: "Ask NODE for a limit of --amount, with a document proving your ability to repay (its SHA-256 goes on chain)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n, err := g.lookup(node)
+			if err != nil {
+				return &usageError{err}
+			}
+			doc, err := os.ReadFile(document)
+			if err != nil {
+				return usageErrorf("--document: %v", err)
+			}
+			_, t, amt, err := g.nodeToken(n, amount)
+			if err != nil {
+				return err
+			}
+			hash := sha256.Sum256(doc)
+			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_CreditIncrease{CreditIncrease: &txpb.CreditIncrease{
+				Node: n.String(), Amount: amt.String(), DocumentHash: hash[:]}}})
+			if err != nil {
+				return err
+			}
+			return g.printReceipt(cmd, rc, fmt.Sprintf("asked %s for a limit of %s %s (document %s); the node decides with peg credit decide",
+				n, amt.FormatFixed(t.Decimals), t.Symbol, hex.EncodeToString(hash[:8])))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "the payer: key name")
+	f.StringVar(&node, "node", "", "the credit node: address or key name")
+	f.StringVar(&amount, "amount", "", "the limit asked for, in units of the node's token")
+	f.StringVar(&document, "document", "", "the proof of ability to repay, kept by the node's service")
+	required(cmd, "from", "node", "amount", "document")
+	return cmd
+}
+
+func creditDecideCmd(g *globals) *cobra.Command {
+	var from, limit, reason string
+	var approve bool
+	var valid time.Duration
+	cmd := &cobra.Command{
+		Use:   "decide PAYER --from NODE (--approve --limit DEC [--valid D] | --reason TEXT)",
+		Short: "Approve PAYER's request for a higher limit (a limit up to the cap, for --valid) or decline it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			payer, err := g.lookup(args[0])
+			if err != nil {
+				return &usageError{err}
+			}
+			node, err := g.lookup(from)
+			if err != nil {
+				return &usageError{err}
+			}
+			if approve == (limit == "") {
+				return usageErrorf("--approve needs --limit, and a decline takes none")
+			}
+			_, t, amt, err := g.nodeToken(node, limit)
+			if err != nil {
+				return err
+			}
+			m := &txpb.CreditIncreaseDecision{Payer: payer.String(), Approve: approve, Reason: reason}
+			if approve {
+				m.Limit, m.Expiry = amt.String(), time.Now().Add(valid).Unix()
+			}
+			rc, err := g.submit(cmd, from, &txpb.Body{Msg: &txpb.Body_CreditIncreaseDecision{CreditIncreaseDecision: m}})
+			if err != nil {
+				return err
+			}
+			summary := fmt.Sprintf("declined %s's request for a higher limit", payer)
+			if approve {
+				summary = fmt.Sprintf("granted %s a limit of %s %s for %s", payer, amt.FormatFixed(t.Decimals), t.Symbol, valid)
+			}
+			return g.printReceipt(cmd, rc, summary)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "", "the node: key name")
+	f.BoolVar(&approve, "approve", false, "approve (default: decline)")
+	f.StringVar(&limit, "limit", "", "the limit granted, in units of the node's token")
+	f.DurationVar(&valid, "valid", 90*24*time.Hour, "how long the granted limit lasts")
+	f.StringVar(&reason, "reason", "", "why, for the record")
+	required(cmd, "from")
+	return cmd
 }

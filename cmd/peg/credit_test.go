@@ -20,7 +20,8 @@ import (
 // (CREDIT_NOT_PAYEE), a second confirmation (CREDIT_NOT_PENDING), a request
 // over the line (CREDIT_OVER_LINE), a repayment above the debt
 // (CREDIT_REPAY_TOO_MUCH), a payer without a certificate
-// (CERT_NOT_REGISTERED).
+// (CERT_NOT_REGISTERED); then alice asks for a higher limit, granted, and
+// again, declined.
 func TestCreditEndToEnd(t *testing.T) {
 	home := t.TempDir()
 	base := freeBasePort(t)
@@ -104,6 +105,19 @@ func TestCreditEndToEnd(t *testing.T) {
 	if len(h.Requests) != 2 || h.Requests[0].ID != id || h.Requests[1].Status != "PENDING" {
 		t.Errorf("alice's credit history = %+v", h.Requests)
 	}
+	// A higher limit: asked with a document, approved, then asked again and declined.
+	mustPeg(t, home, "credit", "increase", "--from", "alice", "--node", "lender", "--amount", "200", "--document", invoice)
+	rejected("CREDIT_PARAMS", "credit", "decide", "alice", "--from", "lender", "--approve", "--limit", "600")
+	mustPeg(t, home, "credit", "decide", "alice", "--from", "lender", "--approve", "--limit", "200", "--reason", "accounts seen")
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "credit", "limit", "--node", "lender", "--payer", "alice", "--payee", "merchant", "-o", "json")), &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Limit.Amount != "200" || l.Increase == nil || l.Increase.Status != "APPROVED" || l.Increase.Limit.Amount != "200" {
+		t.Errorf("credit limit after the increase = %+v (increase %+v), want 200 granted", l, l.Increase)
+	}
+	mustPeg(t, home, "credit", "increase", "--from", "alice", "--node", "lender", "--amount", "400", "--document", invoice)
+	mustPeg(t, home, "credit", "decide", "alice", "--from", "lender", "--reason", "not yet")
+	rejected("CREDIT_NOT_PENDING", "credit", "decide", "alice", "--from", "lender", "--reason", "again")
 	if out := mustPeg(t, home, "audit", "--node", fmt.Sprintf("http://127.0.0.1:%d", base+2)); !strings.Contains(out, "verdict: OK") {
 		t.Errorf("peg audit:\n%s", out)
 	}

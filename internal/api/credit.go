@@ -107,9 +107,18 @@ func (s *server) creditLimit(w http.ResponseWriter, r *http.Request) error {
 		avail = l
 	}
 	_, inDefault := rec.Defaulted(n.Params, now.UnixNano())
-	writeJSON(w, http.StatusOK, client.CreditLimit{Node: n.Node.String(), Payer: payer.String(), Payee: payee.String(),
+	v := client.CreditLimit{Node: n.Node.String(), Payer: payer.String(), Payee: payee.String(),
 		Limit: value(limit, dec), Owed: value(owed, dec), Line: value(line.Amount, dec), LineOwed: value(line.Owed, dec),
-		Available: value(avail, dec), InDefault: inDefault})
+		Available: value(avail, dec), InDefault: inDefault}
+	if inc := state.CreditIncreaseOf(snap, n.Node, payer); inc != nil {
+		v.Increase = &client.CreditIncrease{ID: inc.ID.String(), Amount: value(inc.Amount, dec), DocumentHash: inc.DocumentHash,
+			Status: inc.Status, Reason: inc.Reason}
+		if inc.Status == state.IncreaseApproved {
+			l, e := value(inc.Limit, dec), unixTime(inc.Expiry)
+			v.Increase.Limit, v.Increase.Expiry = &l, &e
+		}
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 

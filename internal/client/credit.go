@@ -86,6 +86,21 @@ type CreditLimit struct {
 	// what the line and the node's limit leave.
 	Available Value `json:"available"`
 	InDefault bool  `json:"in_default"`
+	// Increase is the payer's latest request to the node for a higher
+	// limit, if any.
+	Increase *CreditIncrease `json:"increase,omitempty"`
+}
+
+// CreditIncrease is a payer's request for a higher limit and the node's
+// decision: PENDING, APPROVED (limit until expiry) or DECLINED.
+type CreditIncrease struct {
+	ID           string     `json:"id"`
+	Amount       Value      `json:"amount"`
+	DocumentHash string     `json:"document_hash"`
+	Status       string     `json:"status"`
+	Limit        *Value     `json:"limit,omitempty"`
+	Expiry       *time.Time `json:"expiry,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
 }
 
 // CreditHistory is GET /v1/accounts/{address}/credit/history.
