@@ -351,7 +351,7 @@ func (x *exec) creditReceipt(m tx.CreditReceipt) *ledger.Rejection {
 		r.Status = CreditReceived
 	}
 	x.w.Set(creditRequestKey(r.ID), encode(r))
-	x.emit("credit.received", "request", r.ID.String(), "payer", r.Payer.String(), "payee", r.Payee.String(), "amount", r.Amount.String())
+	x.emit("credit.received", "request", r.ID.String(), "node", r.Node.String(), "payer", r.Payer.String(), "payee", r.Payee.String(), "amount", r.Amount.String())
 	return nil
 }
 
@@ -418,7 +418,7 @@ func (x *exec) creditRepay(m tx.CreditRepay) *ledger.Rejection {
 		r.Status = CreditRepaid
 	}
 	x.w.Set(creditRequestKey(r.ID), encode(r))
-	x.emit("credit.repaid", "request", r.ID.String(), "payer", r.Payer.String(), "amount", m.Amount.String(),
+	x.emit("credit.repaid", "request", r.ID.String(), "node", n.Node.String(), "payer", r.Payer.String(), "amount", m.Amount.String(),
 		"owed", rest.String(), "late", strconv.FormatBool(late))
 	return nil
 }
