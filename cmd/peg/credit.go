@@ -37,7 +37,8 @@ Payer and payee need registered certificates (peg cert register).`,
 	node := &cobra.Command{Use: "node", Short: "Credit nodes: register (operator), fund, show"}
 	node.AddCommand(creditNodeRegisterCmd(g), creditNodeFundCmd(g), creditNodeShowCmd(g))
 	cmd.AddCommand(node, line, creditRequestCmd(g), creditStepCmd(g, "confirm", "payee"), creditStepCmd(g, "receipt", "payee"),
-		creditRepayCmd(g), creditLimitCmd(g), creditStatusCmd(g), creditHistoryCmd(g), creditIncreaseCmd(g), creditDecideCmd(g))
+		creditRepayCmd(g), creditLimitCmd(g), creditStatusCmd(g), creditHistoryCmd(g), creditIncreaseCmd(g), creditDecideCmd(g),
+		creditServeCmd(g))
 	return cmd
 }
 
