@@ -12,6 +12,7 @@ package cert
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -19,6 +20,8 @@ import (
 	"math/big"
 	"net/url"
 	"regexp"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -292,11 +295,55 @@ func (ca *CA) Verify(c *Cert, at time.Time) *ledger.Rejection {
 		return ledger.Reject(ledger.CodeCertExpired, "certificate %d of %s is valid from %s to %s; the block is at %s",
 			c.Serial, c.Address, stamp(c.NotBefore), stamp(c.NotAfter), stamp(at))
 	}
+	key := sha256.Sum256(append(append([]byte(nil), ca.Raw...), c.Raw...))
+	if _, ok := chained.Load(key); ok {
+		return nil
+	}
 	_, err := c.x.Verify(x509.VerifyOptions{Roots: ca.pool, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	if err != nil {
 		return ledger.Reject(ledger.CodeCertNotChained, "certificate %d of %s does not chain to the CA %q: %v", c.Serial, c.Address, ca.Name, err)
 	}
+	if chainedCount.Add(1) <= MaxChainedCache {
+		chained.Store(key, struct{}{})
+	}
 	return nil
 }
+
+// MaxChainedCache bounds the certificates whose chain to a CA Verify
+// remembers, so that the memory it takes stays bounded.
+const MaxChainedCache = 1 << 20
+
+// chained remembers the (CA, certificate) pairs Verify found signed by the
+// CA, keyed by the SHA-256 of both encodings: a signature, once good, stays
+// good, so the Ed25519 check (most of a credit step's cost) is made once
+// per certificate. Validity windows and revocation are judged every time.
+var (
+	chained      sync.Map
+	chainedCount atomic.Int64
+)
+
+// ParseCACached is ParseCA, remembering the CAs it parsed: a chain's
+// genesis names one, which every use of a certificate needs.
+func ParseCACached(der []byte) (*CA, error) {
+	if ca, ok := cas.Load(string(der)); ok {
+		return ca.(*CA), nil
+	}
+	ca, err := ParseCA(der)
+	if err != nil {
+		return nil, err
+	}
+	if casCount.Add(1) <= maxCACache {
+		cas.Store(string(der), ca)
+	}
+	return ca, nil
+}
+
+// maxCACache bounds the CAs ParseCACached remembers.
+const maxCACache = 64
+
+var (
+	cas      sync.Map
+	casCount atomic.Int64
+)
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

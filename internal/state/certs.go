@@ -25,7 +25,7 @@ func genesisCA(g *Genesis) (*cert.CA, *ledger.Rejection) {
 	if g.CA == nil {
 		return nil, ledger.Reject(ledger.CodeCertNoCA, "this chain's genesis names no certificate authority")
 	}
-	ca, err := cert.ParseCA(g.CA)
+	ca, err := cert.ParseCACached(g.CA)
 	if err != nil {
 		panic("state: genesis CA: " + err.Error()) // Genesis.Validate parsed it
 	}
