@@ -3,6 +3,7 @@ package state
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"time"
 
@@ -504,19 +505,24 @@ func CreditLimitOf(r Reader, n *CreditNode, payer, payee ledger.Address, now tim
 	return credit.Limit(n.Params, creditRecordOf(r, n.Node, payer), creditVolumeOf(r, n.Node, payee), now.UnixNano())
 }
 
+// MaxCreditHistory bounds the requests CreditHistory lists: an account's
+// newest.
+const MaxCreditHistory = 1000
+
 // CreditHistory lists the credit requests a made or was asked to accept,
-// oldest first.
-func CreditHistory(s Scanner, a ledger.Address) ([]CreditRequestRecord, error) {
+// oldest first: the newest MaxCreditHistory of them.
+func CreditHistory(s ReverseScanner, a ledger.Address) ([]CreditRequestRecord, error) {
 	var out []CreditRequestRecord
 	p := creditPartyPrefix(a)
-	err := s.Scan(p, nil, func(k, _ []byte) bool {
+	err := s.ScanReverse(p, nil, func(k, _ []byte) bool {
 		var id ledger.TxID
 		copy(id[:], k[len(p)+8:])
 		if r := CreditRequestOf(s, id); r != nil {
 			out = append(out, *r)
 		}
-		return true
+		return len(out) < MaxCreditHistory
 	})
+	slices.Reverse(out)
 	return out, err
 }
 
