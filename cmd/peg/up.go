@@ -33,7 +33,7 @@ const (
 
 // devKeys are the keys of the development keyring, one per role a walkthrough
 // needs. They are encrypted under the empty passphrase.
-var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob", "registrar"}
+var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob", "registrar", "merchant", "lender"}
 
 func upCmd(g *globals) *cobra.Command {
 	var basePort, validators, regions int
@@ -174,8 +174,9 @@ func holdsNode(home string) (bool, error) {
 
 // devGenesis opens the development keyring in dir, adding any of devKeys it
 // lacks, and returns the genesis of a development network: "operator" runs
-// the platform, "issuer" may deploy, alice and bob are registered,
-// "registrar" binds phone and ID numbers, and with fees, examples/fees.toml
+// the platform, "issuer" may deploy, alice, bob and merchant are registered,
+// "registrar" binds phone and ID numbers, the development CA (devCA) is the
+// chain's, and with fees, examples/fees.toml
 // is the fee policy and schedule.
 func devGenesis(dir string, fees bool) (state.Genesis, error) {
 	kr, err := keyring.Open(dir)
@@ -193,12 +194,17 @@ func devGenesis(dir string, fees bool) (state.Genesis, error) {
 		}
 		addr[name] = k.Address
 	}
+	ca, err := devCA(filepath.Join(filepath.Dir(dir), caDirName), kr)
+	if err != nil {
+		return state.Genesis{}, err
+	}
 	gen := state.Genesis{
 		Operator:   addr["operator"],
 		Issuers:    []ledger.Address{addr["issuer"]},
-		Registered: []ledger.Address{addr["alice"], addr["bob"]},
+		Registered: []ledger.Address{addr["alice"], addr["bob"], addr["merchant"]},
 		Registrars: []ledger.Address{addr["registrar"]},
 		Params:     node.DefaultParams(),
+		CA:         ca,
 	}
 	if fees {
 		f, err := devFees(addr)

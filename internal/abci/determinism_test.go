@@ -61,7 +61,7 @@ var cast = struct {
 
 func ledgerGenesis() state.Genesis {
 	return state.Genesis{Operator: cast.operator.addr, Issuers: []ledger.Address{cast.issuer.addr},
-		Params: state.Params{MinReserve: 1, Banks: []string{"PEGDGB2L"}, MaxExpiryDelta: 1000}, Network: ledgerNetwork()}
+		Params: state.Params{MinReserve: 1, Banks: []string{"PEGDGB2L"}, MaxExpiryDelta: 1000}, Network: ledgerNetwork(), CA: testCA().Raw}
 }
 
 // The contracts' limits, in minor units (2 decimals).
@@ -251,14 +251,16 @@ func recordStory(t *testing.T) []recordedBlock {
 		raw(cast.alice, func(b *txpb.Body) {
 			b.Msg = &txpb.Body_Approve{Approve: &txpb.Approve{Token: "gbpt", Spender: cast.bob.addr.String(), Amount: "3000"}}
 		}))
-	commit(raw(cast.issuer, func(b *txpb.Body) {
+	seize := raw(cast.issuer, func(b *txpb.Body) {
 		c := ledger.NewCoinID(payAID, 1)
 		b.Msg = &txpb.Body_Seize{Seize: &txpb.Seize{Token: "gbpt", Inputs: [][]byte{c[:]}}}
-	}), raw(cast.bob, func(b *txpb.Body) {
+	})
+	spendFrom, spendFromID := sign(cast.bob, func(b *txpb.Body) {
 		c := ledger.NewCoinID(payAID, 2)
 		b.Msg = &txpb.Body_SpendFrom{SpendFrom: &txpb.SpendFrom{Token: "gbpt", Owner: cast.alice.addr.String(), Inputs: [][]byte{c[:]},
 			Outputs: []*txpb.Output{{Owner: cast.bob.addr.String(), Amount: "3000"}, {Owner: cast.alice.addr.String(), Amount: "14000"}}}}
-	}), raw(cast.pauser, func(b *txpb.Body) { b.Msg = &txpb.Body_Pause{Pause: &txpb.Pause{Token: "eurt"}} }))
+	})
+	commit(seize, spendFrom, raw(cast.pauser, func(b *txpb.Body) { b.Msg = &txpb.Body_Pause{Pause: &txpb.Pause{Token: "eurt"}} }))
 	commit(raw(cast.issuer, func(b *txpb.Body) {
 		b.Msg = &txpb.Body_ConfigureMinter{ConfigureMinter: &txpb.ConfigureMinter{Token: "gbpt", Minter: cast.alice.addr.String(), Allowance: "100"}}
 	}), raw(cast.issuer, func(b *txpb.Body) {
@@ -292,11 +294,12 @@ func recordStory(t *testing.T) []recordedBlock {
 	commit(deposit, first)
 	at = at.Add(24 * time.Hour)
 	second, secondID := payB()
-	commit(second)                              // signed anew: the refused one's receipt is final
-	commit(raw(cast.carol, func(b *txpb.Body) { // the revenue account collects the 0.30 fee
+	commit(second)                                              // signed anew: the refused one's receipt is final
+	collect, collectID := sign(cast.carol, func(b *txpb.Body) { // the revenue account collects the 0.30 fee
 		c := ledger.NewCoinID(depositID, 0)
 		b.Msg = &txpb.Body_FeeCollect{FeeCollect: &txpb.FeeCollect{Inputs: [][]byte{c[:]}, Amount: "30"}}
-	}))
+	})
+	commit(collect)
 	// The alias directory: mallory may not make a registrar; the operator
 	// makes carol one; she binds alice's hash, bob's is refused the same
 	// hash, and she revokes it.
@@ -350,6 +353,22 @@ func recordStory(t *testing.T) []recordedBlock {
 		}
 	}
 	commit(raw(cast.mallory, update(20)), raw(cast.mallory, update(12)))
+	// Credit: carol is a credit node funded with the collected 0.30; alice
+	// and bob register certificates; bob grants alice a line; alice asks for
+	// 0.20, bob confirms and is paid from the pool, confirms receipt; a
+	// confirmation by alice and a second one are refused; alice repays 0.10,
+	// then the rest late, a week and more on.
+	commit(raw(cast.alice, msgRegisterCert(cast.alice, 1)), raw(cast.bob, msgRegisterCert(cast.bob, 2)),
+		raw(cast.operator, msgCreditNode(cast.carol.addr)), raw(cast.bob, msgCreditLine(cast.carol.addr, cast.alice.addr, "1000")),
+		raw(cast.carol, msgCreditFund([]ledger.CoinID{ledger.NewCoinID(collectID, 0)}, "30")))
+	req, reqID := sign(cast.alice, msgCreditRequest(cast.carol.addr, cast.bob.addr, "20", at.Add(time.Hour)))
+	commit(req)
+	commit(raw(cast.alice, msgCreditConfirm(reqID)), raw(cast.bob, msgCreditConfirm(reqID)), raw(cast.bob, msgCreditConfirm(reqID)),
+		raw(cast.bob, msgCreditReceipt(reqID)))
+	repay, repayID := sign(cast.alice, msgCreditRepay(reqID, []ledger.CoinID{ledger.NewCoinID(spendFromID, 1)}, "10"))
+	commit(repay)
+	at = at.Add(8 * 24 * time.Hour)
+	commit(raw(cast.alice, msgCreditRepay(reqID, []ledger.CoinID{ledger.NewCoinID(repayID, 0)}, "10")))
 	return out
 }
 
@@ -409,7 +428,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "REPLAYED", "COIN_SPENT", "OK", "MALFORMED_TX", "REDEEM_FIAT_REMAINDER", "OK"}, {}, {"OK", "FROZEN", "OK"},
 		{"OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "REPLAYED"}, {"RESERVE_STALE"},
 		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"}, {"OK"},
-		{"UNAUTHORIZED", "OK"}, {"OK", "ALIAS_TAKEN"}, {"OK"}, {"OK"}, {"OK", "OK", "TRANSFER_DONE", "OK"}, {"OK", "REGION_UPDATE_OLD"},
+		{"UNAUTHORIZED", "OK"}, {"OK", "ALIAS_TAKEN"}, {"OK"}, {"OK"}, {"OK", "OK", "TRANSFER_DONE", "OK"}, {"OK", "REGION_UPDATE_OLD"}, {"OK", "OK", "OK", "OK", "OK"}, {"OK"}, {"CREDIT_NOT_PAYEE", "OK", "CREDIT_NOT_PENDING", "OK"}, {"OK"}, {"OK"},
 	}
 	var got [][]string
 	for _, b := range story {

@@ -192,6 +192,11 @@ func (s *server) routes() []route {
 		{"GET", "/v1/accounts/{owner}/approvals/{spender}", s.approval},
 		{"GET", "/v1/aliases/{hash}", s.alias},
 		{"GET", "/v1/registrars", s.registrars},
+		{"GET", "/v1/accounts/{address}/certificate", s.certificate},
+		{"GET", "/v1/accounts/{address}/credit/history", s.creditHistory},
+		{"GET", "/v1/credit/nodes/{address}", s.creditNode},
+		{"GET", "/v1/credit/nodes/{address}/limit", s.creditLimit},
+		{"GET", "/v1/credit/requests/{id}", s.creditRequest},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
 	}

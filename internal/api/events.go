@@ -47,12 +47,15 @@ const (
 )
 
 // streamed are the event types the stream carries: what a reserve or a fee
-// account's standing is, and what changes it. fee.charged, one per priced
+// account's standing is, and what changes it, and each step of a credit
+// payment, which its payer and payee are told of (S4.7, S4.9). fee.charged, one per priced
 // transaction, is not among them: the stream is for changes people act on,
 // and the fee books (GET /v1/fees) add the charges up.
 var streamed = map[string]bool{
 	"reserve.attested": true, "reserve.status": true,
 	"fee.status": true, "fee.deposited": true, "fee.schedule": true,
+	"credit.requested": true, "credit.paid": true, "credit.received": true, "credit.repaid": true,
+	"credit.increase": true, "credit.increase.decided": true,
 }
 
 // streamEvents answers GET /v1/events.
@@ -205,6 +208,14 @@ func (s *server) eventsAt(height int64) ([]client.StreamEvent, error) {
 			// token cannot change once anything was deposited.
 			if f := state.LoadFees(snap); f != nil {
 				se.Token = f.Policy.Token
+			}
+		}
+		if se.Token == "" && strings.HasPrefix(e.Type, "credit.") {
+			// A credit event names its node, which lends one token.
+			if a, err := ledger.ParseAddress(se.Attrs["node"]); err == nil {
+				if n := state.CreditNodeOf(snap, a); n != nil {
+					se.Token = n.Token
+				}
 			}
 		}
 		out = append(out, se)

@@ -165,6 +165,37 @@ const (
 	CodeRegionUpdateOld   Code = 186 // a region_update's header is not newer than the one the trust rests on
 )
 
+// Identities (S4.8): certificates the operator's CA issues, registered on
+// chain by their holders and revoked by the operator.
+const (
+	CodeCertNoCA          Code = 200 // the chain's genesis names no certificate authority
+	CodeCertMalformed     Code = 201 // bytes that are not a Peg identity certificate
+	CodeCertNotChained    Code = 202 // not signed by the chain's CA
+	CodeCertExpired       Code = 203 // outside its validity (or the CA's) at block time
+	CodeCertRevoked       Code = 204 // the CA revoked it
+	CodeCertWrongKey      Code = 205 // it names another key than the one that signs
+	CodeCertNotRegistered Code = 206 // the account has no certificate registered on chain
+)
+
+// Credit payments (S4): credit nodes, credit lines, requests, debts.
+const (
+	CodeCreditNoNode        Code = 210 // no credit node at this address
+	CodeCreditNodeExists    Code = 211 // the address is already a credit node
+	CodeCreditParams        Code = 212 // a node's parameters break a rule
+	CodeCreditNoRequest     Code = 213 // no credit request with this id
+	CodeCreditNotPayee      Code = 214 // a step only the request's payee may take
+	CodeCreditNotPayer      Code = 215 // a step only the request's payer may take
+	CodeCreditNotPending    Code = 216 // the request is not in the state this step needs
+	CodeCreditLapsed        Code = 217 // the request's deadline passed unconfirmed
+	CodeCreditOverLine      Code = 218 // over the payee's credit line for the payer
+	CodeCreditOverNodeLimit Code = 219 // over the node's credit amount for the payer
+	CodeCreditPoolShort     Code = 220 // the node's pool holds less than the payment
+	CodeCreditRepayTooMuch  Code = 221 // a repayment larger than the debt
+	CodeCreditDeadline      Code = 222 // a deadline not ahead of block time, or too far
+	CodeCreditTooManyDebts  Code = 223 // the payer already has MaxOpenDebts open debts
+	CodeCreditPoolEarmarked Code = 224 // a credit pool's coins move only by credit transactions
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -275,6 +306,28 @@ var codeTable = map[Code]codeInfo{
 	CodeTokenNotHome:            {"TOKEN_NOT_HOME", "the token's supply is kept by its home region; mint, redeem and attest there"},
 	CodeRegionUpdateOld:         {"REGION_UPDATE_OLD", "the header is not newer than the one this chain's trust in the region rests on"},
 	CodeProofStale:              {"PROOF_STALE", "the header's validator set is not the trusted one and the header is older than the trusting period"},
+	CodeCertNoCA:                {"CERT_NO_CA", "the chain has no certificate authority"},
+	CodeCertMalformed:           {"CERT_MALFORMED", "not a Peg identity certificate"},
+	CodeCertNotChained:          {"CERT_NOT_CHAINED", "the certificate is not signed by the chain's certificate authority"},
+	CodeCertExpired:             {"CERT_EXPIRED", "the certificate is outside its validity at block time"},
+	CodeCertRevoked:             {"CERT_REVOKED", "the certificate is revoked"},
+	CodeCertWrongKey:            {"CERT_WRONG_KEY", "the certificate names another key than the signer's"},
+	CodeCertNotRegistered:       {"CERT_NOT_REGISTERED", "the account has no certificate registered on chain"},
+	CodeCreditNoNode:            {"CREDIT_NO_NODE", "no credit node at this address"},
+	CodeCreditNodeExists:        {"CREDIT_NODE_EXISTS", "the address is already a credit node"},
+	CodeCreditParams:            {"CREDIT_PARAMS", "the credit node's parameters break a rule"},
+	CodeCreditNoRequest:         {"CREDIT_NO_REQUEST", "no credit request with this id"},
+	CodeCreditNotPayee:          {"CREDIT_NOT_PAYEE", "only the request's payee may take this step"},
+	CodeCreditNotPayer:          {"CREDIT_NOT_PAYER", "only the request's payer may take this step"},
+	CodeCreditNotPending:        {"CREDIT_NOT_PENDING", "the credit request is not in the state this step needs"},
+	CodeCreditLapsed:            {"CREDIT_LAPSED", "the credit request's deadline passed before the payee confirmed"},
+	CodeCreditOverLine:          {"CREDIT_OVER_LINE", "over the payee's credit line for this payer"},
+	CodeCreditOverNodeLimit:     {"CREDIT_OVER_NODE_LIMIT", "over the credit node's credit amount for this payer"},
+	CodeCreditPoolShort:         {"CREDIT_POOL_SHORT", "the credit node's pool holds less than the payment"},
+	CodeCreditRepayTooMuch:      {"CREDIT_REPAY_TOO_MUCH", "the repayment is larger than the debt"},
+	CodeCreditDeadline:          {"CREDIT_DEADLINE", "the deadline is not ahead of block time, or too far ahead"},
+	CodeCreditTooManyDebts:      {"CREDIT_TOO_MANY_DEBTS", "the payer has the most open debts a node allows"},
+	CodeCreditPoolEarmarked:     {"CREDIT_POOL_EARMARKED", "a credit pool's coins move only by credit transactions"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

@@ -273,6 +273,28 @@ func (x *exec) run() *ledger.Rejection {
 		return x.tokenImport(m)
 	case tx.RegionUpdate:
 		return x.regionUpdate(m)
+	case tx.RegisterCertificate:
+		return x.registerCertificate(m)
+	case tx.RevokeCertificate:
+		return x.revokeCertificate(m)
+	case tx.RegisterCreditNode:
+		return x.registerCreditNode(m)
+	case tx.CreditFund:
+		return x.creditFund(m)
+	case tx.SetCreditLine:
+		return x.setCreditLine(m)
+	case tx.CreditRequest:
+		return x.creditRequest(m)
+	case tx.CreditConfirm:
+		return x.creditConfirm(m)
+	case tx.CreditReceipt:
+		return x.creditReceipt(m)
+	case tx.CreditRepay:
+		return x.creditRepay(m)
+	case tx.CreditIncrease:
+		return x.creditIncrease(m)
+	case tx.CreditIncreaseDecision:
+		return x.creditIncreaseDecision(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

@@ -50,6 +50,8 @@ func (r *AuditReport) problem(format string, args ...any) {
 //     the contracts;
 //   - every alias points at an address of home, the chain's region, and the
 //     count of each address's aliases agrees with the aliases.
+//   - every credit node's pool and books agree, and Σ debts outstanding =
+//     Σ paid on credit − Σ repaid, per node (auditCredit).
 //
 // A record that does not decode is reported as a problem, never a panic, so
 // that the audit of a damaged store says what is damaged.
@@ -69,6 +71,9 @@ func Audit(s Scanner, home ledger.Region) (AuditReport, error) {
 		return rep, err
 	}
 	if err := auditFees(s, &rep, feeCoins); err != nil {
+		return rep, err
+	}
+	if err := auditCredit(s, &rep); err != nil {
 		return rep, err
 	}
 	redeemed, err := auditRedemptions(s, &rep, tokens)

@@ -12,7 +12,7 @@ import (
 // TestEveryKindKeepsFeesEarmarked enumerates every transaction kind (S3.6):
 // each either can move or create coins, and testdata/fees.txt points it at
 // the fee contract (its coin f1, or the contract as payee, recipient or
-// frozen account) and shows it refused (fee_collect signed by anyone but the
+// frozen account), or testdata/credit.txt does, and shows it refused (fee_collect signed by anyone but the
 // revenue account, which collects only what fees spent or deposits expired),
 // or it names no coin and no payee, so it cannot move a fee balance at all.
 // The cross-region kinds are pointed at it in xferdata/returned.txt: a
@@ -21,9 +21,13 @@ import (
 // only the payer of a payment this chain accepted). A new kind fails here
 // until it is classified.
 func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
-	script, err := os.ReadFile("testdata/fees.txt")
-	if err != nil {
-		t.Fatal(err)
+	var script []byte
+	for _, f := range []string{"testdata/fees.txt", "testdata/credit.txt"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script = append(script, b...)
 	}
 	regions, err := os.ReadFile("xferdata/returned.txt")
 	if err != nil {
@@ -43,8 +47,13 @@ func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 		"mint":        "mint to=fee-contract ",
 		"freeze":      "freeze account=fee-contract",
 		"fee_collect": "fee-collect from=alice in=f1 ",
+		// testdata/credit.txt
+		"credit_fund":          "credit-fund in=f1 ",
+		"credit_repay":         "credit-repay request=r6 in=f1 ",
+		"credit_request":       "credit-request payee=fee-contract ",
+		"register_credit_node": "credit-node node=fee-contract",
 	}
-	noCoins := []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token", "pause", "region_update", "register_account", "set_fee_schedule", "set_registrar", "token_import", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"} // transfer_in, transfer_refund: see xferdata/returned.txt
+	noCoins := []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_increase", "credit_increase_decision", "credit_receipt", "deploy_token", "pause", "region_update", "register_account", "register_certificate", "revoke_certificate", "set_credit_line", "set_fee_schedule", "set_registrar", "token_import", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"} // transfer_in, transfer_refund: see xferdata/returned.txt; credit_*: credit_request checked the payee
 	for _, k := range tx.Kinds {
 		cmd, moves := pointed[k]
 		switch {

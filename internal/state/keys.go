@@ -10,26 +10,36 @@ import (
 // Key layout. Every key starts with a short ASCII prefix naming its record; the
 // layout is part of the app hash, so a change needs a migration.
 const (
-	prefixGenesis    = "gen/"  // gen/genesis → Genesis (JSON)
-	prefixToken      = "tok/"  // tok/ID → Token (JSON)
-	prefixFrozen     = "frz/"  // frz/ID/ADDR → "" (ADDR is ledger.Address.Bytes)
-	prefixApproval   = "apv/"  // apv/ID/OWNER SPENDER → amount (16 bytes)
-	prefixIssuer     = "iss/"  // iss/ADDR → "" authorised issuer
-	prefixRegistered = "reg/"  // reg/ADDR → "" registered account
-	prefixCoin       = "coin/" // coin/COINID → Coin (binary) while unspent; the spending transaction's id (32 bytes) once spent
-	prefixReceipt    = "rcpt/" // rcpt/TXID → Receipt (receipt.go)
-	prefixRedemption = "rdm/"  // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
-	prefixReading    = "att/"  // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
-	prefixRejected   = "rej/"  // rej/EXPIRY(8) TXID → "" a spending transaction a block refused (replays.go)
-	prefixBalance    = "bal/"  // bal/BALANCE → token id: the one token a reserve balance backs (token.FiatAccount.Balance)
-	prefixFeeAccount = "feea/" // feea/ADDR → fee.Account (binary, feecodec.go)
-	prefixFeeHistory = "feeh/" // feeh/ADDR HEIGHT(8) TXID → FeeEntry (binary, feecodec.go)
-	prefixRegistrar  = "rgr/"  // rgr/ADDR → "" registrar (S2.2)
-	prefixAlias      = "als/"  // als/HASH → Alias (JSON): the alias directory, by keyed hash
-	prefixAliasCount = "alsn/" // alsn/ADDR → aliases bound to ADDR (4 bytes), absent for none
-	prefixTransfer   = "xfr/"  // xfr/out/ID, xfr/in/ID → Transfer (JSON, xfer.go)
-	prefixBooks      = "xbk/"  // xbk/ID → Books (JSON, xfer.go): a token's cross-region totals
-	prefixRegion     = "rgn/"  // rgn/REGION → RegionTrust (JSON, xfer.go): the trust a region_update moved
+	prefixGenesis      = "gen/"   // gen/genesis → Genesis (JSON)
+	prefixToken        = "tok/"   // tok/ID → Token (JSON)
+	prefixFrozen       = "frz/"   // frz/ID/ADDR → "" (ADDR is ledger.Address.Bytes)
+	prefixApproval     = "apv/"   // apv/ID/OWNER SPENDER → amount (16 bytes)
+	prefixIssuer       = "iss/"   // iss/ADDR → "" authorised issuer
+	prefixRegistered   = "reg/"   // reg/ADDR → "" registered account
+	prefixCoin         = "coin/"  // coin/COINID → Coin (binary) while unspent; the spending transaction's id (32 bytes) once spent
+	prefixReceipt      = "rcpt/"  // rcpt/TXID → Receipt (receipt.go)
+	prefixRedemption   = "rdm/"   // rdm/ID/HEIGHT(8) TXID → Redemption (JSON)
+	prefixReading      = "att/"   // att/ID/HEIGHT(8) TXID → reserve.Reading (JSON)
+	prefixRejected     = "rej/"   // rej/EXPIRY(8) TXID → "" a spending transaction a block refused (replays.go)
+	prefixBalance      = "bal/"   // bal/BALANCE → token id: the one token a reserve balance backs (token.FiatAccount.Balance)
+	prefixFeeAccount   = "feea/"  // feea/ADDR → fee.Account (binary, feecodec.go)
+	prefixFeeHistory   = "feeh/"  // feeh/ADDR HEIGHT(8) TXID → FeeEntry (binary, feecodec.go)
+	prefixRegistrar    = "rgr/"   // rgr/ADDR → "" registrar (S2.2)
+	prefixAlias        = "als/"   // als/HASH → Alias (JSON): the alias directory, by keyed hash
+	prefixAliasCount   = "alsn/"  // alsn/ADDR → aliases bound to ADDR (4 bytes), absent for none
+	prefixTransfer     = "xfr/"   // xfr/out/ID, xfr/in/ID → Transfer (JSON, xfer.go)
+	prefixBooks        = "xbk/"   // xbk/ID → Books (JSON, xfer.go): a token's cross-region totals
+	prefixRegion       = "rgn/"   // rgn/REGION → RegionTrust (JSON, xfer.go): the trust a region_update moved
+	prefixCert         = "crt/"   // crt/ADDR → the DER certificate the holder registered (certs.go)
+	prefixRevoked      = "crev/"  // crev/SERIAL(8) → Revocation (JSON)
+	prefixCreditNode   = "cnode/" // cnode/NODE → CreditNode (JSON, credit.go)
+	prefixCreditPool   = "cpool/" // cpool/POOL → the node's address bytes
+	prefixCreditLine   = "cline/" // cline/NODE PAYEE PAYER → CreditLine (JSON)
+	prefixCreditReq    = "creq/"  // creq/ID → CreditRequestRecord (JSON)
+	prefixCreditRecord = "crec/"  // crec/NODE PAYER → credit.Record (JSON)
+	prefixCreditVolume = "cvol/"  // cvol/NODE PAYEE → []credit.Entry (JSON)
+	prefixCreditParty  = "cpty/"  // cpty/ADDR HEIGHT(8) ID → "" a request ADDR made or was asked to accept
+	prefixCreditInc    = "cinc/"  // cinc/NODE PAYER → CreditIncreaseRecord (JSON)
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -109,3 +119,39 @@ func transferPrefix(dir string) []byte { return cat([]byte(prefixTransfer), []by
 func booksKey(id ledger.TokenID) []byte { return cat([]byte(prefixBooks), []byte(id)) }
 
 func regionKey(r ledger.Region) []byte { return cat([]byte(prefixRegion), []byte(r)) }
+
+func certKey(a ledger.Address) []byte { return cat([]byte(prefixCert), a.Bytes()) }
+
+func revokedKey(serial uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], serial)
+	return cat([]byte(prefixRevoked), b[:])
+}
+
+func creditNodeKey(a ledger.Address) []byte  { return cat([]byte(prefixCreditNode), a.Bytes()) }
+func creditPoolKey(a ledger.Address) []byte  { return cat([]byte(prefixCreditPool), a.Bytes()) }
+func creditRequestKey(id ledger.TxID) []byte { return cat([]byte(prefixCreditReq), id[:]) }
+
+func creditLineKey(node, payee, payer ledger.Address) []byte {
+	return cat([]byte(prefixCreditLine), node.Bytes(), payee.Bytes(), payer.Bytes())
+}
+
+func creditRecordKey(node, payer ledger.Address) []byte {
+	return cat([]byte(prefixCreditRecord), node.Bytes(), payer.Bytes())
+}
+
+func creditVolumeKey(node, payee ledger.Address) []byte {
+	return cat([]byte(prefixCreditVolume), node.Bytes(), payee.Bytes())
+}
+
+func creditPartyPrefix(a ledger.Address) []byte { return cat([]byte(prefixCreditParty), a.Bytes()) }
+
+func creditPartyKey(a ledger.Address, height uint64, id ledger.TxID) []byte {
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], height)
+	return cat(creditPartyPrefix(a), h[:], id[:])
+}
+
+func creditIncreaseKey(node, payer ledger.Address) []byte {
+	return cat([]byte(prefixCreditInc), node.Bytes(), payer.Bytes())
+}

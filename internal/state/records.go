@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pegledger/peg/internal/cert"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/reserve"
@@ -36,6 +37,10 @@ type Genesis struct {
 	// belongs to, itself included (NetworkRegion); without it the chain
 	// stands alone.
 	Network []NetworkRegion `json:"network,omitempty"`
+	// CA, if set, is the DER certificate of the operator's certificate
+	// authority, which issues the identity certificates holders register
+	// (S4.8). Without it no certificate can be registered.
+	CA []byte `json:"ca,omitempty"`
 }
 
 // Params are the platform's rules, fixed at genesis.
@@ -79,6 +84,11 @@ func (g Genesis) Validate() error {
 	}
 	if err := ValidateNetwork(g.Network); err != nil {
 		return err
+	}
+	if g.CA != nil {
+		if _, err := cert.ParseCA(g.CA); err != nil {
+			return fmt.Errorf("state: genesis ca: %w", err)
+		}
 	}
 	return g.Params.Validate()
 }

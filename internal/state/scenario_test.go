@@ -108,6 +108,7 @@ type scenario struct {
 	names   map[string]string // bech32 address or hex id → the script's name for it
 	coins   map[string]ledger.CoinID
 	txs     map[string]*builtTx
+	certs   map[string][]byte // certificates the script issued, by label
 }
 
 // builtTx is a signed transaction the script built, by label.
@@ -130,6 +131,7 @@ func newScenario(t *testing.T) *scenario {
 		names: make(map[string]string),
 		coins: make(map[string]ledger.CoinID),
 		txs:   make(map[string]*builtTx),
+		certs: make(map[string][]byte),
 	}
 	s.names[FeeContract(s.region).String()] = "fee-contract"
 	t.Cleanup(func() { s.db.Close() })
@@ -220,6 +222,10 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		copy(h[:], s.aliasArg(a))
 		s.blk.Set(aliasKey(h), encode(Alias{Address: s.addr(a.get("account", "")), Registrar: s.addr("registrar")}))
 		out = "forged"
+	case "cert", "certificate", "revocations":
+		out = s.certCmd(td.Cmd, a)
+	case "credit-node-show", "credit-request-show", "credit-limit", "credit-corrupt":
+		out = s.creditQuery(td.Cmd, a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)
 		if !ok {
@@ -305,8 +311,20 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 	case "alias-revoke":
 		b.Msg = &txpb.Body_AliasRevoke{AliasRevoke: &txpb.AliasRevoke{Hash: s.aliasArg(a)}}
 		return &b, "registrar", true
+	case "register-cert":
+		label := a.get("cert", "")
+		der, ok := s.certs[label]
+		if !ok && label != "none" {
+			s.t.Fatalf("register-cert: no certificate %q issued", label)
+		}
+		b.Msg = &txpb.Body_RegisterCertificate{RegisterCertificate: &txpb.RegisterCertificate{Certificate: der}}
+		return &b, "alice", true
+	case "revoke-cert":
+		b.Msg = &txpb.Body_RevokeCertificate{RevokeCertificate: &txpb.RevokeCertificate{
+			Serial: s.uintArg(a, "serial", 0), Reason: a.get("reason", "")}}
+		return &b, "op", true
 	}
-	return nil, "", false
+	return s.creditMessage(cmd, a)
 }
 
 // scenarioAliasKey is the alias key of the scripts.
@@ -786,6 +804,9 @@ func (s *scenario) genesisCmd(a *cmdArgs) string {
 			g.Params.MinReserveByCurrency = make(map[string]uint64)
 		}
 		g.Params.MinReserveByCurrency[code] = v
+	}
+	if a.has("ca") {
+		g.CA = s.newCA(a.get("ca", ""), a.get("ca-valid", "87600h"))
 	}
 	blk := s.db.NewBlock()
 	if err := InitGenesis(blk, g); err != nil {
@@ -1333,6 +1354,11 @@ func (s *scenario) addr(name string) ledger.Address {
 			region = string(s.region)
 		}
 		a := FeeContract(ledger.Region(region))
+		s.names[a.String()] = name
+		return a
+	}
+	if node, ok := strings.CutPrefix(name, "pool:"); ok {
+		a := CreditPool(scenarioRegion, s.addr(node))
 		s.names[a.String()] = name
 		return a
 	}

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/pegledger/peg/internal/cert"
+	"github.com/pegledger/peg/internal/credit"
 	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -197,6 +200,41 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 			f.fail(ledger.CodeProofMalformed, "region_update needs a signed header and its validators")
 		}
 		m = RegionUpdate{SignedHeader: v.GetSignedHeader(), Validators: v.GetValidators()}
+	case *txpb.Body_RegisterCertificate:
+		c, err := cert.Parse(x.RegisterCertificate.Certificate)
+		if err != nil {
+			f.fail(ledger.CodeCertMalformed, "certificate: %v", err)
+		}
+		m = RegisterCertificate{Cert: c}
+	case *txpb.Body_RevokeCertificate:
+		m = f.revokeCertificate(x.RevokeCertificate)
+	case *txpb.Body_RegisterCreditNode:
+		v := x.RegisterCreditNode
+		m = RegisterCreditNode{Node: f.address("node", v.Node), Token: f.token(v.Token), Params: f.creditParams(v.Params)}
+	case *txpb.Body_CreditFund:
+		m = CreditFund{Inputs: f.coins("inputs", x.CreditFund.Inputs), Amount: f.amount("amount", x.CreditFund.Amount, true)}
+	case *txpb.Body_SetCreditLine:
+		v := x.SetCreditLine
+		m = SetCreditLine{Node: f.address("node", v.Node), Payer: f.address("payer", v.Payer), Amount: f.amount("amount", v.Amount, false)}
+	case *txpb.Body_CreditRequest:
+		m = f.creditRequest(x.CreditRequest)
+	case *txpb.Body_CreditConfirm:
+		m = CreditConfirm{Request: f.txID("request", x.CreditConfirm.Request)}
+	case *txpb.Body_CreditReceipt:
+		m = CreditReceipt{Request: f.txID("request", x.CreditReceipt.Request)}
+	case *txpb.Body_CreditRepay:
+		v := x.CreditRepay
+		m = CreditRepay{Request: f.txID("request", v.Request), Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
+	case *txpb.Body_CreditIncrease:
+		v := x.CreditIncrease
+		ci := CreditIncrease{Node: f.address("node", v.Node), Amount: f.amount("amount", v.Amount, true)}
+		if len(v.DocumentHash) != len(ci.DocumentHash) {
+			f.fail(ledger.CodeInvalidArgument, "document_hash is %d bytes, want %d (SHA-256)", len(v.DocumentHash), len(ci.DocumentHash))
+		}
+		copy(ci.DocumentHash[:], v.DocumentHash)
+		m = ci
+	case *txpb.Body_CreditIncreaseDecision:
+		m = f.creditDecision(x.CreditIncreaseDecision)
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}
@@ -319,4 +357,84 @@ func (f *fields) feeSchedule(v *txpb.SetFeeSchedule) SetFeeSchedule {
 			PerOutput: f.amount("fees.per_output", k.PerOutput, false)})
 	}
 	return s
+}
+
+// MaxRevokeReasonLen bounds a revocation's reason.
+const MaxRevokeReasonLen = 128
+
+func (f *fields) revokeCertificate(v *txpb.RevokeCertificate) RevokeCertificate {
+	if v.Serial == 0 || v.Serial>>63 != 0 {
+		f.fail(ledger.CodeInvalidArgument, "serial %d: a certificate's serial number is a positive 63-bit integer", v.Serial)
+	}
+	if len(v.Reason) > MaxRevokeReasonLen || !utf8.ValidString(v.Reason) {
+		f.fail(ledger.CodeInvalidArgument, "reason must be at most %d bytes of UTF-8", MaxRevokeReasonLen)
+	}
+	return RevokeCertificate{Serial: v.Serial, Reason: v.Reason}
+}
+
+func (f *fields) txID(name string, b []byte) ledger.TxID {
+	var id ledger.TxID
+	if len(b) != len(id) {
+		f.fail(ledger.CodeInvalidArgument, "%s: a transaction id is %d bytes, not %d", name, len(id), len(b))
+		return id
+	}
+	copy(id[:], b)
+	return id
+}
+
+// seconds reads a duration in whole seconds, refusing one outside [0, limit].
+func (f *fields) seconds(name string, s int64, limit time.Duration) time.Duration {
+	if s < 0 || s > int64(limit/time.Second) {
+		f.fail(ledger.CodeInvalidArgument, "%s %d is outside 0 to %d", name, s, int64(limit/time.Second))
+		return 0
+	}
+	return time.Duration(s) * time.Second
+}
+
+// creditParams decodes a node's parameters, bounded; whether they make sense
+// is credit.Params.Validate's call, in the state.
+func (f *fields) creditParams(p *txpb.CreditParams) credit.Params {
+	if p == nil {
+		f.fail(ledger.CodeInvalidArgument, "params are missing")
+		return credit.Params{}
+	}
+	return credit.Params{
+		Cap: f.amount("params.cap", p.Cap, true), Base: f.amount("params.base", p.Base, false),
+		RepaidPermille: p.RepaidPermille, VolumePermille: p.VolumePermille, LatePermille: p.LatePermille,
+		Window: f.seconds("params.window_seconds", p.WindowSeconds, credit.MaxWindow),
+		Term:   f.seconds("params.term_seconds", p.TermSeconds, credit.MaxTerm),
+		Grace:  f.seconds("params.grace_seconds", p.GraceSeconds, credit.MaxGrace),
+	}
+}
+
+func (f *fields) creditRequest(v *txpb.CreditRequest) CreditRequest {
+	r := CreditRequest{Node: f.address("node", v.Node), Payee: f.address("payee", v.Payee), Token: f.token(v.Token),
+		Amount: f.amount("amount", v.Amount, true), Description: v.Description, Deadline: time.Unix(v.Deadline, 0).UTC()}
+	if v.Description == "" || len(v.Description) > credit.MaxDescriptionLen || !utf8.ValidString(v.Description) {
+		f.fail(ledger.CodeInvalidArgument, "description must be 1 to %d bytes of UTF-8", credit.MaxDescriptionLen)
+	}
+	if len(v.DocumentHash) != len(r.DocumentHash) {
+		f.fail(ledger.CodeInvalidArgument, "document_hash is %d bytes, want %d (SHA-256)", len(v.DocumentHash), len(r.DocumentHash))
+	} else {
+		copy(r.DocumentHash[:], v.DocumentHash)
+	}
+	if v.Deadline <= 0 {
+		f.fail(ledger.CodeInvalidArgument, "deadline must be a positive Unix time")
+	}
+	return r
+}
+
+func (f *fields) creditDecision(v *txpb.CreditIncreaseDecision) CreditIncreaseDecision {
+	d := CreditIncreaseDecision{Payer: f.address("payer", v.Payer), Approve: v.Approve, Reason: v.Reason}
+	if len(v.Reason) > credit.MaxDescriptionLen || !utf8.ValidString(v.Reason) {
+		f.fail(ledger.CodeInvalidArgument, "reason must be at most %d bytes of UTF-8", credit.MaxDescriptionLen)
+	}
+	if v.Approve {
+		d.Limit = f.amount("limit", v.Limit, true)
+		if v.Expiry <= 0 {
+			f.fail(ledger.CodeInvalidArgument, "expiry must be a positive Unix time")
+		}
+		d.Expiry = time.Unix(v.Expiry, 0).UTC()
+	}
+	return d
 }

@@ -15,9 +15,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pegledger/peg/internal/cert"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -142,6 +144,22 @@ func wireAmounts(b *txpb.Body) []string {
 			s = append(s, f.GetFixed(), f.GetPerOutput())
 		}
 		return s
+	case *txpb.Body_RegisterCreditNode:
+		return []string{x.RegisterCreditNode.GetParams().GetCap(), x.RegisterCreditNode.GetParams().GetBase()}
+	case *txpb.Body_CreditFund:
+		return []string{x.CreditFund.GetAmount()}
+	case *txpb.Body_SetCreditLine:
+		return []string{x.SetCreditLine.GetAmount()}
+	case *txpb.Body_CreditRequest:
+		return []string{x.CreditRequest.GetAmount()}
+	case *txpb.Body_CreditRepay:
+		return []string{x.CreditRepay.GetAmount()}
+	case *txpb.Body_CreditIncrease:
+		return []string{x.CreditIncrease.GetAmount()}
+	case *txpb.Body_CreditIncreaseDecision:
+		if x.CreditIncreaseDecision.GetApprove() { // a decline's limit is ignored
+			return []string{x.CreditIncreaseDecision.GetLimit()}
+		}
 	case *txpb.Body_Pay:
 		return outputs(x.Pay.GetOutputs())
 	case *txpb.Body_SpendFrom:
@@ -239,6 +257,53 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		})},
 		{"OK-set-registrar", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_SetRegistrar{SetRegistrar: &txpb.SetRegistrar{Registrar: bob, Remove: true}}
+		})},
+		{"OK-register-certificate", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegisterCertificate{RegisterCertificate: &txpb.RegisterCertificate{Certificate: testCertificate(t, "alice")}}
+		})},
+		{"CERT_MALFORMED-register-certificate", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegisterCertificate{RegisterCertificate: &txpb.RegisterCertificate{Certificate: []byte("not a certificate")}}
+		})},
+		{"OK-revoke-certificate", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RevokeCertificate{RevokeCertificate: &txpb.RevokeCertificate{Serial: 7, Reason: "compromised"}}
+		})},
+		{"OK-register-credit-node", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegisterCreditNode{RegisterCreditNode: &txpb.RegisterCreditNode{Node: bob, Token: "gbpt",
+				Params: &txpb.CreditParams{Cap: "1000", Base: "100", RepaidPermille: 500, WindowSeconds: 86400, TermSeconds: 86400}}}
+		})},
+		{"INVALID_ARGUMENT-credit-node-window", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_RegisterCreditNode{RegisterCreditNode: &txpb.RegisterCreditNode{Node: bob, Token: "gbpt",
+				Params: &txpb.CreditParams{Cap: "1000", Base: "0", WindowSeconds: -1}}}
+		})},
+		{"OK-credit-fund", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditFund{CreditFund: &txpb.CreditFund{Inputs: [][]byte{c1}, Amount: "50"}}
+		})},
+		{"OK-set-credit-line", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetCreditLine{SetCreditLine: &txpb.SetCreditLine{Node: bob, Payer: bob, Amount: "0"}}
+		})},
+		{"OK-credit-request", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditRequest{CreditRequest: &txpb.CreditRequest{Node: bob, Payee: bob, Token: "gbpt", Amount: "20",
+				Description: "tea", DocumentHash: c1, Deadline: 1_800_000_000}}
+		})},
+		{"INVALID_ARGUMENT-credit-request-hash", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditRequest{CreditRequest: &txpb.CreditRequest{Node: bob, Payee: bob, Token: "gbpt", Amount: "20",
+				Description: "tea", DocumentHash: c1[:16], Deadline: 1_800_000_000}}
+		})},
+		{"OK-credit-confirm", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditConfirm{CreditConfirm: &txpb.CreditConfirm{Request: c2}}
+		})},
+		{"OK-credit-receipt", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditReceipt{CreditReceipt: &txpb.CreditReceipt{Request: c2}}
+		})},
+		{"OK-credit-repay", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditRepay{CreditRepay: &txpb.CreditRepay{Request: c2, Inputs: [][]byte{c1}, Amount: "5"}}
+		})},
+		{"OK-credit-increase", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditIncrease{CreditIncrease: &txpb.CreditIncrease{Node: bob, Amount: "800", DocumentHash: c1}}
+		})},
+		{"OK-credit-increase-decision", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditIncreaseDecision{CreditIncreaseDecision: &txpb.CreditIncreaseDecision{Payer: alice, Approve: true,
+				Limit: "600", Expiry: 1_800_000_000, Reason: "accounts seen"}}
 		})},
 		{"OK-set-fee-schedule", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: feeScheduleMsg(bob)}
@@ -614,4 +679,27 @@ func feeScheduleMsg(revenue string) *txpb.SetFeeSchedule {
 			Tiers: []*txpb.FeeTier{{MinDeposit: "100", ValiditySeconds: 30 * 24 * 3600}}},
 		Fees: []*txpb.KindFee{{Kind: "pay", Fixed: "2", PerOutput: "1"}},
 	}
+}
+
+// testCertificate is a certificate for name's test key from a test CA, valid
+// in 2026.
+func testCertificate(t testing.TB, name string) []byte {
+	t.Helper()
+	caKey := testKey("ca")
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	der, err := cert.NewCA(caKey, "test CA", from, from.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := cert.ParseCA(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := testKey(name)
+	c, err := ca.Issue(caKey, cert.Request{Identity: cert.Identity{Name: name, Registration: "1", Country: "GB"},
+		Address: testAddr(name), Public: k.Public().(ed25519.PublicKey), Serial: 1, NotBefore: from, NotAfter: from.AddDate(1, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -1,6 +1,8 @@
 package tx
 
 import (
+	"github.com/pegledger/peg/internal/cert"
+	"github.com/pegledger/peg/internal/credit"
 	"time"
 
 	"github.com/pegledger/peg/internal/fee"
@@ -188,33 +190,116 @@ type RegionUpdate struct {
 	Validators   []byte
 }
 
-// Kinds lists every message kind, in order: what a fee schedule may name.
-var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "seize", "set_fee_schedule", "set_registrar", "spend_from", "token_import", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
+// RegisterCertificate registers the signer's identity certificate; the
+// decoder has parsed it, the state checks it against the chain's CA.
+type RegisterCertificate struct{ Cert *cert.Cert }
 
-func (AuthorizeIssuer) Kind() string   { return "authorize_issuer" }
-func (RegisterAccount) Kind() string   { return "register_account" }
-func (DeployToken) Kind() string       { return "deploy_token" }
-func (Mint) Kind() string              { return "mint" }
-func (Pay) Kind() string               { return "pay" }
-func (Redeem) Kind() string            { return "redeem" }
-func (Freeze) Kind() string            { return "freeze" }
-func (Unfreeze) Kind() string          { return "unfreeze" }
-func (Pause) Kind() string             { return "pause" }
-func (Unpause) Kind() string           { return "unpause" }
-func (Seize) Kind() string             { return "seize" }
-func (TransferOwnership) Kind() string { return "transfer_ownership" }
-func (AcceptOwnership) Kind() string   { return "accept_ownership" }
-func (Approve) Kind() string           { return "approve" }
-func (SpendFrom) Kind() string         { return "spend_from" }
-func (ConfigureMinter) Kind() string   { return "configure_minter" }
-func (Attest) Kind() string            { return "attest" }
-func (FeeDeposit) Kind() string        { return "fee_deposit" }
-func (FeeCollect) Kind() string        { return "fee_collect" }
-func (SetFeeSchedule) Kind() string    { return "set_fee_schedule" }
-func (AliasRegister) Kind() string     { return "alias_register" }
-func (AliasRevoke) Kind() string       { return "alias_revoke" }
-func (SetRegistrar) Kind() string      { return "set_registrar" }
-func (TransferIn) Kind() string        { return "transfer_in" }
-func (TokenImport) Kind() string       { return "token_import" }
-func (TransferRefund) Kind() string    { return "transfer_refund" }
-func (RegionUpdate) Kind() string      { return "region_update" }
+// RevokeCertificate puts Serial on the chain's revocation list.
+type RevokeCertificate struct {
+	Serial uint64
+	Reason string
+}
+
+// RegisterCreditNode makes Node a credit node lending Token under Params.
+type RegisterCreditNode struct {
+	Node   ledger.Address
+	Token  ledger.TokenID
+	Params credit.Params
+}
+
+// CreditFund moves Amount of the signer's Inputs into its pool.
+type CreditFund struct {
+	Inputs []ledger.CoinID
+	Amount money.Amount
+}
+
+// SetCreditLine sets the line the signer grants Payer through Node.
+type SetCreditLine struct {
+	Node   ledger.Address
+	Payer  ledger.Address
+	Amount money.Amount
+}
+
+// CreditRequest asks Node to pay Payee on the signer's credit.
+type CreditRequest struct {
+	Node         ledger.Address
+	Payee        ledger.Address
+	Token        ledger.TokenID
+	Amount       money.Amount
+	Description  string
+	DocumentHash [32]byte
+	Deadline     time.Time
+}
+
+// CreditConfirm is the payee's acceptance of Request.
+type CreditConfirm struct{ Request ledger.TxID }
+
+// CreditReceipt is the payee's confirmation that Request's payment arrived.
+type CreditReceipt struct{ Request ledger.TxID }
+
+// CreditRepay returns Amount of the signer's Inputs against Request's debt.
+type CreditRepay struct {
+	Request ledger.TxID
+	Inputs  []ledger.CoinID
+	Amount  money.Amount
+}
+
+// CreditIncrease asks Node for a limit of Amount, with the hash of a
+// document proving the signer's ability to repay.
+type CreditIncrease struct {
+	Node         ledger.Address
+	Amount       money.Amount
+	DocumentHash [32]byte
+}
+
+// CreditIncreaseDecision approves (Limit until Expiry) or declines Payer's
+// request for an increase, with Reason.
+type CreditIncreaseDecision struct {
+	Payer   ledger.Address
+	Approve bool
+	Limit   money.Amount
+	Expiry  time.Time
+	Reason  string
+}
+
+// Kinds lists every message kind, in order: what a fee schedule may name.
+var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_receipt", "credit_repay", "credit_request", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule", "set_registrar", "spend_from", "token_import", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
+
+func (AuthorizeIssuer) Kind() string        { return "authorize_issuer" }
+func (RegisterAccount) Kind() string        { return "register_account" }
+func (DeployToken) Kind() string            { return "deploy_token" }
+func (Mint) Kind() string                   { return "mint" }
+func (Pay) Kind() string                    { return "pay" }
+func (Redeem) Kind() string                 { return "redeem" }
+func (Freeze) Kind() string                 { return "freeze" }
+func (Unfreeze) Kind() string               { return "unfreeze" }
+func (Pause) Kind() string                  { return "pause" }
+func (Unpause) Kind() string                { return "unpause" }
+func (Seize) Kind() string                  { return "seize" }
+func (TransferOwnership) Kind() string      { return "transfer_ownership" }
+func (AcceptOwnership) Kind() string        { return "accept_ownership" }
+func (Approve) Kind() string                { return "approve" }
+func (SpendFrom) Kind() string              { return "spend_from" }
+func (ConfigureMinter) Kind() string        { return "configure_minter" }
+func (Attest) Kind() string                 { return "attest" }
+func (FeeDeposit) Kind() string             { return "fee_deposit" }
+func (FeeCollect) Kind() string             { return "fee_collect" }
+func (SetFeeSchedule) Kind() string         { return "set_fee_schedule" }
+func (AliasRegister) Kind() string          { return "alias_register" }
+func (AliasRevoke) Kind() string            { return "alias_revoke" }
+func (SetRegistrar) Kind() string           { return "set_registrar" }
+func (TransferIn) Kind() string             { return "transfer_in" }
+func (TokenImport) Kind() string            { return "token_import" }
+func (TransferRefund) Kind() string         { return "transfer_refund" }
+func (RegionUpdate) Kind() string           { return "region_update" }
+func (RegisterCertificate) Kind() string    { return "register_certificate" }
+func (RevokeCertificate) Kind() string      { return "revoke_certificate" }
+func (RegisterCreditNode) Kind() string     { return "register_credit_node" }
+func (CreditFund) Kind() string             { return "credit_fund" }
+func (SetCreditLine) Kind() string          { return "set_credit_line" }
+func (CreditRequest) Kind() string          { return "credit_request" }
+func (CreditConfirm) Kind() string          { return "credit_confirm" }
+func (CreditReceipt) Kind() string          { return "credit_receipt" }
+func (CreditRepay) Kind() string            { return "credit_repay" }
+func (CreditIncrease) Kind() string         { return "credit_increase" }
+func (CreditIncreaseDecision) Kind() string { return "credit_increase_decision" }

@@ -229,6 +229,17 @@ type Body struct {
 	//	*Body_TokenImport
 	//	*Body_TransferRefund
 	//	*Body_RegionUpdate
+	//	*Body_RegisterCertificate
+	//	*Body_RevokeCertificate
+	//	*Body_RegisterCreditNode
+	//	*Body_CreditFund
+	//	*Body_SetCreditLine
+	//	*Body_CreditRequest
+	//	*Body_CreditConfirm
+	//	*Body_CreditReceipt
+	//	*Body_CreditRepay
+	//	*Body_CreditIncrease
+	//	*Body_CreditIncreaseDecision
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -549,6 +560,105 @@ func (x *Body) GetRegionUpdate() *RegionUpdate {
 	return nil
 }
 
+func (x *Body) GetRegisterCertificate() *RegisterCertificate {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_RegisterCertificate); ok {
+			return x.RegisterCertificate
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetRevokeCertificate() *RevokeCertificate {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_RevokeCertificate); ok {
+			return x.RevokeCertificate
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetRegisterCreditNode() *RegisterCreditNode {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_RegisterCreditNode); ok {
+			return x.RegisterCreditNode
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditFund() *CreditFund {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditFund); ok {
+			return x.CreditFund
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetSetCreditLine() *SetCreditLine {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_SetCreditLine); ok {
+			return x.SetCreditLine
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditRequest() *CreditRequest {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditRequest); ok {
+			return x.CreditRequest
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditConfirm() *CreditConfirm {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditConfirm); ok {
+			return x.CreditConfirm
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditReceipt() *CreditReceipt {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditReceipt); ok {
+			return x.CreditReceipt
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditRepay() *CreditRepay {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditRepay); ok {
+			return x.CreditRepay
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditIncrease() *CreditIncrease {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditIncrease); ok {
+			return x.CreditIncrease
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditIncreaseDecision() *CreditIncreaseDecision {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditIncreaseDecision); ok {
+			return x.CreditIncreaseDecision
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -661,6 +771,50 @@ type Body_RegionUpdate struct {
 	RegionUpdate *RegionUpdate `protobuf:"bytes,36,opt,name=region_update,json=regionUpdate,proto3,oneof"`
 }
 
+type Body_RegisterCertificate struct {
+	RegisterCertificate *RegisterCertificate `protobuf:"bytes,40,opt,name=register_certificate,json=registerCertificate,proto3,oneof"`
+}
+
+type Body_RevokeCertificate struct {
+	RevokeCertificate *RevokeCertificate `protobuf:"bytes,41,opt,name=revoke_certificate,json=revokeCertificate,proto3,oneof"`
+}
+
+type Body_RegisterCreditNode struct {
+	RegisterCreditNode *RegisterCreditNode `protobuf:"bytes,42,opt,name=register_credit_node,json=registerCreditNode,proto3,oneof"`
+}
+
+type Body_CreditFund struct {
+	CreditFund *CreditFund `protobuf:"bytes,43,opt,name=credit_fund,json=creditFund,proto3,oneof"`
+}
+
+type Body_SetCreditLine struct {
+	SetCreditLine *SetCreditLine `protobuf:"bytes,44,opt,name=set_credit_line,json=setCreditLine,proto3,oneof"`
+}
+
+type Body_CreditRequest struct {
+	CreditRequest *CreditRequest `protobuf:"bytes,45,opt,name=credit_request,json=creditRequest,proto3,oneof"`
+}
+
+type Body_CreditConfirm struct {
+	CreditConfirm *CreditConfirm `protobuf:"bytes,46,opt,name=credit_confirm,json=creditConfirm,proto3,oneof"`
+}
+
+type Body_CreditReceipt struct {
+	CreditReceipt *CreditReceipt `protobuf:"bytes,47,opt,name=credit_receipt,json=creditReceipt,proto3,oneof"`
+}
+
+type Body_CreditRepay struct {
+	CreditRepay *CreditRepay `protobuf:"bytes,48,opt,name=credit_repay,json=creditRepay,proto3,oneof"`
+}
+
+type Body_CreditIncrease struct {
+	CreditIncrease *CreditIncrease `protobuf:"bytes,49,opt,name=credit_increase,json=creditIncrease,proto3,oneof"`
+}
+
+type Body_CreditIncreaseDecision struct {
+	CreditIncreaseDecision *CreditIncreaseDecision `protobuf:"bytes,50,opt,name=credit_increase_decision,json=creditIncreaseDecision,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -714,6 +868,28 @@ func (*Body_TokenImport) isBody_Msg() {}
 func (*Body_TransferRefund) isBody_Msg() {}
 
 func (*Body_RegionUpdate) isBody_Msg() {}
+
+func (*Body_RegisterCertificate) isBody_Msg() {}
+
+func (*Body_RevokeCertificate) isBody_Msg() {}
+
+func (*Body_RegisterCreditNode) isBody_Msg() {}
+
+func (*Body_CreditFund) isBody_Msg() {}
+
+func (*Body_SetCreditLine) isBody_Msg() {}
+
+func (*Body_CreditRequest) isBody_Msg() {}
+
+func (*Body_CreditConfirm) isBody_Msg() {}
+
+func (*Body_CreditReceipt) isBody_Msg() {}
+
+func (*Body_CreditRepay) isBody_Msg() {}
+
+func (*Body_CreditIncrease) isBody_Msg() {}
+
+func (*Body_CreditIncreaseDecision) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -2869,6 +3045,787 @@ func (x *RegionUpdate) GetValidators() []byte {
 	return nil
 }
 
+// RegisterCertificate registers the signer's identity certificate (S4.8): the
+// DER encoding of an X.509 certificate the chain's CA issued, naming the
+// signer's address and key. A later registration replaces it.
+type RegisterCertificate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Certificate   []byte                 `protobuf:"bytes,1,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterCertificate) Reset() {
+	*x = RegisterCertificate{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterCertificate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterCertificate) ProtoMessage() {}
+
+func (x *RegisterCertificate) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterCertificate.ProtoReflect.Descriptor instead.
+func (*RegisterCertificate) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *RegisterCertificate) GetCertificate() []byte {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
+// RevokeCertificate puts the serial number of a certificate the chain's CA
+// issued on the chain's revocation list, for good. Operator only.
+type RevokeCertificate struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Serial uint64                 `protobuf:"varint,1,opt,name=serial,proto3" json:"serial,omitempty"`
+	// reason says why, for the record (at most 128 bytes).
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCertificate) Reset() {
+	*x = RevokeCertificate{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCertificate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCertificate) ProtoMessage() {}
+
+func (x *RevokeCertificate) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCertificate.ProtoReflect.Descriptor instead.
+func (*RevokeCertificate) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *RevokeCertificate) GetSerial() uint64 {
+	if x != nil {
+		return x.Serial
+	}
+	return 0
+}
+
+func (x *RevokeCertificate) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// CreditParams are a credit node's rules (S4.6): the node's credit amount for
+// a payer is min(cap, base + on-time repayments × repaid_permille/1000 +
+// the payee's credit volume × volume_permille/1000 − late repayments ×
+// late_permille/1000), counted over the window, and zero while the payer has
+// a debt unpaid past its due date plus grace. Amounts in minor units.
+type CreditParams struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Cap            string                 `protobuf:"bytes,1,opt,name=cap,proto3" json:"cap,omitempty"`
+	Base           string                 `protobuf:"bytes,2,opt,name=base,proto3" json:"base,omitempty"`
+	RepaidPermille uint32                 `protobuf:"varint,3,opt,name=repaid_permille,json=repaidPermille,proto3" json:"repaid_permille,omitempty"`
+	VolumePermille uint32                 `protobuf:"varint,4,opt,name=volume_permille,json=volumePermille,proto3" json:"volume_permille,omitempty"`
+	LatePermille   uint32                 `protobuf:"varint,5,opt,name=late_permille,json=latePermille,proto3" json:"late_permille,omitempty"`
+	WindowSeconds  int64                  `protobuf:"varint,6,opt,name=window_seconds,json=windowSeconds,proto3" json:"window_seconds,omitempty"`
+	// term_seconds is how long after payment a debt falls due.
+	TermSeconds   int64 `protobuf:"varint,7,opt,name=term_seconds,json=termSeconds,proto3" json:"term_seconds,omitempty"`
+	GraceSeconds  int64 `protobuf:"varint,8,opt,name=grace_seconds,json=graceSeconds,proto3" json:"grace_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditParams) Reset() {
+	*x = CreditParams{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditParams) ProtoMessage() {}
+
+func (x *CreditParams) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditParams.ProtoReflect.Descriptor instead.
+func (*CreditParams) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *CreditParams) GetCap() string {
+	if x != nil {
+		return x.Cap
+	}
+	return ""
+}
+
+func (x *CreditParams) GetBase() string {
+	if x != nil {
+		return x.Base
+	}
+	return ""
+}
+
+func (x *CreditParams) GetRepaidPermille() uint32 {
+	if x != nil {
+		return x.RepaidPermille
+	}
+	return 0
+}
+
+func (x *CreditParams) GetVolumePermille() uint32 {
+	if x != nil {
+		return x.VolumePermille
+	}
+	return 0
+}
+
+func (x *CreditParams) GetLatePermille() uint32 {
+	if x != nil {
+		return x.LatePermille
+	}
+	return 0
+}
+
+func (x *CreditParams) GetWindowSeconds() int64 {
+	if x != nil {
+		return x.WindowSeconds
+	}
+	return 0
+}
+
+func (x *CreditParams) GetTermSeconds() int64 {
+	if x != nil {
+		return x.TermSeconds
+	}
+	return 0
+}
+
+func (x *CreditParams) GetGraceSeconds() int64 {
+	if x != nil {
+		return x.GraceSeconds
+	}
+	return 0
+}
+
+// RegisterCreditNode makes node a credit node lending token, with its
+// parameters (S4.1). Operator only.
+type RegisterCreditNode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	Params        *CreditParams          `protobuf:"bytes,3,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterCreditNode) Reset() {
+	*x = RegisterCreditNode{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterCreditNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterCreditNode) ProtoMessage() {}
+
+func (x *RegisterCreditNode) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterCreditNode.ProtoReflect.Descriptor instead.
+func (*RegisterCreditNode) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *RegisterCreditNode) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *RegisterCreditNode) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *RegisterCreditNode) GetParams() *CreditParams {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+// CreditFund moves amount of the signer's coins (the signer is a credit
+// node) into its pool, a keyless address only credit transactions move;
+// the rest of the inputs comes back as change.
+type CreditFund struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Inputs        [][]byte               `protobuf:"bytes,1,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	Amount        string                 `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditFund) Reset() {
+	*x = CreditFund{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditFund) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditFund) ProtoMessage() {}
+
+func (x *CreditFund) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditFund.ProtoReflect.Descriptor instead.
+func (*CreditFund) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *CreditFund) GetInputs() [][]byte {
+	if x != nil {
+		return x.Inputs
+	}
+	return nil
+}
+
+func (x *CreditFund) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+// SetCreditLine sets the credit line the signer, a payee, grants payer for
+// payments through node (S4.5); "0" withdraws it.
+type SetCreditLine struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Payer         string                 `protobuf:"bytes,2,opt,name=payer,proto3" json:"payer,omitempty"`
+	Amount        string                 `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetCreditLine) Reset() {
+	*x = SetCreditLine{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCreditLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCreditLine) ProtoMessage() {}
+
+func (x *SetCreditLine) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCreditLine.ProtoReflect.Descriptor instead.
+func (*SetCreditLine) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *SetCreditLine) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *SetCreditLine) GetPayer() string {
+	if x != nil {
+		return x.Payer
+	}
+	return ""
+}
+
+func (x *SetCreditLine) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+// CreditRequest asks node to pay payee amount of token on the signer's (the
+// payer's) credit, for the object of trade described (S4.2, S4.3). The payee
+// must confirm it by deadline (Unix seconds).
+type CreditRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Node        string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Payee       string                 `protobuf:"bytes,2,opt,name=payee,proto3" json:"payee,omitempty"`
+	Token       string                 `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	Amount      string                 `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	Description string                 `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	// document_hash is the SHA-256 of the trade document, 32 bytes.
+	DocumentHash  []byte `protobuf:"bytes,6,opt,name=document_hash,json=documentHash,proto3" json:"document_hash,omitempty"`
+	Deadline      int64  `protobuf:"varint,7,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditRequest) Reset() {
+	*x = CreditRequest{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditRequest) ProtoMessage() {}
+
+func (x *CreditRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditRequest.ProtoReflect.Descriptor instead.
+func (*CreditRequest) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *CreditRequest) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *CreditRequest) GetPayee() string {
+	if x != nil {
+		return x.Payee
+	}
+	return ""
+}
+
+func (x *CreditRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *CreditRequest) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *CreditRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *CreditRequest) GetDocumentHash() []byte {
+	if x != nil {
+		return x.DocumentHash
+	}
+	return nil
+}
+
+func (x *CreditRequest) GetDeadline() int64 {
+	if x != nil {
+		return x.Deadline
+	}
+	return 0
+}
+
+// CreditConfirm is the payee's acceptance of request (its transaction id):
+// the ledger checks the limits and pays from the node's pool (S4.4–S4.7).
+type CreditConfirm struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       []byte                 `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditConfirm) Reset() {
+	*x = CreditConfirm{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditConfirm) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditConfirm) ProtoMessage() {}
+
+func (x *CreditConfirm) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditConfirm.ProtoReflect.Descriptor instead.
+func (*CreditConfirm) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *CreditConfirm) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// CreditReceipt is the payee's confirmation that it received request's
+// payment (S4.7).
+type CreditReceipt struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       []byte                 `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditReceipt) Reset() {
+	*x = CreditReceipt{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditReceipt) ProtoMessage() {}
+
+func (x *CreditReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditReceipt.ProtoReflect.Descriptor instead.
+func (*CreditReceipt) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *CreditReceipt) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// CreditRepay returns amount of the signer's coins (the payer's) to the
+// node's pool against request's debt (S4.10); the rest of the inputs comes
+// back as change.
+type CreditRepay struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       []byte                 `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	Inputs        [][]byte               `protobuf:"bytes,2,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	Amount        string                 `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditRepay) Reset() {
+	*x = CreditRepay{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditRepay) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditRepay) ProtoMessage() {}
+
+func (x *CreditRepay) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditRepay.ProtoReflect.Descriptor instead.
+func (*CreditRepay) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *CreditRepay) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *CreditRepay) GetInputs() [][]byte {
+	if x != nil {
+		return x.Inputs
+	}
+	return nil
+}
+
+func (x *CreditRepay) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+// CreditIncrease asks node for a higher limit (minor units), with the
+// SHA-256 of a document proving the signer's (the payer's) ability to repay;
+// the node's service keeps the document (S4.10). It replaces the payer's
+// earlier request to the node, decided or not.
+type CreditIncrease struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Amount        string                 `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	DocumentHash  []byte                 `protobuf:"bytes,3,opt,name=document_hash,json=documentHash,proto3" json:"document_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditIncrease) Reset() {
+	*x = CreditIncrease{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditIncrease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditIncrease) ProtoMessage() {}
+
+func (x *CreditIncrease) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditIncrease.ProtoReflect.Descriptor instead.
+func (*CreditIncrease) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *CreditIncrease) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *CreditIncrease) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *CreditIncrease) GetDocumentHash() []byte {
+	if x != nil {
+		return x.DocumentHash
+	}
+	return nil
+}
+
+// CreditIncreaseDecision is the node's (the signer's) answer to payer's
+// request for an increase: approved with a limit (minor units, at most the
+// node's cap) until expiry (Unix seconds), or declined; with a reason.
+type CreditIncreaseDecision struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Payer         string                 `protobuf:"bytes,1,opt,name=payer,proto3" json:"payer,omitempty"`
+	Approve       bool                   `protobuf:"varint,2,opt,name=approve,proto3" json:"approve,omitempty"`
+	Limit         string                 `protobuf:"bytes,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	Expiry        int64                  `protobuf:"varint,4,opt,name=expiry,proto3" json:"expiry,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditIncreaseDecision) Reset() {
+	*x = CreditIncreaseDecision{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditIncreaseDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditIncreaseDecision) ProtoMessage() {}
+
+func (x *CreditIncreaseDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditIncreaseDecision.ProtoReflect.Descriptor instead.
+func (*CreditIncreaseDecision) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *CreditIncreaseDecision) GetPayer() string {
+	if x != nil {
+		return x.Payer
+	}
+	return ""
+}
+
+func (x *CreditIncreaseDecision) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+func (x *CreditIncreaseDecision) GetLimit() string {
+	if x != nil {
+		return x.Limit
+	}
+	return ""
+}
+
+func (x *CreditIncreaseDecision) GetExpiry() int64 {
+	if x != nil {
+		return x.Expiry
+	}
+	return 0
+}
+
+func (x *CreditIncreaseDecision) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -2884,7 +3841,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xa7\r\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xc7\x13\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -2922,7 +3879,19 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"transferIn\x12;\n" +
 	"\ftoken_import\x18\" \x01(\v2\x16.peg.tx.v1.TokenImportH\x00R\vtokenImport\x12D\n" +
 	"\x0ftransfer_refund\x18# \x01(\v2\x19.peg.tx.v1.TransferRefundH\x00R\x0etransferRefund\x12>\n" +
-	"\rregion_update\x18$ \x01(\v2\x17.peg.tx.v1.RegionUpdateH\x00R\fregionUpdateB\x05\n" +
+	"\rregion_update\x18$ \x01(\v2\x17.peg.tx.v1.RegionUpdateH\x00R\fregionUpdate\x12S\n" +
+	"\x14register_certificate\x18( \x01(\v2\x1e.peg.tx.v1.RegisterCertificateH\x00R\x13registerCertificate\x12M\n" +
+	"\x12revoke_certificate\x18) \x01(\v2\x1c.peg.tx.v1.RevokeCertificateH\x00R\x11revokeCertificate\x12Q\n" +
+	"\x14register_credit_node\x18* \x01(\v2\x1d.peg.tx.v1.RegisterCreditNodeH\x00R\x12registerCreditNode\x128\n" +
+	"\vcredit_fund\x18+ \x01(\v2\x15.peg.tx.v1.CreditFundH\x00R\n" +
+	"creditFund\x12B\n" +
+	"\x0fset_credit_line\x18, \x01(\v2\x18.peg.tx.v1.SetCreditLineH\x00R\rsetCreditLine\x12A\n" +
+	"\x0ecredit_request\x18- \x01(\v2\x18.peg.tx.v1.CreditRequestH\x00R\rcreditRequest\x12A\n" +
+	"\x0ecredit_confirm\x18. \x01(\v2\x18.peg.tx.v1.CreditConfirmH\x00R\rcreditConfirm\x12A\n" +
+	"\x0ecredit_receipt\x18/ \x01(\v2\x18.peg.tx.v1.CreditReceiptH\x00R\rcreditReceipt\x12;\n" +
+	"\fcredit_repay\x180 \x01(\v2\x16.peg.tx.v1.CreditRepayH\x00R\vcreditRepay\x12D\n" +
+	"\x0fcredit_increase\x181 \x01(\v2\x19.peg.tx.v1.CreditIncreaseH\x00R\x0ecreditIncrease\x12]\n" +
+	"\x18credit_increase_decision\x182 \x01(\v2!.peg.tx.v1.CreditIncreaseDecisionH\x00R\x16creditIncreaseDecisionB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -3072,7 +4041,59 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\rsigned_header\x18\x01 \x01(\fR\fsignedHeader\x12\x1e\n" +
 	"\n" +
 	"validators\x18\x02 \x01(\fR\n" +
-	"validatorsB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"validators\"7\n" +
+	"\x13RegisterCertificate\x12 \n" +
+	"\vcertificate\x18\x01 \x01(\fR\vcertificate\"C\n" +
+	"\x11RevokeCertificate\x12\x16\n" +
+	"\x06serial\x18\x01 \x01(\x04R\x06serial\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x9a\x02\n" +
+	"\fCreditParams\x12\x10\n" +
+	"\x03cap\x18\x01 \x01(\tR\x03cap\x12\x12\n" +
+	"\x04base\x18\x02 \x01(\tR\x04base\x12'\n" +
+	"\x0frepaid_permille\x18\x03 \x01(\rR\x0erepaidPermille\x12'\n" +
+	"\x0fvolume_permille\x18\x04 \x01(\rR\x0evolumePermille\x12#\n" +
+	"\rlate_permille\x18\x05 \x01(\rR\flatePermille\x12%\n" +
+	"\x0ewindow_seconds\x18\x06 \x01(\x03R\rwindowSeconds\x12!\n" +
+	"\fterm_seconds\x18\a \x01(\x03R\vtermSeconds\x12#\n" +
+	"\rgrace_seconds\x18\b \x01(\x03R\fgraceSeconds\"o\n" +
+	"\x12RegisterCreditNode\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12/\n" +
+	"\x06params\x18\x03 \x01(\v2\x17.peg.tx.v1.CreditParamsR\x06params\"<\n" +
+	"\n" +
+	"CreditFund\x12\x16\n" +
+	"\x06inputs\x18\x01 \x03(\fR\x06inputs\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\tR\x06amount\"Q\n" +
+	"\rSetCreditLine\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
+	"\x05payer\x18\x02 \x01(\tR\x05payer\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\tR\x06amount\"\xca\x01\n" +
+	"\rCreditRequest\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
+	"\x05payee\x18\x02 \x01(\tR\x05payee\x12\x14\n" +
+	"\x05token\x18\x03 \x01(\tR\x05token\x12\x16\n" +
+	"\x06amount\x18\x04 \x01(\tR\x06amount\x12 \n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\x12#\n" +
+	"\rdocument_hash\x18\x06 \x01(\fR\fdocumentHash\x12\x1a\n" +
+	"\bdeadline\x18\a \x01(\x03R\bdeadline\")\n" +
+	"\rCreditConfirm\x12\x18\n" +
+	"\arequest\x18\x01 \x01(\fR\arequest\")\n" +
+	"\rCreditReceipt\x12\x18\n" +
+	"\arequest\x18\x01 \x01(\fR\arequest\"W\n" +
+	"\vCreditRepay\x12\x18\n" +
+	"\arequest\x18\x01 \x01(\fR\arequest\x12\x16\n" +
+	"\x06inputs\x18\x02 \x03(\fR\x06inputs\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\tR\x06amount\"a\n" +
+	"\x0eCreditIncrease\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\tR\x06amount\x12#\n" +
+	"\rdocument_hash\x18\x03 \x01(\fR\fdocumentHash\"\x8e\x01\n" +
+	"\x16CreditIncreaseDecision\x12\x14\n" +
+	"\x05payer\x18\x01 \x01(\tR\x05payer\x12\x18\n" +
+	"\aapprove\x18\x02 \x01(\bR\aapprove\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\tR\x05limit\x12\x16\n" +
+	"\x06expiry\x18\x04 \x01(\x03R\x06expiry\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reasonB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -3086,47 +4107,59 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
-	(*Tx)(nil),                // 0: peg.tx.v1.Tx
-	(*Batch)(nil),             // 1: peg.tx.v1.Batch
-	(*Signature)(nil),         // 2: peg.tx.v1.Signature
-	(*Body)(nil),              // 3: peg.tx.v1.Body
-	(*AuthorizeIssuer)(nil),   // 4: peg.tx.v1.AuthorizeIssuer
-	(*RegisterAccount)(nil),   // 5: peg.tx.v1.RegisterAccount
-	(*DeployToken)(nil),       // 6: peg.tx.v1.DeployToken
-	(*Contract)(nil),          // 7: peg.tx.v1.Contract
-	(*FiatAccount)(nil),       // 8: peg.tx.v1.FiatAccount
-	(*Roles)(nil),             // 9: peg.tx.v1.Roles
-	(*Minter)(nil),            // 10: peg.tx.v1.Minter
-	(*Mint)(nil),              // 11: peg.tx.v1.Mint
-	(*Output)(nil),            // 12: peg.tx.v1.Output
-	(*Pay)(nil),               // 13: peg.tx.v1.Pay
-	(*Redeem)(nil),            // 14: peg.tx.v1.Redeem
-	(*Freeze)(nil),            // 15: peg.tx.v1.Freeze
-	(*Unfreeze)(nil),          // 16: peg.tx.v1.Unfreeze
-	(*Pause)(nil),             // 17: peg.tx.v1.Pause
-	(*Unpause)(nil),           // 18: peg.tx.v1.Unpause
-	(*Seize)(nil),             // 19: peg.tx.v1.Seize
-	(*TransferOwnership)(nil), // 20: peg.tx.v1.TransferOwnership
-	(*AcceptOwnership)(nil),   // 21: peg.tx.v1.AcceptOwnership
-	(*Approve)(nil),           // 22: peg.tx.v1.Approve
-	(*SpendFrom)(nil),         // 23: peg.tx.v1.SpendFrom
-	(*ConfigureMinter)(nil),   // 24: peg.tx.v1.ConfigureMinter
-	(*Attest)(nil),            // 25: peg.tx.v1.Attest
-	(*FeeDeposit)(nil),        // 26: peg.tx.v1.FeeDeposit
-	(*SetFeeSchedule)(nil),    // 27: peg.tx.v1.SetFeeSchedule
-	(*FeePolicy)(nil),         // 28: peg.tx.v1.FeePolicy
-	(*FeeTier)(nil),           // 29: peg.tx.v1.FeeTier
-	(*KindFee)(nil),           // 30: peg.tx.v1.KindFee
-	(*FeeCollect)(nil),        // 31: peg.tx.v1.FeeCollect
-	(*AliasRegister)(nil),     // 32: peg.tx.v1.AliasRegister
-	(*AliasRevoke)(nil),       // 33: peg.tx.v1.AliasRevoke
-	(*SetRegistrar)(nil),      // 34: peg.tx.v1.SetRegistrar
-	(*TransferIn)(nil),        // 35: peg.tx.v1.TransferIn
-	(*TokenImport)(nil),       // 36: peg.tx.v1.TokenImport
-	(*TransferRefund)(nil),    // 37: peg.tx.v1.TransferRefund
-	(*RegionUpdate)(nil),      // 38: peg.tx.v1.RegionUpdate
+	(*Tx)(nil),                     // 0: peg.tx.v1.Tx
+	(*Batch)(nil),                  // 1: peg.tx.v1.Batch
+	(*Signature)(nil),              // 2: peg.tx.v1.Signature
+	(*Body)(nil),                   // 3: peg.tx.v1.Body
+	(*AuthorizeIssuer)(nil),        // 4: peg.tx.v1.AuthorizeIssuer
+	(*RegisterAccount)(nil),        // 5: peg.tx.v1.RegisterAccount
+	(*DeployToken)(nil),            // 6: peg.tx.v1.DeployToken
+	(*Contract)(nil),               // 7: peg.tx.v1.Contract
+	(*FiatAccount)(nil),            // 8: peg.tx.v1.FiatAccount
+	(*Roles)(nil),                  // 9: peg.tx.v1.Roles
+	(*Minter)(nil),                 // 10: peg.tx.v1.Minter
+	(*Mint)(nil),                   // 11: peg.tx.v1.Mint
+	(*Output)(nil),                 // 12: peg.tx.v1.Output
+	(*Pay)(nil),                    // 13: peg.tx.v1.Pay
+	(*Redeem)(nil),                 // 14: peg.tx.v1.Redeem
+	(*Freeze)(nil),                 // 15: peg.tx.v1.Freeze
+	(*Unfreeze)(nil),               // 16: peg.tx.v1.Unfreeze
+	(*Pause)(nil),                  // 17: peg.tx.v1.Pause
+	(*Unpause)(nil),                // 18: peg.tx.v1.Unpause
+	(*Seize)(nil),                  // 19: peg.tx.v1.Seize
+	(*TransferOwnership)(nil),      // 20: peg.tx.v1.TransferOwnership
+	(*AcceptOwnership)(nil),        // 21: peg.tx.v1.AcceptOwnership
+	(*Approve)(nil),                // 22: peg.tx.v1.Approve
+	(*SpendFrom)(nil),              // 23: peg.tx.v1.SpendFrom
+	(*ConfigureMinter)(nil),        // 24: peg.tx.v1.ConfigureMinter
+	(*Attest)(nil),                 // 25: peg.tx.v1.Attest
+	(*FeeDeposit)(nil),             // 26: peg.tx.v1.FeeDeposit
+	(*SetFeeSchedule)(nil),         // 27: peg.tx.v1.SetFeeSchedule
+	(*FeePolicy)(nil),              // 28: peg.tx.v1.FeePolicy
+	(*FeeTier)(nil),                // 29: peg.tx.v1.FeeTier
+	(*KindFee)(nil),                // 30: peg.tx.v1.KindFee
+	(*FeeCollect)(nil),             // 31: peg.tx.v1.FeeCollect
+	(*AliasRegister)(nil),          // 32: peg.tx.v1.AliasRegister
+	(*AliasRevoke)(nil),            // 33: peg.tx.v1.AliasRevoke
+	(*SetRegistrar)(nil),           // 34: peg.tx.v1.SetRegistrar
+	(*TransferIn)(nil),             // 35: peg.tx.v1.TransferIn
+	(*TokenImport)(nil),            // 36: peg.tx.v1.TokenImport
+	(*TransferRefund)(nil),         // 37: peg.tx.v1.TransferRefund
+	(*RegionUpdate)(nil),           // 38: peg.tx.v1.RegionUpdate
+	(*RegisterCertificate)(nil),    // 39: peg.tx.v1.RegisterCertificate
+	(*RevokeCertificate)(nil),      // 40: peg.tx.v1.RevokeCertificate
+	(*CreditParams)(nil),           // 41: peg.tx.v1.CreditParams
+	(*RegisterCreditNode)(nil),     // 42: peg.tx.v1.RegisterCreditNode
+	(*CreditFund)(nil),             // 43: peg.tx.v1.CreditFund
+	(*SetCreditLine)(nil),          // 44: peg.tx.v1.SetCreditLine
+	(*CreditRequest)(nil),          // 45: peg.tx.v1.CreditRequest
+	(*CreditConfirm)(nil),          // 46: peg.tx.v1.CreditConfirm
+	(*CreditReceipt)(nil),          // 47: peg.tx.v1.CreditReceipt
+	(*CreditRepay)(nil),            // 48: peg.tx.v1.CreditRepay
+	(*CreditIncrease)(nil),         // 49: peg.tx.v1.CreditIncrease
+	(*CreditIncreaseDecision)(nil), // 50: peg.tx.v1.CreditIncreaseDecision
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -3157,21 +4190,33 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	36, // 25: peg.tx.v1.Body.token_import:type_name -> peg.tx.v1.TokenImport
 	37, // 26: peg.tx.v1.Body.transfer_refund:type_name -> peg.tx.v1.TransferRefund
 	38, // 27: peg.tx.v1.Body.region_update:type_name -> peg.tx.v1.RegionUpdate
-	7,  // 28: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 29: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 30: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 31: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 32: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 33: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 34: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 35: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 36: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	7,  // 37: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	39, // 28: peg.tx.v1.Body.register_certificate:type_name -> peg.tx.v1.RegisterCertificate
+	40, // 29: peg.tx.v1.Body.revoke_certificate:type_name -> peg.tx.v1.RevokeCertificate
+	42, // 30: peg.tx.v1.Body.register_credit_node:type_name -> peg.tx.v1.RegisterCreditNode
+	43, // 31: peg.tx.v1.Body.credit_fund:type_name -> peg.tx.v1.CreditFund
+	44, // 32: peg.tx.v1.Body.set_credit_line:type_name -> peg.tx.v1.SetCreditLine
+	45, // 33: peg.tx.v1.Body.credit_request:type_name -> peg.tx.v1.CreditRequest
+	46, // 34: peg.tx.v1.Body.credit_confirm:type_name -> peg.tx.v1.CreditConfirm
+	47, // 35: peg.tx.v1.Body.credit_receipt:type_name -> peg.tx.v1.CreditReceipt
+	48, // 36: peg.tx.v1.Body.credit_repay:type_name -> peg.tx.v1.CreditRepay
+	49, // 37: peg.tx.v1.Body.credit_increase:type_name -> peg.tx.v1.CreditIncrease
+	50, // 38: peg.tx.v1.Body.credit_increase_decision:type_name -> peg.tx.v1.CreditIncreaseDecision
+	7,  // 39: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 40: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 41: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 42: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 43: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 44: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 45: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 46: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 47: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 48: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	41, // 49: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -3207,6 +4252,17 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_TokenImport)(nil),
 		(*Body_TransferRefund)(nil),
 		(*Body_RegionUpdate)(nil),
+		(*Body_RegisterCertificate)(nil),
+		(*Body_RevokeCertificate)(nil),
+		(*Body_RegisterCreditNode)(nil),
+		(*Body_CreditFund)(nil),
+		(*Body_SetCreditLine)(nil),
+		(*Body_CreditRequest)(nil),
+		(*Body_CreditConfirm)(nil),
+		(*Body_CreditReceipt)(nil),
+		(*Body_CreditRepay)(nil),
+		(*Body_CreditIncrease)(nil),
+		(*Body_CreditIncreaseDecision)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3214,7 +4270,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

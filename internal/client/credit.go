@@ -1,0 +1,140 @@
+package client
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/pegledger/peg/internal/ledger"
+)
+
+// Certificate is an account's identity certificate as GET
+// /v1/accounts/{address}/certificate shows it, judged at the latest block.
+type Certificate struct {
+	Serial       uint64    `json:"serial"`
+	Address      string    `json:"address"`
+	Name         string    `json:"name"`
+	Registration string    `json:"registration"`
+	Country      string    `json:"country"`
+	NotBefore    time.Time `json:"not_before"`
+	NotAfter     time.Time `json:"not_after"`
+	// Valid says whether it passes every check at the latest block; Problem
+	// names the first it fails (a result code's name) and Message says why.
+	Valid   bool   `json:"valid"`
+	Problem string `json:"problem,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// CreditParams are a credit node's rules.
+type CreditParams struct {
+	Cap            Value  `json:"cap"`
+	Base           Value  `json:"base"`
+	RepaidPermille uint32 `json:"repaid_permille"`
+	VolumePermille uint32 `json:"volume_permille"`
+	LatePermille   uint32 `json:"late_permille"`
+	Window         string `json:"window"`
+	Term           string `json:"term"`
+	Grace          string `json:"grace"`
+}
+
+// CreditNode is GET /v1/credit/nodes/{address}: a node, its pool and books.
+type CreditNode struct {
+	Node        string       `json:"node"`
+	Token       string       `json:"token"`
+	Pool        string       `json:"pool"`
+	Params      CreditParams `json:"params"`
+	Balance     Value        `json:"balance"`
+	Funded      Value        `json:"funded"`
+	Paid        Value        `json:"paid"`
+	Repaid      Value        `json:"repaid"`
+	Outstanding Value        `json:"outstanding"`
+}
+
+// CreditRequest is a credit request and its debt, with its status judged at
+// the latest block (LAPSED, OVERDUE, DEFAULTED) beside the one recorded.
+type CreditRequest struct {
+	ID             string     `json:"id"`
+	Node           string     `json:"node"`
+	Payer          string     `json:"payer"`
+	Payee          string     `json:"payee"`
+	Token          string     `json:"token"`
+	Amount         Value      `json:"amount"`
+	Description    string     `json:"description"`
+	DocumentHash   string     `json:"document_hash"`
+	Deadline       time.Time  `json:"deadline"`
+	Status         string     `json:"status"`
+	RecordedStatus string     `json:"recorded_status"`
+	Requested      time.Time  `json:"requested"`
+	PaidAt         *time.Time `json:"paid_at,omitempty"`
+	Due            *time.Time `json:"due,omitempty"`
+	Owed           Value      `json:"owed"`
+	Repaid         Value      `json:"repaid"`
+	RepaidLate     bool       `json:"repaid_late"`
+}
+
+// CreditLimit is GET /v1/credit/nodes/{address}/limit: what the node and
+// the payee's line allow a payer now.
+type CreditLimit struct {
+	Node     string `json:"node"`
+	Payer    string `json:"payer"`
+	Payee    string `json:"payee"`
+	Limit    Value  `json:"limit"`
+	Owed     Value  `json:"owed"`
+	Line     Value  `json:"line"`
+	LineOwed Value  `json:"line_owed"`
+	// Available is the most a new request could be paid now: the lesser of
+	// what the line and the node's limit leave.
+	Available Value `json:"available"`
+	InDefault bool  `json:"in_default"`
+	// Increase is the payer's latest request to the node for a higher
+	// limit, if any.
+	Increase *CreditIncrease `json:"increase,omitempty"`
+}
+
+// CreditIncrease is a payer's request for a higher limit and the node's
+// decision: PENDING, APPROVED (limit until expiry) or DECLINED.
+type CreditIncrease struct {
+	ID           string     `json:"id"`
+	Amount       Value      `json:"amount"`
+	DocumentHash string     `json:"document_hash"`
+	Status       string     `json:"status"`
+	Limit        *Value     `json:"limit,omitempty"`
+	Expiry       *time.Time `json:"expiry,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+}
+
+// CreditHistory is GET /v1/accounts/{address}/credit/history.
+type CreditHistory struct {
+	Requests []CreditRequest `json:"requests"`
+}
+
+// Certificate returns the certificate addr registered.
+func (c *Client) Certificate(ctx context.Context, addr ledger.Address) (*Certificate, error) {
+	var v Certificate
+	return &v, c.get(ctx, "/v1/accounts/"+addr.String()+"/certificate", nil, &v)
+}
+
+// CreditNode returns a credit node.
+func (c *Client) CreditNode(ctx context.Context, node ledger.Address) (*CreditNode, error) {
+	var v CreditNode
+	return &v, c.get(ctx, "/v1/credit/nodes/"+node.String(), nil, &v)
+}
+
+// CreditRequest returns a credit request by its transaction id.
+func (c *Client) CreditRequest(ctx context.Context, id ledger.TxID) (*CreditRequest, error) {
+	var v CreditRequest
+	return &v, c.get(ctx, "/v1/credit/requests/"+id.String(), nil, &v)
+}
+
+// CreditLimit returns what node and payee's line allow payer now.
+func (c *Client) CreditLimit(ctx context.Context, node, payer, payee ledger.Address) (*CreditLimit, error) {
+	var v CreditLimit
+	q := url.Values{"payer": {payer.String()}, "payee": {payee.String()}}
+	return &v, c.get(ctx, "/v1/credit/nodes/"+node.String()+"/limit", q, &v)
+}
+
+// CreditHistory returns the credit requests addr made or was asked to accept.
+func (c *Client) CreditHistory(ctx context.Context, addr ledger.Address) (*CreditHistory, error) {
+	var v CreditHistory
+	return &v, c.get(ctx, "/v1/accounts/"+addr.String()+"/credit/history", nil, &v)
+}

@@ -1,0 +1,539 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pegledger/peg/internal/credit"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/tx"
+)
+
+// CreditNode is a credit node on this chain (S4.1): its parameters, its pool
+// and its books. The pool is one coin of the node's token, owned by the
+// node's keyless pool address, replaced by every transaction that moves it,
+// so that the ledger pays from it without searching for coins. Its books hold
+// Pool = Funded − Paid + Repaid, and the payers' open debts with the node add
+// up to Paid − Repaid (the audit checks both).
+type CreditNode struct {
+	Node     ledger.Address `json:"node"`
+	Token    ledger.TokenID `json:"token"`
+	Params   credit.Params  `json:"params"`
+	Pool     ledger.Address `json:"pool"`
+	PoolCoin ledger.CoinID  `json:"pool_coin"` // zero while the pool is empty
+	Balance  money.Amount   `json:"balance"`   // the pool coin's amount
+	Funded   money.Amount   `json:"funded"`
+	Paid     money.Amount   `json:"paid"`
+	Repaid   money.Amount   `json:"repaid"`
+}
+
+// Outstanding is what the node's payers owe it: Paid − Repaid.
+func (n *CreditNode) Outstanding() money.Amount {
+	o, ok := n.Paid.Sub(n.Repaid)
+	if !ok {
+		panic("state: credit node " + n.Node.String() + " has more repaid than paid")
+	}
+	return o
+}
+
+// CreditPool is the keyless address of node's pool on region's chain:
+// nobody can sign for it, and no freeze may name it.
+func CreditPool(region ledger.Region, node ledger.Address) ledger.Address {
+	return ledger.ContractAddress(region, sha256.Sum256(append([]byte("peg credit pool/"), node.Bytes()...)))
+}
+
+// Credit request states. A debt is open from PAID until repaid in full;
+// LAPSED and OVERDUE are judged at block time (CreditRequestRecord.StatusAt).
+const (
+	CreditPending  = "PENDING"
+	CreditPaid     = "PAID"
+	CreditReceived = "RECEIVED"
+	CreditRepaid   = "REPAID"
+	CreditLapsed   = "LAPSED"
+	CreditOverdue  = "OVERDUE"
+	CreditDefault  = "DEFAULTED"
+)
+
+// CreditRequestRecord is a credit request and, once paid, its debt.
+type CreditRequestRecord struct {
+	ID           ledger.TxID    `json:"id"`
+	Node         ledger.Address `json:"node"`
+	Payer        ledger.Address `json:"payer"`
+	Payee        ledger.Address `json:"payee"`
+	Token        ledger.TokenID `json:"token"`
+	Amount       money.Amount   `json:"amount"`
+	Description  string         `json:"description"`
+	DocumentHash string         `json:"document_hash"`
+	Deadline     int64          `json:"deadline"` // block time, Unix nanoseconds, as all times here
+	Status       string         `json:"status"`
+	Requested    int64          `json:"requested"`
+	PaidAt       int64          `json:"paid_at,omitempty"`
+	Due          int64          `json:"due,omitempty"`
+	Owed         money.Amount   `json:"owed"`
+	Repaid       money.Amount   `json:"repaid"`
+	RepaidLate   bool           `json:"repaid_late,omitempty"`
+}
+
+// StatusAt is the request's status judged at block time now: a pending
+// request past its deadline has LAPSED, an open debt past its due date is
+// OVERDUE, and past its grace too DEFAULTED. A debt repaid in full before
+// the payee confirmed receipt stays PAID until it does.
+func (r *CreditRequestRecord) StatusAt(now int64, p credit.Params) string {
+	open := (r.Status == CreditPaid || r.Status == CreditReceived) && !r.Owed.IsZero()
+	switch {
+	case r.Status == CreditPending && now > r.Deadline:
+		return CreditLapsed
+	case open && now > r.Due+int64(p.Grace):
+		return CreditDefault
+	case open && now > r.Due:
+		return CreditOverdue
+	}
+	return r.Status
+}
+
+// CreditLine is the line a payee grants a payer through a node, and what the
+// payer owes on it.
+type CreditLine struct {
+	Amount money.Amount `json:"amount"`
+	Owed   money.Amount `json:"owed"`
+}
+
+func (x *exec) creditNode(a ledger.Address) (*CreditNode, *ledger.Rejection) {
+	n := CreditNodeOf(x.w, a)
+	if n == nil {
+		return nil, ledger.Reject(ledger.CodeCreditNoNode, "%s is not a credit node on this chain", a)
+	}
+	return n, nil
+}
+
+func (x *exec) saveCreditNode(n *CreditNode) { x.w.Set(creditNodeKey(n.Node), encode(n)) }
+
+func (x *exec) registerCreditNode(m tx.RegisterCreditNode) *ledger.Rejection {
+	if rej := x.requireOperator(); rej != nil {
+		return rej
+	}
+	if rej := x.home(m.Node, "credit node"); rej != nil {
+		return rej
+	}
+	if _, rej := x.viewToken(m.Token); rej != nil {
+		return rej
+	}
+	if err := m.Params.Validate(); err != nil {
+		return ledger.Reject(ledger.CodeCreditParams, "%v", err)
+	}
+	if x.w.Get(creditNodeKey(m.Node)) != nil {
+		return ledger.Reject(ledger.CodeCreditNodeExists, "%s is already a credit node", m.Node)
+	}
+	n := &CreditNode{Node: m.Node, Token: m.Token, Params: m.Params, Pool: CreditPool(x.env.Region, m.Node)}
+	x.saveCreditNode(n)
+	x.w.Set(creditPoolKey(n.Pool), m.Node.Bytes())
+	x.emit("credit.node", "node", m.Node.String(), "token", string(m.Token), "pool", n.Pool.String(),
+		"cap", m.Params.Cap.String(), "term", m.Params.Term.String())
+	return nil
+}
+
+// movePool replaces the node's pool coin by one of balance, after the
+// transaction's other coins (indexes below first): the old coin is
+// destroyed, the new one created at index first, none when balance is zero.
+func (x *exec) movePool(n *CreditNode, balance money.Amount, first uint32) {
+	if !n.Balance.IsZero() {
+		c, rej := x.coin(n.PoolCoin)
+		if rej != nil || c.Owner != n.Pool || c.Amount != n.Balance {
+			panic("state: credit node " + n.Node.String() + "'s pool coin is not its books'")
+		}
+		x.destroy(c)
+	}
+	n.Balance, n.PoolCoin = balance, ledger.CoinID{}
+	if !balance.IsZero() {
+		n.PoolCoin = x.create(n.Token, first, n.Pool, balance).ID
+	}
+}
+
+func (x *exec) creditFund(m tx.CreditFund) *ledger.Rejection {
+	n, rej := x.creditNode(x.tx.Signer)
+	if rej != nil {
+		return rej
+	}
+	t, rej := x.loadToken(n.Token)
+	if rej != nil {
+		return rej
+	}
+	if rej := x.movable(t, n.Node, n.Pool); rej != nil {
+		return rej
+	}
+	coins, in, rej := x.inputs(t, n.Node, m.Inputs)
+	if rej != nil {
+		return rej
+	}
+	if rej := t.Contract.CheckTransfer(m.Amount); rej != nil {
+		return rej
+	}
+	change, ok := in.Sub(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s, less than the %s to fund", t.Contract.FormatAmount(in), t.Contract.FormatAmount(m.Amount))
+	}
+	balance, ok := n.Balance.Add(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeAmountOverflow, "the pool would overflow the amount range")
+	}
+	for _, c := range coins {
+		x.destroy(c)
+	}
+	if !change.IsZero() {
+		x.create(n.Token, 0, n.Node, change)
+	}
+	x.movePool(n, balance, 1)
+	n.Funded = feeAdd(n.Funded, m.Amount)
+	x.saveCreditNode(n)
+	x.emit("credit.funded", "node", n.Node.String(), "amount", m.Amount.String(), "pool", balance.String())
+	return nil
+}
+
+func (x *exec) setCreditLine(m tx.SetCreditLine) *ledger.Rejection {
+	if _, rej := x.creditNode(m.Node); rej != nil {
+		return rej
+	}
+	payee := x.tx.Signer
+	if m.Payer == payee {
+		return ledger.Reject(ledger.CodeInvalidArgument, "a payee grants a line to another account, not itself")
+	}
+	if _, rej := x.certified(payee, "payee"); rej != nil {
+		return rej
+	}
+	k := creditLineKey(m.Node, payee, m.Payer)
+	line := creditLineAt(x.w, k)
+	line.Amount = m.Amount
+	if line.Amount.IsZero() && line.Owed.IsZero() {
+		x.w.Delete(k)
+	} else {
+		x.w.Set(k, encode(line))
+	}
+	x.emit("credit.line", "node", m.Node.String(), "payee", payee.String(), "payer", m.Payer.String(), "amount", m.Amount.String())
+	return nil
+}
+
+func (x *exec) creditRequest(m tx.CreditRequest) *ledger.Rejection {
+	n, rej := x.creditNode(m.Node)
+	if rej != nil {
+		return rej
+	}
+	payer := x.tx.Signer
+	switch {
+	case m.Token != n.Token:
+		return ledger.Reject(ledger.CodeInvalidArgument, "credit node %s lends %s, not %s", n.Node, n.Token, m.Token)
+	case m.Payee == payer:
+		return ledger.Reject(ledger.CodeInvalidArgument, "a payer does not pay itself on credit")
+	}
+	if rej := x.home(m.Payee, "payee"); rej != nil {
+		return rej
+	}
+	now := x.env.Time
+	if !m.Deadline.After(now) || m.Deadline.Sub(now) > credit.MaxDeadline {
+		return ledger.Reject(ledger.CodeCreditDeadline, "deadline %s must be after the block's time %s and within %s of it",
+			m.Deadline.Format(time.RFC3339), now.Format(time.RFC3339), credit.MaxDeadline)
+	}
+	t, rej := x.viewToken(n.Token)
+	if rej != nil {
+		return rej
+	}
+	if rej := t.Contract.CheckTransfer(m.Amount); rej != nil {
+		return rej
+	}
+	if _, rej := x.certified(payer, "payer"); rej != nil {
+		return rej
+	}
+	if _, rej := x.certified(m.Payee, "payee"); rej != nil {
+		return rej
+	}
+	r := &CreditRequestRecord{ID: x.tx.ID, Node: n.Node, Payer: payer, Payee: m.Payee, Token: n.Token, Amount: m.Amount,
+		Description: m.Description, DocumentHash: hex.EncodeToString(m.DocumentHash[:]), Deadline: m.Deadline.UnixNano(),
+		Status: CreditPending, Requested: now.UnixNano()}
+	x.w.Set(creditRequestKey(r.ID), encode(r))
+	x.w.Set(creditPartyKey(payer, x.env.Height, r.ID), nil)
+	x.w.Set(creditPartyKey(m.Payee, x.env.Height, r.ID), nil)
+	x.emit("credit.requested", "request", r.ID.String(), "node", n.Node.String(), "payer", payer.String(), "payee", m.Payee.String(),
+		"amount", m.Amount.String(), "deadline", m.Deadline.Format(time.RFC3339))
+	return nil
+}
+
+// creditStep loads request for a step that party takes ("payee", "payer")
+// and that needs one of the states in want.
+func (x *exec) creditStep(id ledger.TxID, party string, want ...string) (*CreditRequestRecord, *ledger.Rejection) {
+	r := CreditRequestOf(x.w, id)
+	if r == nil {
+		return nil, ledger.Reject(ledger.CodeCreditNoRequest, "no credit request %s", id)
+	}
+	if party == "payee" && x.tx.Signer != r.Payee {
+		return nil, ledger.Reject(ledger.CodeCreditNotPayee, "only the payee %s may take this step of request %s; signer is %s", r.Payee, id, x.tx.Signer)
+	}
+	if party == "payer" && x.tx.Signer != r.Payer {
+		return nil, ledger.Reject(ledger.CodeCreditNotPayer, "only the payer %s may take this step of request %s; signer is %s", r.Payer, id, x.tx.Signer)
+	}
+	for _, w := range want {
+		if r.Status == w {
+			return r, nil
+		}
+	}
+	return nil, ledger.Reject(ledger.CodeCreditNotPending, "request %s is %s; %s needs it %v", id, r.Status, x.tx.Msg.Kind(), want)
+}
+
+func (x *exec) creditConfirm(m tx.CreditConfirm) *ledger.Rejection {
+	r, rej := x.creditStep(m.Request, "payee", CreditPending)
+	if rej != nil {
+		return rej
+	}
+	now := x.env.Time.UnixNano()
+	if now > r.Deadline {
+		return ledger.Reject(ledger.CodeCreditLapsed, "request %s lapsed at %s, unconfirmed", r.ID, time.Unix(0, r.Deadline).UTC().Format(time.RFC3339))
+	}
+	if _, rej := x.certified(r.Payer, "payer"); rej != nil {
+		return rej
+	}
+	if _, rej := x.certified(r.Payee, "payee"); rej != nil {
+		return rej
+	}
+	n, rej := x.creditNode(r.Node)
+	if rej != nil {
+		return rej
+	}
+	t, rej := x.viewToken(n.Token)
+	if rej != nil {
+		return rej
+	}
+	if rej := x.movable(t, r.Payer, r.Payee, n.Pool); rej != nil {
+		return rej
+	}
+	rec := creditRecordOf(x.w, n.Node, r.Payer)
+	if len(rec.Debts) >= credit.MaxOpenDebts {
+		return ledger.Reject(ledger.CodeCreditTooManyDebts, "%s has %d open debts with %s, the most allowed", r.Payer, len(rec.Debts), n.Node)
+	}
+	lk := creditLineKey(n.Node, r.Payee, r.Payer)
+	line := creditLineAt(x.w, lk)
+	vol := creditVolumeOf(x.w, n.Node, r.Payee)
+	limit := credit.Limit(n.Params, rec, vol, now)
+	format := func(a money.Amount) string { return t.Contract.FormatAmount(a) + " " + t.Contract.Symbol }
+	if rej := credit.Check(r.Amount, line.Amount, line.Owed, limit, rec.Owed(), format); rej != nil {
+		return rej
+	}
+	rest, ok := n.Balance.Sub(r.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeCreditPoolShort, "credit node %s's pool holds %s, less than %s", n.Node, format(n.Balance), format(r.Amount))
+	}
+	x.create(n.Token, 0, r.Payee, r.Amount)
+	x.movePool(n, rest, 1)
+	n.Paid = feeAdd(n.Paid, r.Amount)
+	x.saveCreditNode(n)
+	due := now + int64(n.Params.Term)
+	rec.Borrow(r.ID, due, r.Amount)
+	x.w.Set(creditRecordKey(n.Node, r.Payer), encode(rec))
+	line.Owed = feeAdd(line.Owed, r.Amount)
+	x.w.Set(lk, encode(line))
+	vol = credit.Book(vol, credit.Entry{Time: now, Amount: r.Amount}, now, n.Params.Window)
+	x.w.Set(creditVolumeKey(n.Node, r.Payee), encode(vol))
+	r.Status, r.PaidAt, r.Due, r.Owed = CreditPaid, now, due, r.Amount
+	x.w.Set(creditRequestKey(r.ID), encode(r))
+	x.emit("credit.paid", "request", r.ID.String(), "node", n.Node.String(), "payer", r.Payer.String(), "payee", r.Payee.String(),
+		"amount", r.Amount.String(), "due", time.Unix(0, due).UTC().Format(time.RFC3339))
+	return nil
+}
+
+func (x *exec) creditReceipt(m tx.CreditReceipt) *ledger.Rejection {
+	r, rej := x.creditStep(m.Request, "payee", CreditPaid)
+	if rej != nil {
+		return rej
+	}
+	if r.Owed.IsZero() {
+		r.Status = CreditRepaid
+	} else {
+		r.Status = CreditReceived
+	}
+	x.w.Set(creditRequestKey(r.ID), encode(r))
+	x.emit("credit.received", "request", r.ID.String(), "node", r.Node.String(), "payer", r.Payer.String(), "payee", r.Payee.String(), "amount", r.Amount.String())
+	return nil
+}
+
+func (x *exec) creditRepay(m tx.CreditRepay) *ledger.Rejection {
+	r, rej := x.creditStep(m.Request, "payer", CreditPaid, CreditReceived)
+	if rej != nil {
+		return rej
+	}
+	n, rej := x.creditNode(r.Node)
+	if rej != nil {
+		return rej
+	}
+	t, rej := x.loadToken(n.Token)
+	if rej != nil {
+		return rej
+	}
+	if m.Amount.Cmp(r.Owed) > 0 {
+		return ledger.Reject(ledger.CodeCreditRepayTooMuch, "%s is more than the %s request %s still owes",
+			t.Contract.FormatAmount(m.Amount), t.Contract.FormatAmount(r.Owed), r.ID)
+	}
+	if rej := x.movable(t, r.Payer, n.Pool); rej != nil {
+		return rej
+	}
+	coins, in, rej := x.inputs(t, r.Payer, m.Inputs)
+	if rej != nil {
+		return rej
+	}
+	if rej := t.Contract.CheckTransfer(m.Amount); rej != nil {
+		return rej
+	}
+	change, ok := in.Sub(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s, less than the %s to repay", t.Contract.FormatAmount(in), t.Contract.FormatAmount(m.Amount))
+	}
+	balance, ok := n.Balance.Add(m.Amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeAmountOverflow, "the pool would overflow the amount range")
+	}
+	for _, c := range coins {
+		x.destroy(c)
+	}
+	if !change.IsZero() {
+		x.create(n.Token, 0, r.Payer, change)
+	}
+	x.movePool(n, balance, 1)
+	n.Repaid = feeAdd(n.Repaid, m.Amount)
+	x.saveCreditNode(n)
+	now := x.env.Time.UnixNano()
+	rec := creditRecordOf(x.w, n.Node, r.Payer)
+	rest, late := rec.Repay(r.ID, m.Amount, now, n.Params.Window)
+	x.w.Set(creditRecordKey(n.Node, r.Payer), encode(rec))
+	lk := creditLineKey(n.Node, r.Payee, r.Payer)
+	line := creditLineAt(x.w, lk)
+	if line.Owed, ok = line.Owed.Sub(m.Amount); !ok {
+		panic("state: a credit line owes less than its debt")
+	}
+	if line.Amount.IsZero() && line.Owed.IsZero() {
+		x.w.Delete(lk)
+	} else {
+		x.w.Set(lk, encode(line))
+	}
+	r.Owed, r.Repaid, r.RepaidLate = rest, feeAdd(r.Repaid, m.Amount), r.RepaidLate || late
+	if rest.IsZero() && r.Status == CreditReceived {
+		r.Status = CreditRepaid
+	}
+	x.w.Set(creditRequestKey(r.ID), encode(r))
+	x.emit("credit.repaid", "request", r.ID.String(), "node", n.Node.String(), "payer", r.Payer.String(), "amount", m.Amount.String(),
+		"owed", rest.String(), "late", strconv.FormatBool(late))
+	return nil
+}
+
+// creditPoolOf reports whether a is a credit node's pool, whose coins only
+// credit transactions move.
+func (x *exec) creditPoolOf(a ledger.Address) *ledger.Rejection {
+	if x.w.Get(creditPoolKey(a)) != nil {
+		return ledger.Reject(ledger.CodeCreditPoolEarmarked, "%s is a credit node's pool: its coins move only by credit transactions", a)
+	}
+	return nil
+}
+
+// CreditNodeOf returns the credit node at a, or nil.
+func CreditNodeOf(r Reader, a ledger.Address) *CreditNode {
+	k := creditNodeKey(a)
+	b := r.Get(k)
+	if b == nil {
+		return nil
+	}
+	var n CreditNode
+	decode(k, b, &n)
+	return &n
+}
+
+// CreditRequestOf returns the credit request id, or nil.
+func CreditRequestOf(r Reader, id ledger.TxID) *CreditRequestRecord {
+	k := creditRequestKey(id)
+	b := r.Get(k)
+	if b == nil {
+		return nil
+	}
+	var c CreditRequestRecord
+	decode(k, b, &c)
+	return &c
+}
+
+// CreditLineOf returns the line payee grants payer through node (zero if none).
+func CreditLineOf(r Reader, node, payee, payer ledger.Address) CreditLine {
+	return creditLineAt(r, creditLineKey(node, payee, payer))
+}
+
+func creditLineAt(r Reader, k []byte) CreditLine {
+	var l CreditLine
+	if b := r.Get(k); b != nil {
+		decode(k, b, &l)
+	}
+	return l
+}
+
+// CreditRecordOf returns payer's record with node (empty if none).
+func CreditRecordOf(r Reader, node, payer ledger.Address) *credit.Record {
+	return creditRecordOf(r, node, payer)
+}
+
+func creditRecordOf(r Reader, node, payer ledger.Address) *credit.Record {
+	k := creditRecordKey(node, payer)
+	rec := &credit.Record{}
+	if b := r.Get(k); b != nil {
+		decode(k, b, rec)
+	}
+	return rec
+}
+
+// CreditVolumeOf returns what payee was paid on credit through node, within
+// the window as of its last booking.
+func CreditVolumeOf(r Reader, node, payee ledger.Address) []credit.Entry {
+	return creditVolumeOf(r, node, payee)
+}
+
+func creditVolumeOf(r Reader, node, payee ledger.Address) []credit.Entry {
+	k := creditVolumeKey(node, payee)
+	var es []credit.Entry
+	if b := r.Get(k); b != nil {
+		decode(k, b, &es)
+	}
+	return es
+}
+
+// CreditLimitOf is node's credit amount for payer paying payee at block
+// time now (credit.Limit).
+func CreditLimitOf(r Reader, n *CreditNode, payer, payee ledger.Address, now time.Time) money.Amount {
+	return credit.Limit(n.Params, creditRecordOf(r, n.Node, payer), creditVolumeOf(r, n.Node, payee), now.UnixNano())
+}
+
+// MaxCreditHistory bounds the requests CreditHistory lists: an account's
+// newest.
+const MaxCreditHistory = 1000
+
+// CreditHistory lists the credit requests a made or was asked to accept,
+// oldest first: the newest MaxCreditHistory of them.
+func CreditHistory(s ReverseScanner, a ledger.Address) ([]CreditRequestRecord, error) {
+	var out []CreditRequestRecord
+	p := creditPartyPrefix(a)
+	err := s.ScanReverse(p, nil, func(k, _ []byte) bool {
+		var id ledger.TxID
+		copy(id[:], k[len(p)+8:])
+		if r := CreditRequestOf(s, id); r != nil {
+			out = append(out, *r)
+		}
+		return len(out) < MaxCreditHistory
+	})
+	slices.Reverse(out)
+	return out, err
+}
+
+// CreditNodes lists the credit nodes in address order.
+func CreditNodes(s Scanner) ([]CreditNode, error) {
+	var out []CreditNode
+	err := s.Scan([]byte(prefixCreditNode), nil, func(k, v []byte) bool {
+		var n CreditNode
+		decode(k, v, &n)
+		out = append(out, n)
+		return true
+	})
+	return out, err
+}
