@@ -45,7 +45,8 @@ type Dir struct {
 	kr   *keyring.Keyring
 }
 
-// Init creates a CA called name in path, valid from now for valid, its key
+// Init creates a CA called name in path, valid from Backdate before now until
+// valid after it, its key
 // sealed under passphrase (empty only for development CAs). region is the
 // region of the key's keyring entry; the CA's key signs no transaction.
 func Init(path, name string, region ledger.Region, passphrase []byte, now time.Time, valid time.Duration) (*Dir, error) {
@@ -65,7 +66,7 @@ func Init(path, name string, region ledger.Region, passphrase []byte, now time.T
 	}
 	defer clear(priv)
 	start := now.UTC().Truncate(time.Second)
-	der, err := cert.NewCA(priv, name, start, start.Add(valid))
+	der, err := cert.NewCA(priv, name, start.Add(-Backdate), start.Add(valid))
 	if err != nil {
 		return nil, err
 	}
@@ -117,16 +118,24 @@ type Issued struct {
 	Cert *cert.Cert
 }
 
-// Issue certifies id for the key pub of addr, valid from now for valid (cut
-// at the CA's own end), under the next serial number, and keeps it in the
-// directory.
+// Backdate is how long before it is made a certificate (or the CA's own)
+// starts to be valid. A chain judges validity at block time, which trails
+// the wall clock (a block's time is its predecessor's commit, and an idle
+// chain commits only every few seconds), and a node's clock may run a little
+// behind the CA's: without it, a certificate registered at once could be
+// refused as not yet valid. Public CAs backdate for the same reason.
+const Backdate = time.Hour
+
+// Issue certifies id for the key pub of addr, valid from Backdate before now
+// for valid (cut at the CA's own start and end), under the next serial
+// number, and keeps it in the directory.
 func (d *Dir) Issue(passphrase []byte, id cert.Identity, addr ledger.Address, pub ed25519.PublicKey, now time.Time, valid time.Duration) (Issued, error) {
 	priv, err := d.kr.PrivateKey(keyName, passphrase)
 	if err != nil {
 		return Issued{}, err
 	}
 	defer clear(priv)
-	start, end := now.UTC().Truncate(time.Second), now.UTC().Truncate(time.Second).Add(valid)
+	start, end := now.UTC().Truncate(time.Second).Add(-Backdate), now.UTC().Truncate(time.Second).Add(valid)
 	if start.Before(d.ca.NotBefore) {
 		start = d.ca.NotBefore
 	}
