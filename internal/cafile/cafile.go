@@ -46,9 +46,9 @@ type Dir struct {
 }
 
 // Init creates a CA called name in path, valid from Backdate before now until
-// valid after it, its key
-// sealed under passphrase (empty only for development CAs). region is the
-// region of the key's keyring entry; the CA's key signs no transaction.
+// valid after it, its key sealed under passphrase (empty only for
+// development CAs). region is the region of the key's keyring entry; the
+// CA's key signs no transaction.
 func Init(path, name string, region ledger.Region, passphrase []byte, now time.Time, valid time.Duration) (*Dir, error) {
 	if _, err := os.Stat(filepath.Join(path, CertFile)); err == nil {
 		return nil, fmt.Errorf("%w: %s", ErrExists, path)
