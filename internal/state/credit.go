@@ -153,6 +153,40 @@ func (x *exec) movePool(n *CreditNode, balance money.Amount, first uint32) {
 	}
 }
 
+// intoPool moves amount of holder's inputs into n's pool, in the checks'
+// order of docs/transactions.md: the token's rules for holder and the pool,
+// the inputs, the transfer's size, conservation, the pool's range. The
+// change goes back to holder as coin 0, the pool's new coin is coin 1; verb
+// names the step in a refusal.
+func (x *exec) intoPool(t *Token, n *CreditNode, holder ledger.Address, inputs []ledger.CoinID, amount money.Amount, verb string) *ledger.Rejection {
+	if rej := x.movable(t, holder, n.Pool); rej != nil {
+		return rej
+	}
+	coins, in, rej := x.inputs(t, holder, inputs)
+	if rej != nil {
+		return rej
+	}
+	if rej := t.Contract.CheckTransfer(amount); rej != nil {
+		return rej
+	}
+	change, ok := in.Sub(amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s, less than the %s to %s", t.Contract.FormatAmount(in), t.Contract.FormatAmount(amount), verb)
+	}
+	balance, ok := n.Balance.Add(amount)
+	if !ok {
+		return ledger.Reject(ledger.CodeAmountOverflow, "the pool would overflow the amount range")
+	}
+	for _, c := range coins {
+		x.destroy(c)
+	}
+	if !change.IsZero() {
+		x.create(n.Token, 0, holder, change)
+	}
+	x.movePool(n, balance, 1)
+	return nil
+}
+
 func (x *exec) creditFund(m tx.CreditFund) *ledger.Rejection {
 	n, rej := x.creditNode(x.tx.Signer)
 	if rej != nil {
@@ -162,34 +196,12 @@ func (x *exec) creditFund(m tx.CreditFund) *ledger.Rejection {
 	if rej != nil {
 		return rej
 	}
-	if rej := x.movable(t, n.Node, n.Pool); rej != nil {
+	if rej := x.intoPool(t, n, n.Node, m.Inputs, m.Amount, "fund"); rej != nil {
 		return rej
 	}
-	coins, in, rej := x.inputs(t, n.Node, m.Inputs)
-	if rej != nil {
-		return rej
-	}
-	if rej := t.Contract.CheckTransfer(m.Amount); rej != nil {
-		return rej
-	}
-	change, ok := in.Sub(m.Amount)
-	if !ok {
-		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s, less than the %s to fund", t.Contract.FormatAmount(in), t.Contract.FormatAmount(m.Amount))
-	}
-	balance, ok := n.Balance.Add(m.Amount)
-	if !ok {
-		return ledger.Reject(ledger.CodeAmountOverflow, "the pool would overflow the amount range")
-	}
-	for _, c := range coins {
-		x.destroy(c)
-	}
-	if !change.IsZero() {
-		x.create(n.Token, 0, n.Node, change)
-	}
-	x.movePool(n, balance, 1)
 	n.Funded = feeAdd(n.Funded, m.Amount)
 	x.saveCreditNode(n)
-	x.emit("credit.funded", "node", n.Node.String(), "amount", m.Amount.String(), "pool", balance.String())
+	x.emit("credit.funded", "node", n.Node.String(), "amount", m.Amount.String(), "pool", n.Balance.String())
 	return nil
 }
 
@@ -373,31 +385,9 @@ func (x *exec) creditRepay(m tx.CreditRepay) *ledger.Rejection {
 		return ledger.Reject(ledger.CodeCreditRepayTooMuch, "%s is more than the %s request %s still owes",
 			t.Contract.FormatAmount(m.Amount), t.Contract.FormatAmount(r.Owed), r.ID)
 	}
-	if rej := x.movable(t, r.Payer, n.Pool); rej != nil {
+	if rej := x.intoPool(t, n, r.Payer, m.Inputs, m.Amount, "repay"); rej != nil {
 		return rej
 	}
-	coins, in, rej := x.inputs(t, r.Payer, m.Inputs)
-	if rej != nil {
-		return rej
-	}
-	if rej := t.Contract.CheckTransfer(m.Amount); rej != nil {
-		return rej
-	}
-	change, ok := in.Sub(m.Amount)
-	if !ok {
-		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s, less than the %s to repay", t.Contract.FormatAmount(in), t.Contract.FormatAmount(m.Amount))
-	}
-	balance, ok := n.Balance.Add(m.Amount)
-	if !ok {
-		return ledger.Reject(ledger.CodeAmountOverflow, "the pool would overflow the amount range")
-	}
-	for _, c := range coins {
-		x.destroy(c)
-	}
-	if !change.IsZero() {
-		x.create(n.Token, 0, r.Payer, change)
-	}
-	x.movePool(n, balance, 1)
 	n.Repaid = feeAdd(n.Repaid, m.Amount)
 	x.saveCreditNode(n)
 	now := x.env.Time.UnixNano()
@@ -406,6 +396,7 @@ func (x *exec) creditRepay(m tx.CreditRepay) *ledger.Rejection {
 	x.w.Set(creditRecordKey(n.Node, r.Payer), encode(rec))
 	lk := creditLineKey(n.Node, r.Payee, r.Payer)
 	line := creditLineAt(x.w, lk)
+	var ok bool
 	if line.Owed, ok = line.Owed.Sub(m.Amount); !ok {
 		panic("state: a credit line owes less than its debt")
 	}
