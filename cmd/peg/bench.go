@@ -20,10 +20,12 @@ import (
 
 func benchCmd(g *globals) *cobra.Command {
 	cfg := bench.DefaultConfig()
+	rc := bench.DefaultRegionsConfig()
+	regions := 1
 	var keep bool
 	var logLevel, profile, tracePath string
 	cmd := &cobra.Command{
-		Use:   "bench [--payments N] [--accounts K] [--mix F] [--rate R] [--workers W] [--node URL]",
+		Use:   "bench [--payments N] [--accounts K] [--mix F] [--rate R] [--workers W] [--node URL | --regions N --cross F]",
 		Short: "Measure committed payments per second, latency, memory and state size",
 		Long: `Run a load test and report what the ledger committed.
 
@@ -54,6 +56,17 @@ keys issuer, minter, attestor, pauser, freezer and operator of the development k
 that ` + "`peg up`" + ` creates under --home (empty passphrase), and reports
 neither peak RSS nor state size.
 
+With --regions N (2 or more) it builds N regions instead (GB, HK, …, each a
+single validator with the network in its genesis, as ` + "`peg up --regions`" + `
+does) and an in-process relayer: the token is deployed and minted in the first
+region and imported into the others, each region funds --accounts accounts
+(the others' by a transfer from the first), and each region submits its share
+of --payments at its share of --rate, a --cross fraction of them to an account
+of the next region. A cross-region payment is complete when its payee's coin
+exists in the payee's region; the result gives the complete payments/s
+across the regions, latency within a region and, apart, submit to the payee's
+coin, each region's balances and the network audit.
+
 The default size (` + fmt.Sprint(bench.DefaultPayments) + ` payments) was chosen so that a default run,
 setup included, takes well under two minutes on a 2-core machine.`,
 		Args: cobra.NoArgs,
@@ -76,6 +89,10 @@ setup included, takes well under two minutes on a 2-core machine.`,
 				}
 				defer f.Close()
 				*out.w = f
+			}
+			if regions != 1 || cmd.Flags().Changed("cross") || cmd.Flags().Changed("relay-workers") {
+				rc.Config = cfg
+				return benchRegions(ctx, cmd, g, rc, regions, logLevel, keep)
 			}
 			target, done, err := benchTarget(cmd, g, logLevel, keep)
 			if err != nil {
@@ -103,7 +120,59 @@ setup included, takes well under two minutes on a 2-core machine.`,
 	f.StringVar(&logLevel, "log-level", "error", "log level of the in-process node: debug, info, warn or error")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the submission and drain (node and generator, in-process) to this file")
 	f.StringVar(&tracePath, "trace", "", "write an execution trace of the same span to this file (go tool trace)")
+	f.IntVar(&regions, "regions", 1, fmt.Sprintf("regions of the in-process network (1 to %d: %v in order), each a chain with one validator; see above",
+		len(bench.RegionCodes), bench.RegionCodes))
+	f.Float64Var(&rc.Cross, "cross", rc.Cross, "with --regions: fraction of each region's payments to an account of the next region")
+	f.IntVar(&rc.RelayWorkers, "relay-workers", rc.RelayWorkers, "with --regions: transfers the in-process relayer carries at once")
 	return cmd
+}
+
+// benchRegions runs `peg bench --regions N`: N in-process regions, a
+// relayer, and the payments over them.
+func benchRegions(ctx context.Context, cmd *cobra.Command, g *globals, cfg bench.RegionsConfig, n int, logLevel string, keep bool) error {
+	if n < 2 || n > len(bench.RegionCodes) {
+		return usageErrorf("--regions %d: want 1 (one chain, without regions) to %d; --cross and --relay-workers need 2 or more", n, len(bench.RegionCodes))
+	}
+	if g.node != "" {
+		return usageErrorf("--regions builds its own network in this process; it does not load one --node names")
+	}
+	if err := cfg.Validate(); err != nil {
+		return &usageError{err}
+	}
+	log, muted, err := benchLogger(cmd, logLevel)
+	if err != nil {
+		return err
+	}
+	l, err := bench.StartRegions("", n, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		muted.Store(true)
+		if err := l.Close(keep); err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: removing %s: %v\n", l.Home, err)
+		}
+		if keep {
+			fmt.Fprintf(cmd.ErrOrStderr(), "kept the bench network's home: %s\n", l.Home)
+		}
+	}()
+	res, err := bench.RunRegions(ctx, cfg, l.Targets(), l.Network, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	return g.print(cmd.OutOrStdout(), res, res.WriteText)
+}
+
+// benchLogger is the in-process nodes' logger at logLevel, and the switch
+// that silences it.
+func benchLogger(cmd *cobra.Command, logLevel string) (*slog.Logger, *atomic.Bool, error) {
+	switch logLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, nil, usageErrorf("--log-level %q: want debug, info, warn or error", logLevel)
+	}
+	muted := new(atomic.Bool)
+	return slog.New(mutable{node.NewLogger(cmd.ErrOrStderr(), logLevel, "text").Handler(), muted}), muted, nil
 }
 
 // benchTarget starts the in-process network, or describes the one --node
@@ -116,13 +185,11 @@ func benchTarget(cmd *cobra.Command, g *globals, logLevel string, keep bool) (be
 		}
 		return bench.Target{URL: g.node, Roles: roles, Network: "running network"}, func() {}, nil
 	}
-	switch logLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return bench.Target{}, nil, usageErrorf("--log-level %q: want debug, info, warn or error", logLevel)
+	log, muted, err := benchLogger(cmd, logLevel)
+	if err != nil {
+		return bench.Target{}, nil, err
 	}
-	muted := new(atomic.Bool)
-	l, err := bench.StartLocal("", slog.New(mutable{node.NewLogger(cmd.ErrOrStderr(), logLevel, "text").Handler(), muted}))
+	l, err := bench.StartLocal("", log)
 	if err != nil {
 		return bench.Target{}, nil, err
 	}

@@ -92,6 +92,38 @@
 //     per live coin, not that of a coin record alone. Not measured against a
 //     running network.
 //
+// # Regions
+//
+// RunRegions (`peg bench --regions N`) loads N regions of a network, each
+// its own chain (StartRegions: GB, HK, …, a single validator each, the
+// network in every genesis), with an in-process relayer (internal/relay,
+// RegionsConfig.RelayWorkers transfers at once, a pass every
+// RegionsConfig.RelayInterval). The token is deployed, attested and minted in
+// the first region; the relayer imports it into the others (token_import).
+// Each region has Accounts accounts and makes its share of the Payments
+// (shares of N): the first region's accounts are minted their leaves; for
+// each account of another region a key of the first is minted a coin, pays
+// it to the account (an outbound transfer) and the relayer delivers it; each
+// region then fans its accounts' coins out into leaves as above. The
+// payments are signed as above, a Cross fraction of each region's (spread as
+// the ones with change are) paying an account of the next region instead;
+// every region's submitters start together, each region at Rate ÷ N.
+//
+// A payment is complete when its payee's coin exists: within a region, when
+// its block is committed (as above); across regions, when the block of the
+// payee's region that holds the relayer's transfer_in is committed, as that
+// region's follower sees it (the relayer reports each transfer_in once a
+// block has taken it; the follower finds its block). Each region's
+// payments are counted on its chain as above; then the complete payments/s
+// over all regions: overall from the first submission to the last
+// completion, steady from the completion of the 10th percentile to that of
+// the 90th; latency apart for the payments within a region (submit →
+// commit) and across (submit → the payee's coin). The balance check covers
+// every account of every region (a cross-region payment's coin counted in
+// its payee's region once delivered), and the network audit
+// (relay.AuditNetwork) checks conservation across the regions after the
+// drain.
+//
 // The generator shares the machine with the node: on an in-process network
 // its submitters, its follower and the API they call take CPU the ledger would
 // otherwise have. Signing happens before the clock starts.

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -62,7 +61,7 @@ const (
 	localRegion  = ledger.Region("GB")
 )
 
-// maxPortTries bounds the attempts to find three consecutive free ports.
+// maxPortTries bounds the attempts to find consecutive free ports.
 const maxPortTries = 50
 
 // Local is a single-validator network run in this process from a temporary
@@ -81,17 +80,13 @@ func StartLocal(dir string, log *slog.Logger) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	l := &Local{Home: home}
-	operator := NewSigner(localRegion)
-	l.Roles = Roles{Issuer: NewSigner(localRegion), Minter: NewSigner(localRegion), Attestor: NewSigner(localRegion),
-		Pauser: NewSigner(localRegion), Freezer: NewSigner(localRegion), Operator: operator}
-	base, err := freeBasePort()
+	l := &Local{Home: home, Roles: newRoles(localRegion)}
+	base, err := freeBasePort(nodePorts)
 	if err != nil {
 		os.RemoveAll(home)
 		return nil, err
 	}
-	gen := state.Genesis{Operator: operator.Addr, Issuers: []ledger.Address{l.Roles.Issuer.Addr}, Params: node.DefaultParams()}
-	if err := node.Init(home, node.DefaultConfig(localChainID, localRegion, base), gen); err != nil {
+	if err := node.Init(home, node.DefaultConfig(localChainID, localRegion, base), l.Roles.genesis()); err != nil {
 		os.RemoveAll(home)
 		return nil, err
 	}
@@ -100,6 +95,18 @@ func StartLocal(dir string, log *slog.Logger) (*Local, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// newRoles generates the roles' keys, at home in region.
+func newRoles(region ledger.Region) Roles {
+	return Roles{Issuer: NewSigner(region), Minter: NewSigner(region), Attestor: NewSigner(region),
+		Pauser: NewSigner(region), Freezer: NewSigner(region), Operator: NewSigner(region)}
+}
+
+// genesis is the genesis of a chain of the roles: their operator, their
+// issuer, and the node's default parameters.
+func (r Roles) genesis() state.Genesis {
+	return state.Genesis{Operator: r.Operator.Addr, Issuers: []ledger.Address{r.Issuer.Addr}, Params: node.DefaultParams()}
 }
 
 // Target is the local network as a run's target.
@@ -117,17 +124,20 @@ func (l *Local) Close(keep bool) error {
 	return os.RemoveAll(l.Home)
 }
 
-// freeBasePort finds three consecutive free loopback ports (p2p, consensus
-// RPC, API), as node.DefaultConfig lays them out. Another process may take
-// one before the node listens; the node then fails to start.
-func freeBasePort() (int, error) {
+// nodePorts is how many consecutive ports a node takes from its base port
+// (p2p, consensus RPC, API), as node.DefaultConfig lays them out.
+const nodePorts = 3
+
+// freeBasePort finds n consecutive free loopback ports. Another process may
+// take one before the node listens; the node then fails to start.
+func freeBasePort(n int) (int, error) {
 	for range maxPortTries {
 		base := 20000 + rand.IntN(40000)
-		if portsFree(base, 3) {
+		if portsFree(base, n) {
 			return base, nil
 		}
 	}
-	return 0, errors.New("bench: found no three consecutive free loopback ports")
+	return 0, fmt.Errorf("bench: found no %d consecutive free loopback ports", n)
 }
 
 func portsFree(base, n int) bool {

@@ -158,6 +158,9 @@ type payment struct {
 	signed
 	from, to int // account indexes
 	change   bool
+	// cross says the payee is an account of the other accounts signPayments
+	// was given, of another region.
+	cross bool
 }
 
 // order is the submission order of the payments: round-robin over the
@@ -184,25 +187,37 @@ func withChange(i int, mix float64) bool {
 	return int(float64(i+1)*mix) > int(float64(i)*mix)
 }
 
-// signPayments signs the bench payments over the accounts' leaves.
-func signPayments(s *signer, tok ledger.TokenID, accounts []Signer, leaves [][]bundle, mix float64) ([]payment, error) {
+// signPayments signs the bench payments over the accounts' leaves. A cross
+// fraction of them, spread as the ones with change are, pay an account of
+// others (another region's) instead of one of accounts.
+func signPayments(s *signer, tok ledger.TokenID, accounts []Signer, leaves [][]bundle, mix float64, others []Signer, cross float64) ([]payment, error) {
 	share := make([]int, len(leaves))
 	for a, l := range leaves {
 		share[a] = len(l)
 	}
 	seq := order(share)
-	k := len(accounts)
+	payee := func(i int) (int, bool) {
+		a, j := seq[i][0], seq[i][1]
+		if len(others) > 0 && withChange(i, cross) {
+			return payeeOf(a, j, len(others)), true
+		}
+		return payeeOf(a, j, len(accounts)), false
+	}
 	txs, err := s.signAll(len(seq), func(i int) (*txpb.Body, Signer) {
 		a, j := seq[i][0], seq[i][1]
-		payer, payee := accounts[a], accounts[payeeOf(a, j, k)]
+		to, x := payee(i)
+		payer, payeeKey := accounts[a], accounts[to]
+		if x {
+			payeeKey = others[to]
+		}
 		p := &txpb.Pay{Token: string(tok), Inputs: [][]byte{leaves[a][j].coin[:]}}
 		if withChange(i, mix) {
 			p.Outputs = []*txpb.Output{
-				{Owner: payee.Addr.String(), Amount: fmt.Sprint(ChangeUnits)},
+				{Owner: payeeKey.Addr.String(), Amount: fmt.Sprint(ChangeUnits)},
 				{Owner: payer.Addr.String(), Amount: fmt.Sprint(LeafUnits - ChangeUnits)},
 			}
 		} else {
-			p.Outputs = []*txpb.Output{{Owner: payee.Addr.String(), Amount: fmt.Sprint(LeafUnits)}}
+			p.Outputs = []*txpb.Output{{Owner: payeeKey.Addr.String(), Amount: fmt.Sprint(LeafUnits)}}
 		}
 		return &txpb.Body{Msg: &txpb.Body_Pay{Pay: p}}, payer
 	})
@@ -211,8 +226,8 @@ func signPayments(s *signer, tok ledger.TokenID, accounts []Signer, leaves [][]b
 	}
 	out := make([]payment, len(seq))
 	for i, st := range txs {
-		a, j := seq[i][0], seq[i][1]
-		out[i] = payment{signed: st, from: a, to: payeeOf(a, j, k), change: withChange(i, mix)}
+		to, x := payee(i)
+		out[i] = payment{signed: st, from: seq[i][0], to: to, change: withChange(i, mix), cross: x}
 	}
 	return out, nil
 }

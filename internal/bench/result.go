@@ -339,25 +339,58 @@ func latency(ds []time.Duration) Latency {
 // checkBalances compares each account's balance and coins of the bench token
 // with its leaves and the accepted payments.
 func (r *runner) checkBalances(ctx context.Context, pays []payment, ok []bool, leaves [][]bundle) (BalanceCheck, error) {
-	k := len(r.accounts)
-	units, coins := make([]uint64, k), make([]int, k)
-	for a, l := range leaves {
-		units[a], coins[a] = uint64(len(l))*LeafUnits, len(l)
-	}
+	h := leafHoldings(leaves)
 	for i, p := range pays {
-		if !ok[i] {
-			continue
+		if ok[i] {
+			h.debit(p)
+			h.credit(p)
 		}
-		sent := uint64(LeafUnits)
-		if p.change {
-			sent = ChangeUnits
-		} else {
-			coins[p.from]--
-		}
-		units[p.from] -= sent
-		units[p.to] += sent
-		coins[p.to]++
 	}
+	return r.compareBalances(ctx, h)
+}
+
+// holdings are what each account of a region should hold of the bench token.
+type holdings struct {
+	units []uint64
+	coins []int
+}
+
+// leafHoldings are the accounts' holdings before the payments: their leaves.
+func leafHoldings(leaves [][]bundle) holdings {
+	h := holdings{units: make([]uint64, len(leaves)), coins: make([]int, len(leaves))}
+	for a, l := range leaves {
+		h.units[a], h.coins[a] = uint64(len(l))*LeafUnits, len(l)
+	}
+	return h
+}
+
+// sent is what payment p takes from its payer: its leaf, or the payee's part
+// of it when the rest comes back as change.
+func (p payment) sent() uint64 {
+	if p.change {
+		return ChangeUnits
+	}
+	return LeafUnits
+}
+
+// debit takes p from its payer's holdings: the leaf spent, the change back.
+func (h holdings) debit(p payment) {
+	if !p.change {
+		h.coins[p.from]--
+	}
+	h.units[p.from] -= p.sent()
+}
+
+// credit gives p's payee its coin.
+func (h holdings) credit(p payment) {
+	h.units[p.to] += p.sent()
+	h.coins[p.to]++
+}
+
+// compareBalances reads each of the runner's accounts' balance of the bench
+// token and compares it with h.
+func (r *runner) compareBalances(ctx context.Context, h holdings) (BalanceCheck, error) {
+	k := len(r.accounts)
 	got := make([]client.Balance, k)
 	err := parallel(k, func(a int) error {
 		bs, err := r.c.Balances(ctx, r.accounts[a].Addr, r.tok)
@@ -374,8 +407,8 @@ func (r *runner) checkBalances(ctx context.Context, pays []payment, ok []bool, l
 	bc := BalanceCheck{Accounts: k}
 	for a := range k {
 		bc.UnspentCoins += got[a].Coins
-		bc.ExpectedCoins += coins[a]
-		if got[a].Coins != coins[a] || got[a].Units.Cmp(money.FromUint64(units[a])) != 0 {
+		bc.ExpectedCoins += h.coins[a]
+		if got[a].Coins != h.coins[a] || got[a].Units.Cmp(money.FromUint64(h.units[a])) != 0 {
 			bc.Mismatched++
 		}
 	}

@@ -44,11 +44,14 @@ type runner struct {
 	out      io.Writer
 	tok      ledger.TokenID
 	accounts []Signer
+	// label starts the runner's progress lines: its region's, in a run
+	// over regions.
+	label string
 }
 
 func (r *runner) progress(format string, args ...any) {
 	if r.out != nil {
-		fmt.Fprintf(r.out, format+"\n", args...)
+		fmt.Fprintf(r.out, r.label+format+"\n", args...)
 	}
 }
 
@@ -82,7 +85,7 @@ func Run(ctx context.Context, cfg Config, t Target, progress io.Writer) (*Result
 		return nil, err
 	}
 	signStart := time.Now()
-	pays, err := signPayments(r.s, r.tok, r.accounts, leaves, cfg.Mix)
+	pays, err := signPayments(r.s, r.tok, r.accounts, leaves, cfg.Mix, nil, 0)
 	if err != nil {
 		return nil, err
 	}

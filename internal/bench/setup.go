@@ -80,22 +80,10 @@ func (r *runner) setup(ctx context.Context, st *client.Status) ([][]bundle, setu
 	if r.cfg.Fees {
 		feeDeposits = len(r.accounts)
 	}
-	d := draft(r.tok, r.t.Roles, r.cfg.Payments, feeDeposits, st.Params)
-	if _, vs := token.Build(d, token.Params{MinReserve: st.Params.MinReserve, MinReserveByCurrency: st.Params.MinReserveByCurrency,
-		Banks: st.Params.Banks}); len(vs) > 0 {
-		return nil, stats, fmt.Errorf("bench: the bench token's contract is invalid on this chain: %s %s: %s", vs[0].Code.Name(), vs[0].Field, vs[0].Message)
-	}
-	deploy, err := r.s.sign(&txpb.Body{Msg: &txpb.Body_DeployToken{DeployToken: &txpb.DeployToken{Contract: tx.DraftToProto(d)}}}, r.t.Roles.Issuer)
-	if err != nil {
+	if err := r.deploy(ctx, st, r.cfg.Payments, feeDeposits); err != nil {
 		return nil, stats, err
 	}
-	if err := r.stage(ctx, "deploy "+string(r.tok), []signed{deploy}); err != nil {
-		return nil, stats, err
-	}
-	if err := r.stage(ctx, "attest its reserve", []signed{r.attestation(d)}); err != nil {
-		return nil, stats, err
-	}
-	held, mints, err := r.mints()
+	held, mints, err := r.mints(r.accounts, shares(r.cfg.Payments, len(r.accounts)))
 	if err != nil {
 		return nil, stats, err
 	}
@@ -110,22 +98,49 @@ func (r *runner) setup(ctx context.Context, st *client.Status) ([][]bundle, setu
 		}
 		deposited = time.Now()
 	}
+	held, err = r.fanOutAll(ctx, held, &stats)
+	if err != nil {
+		return nil, stats, err
+	}
+	if r.cfg.Fees {
+		if err := r.priceFees(ctx, deposited, held); err != nil {
+			return nil, stats, err
+		}
+	}
+	stats.elapsed = time.Since(start)
+	return held, stats, nil
+}
+
+// deploy deploys the bench token, with a reserve for payments leaves and
+// feeDeposits fee deposits, and attests its reserve.
+func (r *runner) deploy(ctx context.Context, st *client.Status, payments, feeDeposits int) error {
+	d := draft(r.tok, r.t.Roles, payments, feeDeposits, st.Params)
+	if _, vs := token.Build(d, token.Params{MinReserve: st.Params.MinReserve, MinReserveByCurrency: st.Params.MinReserveByCurrency,
+		Banks: st.Params.Banks}); len(vs) > 0 {
+		return fmt.Errorf("bench: the bench token's contract is invalid on this chain: %s %s: %s", vs[0].Code.Name(), vs[0].Field, vs[0].Message)
+	}
+	deploy, err := r.s.sign(&txpb.Body{Msg: &txpb.Body_DeployToken{DeployToken: &txpb.DeployToken{Contract: tx.DraftToProto(d)}}}, r.t.Roles.Issuer)
+	if err != nil {
+		return err
+	}
+	if err := r.stage(ctx, "deploy "+string(r.tok), []signed{deploy}); err != nil {
+		return err
+	}
+	return r.stage(ctx, "attest its reserve", []signed{r.attestation(d)})
+}
+
+// fanOutAll splits every account's bundles into leaves, a level at a time.
+func (r *runner) fanOutAll(ctx context.Context, held [][]bundle, stats *setupStats) ([][]bundle, error) {
 	for level := 1; ; level++ {
 		txs, next, err := fanOut(r.s, r.tok, r.accounts, held)
 		if err != nil {
-			return nil, stats, err
+			return nil, err
 		}
 		if len(txs) == 0 {
-			if r.cfg.Fees {
-				if err := r.priceFees(ctx, deposited, held); err != nil {
-					return nil, stats, err
-				}
-			}
-			stats.elapsed = time.Since(start)
-			return held, stats, nil
+			return held, nil
 		}
 		if err := r.stage(ctx, fmt.Sprintf("fan-out level %d", level), txs); err != nil {
-			return nil, stats, err
+			return nil, err
 		}
 		held = next
 		stats.fanOut += len(txs)
@@ -149,9 +164,9 @@ func (r *runner) attestation(d token.Draft) signed {
 	return s
 }
 
-// mints mints each account a coin worth all its leaves.
-func (r *runner) mints() ([][]bundle, []signed, error) {
-	share := shares(r.cfg.Payments, len(r.accounts))
+// mints mints owners[a] a coin worth share[a] leaves, for each a with a
+// share.
+func (r *runner) mints(owners []Signer, share []int) ([][]bundle, []signed, error) {
 	var funded []int
 	for a, n := range share {
 		if n > 0 {
@@ -160,13 +175,13 @@ func (r *runner) mints() ([][]bundle, []signed, error) {
 	}
 	txs, err := r.s.signAll(len(funded), func(i int) (*txpb.Body, Signer) {
 		a := funded[i]
-		return &txpb.Body{Msg: &txpb.Body_Mint{Mint: &txpb.Mint{Token: string(r.tok), To: r.accounts[a].Addr.String(),
+		return &txpb.Body{Msg: &txpb.Body_Mint{Mint: &txpb.Mint{Token: string(r.tok), To: owners[a].Addr.String(),
 			Amount: leafAmount(share[a])}}}, r.t.Roles.Minter
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	held := make([][]bundle, len(r.accounts))
+	held := make([][]bundle, len(owners))
 	for i, a := range funded {
 		held[a] = []bundle{{coin: ledger.NewCoinID(txs[i].id, 0), leaves: share[a]}}
 	}

@@ -3,6 +3,9 @@ package node
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
@@ -14,7 +17,8 @@ import (
 
 // ReceiptProof proves rc, a committed receipt: from CometBFT's stores it
 // takes block rc.Height's transactions and results and block rc.Height+1's
-// signed header and validators, and it rebuilds the leaves of rc's
+// signed header and validators, and it rebuilds (or finds in the node's
+// leafCache) the leaves of rc's
 // consensus transaction from the stored receipts (abci.BlockLeaves).
 func (c chain) ReceiptProof(ctx context.Context, rc *state.Receipt) (*proof.Receipt, error) {
 	h := int64(rc.Height)
@@ -22,18 +26,24 @@ func (c chain) ReceiptProof(ctx context.Context, rc *state.Receipt) (*proof.Rece
 	if bs.Height() < h+1 {
 		return nil, api.ErrProofNotYet
 	}
-	b := bs.LoadBlock(h)
-	if b == nil {
-		return nil, fmt.Errorf("node: block %d is not in the block store", h)
+	leaves, err := c.n.proofLeaves.get(rc.Height, func() ([][][]byte, error) {
+		b := bs.LoadBlock(h)
+		if b == nil {
+			return nil, fmt.Errorf("node: block %d is not in the block store", h)
+		}
+		txs := make([][]byte, len(b.Txs))
+		for i, t := range b.Txs {
+			txs[i] = t
+		}
+		snap := c.n.db.Snapshot()
+		defer snap.Close()
+		return abci.BlockLeaves(snap, rc.Height, txs), nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	txs := make([][]byte, len(b.Txs))
-	for i, t := range b.Txs {
-		txs[i] = t
-	}
-	snap := c.n.db.Snapshot()
-	leaves := abci.BlockLeaves(snap, rc.Height, txs)
-	snap.Close()
-	at, leaf, ok := findLeaf(leaves, abci.LeafOf(rc))
+	pos, ok := leaves.at[string(abci.LeafOf(rc))]
+	at, leaf := pos[0], pos[1]
 	if !ok {
 		return nil, fmt.Errorf("node: the receipt of %s is in none of block %d's results", rc.TxID, h)
 	}
@@ -50,21 +60,67 @@ func (c chain) ReceiptProof(ctx context.Context, rc *state.Receipt) (*proof.Rece
 	if err != nil {
 		return nil, err
 	}
-	return proof.Make(proof.Parts{Leaves: leaves[at], Leaf: leaf, Results: results.TxsResults, Tx: at,
+	return proof.Make(proof.Parts{Leaves: leaves.leaves[at], Leaf: leaf, Results: results.TxsResults, Tx: at,
 		SignedHeader: &commit.SignedHeader, Validators: vals})
 }
 
-// findLeaf finds want among a block's leaves: the consensus transaction and
-// the position in it.
-func findLeaf(leaves [][][]byte, want []byte) (at, leaf int, ok bool) {
-	for i, ls := range leaves {
-		for k, l := range ls {
-			if string(l) == string(want) {
-				return i, k, true
+// leafCacheBlocks is how many blocks' leaves a node keeps for proofs: a
+// relayer proves the receipts of the last few blocks, many of each.
+const leafCacheBlocks = 8
+
+// leafCache holds the leaves of the blocks whose receipts were proved last,
+// so that proving many receipts of one block rebuilds its leaves, a read of
+// every receipt of the block, once. A committed block's leaves never change.
+type leafCache struct {
+	mu     sync.Mutex
+	blocks map[uint64]*blockLeaves
+}
+
+// blockLeaves are a block's leaves (abci.BlockLeaves) and where each is:
+// the consensus transaction and the position in it.
+type blockLeaves struct {
+	once   sync.Once
+	leaves [][][]byte
+	at     map[string][2]int
+	err    error
+}
+
+// get returns block height's leaves, built by build if the cache has not
+// them; it forgets the lowest height when full, and a build that failed.
+func (c *leafCache) get(height uint64, build func() ([][][]byte, error)) (*blockLeaves, error) {
+	c.mu.Lock()
+	if c.blocks == nil {
+		c.blocks = make(map[uint64]*blockLeaves, leafCacheBlocks)
+	}
+	b, ok := c.blocks[height]
+	if !ok {
+		if len(c.blocks) >= leafCacheBlocks {
+			delete(c.blocks, slices.Min(slices.Collect(maps.Keys(c.blocks))))
+		}
+		b = &blockLeaves{}
+		c.blocks[height] = b
+	}
+	c.mu.Unlock()
+	b.once.Do(func() {
+		if b.leaves, b.err = build(); b.err != nil {
+			return
+		}
+		b.at = make(map[string][2]int)
+		for i, ls := range b.leaves {
+			for k, l := range ls {
+				b.at[string(l)] = [2]int{i, k}
 			}
 		}
+	})
+	if b.err != nil {
+		c.mu.Lock()
+		if c.blocks[height] == b {
+			delete(c.blocks, height)
+		}
+		c.mu.Unlock()
+		return nil, b.err
 	}
-	return 0, 0, false
+	return b, nil
 }
 
 // validators is the validator set of the block at height, every page of

@@ -49,6 +49,15 @@ type Config struct {
 	Log         *slog.Logger
 	// Registry receives the relayer's metrics; nil registers none.
 	Registry prometheus.Registerer
+	// Workers is how many transfers a pass carries at once; 1 (the
+	// default) carries them one after the other. Each waits for the block
+	// that takes its transaction.
+	Workers int
+	// Delivered, if not nil, is called, from any worker, once a block of
+	// the payee's region has accepted this relayer's transfer_in of
+	// transfer t, the transaction in, which delivered the transfer or
+	// returned it.
+	Delivered func(t client.Transfer, in ledger.TxID)
 }
 
 // Relayer carries transfers between the regions of a network.
@@ -74,6 +83,9 @@ func New(cfg Config) *Relayer {
 	}
 	if cfg.ExpiryDelta == 0 {
 		cfg.ExpiryDelta = 100
+	}
+	if cfg.Workers < 1 {
+		cfg.Workers = 1
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -127,6 +139,9 @@ func (r *Relayer) Pass(ctx context.Context) error {
 			homes[b.Token] = b.Home
 		}
 		r.metrics.pending.WithLabelValues(string(reg.Region)).Set(float64(len(l.Transfers)))
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, r.cfg.Workers)
 		for _, t := range l.Transfers {
 			r.mu.Lock()
 			done := r.delivered[t.ID]
@@ -134,10 +149,17 @@ func (r *Relayer) Pass(ctx context.Context) error {
 			if done {
 				continue
 			}
-			if err := r.carry(ctx, t, homes[t.Token]); err != nil {
-				errs = append(errs, fmt.Errorf("transfer %s from %s to %s: %w", t.ID, t.From, t.To, err))
-			}
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				if err := r.carry(ctx, t, homes[t.Token]); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("transfer %s from %s to %s: %w", t.ID, t.From, t.To, err))
+					mu.Unlock()
+				}
+			})
 		}
+		wg.Wait()
 	}
 	return errors.Join(errs...)
 }
@@ -163,7 +185,7 @@ func (r *Relayer) carry(ctx context.Context, t client.Transfer, home ledger.Regi
 func (r *Relayer) deliver(ctx context.Context, t client.Transfer, home ledger.Region) error {
 	err := r.each(ctx, t.To, func(c *client.Client) error { _, err := c.Token(ctx, t.Token); return err })
 	if isCode(err, ledger.CodeUnknownToken) {
-		if err := r.importToken(ctx, t.Token, home, t.To); err != nil {
+		if err := r.ImportToken(ctx, t.Token, home, t.To); err != nil {
 			return err
 		}
 	} else if err != nil {
@@ -174,7 +196,11 @@ func (r *Relayer) deliver(ctx context.Context, t client.Transfer, home ledger.Re
 		return err
 	}
 	body := &txpb.Body{Msg: &txpb.Body_TransferIn{TransferIn: &txpb.TransferIn{Proof: p, Transfer: t.ID[:]}}}
-	return r.submit(ctx, t.To, "transfer_in", body)
+	id, done, err := r.submit(ctx, t.To, "transfer_in", body)
+	if err == nil && !done && r.cfg.Delivered != nil {
+		r.cfg.Delivered(t, id)
+	}
+	return err
 }
 
 func (r *Relayer) refund(ctx context.Context, t client.Transfer, in *client.Transfer) error {
@@ -183,11 +209,14 @@ func (r *Relayer) refund(ctx context.Context, t client.Transfer, in *client.Tran
 		return err
 	}
 	body := &txpb.Body{Msg: &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: p, Transfer: t.ID[:]}}}
-	return r.submit(ctx, t.From, "transfer_refund", body)
+	_, _, err = r.submit(ctx, t.From, "transfer_refund", body)
+	return err
 }
 
-// importToken records token's contract, from its home region, on region to.
-func (r *Relayer) importToken(ctx context.Context, id ledger.TokenID, home, to ledger.Region) error {
+// ImportToken records token id's contract, from its home region, on region
+// to (token_import), and waits for the block that takes it; a token already
+// there is no error.
+func (r *Relayer) ImportToken(ctx context.Context, id ledger.TokenID, home, to ledger.Region) error {
 	if home == "" || home == to {
 		return fmt.Errorf("token %s has no home to import it from", id)
 	}
@@ -200,7 +229,8 @@ func (r *Relayer) importToken(ctx context.Context, id ledger.TokenID, home, to l
 		return err
 	}
 	body := &txpb.Body{Msg: &txpb.Body_TokenImport{TokenImport: &txpb.TokenImport{Proof: p, Contract: tx.DraftToProto(tok.Contract)}}}
-	return r.submit(ctx, to, "token_import", body)
+	_, _, err = r.submit(ctx, to, "token_import", body)
+	return err
 }
 
 // proof fetches the receipt proof of transaction id from region reg, as
@@ -214,34 +244,35 @@ func (r *Relayer) proof(ctx context.Context, reg ledger.Region, id ledger.TxID) 
 }
 
 // submit signs body for region reg's chain and waits for a block to take
-// it. A refusal that says another relayer did it first is success.
-func (r *Relayer) submit(ctx context.Context, reg ledger.Region, kind string, body *txpb.Body) error {
+// it; it returns the transaction's id. A refusal that says another relayer
+// did it first is success, with done true.
+func (r *Relayer) submit(ctx context.Context, reg ledger.Region, kind string, body *txpb.Body) (id ledger.TxID, done bool, err error) {
 	region, _ := r.cfg.Network.Region(reg)
 	var st *client.Status
 	if err := r.each(ctx, reg, func(c *client.Client) (err error) { st, err = c.Status(ctx); return }); err != nil {
-		return err
+		return id, false, err
 	}
 	body.ChainId, body.Signer = region.ChainID, r.cfg.Signer.String()
 	body.ExpiryHeight, body.Nonce = st.Height+r.cfg.ExpiryDelta, r.nonce.Add(1)
 	raw, id, err := tx.Sign(body, r.cfg.Key)
 	if err != nil {
-		return err
+		return id, false, err
 	}
 	err = r.each(ctx, reg, func(c *client.Client) error { _, err := c.Submit(ctx, raw, true); return err })
 	switch {
 	case err == nil:
 		r.metrics.submitted.WithLabelValues(string(reg), kind, "OK").Inc()
 		r.cfg.Log.Info("relayed", "kind", kind, "region", reg, "tx", id)
-		return nil
+		return id, false, nil
 	case isCode(err, ledger.CodeTransferDone), isCode(err, ledger.CodeTokenExists):
 		r.metrics.submitted.WithLabelValues(string(reg), kind, ledger.Code(apiCode(err)).Name()).Inc()
 		r.cfg.Log.Debug("already done by another relayer", "kind", kind, "region", reg, "tx", id, "err", err)
-		return nil
+		return id, true, nil
 	}
 	if c := apiCode(err); c != 0 {
 		r.metrics.submitted.WithLabelValues(string(reg), kind, ledger.Code(c).Name()).Inc()
 	}
-	return fmt.Errorf("%s on %s: %w", kind, reg, err)
+	return id, false, fmt.Errorf("%s on %s: %w", kind, reg, err)
 }
 
 // each calls fn with region reg's clients in turn until one answers: an

@@ -1,0 +1,54 @@
+package node
+
+import (
+	"errors"
+	"testing"
+)
+
+// TestLeafCache: a block's leaves are built once however often they are
+// asked for, a failed build is not kept, and the lowest height goes first
+// when the cache is full.
+func TestLeafCache(t *testing.T) {
+	var c leafCache
+	builds := map[uint64]int{}
+	build := func(h uint64) func() ([][][]byte, error) {
+		return func() ([][][]byte, error) {
+			builds[h]++
+			return [][][]byte{{[]byte("a"), []byte{byte(h)}}, {[]byte("c")}}, nil
+		}
+	}
+	for range 3 {
+		b, err := c.get(1, build(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b.at[string([]byte{1})]; got != [2]int{0, 1} {
+			t.Fatalf("leaf of height 1 at %v, want [0 1]", got)
+		}
+		if got := b.at["c"]; got != [2]int{1, 0} {
+			t.Fatalf("leaf c at %v, want [1 0]", got)
+		}
+	}
+	if builds[1] != 1 {
+		t.Fatalf("height 1 built %d times, want once", builds[1])
+	}
+	failure := errors.New("no block")
+	if _, err := c.get(2, func() ([][][]byte, error) { return nil, failure }); !errors.Is(err, failure) {
+		t.Fatalf("failed build: err = %v, want %v", err, failure)
+	}
+	if _, err := c.get(2, build(2)); err != nil || builds[2] != 1 {
+		t.Fatalf("after a failed build: err %v, %d builds; want a fresh build", err, builds[2])
+	}
+	for h := uint64(3); h < 3+leafCacheBlocks; h++ {
+		if _, err := c.get(h, build(h)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(c.blocks) != leafCacheBlocks || c.blocks[1] != nil || c.blocks[2] != nil {
+		t.Fatalf("cache holds %d blocks (1: %v, 2: %v); want %d without the lowest two", len(c.blocks), c.blocks[1] != nil,
+			c.blocks[2] != nil, leafCacheBlocks)
+	}
+	if _, err := c.get(1, build(1)); err != nil || builds[1] != 2 {
+		t.Fatalf("height 1 after eviction: err %v, %d builds; want a second build", err, builds[1])
+	}
+}
