@@ -201,13 +201,15 @@ func TestEndToEnd(t *testing.T) {
 	mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s")
 	mustPeg(t, home, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000")
 	// peg up's genesis charges fees (examples/fees.toml): alice's payment
-	// and approval cost 0.05, bob's redemption and spend 0.12.
+	// and approval cost 0.05; bob's redemption and spend 0.12, and his
+	// spend beyond the approval must find 0.02 available too, since the fee
+	// is checked before the kind's own rules.
 	depositFees(t, home, "alice", "50", 5)
 	var pay client.Receipt
 	if err := json.Unmarshal([]byte(mustPeg(t, home, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "250.50", "-o", "json")), &pay); err != nil {
 		t.Fatal(err)
 	}
-	depositFees(t, home, "bob", "50", 12)
+	depositFees(t, home, "bob", "50", 14)
 	out = mustPeg(t, home, "redeem", "--from", "bob", "--token", "gbpt", "--amount", "100")
 	if !strings.Contains(out, "redeemed 100.00 GBPT: 100.00 GBP owed from PEGDGB2L") {
 		t.Errorf("redeem output:\n%s", out)
