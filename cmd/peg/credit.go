@@ -142,30 +142,14 @@ func creditNodeFundCmd(g *globals) *cobra.Command {
 }
 
 func creditNodeShowCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "show NODE",
-		Short: "Show a credit node: parameters, pool, books",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			node, err := g.lookup(args[0])
-			if err != nil {
-				return &usageError{err}
-			}
-			ctx, cancel := context60()
-			defer cancel()
-			n, err := g.client().CreditNode(ctx, node)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), n, func(w io.Writer) {
-				p := n.Params
-				fmt.Fprintf(w, "node         %s\ntoken        %s\npool         %s\nbalance      %s\nfunded       %s\npaid         %s\nrepaid       %s\noutstanding  %s\n",
-					n.Node, n.Token, n.Pool, n.Balance.Amount, n.Funded.Amount, n.Paid.Amount, n.Repaid.Amount, n.Outstanding.Amount)
-				fmt.Fprintf(w, "limit        min(%s, %s + %d‰ on-time repaid + %d‰ payee volume − %d‰ late repaid) over %s\nterm         %s, grace %s\n",
-					p.Cap.Amount, p.Base.Amount, p.RepaidPermille, p.VolumePermille, p.LatePermille, p.Window, p.Term, p.Grace)
-			})
-		},
-	}
+	return accountViewCmd(g, "show NODE", "Show a credit node: parameters, pool, books", (*client.Client).CreditNode,
+		func(w io.Writer, _ ledger.Address, n *client.CreditNode) {
+			p := n.Params
+			fmt.Fprintf(w, "node         %s\ntoken        %s\npool         %s\nbalance      %s\nfunded       %s\npaid         %s\nrepaid       %s\noutstanding  %s\n",
+				n.Node, n.Token, n.Pool, n.Balance.Amount, n.Funded.Amount, n.Paid.Amount, n.Repaid.Amount, n.Outstanding.Amount)
+			fmt.Fprintf(w, "limit        min(%s, %s + %d‰ on-time repaid + %d‰ payee volume − %d‰ late repaid) over %s\nterm         %s, grace %s\n",
+				p.Cap.Amount, p.Base.Amount, p.RepaidPermille, p.VolumePermille, p.LatePermille, p.Window, p.Term, p.Grace)
+		})
 }
 
 func creditLineSetCmd(g *globals) *cobra.Command {
@@ -407,31 +391,15 @@ func creditStatusCmd(g *globals) *cobra.Command {
 }
 
 func creditHistoryCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "history ADDR",
-		Short: "List the credit requests ADDR (address or key name) made or was asked to accept",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.lookup(args[0])
-			if err != nil {
-				return &usageError{err}
+	return accountViewCmd(g, "history ADDR", "List the credit requests ADDR (address or key name) made or was asked to accept",
+		(*client.Client).CreditHistory, func(w io.Writer, a ledger.Address, h *client.CreditHistory) {
+			if len(h.Requests) == 0 {
+				fmt.Fprintf(w, "%s has no credit requests\n", a)
 			}
-			ctx, cancel := context60()
-			defer cancel()
-			h, err := g.client().CreditHistory(ctx, a)
-			if err != nil {
-				return err
+			for _, r := range h.Requests {
+				fmt.Fprintf(w, "%s  %-9s %s %s  owed %s  %s\n", r.ID, r.Status, r.Amount.Amount, r.Token, r.Owed.Amount, r.Description)
 			}
-			return g.print(cmd.OutOrStdout(), h, func(w io.Writer) {
-				if len(h.Requests) == 0 {
-					fmt.Fprintf(w, "%s has no credit requests\n", a)
-				}
-				for _, r := range h.Requests {
-					fmt.Fprintf(w, "%s  %-9s %s %s  owed %s  %s\n", r.ID, r.Status, r.Amount.Amount, r.Token, r.Owed.Amount, r.Description)
-				}
-			})
-		},
-	}
+		})
 }
 
 func creditIncreaseCmd(g *globals) *cobra.Command {

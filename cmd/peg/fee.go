@@ -100,24 +100,8 @@ func printFees(w io.Writer, f *client.Fees) {
 }
 
 func feeAccountCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "account ADDR",
-		Short: "Show a fee account (address or key name) as of the latest block: status, what is available, each deposit",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.lookup(args[0])
-			if err != nil {
-				return &usageError{err}
-			}
-			ctx, cancel := context60()
-			defer cancel()
-			acct, err := g.client().FeeAccount(ctx, a)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), acct, func(w io.Writer) { printFeeAccount(w, acct) })
-		},
-	}
+	return accountViewCmd(g, "account ADDR", "Show a fee account (address or key name) as of the latest block: status, what is available, each deposit",
+		(*client.Client).FeeAccount, func(w io.Writer, _ ledger.Address, a *client.FeeAccount) { printFeeAccount(w, a) })
 }
 
 func printFeeAccount(w io.Writer, a *client.FeeAccount) {

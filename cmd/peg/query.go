@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -246,4 +247,29 @@ func accountCmd(g *globals) *cobra.Command {
 			},
 		})
 	return cmd
+}
+
+// accountViewCmd is a command that reads one view of the account its
+// argument names (an address or a key name) with get and prints it: as JSON
+// with --output json, with text otherwise.
+func accountViewCmd[T any](g *globals, use, short string, get func(*client.Client, context.Context, ledger.Address) (*T, error),
+	text func(io.Writer, ledger.Address, *T)) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.lookup(args[0])
+			if err != nil {
+				return &usageError{err}
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			v, err := get(g.client(), ctx, a)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) { text(w, a, v) })
+		},
+	}
 }
