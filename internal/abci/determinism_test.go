@@ -125,9 +125,14 @@ type driver struct {
 	height int64
 }
 
-// newDriver starts an App on a fresh store in a new temporary directory and
-// commits genesis. Close removes the directory.
+// newDriver starts an App of GB's chain on a fresh store in a new temporary
+// directory and commits genesis. Close removes the directory.
 func newDriver(tb failer, g state.Genesis) *driver {
+	return newRegionDriver(tb, g, ledgerChain, "GB")
+}
+
+// newRegionDriver is newDriver for the chain chainID of region.
+func newRegionDriver(tb failer, g state.Genesis, chainID string, region ledger.Region) *driver {
 	dir, err := os.MkdirTemp("", "peg-abci-*")
 	if err != nil {
 		tb.Fatal(err)
@@ -138,7 +143,7 @@ func newDriver(tb failer, g state.Genesis) *driver {
 		tb.Fatal(err)
 	}
 	d := &driver{tb: tb, dir: dir, db: db}
-	if d.app, err = New(db, ledgerChain, "GB", slog.New(slog.DiscardHandler)); err != nil {
+	if d.app, err = New(db, chainID, region, slog.New(slog.DiscardHandler)); err != nil {
 		d.Close()
 		tb.Fatal(err)
 	}
@@ -147,7 +152,7 @@ func newDriver(tb failer, g state.Genesis) *driver {
 		d.Close()
 		tb.Fatal(err)
 	}
-	if _, err := d.app.InitChain(context.Background(), &abcitypes.RequestInitChain{ChainId: ledgerChain, AppStateBytes: b}); err != nil {
+	if _, err := d.app.InitChain(context.Background(), &abcitypes.RequestInitChain{ChainId: chainID, AppStateBytes: b}); err != nil {
 		d.Close()
 		tb.Fatal(err)
 	}
