@@ -38,15 +38,15 @@ import (
 // so that the receipt proofs it carries between the regions, as a relayer
 // would, are proofs of the blocks the Apps executed.
 
-var hiro = newActor("hiro", "HK")
+var netHiro = newActor("hiro", "HK")
 
 var (
 	netRegions = []ledger.Region{"GB", "HK"}
 	netChains  = map[ledger.Region]string{"GB": ledgerChain, "HK": hkChain}
-	netHolders = map[ledger.Region][]actor{"GB": {cast.alice, cast.bob}, "HK": {hana, hiro}}
-	netAll     = []actor{cast.alice, cast.bob, hana, hiro}
+	netHolders = map[ledger.Region][]actor{"GB": {cast.alice, cast.bob}, "HK": {hana, netHiro}}
+	netAll     = []actor{cast.alice, cast.bob, hana, netHiro}
 	netTokens  = []ledger.TokenID{"gbpt", "eurt"} // both at home in GB
-	netNames   = map[ledger.Address]string{cast.alice.addr: "alice", cast.bob.addr: "bob", hana.addr: "hana", hiro.addr: "hiro",
+	netNames   = map[ledger.Address]string{cast.alice.addr: "alice", cast.bob.addr: "bob", hana.addr: "hana", netHiro.addr: "hiro",
 		cast.minter.addr: "minter", cast.freezer.addr: "freezer", cast.pauser.addr: "pauser", cast.mallory.addr: "mallory",
 		cast.issuer.addr: "issuer", cast.attestor.addr: "attestor"}
 )
@@ -909,7 +909,7 @@ func (n *netRun) setup() {
 		}
 	}
 	n.block("GB", mints...)
-	n.block("HK", netTx{kind: "token-import", signer: cast.mallory, relay: n.ref.relays[0]})
+	n.block("HK", netTx{kind: "token-import", signer: cast.mallory, token: "gbpt", relay: n.ref.relays[0]})
 	var pays []netTx
 	for i, h := range netHolders["GB"] {
 		in := n.ref.regions["GB"].sortedCoins(func(c refCoin) bool { return c.owner == h.addr && c.token == "gbpt" })[0]
@@ -921,7 +921,7 @@ func (n *netRun) setup() {
 	var ins []netTx
 	for _, it := range n.ref.relays {
 		if it.kind == "transfer-in" {
-			ins = append(ins, netTx{kind: "transfer-in", signer: cast.mallory, relay: it})
+			ins = append(ins, netTx{kind: "transfer-in", signer: cast.mallory, token: it.token, relay: it})
 		}
 	}
 	n.block("HK", ins...)
@@ -953,7 +953,7 @@ func (n *netRun) drain() {
 			var ts []netTx
 			for _, it := range n.ref.relays {
 				if it.to == code && it.kind != "token-import" && n.provable(it) && n.ref.open(it) {
-					ts = append(ts, netTx{kind: it.kind, signer: cast.mallory, relay: it})
+					ts = append(ts, netTx{kind: it.kind, signer: cast.mallory, token: it.token, relay: it})
 				}
 			}
 			n.block(code, ts...)
