@@ -1085,19 +1085,22 @@ func (n *netRun) randomInputs(code ledger.Region, owner actor, tok ledger.TokenI
 }
 
 // randomPay draws a payment on region code by one of its holders to anyone
-// of either region, mostly with change and within the limits.
+// of either region, mostly with change and within the limits, sometimes of
+// all its inputs or over the transfer limit.
 func (n *netRun) randomPay(code ledger.Region, t netTx) netTx {
 	t.kind = "pay"
 	t.signer = rapid.SampledFrom(netHolders[code]).Draw(n.rt, "payer")
 	var in uint64
 	t.inputs, in = n.randomInputs(code, t.signer, t.token)
 	payee := rapid.SampledFrom(netAll).Draw(n.rt, "payee")
-	x := in
-	if in > testMinUnit && rapid.IntRange(0, 4).Draw(n.rt, "all of it") > 0 {
+	var x uint64
+	switch size := rapid.IntRange(0, 9).Draw(n.rt, "amount"); {
+	case size == 0 || in < testMinUnit:
+		x = max(in, testMinUnit) // all of it
+	case size == 1:
+		x = testMaxTransfer + testMinUnit // over the limit
+	default:
 		x = rapid.Uint64Range(1, min(in, testMaxTransfer)/testMinUnit).Draw(n.rt, "part") * testMinUnit
-	}
-	if x == 0 {
-		x = testMinUnit
 	}
 	t.outputs = []refOutput{{owner: payee.addr, amount: x}}
 	if x < in && rapid.IntRange(0, 7).Draw(n.rt, "change") > 0 {
@@ -1131,5 +1134,6 @@ func (n *netRun) randomRelay(code ledger.Region) (netTx, bool) {
 		return netTx{}, false
 	}
 	it := pool[rapid.IntRange(0, len(pool)-1).Draw(n.rt, "relayed")]
-	return netTx{kind: it.kind, signer: cast.mallory, token: it.token, relay: it}, true
+	relayer := rapid.SampledFrom([]actor{cast.mallory, hana}).Draw(n.rt, "relayer") // anyone, of either region
+	return netTx{kind: it.kind, signer: relayer, token: it.token, relay: it}, true
 }
