@@ -941,18 +941,19 @@ func (r *netRefRegion) sortedCoins(keep func(refCoin) bool) []ledger.CoinID {
 }
 
 // drain carries every open transfer, deliveries then refunds, each after a
-// block of its proven region that lets its receipt be proven, and then requires every outbound
-// transfer in both Apps to have ended delivered or refunded, and nothing in
-// flight.
+// block of its proven region that lets its receipt be proven; then a late
+// relayer carries every transfer once more, which must change nothing. It
+// requires every outbound transfer in both Apps to have ended delivered or
+// refunded, and nothing in flight.
 func (n *netRun) drain() {
-	for range 2 {
+	for _, late := range []bool{false, false, true} {
 		for _, code := range netRegions {
 			n.block(code)
 		}
 		for _, code := range netRegions {
 			var ts []netTx
 			for _, it := range n.ref.relays {
-				if it.to == code && it.kind != "token-import" && n.provable(it) && n.ref.open(it) {
+				if it.to == code && it.kind != "token-import" && (late || n.provable(it) && n.ref.open(it)) {
 					ts = append(ts, netTx{kind: it.kind, signer: cast.mallory, token: it.token, relay: it})
 				}
 			}
@@ -1111,24 +1112,27 @@ func (n *netRun) randomPay(code ledger.Region, t netTx) netTx {
 
 // randomRelay draws something a relayer can carry to region code whose
 // receipt can be proven (its block has a successor): mostly one still
-// open, sometimes any (a duplicate), and now and then one meant for the
+// open, sometimes one carried already (a duplicate), or any (a refund
+// proven by a delivery among them), and now and then one meant for the
 // other region (the wrong chain); false if there is none.
 func (n *netRun) randomRelay(code ledger.Region) (netTx, bool) {
 	wrong := rapid.IntRange(0, 7).Draw(n.rt, "wrong chain") == 0
-	onlyOpen := rapid.IntRange(0, 3).Draw(n.rt, "open only") > 0
-	var any, open []relayItem
+	pools := map[string][]relayItem{}
 	for _, it := range n.ref.relays {
 		if (it.to == code) == wrong || !n.provable(it) {
 			continue
 		}
-		any = append(any, it)
-		if n.ref.open(it) {
-			open = append(open, it)
+		pools["any"] = append(pools["any"], it)
+		switch {
+		case n.ref.open(it):
+			pools["open"] = append(pools["open"], it)
+		case it.kind != "transfer-refund" || n.ref.regions[it.at.region].in[it.xfer].status == state.TransferReturned:
+			pools["done"] = append(pools["done"], it)
 		}
 	}
-	pool := any
-	if onlyOpen && len(open) > 0 {
-		pool = open
+	pool := pools[rapid.SampledFrom([]string{"open", "open", "open", "open", "done", "any"}).Draw(n.rt, "relay pool")]
+	if len(pool) == 0 {
+		pool = pools["any"]
 	}
 	if len(pool) == 0 {
 		return netTx{}, false
