@@ -221,13 +221,15 @@ type txAt struct {
 // kind proven by the receipt of the transaction at: a delivery of transfer
 // xfer (the payment that sent it), a refund of it (the transfer_in that
 // recorded it, returned or delivered), or the import of token (its
-// deployment).
+// deployment). If refused, the proven transaction was refused: a payment,
+// or a transfer_in of a transfer done already.
 type relayItem struct {
-	kind  string // transfer-in, transfer-refund, token-import
-	to    ledger.Region
-	xfer  ledger.CoinID
-	token ledger.TokenID
-	at    txAt
+	kind    string // transfer-in, transfer-refund, token-import
+	to      ledger.Region
+	xfer    ledger.CoinID
+	token   ledger.TokenID
+	at      txAt
+	refused bool
 }
 
 // netTx is a transaction as the test means it.
@@ -269,7 +271,28 @@ func (n *netRef) apply(t netTx, id ledger.TxID, at txAt) ledger.Code {
 	}
 	code := n.run(r, t, id, at)
 	r.receipts[id] = code
+	if code != ledger.OK {
+		n.refusedRelays(r, t, id, at, code)
+	}
 	return code
+}
+
+// refusedRelays records what a relayer could carry of t, which r refused:
+// the receipt of a payment to other regions, or of a transfer_in of a
+// transfer done already. Proofs of refused receipts verify, and are
+// refused as PROOF_REFUSED where they are carried.
+func (n *netRef) refusedRelays(r *netRefRegion, t netTx, id ledger.TxID, at txAt, code ledger.Code) {
+	switch {
+	case t.kind == "pay":
+		for i, o := range t.outputs {
+			if o.owner.Region() != r.code {
+				n.relays = append(n.relays, relayItem{kind: "transfer-in", to: o.owner.Region(), xfer: ledger.NewCoinID(id, uint32(i)),
+					token: t.token, at: at, refused: true})
+			}
+		}
+	case t.kind == "transfer-in" && code == ledger.CodeTransferDone:
+		n.relays = append(n.relays, relayItem{kind: "transfer-refund", to: t.relay.at.region, xfer: t.relay.xfer, token: t.token, at: at, refused: true})
+	}
 }
 
 func (n *netRef) run(r *netRefRegion, t netTx, id ledger.TxID, at txAt) ledger.Code {
@@ -432,12 +455,15 @@ func (r *netRefRegion) redeem(tok *netRefToken, t netTx, id ledger.TxID) ledger.
 
 // transferIn delivers, or returns, the transfer that the payment at it.at
 // sent, on region r: refused with PROOF_WRONG_CHAIN on the payer's own
-// region, TRANSFER_DONE if r recorded it already.
+// region, PROOF_REFUSED if the payment was refused, TRANSFER_DONE if r
+// recorded the transfer already.
 func (n *netRef) transferIn(r *netRefRegion, it relayItem, id ledger.TxID, at txAt) ledger.Code {
-	if it.at.region == r.code {
+	switch {
+	case it.at.region == r.code:
 		return ledger.CodeProofWrongChain
-	}
-	if r.in[it.xfer] != nil {
+	case it.refused:
+		return ledger.CodeProofRefused
+	case r.in[it.xfer] != nil:
 		return ledger.CodeTransferDone
 	}
 	o := n.regions[it.at.region].out[it.xfer]
@@ -474,6 +500,8 @@ func (n *netRef) transferRefund(r *netRefRegion, it relayItem, id ledger.TxID) l
 	}
 	in := n.regions[it.at.region].in[it.xfer]
 	switch {
+	case it.refused:
+		return ledger.CodeProofRefused
 	case in.status != state.TransferReturned:
 		return ledger.CodeTransferNotProven
 	case o.status == state.TransferRefunded:
@@ -488,10 +516,12 @@ func (n *netRef) transferRefund(r *netRefRegion, it relayItem, id ledger.TxID) l
 // open tells whether carrying it would still change anything.
 func (n *netRef) open(it relayItem) bool {
 	to := n.regions[it.to]
-	switch it.kind {
-	case "transfer-in":
+	switch {
+	case it.refused:
+		return false
+	case it.kind == "transfer-in":
 		return to.in[it.xfer] == nil
-	case "transfer-refund":
+	case it.kind == "transfer-refund":
 		return to.out[it.xfer].status == state.TransferPending && n.regions[it.at.region].in[it.xfer].status == state.TransferReturned
 	}
 	return to.tokens[it.token] == nil
@@ -873,9 +903,10 @@ func (n *netRun) compareNetwork() string {
 // proofs of their blocks: payments within and across regions both ways,
 // mints and redemptions at the tokens' home, freezes and pauses that make
 // the payee's region return transfers and the payer's refund them, relays
-// delayed, duplicated (TRANSFER_DONE), reordered, replayed (REPLAYED) and
-// carried to the wrong chain, a refund proven by a delivery, and a token
-// imported late or twice. After every block both regions must agree with
+// delayed, duplicated (TRANSFER_DONE), reordered, replayed (REPLAYED),
+// carried to the wrong chain, or proven by a refused transaction
+// (PROOF_REFUSED), a refund proven by a delivery, and a token imported late
+// or twice. After every block both regions must agree with
 // the reference on every code, receipt, coin, balance, token, transfer
 // record and book, and the network audit of `peg audit --network`, read
 // from both regions' APIs, must find every token conserved with the
@@ -953,7 +984,7 @@ func (n *netRun) drain() {
 		for _, code := range netRegions {
 			var ts []netTx
 			for _, it := range n.ref.relays {
-				if it.to == code && it.kind != "token-import" && (late || n.provable(it) && n.ref.open(it)) {
+				if it.to == code && it.kind != "token-import" && n.provable(it) && (late || n.ref.open(it)) {
 					ts = append(ts, netTx{kind: it.kind, signer: cast.mallory, token: it.token, relay: it})
 				}
 			}
@@ -1113,7 +1144,7 @@ func (n *netRun) randomPay(code ledger.Region, t netTx) netTx {
 // randomRelay draws something a relayer can carry to region code whose
 // receipt can be proven (its block has a successor): mostly one still
 // open, sometimes one carried already (a duplicate), or any (a refund
-// proven by a delivery among them), and now and then one meant for the
+// proven by a delivery, a proof of a refused transaction), and now and then one meant for the
 // other region (the wrong chain); false if there is none.
 func (n *netRun) randomRelay(code ledger.Region) (netTx, bool) {
 	wrong := rapid.IntRange(0, 7).Draw(n.rt, "wrong chain") == 0
@@ -1126,7 +1157,7 @@ func (n *netRun) randomRelay(code ledger.Region) (netTx, bool) {
 		switch {
 		case n.ref.open(it):
 			pools["open"] = append(pools["open"], it)
-		case it.kind != "transfer-refund" || n.ref.regions[it.at.region].in[it.xfer].status == state.TransferReturned:
+		case !it.refused && (it.kind != "transfer-refund" || n.ref.regions[it.at.region].in[it.xfer].status == state.TransferReturned):
 			pools["done"] = append(pools["done"], it)
 		}
 	}
