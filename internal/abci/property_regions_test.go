@@ -721,6 +721,12 @@ func (n *netRun) commit(code ledger.Region, sent []netSent) {
 		want[i] = n.ref.apply(s.t, s.id, txAt{region: code, height: g.height() + 1, index: i})
 		fmt.Fprintf(&log, "  %d. %s → %s\n", i, s.what, want[i].Name())
 	}
+	// Admitted first, as on a validator, the block's transactions come
+	// parsed and verified from the admission cache; otherwise the block
+	// parses and verifies them itself.
+	if rapid.Bool().Draw(n.rt, "admitted first") {
+		g.d.admit(raws)
+	}
 	res := g.commit(n.rt, n.now, raws)
 	n.sent[code] = append(n.sent[code], sent...)
 	for i := range sent {
