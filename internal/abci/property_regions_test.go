@@ -911,13 +911,13 @@ func (n *netRun) compareNetwork() string {
 // the payee's region return transfers and the payer's refund them, relays
 // delayed, duplicated (TRANSFER_DONE), reordered, replayed (REPLAYED),
 // carried to the wrong chain, or proven by a refused transaction
-// (PROOF_REFUSED), a refund proven by a delivery, and a token imported late
-// or twice. After every block both regions must agree with
-// the reference on every code, receipt, coin, balance, token, transfer
-// record and book, and the network audit of `peg audit --network`, read
-// from both regions' APIs, must find every token conserved with the
-// reference's transfers in flight. At the end every transfer is carried
-// until it is delivered or refunded, and nothing stays in flight.
+// (PROOF_REFUSED), a refund proven by a delivery, and a token imported
+// late or twice. After every block both regions must agree with the
+// reference on every code, receipt, coin, balance, token, transfer record
+// and book, and the network audit of `peg audit --network`, read from both
+// regions' APIs, must find every token conserved with the reference's
+// transfers in flight. At the end every transfer is carried until it is
+// delivered or refunded, and nothing stays in flight.
 func TestRegionsAgreeWithReference(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		n, stop := newNetRun(rt)
