@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,6 +84,10 @@ type chainRegion struct {
 	genesisHash []byte // the app hash after InitChain, which block 1's header carries
 	blocks      []*chainBlock
 	nonce       uint64
+	// times are the blocks' times, which the API reads (BlockTime) from
+	// its own goroutines.
+	mu    sync.Mutex
+	times []time.Time
 }
 
 // chainBlock is a committed block: its transactions, their results, the
@@ -121,6 +126,9 @@ func (g *chainRegion) commit(tb failer, at time.Time, txs [][]byte) *abcitypes.R
 	if err != nil {
 		tb.Fatal(err)
 	}
+	g.mu.Lock()
+	g.times = append(g.times, at)
+	g.mu.Unlock()
 	g.blocks = append(g.blocks, &chainBlock{txs: txs, results: res.TxResults, appHash: res.AppHash, id: id,
 		header: &cmttypes.SignedHeader{Header: &blk.Header, Commit: ext.ToCommit()}})
 	return res
@@ -157,9 +165,10 @@ func (g *chainRegion) sign(tb failer, a actor, body *txpb.Body) ([]byte, ledger.
 }
 
 // auditedChain serves, from a region's App, the API's reads of its
-// committed state: those of the network audit (GET /v1/audit and GET
-// /v1/transfers). The test submits through FinalizeBlock, not the API, so
-// the interface's other methods are left to the embedded nil api.Chain.
+// committed state and its blocks' times: those of the network audit (GET
+// /v1/audit and GET /v1/transfers). The test submits through
+// FinalizeBlock, not the API, so the interface's other methods are left to
+// the embedded nil api.Chain.
 type auditedChain struct {
 	api.Chain
 	g *chainRegion
@@ -170,6 +179,15 @@ func (c auditedChain) Region() ledger.Region      { return c.g.code }
 func (c auditedChain) Snapshot() *store.Snapshot  { return c.g.d.db.Snapshot() }
 func (c auditedChain) Unspent() *state.Unspent    { return c.g.d.app.Unspent() }
 func (c auditedChain) Committed() <-chan struct{} { return c.g.d.app.Committed() }
+
+func (c auditedChain) BlockTime(height int64) (time.Time, bool, error) {
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	if height < 1 || height > int64(len(c.g.times)) {
+		return time.Time{}, false, nil
+	}
+	return c.g.times[height-1], true, nil
+}
 
 // netRef is the reference ledger of both regions: a deliberately simple
 // model, written from docs/transactions.md, of the kinds the test drives,
