@@ -176,6 +176,44 @@ type RegionTrust struct {
 	Time       int64       `json:"time"` // the header's, Unix nanoseconds
 }
 
+// Trusted is the trust the chain of region own holds for each other
+// region of its network, in the genesis's order: the last region_update's,
+// or the genesis's set at height 0. A relayer compares it with a region's
+// current set to know when to move it.
+func Trusted(r Reader, own ledger.Region) ([]ledger.Region, []RegionTrust, error) {
+	g, err := LoadGenesis(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var regions []ledger.Region
+	var trusts []RegionTrust
+	for _, nr := range g.Network {
+		if nr.Region == own {
+			continue
+		}
+		rt := RegionTrust{ChainID: nr.ChainID, Validators: nr.Validators}
+		if b := r.Get(regionKey(nr.Region)); b != nil {
+			decode(regionKey(nr.Region), b, &rt)
+		}
+		regions, trusts = append(regions, nr.Region), append(trusts, rt)
+	}
+	return regions, trusts, nil
+}
+
+// ValidatorsHash is the hash of the trusted validator set, as a header
+// signed by that set names it (Header.ValidatorsHash).
+func (rt RegionTrust) ValidatorsHash() []byte {
+	return validatorSet(rt.Validators).Hash()
+}
+
+func validatorSet(set []Validator) *cmttypes.ValidatorSet {
+	vals := make([]*cmttypes.Validator, len(set))
+	for i, v := range set {
+		vals[i] = cmttypes.NewValidator(cmted25519.PubKey(v.PubKey), v.Power)
+	}
+	return cmttypes.NewValidatorSet(vals)
+}
+
 // trustOf is the trust of the network region whose chain is chainID, other
 // than this one, and the height of the header it rests on (0 for the
 // genesis): PROOF_WRONG_CHAIN for any other chain.
@@ -190,11 +228,7 @@ func (x *exec) trustOf(chainID string) (ledger.Region, proof.Trust, uint64, *led
 			decode(regionKey(r.Region), b, &rt)
 			set, height = rt.Validators, rt.Height
 		}
-		vals := make([]*cmttypes.Validator, len(set))
-		for i, v := range set {
-			vals[i] = cmttypes.NewValidator(cmted25519.PubKey(v.PubKey), v.Power)
-		}
-		return r.Region, proof.Trust{ChainID: r.ChainID, Validators: cmttypes.NewValidatorSet(vals)}, height, nil
+		return r.Region, proof.Trust{ChainID: r.ChainID, Validators: validatorSet(set)}, height, nil
 	}
 	return "", proof.Trust{}, 0, ledger.Reject(ledger.CodeProofWrongChain, "chain %q is not another region of this chain's network", chainID)
 }
