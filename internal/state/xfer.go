@@ -203,10 +203,11 @@ func Trusted(r Reader, own ledger.Region) ([]ledger.Region, []RegionTrust, error
 // ValidatorsHash is the hash of the trusted validator set, as a header
 // signed by that set names it (Header.ValidatorsHash).
 func (rt RegionTrust) ValidatorsHash() []byte {
-	return validatorSet(rt.Validators).Hash()
+	return cometSet(rt.Validators).Hash()
 }
 
-func validatorSet(set []Validator) *cmttypes.ValidatorSet {
+// cometSet is set as CometBFT's validator set.
+func cometSet(set []Validator) *cmttypes.ValidatorSet {
 	vals := make([]*cmttypes.Validator, len(set))
 	for i, v := range set {
 		vals[i] = cmttypes.NewValidator(cmted25519.PubKey(v.PubKey), v.Power)
@@ -228,7 +229,7 @@ func (x *exec) trustOf(chainID string) (ledger.Region, proof.Trust, uint64, *led
 			decode(regionKey(r.Region), b, &rt)
 			set, height = rt.Validators, rt.Height
 		}
-		return r.Region, proof.Trust{ChainID: r.ChainID, Validators: validatorSet(set)}, height, nil
+		return r.Region, proof.Trust{ChainID: r.ChainID, Validators: cometSet(set)}, height, nil
 	}
 	return "", proof.Trust{}, 0, ledger.Reject(ledger.CodeProofWrongChain, "chain %q is not another region of this chain's network", chainID)
 }
