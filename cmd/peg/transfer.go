@@ -196,6 +196,7 @@ transfer. Minting, redeeming and attesting stay with the home region.`,
 func relayCmd(g *globals) *cobra.Command {
 	var file, from, metrics, logLevel string
 	var interval time.Duration
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "relay --network FILE --from KEY",
 		Short: "Carry payments between regions: deliver each outbound transfer, then close it delivered or refunded",
@@ -242,7 +243,10 @@ does not answer is retried with backoff.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "relay metrics on http://%s/metrics\n", ln.Addr())
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "relaying between %d region(s) of %s as %s\n", len(n.Regions), file, key.Address)
-			r := relay.New(relay.Config{Network: n, Key: priv, Signer: key.Address, Interval: interval, Log: log, Registry: reg})
+			if workers < 1 || workers > maxRelayWorkers {
+				return usageErrorf("--workers %d: want 1 to %d", workers, maxRelayWorkers)
+			}
+			r := relay.New(relay.Config{Network: n, Key: priv, Signer: key.Address, Interval: interval, Log: log, Registry: reg, Workers: workers})
 			return r.Run(ctx)
 		},
 	}
@@ -252,9 +256,18 @@ does not answer is retried with backoff.`,
 	f.StringVar(&metrics, "metrics", "", "address to serve Prometheus metrics on (host:port); none if empty")
 	f.DurationVar(&interval, "interval", time.Second, "pause between passes (doubling, up to 30 times, while a region is down)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.IntVar(&workers, "workers", defaultRelayWorkers, "transfers looked up at once, and batches submitted to a region at once")
 	_ = cmd.MarkFlagRequired("from")
 	return cmd
 }
+
+// Relayer concurrency: defaultRelayWorkers transfers looked up at once by
+// `peg relay` and the relayer `peg up --regions` runs; maxRelayWorkers
+// bounds the flag, as the connections a relayer opens to each region.
+const (
+	defaultRelayWorkers = 16
+	maxRelayWorkers     = 256
+)
 
 // auditNetwork checks conservation across the regions of a network file.
 func (g *globals) auditNetwork(w io.Writer, file string) error {
@@ -294,7 +307,8 @@ func startRelay(ctx context.Context, n *pegnet.Network, region ledger.Region, lo
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	r := relay.New(relay.Config{Network: n, Key: priv, Signer: ledger.NewAddress(region, pub), Log: log.With("module", "relay")})
+	r := relay.New(relay.Config{Network: n, Key: priv, Signer: ledger.NewAddress(region, pub), Log: log.With("module", "relay"),
+		Workers: defaultRelayWorkers})
 	go func() {
 		defer close(done)
 		r.Run(ctx)

@@ -62,8 +62,10 @@ type Config struct {
 	// Registry receives the relayer's metrics; nil registers none.
 	Registry prometheus.Registerer
 	// Workers is how many transfers a pass looks up at once (their
-	// payee's record and the proof to carry); 1 (the default) looks them up
-	// one after the other. Their transactions then go in batches.
+	// payee's record and the proof to carry), and how many batches it
+	// submits to a region at once; 1 (the default) looks them up one after
+	// the other. The transactions of Workers transfers go in batches while
+	// the pass looks up the next ones.
 	Workers int
 	// PageSize is how many pending transfers a pass reads and carries at
 	// a time (at most 1000, the API's largest page); 0 is 1000.
@@ -92,6 +94,9 @@ type Relayer struct {
 	clients map[ledger.Region][]*client.Client
 	metrics *metrics
 	nonce   atomic.Uint64
+	// known holds the tokens each region is known to hold the contract
+	// of: a fact that never changes, not a record of work done.
+	known sync.Map
 }
 
 // New returns a relayer of cfg's network.
@@ -148,20 +153,25 @@ func (r *Relayer) Run(ctx context.Context) error {
 	}
 }
 
-// Pass carries every pending outbound transfer of every region one step:
+// Pass carries every pending outbound transfer of every region one step,
+// the regions at once:
 // delivered, acknowledged, refunded, or left for a later pass (a proof
 // whose block is not followed by another yet). It returns the errors of
 // the regions it could not reach, having done what it could elsewhere.
 func (r *Relayer) Pass(ctx context.Context) error {
 	r.metrics.passes.Inc()
-	var errs []error
-	for _, reg := range r.cfg.Network.Regions {
-		pending, err := r.passRegion(ctx, reg.Region)
-		r.metrics.pending.WithLabelValues(string(reg.Region)).Set(float64(pending))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("region %s: %w", reg.Region, err))
-		}
+	errs := make([]error, len(r.cfg.Network.Regions))
+	var wg sync.WaitGroup
+	for i, reg := range r.cfg.Network.Regions {
+		wg.Go(func() {
+			pending, err := r.passRegion(ctx, reg.Region)
+			r.metrics.pending.WithLabelValues(string(reg.Region)).Set(float64(pending))
+			if err != nil {
+				errs[i] = fmt.Errorf("region %s: %w", reg.Region, err)
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -201,36 +211,90 @@ type job struct {
 	body     *txpb.Body
 }
 
-// carry finds, by Workers at once, what each pending outbound transfer of
-// a page needs, then submits the jobs to each region in batches.
+// batchLinger is how long a job waits for others to share its batch: the
+// jobs planned in that time go together, a full batch goes at once.
+const batchLinger = 100 * time.Millisecond
+
+// carry carries a page's pending outbound transfers: Workers planners find
+// what each transfer needs while the jobs they make are gathered by region
+// and submitted in batches, a batch when it is full or has lingered
+// batchLinger, at most Workers batches waiting for their blocks at once.
 func (r *Relayer) carry(ctx context.Context, ts []client.Transfer, homes map[ledger.TokenID]ledger.Region) error {
 	var mu sync.Mutex
 	var errs []error
-	jobs := make(map[ledger.Region][]job)
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, r.cfg.Workers)
-	for _, t := range ts {
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			j, err := r.plan(ctx, t, homes[t.Token])
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				errs = append(errs, fmt.Errorf("transfer %s from %s to %s: %w", t.ID, t.From, t.To, err))
-			case j != nil:
-				jobs[j.to] = append(jobs[j.to], *j)
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	jobs := r.planAll(ctx, ts, homes, fail)
+	waiting := make(map[ledger.Region][]job)
+	var submits sync.WaitGroup
+	inFlight := make(chan struct{}, r.cfg.Workers)
+	flush := func(to ledger.Region) {
+		js := waiting[to]
+		delete(waiting, to)
+		inFlight <- struct{}{}
+		submits.Go(func() {
+			defer func() { <-inFlight }()
+			if err := r.submitJobs(ctx, to, js); err != nil {
+				fail(err)
 			}
 		})
 	}
-	wg.Wait()
-	for _, to := range slices.Sorted(maps.Keys(jobs)) {
-		if err := r.submitJobs(ctx, to, jobs[to]); err != nil {
-			errs = append(errs, err)
+	tick := time.NewTicker(batchLinger)
+	defer tick.Stop()
+	for {
+		select {
+		case j, ok := <-jobs:
+			if !ok {
+				for _, to := range slices.Sorted(maps.Keys(waiting)) {
+					flush(to)
+				}
+				submits.Wait()
+				return errors.Join(errs...)
+			}
+			waiting[j.to] = append(waiting[j.to], j)
+			if len(waiting[j.to]) >= r.cfg.MaxBatch {
+				flush(j.to)
+			}
+		case <-tick.C:
+			for _, to := range slices.Sorted(maps.Keys(waiting)) {
+				flush(to)
+			}
 		}
 	}
-	return errors.Join(errs...)
+}
+
+// planAll plans each of ts, Workers at a time, and sends the jobs it
+// makes on the channel it returns, which it closes when all are planned;
+// it gives fail the errors.
+func (r *Relayer) planAll(ctx context.Context, ts []client.Transfer, homes map[ledger.TokenID]ledger.Region, fail func(error)) <-chan job {
+	jobs := make(chan job)
+	next := make(chan client.Transfer)
+	var planners sync.WaitGroup
+	for range r.cfg.Workers {
+		planners.Go(func() {
+			for t := range next {
+				j, err := r.plan(ctx, t, homes[t.Token])
+				switch {
+				case err != nil:
+					fail(fmt.Errorf("transfer %s from %s to %s: %w", t.ID, t.From, t.To, err))
+				case j != nil:
+					jobs <- *j
+				}
+			}
+		})
+	}
+	go func() {
+		for _, t := range ts {
+			next <- t
+		}
+		close(next)
+		planners.Wait()
+		close(jobs)
+	}()
+	return jobs
 }
 
 // plan finds what pending outbound transfer t needs: a delivery if the
@@ -280,11 +344,22 @@ func (r *Relayer) job(ctx context.Context, t client.Transfer, kind string, to, f
 	return j, nil
 }
 
-// ensureToken imports token id on region to unless it knows it.
+// ensureToken imports token id on region to unless it knows it. A token
+// a region knows stays known, so the answer is remembered.
 func (r *Relayer) ensureToken(ctx context.Context, id ledger.TokenID, home, to ledger.Region) error {
+	type regionToken struct {
+		region ledger.Region
+		token  ledger.TokenID
+	}
+	if _, ok := r.known.Load(regionToken{to, id}); ok {
+		return nil
+	}
 	err := r.each(ctx, to, func(c *client.Client) error { _, err := c.Token(ctx, id); return err })
 	if isCode(err, ledger.CodeUnknownToken) {
-		return r.ImportToken(ctx, id, home, to)
+		err = r.ImportToken(ctx, id, home, to)
+	}
+	if err == nil {
+		r.known.Store(regionToken{to, id}, true)
 	}
 	return err
 }
@@ -304,38 +379,66 @@ func (r *Relayer) submitJobs(ctx context.Context, to ledger.Region, jobs []job) 
 			errs = append(errs, err)
 		}
 	}
-	for len(jobs) > 0 {
-		n, err := r.submitBatch(ctx, to, jobs)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		jobs = jobs[n:]
+	expiry, err := r.expiry(ctx, to)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
 	}
+	batches, err := r.batches(to, expiry, jobs)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, r.cfg.Workers)
+	for _, b := range batches {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := r.submitBatch(ctx, to, b.jobs, b.raws); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// submitBatch signs as many of jobs as fit a batch, submits them to region
-// to and waits for their blocks; it returns how many it took.
-func (r *Relayer) submitBatch(ctx context.Context, to ledger.Region, jobs []job) (int, error) {
-	expiry, err := r.expiry(ctx, to)
-	if err != nil {
-		return len(jobs), err
-	}
-	var raws [][]byte
+// batch is jobs signed, raws, to go in one request.
+type batch struct {
+	jobs []job
+	raws [][]byte
+}
+
+// batches signs jobs for region to and cuts them into batches of at most
+// MaxBatch transactions and maxBatchBytes.
+func (r *Relayer) batches(to ledger.Region, expiry uint64, jobs []job) ([]batch, error) {
+	var out []batch
+	var cur batch
 	size := 0
-	for _, j := range jobs[:min(len(jobs), r.cfg.MaxBatch)] {
+	for _, j := range jobs {
 		raw, _, err := r.sign(to, expiry, j.body)
 		if err != nil {
-			return len(jobs), err
+			return nil, err
 		}
-		if len(raws) > 0 && size+len(raw) > maxBatchBytes {
-			break
+		if len(cur.raws) == r.cfg.MaxBatch || (len(cur.raws) > 0 && size+len(raw) > maxBatchBytes) {
+			out, cur, size = append(out, cur), batch{}, 0
 		}
-		raws, size = append(raws, raw), size+len(raw)
+		cur.jobs, cur.raws, size = append(cur.jobs, j), append(cur.raws, raw), size+len(raw)
 	}
+	if len(cur.raws) > 0 {
+		out = append(out, cur)
+	}
+	return out, nil
+}
+
+// submitBatch submits the signed jobs raws to region to in one request and
+// waits for their blocks.
+func (r *Relayer) submitBatch(ctx context.Context, to ledger.Region, jobs []job, raws [][]byte) error {
 	var items []client.BatchItem
 	if err := r.each(ctx, to, func(c *client.Client) (err error) { items, err = c.SubmitBatch(ctx, raws, true); return }); err != nil {
-		return len(raws), fmt.Errorf("batch of %d on %s: %w", len(raws), to, err)
+		return fmt.Errorf("batch of %d on %s: %w", len(raws), to, err)
 	}
 	var errs []error
 	for i, it := range items {
@@ -355,7 +458,7 @@ func (r *Relayer) submitBatch(ctx context.Context, to ledger.Region, jobs []job)
 			errs = append(errs, fmt.Errorf("%s of transfer %s on %s: %s: %s", j.kind, j.t.ID, to, it.Name, it.Message))
 		}
 	}
-	return len(raws), errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // follow moves region to's trust in region from to the validator set that
