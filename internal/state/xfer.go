@@ -565,13 +565,3 @@ func ListTransfers(s Scanner, dir, status string, after *TransferPos, fn func(Tr
 		return fn(t)
 	})
 }
-
-// Transfers calls fn with each transfer recorded in direction dir, in id
-// order, until fn returns false.
-func Transfers(s Scanner, dir string, fn func(Transfer) bool) error {
-	return s.Scan(transferPrefix(dir), nil, func(k, v []byte) bool {
-		var t Transfer
-		decode(k, v, &t)
-		return fn(t)
-	})
-}
