@@ -14,9 +14,10 @@
 // (region_update), so that a region whose validators change stays
 // reachable without anyone running `peg region update`.
 //
-// The relayer keeps no state of its own: every pass reads the chains
+// The relayer keeps no record of its work: every pass reads the chains
 // afresh, and the pending lists are the work, so that it can be killed and
-// restarted at any moment, and several may run at once. A chain refuses
+// restarted at any moment, and several may run at once. (It remembers only
+// which tokens a region is known to hold, which never changes.) A chain refuses
 // what another relayer already did (TRANSFER_DONE, TOKEN_EXISTS,
 // REGION_UPDATE_OLD), which a relayer takes as done.
 package relay
