@@ -118,6 +118,7 @@ func TestCrossRegionTransfers(t *testing.T) {
 	waitBalance(t, gb, "alice", "984")
 	waitClosed(t, gb, 6, 1)
 	auditNetwork(t, gb, netFile, "1000")
+	listPages(t, gb, 7)
 	second.cmd.Process.Signal(syscall.SIGINT)
 	second.cmd.Wait()
 	up.stop(t)
@@ -176,6 +177,48 @@ func waitClosed(t *testing.T, home string, delivered, refunded int) {
 		if tr.Closed == nil || tr.ClosedHeight < tr.Height || tr.InTx == nil || tr.InHeight == 0 {
 			t.Errorf("closed transfer %+v: want its closing transaction and the payee region's transfer_in", tr)
 		}
+	}
+}
+
+// listPages reads home's outbound transfers three a page with `peg
+// transfer list --limit --cursor` and checks that the pages hold the want
+// transfers that --all lists, in the same order; a bad limit or --all with
+// a cursor is refused.
+func listPages(t *testing.T, home string, want int) {
+	t.Helper()
+	var all client.TransferList
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "transfer", "list", "--direction", "out", "--all", "-o", "json")), &all); err != nil {
+		t.Fatal(err)
+	}
+	var paged []client.Transfer
+	cursor := ""
+	for pages := 1; ; pages++ {
+		args := []string{"transfer", "list", "--direction", "out", "--limit", "3", "-o", "json"}
+		if cursor != "" {
+			args = append(args, "--cursor", cursor)
+		}
+		var l client.TransferList
+		if err := json.Unmarshal([]byte(mustPeg(t, home, args...)), &l); err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, l.Transfers...)
+		if cursor = l.NextCursor; cursor == "" || pages > want {
+			break
+		}
+	}
+	if len(all.Transfers) != want || len(paged) != want {
+		t.Fatalf("%d transfers by --all, %d by pages of 3; want %d", len(all.Transfers), len(paged), want)
+	}
+	for i := range paged {
+		if paged[i].ID != all.Transfers[i].ID {
+			t.Errorf("transfer %d: %s by pages, %s by --all", i, paged[i].ID, all.Transfers[i].ID)
+		}
+	}
+	if code, _, errs := peg(t, home, "transfer", "list", "--all", "--cursor", "x"); code != exitUsage || !strings.Contains(errs, "--all") {
+		t.Errorf("--all --cursor: exit %d, stderr %q; want a usage error", code, errs)
+	}
+	if code, _, errs := peg(t, home, "transfer", "list", "--limit", "5000"); code != exitFailure || !strings.Contains(errs, "limit") {
+		t.Errorf("--limit 5000: exit %d, stderr %q; want the API's 400 about the limit", code, errs)
 	}
 }
 
