@@ -46,10 +46,11 @@ With --node, it asks a running node (GET /v1/audit), which checks the
 invariants only.
 
 With --network, it asks every region of a network file (GET /v1/audit and
-GET /v1/transfers) and checks conservation across regions: for every token,
-the unspent coins of all regions plus the transfers in flight (sent, neither
-delivered nor refunded) equal the home region's minted less redeemed; every
-delivered or returned transfer was sent so, and every refunded one returned.
+every page of GET /v1/transfers) and checks conservation across regions: for
+every token, the unspent coins of all regions plus the transfers in flight
+(pending on the payer's region and not delivered on the payee's) equal the
+home region's minted less redeemed; every delivered or returned transfer was
+sent so, every acknowledged one delivered and every refunded one returned.
 
 It prints OK, or each problem, and exits 1 on any problem.`,
 		Args: cobra.NoArgs,

@@ -36,20 +36,37 @@ func transferCmd(g *globals) *cobra.Command {
 }
 
 func transferListCmd(g *globals) *cobra.Command {
-	var status, direction string
+	var status, direction, cursor string
+	var limit int
+	var all bool
 	cmd := &cobra.Command{
-		Use:   "list [--status pending|refunded|delivered|returned] [--direction out|in]",
-		Short: "List the node's region's transfers to and from other regions, and every token's books",
+		Use:   "list [--status pending|delivered|refunded|returned] [--direction out|in] [--limit N] [--cursor C | --all]",
+		Short: "List the node's region's transfers to and from other regions, a page at a time, and every token's books",
 		Long: `List the transfers the node's region recorded: outbound ones (a payment to
-a payee of another region), pending until the payee's region returns one and
-it is refunded; inbound ones (delivered by a relayer), delivered or returned
-with the reason. The books show, per token, what left and came in: the coins
-here total supply − sent + received + refunded.`,
+a payee of another region), pending until the payee region's answer is
+proven back, then delivered or refunded; inbound ones (delivered by a
+relayer), delivered or returned with the reason. The books show, per token,
+what left and came in: the coins here total supply − sent + received +
+refunded, and sent − refunded − delivered is what is still pending.
+
+The list comes a page at a time (--limit, 100 by default, at most 1000),
+outbound then inbound, each by the height that recorded a transfer then its
+id; a page that is not the last ends with the cursor of the next, which
+--cursor takes. --all reads every page.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if all && cursor != "" {
+				return usageErrorf("--all reads every page from the first; it takes no --cursor")
+			}
 			ctx, cancel := context60()
 			defer cancel()
-			l, err := g.client().Transfers(ctx, status, direction)
+			var l *client.TransferList
+			var err error
+			if all {
+				l, err = g.client().Transfers(ctx, status, direction)
+			} else {
+				l, err = g.client().TransferPage(ctx, client.TransferQuery{Status: status, Direction: direction, Limit: limit, Cursor: cursor})
+			}
 			if err != nil {
 				return err
 			}
@@ -58,15 +75,22 @@ here total supply − sent + received + refunded.`,
 				for _, t := range l.Transfers {
 					printTransferLine(w, t)
 				}
+				if l.NextCursor != "" {
+					fmt.Fprintf(w, "more: --cursor %s\n", l.NextCursor)
+				}
 				for _, b := range l.Books {
-					fmt.Fprintf(w, "books %s (home %s): supply %s, sent %s, received %s, refunded %s, held here %s (minor units)\n",
-						b.Token, b.Home, b.Supply, b.Sent, b.Received, b.Refunded, b.Held)
+					fmt.Fprintf(w, "books %s (home %s): supply %s, sent %s, received %s, refunded %s, delivered %s, held here %s (minor units)\n",
+						b.Token, b.Home, b.Supply, b.Sent, b.Received, b.Refunded, b.Delivered, b.Held)
 				}
 			})
 		},
 	}
-	cmd.Flags().StringVar(&status, "status", "", "pending, refunded (outbound), delivered or returned (inbound)")
-	cmd.Flags().StringVar(&direction, "direction", "", "out or in")
+	f := cmd.Flags()
+	f.StringVar(&status, "status", "", "pending, delivered, refunded (outbound), delivered or returned (inbound)")
+	f.StringVar(&direction, "direction", "", "out or in")
+	f.IntVar(&limit, "limit", 0, "transfers a page (1 to 1000; default 100)")
+	f.StringVar(&cursor, "cursor", "", "the cursor a page ended with: the next page")
+	f.BoolVar(&all, "all", false, "read every page")
 	return cmd
 }
 
@@ -106,7 +130,11 @@ func transferShowCmd(g *globals) *cobra.Command {
 					fmt.Fprintf(w, "  reason  %s\n", t.Reason)
 				}
 				if t.Closed != nil {
-					fmt.Fprintf(w, "  refund  %s\n", *t.Closed)
+					what := map[string]string{"refunded": "refund ", "delivered": "ack    "}[t.Status]
+					fmt.Fprintf(w, "  %s %s at height %d\n", what, *t.Closed, t.ClosedHeight)
+				}
+				if t.InTx != nil {
+					fmt.Fprintf(w, "  in      %s at height %d of %s\n", *t.InTx, t.InHeight, t.To)
 				}
 			})
 		},
@@ -168,18 +196,24 @@ transfer. Minting, redeeming and attesting stay with the home region.`,
 func relayCmd(g *globals) *cobra.Command {
 	var file, from, metrics, logLevel string
 	var interval time.Duration
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "relay --network FILE --from KEY",
-		Short: "Carry payments between regions: deliver each outbound transfer, refund each returned one",
+		Short: "Carry payments between regions: deliver each outbound transfer, then close it delivered or refunded",
 		Long: `Run a relayer (S2.7): a stateless loop over every region of --network. For
 each outbound transfer still pending on a region it asks the payee's region
 what became of it: one not seen there is delivered (transfer_in, with the
 proof of the payment's receipt, after importing the token's contract if the
-region lacks it); one returned is refunded on the payer's region
-(transfer_refund, with the proof of the return). The chains check the
-proofs, not the relayer: anyone may run one, and several may run at once; a
-transfer another relayer already carried is refused TRANSFER_DONE, which is
-logged at debug. A region that does not answer is retried with backoff.`,
+region lacks it); one delivered is closed delivered on the payer's region
+(transfer_ack, with the proof of the delivery); one returned is refunded
+there (transfer_refund, with the proof of the return). A region's
+transactions go in batches, many to a block. Before carrying a proof to a
+region that trusts another validator set for the proof's region than the
+one that signed it, it moves that trust (region_update, with the proof's
+signed header). The chains check the proofs, not the relayer: anyone may run
+one, and several may run at once; a transfer another relayer already
+carried is refused TRANSFER_DONE, which is logged at debug. A region that
+does not answer is retried with backoff.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			n, err := pegnet.Load(file)
@@ -209,7 +243,10 @@ logged at debug. A region that does not answer is retried with backoff.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "relay metrics on http://%s/metrics\n", ln.Addr())
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "relaying between %d region(s) of %s as %s\n", len(n.Regions), file, key.Address)
-			r := relay.New(relay.Config{Network: n, Key: priv, Signer: key.Address, Interval: interval, Log: log, Registry: reg})
+			if workers < 1 || workers > maxRelayWorkers {
+				return usageErrorf("--workers %d: want 1 to %d", workers, maxRelayWorkers)
+			}
+			r := relay.New(relay.Config{Network: n, Key: priv, Signer: key.Address, Interval: interval, Log: log, Registry: reg, Workers: workers})
 			return r.Run(ctx)
 		},
 	}
@@ -219,9 +256,18 @@ logged at debug. A region that does not answer is retried with backoff.`,
 	f.StringVar(&metrics, "metrics", "", "address to serve Prometheus metrics on (host:port); none if empty")
 	f.DurationVar(&interval, "interval", time.Second, "pause between passes (doubling, up to 30 times, while a region is down)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.IntVar(&workers, "workers", defaultRelayWorkers, "transfers looked up at once, and batches submitted to a region at once")
 	_ = cmd.MarkFlagRequired("from")
 	return cmd
 }
+
+// Relayer concurrency: defaultRelayWorkers transfers looked up at once by
+// `peg relay` and the relayer `peg up --regions` runs; maxRelayWorkers
+// bounds the flag, as the connections a relayer opens to each region.
+const (
+	defaultRelayWorkers = 16
+	maxRelayWorkers     = 256
+)
 
 // auditNetwork checks conservation across the regions of a network file.
 func (g *globals) auditNetwork(w io.Writer, file string) error {
@@ -261,7 +307,8 @@ func startRelay(ctx context.Context, n *pegnet.Network, region ledger.Region, lo
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	r := relay.New(relay.Config{Network: n, Key: priv, Signer: ledger.NewAddress(region, pub), Log: log.With("module", "relay")})
+	r := relay.New(relay.Config{Network: n, Key: priv, Signer: ledger.NewAddress(region, pub), Log: log.With("module", "relay"),
+		Workers: defaultRelayWorkers})
 	go func() {
 		defer close(done)
 		r.Run(ctx)

@@ -2,17 +2,23 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
+	pegnet "github.com/pegledger/peg/internal/network"
+	"github.com/pegledger/peg/internal/node"
 	"github.com/pegledger/peg/internal/relay"
+	"github.com/pegledger/peg/internal/state"
 )
 
 // TestCrossRegionTransfers runs `peg up --regions 2` and pays across
@@ -52,9 +58,11 @@ func TestCrossRegionTransfers(t *testing.T) {
 	if len(l.Transfers) != 1 || l.Transfers[0].Status != "delivered" || l.Transfers[0].Units.String() != "1000" {
 		t.Fatalf("HK's inbound transfers = %+v, want one of 10.00 delivered", l.Transfers)
 	}
+	waitClosed(t, gb, 1, 0)
 	show := mustPeg(t, gb, "transfer", "show", l.Transfers[0].ID.String())
-	if !strings.Contains(show, "pending") || !strings.Contains(show, "(HK)") {
-		t.Errorf("GB's record of the transfer:\n%s", show)
+	if !strings.Contains(show, "delivered") || !strings.Contains(show, "(HK)") || !strings.Contains(show, "ack") ||
+		!strings.Contains(show, l.Transfers[0].Tx.String()) {
+		t.Errorf("GB's record of the transfer, acknowledged delivered by HK's %s:\n%s", l.Transfers[0].Tx, show)
 	}
 
 	// By phone: HK's registrar binds bob's number in HK's directory; alice
@@ -84,6 +92,7 @@ func TestCrossRegionTransfers(t *testing.T) {
 	if len(refunded.Transfers) != 1 || refunded.Transfers[0].Reason != "FROZEN" {
 		t.Errorf("refunded transfers = %+v, want one, FROZEN", refunded.Transfers)
 	}
+	waitClosed(t, gb, 2, 1)
 	auditNetwork(t, gb, netFile, "1000")
 	// HK's trust in GB's validators moves to GB's latest header (the same
 	// set, a newer height); the same header again is not newer.
@@ -107,7 +116,9 @@ func TestCrossRegionTransfers(t *testing.T) {
 	}
 	waitBalance(t, hk, "bob", "16")
 	waitBalance(t, gb, "alice", "984")
+	waitClosed(t, gb, 6, 1)
 	auditNetwork(t, gb, netFile, "1000")
+	listPages(t, gb, 7)
 	second.cmd.Process.Signal(syscall.SIGINT)
 	second.cmd.Wait()
 	up.stop(t)
@@ -135,6 +146,80 @@ func waitBalance(t *testing.T, home, who, want string) {
 		}
 	}
 	t.Fatalf("%s holds %s gbpt in %s after 90s, want %s", who, got, home, want)
+}
+
+// waitClosed waits for home's region to hold no pending outbound transfer
+// (a relayer acknowledges or refunds each), then checks that delivered of
+// them ended delivered and refunded refunded, each closed by one
+// transaction of that region with the payee region's transfer_in named.
+func waitClosed(t *testing.T, home string, delivered, refunded int) {
+	t.Helper()
+	var l client.TransferList
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		if err := json.Unmarshal([]byte(mustPeg(t, home, "transfer", "list", "--direction", "out", "--all", "-o", "json")), &l); err != nil {
+			t.Fatal(err)
+		}
+		n := map[string]int{}
+		for _, tr := range l.Transfers {
+			n[tr.Status]++
+		}
+		if n["pending"] == 0 {
+			if n["delivered"] != delivered || n["refunded"] != refunded || len(l.Transfers) != delivered+refunded {
+				t.Fatalf("outbound transfers of %s: %v, want %d delivered and %d refunded", home, n, delivered, refunded)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outbound transfers of %s after 90s: %v, want none pending", home, n)
+		}
+	}
+	for _, tr := range l.Transfers {
+		if tr.Closed == nil || tr.ClosedHeight < tr.Height || tr.InTx == nil || tr.InHeight == 0 {
+			t.Errorf("closed transfer %+v: want its closing transaction and the payee region's transfer_in", tr)
+		}
+	}
+}
+
+// listPages reads home's outbound transfers three a page with `peg
+// transfer list --limit --cursor` and checks that the pages hold the want
+// transfers that --all lists, in the same order; a bad limit or --all with
+// a cursor is refused.
+func listPages(t *testing.T, home string, want int) {
+	t.Helper()
+	var all client.TransferList
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "transfer", "list", "--direction", "out", "--all", "-o", "json")), &all); err != nil {
+		t.Fatal(err)
+	}
+	var paged []client.Transfer
+	cursor := ""
+	for pages := 1; ; pages++ {
+		args := []string{"transfer", "list", "--direction", "out", "--limit", "3", "-o", "json"}
+		if cursor != "" {
+			args = append(args, "--cursor", cursor)
+		}
+		var l client.TransferList
+		if err := json.Unmarshal([]byte(mustPeg(t, home, args...)), &l); err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, l.Transfers...)
+		if cursor = l.NextCursor; cursor == "" || pages > want {
+			break
+		}
+	}
+	if len(all.Transfers) != want || len(paged) != want {
+		t.Fatalf("%d transfers by --all, %d by pages of 3; want %d", len(all.Transfers), len(paged), want)
+	}
+	for i := range paged {
+		if paged[i].ID != all.Transfers[i].ID {
+			t.Errorf("transfer %d: %s by pages, %s by --all", i, paged[i].ID, all.Transfers[i].ID)
+		}
+	}
+	if code, _, errs := peg(t, home, "transfer", "list", "--all", "--cursor", "x"); code != exitUsage || !strings.Contains(errs, "--all") {
+		t.Errorf("--all --cursor: exit %d, stderr %q; want a usage error", code, errs)
+	}
+	if code, _, errs := peg(t, home, "transfer", "list", "--limit", "5000"); code != exitFailure || !strings.Contains(errs, "limit") {
+		t.Errorf("--limit 5000: exit %d, stderr %q; want the API's 400 about the limit", code, errs)
+	}
 }
 
 // auditNetwork runs `peg audit --network` and checks it clean, with gbpt's
@@ -198,6 +283,7 @@ func TestCrossRegionRegionDown(t *testing.T) {
 	a = relayer()
 	waitBalance(t, hk, "bob", "4")
 	waitBalance(t, gb, "alice", "996")
+	waitClosed(t, gb, 4, 0)
 	auditNetwork(t, gb, netFile, "1000")
 
 	var in, out client.TransferList
@@ -234,4 +320,79 @@ func waitHeight(t *testing.T, url string, p *upProcess) {
 		}
 	}
 	t.Fatalf("%s answered no status within 60s\nstderr:\n%s", url, p.stderr)
+}
+
+// TestRelayFollowsValidators: HK's genesis trusts, for GB, a set with a
+// validator GB no longer runs (GB's set changed since, as it does when a
+// validator leaves). The relayer that `peg up` runs moves HK's trust to the
+// set that signs GB's proofs (region_update) before it carries them, and
+// the transfers are delivered and acknowledged, without anyone running
+// `peg region update`.
+func TestRelayFollowsValidators(t *testing.T) {
+	home := t.TempDir()
+	base := freePortBlock(t, 2*devPorts+1)
+	if err := initDevRegions(home, base, 2); err != nil {
+		t.Fatal(err)
+	}
+	gb, hk := filepath.Join(home, "gb"), filepath.Join(home, "hk")
+	n, err := pegnet.Load(filepath.Join(home, devNetworkFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions := make([]state.NetworkRegion, len(n.Regions))
+	for i, r := range n.Regions {
+		regions[i] = r.NetworkRegion
+	}
+	gone, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions[0].Validators = append(slices.Clone(regions[0].Validators), state.Validator{PubKey: gone, Power: regions[0].Validators[0].Power})
+	if err := node.SetGenesisNetwork(hk, regions); err != nil {
+		t.Fatal(err)
+	}
+	up := startRegions(t, home, base)
+	gbAPI, hkAPI := client.New(fmt.Sprintf("http://127.0.0.1:%d", base+2)), client.New(fmt.Sprintf("http://127.0.0.1:%d", base+devPorts+2))
+	trustInGB := func() client.RegionTrust {
+		nt, err := hkAPI.NetworkTrust(context.Background())
+		if err != nil || len(nt.Regions) != 1 || nt.Regions[0].Region != "GB" {
+			t.Fatalf("HK's trust = %+v, %v; want its trust in GB", nt, err)
+		}
+		return nt.Regions[0]
+	}
+	if before := trustInGB(); before.Height != 0 || before.Validators != 2 {
+		t.Fatalf("HK's trust in GB at the start = %+v, want the genesis's two validators", before)
+	}
+
+	gw := fmt.Sprintf("http://127.0.0.1:%d", gatewayPort(base, 2))
+	mustPeg(t, gb, "token", "deploy", "--from", "issuer", "--file", "../../examples/gbpt.toml", "--node", gw)
+	mustPeg(t, gb, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s", "--node", gw)
+	mustPeg(t, gb, "token", "mint", "--from", "minter", "--token", "gbpt", "--to", "alice", "--amount", "1000", "--node", gw)
+	for range 3 {
+		mustPeg(t, gb, "pay", "--from", "alice", "--token", "gbpt", "--to", "bob", "--amount", "1", "--node", gw)
+	}
+	waitBalance(t, hk, "bob", "3")
+	waitClosed(t, gb, 3, 0)
+
+	var out client.TransferList
+	if err := json.Unmarshal([]byte(mustPeg(t, gb, "transfer", "list", "--direction", "out", "-o", "json")), &out); err != nil {
+		t.Fatal(err)
+	}
+	p, err := gbAPI.TxProof(context.Background(), out.Transfers[len(out.Transfers)-1].Tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sh struct {
+		Header struct {
+			ValidatorsHash string `json:"validators_hash"`
+		} `json:"header"`
+	}
+	if err := json.Unmarshal(p.SignedHeader, &sh); err != nil {
+		t.Fatal(err)
+	}
+	if after := trustInGB(); after.Height == 0 || after.Validators != 1 || after.ValidatorsHash != sh.Header.ValidatorsHash {
+		t.Errorf("HK's trust in GB after the relayer carried proofs = %+v, want GB's set %s", after, sh.Header.ValidatorsHash)
+	}
+	auditNetwork(t, gb, filepath.Join(home, devNetworkFile), "1000")
+	up.stop(t)
 }

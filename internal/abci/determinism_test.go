@@ -358,6 +358,17 @@ func recordStory(t *testing.T) []recordedBlock {
 		}
 	}
 	commit(raw(cast.mallory, update(20)), raw(cast.mallory, update(12)))
+	// bob pays hana again; HK's delivery is proven back and GB closes the
+	// transfer delivered, once (a second ack: TRANSFER_DONE).
+	out2, out2ID := sign(cast.bob, msgPay("gbpt", []ledger.CoinID{ledger.NewCoinID(out1ID, 1)}, outTo(hana.addr, "50"), outTo(cast.bob.addr, "8250")))
+	commit(out2)
+	acked := ledger.NewCoinID(out2ID, 0)
+	delivered := hkProof(t, ledger.TxID{4}, 21, "transfer_in", hana.addr, event("transfer.in", "transfer", acked.String(), "token", "gbpt",
+		"amount", "50", "payer", cast.bob.addr.String(), "payee", hana.addr.String(), "from", "GB", "to", "HK"))
+	ack := func(b *txpb.Body) {
+		b.Msg = &txpb.Body_TransferAck{TransferAck: &txpb.TransferAck{Proof: delivered, Transfer: acked[:]}}
+	}
+	commit(raw(cast.mallory, ack), raw(cast.alice, ack))
 	// Credit: carol is a credit node funded with the collected 0.30; alice
 	// and bob register certificates; bob grants alice a line; alice asks for
 	// 0.20, bob confirms and is paid from the pool, confirms receipt; a
@@ -433,7 +444,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "REPLAYED", "COIN_SPENT", "OK", "MALFORMED_TX", "REDEEM_FIAT_REMAINDER", "OK"}, {}, {"OK", "FROZEN", "OK"},
 		{"OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "REPLAYED"}, {"RESERVE_STALE"},
 		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"}, {"OK"},
-		{"UNAUTHORIZED", "OK"}, {"OK", "ALIAS_TAKEN"}, {"OK"}, {"OK"}, {"OK", "OK", "TRANSFER_DONE", "OK"}, {"OK", "REGION_UPDATE_OLD"}, {"OK", "OK", "OK", "OK", "OK"}, {"OK"}, {"CREDIT_NOT_PAYEE", "OK", "CREDIT_NOT_PENDING", "OK"}, {"OK"}, {"OK"},
+		{"UNAUTHORIZED", "OK"}, {"OK", "ALIAS_TAKEN"}, {"OK"}, {"OK"}, {"OK", "OK", "TRANSFER_DONE", "OK"}, {"OK", "REGION_UPDATE_OLD"}, {"OK"}, {"OK", "TRANSFER_DONE"}, {"OK", "OK", "OK", "OK", "OK"}, {"OK"}, {"CREDIT_NOT_PAYEE", "OK", "CREDIT_NOT_PENDING", "OK"}, {"OK"}, {"OK"},
 	}
 	var got [][]string
 	for _, b := range story {

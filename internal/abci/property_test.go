@@ -75,7 +75,7 @@ type refTx struct {
 	// fault, if set, breaks the envelope: "bad-signature", "forged" (signed
 	// by mallory for another signer) or "zero-amount".
 	fault string
-	// xfer is a transfer-in's or transfer-refund's transfer, hkTx the HK
+	// xfer is a transfer-in's, transfer-refund's or transfer-ack's transfer, hkTx the HK
 	// transaction whose receipt proves it.
 	xfer ledger.CoinID
 	hkTx ledger.TxID
@@ -151,6 +151,8 @@ func (m *refLedger) runKind(r refTx, id ledger.TxID) ledger.Code {
 		return m.transferIn(r, id)
 	case "transfer-refund":
 		return m.transferRefund(r, id)
+	case "transfer-ack":
+		return m.transferAck(r)
 	}
 	t := m.tokens[r.token]
 	if t == nil {
@@ -423,7 +425,7 @@ func (p *propRun) encode(r refTx) ([]byte, ledger.TxID) {
 		msgFeeDeposit(string(r.token), r.inputs, fmt.Sprint(r.amount))(b)
 	case "set-fees":
 		msgSetFees(b)
-	case "transfer-in", "transfer-refund":
+	case "transfer-in", "transfer-refund", "transfer-ack":
 		p.encodeTransfer(r, b)
 	default:
 		encodeAlias(r, b)
@@ -722,7 +724,7 @@ var (
 		"freeze", "unfreeze", "unfreeze", "pause", "unpause", "unpause", "attest", "replay", "replay", "expiry", "fault", "deploy",
 		"fee-deposit", "fee-deposit", "set-fees",
 		"set-registrar", "set-registrar", "unset-registrar", "alias-register", "alias-register", "alias-register", "alias-register",
-		"alias-register", "alias-register", "alias-register", "alias-register", "alias-revoke", "transfer-in", "transfer-in", "transfer-refund", "transfer-refund"}
+		"alias-register", "alias-register", "alias-register", "alias-register", "alias-revoke", "transfer-in", "transfer-in", "transfer-refund", "transfer-refund", "transfer-ack", "transfer-ack"}
 	propTokens = []ledger.TokenID{"gbpt", "gbpt", "gbpt", "eurt", "usdt", "jpyt"}
 )
 
@@ -757,7 +759,7 @@ func (p *propRun) randomTx(earlier []sentTx) sentTx {
 		r = p.randomPay(r)
 	case "transfer-in":
 		r = p.randomTransferIn(r)
-	case "transfer-refund":
+	case "transfer-refund", "transfer-ack":
 		r = p.randomTransferRefund(r)
 	case "redeem":
 		r.signer = rapid.SampledFrom(propHolders).Draw(rt, "holder")

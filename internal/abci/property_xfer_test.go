@@ -17,7 +17,8 @@ import (
 // The property test's second region: hana lives in HK, the other region of
 // the genesis network. A payment to her is an outbound transfer; HK's part
 // is played by proofs of its receipts (hkProof): deliveries of transfers
-// from HK (transfer_in) and returns of GB's transfers (transfer_refund).
+// from HK (transfer_in), returns of GB's transfers (transfer_refund) and
+// deliveries of GB's transfers (transfer_ack).
 var hana = newActor("hana", "HK")
 
 // refXfers are the reference's transfers: outbound by id, and the inbound
@@ -25,20 +26,22 @@ var hana = newActor("hana", "HK")
 type refXfers struct {
 	out map[ledger.CoinID]*refOutbound
 	in  map[ledger.CoinID]bool
-	// sent, received and refunded are each token's books.
-	sent, received, refunded map[ledger.TokenID]uint64
+	// sent, received, refunded and delivered are each token's books.
+	sent, received, refunded, delivered map[ledger.TokenID]uint64
 }
 
 type refOutbound struct {
 	token        ledger.TokenID
 	payer, payee ledger.Address
 	amount       uint64
-	refunded     bool
+	// closed is "" while pending, then "refunded" or "delivered".
+	closed string
 }
 
 func newRefXfers() refXfers {
 	return refXfers{out: map[ledger.CoinID]*refOutbound{}, in: map[ledger.CoinID]bool{},
-		sent: map[ledger.TokenID]uint64{}, received: map[ledger.TokenID]uint64{}, refunded: map[ledger.TokenID]uint64{}}
+		sent: map[ledger.TokenID]uint64{}, received: map[ledger.TokenID]uint64{}, refunded: map[ledger.TokenID]uint64{},
+		delivered: map[ledger.TokenID]uint64{}}
 }
 
 // sendOut records output i of payment id to another region.
@@ -70,12 +73,26 @@ func (m *refLedger) transferRefund(r refTx, id ledger.TxID) ledger.Code {
 	switch {
 	case o == nil:
 		return ledger.CodeTransferUnknown
-	case o.refunded:
+	case o.closed != "":
 		return ledger.CodeTransferDone
 	}
-	o.refunded = true
+	o.closed = "refunded"
 	m.coins[ledger.NewCoinID(id, 0)] = refCoin{token: o.token, owner: o.payer, amount: o.amount}
 	m.xfers.refunded[o.token] += o.amount
+	return ledger.OK
+}
+
+// transferAck closes an outbound transfer that HK delivered: no coin.
+func (m *refLedger) transferAck(r refTx) ledger.Code {
+	o := m.xfers.out[r.xfer]
+	switch {
+	case o == nil:
+		return ledger.CodeTransferUnknown
+	case o.closed != "":
+		return ledger.CodeTransferDone
+	}
+	o.closed = "delivered"
+	m.xfers.delivered[o.token] += o.amount
 	return ledger.OK
 }
 
@@ -91,8 +108,9 @@ func (p *propRun) randomTransferIn(r refTx) refTx {
 	return r
 }
 
-// randomTransferRefund draws a refund of one of the chain's outbound
-// transfers (perhaps refunded already), or of an id it never sent.
+// randomTransferRefund draws a refund or an ack (r.kind says which) of one
+// of the chain's outbound transfers (perhaps closed already), or of an id
+// it never sent.
 func (p *propRun) randomTransferRefund(r refTx) refTx {
 	r.signer = rapid.SampledFrom([]actor{cast.mallory, cast.bob}).Draw(p.rt, "relayer")
 	ids := make([]ledger.CoinID, 0, len(p.ref.xfers.out))
@@ -100,7 +118,10 @@ func (p *propRun) randomTransferRefund(r refTx) refTx {
 		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, func(a, b ledger.CoinID) int { return strings.Compare(string(a[:]), string(b[:])) })
-	r.hkTx = ledger.TxID{byte(rapid.IntRange(10, 200).Draw(p.rt, "hk transfer_in"))}
+	r.hkTx = ledger.TxID{byte(rapid.IntRange(10, 200).Draw(p.rt, "hk transfer_in")), 0x0a}
+	if r.kind == "transfer-refund" {
+		r.hkTx[1] = 0x0f
+	}
 	if len(ids) == 0 || rapid.IntRange(0, 5).Draw(p.rt, "unknown transfer") == 0 {
 		r.xfer = ledger.NewCoinID(ledger.TxID{0xee}, 0)
 		r.token, r.account, r.amount = "gbpt", hana.addr, 10
@@ -126,6 +147,12 @@ func (p *propRun) encodeTransfer(r refTx, b *txpb.Body) {
 	if o := p.ref.xfers.out[r.xfer]; o != nil {
 		payer = o.payer
 	}
+	if r.kind == "transfer-ack" {
+		pr := hkProof(p.rt, r.hkTx, 9, "transfer_in", hana.addr, event("transfer.in", "transfer", r.xfer.String(), "token", string(r.token),
+			"amount", amount, "payer", payer.String(), "payee", r.account.String(), "from", "GB", "to", "HK"))
+		b.Msg = &txpb.Body_TransferAck{TransferAck: &txpb.TransferAck{Proof: pr, Transfer: r.xfer[:]}}
+		return
+	}
 	pr := hkProof(p.rt, r.hkTx, 9, "transfer_in", hana.addr, event("transfer.returned", "transfer", r.xfer.String(), "token", string(r.token),
 		"amount", amount, "payer", payer.String(), "payee", r.account.String(), "from", "GB", "to", "HK", "reason", "FROZEN", "code", "91"))
 	b.Msg = &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: pr, Transfer: r.xfer[:]}}
@@ -136,7 +163,7 @@ func (p *propRun) compareBooks(snap *store.Snapshot) string {
 	for _, id := range []ledger.TokenID{"gbpt", "gbps", "eurt", "usdt", "jpyt"} {
 		got := state.BooksOf(snap, id)
 		want := state.Books{Sent: money.FromUint64(p.ref.xfers.sent[id]), Received: money.FromUint64(p.ref.xfers.received[id]),
-			Refunded: money.FromUint64(p.ref.xfers.refunded[id])}
+			Refunded: money.FromUint64(p.ref.xfers.refunded[id]), Delivered: money.FromUint64(p.ref.xfers.delivered[id])}
 		if got != want {
 			return fmt.Sprintf("books of %s: the app has %+v, the reference %+v", id, got, want)
 		}

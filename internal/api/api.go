@@ -183,6 +183,7 @@ func (s *server) routes() []route {
 		{"GET", "/v1/fees", s.fees},
 		{"GET", "/v1/transfers", s.transfers},
 		{"GET", "/v1/transfers/{id}", s.transfer},
+		{"GET", "/v1/network/trust", s.trust},
 		{"GET", "/v1/events", s.streamEvents},
 		{"GET", "/v1/accounts/{address}", s.account},
 		{"GET", "/v1/accounts/{address}/balances", s.balances},

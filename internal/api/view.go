@@ -100,6 +100,7 @@ var eventAmounts = map[string]map[string]amountForm{
 	"transfer.in":       {"amount": tokenUnits},
 	"transfer.returned": {"amount": tokenUnits},
 	"transfer.refunded": {"amount": tokenUnits},
+	"transfer.acked":    {"amount": tokenUnits},
 }
 
 // eventAmount writes an attribute's amount as people read it, with every

@@ -256,21 +256,74 @@ func (c *Client) Redemptions(ctx context.Context, id ledger.TokenID) ([]Redempti
 	return l.Redemptions, nil
 }
 
-// Transfers lists the chain's cross-region transfers of a status and a
-// direction ("" for any) and every token's books (GET /v1/transfers).
+// Transfers lists every cross-region transfer of the chain of a status
+// and a direction ("" for any), paging through GET /v1/transfers, with the
+// books and height of the first page.
 func (c *Client) Transfers(ctx context.Context, status, direction string) (*TransferList, error) {
-	q := url.Values{}
-	if status != "" {
-		q.Set("status", status)
+	var all *TransferList
+	err := c.EachTransferPage(ctx, TransferQuery{Status: status, Direction: direction, Limit: maxTransferPage}, func(l *TransferList) error {
+		if all == nil {
+			all = l
+		} else {
+			all.Transfers = append(all.Transfers, l.Transfers...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if direction != "" {
-		q.Set("direction", direction)
+	all.NextCursor = ""
+	return all, nil
+}
+
+// maxTransferPage is the largest page the API serves (api.MaxTransferLimit).
+const maxTransferPage = 1000
+
+// EachTransferPage calls fn with each page of GET /v1/transfers from q on,
+// until the last page or an error of fn's.
+func (c *Client) EachTransferPage(ctx context.Context, q TransferQuery, fn func(*TransferList) error) error {
+	for {
+		l, err := c.TransferPage(ctx, q)
+		if err != nil {
+			return err
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+		if l.NextCursor == "" {
+			return nil
+		}
+		q.Cursor = l.NextCursor
+	}
+}
+
+// TransferPage reads one page of the chain's cross-region transfers and
+// every token's books (GET /v1/transfers).
+func (c *Client) TransferPage(ctx context.Context, q TransferQuery) (*TransferList, error) {
+	v := url.Values{}
+	for k, s := range map[string]string{"status": q.Status, "direction": q.Direction, "cursor": q.Cursor} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
 	}
 	var l TransferList
-	if err := c.get(ctx, "/v1/transfers", q, &l); err != nil {
+	if err := c.get(ctx, "/v1/transfers", v, &l); err != nil {
 		return nil, err
 	}
 	return &l, nil
+}
+
+// NetworkTrust reads the validator set the chain trusts for each other
+// region of its network (GET /v1/network/trust).
+func (c *Client) NetworkTrust(ctx context.Context) (*NetworkTrust, error) {
+	var t NetworkTrust
+	if err := c.get(ctx, "/v1/network/trust", nil, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 // Transfer returns a transfer the chain recorded in direction ("out" or

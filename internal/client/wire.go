@@ -599,8 +599,9 @@ type Registrars struct {
 
 // Transfer is a cross-region transfer as one region's chain records it
 // (GET /v1/transfers): direction "out" on the payer's region, status
-// "pending" until it is "refunded"; direction "in" on the payee's region,
-// "delivered" or "returned" with the reason's code name.
+// "pending" until it is "delivered" (transfer_ack) or "refunded"; direction
+// "in" on the payee's region, "delivered" or "returned" with the reason's
+// code name.
 type Transfer struct {
 	ID        ledger.CoinID  `json:"id"`
 	Direction string         `json:"direction"`
@@ -617,32 +618,70 @@ type Transfer struct {
 	Coin *ledger.CoinID `json:"coin,omitempty"`
 	// Reason names why the payee's region returned it.
 	Reason string `json:"reason,omitempty"`
-	// Closed is the transaction that refunded an outbound transfer.
-	Closed *ledger.TxID `json:"closed,omitempty"`
+	// Closed is the transaction that refunded or acknowledged an outbound
+	// transfer, ClosedHeight its height.
+	Closed       *ledger.TxID `json:"closed,omitempty"`
+	ClosedHeight uint64       `json:"closed_height,omitempty"`
+	// InTx is the payee region's transfer_in that delivered or returned a
+	// closed outbound transfer, InHeight its height there.
+	InTx     *ledger.TxID `json:"in_tx,omitempty"`
+	InHeight uint64       `json:"in_height,omitempty"`
 }
 
 // TransferBooks are a token's cross-region books on one region's chain, in
 // minor units: its unspent coins there total Held = Supply − Sent +
-// Received + Refunded; Minted and Redeemed are the home region's.
+// Received + Refunded; Sent − Refunded − Delivered is what its pending
+// outbound transfers total; Minted and Redeemed are the home region's.
 type TransferBooks struct {
-	Token    ledger.TokenID `json:"token"`
-	Home     ledger.Region  `json:"home"`
-	Minted   money.Amount   `json:"minted"`
-	Redeemed money.Amount   `json:"redeemed"`
-	Supply   money.Amount   `json:"supply"`
-	Sent     money.Amount   `json:"sent"`
-	Received money.Amount   `json:"received"`
-	Refunded money.Amount   `json:"refunded"`
-	Held     money.Amount   `json:"held"`
+	Token     ledger.TokenID `json:"token"`
+	Home      ledger.Region  `json:"home"`
+	Minted    money.Amount   `json:"minted"`
+	Redeemed  money.Amount   `json:"redeemed"`
+	Supply    money.Amount   `json:"supply"`
+	Sent      money.Amount   `json:"sent"`
+	Received  money.Amount   `json:"received"`
+	Refunded  money.Amount   `json:"refunded"`
+	Delivered money.Amount   `json:"delivered"`
+	Held      money.Amount   `json:"held"`
 }
 
-// TransferList is the body of GET /v1/transfers: the transfers that match,
-// the books of every token the chain knows, and the height they are of.
+// TransferList is the body of GET /v1/transfers: a page of the transfers
+// that match, the cursor of the next page ("" after the last), the books of
+// every token the chain knows, and the height they are of.
 type TransferList struct {
-	Height    uint64          `json:"height"`
-	Region    ledger.Region   `json:"region"`
-	Transfers []Transfer      `json:"transfers"`
-	Books     []TransferBooks `json:"books"`
+	Height     uint64          `json:"height"`
+	Region     ledger.Region   `json:"region"`
+	Transfers  []Transfer      `json:"transfers"`
+	NextCursor string          `json:"next_cursor"`
+	Books      []TransferBooks `json:"books"`
+}
+
+// TransferQuery selects a page of GET /v1/transfers: a status and a
+// direction ("" for any), at most Limit transfers (0 for the server's
+// default), after Cursor (a page's NextCursor; "" for the first page).
+type TransferQuery struct {
+	Status, Direction string
+	Limit             int
+	Cursor            string
+}
+
+// NetworkTrust is the body of GET /v1/network/trust: the validator set the
+// chain of Region trusts for each other region of its network.
+type NetworkTrust struct {
+	Height  uint64        `json:"height"`
+	Region  ledger.Region `json:"region"`
+	Regions []RegionTrust `json:"regions"`
+}
+
+// RegionTrust is the trust in one region: its chain, the height of the
+// header a region_update moved it to (0: the genesis's set), the set's
+// size and its hash as that chain's headers name it (hexadecimal).
+type RegionTrust struct {
+	Region         ledger.Region `json:"region"`
+	ChainID        string        `json:"chain_id"`
+	Height         uint64        `json:"height"`
+	Validators     int           `json:"validators"`
+	ValidatorsHash string        `json:"validators_hash"`
 }
 
 // GatewayRegion is a region as a gateway's GET /v1/regions shows it (the

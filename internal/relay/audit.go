@@ -37,11 +37,15 @@ type NetworkAudit struct {
 // AuditNetwork reads every region's audit, books and transfers and checks
 // conservation across regions: for every token, Σ unspent coins in all
 // regions + transfers in flight = minted − redeemed; that every delivered
-// or returned transfer was sent, and every refunded one returned; and each
-// region's own invariants (GET /v1/audit). Each region is read once, at
-// its latest height; a transfer's state is its payer's record with its
-// payee's, and each region's coins are read with its records, so that a
-// transfer that moves between two reads is counted once. It fails only if
+// or returned transfer was sent, every acknowledged one delivered and
+// every refunded one returned; and each region's own invariants (GET
+// /v1/audit). Each region's transfers are read page by page (GET
+// /v1/transfers) and taken as of the height of its books, the first
+// page's: a record written later is left out, and an outbound transfer
+// closed later is taken as pending, so that the records and the coins of a
+// region are of one height however long the paging takes. A transfer's
+// state is its payer's record with its payee's, so that a transfer that
+// moves between the reads of two regions is counted once. It fails only if
 // a region cannot be read.
 func AuditNetwork(ctx context.Context, n *network.Network) (*NetworkAudit, error) {
 	r := New(Config{Network: n})
@@ -59,7 +63,7 @@ func AuditNetwork(ctx context.Context, n *network.Network) (*NetworkAudit, error
 		if err := r.each(ctx, reg.Region, func(c *client.Client) (err error) { l, err = c.Transfers(ctx, "", ""); return }); err != nil {
 			return nil, fmt.Errorf("region %s: %w", reg.Region, err)
 		}
-		lists[reg.Region] = l
+		lists[reg.Region] = asOf(l)
 		a.Heights[reg.Region] = l.Height
 	}
 	a.check(lists)
@@ -68,7 +72,28 @@ func AuditNetwork(ctx context.Context, n *network.Network) (*NetworkAudit, error
 	return a, nil
 }
 
-// check adds up the regions' books and transfers.
+// asOf keeps of l's transfers what l.Height saw: a transfer recorded later
+// is left out, and one closed later is pending.
+func asOf(l *client.TransferList) *client.TransferList {
+	kept := l.Transfers[:0]
+	for _, t := range l.Transfers {
+		if t.Height > l.Height {
+			continue
+		}
+		if t.Direction == "out" && t.ClosedHeight > l.Height {
+			t.Status, t.Coin, t.Reason, t.Closed, t.ClosedHeight, t.InTx, t.InHeight = "pending", nil, "", nil, 0, nil, 0
+		}
+		kept = append(kept, t)
+	}
+	l.Transfers = kept
+	return l
+}
+
+// check adds up the regions' books and transfers. A transfer is in flight
+// while no region holds its coins: pending on the payer's region and not
+// delivered on the payee's (not seen there, or returned and not yet
+// refunded). One delivered on the payee's region is held there, whether
+// or not its payer's region has the ack yet.
 func (a *NetworkAudit) check(lists map[ledger.Region]*client.TransferList) {
 	type key struct {
 		region ledger.Region
@@ -107,6 +132,8 @@ func (a *NetworkAudit) check(lists map[ledger.Region]*client.TransferList) {
 		switch {
 		case o.Status == "refunded" && (!delivered || i.Status != "returned"):
 			a.problem("transfer %s from %s to %s was refunded, and %s did not return it", o.ID, k.region, o.To, o.To)
+		case o.Status == "delivered" && (!delivered || i.Status != "delivered"):
+			a.problem("transfer %s from %s to %s was acknowledged delivered, and %s did not deliver it", o.ID, k.region, o.To, o.To)
 		case o.Status == "pending" && (!delivered || i.Status == "returned"):
 			t := tok(o.Token)
 			t.InFlight = sum(a, t.InFlight, o.Units)

@@ -12,8 +12,8 @@ import (
 
 // TestNetworkBooks adds up two regions' books and transfers: a transfer
 // delivered, one returned and not yet refunded (in flight), one pending
-// and unseen (in flight), one refunded; then each break of the books is
-// reported.
+// and unseen (in flight), one refunded, one delivered and acknowledged;
+// then each break of the books is reported.
 func TestNetworkBooks(t *testing.T) {
 	alice := ledger.AddressOf("GB", [ledger.KeyHashSize]byte{1})
 	bob := ledger.AddressOf("HK", [ledger.KeyHashSize]byte{2})
@@ -27,12 +27,13 @@ func TestNetworkBooks(t *testing.T) {
 	}
 	lists := func() map[ledger.Region]*client.TransferList {
 		return map[ledger.Region]*client.TransferList{
-			// GB minted 1000: sent 10+20+30+40, 40 refunded; holds 1000 − 100 + 40.
-			"GB": {Region: "GB", Books: []client.TransferBooks{books("GB", 1000, 940)}, Transfers: []client.Transfer{
-				xfer(1, "out", "pending", 10), xfer(2, "out", "pending", 20), xfer(3, "out", "pending", 30), xfer(4, "out", "refunded", 40)}},
-			// HK delivered 10 and returned 20 and 40.
-			"HK": {Region: "HK", Books: []client.TransferBooks{books("GB", 0, 10)}, Transfers: []client.Transfer{
-				xfer(1, "in", "delivered", 10), xfer(2, "in", "returned", 20), xfer(4, "in", "returned", 40)}},
+			// GB minted 1000: sent 10+20+30+40+5, 40 refunded; holds 1000 − 105 + 40.
+			"GB": {Region: "GB", Books: []client.TransferBooks{books("GB", 1000, 935)}, Transfers: []client.Transfer{
+				xfer(1, "out", "pending", 10), xfer(2, "out", "pending", 20), xfer(3, "out", "pending", 30), xfer(4, "out", "refunded", 40),
+				xfer(5, "out", "delivered", 5)}},
+			// HK delivered 10 and 5 and returned 20 and 40.
+			"HK": {Region: "HK", Books: []client.TransferBooks{books("GB", 0, 15)}, Transfers: []client.Transfer{
+				xfer(1, "in", "delivered", 10), xfer(2, "in", "returned", 20), xfer(4, "in", "returned", 40), xfer(5, "in", "delivered", 5)}},
 		}
 	}
 	a := &NetworkAudit{}
@@ -53,6 +54,9 @@ func TestNetworkBooks(t *testing.T) {
 		{"a refund HK never returned", func(l map[ledger.Region]*client.TransferList) {
 			l["HK"].Transfers = slices.Delete(l["HK"].Transfers, 2, 3)
 		}, "was refunded, and HK did not return it"},
+		{"an ack HK never delivered", func(l map[ledger.Region]*client.TransferList) {
+			l["HK"].Transfers[3].Status = "returned"
+		}, "was acknowledged delivered, and HK did not deliver it"},
 		{"no home", func(l map[ledger.Region]*client.TransferList) { l["GB"].Books[0].Home = "HK" }, "no region is its home"},
 	} {
 		l := lists()
@@ -62,5 +66,21 @@ func TestNetworkBooks(t *testing.T) {
 		if !slices.ContainsFunc(a.Problems, func(p string) bool { return strings.Contains(p, tc.wants) }) {
 			t.Errorf("%s: problems %q, want one saying %q", tc.name, a.Problems, tc.wants)
 		}
+	}
+}
+
+// TestAsOf: a region's records are taken as of its books' height: one
+// recorded later is left out, one closed later is pending.
+func TestAsOf(t *testing.T) {
+	tx := ledger.TxID{7}
+	l := asOf(&client.TransferList{Height: 10, Transfers: []client.Transfer{
+		{ID: ledger.CoinID{1}, Direction: "out", Status: "delivered", Height: 9, Closed: &tx, ClosedHeight: 11, InTx: &tx, InHeight: 4},
+		{ID: ledger.CoinID{2}, Direction: "out", Status: "refunded", Height: 9, Closed: &tx, ClosedHeight: 10},
+		{ID: ledger.CoinID{3}, Direction: "out", Status: "pending", Height: 11},
+		{ID: ledger.CoinID{4}, Direction: "in", Status: "delivered", Height: 12},
+	}})
+	if len(l.Transfers) != 2 || l.Transfers[0].Status != "pending" || l.Transfers[0].Closed != nil || l.Transfers[0].InTx != nil ||
+		l.Transfers[1].Status != "refunded" {
+		t.Errorf("as of height 10: %+v", l.Transfers)
 	}
 }

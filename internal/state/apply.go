@@ -269,6 +269,8 @@ func (x *exec) run() *ledger.Rejection {
 		return x.transferIn(m)
 	case tx.TransferRefund:
 		return x.transferRefund(m)
+	case tx.TransferAck:
+		return x.transferAck(m)
 	case tx.TokenImport:
 		return x.tokenImport(m)
 	case tx.RegionUpdate:

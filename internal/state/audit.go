@@ -116,20 +116,27 @@ func Audit(s Scanner, home ledger.Region) (AuditReport, error) {
 }
 
 // auditTransfers checks each token's cross-region books against its
-// transfer records: Sent − Refunded is what the outbound transfers not
-// refunded total, Received what the deliveries total.
+// transfer records: Sent − Refunded − Delivered is what the pending
+// outbound transfers total, Received what the deliveries total; and that
+// every record has its entries in the indexes by height and by status, and
+// the indexes no others.
 func auditTransfers(s Scanner, rep *AuditReport, tokens []Token) error {
 	type sums struct{ out, in money.Amount }
 	got := make(map[ledger.TokenID]*sums, len(tokens))
 	for _, t := range tokens {
 		got[t.Contract.ID] = &sums{}
 	}
+	records := 0
 	for _, dir := range []string{TransferOut, TransferIn} {
 		err := s.Scan(transferPrefix(dir), nil, func(k, v []byte) bool {
 			var t Transfer
 			if msg := recovered(func() { decode(k, v, &t) }); msg != "" {
 				rep.problem("%s", msg)
 				return true
+			}
+			records++
+			if s.Get(transferHeightKey(dir, t.Height, t.ID)) == nil || s.Get(transferStatusKey(dir, t.Status, t.Height, t.ID)) == nil {
+				rep.problem("transfer %s (%s, %s) is missing from the transfer indexes", t.ID, dir, t.Status)
 			}
 			g := got[t.Token]
 			switch {
@@ -148,14 +155,37 @@ func auditTransfers(s Scanner, rep *AuditReport, tokens []Token) error {
 			return err
 		}
 	}
+	if err := auditTransferIndexes(s, rep, records); err != nil {
+		return err
+	}
 	for _, t := range tokens {
 		id := t.Contract.ID
 		b := BooksOf(s, id)
-		if pending, ok := b.Sent.Sub(b.Refunded); !ok || pending != got[id].out {
-			rep.problem("token %s: sent %s less refunded %s is not the pending outbound transfers' %s", id, b.Sent, b.Refunded, got[id].out)
+		pending, ok := b.Sent.Sub(b.Refunded)
+		if ok {
+			pending, ok = pending.Sub(b.Delivered)
+		}
+		if !ok || pending != got[id].out {
+			rep.problem("token %s: sent %s less refunded %s and delivered %s is not the pending outbound transfers' %s", id, b.Sent, b.Refunded, b.Delivered, got[id].out)
 		}
 		if b.Received != got[id].in {
 			rep.problem("token %s: received %s is not the delivered inbound transfers' %s", id, b.Received, got[id].in)
+		}
+	}
+	return nil
+}
+
+// auditTransferIndexes checks that each transfer index has one entry per
+// record: with auditTransfers' check that every record has its entries,
+// no entry is stale.
+func auditTransferIndexes(s Scanner, rep *AuditReport, records int) error {
+	for _, prefix := range []string{prefixXferHeight, prefixXferStatus} {
+		n := 0
+		if err := s.Scan([]byte(prefix), nil, func(_, _ []byte) bool { n++; return true }); err != nil {
+			return err
+		}
+		if n != records {
+			rep.problem("the transfer index %s has %d entries for %d transfers", prefix, n, records)
 		}
 	}
 	return nil

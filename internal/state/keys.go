@@ -28,6 +28,8 @@ const (
 	prefixAlias        = "als/"   // als/HASH → Alias (JSON): the alias directory, by keyed hash
 	prefixAliasCount   = "alsn/"  // alsn/ADDR → aliases bound to ADDR (4 bytes), absent for none
 	prefixTransfer     = "xfr/"   // xfr/out/ID, xfr/in/ID → Transfer (JSON, xfer.go)
+	prefixXferHeight   = "xfh/"   // xfh/DIR/HEIGHT(8) ID → "": transfers by the height that recorded them
+	prefixXferStatus   = "xfs/"   // xfs/DIR/STATUS/HEIGHT(8) ID → "": transfers by status, then height
 	prefixBooks        = "xbk/"   // xbk/ID → Books (JSON, xfer.go): a token's cross-region totals
 	prefixRegion       = "rgn/"   // rgn/REGION → RegionTrust (JSON, xfer.go): the trust a region_update moved
 	prefixCert         = "crt/"   // crt/ADDR → the DER certificate the holder registered (certs.go)
@@ -115,6 +117,28 @@ func transferKey(dir string, id ledger.CoinID) []byte {
 
 // transferPrefix is the prefix of the transfers of direction dir.
 func transferPrefix(dir string) []byte { return cat([]byte(prefixTransfer), []byte(dir), []byte("/")) }
+
+func heightID(height uint64, id ledger.CoinID) []byte {
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], height)
+	return cat(h[:], id[:])
+}
+
+func transferHeightPrefix(dir string) []byte {
+	return cat([]byte(prefixXferHeight), []byte(dir), []byte("/"))
+}
+
+func transferHeightKey(dir string, height uint64, id ledger.CoinID) []byte {
+	return cat(transferHeightPrefix(dir), heightID(height, id))
+}
+
+func transferStatusPrefix(dir, status string) []byte {
+	return cat([]byte(prefixXferStatus), []byte(dir), []byte("/"), []byte(status), []byte("/"))
+}
+
+func transferStatusKey(dir, status string, height uint64, id ledger.CoinID) []byte {
+	return cat(transferStatusPrefix(dir, status), heightID(height, id))
+}
 
 func booksKey(id ledger.TokenID) []byte { return cat([]byte(prefixBooks), []byte(id)) }
 

@@ -32,9 +32,10 @@ import (
 // relayer carries it.
 const TrustingPeriod = 14 * 24 * time.Hour
 
-// Transfer statuses. An outbound transfer is pending until it is refunded
-// (its payer's chain does not learn of a delivery: the payee's chain keeps
-// that record); an inbound transfer is delivered or returned.
+// Transfer statuses. An outbound transfer is pending until the payee's
+// region's answer is proven back: delivered (transfer_ack) or refunded
+// (transfer_refund), exactly once. An inbound transfer is delivered or
+// returned.
 const (
 	TransferPending   = "pending"
 	TransferRefunded  = "refunded"
@@ -70,19 +71,28 @@ type Transfer struct {
 	Coin ledger.CoinID `json:"coin,omitzero"`
 	// Reason is why the payee's region returned it.
 	Reason ledger.Code `json:"reason,omitempty"`
-	// Closed is the transaction that refunded an outbound transfer.
-	Closed ledger.TxID `json:"closed,omitzero"`
+	// Closed is the transaction that refunded or acknowledged an outbound
+	// transfer, and ClosedHeight its height.
+	Closed       ledger.TxID `json:"closed,omitzero"`
+	ClosedHeight uint64      `json:"closed_height,omitempty"`
+	// InTx is the payee region's transfer_in that delivered or returned an
+	// outbound transfer, and InHeight its height there, as the proof that
+	// closed it showed.
+	InTx     ledger.TxID `json:"in_tx,omitzero"`
+	InHeight uint64      `json:"in_height,omitempty"`
 }
 
 // Books are a token's cross-region totals on one chain, which with its
 // supply give the coins it holds: Σ unspent = Supply − Sent + Received +
 // Refunded, where Supply is minted − redeemed at the token's home and zero
-// elsewhere. Across the network, Σ unspent everywhere + in flight = minted
-// − redeemed, in flight being Σ Sent − Σ Refunded − Σ Received.
+// elsewhere. Sent − Refunded − Delivered is what the pending outbound
+// transfers total. Across the network, Σ unspent everywhere + in flight =
+// minted − redeemed, in flight being Σ Sent − Σ Refunded − Σ Received.
 type Books struct {
-	Sent     money.Amount `json:"sent"`     // outbound transfers recorded
-	Received money.Amount `json:"received"` // inbound transfers delivered
-	Refunded money.Amount `json:"refunded"` // outbound transfers refunded
+	Sent      money.Amount `json:"sent"`      // outbound transfers recorded
+	Received  money.Amount `json:"received"`  // inbound transfers delivered
+	Refunded  money.Amount `json:"refunded"`  // outbound transfers refunded
+	Delivered money.Amount `json:"delivered"` // outbound transfers whose delivery was proven back
 }
 
 // Held is what t's unspent coins on this chain total given its books:
@@ -149,7 +159,7 @@ func (x *exec) sendOut(id ledger.TokenID, index uint32, payer ledger.Address, o 
 	t := Transfer{ID: ledger.NewCoinID(x.tx.ID, index), Direction: TransferOut, Status: TransferPending,
 		Token: id, Amount: o.Amount, Payer: payer, Payee: o.Owner, From: x.env.Region, To: o.Owner.Region(),
 		Tx: x.tx.ID, Height: x.env.Height}
-	x.w.Set(transferKey(TransferOut, t.ID), encode(t))
+	x.saveTransfer(t, "")
 	x.books(id, func(b *Books) (ok bool) { b.Sent, ok = b.Sent.Add(o.Amount); return })
 	add(&x.env.tally().flow(id).Exported, o.Amount)
 	x.emit("transfer.out", "transfer", t.ID.String(), "token", string(id), "amount", o.Amount.String(),
@@ -166,6 +176,45 @@ type RegionTrust struct {
 	Time       int64       `json:"time"` // the header's, Unix nanoseconds
 }
 
+// Trusted is the trust the chain of region own holds for each other
+// region of its network, in the genesis's order: the last region_update's,
+// or the genesis's set at height 0. A relayer compares it with a region's
+// current set to know when to move it.
+func Trusted(r Reader, own ledger.Region) ([]ledger.Region, []RegionTrust, error) {
+	g, err := LoadGenesis(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var regions []ledger.Region
+	var trusts []RegionTrust
+	for _, nr := range g.Network {
+		if nr.Region == own {
+			continue
+		}
+		rt := RegionTrust{ChainID: nr.ChainID, Validators: nr.Validators}
+		if b := r.Get(regionKey(nr.Region)); b != nil {
+			decode(regionKey(nr.Region), b, &rt)
+		}
+		regions, trusts = append(regions, nr.Region), append(trusts, rt)
+	}
+	return regions, trusts, nil
+}
+
+// ValidatorsHash is the hash of the trusted validator set, as a header
+// signed by that set names it (Header.ValidatorsHash).
+func (rt RegionTrust) ValidatorsHash() []byte {
+	return cometSet(rt.Validators).Hash()
+}
+
+// cometSet is set as CometBFT's validator set.
+func cometSet(set []Validator) *cmttypes.ValidatorSet {
+	vals := make([]*cmttypes.Validator, len(set))
+	for i, v := range set {
+		vals[i] = cmttypes.NewValidator(cmted25519.PubKey(v.PubKey), v.Power)
+	}
+	return cmttypes.NewValidatorSet(vals)
+}
+
 // trustOf is the trust of the network region whose chain is chainID, other
 // than this one, and the height of the header it rests on (0 for the
 // genesis): PROOF_WRONG_CHAIN for any other chain.
@@ -180,11 +229,7 @@ func (x *exec) trustOf(chainID string) (ledger.Region, proof.Trust, uint64, *led
 			decode(regionKey(r.Region), b, &rt)
 			set, height = rt.Validators, rt.Height
 		}
-		vals := make([]*cmttypes.Validator, len(set))
-		for i, v := range set {
-			vals[i] = cmttypes.NewValidator(cmted25519.PubKey(v.PubKey), v.Power)
-		}
-		return r.Region, proof.Trust{ChainID: r.ChainID, Validators: cmttypes.NewValidatorSet(vals)}, height, nil
+		return r.Region, proof.Trust{ChainID: r.ChainID, Validators: cometSet(set)}, height, nil
 	}
 	return "", proof.Trust{}, 0, ledger.Reject(ledger.CodeProofWrongChain, "chain %q is not another region of this chain's network", chainID)
 }
@@ -312,7 +357,7 @@ func (x *exec) transferIn(m tx.TransferIn) *ledger.Rejection {
 	t.Direction, t.Tx, t.Height = TransferIn, x.tx.ID, x.env.Height
 	if reason := x.refusal(t); reason != nil {
 		t.Status, t.Reason = TransferReturned, reason.Code
-		x.w.Set(transferKey(TransferIn, t.ID), encode(t))
+		x.saveTransfer(t, "")
 		x.emit("transfer.returned", "transfer", t.ID.String(), "token", string(t.Token), "amount", t.Amount.String(),
 			"payer", t.Payer.String(), "payee", t.Payee.String(), "from", string(t.From), "to", string(t.To),
 			"reason", reason.Code.Name(), "code", strconv.Itoa(int(reason.Code)))
@@ -320,7 +365,7 @@ func (x *exec) transferIn(m tx.TransferIn) *ledger.Rejection {
 	}
 	c := x.create(t.Token, 0, t.Payee, t.Amount)
 	t.Status, t.Coin = TransferDelivered, c.ID
-	x.w.Set(transferKey(TransferIn, t.ID), encode(t))
+	x.saveTransfer(t, "")
 	x.books(t.Token, func(b *Books) (ok bool) { b.Received, ok = b.Received.Add(t.Amount); return })
 	add(&x.env.tally().flow(t.Token).Imported, t.Amount)
 	x.emit("transfer.in", "transfer", t.ID.String(), "token", string(t.Token), "amount", t.Amount.String(),
@@ -349,37 +394,69 @@ func (x *exec) refusal(t Transfer) *ledger.Rejection {
 	return x.earmarked(t.Payee)
 }
 
-func (x *exec) transferRefund(m tx.TransferRefund) *ledger.Rejection {
-	out, ok := LoadTransfer(x.w, TransferOut, m.Transfer)
+// closing checks a proof that the payee's region answered outbound
+// transfer id: the record here, the proof of a transfer_in of the region
+// the transfer went to (verified, as every proof is), its event typ
+// (transfer.returned or transfer.in) naming the transfer as recorded here,
+// and the record still pending. transfer_refund and transfer_ack share it,
+// so that a return and a delivery are proven the same way.
+func (x *exec) closing(p *proof.Receipt, id ledger.CoinID, typ string) (Transfer, *proof.Leaf, *ledger.Rejection) {
+	out, ok := LoadTransfer(x.w, TransferOut, id)
 	if !ok {
-		return ledger.Reject(ledger.CodeTransferUnknown, "this chain recorded no outbound transfer %s", m.Transfer)
+		return Transfer{}, nil, ledger.Reject(ledger.CodeTransferUnknown, "this chain recorded no outbound transfer %s", id)
 	}
-	to, leaf, rej := x.verified(m.Proof, "transfer_in")
+	to, leaf, rej := x.verified(p, "transfer_in")
 	if rej != nil {
-		return rej
+		return Transfer{}, nil, rej
 	}
 	if to != out.To {
-		return ledger.Reject(ledger.CodeTransferNotProven, "transfer %s went to %s; the proof is of %s", m.Transfer, out.To, to)
+		return Transfer{}, nil, ledger.Reject(ledger.CodeTransferNotProven, "transfer %s went to %s; the proof is of %s", id, out.To, to)
 	}
-	t, rej := provenTransfer(leaf, "transfer.returned", m.Transfer, x.env.Region, to)
+	t, rej := provenTransfer(leaf, typ, id, x.env.Region, to)
+	if rej != nil {
+		return Transfer{}, nil, rej
+	}
+	if t.Token != out.Token || t.Amount != out.Amount || t.Payer != out.Payer || t.Payee != out.Payee {
+		return Transfer{}, nil, ledger.Reject(ledger.CodeTransferNotProven, "the transfer %s that the proof shows is not the one recorded here", id)
+	}
+	if out.Status != TransferPending {
+		return Transfer{}, nil, ledger.Reject(ledger.CodeTransferDone, "transfer %s was already %s, by transaction %s", id, out.Status, out.Closed)
+	}
+	out.Closed, out.ClosedHeight, out.InTx, out.InHeight = x.tx.ID, x.env.Height, leaf.TxID, leaf.Height
+	return out, leaf, nil
+}
+
+func (x *exec) transferRefund(m tx.TransferRefund) *ledger.Rejection {
+	out, leaf, rej := x.closing(m.Proof, m.Transfer, "transfer.returned")
 	if rej != nil {
 		return rej
 	}
-	if t.Token != out.Token || t.Amount != out.Amount || t.Payer != out.Payer || t.Payee != out.Payee {
-		return ledger.Reject(ledger.CodeTransferNotProven, "the returned transfer %s is not the one recorded here", m.Transfer)
-	}
-	if out.Status != TransferPending {
-		return ledger.Reject(ledger.CodeTransferDone, "transfer %s was already %s, by transaction %s", m.Transfer, out.Status, out.Closed)
-	}
 	c := x.create(out.Token, 0, out.Payer, out.Amount)
-	out.Status, out.Coin, out.Closed = TransferRefunded, c.ID, x.tx.ID
+	out.Status, out.Coin = TransferRefunded, c.ID
 	out.Reason = reasonOf(leaf, m.Transfer)
-	x.w.Set(transferKey(TransferOut, out.ID), encode(out))
+	x.saveTransfer(out, TransferPending)
 	x.books(out.Token, func(b *Books) (ok bool) { b.Refunded, ok = b.Refunded.Add(out.Amount); return })
 	add(&x.env.tally().flow(out.Token).Imported, out.Amount)
 	x.emit("transfer.refunded", "transfer", out.ID.String(), "token", string(out.Token), "amount", out.Amount.String(),
 		"payer", out.Payer.String(), "payee", out.Payee.String(), "from", string(out.From), "to", string(out.To),
 		"reason", out.Reason.Name(), "code", strconv.Itoa(int(out.Reason)))
+	return nil
+}
+
+// transferAck records that the payee's region delivered an outbound
+// transfer: no coin moves here (the payment destroyed the payer's), the
+// record and the books close it.
+func (x *exec) transferAck(m tx.TransferAck) *ledger.Rejection {
+	out, _, rej := x.closing(m.Proof, m.Transfer, "transfer.in")
+	if rej != nil {
+		return rej
+	}
+	out.Status = TransferDelivered
+	x.saveTransfer(out, TransferPending)
+	x.books(out.Token, func(b *Books) (ok bool) { b.Delivered, ok = b.Delivered.Add(out.Amount); return })
+	x.emit("transfer.acked", "transfer", out.ID.String(), "token", string(out.Token), "amount", out.Amount.String(),
+		"payer", out.Payer.String(), "payee", out.Payee.String(), "from", string(out.From), "to", string(out.To),
+		"in_tx", out.InTx.String(), "in_height", strconv.FormatUint(out.InHeight, 10))
 	return nil
 }
 
@@ -443,12 +520,48 @@ func atHome(t *Token, what string) *ledger.Rejection {
 	return nil
 }
 
-// Transfers calls fn with each transfer recorded in direction dir, in id
-// order, until fn returns false.
-func Transfers(s Scanner, dir string, fn func(Transfer) bool) error {
-	return s.Scan(transferPrefix(dir), nil, func(k, v []byte) bool {
-		var t Transfer
-		decode(k, v, &t)
+// saveTransfer writes transfer t and its index entries: by the height that
+// recorded it, once, when it is new (prev ""), and by status, moved from
+// prev. Both indexes order by that height, then id, so that a listing
+// pages through them in an order new blocks only extend.
+func (x *exec) saveTransfer(t Transfer, prev string) {
+	x.w.Set(transferKey(t.Direction, t.ID), encode(t))
+	if prev == "" {
+		x.w.Set(transferHeightKey(t.Direction, t.Height, t.ID), nil)
+	} else {
+		x.w.Delete(transferStatusKey(t.Direction, prev, t.Height, t.ID))
+	}
+	x.w.Set(transferStatusKey(t.Direction, t.Status, t.Height, t.ID), nil)
+}
+
+// TransferPos is a position in a listing of transfers: the direction, the
+// height that recorded the transfer and its id.
+type TransferPos struct {
+	Direction string
+	Height    uint64
+	ID        ledger.CoinID
+}
+
+// ListTransfers calls fn with the transfers of direction dir, of status
+// (every status if ""), in the order of the height that recorded them then
+// id, from just after position after (from the start if nil or of another
+// direction), until fn returns false. A status reads its own index, so that
+// pending transfers are found without reading finished ones.
+func ListTransfers(s Scanner, dir, status string, after *TransferPos, fn func(Transfer) bool) error {
+	prefix := transferHeightPrefix(dir)
+	if status != "" {
+		prefix = transferStatusPrefix(dir, status)
+	}
+	var start []byte
+	if after != nil && after.Direction == dir {
+		start = append(cat(prefix, heightID(after.Height, after.ID)), 0)
+	}
+	return s.Scan(prefix, start, func(k, _ []byte) bool {
+		id := ledger.CoinID(k[len(k)-ledger.HashSize:])
+		t, ok := LoadTransfer(s, dir, id)
+		if !ok {
+			panic(fmt.Sprintf("state: transfer index entry %q names no transfer", k))
+		}
 		return fn(t)
 	})
 }

@@ -33,6 +33,7 @@ import (
 //	                                         its block's next header signed by the region's validators
 //	transfer-in proof=P transfer=T           (from relayer) T is a transfer's label, TXLABEL.OUTPUT
 //	transfer-refund proof=P transfer=T       (from relayer)
+//	transfer-ack proof=P transfer=T          (from relayer)
 //	token-import proof=P [home=GB] [contract fields]   (from relayer) the contract as deploy builds it on home
 //	transfers                                the current region's transfer records and books
 //
@@ -129,7 +130,7 @@ func (n *network) run(t *testing.T, td *datadriven.TestData) string {
 		out := n.prove(a)
 		a.done()
 		return out
-	case "transfer-in", "transfer-refund", "token-import":
+	case "transfer-in", "transfer-refund", "transfer-ack", "token-import":
 		a := newCmdArgs(t, td)
 		p, err := json.Marshal(n.proofs[a.get("proof", "")])
 		if err != nil {
@@ -145,6 +146,8 @@ func (n *network) run(t *testing.T, td *datadriven.TestData) string {
 			b.Msg = &txpb.Body_TransferIn{TransferIn: &txpb.TransferIn{Proof: p, Transfer: id[:]}}
 		case "transfer-refund":
 			b.Msg = &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: p, Transfer: id[:]}}
+		case "transfer-ack":
+			b.Msg = &txpb.Body_TransferAck{TransferAck: &txpb.TransferAck{Proof: p, Transfer: id[:]}}
 		default:
 			home := n.regions[ledger.Region(a.get("home", "GB"))]
 			b.Msg = &txpb.Body_TokenImport{TokenImport: &txpb.TokenImport{Proof: p, Contract: home.contract(a)}}
@@ -307,6 +310,9 @@ func (n *network) transfers() string {
 			if t.Coin != (ledger.CoinID{}) {
 				line += " coin=" + s.pretty(t.Coin.String())
 			}
+			if t.InTx != (ledger.TxID{}) {
+				line += fmt.Sprintf(" in=%s@%d closed=%s@%d", s.pretty(t.InTx.String()), t.InHeight, s.pretty(t.Closed.String()), t.ClosedHeight)
+			}
 			out = append(out, line)
 			return true
 		})
@@ -324,8 +330,8 @@ func (n *network) transfers() string {
 		if home == "" {
 			home = s.region
 		}
-		out = append(out, fmt.Sprintf("books %s home=%s supply=%s sent=%s received=%s refunded=%s held=%s", tok.Contract.ID, home,
-			tok.Supply, b.Sent, b.Received, b.Refunded, tok.Held(b)))
+		out = append(out, fmt.Sprintf("books %s home=%s supply=%s sent=%s received=%s refunded=%s delivered=%s held=%s", tok.Contract.ID, home,
+			tok.Supply, b.Sent, b.Received, b.Refunded, b.Delivered, tok.Held(b)))
 	}
 	if len(out) == 0 {
 		return "none"

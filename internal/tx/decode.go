@@ -194,6 +194,8 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 		m = TokenImport{Proof: f.proof(x.TokenImport.GetProof()), Contract: DraftFromProto(x.TokenImport.GetContract())}
 	case *txpb.Body_TransferRefund:
 		m = TransferRefund{Proof: f.proof(x.TransferRefund.GetProof()), Transfer: f.transferID(x.TransferRefund.GetTransfer())}
+	case *txpb.Body_TransferAck:
+		m = TransferAck{Proof: f.proof(x.TransferAck.GetProof()), Transfer: f.transferID(x.TransferAck.GetTransfer())}
 	case *txpb.Body_RegionUpdate:
 		v := x.RegionUpdate
 		if len(v.GetSignedHeader()) == 0 || len(v.GetValidators()) == 0 {

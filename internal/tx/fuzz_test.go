@@ -416,6 +416,12 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		{"OK-transfer-refund", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: []byte(`{"version":1,"height":9}`), Transfer: c2}}
 		})},
+		{"OK-transfer-ack", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TransferAck{TransferAck: &txpb.TransferAck{Proof: []byte(`{"version":1,"chain_id":"peg-hk","height":11}`), Transfer: c1}}
+		})},
+		{"INVALID_ARGUMENT-transfer-ack-id", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TransferAck{TransferAck: &txpb.TransferAck{Proof: []byte(`{}`), Transfer: c2[:16]}}
+		})},
 		{"OK-token-import", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_TokenImport{TokenImport: &txpb.TokenImport{Proof: []byte(`{"version":1}`), Contract: DraftToProto(draft)}}
 		})},

@@ -183,6 +183,13 @@ type TransferRefund struct {
 	Transfer ledger.CoinID
 }
 
+// TransferAck closes an outbound transfer, Transfer, that the payee's
+// region delivered, as the receipt that Proof proves recorded.
+type TransferAck struct {
+	Proof    *proof.Receipt
+	Transfer ledger.CoinID
+}
+
 // RegionUpdate moves the trust in another region's validators to the set
 // that signed SignedHeader (both CometBFT's JSON; proof.VerifyHeader).
 type RegionUpdate struct {
@@ -263,7 +270,7 @@ type CreditIncreaseDecision struct {
 }
 
 // Kinds lists every message kind, in order: what a fee schedule may name.
-var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_receipt", "credit_repay", "credit_request", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule", "set_registrar", "spend_from", "token_import", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
+var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_receipt", "credit_repay", "credit_request", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule", "set_registrar", "spend_from", "token_import", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string        { return "authorize_issuer" }
 func (RegisterAccount) Kind() string        { return "register_account" }
@@ -291,6 +298,7 @@ func (SetRegistrar) Kind() string           { return "set_registrar" }
 func (TransferIn) Kind() string             { return "transfer_in" }
 func (TokenImport) Kind() string            { return "token_import" }
 func (TransferRefund) Kind() string         { return "transfer_refund" }
+func (TransferAck) Kind() string            { return "transfer_ack" }
 func (RegionUpdate) Kind() string           { return "region_update" }
 func (RegisterCertificate) Kind() string    { return "register_certificate" }
 func (RevokeCertificate) Kind() string      { return "revoke_certificate" }

@@ -229,6 +229,7 @@ type Body struct {
 	//	*Body_TokenImport
 	//	*Body_TransferRefund
 	//	*Body_RegionUpdate
+	//	*Body_TransferAck
 	//	*Body_RegisterCertificate
 	//	*Body_RevokeCertificate
 	//	*Body_RegisterCreditNode
@@ -560,6 +561,15 @@ func (x *Body) GetRegionUpdate() *RegionUpdate {
 	return nil
 }
 
+func (x *Body) GetTransferAck() *TransferAck {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TransferAck); ok {
+			return x.TransferAck
+		}
+	}
+	return nil
+}
+
 func (x *Body) GetRegisterCertificate() *RegisterCertificate {
 	if x != nil {
 		if x, ok := x.Msg.(*Body_RegisterCertificate); ok {
@@ -771,6 +781,10 @@ type Body_RegionUpdate struct {
 	RegionUpdate *RegionUpdate `protobuf:"bytes,36,opt,name=region_update,json=regionUpdate,proto3,oneof"`
 }
 
+type Body_TransferAck struct {
+	TransferAck *TransferAck `protobuf:"bytes,37,opt,name=transfer_ack,json=transferAck,proto3,oneof"`
+}
+
 type Body_RegisterCertificate struct {
 	RegisterCertificate *RegisterCertificate `protobuf:"bytes,40,opt,name=register_certificate,json=registerCertificate,proto3,oneof"`
 }
@@ -868,6 +882,8 @@ func (*Body_TokenImport) isBody_Msg() {}
 func (*Body_TransferRefund) isBody_Msg() {}
 
 func (*Body_RegionUpdate) isBody_Msg() {}
+
+func (*Body_TransferAck) isBody_Msg() {}
 
 func (*Body_RegisterCertificate) isBody_Msg() {}
 
@@ -2987,6 +3003,64 @@ func (x *TransferRefund) GetTransfer() []byte {
 	return nil
 }
 
+// TransferAck closes, on the payer's region, an outbound transfer that the
+// payee's region delivered: proof is the receipt proof of the payee chain's
+// transfer_in that recorded the transfer.in event for transfer. The
+// outbound record becomes delivered, so that every outbound transfer ends
+// delivered or refunded on the payer's chain too. A transfer_in delivers one
+// transfer, so one proof acknowledges one. Anyone may sign it.
+type TransferAck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Transfer      []byte                 `protobuf:"bytes,2,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferAck) Reset() {
+	*x = TransferAck{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferAck) ProtoMessage() {}
+
+func (x *TransferAck) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferAck.ProtoReflect.Descriptor instead.
+func (*TransferAck) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *TransferAck) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *TransferAck) GetTransfer() []byte {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
 // RegionUpdate moves this chain's trust in another region's validators to
 // a newer set: signed_header is a header of that region's chain with its
 // commit and validators the set that signed it, both in CometBFT's JSON
@@ -3003,7 +3077,7 @@ type RegionUpdate struct {
 
 func (x *RegionUpdate) Reset() {
 	*x = RegionUpdate{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[38]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3015,7 +3089,7 @@ func (x *RegionUpdate) String() string {
 func (*RegionUpdate) ProtoMessage() {}
 
 func (x *RegionUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[38]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3028,7 +3102,7 @@ func (x *RegionUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegionUpdate.ProtoReflect.Descriptor instead.
 func (*RegionUpdate) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{38}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RegionUpdate) GetSignedHeader() []byte {
@@ -3057,7 +3131,7 @@ type RegisterCertificate struct {
 
 func (x *RegisterCertificate) Reset() {
 	*x = RegisterCertificate{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[39]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3069,7 +3143,7 @@ func (x *RegisterCertificate) String() string {
 func (*RegisterCertificate) ProtoMessage() {}
 
 func (x *RegisterCertificate) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[39]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3082,7 +3156,7 @@ func (x *RegisterCertificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterCertificate.ProtoReflect.Descriptor instead.
 func (*RegisterCertificate) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{39}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RegisterCertificate) GetCertificate() []byte {
@@ -3105,7 +3179,7 @@ type RevokeCertificate struct {
 
 func (x *RevokeCertificate) Reset() {
 	*x = RevokeCertificate{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[40]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3117,7 +3191,7 @@ func (x *RevokeCertificate) String() string {
 func (*RevokeCertificate) ProtoMessage() {}
 
 func (x *RevokeCertificate) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[40]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3130,7 +3204,7 @@ func (x *RevokeCertificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeCertificate.ProtoReflect.Descriptor instead.
 func (*RevokeCertificate) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{40}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RevokeCertificate) GetSerial() uint64 {
@@ -3169,7 +3243,7 @@ type CreditParams struct {
 
 func (x *CreditParams) Reset() {
 	*x = CreditParams{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[41]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3181,7 +3255,7 @@ func (x *CreditParams) String() string {
 func (*CreditParams) ProtoMessage() {}
 
 func (x *CreditParams) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[41]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3194,7 +3268,7 @@ func (x *CreditParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditParams.ProtoReflect.Descriptor instead.
 func (*CreditParams) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{41}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CreditParams) GetCap() string {
@@ -3266,7 +3340,7 @@ type RegisterCreditNode struct {
 
 func (x *RegisterCreditNode) Reset() {
 	*x = RegisterCreditNode{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[42]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3278,7 +3352,7 @@ func (x *RegisterCreditNode) String() string {
 func (*RegisterCreditNode) ProtoMessage() {}
 
 func (x *RegisterCreditNode) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[42]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3291,7 +3365,7 @@ func (x *RegisterCreditNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterCreditNode.ProtoReflect.Descriptor instead.
 func (*RegisterCreditNode) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{42}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RegisterCreditNode) GetNode() string {
@@ -3328,7 +3402,7 @@ type CreditFund struct {
 
 func (x *CreditFund) Reset() {
 	*x = CreditFund{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[43]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3340,7 +3414,7 @@ func (x *CreditFund) String() string {
 func (*CreditFund) ProtoMessage() {}
 
 func (x *CreditFund) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[43]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3353,7 +3427,7 @@ func (x *CreditFund) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditFund.ProtoReflect.Descriptor instead.
 func (*CreditFund) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{43}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CreditFund) GetInputs() [][]byte {
@@ -3383,7 +3457,7 @@ type SetCreditLine struct {
 
 func (x *SetCreditLine) Reset() {
 	*x = SetCreditLine{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[44]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3395,7 +3469,7 @@ func (x *SetCreditLine) String() string {
 func (*SetCreditLine) ProtoMessage() {}
 
 func (x *SetCreditLine) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[44]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3408,7 +3482,7 @@ func (x *SetCreditLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCreditLine.ProtoReflect.Descriptor instead.
 func (*SetCreditLine) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{44}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SetCreditLine) GetNode() string {
@@ -3451,7 +3525,7 @@ type CreditRequest struct {
 
 func (x *CreditRequest) Reset() {
 	*x = CreditRequest{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[45]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3463,7 +3537,7 @@ func (x *CreditRequest) String() string {
 func (*CreditRequest) ProtoMessage() {}
 
 func (x *CreditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[45]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3476,7 +3550,7 @@ func (x *CreditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditRequest.ProtoReflect.Descriptor instead.
 func (*CreditRequest) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{45}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CreditRequest) GetNode() string {
@@ -3539,7 +3613,7 @@ type CreditConfirm struct {
 
 func (x *CreditConfirm) Reset() {
 	*x = CreditConfirm{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[46]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3551,7 +3625,7 @@ func (x *CreditConfirm) String() string {
 func (*CreditConfirm) ProtoMessage() {}
 
 func (x *CreditConfirm) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[46]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3564,7 +3638,7 @@ func (x *CreditConfirm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditConfirm.ProtoReflect.Descriptor instead.
 func (*CreditConfirm) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{46}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CreditConfirm) GetRequest() []byte {
@@ -3585,7 +3659,7 @@ type CreditReceipt struct {
 
 func (x *CreditReceipt) Reset() {
 	*x = CreditReceipt{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[47]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3597,7 +3671,7 @@ func (x *CreditReceipt) String() string {
 func (*CreditReceipt) ProtoMessage() {}
 
 func (x *CreditReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[47]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3610,7 +3684,7 @@ func (x *CreditReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditReceipt.ProtoReflect.Descriptor instead.
 func (*CreditReceipt) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{47}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *CreditReceipt) GetRequest() []byte {
@@ -3634,7 +3708,7 @@ type CreditRepay struct {
 
 func (x *CreditRepay) Reset() {
 	*x = CreditRepay{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[48]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3646,7 +3720,7 @@ func (x *CreditRepay) String() string {
 func (*CreditRepay) ProtoMessage() {}
 
 func (x *CreditRepay) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[48]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3659,7 +3733,7 @@ func (x *CreditRepay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditRepay.ProtoReflect.Descriptor instead.
 func (*CreditRepay) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{48}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *CreditRepay) GetRequest() []byte {
@@ -3698,7 +3772,7 @@ type CreditIncrease struct {
 
 func (x *CreditIncrease) Reset() {
 	*x = CreditIncrease{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[49]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3710,7 +3784,7 @@ func (x *CreditIncrease) String() string {
 func (*CreditIncrease) ProtoMessage() {}
 
 func (x *CreditIncrease) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[49]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3723,7 +3797,7 @@ func (x *CreditIncrease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditIncrease.ProtoReflect.Descriptor instead.
 func (*CreditIncrease) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{49}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *CreditIncrease) GetNode() string {
@@ -3763,7 +3837,7 @@ type CreditIncreaseDecision struct {
 
 func (x *CreditIncreaseDecision) Reset() {
 	*x = CreditIncreaseDecision{}
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[50]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3775,7 +3849,7 @@ func (x *CreditIncreaseDecision) String() string {
 func (*CreditIncreaseDecision) ProtoMessage() {}
 
 func (x *CreditIncreaseDecision) ProtoReflect() protoreflect.Message {
-	mi := &file_peg_tx_v1_tx_proto_msgTypes[50]
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3788,7 +3862,7 @@ func (x *CreditIncreaseDecision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditIncreaseDecision.ProtoReflect.Descriptor instead.
 func (*CreditIncreaseDecision) Descriptor() ([]byte, []int) {
-	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{50}
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CreditIncreaseDecision) GetPayer() string {
@@ -3841,7 +3915,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xc7\x13\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x84\x14\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -3879,7 +3953,8 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"transferIn\x12;\n" +
 	"\ftoken_import\x18\" \x01(\v2\x16.peg.tx.v1.TokenImportH\x00R\vtokenImport\x12D\n" +
 	"\x0ftransfer_refund\x18# \x01(\v2\x19.peg.tx.v1.TransferRefundH\x00R\x0etransferRefund\x12>\n" +
-	"\rregion_update\x18$ \x01(\v2\x17.peg.tx.v1.RegionUpdateH\x00R\fregionUpdate\x12S\n" +
+	"\rregion_update\x18$ \x01(\v2\x17.peg.tx.v1.RegionUpdateH\x00R\fregionUpdate\x12;\n" +
+	"\ftransfer_ack\x18% \x01(\v2\x16.peg.tx.v1.TransferAckH\x00R\vtransferAck\x12S\n" +
 	"\x14register_certificate\x18( \x01(\v2\x1e.peg.tx.v1.RegisterCertificateH\x00R\x13registerCertificate\x12M\n" +
 	"\x12revoke_certificate\x18) \x01(\v2\x1c.peg.tx.v1.RevokeCertificateH\x00R\x11revokeCertificate\x12Q\n" +
 	"\x14register_credit_node\x18* \x01(\v2\x1d.peg.tx.v1.RegisterCreditNodeH\x00R\x12registerCreditNode\x128\n" +
@@ -4036,6 +4111,9 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\bcontract\x18\x02 \x01(\v2\x13.peg.tx.v1.ContractR\bcontract\"B\n" +
 	"\x0eTransferRefund\x12\x14\n" +
 	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x1a\n" +
+	"\btransfer\x18\x02 \x01(\fR\btransfer\"?\n" +
+	"\vTransferAck\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x1a\n" +
 	"\btransfer\x18\x02 \x01(\fR\btransfer\"S\n" +
 	"\fRegionUpdate\x12#\n" +
 	"\rsigned_header\x18\x01 \x01(\fR\fsignedHeader\x12\x1e\n" +
@@ -4107,7 +4185,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                     // 0: peg.tx.v1.Tx
 	(*Batch)(nil),                  // 1: peg.tx.v1.Batch
@@ -4147,19 +4225,20 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*TransferIn)(nil),             // 35: peg.tx.v1.TransferIn
 	(*TokenImport)(nil),            // 36: peg.tx.v1.TokenImport
 	(*TransferRefund)(nil),         // 37: peg.tx.v1.TransferRefund
-	(*RegionUpdate)(nil),           // 38: peg.tx.v1.RegionUpdate
-	(*RegisterCertificate)(nil),    // 39: peg.tx.v1.RegisterCertificate
-	(*RevokeCertificate)(nil),      // 40: peg.tx.v1.RevokeCertificate
-	(*CreditParams)(nil),           // 41: peg.tx.v1.CreditParams
-	(*RegisterCreditNode)(nil),     // 42: peg.tx.v1.RegisterCreditNode
-	(*CreditFund)(nil),             // 43: peg.tx.v1.CreditFund
-	(*SetCreditLine)(nil),          // 44: peg.tx.v1.SetCreditLine
-	(*CreditRequest)(nil),          // 45: peg.tx.v1.CreditRequest
-	(*CreditConfirm)(nil),          // 46: peg.tx.v1.CreditConfirm
-	(*CreditReceipt)(nil),          // 47: peg.tx.v1.CreditReceipt
-	(*CreditRepay)(nil),            // 48: peg.tx.v1.CreditRepay
-	(*CreditIncrease)(nil),         // 49: peg.tx.v1.CreditIncrease
-	(*CreditIncreaseDecision)(nil), // 50: peg.tx.v1.CreditIncreaseDecision
+	(*TransferAck)(nil),            // 38: peg.tx.v1.TransferAck
+	(*RegionUpdate)(nil),           // 39: peg.tx.v1.RegionUpdate
+	(*RegisterCertificate)(nil),    // 40: peg.tx.v1.RegisterCertificate
+	(*RevokeCertificate)(nil),      // 41: peg.tx.v1.RevokeCertificate
+	(*CreditParams)(nil),           // 42: peg.tx.v1.CreditParams
+	(*RegisterCreditNode)(nil),     // 43: peg.tx.v1.RegisterCreditNode
+	(*CreditFund)(nil),             // 44: peg.tx.v1.CreditFund
+	(*SetCreditLine)(nil),          // 45: peg.tx.v1.SetCreditLine
+	(*CreditRequest)(nil),          // 46: peg.tx.v1.CreditRequest
+	(*CreditConfirm)(nil),          // 47: peg.tx.v1.CreditConfirm
+	(*CreditReceipt)(nil),          // 48: peg.tx.v1.CreditReceipt
+	(*CreditRepay)(nil),            // 49: peg.tx.v1.CreditRepay
+	(*CreditIncrease)(nil),         // 50: peg.tx.v1.CreditIncrease
+	(*CreditIncreaseDecision)(nil), // 51: peg.tx.v1.CreditIncreaseDecision
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -4189,34 +4268,35 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	35, // 24: peg.tx.v1.Body.transfer_in:type_name -> peg.tx.v1.TransferIn
 	36, // 25: peg.tx.v1.Body.token_import:type_name -> peg.tx.v1.TokenImport
 	37, // 26: peg.tx.v1.Body.transfer_refund:type_name -> peg.tx.v1.TransferRefund
-	38, // 27: peg.tx.v1.Body.region_update:type_name -> peg.tx.v1.RegionUpdate
-	39, // 28: peg.tx.v1.Body.register_certificate:type_name -> peg.tx.v1.RegisterCertificate
-	40, // 29: peg.tx.v1.Body.revoke_certificate:type_name -> peg.tx.v1.RevokeCertificate
-	42, // 30: peg.tx.v1.Body.register_credit_node:type_name -> peg.tx.v1.RegisterCreditNode
-	43, // 31: peg.tx.v1.Body.credit_fund:type_name -> peg.tx.v1.CreditFund
-	44, // 32: peg.tx.v1.Body.set_credit_line:type_name -> peg.tx.v1.SetCreditLine
-	45, // 33: peg.tx.v1.Body.credit_request:type_name -> peg.tx.v1.CreditRequest
-	46, // 34: peg.tx.v1.Body.credit_confirm:type_name -> peg.tx.v1.CreditConfirm
-	47, // 35: peg.tx.v1.Body.credit_receipt:type_name -> peg.tx.v1.CreditReceipt
-	48, // 36: peg.tx.v1.Body.credit_repay:type_name -> peg.tx.v1.CreditRepay
-	49, // 37: peg.tx.v1.Body.credit_increase:type_name -> peg.tx.v1.CreditIncrease
-	50, // 38: peg.tx.v1.Body.credit_increase_decision:type_name -> peg.tx.v1.CreditIncreaseDecision
-	7,  // 39: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 40: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 41: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 42: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 43: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 44: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 45: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 46: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 47: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	7,  // 48: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
-	41, // 49: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
-	50, // [50:50] is the sub-list for method output_type
-	50, // [50:50] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	39, // 27: peg.tx.v1.Body.region_update:type_name -> peg.tx.v1.RegionUpdate
+	38, // 28: peg.tx.v1.Body.transfer_ack:type_name -> peg.tx.v1.TransferAck
+	40, // 29: peg.tx.v1.Body.register_certificate:type_name -> peg.tx.v1.RegisterCertificate
+	41, // 30: peg.tx.v1.Body.revoke_certificate:type_name -> peg.tx.v1.RevokeCertificate
+	43, // 31: peg.tx.v1.Body.register_credit_node:type_name -> peg.tx.v1.RegisterCreditNode
+	44, // 32: peg.tx.v1.Body.credit_fund:type_name -> peg.tx.v1.CreditFund
+	45, // 33: peg.tx.v1.Body.set_credit_line:type_name -> peg.tx.v1.SetCreditLine
+	46, // 34: peg.tx.v1.Body.credit_request:type_name -> peg.tx.v1.CreditRequest
+	47, // 35: peg.tx.v1.Body.credit_confirm:type_name -> peg.tx.v1.CreditConfirm
+	48, // 36: peg.tx.v1.Body.credit_receipt:type_name -> peg.tx.v1.CreditReceipt
+	49, // 37: peg.tx.v1.Body.credit_repay:type_name -> peg.tx.v1.CreditRepay
+	50, // 38: peg.tx.v1.Body.credit_increase:type_name -> peg.tx.v1.CreditIncrease
+	51, // 39: peg.tx.v1.Body.credit_increase_decision:type_name -> peg.tx.v1.CreditIncreaseDecision
+	7,  // 40: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 41: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 42: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 43: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 44: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 45: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 46: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 47: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 48: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 49: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	42, // 50: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
+	51, // [51:51] is the sub-list for method output_type
+	51, // [51:51] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -4252,6 +4332,7 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_TokenImport)(nil),
 		(*Body_TransferRefund)(nil),
 		(*Body_RegionUpdate)(nil),
+		(*Body_TransferAck)(nil),
 		(*Body_RegisterCertificate)(nil),
 		(*Body_RevokeCertificate)(nil),
 		(*Body_RegisterCreditNode)(nil),
@@ -4270,7 +4351,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   51,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
