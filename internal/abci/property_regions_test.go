@@ -795,7 +795,7 @@ func (n *netRun) compareRegion(code ledger.Region) string {
 			want[id.String()] = t
 		}
 		var msg string
-		err := state.Transfers(snap, dir, func(t state.Transfer) bool {
+		err := state.ListTransfers(snap, dir, "", nil, func(t state.Transfer) bool {
 			w := want[t.ID.String()]
 			delete(want, t.ID.String())
 			type view struct {
@@ -1018,7 +1018,7 @@ func (n *netRun) drain() {
 	for _, code := range netRegions {
 		snap := n.regions[code].d.db.Snapshot()
 		var open []string
-		err := state.Transfers(snap, state.TransferOut, func(t state.Transfer) bool {
+		err := state.ListTransfers(snap, state.TransferOut, "", nil, func(t state.Transfer) bool {
 			if t.Status == state.TransferRefunded {
 				return true
 			}
