@@ -39,11 +39,11 @@ func auditCredit(s Scanner, rep *AuditReport) error {
 	if err != nil {
 		return err
 	}
-	debts := make(map[string]money.Amount) // node → Σ owed in payers' records
-	byReq := make(map[string]money.Amount) // node → Σ owed in requests whose debts are kept here
+	debts := make(map[string]money.Amount)   // node → Σ owed in payers' records
+	byReq := make(map[string]money.Amount)   // node → Σ owed in requests whose debts are kept here
 	paidIn := make(map[string]money.Amount)  // node → Σ paid here on requests of other regions
 	paidOut := make(map[string]money.Amount) // node → Σ proven paid on this region's requests to others
-	lines := make(map[string]money.Amount) // line key → Σ owed by its requests
+	lines := make(map[string]money.Amount)   // line key → Σ owed by its requests
 	err = s.Scan([]byte(prefixCreditRecord), nil, func(k, v []byte) bool {
 		var rec credit.Record
 		if msg := recovered(func() { decode(k, v, &rec) }); msg != "" {
