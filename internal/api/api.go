@@ -199,6 +199,7 @@ func (s *server) routes() []route {
 		{"GET", "/v1/accounts/{address}/credit/history", s.creditHistory},
 		{"GET", "/v1/credit/nodes/{address}", s.creditNode},
 		{"GET", "/v1/credit/nodes/{address}/limit", s.creditLimit},
+		{"GET", "/v1/credit/across", s.creditAcross},
 		{"GET", "/v1/credit/requests/{id}", s.creditRequest},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
