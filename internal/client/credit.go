@@ -39,14 +39,14 @@ type CreditParams struct {
 
 // CreditNode is GET /v1/credit/nodes/{address}: a node, its pool and books.
 type CreditNode struct {
-	Node        string       `json:"node"`
-	Token       string       `json:"token"`
-	Pool        string       `json:"pool"`
-	Params      CreditParams `json:"params"`
-	Balance     Value        `json:"balance"`
-	Funded      Value        `json:"funded"`
-	Paid        Value        `json:"paid"`
-	Repaid      Value        `json:"repaid"`
+	Node    string       `json:"node"`
+	Token   string       `json:"token"`
+	Pool    string       `json:"pool"`
+	Params  CreditParams `json:"params"`
+	Balance Value        `json:"balance"`
+	Funded  Value        `json:"funded"`
+	Paid    Value        `json:"paid"`
+	Repaid  Value        `json:"repaid"`
 	// Outstanding is what the debts this chain keeps total: Paid −
 	// CrossPaid + CrossBorrowed − Repaid.
 	Outstanding Value `json:"outstanding"`
