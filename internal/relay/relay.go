@@ -71,6 +71,9 @@ type Relayer struct {
 	// region: a pass asks about each once. A restart asks again.
 	mu        sync.Mutex
 	delivered map[ledger.CoinID]bool
+	// creditDone remembers, for this run only, the cross-region credit
+	// requests nothing is left to carry of (credit.go).
+	creditDone map[string]bool
 }
 
 // New returns a relayer of cfg's network.
@@ -91,7 +94,7 @@ func New(cfg Config) *Relayer {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	r := &Relayer{cfg: cfg, clients: make(map[ledger.Region][]*client.Client), metrics: newMetrics(cfg.Registry),
-		delivered: make(map[ledger.CoinID]bool)}
+		delivered: make(map[ledger.CoinID]bool), creditDone: make(map[string]bool)}
 	for _, reg := range cfg.Network.Regions {
 		for _, ep := range reg.Endpoints {
 			r.clients[reg.Region] = append(r.clients[reg.Region], client.New(ep))
@@ -161,6 +164,7 @@ func (r *Relayer) Pass(ctx context.Context) error {
 		}
 		wg.Wait()
 	}
+	errs = append(errs, r.creditPass(ctx))
 	return errors.Join(errs...)
 }
 
