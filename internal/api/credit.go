@@ -104,7 +104,9 @@ func (s *server) creditLimit(w http.ResponseWriter, r *http.Request) error {
 		return d
 	}
 	avail := left(left(limit, owed), held)
-	if l := left(line.Amount, line.Owed); l.Cmp(avail) < 0 {
+	// A payee of another region keeps its line on its own chain, which
+	// judges it.
+	if l := left(line.Amount, line.Owed); payee.Region() == s.chain.Region() && l.Cmp(avail) < 0 {
 		avail = l
 	}
 	_, inDefault := rec.Defaulted(n.Params, now.UnixNano())
