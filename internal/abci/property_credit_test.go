@@ -22,20 +22,20 @@ import (
 // here), and hana in HK asks it to pay the payee here (written by proof,
 // paid here on the payee's line for hana, repaid on HK as proofs say).
 type refCredit struct {
-	now      time.Time
-	pool     uint64
-	paid     uint64
-	repaid   uint64
-	payee    uint64 // what the payee was paid
+	now    time.Time
+	pool   uint64
+	paid   uint64
+	repaid uint64
+	payee  uint64 // what the payee was paid
 	// crossPaid is what the pool paid on hana's requests; crossBorrowed
 	// what HK proved it paid on alice's requests to hana.
 	crossPaid, crossBorrowed uint64
-	hk                       byte // HK's transaction ids made so far
+	hk                       byte             // HK's transaction ids made so far
 	lastRepaidIn             func(*txpb.Body) // the last repaid-in accepted, to prove again
-	reqs     []*refRequest
-	lineOwed map[string]uint64
-	wallet   map[string]ledger.CoinID // each payer's one coin
-	coins    map[string]uint64
+	reqs                     []*refRequest
+	lineOwed                 map[string]uint64
+	wallet                   map[string]ledger.CoinID // each payer's one coin
+	coins                    map[string]uint64
 }
 
 type refRequest struct {
