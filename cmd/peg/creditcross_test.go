@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/relay"
 )
 
 // TestCreditAcrossRegions runs a credit payment between two real regions
@@ -167,4 +168,10 @@ func TestCreditAcrossRegions(t *testing.T) {
 		}
 	}
 	auditNetwork(t, gb, netFile, "1100")
+	var a relay.NetworkAudit
+	jsonOf(mustPeg(t, gb, "audit", "--network", netFile, "-o", "json"), &a)
+	if len(a.Credit) != 1 || a.Credit[0].Node != lender.Node || a.Credit[0].CrossPaid.String() != "4000" ||
+		a.Credit[0].CrossBorrowed.String() != "4000" || !a.Credit[0].InFlight.IsZero() {
+		t.Errorf("audit --network credit = %+v, want lender's 40.00 paid on HK and borrowed on GB", a.Credit)
+	}
 }
