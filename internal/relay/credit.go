@@ -117,11 +117,21 @@ func (r *Relayer) creditStep(ctx context.Context, of ledger.Region, proven ledge
 	}
 	fill(p)
 	_, _, err = r.submit(ctx, to, kind, body)
-	switch {
+	switch c := apiCode(err); {
 	case isCode(err, ledger.CodeCreditProofDone):
 		return false, nil
 	case isCode(err, ledger.CodeCreditLapsed):
 		return true, nil
+	case c != 0 && c < apiCodes:
+		// A chain's refusal (the node not registered there, say) is not the
+		// relayer's failure: the next pass tries again, and the request
+		// lapses by time if it never passes, without slowing the passes.
+		r.cfg.Log.Warn("credit step refused", "kind", kind, "region", to, "err", err)
+		return false, nil
 	}
 	return false, err
 }
+
+// apiCodes is where the API's own codes start (client.APIError): below it
+// a code is the ledger's refusal.
+const apiCodes = 1000
