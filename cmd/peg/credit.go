@@ -29,7 +29,9 @@ when the amount is within the payee's line and the node's limit, both net of
 what the payer owes, recording the payer's debt with its due date; the payee
 confirms receipt (peg credit receipt); the payer repays (peg credit repay),
 and may ask the node for a higher limit (peg credit increase; the node answers
-with peg credit decide).
+with peg credit decide). A payee of another region confirms on its own
+region, paid from the node's pool there; the debt stays on the payer's, and
+peg relay (or peg credit carry) carries each step between them by proof.
 Payer and payee need registered certificates (peg cert register).`,
 	}
 	line := &cobra.Command{Use: "line", Short: "The credit lines a payee grants"}
@@ -38,7 +40,7 @@ Payer and payee need registered certificates (peg cert register).`,
 	node.AddCommand(creditNodeRegisterCmd(g), creditNodeFundCmd(g), creditNodeShowCmd(g))
 	cmd.AddCommand(node, line, creditRequestCmd(g), creditStepCmd(g, "confirm", "payee"), creditStepCmd(g, "receipt", "payee"),
 		creditRepayCmd(g), creditLimitCmd(g), creditStatusCmd(g), creditHistoryCmd(g), creditIncreaseCmd(g), creditDecideCmd(g),
-		creditServeCmd(g))
+		creditServeCmd(g), creditCarryCmd(g))
 	return cmd
 }
 
@@ -346,8 +348,8 @@ func creditLimitCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.print(cmd.OutOrStdout(), l, func(w io.Writer) {
-				fmt.Fprintf(w, "node limit   %s (owed %s)\nline         %s (owed %s)\navailable    %s\nin default   %v\n",
-					l.Limit.Amount, l.Owed.Amount, l.Line.Amount, l.LineOwed.Amount, l.Available.Amount, l.InDefault)
+				fmt.Fprintf(w, "node limit   %s (owed %s, held for other regions %s)\nline         %s (owed %s)\navailable    %s\nin default   %v\n",
+					l.Limit.Amount, l.Owed.Amount, l.Held.Amount, l.Line.Amount, l.LineOwed.Amount, l.Available.Amount, l.InDefault)
 			})
 		},
 	}
@@ -366,6 +368,9 @@ func printCreditRequest(w io.Writer, r client.CreditRequest) {
 		fmt.Fprintf(w, "due          %s\nowed         %s\nrepaid       %s\n", r.Due.Format(time.RFC3339), r.Owed.Amount, r.Repaid.Amount)
 	} else {
 		fmt.Fprintf(w, "deadline     %s\n", r.Deadline.Format(time.RFC3339))
+	}
+	if where := creditWhere(r); where != "" {
+		fmt.Fprintf(w, "across       %s\n", where)
 	}
 }
 

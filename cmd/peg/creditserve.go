@@ -23,13 +23,18 @@ func creditServeCmd(g *globals) *cobra.Command {
 	var listen, docs, secret string
 	var chains, webhooks []string
 	var maxAge time.Duration
+	var minSigned int64
 	cmd := &cobra.Command{
 		Use:   "serve [--chain NAME=URL ...] [--listen ADDR]",
 		Short: "Run the credit node's service: accept credit transactions over HTTP, follow the chains, notify payers and payees",
 		Long: `Run the credit node's service beside the chains it serves (S4.1, S4.11).
 It submits signed credit transactions (POST /v1/txs {"chain", "tx"}) and
 refuses every one while any served chain is not live, naming the chain and
-why (CHAIN_NOT_LIVE, 503): unreachable, or no block within --max-block-age.
+why (CHAIN_NOT_LIVE, 503): unreachable, no block within --max-block-age, or
+less than --min-signed (in thousandths) of its voting power signing the
+commit its latest block carries (default 800: every block needs more than
+2/3, and a chain that commits with less than 4/5 is one fault from
+stopping, as four validators with one down are).
 It keeps the documents that requests for a higher limit prove
 (POST /v1/documents, GET /v1/documents/{sha256}), and tells payers and payees
 of each credit step on every chain: GET /v1/events (server-sent events) and
@@ -38,7 +43,7 @@ each chain's liveness. Without --chain it serves the home's node, named by
 its region.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := creditnode.Config{MaxBlockAge: maxAge, Documents: docs}
+			cfg := creditnode.Config{MaxBlockAge: maxAge, MinSignedPermille: minSigned, Documents: docs}
 			if cfg.Documents == "" {
 				cfg.Documents = filepath.Join(g.home, "credit", "documents")
 			}
@@ -91,6 +96,7 @@ its region.`,
 	f.StringVar(&listen, "listen", "127.0.0.1:26670", "address to serve on")
 	f.StringArrayVar(&chains, "chain", nil, "a served chain, NAME=API URL (repeatable)")
 	f.DurationVar(&maxAge, "max-block-age", creditnode.DefaultMaxBlockAge, "how old a chain's latest block may be while it counts as live")
+	f.Int64Var(&minSigned, "min-signed", creditnode.DefaultMinSignedPermille, "least share of a chain's voting power, in thousandths (667-1000), signing its latest commit while it counts as live")
 	f.StringVar(&docs, "documents", "", "where documents are kept (default --home/credit/documents)")
 	f.StringSliceVar(&webhooks, "webhook", nil, "http(s) URL to POST credit events to (repeatable); needs --webhook-secret")
 	f.StringVar(&secret, "webhook-secret", os.Getenv("PEG_WEBHOOK_SECRET"), "HMAC-SHA256 key for the Peg-Signature header ($PEG_WEBHOOK_SECRET)")

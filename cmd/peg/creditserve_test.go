@@ -8,15 +8,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/creditnode"
 	"github.com/pegledger/peg/internal/keyring"
 	"github.com/pegledger/peg/internal/monitor"
 	"github.com/pegledger/peg/internal/node"
@@ -183,4 +186,85 @@ func TestCreditServe(t *testing.T) {
 	if string(kept) != "accounts" {
 		t.Errorf("the kept document reads %q", kept)
 	}
+}
+
+// TestCreditServeValidatorDown runs `peg testnet --validators 4` and a
+// credit node service against node0: with all four signing, the chain is
+// live; with one killed, the others still commit but sign 3/4 of the power,
+// below the default 4/5, and every credit transaction is refused naming the
+// chain and who signed (CHAIN_NOT_LIVE); restarted, the chain is live again.
+func TestCreditServeValidatorDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	dir := faultHome(t)
+	nw := network(writeTestnet(t, dir, 4, 0))
+	for _, n := range nw {
+		n.start(t)
+	}
+	for _, n := range nw {
+		nw.waitServing(t, n)
+	}
+	nw.waitHeight(t, 3, nw...) // a block that carries a commit
+	s, err := creditnode.New(creditnode.Config{Chains: []creditnode.Chain{{Name: "GB", URL: nw[0].api.BaseURL()}},
+		MaxBlockAge: creditnode.DefaultMaxBlockAge, MinSignedPermille: creditnode.DefaultMinSignedPermille,
+		Documents: t.TempDir()}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	// waitLiveness polls GET /v1/chains until GB's standing is live, and
+	// its reason holds why; a signature can miss one commit by arriving
+	// late, so a single answer decides nothing.
+	waitLiveness := func(live bool, why string) creditnode.Liveness {
+		t.Helper()
+		deadline := time.Now().Add(progressTimeout)
+		var last creditnode.Liveness
+		for {
+			resp, err := http.Get(srv.URL + "/v1/chains")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ls []creditnode.Liveness
+			err = json.NewDecoder(resp.Body).Decode(&ls)
+			resp.Body.Close()
+			if err != nil || len(ls) != 1 {
+				t.Fatalf("GET /v1/chains: %v %+v", err, ls)
+			}
+			last = ls[0]
+			if last.Live == live && strings.Contains(last.Reason, why) {
+				return last
+			}
+			if time.Now().After(deadline) {
+				nw.fatal(t, "GB stayed %+v (signing %+v); want live %v with %q", last, last.Signing, live, why)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	l := waitLiveness(true, "")
+	if l.Signing == nil || l.Signing.Validators != 4 || l.Signing.TotalPower <= 0 {
+		t.Fatalf("live GB signing = %+v; want a commit of 4 validators", l.Signing)
+	}
+
+	victim := nw[1+faultRand(t).IntN(3)]
+	t.Logf("%s killed: the others commit with 3 of 4 signing", victim.name)
+	victim.signal(t, syscall.SIGKILL)
+	waitLiveness(false, "too few validators signing: 3 of 4")
+	body, _ := json.Marshal(map[string]any{"chain": "GB", "tx": []byte{1, 2, 3}})
+	resp, err := http.Post(srv.URL+"/v1/txs", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "CHAIN_NOT_LIVE") ||
+		!strings.Contains(string(b), "chain GB: too few validators signing: 3 of 4") || !strings.Contains(string(b), "the least is 800‰") {
+		t.Fatalf("POST /v1/txs with a validator down: %d %s", resp.StatusCode, b)
+	}
+
+	t.Logf("%s restarted: all four sign again", victim.name)
+	victim.start(t)
+	waitLiveness(true, "")
+	nw.checkAlive(t, nw...)
 }

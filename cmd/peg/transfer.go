@@ -290,6 +290,10 @@ func (g *globals) auditNetwork(w io.Writer, file string) error {
 			fmt.Fprintf(w, "token %s (home %s): held %s + in flight %s = minted %s − redeemed %s (minor units)\n",
 				t.Token, t.Home, t.Held, t.InFlight, t.Minted, t.Redeemed)
 		}
+		for _, c := range a.Credit {
+			fmt.Fprintf(w, "credit node %s: paid across regions %s = borrowed %s + in flight %s (minor units)\n",
+				c.Node, c.CrossPaid, c.CrossBorrowed, c.InFlight)
+		}
 		printProblems(w, a.Problems)
 	}); err != nil {
 		return err

@@ -160,8 +160,11 @@ func devPeopleKeys(dir string, n int) (map[string][]byte, error) {
 // regionGenesis opens the keyring of region r in dir, creating the roles of
 // devKeys at home in r and importing the people, and returns r's genesis:
 // its own operator, issuer and registrar, and the people at home in r
-// registered. It sets no fees: the fee token of examples/fees.toml is GB's
-// coin, which the other regions do not know at genesis.
+// registered, and a development CA of its own (devCA, under the region's
+// home), which certifies the keys of its keyring: each chain checks the
+// certificates it holds, a payer's on the payer's region and a payee's on
+// the payee's (S4.1). It sets no fees: the fee token of examples/fees.toml
+// is GB's coin, which the other regions do not know at genesis.
 func regionGenesis(dir string, r ledger.Region, people map[string][]byte) (state.Genesis, error) {
 	kr, err := keyring.Open(dir)
 	if err != nil {
@@ -189,6 +192,9 @@ func regionGenesis(dir string, r ledger.Region, people map[string][]byte) (state
 		case people[name] != nil && k.Address.Region() == r:
 			g.Registered = append(g.Registered, k.Address)
 		}
+	}
+	if g.CA, err = devCA(filepath.Join(filepath.Dir(dir), caDirName), kr); err != nil {
+		return state.Genesis{}, err
 	}
 	return g, nil
 }

@@ -385,6 +385,21 @@ func recordStory(t *testing.T) []recordedBlock {
 	commit(repay)
 	at = at.Add(8 * 24 * time.Hour)
 	commit(raw(cast.alice, msgCreditRepay(reqID, []ledger.CoinID{ledger.NewCoinID(repayID, 0)}, "10")))
+	// Credit across regions: alice asks carol's node to pay hana in HK (GB
+	// holds it); HK's proof of hana's confirmation records alice's debt
+	// here, once (CREDIT_PROOF_DONE). hana asks carol's node to pay bob
+	// here: HK's proof writes the request, bob confirms it on his line for
+	// hana and is paid from the pool, and HK's proof of hana's repayment
+	// lowers what it owes here.
+	xreq, xreqID := sign(cast.alice, msgCreditRequest(cast.carol.addr, hana.addr, "10", at.Add(time.Hour)))
+	commit(xreq, raw(cast.bob, msgCreditLine(cast.carol.addr, hana.addr, "50")))
+	paidHK := hkCreditPaid(t, ledger.TxID{4}, 12, xreqID, cast.carol.addr, cast.alice.addr, hana.addr, "10", at)
+	hreq := ledger.TxID{5}
+	reqHK := hkCreditRequest(t, hreq, 13, cast.carol.addr, hana.addr, cast.bob.addr, "15", at.Add(time.Hour))
+	commit(raw(cast.mallory, msgCreditPaidIn(paidHK, xreqID)), raw(cast.mallory, msgCreditPaidIn(paidHK, xreqID)),
+		raw(cast.mallory, msgCreditRequestIn(reqHK, hreq)))
+	commit(raw(cast.bob, msgCreditConfirm(hreq)))
+	commit(raw(cast.mallory, msgCreditRepaidIn(hkCreditRepaid(t, ledger.TxID{6}, 14, hreq, cast.carol.addr, hana.addr, cast.bob.addr, "15", "0"), ledger.TxID{6})))
 	return out
 }
 
@@ -445,6 +460,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "OK", "OK"}, {"OK", "OK", "OK"}, {"OK", "OK", "REPLAYED"}, {"RESERVE_STALE"},
 		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"}, {"OK"},
 		{"UNAUTHORIZED", "OK"}, {"OK", "ALIAS_TAKEN"}, {"OK"}, {"OK"}, {"OK", "OK", "TRANSFER_DONE", "OK"}, {"OK", "REGION_UPDATE_OLD"}, {"OK"}, {"OK", "TRANSFER_DONE"}, {"OK", "OK", "OK", "OK", "OK"}, {"OK"}, {"CREDIT_NOT_PAYEE", "OK", "CREDIT_NOT_PENDING", "OK"}, {"OK"}, {"OK"},
+		{"OK", "OK"}, {"OK", "CREDIT_PROOF_DONE", "OK"}, {"OK"}, {"OK"},
 	}
 	var got [][]string
 	for _, b := range story {

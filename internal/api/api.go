@@ -71,6 +71,9 @@ type Chain interface {
 	// consensus engine's blocks, results and commits; ErrProofNotYet until
 	// the block after the receipt's is committed.
 	ReceiptProof(ctx context.Context, rc *state.Receipt) (*proof.Receipt, error)
+	// Signing reads who signed block height−1, from the commit block
+	// height carries; false before block 2 or for a block the node lacks.
+	Signing(ctx context.Context, height int64) (client.Signing, bool, error)
 }
 
 // Admission is the mempool's answer to one transaction: OK, or its rejection.
@@ -197,6 +200,7 @@ func (s *server) routes() []route {
 		{"GET", "/v1/accounts/{address}/credit/history", s.creditHistory},
 		{"GET", "/v1/credit/nodes/{address}", s.creditNode},
 		{"GET", "/v1/credit/nodes/{address}/limit", s.creditLimit},
+		{"GET", "/v1/credit/across", s.creditAcross},
 		{"GET", "/v1/credit/requests/{id}", s.creditRequest},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},

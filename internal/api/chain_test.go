@@ -152,6 +152,11 @@ func (c *testChain) ReceiptProof(context.Context, *state.Receipt) (*proof.Receip
 	return nil, errors.New("api test chain: no consensus engine to prove with")
 }
 
+// Signing has no commit to read: the test chain has no consensus engine.
+func (c *testChain) Signing(context.Context, int64) (client.Signing, bool, error) {
+	return client.Signing{}, false, nil
+}
+
 func (c *testChain) BlockEvents(height int64) ([]state.Event, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

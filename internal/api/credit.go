@@ -67,7 +67,7 @@ func (s *server) creditNode(w http.ResponseWriter, r *http.Request) error {
 		Params: client.CreditParams{Cap: value(p.Cap, dec), Base: value(p.Base, dec), RepaidPermille: p.RepaidPermille,
 			VolumePermille: p.VolumePermille, LatePermille: p.LatePermille, Window: p.Window.String(), Term: p.Term.String(), Grace: p.Grace.String()},
 		Balance: value(n.Balance, dec), Funded: value(n.Funded, dec), Paid: value(n.Paid, dec), Repaid: value(n.Repaid, dec),
-		Outstanding: value(n.Outstanding(), dec)})
+		Outstanding: value(n.Outstanding(), dec), CrossPaid: value(n.CrossPaid, dec), CrossBorrowed: value(n.CrossBorrowed, dec)})
 	return nil
 }
 
@@ -95,6 +95,7 @@ func (s *server) creditLimit(w http.ResponseWriter, r *http.Request) error {
 	line := state.CreditLineOf(snap, n.Node, payee, payer)
 	limit := state.CreditLimitOf(snap, n, payer, payee, now)
 	owed := rec.Owed()
+	held := rec.ReservedAt(now.UnixNano())
 	left := func(l, o money.Amount) money.Amount {
 		d, ok := l.Sub(o)
 		if !ok {
@@ -102,14 +103,16 @@ func (s *server) creditLimit(w http.ResponseWriter, r *http.Request) error {
 		}
 		return d
 	}
-	avail := left(limit, owed)
-	if l := left(line.Amount, line.Owed); l.Cmp(avail) < 0 {
+	avail := left(left(limit, owed), held)
+	// A payee of another region keeps its line on its own chain, which
+	// judges it.
+	if l := left(line.Amount, line.Owed); payee.Region() == s.chain.Region() && l.Cmp(avail) < 0 {
 		avail = l
 	}
 	_, inDefault := rec.Defaulted(n.Params, now.UnixNano())
 	v := client.CreditLimit{Node: n.Node.String(), Payer: payer.String(), Payee: payee.String(),
 		Limit: value(limit, dec), Owed: value(owed, dec), Line: value(line.Amount, dec), LineOwed: value(line.Owed, dec),
-		Available: value(avail, dec), InDefault: inDefault}
+		Held: value(held, dec), Available: value(avail, dec), InDefault: inDefault}
 	if inc := state.CreditIncreaseOf(snap, n.Node, payer); inc != nil {
 		v.Increase = &client.CreditIncrease{ID: inc.ID.String(), Amount: value(inc.Amount, dec), DocumentHash: inc.DocumentHash,
 			Status: inc.Status, Reason: inc.Reason}
@@ -183,5 +186,39 @@ func creditRequestView(snap *store.Snapshot, r *state.CreditRequestRecord, now i
 		paid, due := unixTime(r.PaidAt), unixTime(r.Due)
 		v.PaidAt, v.Due = &paid, &due
 	}
+	v.To, v.From = string(r.To), string(r.From)
+	if r.PaidBy != (ledger.TxID{}) {
+		v.PaidBy = r.PaidBy.String()
+	}
+	for _, id := range r.Repayments {
+		v.Repayments = append(v.Repayments, id.String())
+	}
 	return v
+}
+
+// MaxCreditAcross bounds the requests GET /v1/credit/across lists.
+const MaxCreditAcross = 1000
+
+// creditAcross answers GET /v1/credit/across.
+func (s *server) creditAcross(w http.ResponseWriter, r *http.Request) error {
+	snap := s.chain.Snapshot()
+	defer snap.Close()
+	now, err := s.blockTime(snap)
+	if err != nil {
+		return err
+	}
+	v := client.CreditAcross{Requests: []client.CreditRequest{}}
+	err = state.CreditRequestsOut(snap, func(req state.CreditRequestRecord) bool {
+		if len(v.Requests) == MaxCreditAcross {
+			v.Truncated = true
+			return false
+		}
+		v.Requests = append(v.Requests, creditRequestView(snap, &req, now.UnixNano()))
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
 }

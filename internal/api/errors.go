@@ -155,6 +155,8 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeCreditDeadline:          http.StatusBadRequest,
 	ledger.CodeCreditTooManyDebts:      http.StatusUnprocessableEntity,
 	ledger.CodeCreditPoolEarmarked:     http.StatusForbidden,
+	ledger.CodeCreditNotProven:         http.StatusUnprocessableEntity,
+	ledger.CodeCreditProofDone:         http.StatusConflict,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

@@ -36,6 +36,13 @@ func (s *server) status(w http.ResponseWriter, r *http.Request) error {
 		if ok {
 			st.BlockTime = t.UTC()
 		}
+		sg, ok, err := s.chain.Signing(r.Context(), int64(height))
+		if err != nil {
+			return err
+		}
+		if ok {
+			st.LastCommit = &sg
+		}
 	}
 	writeJSON(w, http.StatusOK, st)
 	return nil

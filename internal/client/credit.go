@@ -39,15 +39,22 @@ type CreditParams struct {
 
 // CreditNode is GET /v1/credit/nodes/{address}: a node, its pool and books.
 type CreditNode struct {
-	Node        string       `json:"node"`
-	Token       string       `json:"token"`
-	Pool        string       `json:"pool"`
-	Params      CreditParams `json:"params"`
-	Balance     Value        `json:"balance"`
-	Funded      Value        `json:"funded"`
-	Paid        Value        `json:"paid"`
-	Repaid      Value        `json:"repaid"`
-	Outstanding Value        `json:"outstanding"`
+	Node    string       `json:"node"`
+	Token   string       `json:"token"`
+	Pool    string       `json:"pool"`
+	Params  CreditParams `json:"params"`
+	Balance Value        `json:"balance"`
+	Funded  Value        `json:"funded"`
+	Paid    Value        `json:"paid"`
+	Repaid  Value        `json:"repaid"`
+	// Outstanding is what the debts this chain keeps total: Paid −
+	// CrossPaid + CrossBorrowed − Repaid.
+	Outstanding Value `json:"outstanding"`
+	// CrossPaid is what the pool here paid on requests of other regions'
+	// payers; CrossBorrowed what other regions' pools paid on this
+	// region's, proven here (S4.1).
+	CrossPaid     Value `json:"cross_paid"`
+	CrossBorrowed Value `json:"cross_borrowed"`
 }
 
 // CreditRequest is a credit request and its debt, with its status judged at
@@ -70,6 +77,21 @@ type CreditRequest struct {
 	Owed           Value      `json:"owed"`
 	Repaid         Value      `json:"repaid"`
 	RepaidLate     bool       `json:"repaid_late"`
+	// To is, on the payer's chain, the payee's region of a cross-region
+	// request, From on the payee's chain the payer's; PaidBy is the payee
+	// chain's credit_confirm that paid it and Repayments the payer chain's
+	// credit_repay transactions, whose proofs a relayer carries (S4.1).
+	To         string   `json:"to,omitempty"`
+	From       string   `json:"from,omitempty"`
+	PaidBy     string   `json:"paid_by,omitempty"`
+	Repayments []string `json:"repayments,omitempty"`
+}
+
+// CreditAcross is GET /v1/credit/across: the requests of this chain's
+// payers to payees of other regions.
+type CreditAcross struct {
+	Requests  []CreditRequest `json:"requests"`
+	Truncated bool            `json:"truncated"`
 }
 
 // CreditLimit is GET /v1/credit/nodes/{address}/limit: what the node and
@@ -82,6 +104,9 @@ type CreditLimit struct {
 	Owed     Value  `json:"owed"`
 	Line     Value  `json:"line"`
 	LineOwed Value  `json:"line_owed"`
+	// Held is what the payer's requests to other regions hold against the
+	// node's limit here.
+	Held Value `json:"held"`
 	// Available is the most a new request could be paid now: the lesser of
 	// what the line and the node's limit leave.
 	Available Value `json:"available"`
@@ -131,6 +156,13 @@ func (c *Client) CreditLimit(ctx context.Context, node, payer, payee ledger.Addr
 	var v CreditLimit
 	q := url.Values{"payer": {payer.String()}, "payee": {payee.String()}}
 	return &v, c.get(ctx, "/v1/credit/nodes/"+node.String()+"/limit", q, &v)
+}
+
+// CreditAcross returns the requests of this chain's payers to payees of
+// other regions (GET /v1/credit/across).
+func (c *Client) CreditAcross(ctx context.Context) (*CreditAcross, error) {
+	var v CreditAcross
+	return &v, c.get(ctx, "/v1/credit/across", nil, &v)
 }
 
 // CreditHistory returns the credit requests addr made or was asked to accept.

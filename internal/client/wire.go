@@ -40,6 +40,20 @@ type Status struct {
 	BlockTime time.Time      `json:"block_time,omitzero"`
 	Operator  ledger.Address `json:"operator"`
 	Params    Params         `json:"params"`
+	// LastCommit is who signed the block before Height, as the block at
+	// Height records it; absent before block 2.
+	LastCommit *Signing `json:"last_commit,omitempty"`
+}
+
+// Signing is the voting power that signed a block's commit against its
+// validator set's, so that a client can tell a chain that commits with
+// little to spare (S4.11).
+type Signing struct {
+	Height      int64 `json:"height"`
+	SignedPower int64 `json:"signed_power"`
+	TotalPower  int64 `json:"total_power"`
+	Signed      int   `json:"signed"`
+	Validators  int   `json:"validators"`
 }
 
 // Params are the platform's rules, fixed at genesis.

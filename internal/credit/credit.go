@@ -51,6 +51,13 @@ const (
 	MaxEntries = 128
 	// MaxDescriptionLen bounds the description of a request's object of trade.
 	MaxDescriptionLen = 256
+	// CrossMargin is how long after its deadline a cross-region request
+	// still holds its reservation against the node's limit on the payer's
+	// region (S4.1): the payee's region judges the deadline by its own
+	// block time, which may run ahead of or behind this one, and the proof
+	// of the payment takes a relayer's pass to arrive. A payment proven
+	// later is still recorded as a debt.
+	CrossMargin = time.Hour
 )
 
 // Params are a node's rules, set by the operator when it registers the node.
@@ -108,6 +115,18 @@ type Record struct {
 	// Grant is the limit the node last granted on a request for an
 	// increase, if any (S4.10).
 	Grant *Grant `json:"grant,omitempty"`
+	// Reserved holds the payer's cross-region requests not yet proven
+	// paid: each holds its amount against the node's limit until Until.
+	Reserved []Reservation `json:"reserved,omitempty"`
+}
+
+// Reservation is a cross-region request's amount held against the node's
+// limit on the payer's region, from the request until its payment is
+// proven there or block time passes Until (its deadline + CrossMargin).
+type Reservation struct {
+	Request ledger.TxID  `json:"request"`
+	Amount  money.Amount `json:"amount"`
+	Until   int64        `json:"until"`
 }
 
 // Grant is a limit a node granted a payer, until Expiry (block time, Unix
@@ -124,6 +143,41 @@ func (r *Record) Owed() money.Amount {
 		sum = mustAdd(sum, d.Owed)
 	}
 	return sum
+}
+
+// ReservedAt is what the payer's reservations still hold at now.
+func (r *Record) ReservedAt(now int64) money.Amount {
+	var sum money.Amount
+	for _, v := range r.Reserved {
+		if now <= v.Until {
+			sum = mustAdd(sum, v.Amount)
+		}
+	}
+	return sum
+}
+
+// OpenAt counts the payer's open debts and the reservations that hold at
+// now: together at most MaxOpenDebts.
+func (r *Record) OpenAt(now int64) int {
+	n := len(r.Debts)
+	for _, v := range r.Reserved {
+		if now <= v.Until {
+			n++
+		}
+	}
+	return n
+}
+
+// Reserve holds amount for request until until, dropping the reservations
+// that no longer hold at now.
+func (r *Record) Reserve(request ledger.TxID, amount money.Amount, until, now int64) {
+	r.Reserved = slices.DeleteFunc(r.Reserved, func(v Reservation) bool { return now > v.Until })
+	r.Reserved = append(r.Reserved, Reservation{Request: request, Amount: amount, Until: until})
+}
+
+// Release drops request's reservation, if it is still there.
+func (r *Record) Release(request ledger.TxID) {
+	r.Reserved = slices.DeleteFunc(r.Reserved, func(v Reservation) bool { return v.Request == request })
 }
 
 // Defaulted reports whether a debt is unpaid past its due date plus grace at
@@ -234,10 +288,26 @@ func Limit(p Params, r *Record, volume []Entry, now int64) money.Amount {
 // owed, what the payer owes the node): CREDIT_OVER_LINE or
 // CREDIT_OVER_NODE_LIMIT, saying by how much, in that order.
 func Check(amount, line, lineOwed, limit, owed money.Amount, format func(money.Amount) string) *ledger.Rejection {
+	if rej := CheckLine(amount, line, lineOwed, format); rej != nil {
+		return rej
+	}
+	return CheckLimit(amount, limit, owed, format)
+}
+
+// CheckLine judges a payment of amount against the payee's line for the
+// payer, net of lineOwed: CREDIT_OVER_LINE, saying by how much.
+func CheckLine(amount, line, lineOwed money.Amount, format func(money.Amount) string) *ledger.Rejection {
 	if over, ok := overBy(amount, line, lineOwed); ok {
 		return ledger.Reject(ledger.CodeCreditOverLine, "%s is over the payee's credit line by %s: the line is %s and the payer owes %s on it",
 			format(amount), format(over), format(line), format(lineOwed))
 	}
+	return nil
+}
+
+// CheckLimit judges a payment of amount against the node's limit, net of
+// owed (what the payer owes the node, and on the payer's region what its
+// cross-region requests hold): CREDIT_OVER_NODE_LIMIT, saying by how much.
+func CheckLimit(amount, limit, owed money.Amount, format func(money.Amount) string) *ledger.Rejection {
 	if over, ok := overBy(amount, limit, owed); ok {
 		return ledger.Reject(ledger.CodeCreditOverNodeLimit, "%s is over the node's credit amount by %s: the node grants %s and the payer owes it %s",
 			format(amount), format(over), format(limit), format(owed))

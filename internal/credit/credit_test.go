@@ -175,3 +175,52 @@ func TestRecordBounds(t *testing.T) {
 		t.Fatalf("%d entries after the window moved on, want 1", len(es))
 	}
 }
+
+// TestReservations: a cross-region request holds its amount until its
+// Until, inclusive; Release drops it at once; Reserve drops the ones that
+// no longer hold; and OpenAt counts the holding ones beside the debts.
+func TestReservations(t *testing.T) {
+	r := &Record{}
+	r.Borrow(id(9), 100*hour, amt(5))
+	r.Reserve(id(1), amt(30), 10*hour, 0)
+	r.Reserve(id(2), amt(20), 20*hour, 0)
+	for _, tc := range []struct {
+		now  int64
+		held uint64
+		open int
+	}{{0, 50, 3}, {10 * hour, 50, 3}, {10*hour + 1, 20, 2}, {20 * hour, 20, 2}, {20*hour + 1, 0, 1}} {
+		if got := r.ReservedAt(tc.now); got != amt(tc.held) {
+			t.Errorf("ReservedAt(%d) = %s, want %d", tc.now, got, tc.held)
+		}
+		if got := r.OpenAt(tc.now); got != tc.open {
+			t.Errorf("OpenAt(%d) = %d, want %d", tc.now, got, tc.open)
+		}
+	}
+	r.Release(id(2))
+	if got := r.ReservedAt(0); got != amt(30) {
+		t.Fatalf("after releasing 2, ReservedAt(0) = %s, want 30", got)
+	}
+	r.Reserve(id(3), amt(7), 30*hour, 11*hour) // 1 no longer holds at 11h: dropped
+	if len(r.Reserved) != 1 || r.Reserved[0].Request != id(3) {
+		t.Fatalf("reservations %+v, want only 3", r.Reserved)
+	}
+	if got := r.Owed(); got != amt(5) {
+		t.Fatalf("owed %s: reservations are not debts", got)
+	}
+}
+
+// TestCheckLimitAlone: the payer's chain judges the node's limit without
+// a line, saying by how much.
+func TestCheckLimitAlone(t *testing.T) {
+	f := func(a money.Amount) string { return a.String() }
+	if rej := CheckLimit(amt(50), amt(100), amt(50), f); rej != nil {
+		t.Fatalf("50 owing 50 within 100: %v", rej)
+	}
+	rej := CheckLimit(amt(51), amt(100), amt(50), f)
+	if rej == nil || rej.Code != ledger.CodeCreditOverNodeLimit || !strings.Contains(rej.Message, "by 1:") {
+		t.Fatalf("51 owing 50 within 100: %v", rej)
+	}
+	if rej := CheckLine(amt(10), amt(5), amt(0), f); rej == nil || rej.Code != ledger.CodeCreditOverLine {
+		t.Fatalf("10 on a line of 5: %v", rej)
+	}
+}

@@ -1,7 +1,8 @@
 // Package creditnode is a credit node's service (S4.1, S4.11): beside the
 // chains it serves, it accepts signed credit transactions over HTTP and
 // submits them, refusing every one while any served chain is not live (no
-// block within MaxBlockAge), with which chain and why; it keeps the
+// block within MaxBlockAge, or less than MinSignedPermille of its voting
+// power signing its latest commit), with which chain and why; it keeps the
 // documents whose hashes requests for a higher limit carry; and it follows
 // every chain's credit events, telling payers and payees through
 // server-sent events and signed webhooks (as the reserve monitor's alerts
@@ -42,6 +43,18 @@ const (
 	// DefaultMaxBlockAge is how old a chain's latest block may be while it
 	// counts as live, unless the configuration says otherwise.
 	DefaultMaxBlockAge = 30 * time.Second
+	// DefaultMinSignedPermille is the least share of a chain's voting
+	// power, in thousandths, that must have signed its latest commit while
+	// it counts as live, unless the configuration says otherwise. Every
+	// committed block has more than 2/3; 4/5 leaves a margin: a chain of
+	// four equal validators with one silent (3/4) is refused, because one
+	// more fault would stop it and a request must be confirmed, and paid
+	// across regions, before its deadline; a chain of seven with one silent
+	// (6/7) still serves.
+	DefaultMinSignedPermille = 800
+	// minSignedPermille is the least MinSignedPermille: below 2/3 no
+	// block commits, so a lower bound would judge nothing.
+	minSignedPermille = 667
 )
 
 // Chain is a chain the node serves: a name people read (its region) and its
@@ -57,6 +70,10 @@ type Config struct {
 	// MaxBlockAge is how old a chain's latest block may be (by this
 	// machine's clock) while it counts as live.
 	MaxBlockAge time.Duration
+	// MinSignedPermille is the least share of a chain's voting power, in
+	// thousandths (667 to 1000), that signed the commit its latest block
+	// carries while it counts as live.
+	MinSignedPermille int64
 	// Documents is the directory documents are kept in, by SHA-256.
 	Documents string
 	Webhooks  []monitor.Webhook
@@ -69,6 +86,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBlockAge <= 0 {
 		return errors.New("creditnode: the block age bound must be positive")
+	}
+	if c.MinSignedPermille < minSignedPermille || c.MinSignedPermille > 1000 {
+		return fmt.Errorf("creditnode: the least signed share is %d‰, want %d‰ to 1000‰", c.MinSignedPermille, minSignedPermille)
 	}
 	if c.Documents == "" {
 		return errors.New("creditnode: no documents directory")
@@ -114,10 +134,13 @@ type Liveness struct {
 	Live      bool      `json:"live"`
 	Height    uint64    `json:"height,omitempty"`
 	BlockTime time.Time `json:"block_time,omitzero"`
-	Reason    string    `json:"reason,omitempty"`
+	// Signing is who signed the latest commit, when the chain has one.
+	Signing *client.Signing `json:"signing,omitempty"`
+	Reason  string          `json:"reason,omitempty"`
 }
 
-// liveness asks every chain for its latest block and judges it.
+// liveness asks every chain for its latest block and the commit it carries,
+// and judges them.
 func (s *Service) liveness(ctx context.Context) []Liveness {
 	out := make([]Liveness, len(s.clients))
 	for i, c := range s.clients {
@@ -129,16 +152,34 @@ func (s *Service) liveness(ctx context.Context) []Liveness {
 		case st.BlockTime.IsZero():
 			l.Reason = "no block yet"
 		default:
-			l.Height, l.BlockTime = st.Height, st.BlockTime
-			if age := s.now().Sub(st.BlockTime); age > s.cfg.MaxBlockAge {
-				l.Reason = fmt.Sprintf("no block for %s (the bound is %s); the last is %d", age.Truncate(time.Second), s.cfg.MaxBlockAge, st.Height)
-			} else {
-				l.Live = true
-			}
+			l.Height, l.BlockTime, l.Signing = st.Height, st.BlockTime, st.LastCommit
+			l.Reason = s.judge(st)
+			l.Live = l.Reason == ""
 		}
 		out[i] = l
 	}
 	return out
+}
+
+// judge says why a chain with a block is not live, or "" if it is: its
+// latest block too old, or too little of its voting power signing the
+// commit that block carries. A chain at block 1 has no commit to weigh
+// yet, and its block's age decides.
+func (s *Service) judge(st *client.Status) string {
+	if age := s.now().Sub(st.BlockTime); age > s.cfg.MaxBlockAge {
+		return fmt.Sprintf("no block for %s (the bound is %s); the last is %d", age.Truncate(time.Second), s.cfg.MaxBlockAge, st.Height)
+	}
+	sg := st.LastCommit
+	if sg == nil || sg.TotalPower <= 0 {
+		return ""
+	}
+	// Whole numbers, so that a share exactly at the bound is live:
+	// signed/total ≥ min/1000.
+	if sg.SignedPower*1000 < s.cfg.MinSignedPermille*sg.TotalPower {
+		return fmt.Sprintf("too few validators signing: %d of %d (voting power %d of %d, %d‰) signed block %d, the least is %d‰",
+			sg.Signed, sg.Validators, sg.SignedPower, sg.TotalPower, sg.SignedPower*1000/sg.TotalPower, sg.Height, s.cfg.MinSignedPermille)
+	}
+	return ""
 }
 
 // notLive is the refusal while a chain is not live.

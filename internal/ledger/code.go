@@ -194,6 +194,11 @@ const (
 	CodeCreditDeadline      Code = 222 // a deadline not ahead of block time, or too far
 	CodeCreditTooManyDebts  Code = 223 // the payer already has MaxOpenDebts open debts
 	CodeCreditPoolEarmarked Code = 224 // a credit pool's coins move only by credit transactions
+	// Credit across regions (S4.1): a credit_request_in, credit_paid_in or
+	// credit_repaid_in whose proof does not show the step it carries, or
+	// carries it twice.
+	CodeCreditNotProven Code = 225 // the proven receipt records no such credit step for this region
+	CodeCreditProofDone Code = 226 // the proven credit step was already recorded here
 )
 
 type codeInfo struct {
@@ -328,6 +333,8 @@ var codeTable = map[Code]codeInfo{
 	CodeCreditDeadline:          {"CREDIT_DEADLINE", "the deadline is not ahead of block time, or too far ahead"},
 	CodeCreditTooManyDebts:      {"CREDIT_TOO_MANY_DEBTS", "the payer has the most open debts a node allows"},
 	CodeCreditPoolEarmarked:     {"CREDIT_POOL_EARMARKED", "a credit pool's coins move only by credit transactions"},
+	CodeCreditNotProven:         {"CREDIT_NOT_PROVEN", "the proven receipt records no such credit step for this region"},
+	CodeCreditProofDone:         {"CREDIT_PROOF_DONE", "the proven credit step was already recorded here"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

@@ -8,9 +8,11 @@ import (
 
 	"github.com/cometbft/cometbft/mempool"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/pegledger/peg/internal/abci"
 	"github.com/pegledger/peg/internal/api"
+	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
@@ -198,4 +200,32 @@ func (c chain) BlockTime(height int64) (time.Time, bool, error) {
 		return time.Time{}, false, nil
 	}
 	return m.Header.Time, true, nil
+}
+
+// Signing reads the commit for block height−1 that block height carries
+// (its LastCommit, the same on every node) and weighs its signatures
+// against that block's validator set.
+func (c chain) Signing(ctx context.Context, height int64) (client.Signing, bool, error) {
+	if height < 2 {
+		return client.Signing{}, false, nil
+	}
+	commit := c.n.comet.BlockStore().LoadBlockCommit(height - 1)
+	if commit == nil {
+		return client.Signing{}, false, nil
+	}
+	vals, err := c.validators(ctx, height-1)
+	if err != nil {
+		return client.Signing{}, false, err
+	}
+	if len(commit.Signatures) != vals.Size() {
+		return client.Signing{}, false, fmt.Errorf("node: the commit for block %d has %d signatures for %d validators", height-1, len(commit.Signatures), vals.Size())
+	}
+	out := client.Signing{Height: height - 1, TotalPower: vals.TotalVotingPower(), Validators: vals.Size()}
+	for i, sig := range commit.Signatures {
+		if sig.BlockIDFlag == cmttypes.BlockIDFlagCommit {
+			out.SignedPower += vals.Validators[i].VotingPower
+			out.Signed++
+		}
+	}
+	return out, true, nil
 }

@@ -28,10 +28,12 @@ type TokenAudit struct {
 
 // NetworkAudit is the audit of every region of a network (S2.8).
 type NetworkAudit struct {
-	OK       bool                     `json:"ok"`
-	Heights  map[ledger.Region]uint64 `json:"heights"`
-	Tokens   []TokenAudit             `json:"tokens"`
-	Problems []string                 `json:"problems"`
+	OK      bool                     `json:"ok"`
+	Heights map[ledger.Region]uint64 `json:"heights"`
+	Tokens  []TokenAudit             `json:"tokens"`
+	// Credit is each credit node's books across regions (credit_audit.go).
+	Credit   []CreditAudit `json:"credit,omitempty"`
+	Problems []string      `json:"problems"`
 }
 
 // AuditNetwork reads every region's audit, books and transfers and checks
@@ -67,6 +69,9 @@ func AuditNetwork(ctx context.Context, n *network.Network) (*NetworkAudit, error
 		a.Heights[reg.Region] = l.Height
 	}
 	a.check(lists)
+	if err := a.auditCredit(ctx, r); err != nil {
+		return nil, err
+	}
 	slices.Sort(a.Problems)
 	a.OK = len(a.Problems) == 0
 	return a, nil

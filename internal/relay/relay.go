@@ -98,6 +98,10 @@ type Relayer struct {
 	// known holds the tokens each region is known to hold the contract
 	// of: a fact that never changes, not a record of work done.
 	known sync.Map
+	// mu guards creditDone, which remembers, for this run only, the
+	// cross-region credit requests nothing is left to carry of (credit.go).
+	mu         sync.Mutex
+	creditDone map[string]bool
 }
 
 // New returns a relayer of cfg's network.
@@ -123,7 +127,8 @@ func New(cfg Config) *Relayer {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Relayer{cfg: cfg, clients: make(map[ledger.Region][]*client.Client), metrics: newMetrics(cfg.Registry)}
+	r := &Relayer{cfg: cfg, clients: make(map[ledger.Region][]*client.Client), metrics: newMetrics(cfg.Registry),
+		creditDone: make(map[string]bool)}
 	for _, reg := range cfg.Network.Regions {
 		for _, ep := range reg.Endpoints {
 			r.clients[reg.Region] = append(r.clients[reg.Region], client.New(ep))
@@ -173,7 +178,7 @@ func (r *Relayer) Pass(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return errors.Join(append(errs, r.creditPass(ctx))...)
 }
 
 // passRegion pages through region reg's pending outbound transfers and

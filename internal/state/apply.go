@@ -297,6 +297,12 @@ func (x *exec) run() *ledger.Rejection {
 		return x.creditIncrease(m)
 	case tx.CreditIncreaseDecision:
 		return x.creditIncreaseDecision(m)
+	case tx.CreditRequestIn:
+		return x.creditRequestIn(m)
+	case tx.CreditPaidIn:
+		return x.creditPaidIn(m)
+	case tx.CreditRepaidIn:
+		return x.creditRepaidIn(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

@@ -17,8 +17,10 @@ import (
 // and its books. The pool is one coin of the node's token, owned by the
 // node's keyless pool address, replaced by every transaction that moves it,
 // so that the ledger pays from it without searching for coins. Its books hold
-// Pool = Funded − Paid + Repaid, and the payers' open debts with the node add
-// up to Paid − Repaid (the audit checks both).
+// Pool = Funded − Paid + Repaid, and the debts this chain keeps add up to
+// Paid − CrossPaid + CrossBorrowed − Repaid (the audit checks both): across
+// regions (S4.1) the pool of the payee's chain pays and the payer's chain
+// keeps the debt and takes the repayments.
 type CreditNode struct {
 	Node     ledger.Address `json:"node"`
 	Token    ledger.TokenID `json:"token"`
@@ -29,13 +31,24 @@ type CreditNode struct {
 	Funded   money.Amount   `json:"funded"`
 	Paid     money.Amount   `json:"paid"`
 	Repaid   money.Amount   `json:"repaid"`
+	// CrossPaid is what the pool paid on requests of payers of other
+	// regions (part of Paid), whose debts those regions keep.
+	CrossPaid money.Amount `json:"cross_paid,omitzero"`
+	// CrossBorrowed is what other regions' pools paid on requests of this
+	// region's payers, proven here (credit_paid_in): debts kept here.
+	CrossBorrowed money.Amount `json:"cross_borrowed,omitzero"`
 }
 
-// Outstanding is what the node's payers owe it: Paid − Repaid.
+// Outstanding is what the debts this chain keeps for the node total:
+// Paid − CrossPaid + CrossBorrowed − Repaid.
 func (n *CreditNode) Outstanding() money.Amount {
-	o, ok := n.Paid.Sub(n.Repaid)
-	if !ok {
-		panic("state: credit node " + n.Node.String() + " has more repaid than paid")
+	lent, ok := n.Paid.Add(n.CrossBorrowed)
+	if ok {
+		lent, ok = lent.Sub(n.CrossPaid)
+	}
+	o, ok2 := lent.Sub(n.Repaid)
+	if !ok || !ok2 {
+		panic("state: credit node " + n.Node.String() + " has more repaid than lent")
 	}
 	return o
 }
@@ -76,6 +89,17 @@ type CreditRequestRecord struct {
 	Owed         money.Amount   `json:"owed"`
 	Repaid       money.Amount   `json:"repaid"`
 	RepaidLate   bool           `json:"repaid_late,omitempty"`
+	// To is, on the payer's chain, the payee's region of a cross-region
+	// request; From is, on the payee's chain, the payer's (S4.1). Both are
+	// empty for a request within one region.
+	To   ledger.Region `json:"to,omitempty"`
+	From ledger.Region `json:"from,omitempty"`
+	// PaidBy is, on the payee's chain, the credit_confirm that paid a
+	// cross-region request, whose proof tells the payer's chain.
+	PaidBy ledger.TxID `json:"paid_by,omitzero"`
+	// Repayments are, on the payer's chain, the credit_repay transactions
+	// of a cross-region request, whose proofs tell the payee's chain.
+	Repayments []ledger.TxID `json:"repayments,omitempty"`
 }
 
 // StatusAt is the request's status judged at block time now: a pending
@@ -85,7 +109,9 @@ type CreditRequestRecord struct {
 func (r *CreditRequestRecord) StatusAt(now int64, p credit.Params) string {
 	open := (r.Status == CreditPaid || r.Status == CreditReceived) && !r.Owed.IsZero()
 	switch {
-	case r.Status == CreditPending && now > r.Deadline:
+	case r.Status == CreditPending && r.To != "" && now > r.Deadline+int64(credit.CrossMargin):
+		return CreditLapsed
+	case r.Status == CreditPending && r.To == "" && now > r.Deadline:
 		return CreditLapsed
 	case open && now > r.Due+int64(p.Grace):
 		return CreditDefault
@@ -116,7 +142,7 @@ func (x *exec) registerCreditNode(m tx.RegisterCreditNode) *ledger.Rejection {
 	if rej := x.requireOperator(); rej != nil {
 		return rej
 	}
-	if rej := x.home(m.Node, "credit node"); rej != nil {
+	if rej := x.networkRegion(m.Node, "credit node"); rej != nil {
 		return rej
 	}
 	if _, rej := x.viewToken(m.Token); rej != nil {
@@ -240,13 +266,18 @@ func (x *exec) creditRequest(m tx.CreditRequest) *ledger.Rejection {
 	case m.Payee == payer:
 		return ledger.Reject(ledger.CodeInvalidArgument, "a payer does not pay itself on credit")
 	}
+	if m.Payee.Region() != x.env.Region {
+		if rej := x.networkRegion(m.Payee, "payee"); rej != nil {
+			return rej
+		}
+		return x.creditRequestAcross(m, n)
+	}
 	if rej := x.home(m.Payee, "payee"); rej != nil {
 		return rej
 	}
 	now := x.env.Time
-	if !m.Deadline.After(now) || m.Deadline.Sub(now) > credit.MaxDeadline {
-		return ledger.Reject(ledger.CodeCreditDeadline, "deadline %s must be after the block's time %s and within %s of it",
-			m.Deadline.Format(time.RFC3339), now.Format(time.RFC3339), credit.MaxDeadline)
+	if rej := x.creditDeadline(m.Deadline); rej != nil {
+		return rej
 	}
 	t, rej := x.viewToken(n.Token)
 	if rej != nil {
@@ -269,6 +300,16 @@ func (x *exec) creditRequest(m tx.CreditRequest) *ledger.Rejection {
 	x.w.Set(creditPartyKey(m.Payee, x.env.Height, r.ID), nil)
 	x.emit("credit.requested", "request", r.ID.String(), "node", n.Node.String(), "payer", payer.String(), "payee", m.Payee.String(),
 		"amount", m.Amount.String(), "deadline", m.Deadline.Format(time.RFC3339))
+	return nil
+}
+
+// creditDeadline checks a request's deadline against the block time.
+func (x *exec) creditDeadline(deadline time.Time) *ledger.Rejection {
+	now := x.env.Time
+	if !deadline.After(now) || deadline.Sub(now) > credit.MaxDeadline {
+		return ledger.Reject(ledger.CodeCreditDeadline, "deadline %s must be after the block's time %s and within %s of it",
+			deadline.Format(time.RFC3339), now.Format(time.RFC3339), credit.MaxDeadline)
+	}
 	return nil
 }
 
@@ -298,12 +339,20 @@ func (x *exec) creditConfirm(m tx.CreditConfirm) *ledger.Rejection {
 	if rej != nil {
 		return rej
 	}
+	if r.To != "" {
+		return ledger.Reject(ledger.CodeForeignRegion, "request %s is to a payee of region %s; the payee confirms it there", r.ID, r.To)
+	}
 	now := x.env.Time.UnixNano()
 	if now > r.Deadline {
 		return ledger.Reject(ledger.CodeCreditLapsed, "request %s lapsed at %s, unconfirmed", r.ID, time.Unix(0, r.Deadline).UTC().Format(time.RFC3339))
 	}
-	if _, rej := x.certified(r.Payer, "payer"); rej != nil {
-		return rej
+	// Across regions the payer's certificate is on the payer's chain,
+	// which checked it when it recorded the request.
+	across := r.From != ""
+	if !across {
+		if _, rej := x.certified(r.Payer, "payer"); rej != nil {
+			return rej
+		}
 	}
 	if _, rej := x.certified(r.Payee, "payee"); rej != nil {
 		return rej
@@ -320,15 +369,19 @@ func (x *exec) creditConfirm(m tx.CreditConfirm) *ledger.Rejection {
 		return rej
 	}
 	rec := creditRecordOf(x.w, n.Node, r.Payer)
-	if len(rec.Debts) >= credit.MaxOpenDebts {
+	if !across && len(rec.Debts) >= credit.MaxOpenDebts {
 		return ledger.Reject(ledger.CodeCreditTooManyDebts, "%s has %d open debts with %s, the most allowed", r.Payer, len(rec.Debts), n.Node)
 	}
 	lk := creditLineKey(n.Node, r.Payee, r.Payer)
 	line := creditLineAt(x.w, lk)
 	vol := creditVolumeOf(x.w, n.Node, r.Payee)
-	limit := credit.Limit(n.Params, rec, vol, now)
 	format := func(a money.Amount) string { return t.Contract.FormatAmount(a) + " " + t.Contract.Symbol }
-	if rej := credit.Check(r.Amount, line.Amount, line.Owed, limit, rec.Owed(), format); rej != nil {
+	if across {
+		// The payer's chain held the amount against the node's limit.
+		if rej := credit.CheckLine(r.Amount, line.Amount, line.Owed, format); rej != nil {
+			return rej
+		}
+	} else if rej := credit.Check(r.Amount, line.Amount, line.Owed, credit.Limit(n.Params, rec, vol, now), rec.Owed(), format); rej != nil {
 		return rej
 	}
 	rest, ok := n.Balance.Sub(r.Amount)
@@ -338,18 +391,27 @@ func (x *exec) creditConfirm(m tx.CreditConfirm) *ledger.Rejection {
 	x.create(n.Token, 0, r.Payee, r.Amount)
 	x.movePool(n, rest, 1)
 	n.Paid = feeAdd(n.Paid, r.Amount)
-	x.saveCreditNode(n)
 	due := now + int64(n.Params.Term)
-	rec.Borrow(r.ID, due, r.Amount)
-	x.w.Set(creditRecordKey(n.Node, r.Payer), encode(rec))
+	if across {
+		n.CrossPaid = feeAdd(n.CrossPaid, r.Amount)
+		r.PaidBy = x.tx.ID
+	} else {
+		rec.Borrow(r.ID, due, r.Amount)
+		x.w.Set(creditRecordKey(n.Node, r.Payer), encode(rec))
+	}
+	x.saveCreditNode(n)
 	line.Owed = feeAdd(line.Owed, r.Amount)
 	x.w.Set(lk, encode(line))
 	vol = credit.Book(vol, credit.Entry{Time: now, Amount: r.Amount}, now, n.Params.Window)
 	x.w.Set(creditVolumeKey(n.Node, r.Payee), encode(vol))
 	r.Status, r.PaidAt, r.Due, r.Owed = CreditPaid, now, due, r.Amount
 	x.w.Set(creditRequestKey(r.ID), encode(r))
-	x.emit("credit.paid", "request", r.ID.String(), "node", n.Node.String(), "payer", r.Payer.String(), "payee", r.Payee.String(),
-		"amount", r.Amount.String(), "due", time.Unix(0, due).UTC().Format(time.RFC3339))
+	kv := []string{"request", r.ID.String(), "node", n.Node.String(), "payer", r.Payer.String(), "payee", r.Payee.String(),
+		"amount", r.Amount.String(), "due", time.Unix(0, due).UTC().Format(time.RFC3339)}
+	if across {
+		kv = append(kv, "from", string(r.From), "to", string(x.env.Region), "paid_at", strconv.FormatInt(now, 10))
+	}
+	x.emit("credit.paid", kv...)
 	return nil
 }
 
@@ -357,6 +419,9 @@ func (x *exec) creditReceipt(m tx.CreditReceipt) *ledger.Rejection {
 	r, rej := x.creditStep(m.Request, "payee", CreditPaid)
 	if rej != nil {
 		return rej
+	}
+	if r.To != "" {
+		return ledger.Reject(ledger.CodeForeignRegion, "request %s is to a payee of region %s; the payee confirms receipt there", r.ID, r.To)
 	}
 	if r.Owed.IsZero() {
 		r.Status = CreditRepaid
@@ -372,6 +437,12 @@ func (x *exec) creditRepay(m tx.CreditRepay) *ledger.Rejection {
 	r, rej := x.creditStep(m.Request, "payer", CreditPaid, CreditReceived)
 	if rej != nil {
 		return rej
+	}
+	if r.From != "" {
+		return ledger.Reject(ledger.CodeForeignRegion, "request %s is of a payer of region %s; the payer repays it there", r.ID, r.From)
+	}
+	if r.To != "" && len(r.Repayments) >= credit.MaxEntries {
+		return ledger.Reject(ledger.CodeInvalidArgument, "request %s has had %d repayments, the most a cross-region request takes; repay the rest in one", r.ID, len(r.Repayments))
 	}
 	n, rej := x.creditNode(r.Node)
 	if rej != nil {
@@ -394,25 +465,38 @@ func (x *exec) creditRepay(m tx.CreditRepay) *ledger.Rejection {
 	rec := creditRecordOf(x.w, n.Node, r.Payer)
 	rest, late := rec.Repay(r.ID, m.Amount, now, n.Params.Window)
 	x.w.Set(creditRecordKey(n.Node, r.Payer), encode(rec))
-	lk := creditLineKey(n.Node, r.Payee, r.Payer)
-	line := creditLineAt(x.w, lk)
-	var ok bool
-	if line.Owed, ok = line.Owed.Sub(m.Amount); !ok {
-		panic("state: a credit line owes less than its debt")
-	}
-	if line.Amount.IsZero() && line.Owed.IsZero() {
-		x.w.Delete(lk)
+	kv := []string{"request", r.ID.String(), "node", n.Node.String(), "payer", r.Payer.String(), "amount", m.Amount.String(),
+		"owed", rest.String(), "late", strconv.FormatBool(late)}
+	if r.To == "" {
+		x.lowerLine(creditLineKey(n.Node, r.Payee, r.Payer), m.Amount)
 	} else {
-		x.w.Set(lk, encode(line))
+		// The line is on the payee's chain, which learns of the repayment
+		// by its proof (credit_repaid_in).
+		r.Repayments = append(r.Repayments, x.tx.ID)
+		kv = append(kv, "payee", r.Payee.String(), "from", string(x.env.Region), "to", string(r.To))
 	}
 	r.Owed, r.Repaid, r.RepaidLate = rest, feeAdd(r.Repaid, m.Amount), r.RepaidLate || late
 	if rest.IsZero() && r.Status == CreditReceived {
 		r.Status = CreditRepaid
 	}
 	x.w.Set(creditRequestKey(r.ID), encode(r))
-	x.emit("credit.repaid", "request", r.ID.String(), "node", n.Node.String(), "payer", r.Payer.String(), "amount", m.Amount.String(),
-		"owed", rest.String(), "late", strconv.FormatBool(late))
+	x.emit("credit.repaid", kv...)
 	return nil
+}
+
+// lowerLine lowers what a payer owes on the line at k by amount, removing
+// a line withdrawn and owing nothing.
+func (x *exec) lowerLine(k []byte, amount money.Amount) {
+	line := creditLineAt(x.w, k)
+	var ok bool
+	if line.Owed, ok = line.Owed.Sub(amount); !ok {
+		panic("state: a credit line owes less than its debt")
+	}
+	if line.Amount.IsZero() && line.Owed.IsZero() {
+		x.w.Delete(k)
+	} else {
+		x.w.Set(k, encode(line))
+	}
 }
 
 // creditPoolOf reports whether a is a credit node's pool, whose coins only

@@ -14,7 +14,14 @@ import (
 //     by the pool and worth Balance (no coin when Balance is zero), and the
 //     pool index names the node;
 //   - Σ debts outstanding = Σ paid on credit − Σ repaid, per node, summed
-//     over the payers' records and again over the requests;
+//     over the payers' records and again over the requests this chain
+//     keeps the debts of, where across regions (S4.1) the paid on credit
+//     is the pool's payments to this region's payers and the payments
+//     other regions proved (Paid − CrossPaid + CrossBorrowed);
+//   - CrossPaid is what the requests of other regions' payers were paid
+//     here, CrossBorrowed what this region's requests to other regions
+//     were proven paid, and each reservation holds a pending request of
+//     this region to another;
 //   - each open debt matches its request (owed, due), and each payer's
 //     lines owe what its requests through them owe.
 func auditCredit(s Scanner, rep *AuditReport) error {
@@ -32,9 +39,11 @@ func auditCredit(s Scanner, rep *AuditReport) error {
 	if err != nil {
 		return err
 	}
-	debts := make(map[string]money.Amount) // node → Σ owed in payers' records
-	byReq := make(map[string]money.Amount) // node → Σ owed in requests
-	lines := make(map[string]money.Amount) // line key → Σ owed by its requests
+	debts := make(map[string]money.Amount)   // node → Σ owed in payers' records
+	byReq := make(map[string]money.Amount)   // node → Σ owed in requests whose debts are kept here
+	paidIn := make(map[string]money.Amount)  // node → Σ paid here on requests of other regions
+	paidOut := make(map[string]money.Amount) // node → Σ proven paid on this region's requests to others
+	lines := make(map[string]money.Amount)   // line key → Σ owed by its requests
 	err = s.Scan([]byte(prefixCreditRecord), nil, func(k, v []byte) bool {
 		var rec credit.Record
 		if msg := recovered(func() { decode(k, v, &rec) }); msg != "" {
@@ -53,6 +62,12 @@ func auditCredit(s Scanner, rep *AuditReport) error {
 				rep.problem("credit record %x: debt %s does not match its request", k, d.Request)
 			}
 		}
+		for _, v := range rec.Reserved {
+			r := CreditRequestOf(s, v.Request)
+			if r == nil || r.Node != node || r.To == "" || r.Status != CreditPending || r.Amount != v.Amount {
+				rep.problem("credit record %x: reservation %s is not of a pending request to another region", k, v.Request)
+			}
+		}
 		return true
 	})
 	if err != nil {
@@ -67,15 +82,31 @@ func auditCredit(s Scanner, rep *AuditReport) error {
 		if sum, ok := r.Owed.Add(r.Repaid); r.Status != CreditPending && (!ok || sum != r.Amount) {
 			rep.problem("credit request %s: owed %s and repaid %s do not make its amount %s", r.ID, r.Owed, r.Repaid, r.Amount)
 		}
-		byReq[string(r.Node.Bytes())] = feeAdd(byReq[string(r.Node.Bytes())], r.Owed)
-		lk := string(creditLineKey(r.Node, r.Payee, r.Payer))
-		lines[lk] = feeAdd(lines[lk], r.Owed)
+		key := string(r.Node.Bytes())
+		switch paid := r.Status != CreditPending; {
+		case r.From != "" && paid:
+			paidIn[key] = feeAdd(paidIn[key], r.Amount)
+		case r.To != "" && paid:
+			paidOut[key] = feeAdd(paidOut[key], r.Amount)
+		}
+		if r.From == "" {
+			byReq[key] = feeAdd(byReq[key], r.Owed)
+		}
+		if r.To == "" {
+			lk := string(creditLineKey(r.Node, r.Payee, r.Payer))
+			lines[lk] = feeAdd(lines[lk], r.Owed)
+		}
 		return true
 	})
 	if err != nil {
 		return err
 	}
 	for key, n := range nodes {
+		if n.CrossPaid != paidIn[key] || n.CrossBorrowed != paidOut[key] || n.CrossPaid.Cmp(n.Paid) > 0 {
+			rep.problem("credit node %s: paid across regions %s and borrowed across regions %s, but the requests say %s and %s",
+				n.Node, n.CrossPaid, n.CrossBorrowed, paidIn[key], paidOut[key])
+			continue
+		}
 		out := n.Outstanding()
 		if debts[key] != out || byReq[key] != out {
 			rep.problem("credit node %s: paid %s less repaid %s is %s, but its payers' debts total %s and its requests owe %s",

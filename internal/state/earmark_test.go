@@ -53,7 +53,7 @@ func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 		"credit_request":       "credit-request payee=fee-contract ",
 		"register_credit_node": "credit-node node=fee-contract",
 	}
-	noCoins := []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_increase", "credit_increase_decision", "credit_receipt", "deploy_token", "pause", "region_update", "register_account", "register_certificate", "revoke_certificate", "set_credit_line", "set_fee_schedule", "set_registrar", "token_import", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"} // transfer_in, transfer_refund: see xferdata/returned.txt; credit_*: credit_request checked the payee
+	noCoins := []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_request_in", "deploy_token", "pause", "region_update", "register_account", "register_certificate", "revoke_certificate", "set_credit_line", "set_fee_schedule", "set_registrar", "token_import", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"} // transfer_in, transfer_refund: see xferdata/returned.txt; credit_*: credit_request checked the payee, and credit_request_in checks it on its home chain
 	for _, k := range tx.Kinds {
 		cmd, moves := pointed[k]
 		switch {

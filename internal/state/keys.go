@@ -42,6 +42,8 @@ const (
 	prefixCreditVolume = "cvol/"  // cvol/NODE PAYEE → []credit.Entry (JSON)
 	prefixCreditParty  = "cpty/"  // cpty/ADDR HEIGHT(8) ID → "" a request ADDR made or was asked to accept
 	prefixCreditInc    = "cinc/"  // cinc/NODE PAYER → CreditIncreaseRecord (JSON)
+	prefixCreditOut    = "cxout/" // cxout/ID → "" a request of this region's payer to a payee of another (credit_cross.go)
+	prefixCreditRepIn  = "cxrep/" // cxrep/REPAYMENT → "" a repayment of another region recorded here by credit_repaid_in
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -175,6 +177,9 @@ func creditPartyKey(a ledger.Address, height uint64, id ledger.TxID) []byte {
 	binary.BigEndian.PutUint64(h[:], height)
 	return cat(creditPartyPrefix(a), h[:], id[:])
 }
+
+func creditOutKey(id ledger.TxID) []byte      { return cat([]byte(prefixCreditOut), id[:]) }
+func creditRepaidInKey(id ledger.TxID) []byte { return cat([]byte(prefixCreditRepIn), id[:]) }
 
 func creditIncreaseKey(node, payer ledger.Address) []byte {
 	return cat([]byte(prefixCreditInc), node.Bytes(), payer.Bytes())

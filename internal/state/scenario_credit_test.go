@@ -24,6 +24,7 @@ import (
 //	credit-increase [node=NAME] amount=N [doc=TEXT]                  (from alice)
 //	credit-decide [payer=NAME] [approve limit=N until=D] [reason=TEXT] (from cn)
 //	credit-node-show NAME, credit-request-show LABEL, credit-limit node=NAME payer=NAME payee=NAME
+//	                       (with what cross-region requests hold, if anything)
 //	credit-corrupt NAME    adds one to the node's paid, outside any transaction, for the audit to find
 func (s *scenario) creditMessage(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 	var b txpb.Body
@@ -137,6 +138,10 @@ func (s *scenario) creditQuery(cmd string, a *cmdArgs) string {
 	payer, payee := s.addr(a.get("payer", "alice")), s.addr(a.get("payee", "bob"))
 	line := CreditLineOf(s.blk, n.Node, payee, payer)
 	rec := CreditRecordOf(s.blk, n.Node, payer)
-	return fmt.Sprintf("limit %s owed %s line %s owed on line %s open debts %d", CreditLimitOf(s.blk, n, payer, payee, now),
+	out := fmt.Sprintf("limit %s owed %s line %s owed on line %s open debts %d", CreditLimitOf(s.blk, n, payer, payee, now),
 		rec.Owed(), line.Amount, line.Owed, len(rec.Debts))
+	if held := rec.ReservedAt(now.UnixNano()); !held.IsZero() {
+		out += " held for other regions " + held.String()
+	}
+	return out
 }

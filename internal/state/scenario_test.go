@@ -170,7 +170,9 @@ func newScenario(t *testing.T) *scenario {
 //
 // Token commands take token=ID (default gbpt). Amounts are minor units, sent
 // as written. A NAME is a key derived from the name, at home in GB, or in
-// another region as "carol@HK"; "!text" sends text as the address. COINS are
+// another region as "carol@HK"; "pool:NAME" is node NAME's credit pool on
+// the current region, "pool@HK:NAME" on HK's; "!text" sends text as the
+// address. COINS are
 // coin labels, "~name" for a coin that never existed, "0xHEX" for raw bytes,
 // and "label*N" repeats one. Created coins get the labels after "->", else
 // TXLABEL.INDEX.
@@ -1357,8 +1359,12 @@ func (s *scenario) addr(name string) ledger.Address {
 		s.names[a.String()] = name
 		return a
 	}
-	if node, ok := strings.CutPrefix(name, "pool:"); ok {
-		a := CreditPool(scenarioRegion, s.addr(node))
+	if pool, node, ok := strings.Cut(name, ":"); ok && (pool == "pool" || strings.HasPrefix(pool, "pool@")) {
+		region := s.region
+		if _, r, ok := strings.Cut(pool, "@"); ok {
+			region = ledger.Region(r)
+		}
+		a := CreditPool(region, s.addr(node))
 		s.names[a.String()] = name
 		return a
 	}
@@ -1413,10 +1419,11 @@ func (s *scenario) outputs(v string) []*txpb.Output {
 	var out []*txpb.Output
 	for _, item := range splitList(v) {
 		item, n := repeated(s.t, item)
-		owner, amount, ok := strings.Cut(item, ":")
-		if !ok {
+		i := strings.LastIndex(item, ":") // an owner may be pool:NAME
+		if i < 0 {
 			s.t.Fatalf("output %q is not OWNER:AMOUNT", item)
 		}
+		owner, amount := item[:i], item[i+1:]
 		for range n {
 			out = append(out, &txpb.Output{Owner: s.wireAddr(owner), Amount: amount})
 		}

@@ -370,6 +370,7 @@ func (x *exec) transferIn(m tx.TransferIn) *ledger.Rejection {
 	add(&x.env.tally().flow(t.Token).Imported, t.Amount)
 	x.emit("transfer.in", "transfer", t.ID.String(), "token", string(t.Token), "amount", t.Amount.String(),
 		"payer", t.Payer.String(), "payee", t.Payee.String(), "from", string(t.From), "to", string(t.To))
+	x.poolDelivered(c)
 	return nil
 }
 

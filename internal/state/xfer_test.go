@@ -155,6 +155,8 @@ func (n *network) run(t *testing.T, td *datadriven.TestData) string {
 		out := s.submit(a, "relayer", &b)
 		a.done()
 		return out
+	case "credit-request-in", "credit-paid-in", "credit-repaid-in":
+		return n.creditIn(t, td)
 	case "transfers":
 		return n.transfers()
 	case "region-update":

@@ -227,6 +227,15 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 	case *txpb.Body_CreditRepay:
 		v := x.CreditRepay
 		m = CreditRepay{Request: f.txID("request", v.Request), Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
+	case *txpb.Body_CreditRequestIn:
+		v := x.CreditRequestIn
+		m = CreditRequestIn{Proof: f.proof(v.GetProof()), Request: f.txID("request", v.GetRequest())}
+	case *txpb.Body_CreditPaidIn:
+		v := x.CreditPaidIn
+		m = CreditPaidIn{Proof: f.proof(v.GetProof()), Request: f.txID("request", v.GetRequest())}
+	case *txpb.Body_CreditRepaidIn:
+		v := x.CreditRepaidIn
+		m = CreditRepaidIn{Proof: f.proof(v.GetProof()), Repayment: f.txID("repayment", v.GetRepayment())}
 	case *txpb.Body_CreditIncrease:
 		v := x.CreditIncrease
 		ci := CreditIncrease{Node: f.address("node", v.Node), Amount: f.amount("amount", v.Amount, true)}

@@ -440,6 +440,21 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		{"INVALID_ARGUMENT-import-no-contract", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_TokenImport{TokenImport: &txpb.TokenImport{Proof: []byte(`{}`)}}
 		})},
+		{"OK-credit-request-in", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditRequestIn{CreditRequestIn: &txpb.CreditRequestIn{Proof: []byte(`{"version":1,"chain_id":"peg-hk","height":7}`), Request: c1}}
+		})},
+		{"OK-credit-paid-in", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditPaidIn{CreditPaidIn: &txpb.CreditPaidIn{Proof: []byte(`{"version":1,"height":9}`), Request: c2}}
+		})},
+		{"OK-credit-repaid-in", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditRepaidIn{CreditRepaidIn: &txpb.CreditRepaidIn{Proof: []byte(`{"version":1}`), Repayment: c1}}
+		})},
+		{"PROOF_MALFORMED-credit-paid-in", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditPaidIn{CreditPaidIn: &txpb.CreditPaidIn{Proof: []byte(`{"version":`), Request: c1}}
+		})},
+		{"INVALID_ARGUMENT-credit-repaid-in-id", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CreditRepaidIn{CreditRepaidIn: &txpb.CreditRepaidIn{Proof: []byte(`{}`), Repayment: c1[:31]}}
+		})},
 	}
 }
 

@@ -269,8 +269,32 @@ type CreditIncreaseDecision struct {
 	Reason  string
 }
 
+// CreditRequestIn writes, on the payee's region, the credit request
+// Request that the payer's region recorded, as the receipt that Proof
+// proves shows (S4.1).
+type CreditRequestIn struct {
+	Proof   *proof.Receipt
+	Request ledger.TxID
+}
+
+// CreditPaidIn records, on the payer's region, the debt of the cross-region
+// request Request, which the payee's region paid as the receipt that Proof
+// proves shows.
+type CreditPaidIn struct {
+	Proof   *proof.Receipt
+	Request ledger.TxID
+}
+
+// CreditRepaidIn lowers, on the payee's region, what a cross-region request
+// owes by the repayment Repayment (a credit_repay's id) that the payer's
+// region recorded, as the receipt that Proof proves shows.
+type CreditRepaidIn struct {
+	Proof     *proof.Receipt
+	Repayment ledger.TxID
+}
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
-var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_receipt", "credit_repay", "credit_request", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule", "set_registrar", "spend_from", "token_import", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
+var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_repay", "credit_request", "credit_request_in", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule", "set_registrar", "spend_from", "token_import", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string        { return "authorize_issuer" }
 func (RegisterAccount) Kind() string        { return "register_account" }
@@ -311,3 +335,6 @@ func (CreditReceipt) Kind() string          { return "credit_receipt" }
 func (CreditRepay) Kind() string            { return "credit_repay" }
 func (CreditIncrease) Kind() string         { return "credit_increase" }
 func (CreditIncreaseDecision) Kind() string { return "credit_increase_decision" }
+func (CreditRequestIn) Kind() string        { return "credit_request_in" }
+func (CreditPaidIn) Kind() string           { return "credit_paid_in" }
+func (CreditRepaidIn) Kind() string         { return "credit_repaid_in" }

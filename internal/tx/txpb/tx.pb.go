@@ -241,6 +241,9 @@ type Body struct {
 	//	*Body_CreditRepay
 	//	*Body_CreditIncrease
 	//	*Body_CreditIncreaseDecision
+	//	*Body_CreditRequestIn
+	//	*Body_CreditPaidIn
+	//	*Body_CreditRepaidIn
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -669,6 +672,33 @@ func (x *Body) GetCreditIncreaseDecision() *CreditIncreaseDecision {
 	return nil
 }
 
+func (x *Body) GetCreditRequestIn() *CreditRequestIn {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditRequestIn); ok {
+			return x.CreditRequestIn
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditPaidIn() *CreditPaidIn {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditPaidIn); ok {
+			return x.CreditPaidIn
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCreditRepaidIn() *CreditRepaidIn {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CreditRepaidIn); ok {
+			return x.CreditRepaidIn
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -829,6 +859,18 @@ type Body_CreditIncreaseDecision struct {
 	CreditIncreaseDecision *CreditIncreaseDecision `protobuf:"bytes,50,opt,name=credit_increase_decision,json=creditIncreaseDecision,proto3,oneof"`
 }
 
+type Body_CreditRequestIn struct {
+	CreditRequestIn *CreditRequestIn `protobuf:"bytes,51,opt,name=credit_request_in,json=creditRequestIn,proto3,oneof"`
+}
+
+type Body_CreditPaidIn struct {
+	CreditPaidIn *CreditPaidIn `protobuf:"bytes,52,opt,name=credit_paid_in,json=creditPaidIn,proto3,oneof"`
+}
+
+type Body_CreditRepaidIn struct {
+	CreditRepaidIn *CreditRepaidIn `protobuf:"bytes,53,opt,name=credit_repaid_in,json=creditRepaidIn,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -906,6 +948,12 @@ func (*Body_CreditRepay) isBody_Msg() {}
 func (*Body_CreditIncrease) isBody_Msg() {}
 
 func (*Body_CreditIncreaseDecision) isBody_Msg() {}
+
+func (*Body_CreditRequestIn) isBody_Msg() {}
+
+func (*Body_CreditPaidIn) isBody_Msg() {}
+
+func (*Body_CreditRepaidIn) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -3900,6 +3948,172 @@ func (x *CreditIncreaseDecision) GetReason() string {
 	return ""
 }
 
+// CreditRequestIn writes, on the payee's region, a credit request made on
+// the payer's region (S4.1): proof is the receipt proof of that region's
+// credit_request, request its transaction id. Anyone may sign it.
+type CreditRequestIn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Request       []byte                 `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditRequestIn) Reset() {
+	*x = CreditRequestIn{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditRequestIn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditRequestIn) ProtoMessage() {}
+
+func (x *CreditRequestIn) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditRequestIn.ProtoReflect.Descriptor instead.
+func (*CreditRequestIn) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *CreditRequestIn) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *CreditRequestIn) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// CreditPaidIn records, on the payer's region, the debt of a cross-region
+// credit request that the payee's region paid: proof is the receipt proof of
+// that region's credit_confirm, request the request's id. Anyone may sign it.
+type CreditPaidIn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Request       []byte                 `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditPaidIn) Reset() {
+	*x = CreditPaidIn{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditPaidIn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditPaidIn) ProtoMessage() {}
+
+func (x *CreditPaidIn) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditPaidIn.ProtoReflect.Descriptor instead.
+func (*CreditPaidIn) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *CreditPaidIn) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *CreditPaidIn) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// CreditRepaidIn lowers, on the payee's region, what a cross-region credit
+// request owes by a repayment made on the payer's region: proof is the
+// receipt proof of that region's credit_repay, repayment its transaction id.
+// Anyone may sign it.
+type CreditRepaidIn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proof         []byte                 `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Repayment     []byte                 `protobuf:"bytes,2,opt,name=repayment,proto3" json:"repayment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditRepaidIn) Reset() {
+	*x = CreditRepaidIn{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditRepaidIn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditRepaidIn) ProtoMessage() {}
+
+func (x *CreditRepaidIn) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditRepaidIn.ProtoReflect.Descriptor instead.
+func (*CreditRepaidIn) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *CreditRepaidIn) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *CreditRepaidIn) GetRepayment() []byte {
+	if x != nil {
+		return x.Repayment
+	}
+	return nil
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -3915,7 +4129,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x84\x14\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xd6\x15\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -3966,7 +4180,10 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\x0ecredit_receipt\x18/ \x01(\v2\x18.peg.tx.v1.CreditReceiptH\x00R\rcreditReceipt\x12;\n" +
 	"\fcredit_repay\x180 \x01(\v2\x16.peg.tx.v1.CreditRepayH\x00R\vcreditRepay\x12D\n" +
 	"\x0fcredit_increase\x181 \x01(\v2\x19.peg.tx.v1.CreditIncreaseH\x00R\x0ecreditIncrease\x12]\n" +
-	"\x18credit_increase_decision\x182 \x01(\v2!.peg.tx.v1.CreditIncreaseDecisionH\x00R\x16creditIncreaseDecisionB\x05\n" +
+	"\x18credit_increase_decision\x182 \x01(\v2!.peg.tx.v1.CreditIncreaseDecisionH\x00R\x16creditIncreaseDecision\x12H\n" +
+	"\x11credit_request_in\x183 \x01(\v2\x1a.peg.tx.v1.CreditRequestInH\x00R\x0fcreditRequestIn\x12?\n" +
+	"\x0ecredit_paid_in\x184 \x01(\v2\x17.peg.tx.v1.CreditPaidInH\x00R\fcreditPaidIn\x12E\n" +
+	"\x10credit_repaid_in\x185 \x01(\v2\x19.peg.tx.v1.CreditRepaidInH\x00R\x0ecreditRepaidInB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -4171,7 +4388,16 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\aapprove\x18\x02 \x01(\bR\aapprove\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\tR\x05limit\x12\x16\n" +
 	"\x06expiry\x18\x04 \x01(\x03R\x06expiry\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reasonB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"A\n" +
+	"\x0fCreditRequestIn\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x18\n" +
+	"\arequest\x18\x02 \x01(\fR\arequest\">\n" +
+	"\fCreditPaidIn\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x18\n" +
+	"\arequest\x18\x02 \x01(\fR\arequest\"D\n" +
+	"\x0eCreditRepaidIn\x12\x14\n" +
+	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x1c\n" +
+	"\trepayment\x18\x02 \x01(\fR\trepaymentB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -4185,7 +4411,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                     // 0: peg.tx.v1.Tx
 	(*Batch)(nil),                  // 1: peg.tx.v1.Batch
@@ -4239,6 +4465,9 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*CreditRepay)(nil),            // 49: peg.tx.v1.CreditRepay
 	(*CreditIncrease)(nil),         // 50: peg.tx.v1.CreditIncrease
 	(*CreditIncreaseDecision)(nil), // 51: peg.tx.v1.CreditIncreaseDecision
+	(*CreditRequestIn)(nil),        // 52: peg.tx.v1.CreditRequestIn
+	(*CreditPaidIn)(nil),           // 53: peg.tx.v1.CreditPaidIn
+	(*CreditRepaidIn)(nil),         // 54: peg.tx.v1.CreditRepaidIn
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -4281,22 +4510,25 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	49, // 37: peg.tx.v1.Body.credit_repay:type_name -> peg.tx.v1.CreditRepay
 	50, // 38: peg.tx.v1.Body.credit_increase:type_name -> peg.tx.v1.CreditIncrease
 	51, // 39: peg.tx.v1.Body.credit_increase_decision:type_name -> peg.tx.v1.CreditIncreaseDecision
-	7,  // 40: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 41: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 42: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 43: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 44: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 45: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 46: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 47: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 48: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	7,  // 49: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
-	42, // 50: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
-	51, // [51:51] is the sub-list for method output_type
-	51, // [51:51] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	52, // 40: peg.tx.v1.Body.credit_request_in:type_name -> peg.tx.v1.CreditRequestIn
+	53, // 41: peg.tx.v1.Body.credit_paid_in:type_name -> peg.tx.v1.CreditPaidIn
+	54, // 42: peg.tx.v1.Body.credit_repaid_in:type_name -> peg.tx.v1.CreditRepaidIn
+	7,  // 43: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 44: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 45: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 46: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 47: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 48: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 49: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 50: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 51: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 52: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	42, // 53: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
+	54, // [54:54] is the sub-list for method output_type
+	54, // [54:54] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -4344,6 +4576,9 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_CreditRepay)(nil),
 		(*Body_CreditIncrease)(nil),
 		(*Body_CreditIncreaseDecision)(nil),
+		(*Body_CreditRequestIn)(nil),
+		(*Body_CreditPaidIn)(nil),
+		(*Body_CreditRepaidIn)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4351,7 +4586,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   52,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
