@@ -79,31 +79,15 @@ type Parts struct {
 	Validators   *cmttypes.ValidatorSet // that signed it
 }
 
-// Make builds the receipt proof of parts. It checks that the leaves are
-// those the result commits to, so that a node never serves a proof that
-// cannot verify.
+// Make builds the receipt proof of parts: NewBlock, NewTree and
+// Block.Prove for one receipt. A node proving many receipts of a block
+// keeps the Block and the Trees instead.
 func Make(p Parts) (*Receipt, error) {
-	if p.Leaf < 0 || p.Leaf >= len(p.Leaves) || p.Tx < 0 || p.Tx >= len(p.Results) {
-		return nil, fmt.Errorf("proof: leaf %d of %d, transaction %d of %d", p.Leaf, len(p.Leaves), p.Tx, len(p.Results))
-	}
-	root, leafPaths := merkle.ProofsFromByteSlices(p.Leaves)
-	if res := p.Results[p.Tx]; !bytes.Equal(root, res.Data) {
-		return nil, fmt.Errorf("proof: the leaves of transaction %d hash to %X; its result's data is %X", p.Tx, root, res.Data)
-	}
-	sh, err := cmtjson.Marshal(p.SignedHeader)
+	b, err := NewBlock(p.Results, p.SignedHeader, p.Validators)
 	if err != nil {
-		return nil, fmt.Errorf("proof: encoding the signed header: %w", err)
+		return nil, err
 	}
-	vals, err := cmtjson.Marshal(p.Validators)
-	if err != nil {
-		return nil, fmt.Errorf("proof: encoding the validators: %w", err)
-	}
-	return &Receipt{
-		Version: Version, ChainID: p.SignedHeader.ChainID, Height: p.SignedHeader.Height - 1,
-		Leaf: p.Leaves[p.Leaf], LeafPath: *leafPaths[p.Leaf],
-		Result: ResultOf(p.Results[p.Tx]), ResultPath: cmttypes.NewResults(p.Results).ProveResult(p.Tx),
-		SignedHeader: sh, Validators: vals,
-	}, nil
+	return b.Prove(p.Tx, NewTree(p.Leaves), p.Leaf)
 }
 
 // Trust is what a verifier trusts: a chain and its validator set, from the
