@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"testing"
 
+	cmttypes "github.com/cometbft/cometbft/types"
+
 	"github.com/pegledger/peg/internal/ledger"
 )
 
@@ -15,9 +17,9 @@ func codeOf(rej *ledger.Rejection) ledger.Code {
 	return rej.Code
 }
 
-// TestCacheVerifiesOnce: a proof that verified is answered from the cache
-// the next time (the same Verified), one that did not is verified again
-// each time and not kept, and the same proof against another trust is
+// TestCacheVerifiesOnce: the signed header of a proof that verified is
+// taken from the cache the next time (the same header), the proof's own
+// parts are checked every time, and the same proof against another trust is
 // verified afresh.
 func TestCacheVerifiesOnce(t *testing.T) {
 	c := newChain(t, testChain, nil, nil)
@@ -27,9 +29,9 @@ func TestCacheVerifiesOnce(t *testing.T) {
 	if rej != nil {
 		t.Fatal(rej)
 	}
-	again, rej := cache.Verify(roundTrip(t, p), c.trust())
-	if rej != nil || again != first {
-		t.Fatalf("the same proof again: %v, the cached result %v; want the cached result", rej, again == first)
+	again, rej := cache.Verify(roundTrip(t, c.receipt(t, 2)), c.trust())
+	if rej != nil || again.Header != first.Header || again.Leaf.TxID != (ledger.TxID{3}) {
+		t.Fatalf("another receipt of the block: %v, the cached header %v; want its leaf under the cached header", rej, again.Header == first.Header)
 	}
 	forged := roundTrip(t, p)
 	forged.Result.Code = 1
@@ -43,7 +45,7 @@ func TestCacheVerifiesOnce(t *testing.T) {
 		t.Fatalf("against another chain's trust: got %v, want PROOF_WRONG_CHAIN", rej)
 	}
 	if len(cache.m) != 1 || len(cache.order) != 1 {
-		t.Fatalf("cache holds %d entries (%d in order), want the one proof that verified", len(cache.m), len(cache.order))
+		t.Fatalf("cache holds %d entries (%d in order), want the one header that verified", len(cache.m), len(cache.order))
 	}
 }
 
@@ -51,15 +53,15 @@ func TestCacheVerifiesOnce(t *testing.T) {
 func TestCacheBound(t *testing.T) {
 	c := newChain(t, testChain, nil, nil)
 	cache := NewCache()
-	for i := range MaxCachedProofs {
+	for i := range MaxCachedHeaders {
 		k := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
-		cache.m[k], cache.order = &Verified{}, append(cache.order, k)
+		cache.m[k], cache.order = &cmttypes.SignedHeader{}, append(cache.order, k)
 	}
 	oldest := cache.order[0]
 	if _, rej := cache.Verify(c.receipt(t, 0), c.trust()); rej != nil {
 		t.Fatal(rej)
 	}
-	if _, ok := cache.m[oldest]; ok || len(cache.m) != MaxCachedProofs || len(cache.order) != MaxCachedProofs {
-		t.Fatalf("oldest kept %v, %d entries (%d in order); want %d without the oldest", ok, len(cache.m), len(cache.order), MaxCachedProofs)
+	if _, ok := cache.m[oldest]; ok || len(cache.m) != MaxCachedHeaders || len(cache.order) != MaxCachedHeaders {
+		t.Fatalf("oldest kept %v, %d entries (%d in order); want %d without the oldest", ok, len(cache.m), len(cache.order), MaxCachedHeaders)
 	}
 }
