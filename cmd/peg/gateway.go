@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -65,6 +66,9 @@ it records an outbound transfer, which a relayer (peg relay) delivers.`,
 				return err
 			}
 			log := node.NewLogger(cmd.ErrOrStderr(), logLevel, "text")
+			if os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(gateway.GCPercent)
+			}
 			if profile != "" {
 				stopProfile, err := startCPUProfile(profile)
 				if err != nil {

@@ -17,6 +17,7 @@ import (
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
 	"github.com/pegledger/peg/internal/tx"
@@ -62,6 +63,7 @@ type App struct {
 	held        int                     // slots the executing block holds (holdCores)
 	checkTokens *state.TokenCache       // decoded tokens for CheckTx
 	blockTokens *state.TokenCache       // decoded tokens for FinalizeBlock
+	proofs      *proof.Cache            // other regions' proofs verified, for CheckTx and FinalizeBlock
 	pending     []state.Event           // the finalized block's events, until Commit
 	listing     []tx.Listing            // the finalized block's transactions, until Commit
 	// replays follows the committed refusals, so that payments skip the
@@ -109,7 +111,7 @@ func New(db *store.DB, chainID string, region ledger.Region, log *slog.Logger) (
 	a := &App{db: db, chainID: chainID, region: region, log: log, committed: make(chan struct{}),
 		blockEvents: make(map[int64][]state.Event), listings: make(map[int64][]tx.Listing), verified: newVerified(),
 		preparing:   make(chan struct{}, PrepareCores()),
-		checkTokens: state.NewTokenCache(), blockTokens: state.NewTokenCache()}
+		checkTokens: state.NewTokenCache(), blockTokens: state.NewTokenCache(), proofs: proof.NewCache()}
 	start, snap := time.Now(), db.Snapshot()
 	u, err := state.LoadUnspent(snap, snap.Height)
 	snap.Close()
@@ -265,7 +267,7 @@ func (a *App) checkEnv() *state.Env {
 	}
 	a.mu.Unlock()
 	return &state.Env{ChainID: a.chainID, Region: a.region, Height: a.db.Height() + 1, Time: now, Genesis: *a.genesis,
-		Tokens: a.checkTokens, Check: true, Replays: a.replays, Unspent: a.unspent}
+		Tokens: a.checkTokens, Check: true, Replays: a.replays, Unspent: a.unspent, Proofs: a.proofs}
 }
 
 // FinalizeBlock applies the block's transactions in order, batches unpacked,
@@ -278,7 +280,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	}
 	a.holdCores()
 	env := &state.Env{ChainID: a.chainID, Region: a.region, Height: uint64(req.Height), Time: req.Time, Genesis: *a.genesis,
-		Tokens: a.blockTokens, Replays: a.replays, Unspent: a.unspent}
+		Tokens: a.blockTokens, Replays: a.replays, Unspent: a.unspent, Proofs: a.proofs}
 	// A block writes about as many keys as the one before it did.
 	blk := a.db.NewBlockSized(a.lastWrites)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))

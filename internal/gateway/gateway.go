@@ -45,6 +45,14 @@ const (
 	DialTimeout = 2 * time.Second
 )
 
+// GCPercent is the garbage collector's target (GOGC) for a process that is
+// a gateway and nothing else (`peg gateway`, unless GOGC is set): a gateway
+// keeps little live memory, the requests it is verifying, so that at Go's
+// default of 100 it collected every few megabytes and spent a tenth of its
+// CPU on it (BENCHMARKS.md, "Gateway"). Its heap then grows to five times
+// what is live, some tens of megabytes under full load.
+const GCPercent = 400
+
 // Aliases let a gateway resolve phone and ID numbers (S2.2) through the
 // alias directories: the platform's alias key, which front processors hold
 // with registrars and which never reaches a chain, and the routing table,

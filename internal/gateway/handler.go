@@ -261,9 +261,7 @@ func (g *Gateway) txByID(w http.ResponseWriter, r *http.Request) {
 		writeError(w, api.Error(api.CodeBadRequest, "%v", err))
 		return
 	}
-	g.firstFound(w, r, api.Error(api.CodeNotFound, "no region's blocks have included transaction %s", id), func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Tx(ctx, id)
-	})
+	g.firstFound(w, r, "/v1/txs/"+id.String(), api.Error(api.CodeNotFound, "no region's blocks have included transaction %s", id))
 }
 
 // aliasByHash answers GET /v1/aliases/{hash}: a keyed hash names no region
@@ -276,16 +274,14 @@ func (g *Gateway) aliasByHash(w http.ResponseWriter, r *http.Request) {
 		writeError(w, api.Error(api.CodeBadRequest, "%v", err))
 		return
 	}
-	g.firstFound(w, r, api.Rejection(ledger.Reject(ledger.CodeAliasUnknown, "no region's directory binds alias hash %s", h)), func(ctx context.Context, c *client.Client) (any, error) {
-		return c.Alias(ctx, h)
-	})
+	g.firstFound(w, r, "/v1/aliases/"+h.String(), api.Rejection(ledger.Reject(ledger.CodeAliasUnknown, "no region's directory binds alias hash %s", h)))
 }
 
-// firstFound asks the regions in turn, the home region first, then the
-// others in the network file's order, and answers with the first that finds
-// what ask looks for. Regions that are down are skipped; if one was, what
-// none has is REGION_DOWN rather than notFound.
-func (g *Gateway) firstFound(w http.ResponseWriter, r *http.Request, notFound *client.APIError, ask func(context.Context, *client.Client) (any, error)) {
+// firstFound asks the regions in turn for path, the home region first,
+// then the others in the network file's order, and answers with the first
+// answer found, its JSON passed on as it came. Regions that are down are
+// skipped; if one was, what none has is REGION_DOWN rather than notFound.
+func (g *Gateway) firstFound(w http.ResponseWriter, r *http.Request, path string, notFound *client.APIError) {
 	var down *ledger.Rejection
 	var downAt ledger.Region
 	for _, rg := range g.homeFirst() {
@@ -295,13 +291,15 @@ func (g *Gateway) firstFound(w http.ResponseWriter, r *http.Request, notFound *c
 			continue
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), ForwardTimeout)
-		v, err := ask(ctx, c)
+		body, err := c.Raw(ctx, path)
 		cancel()
 		var e *client.APIError
 		switch {
 		case err == nil:
 			g.metrics.forwarded.WithLabelValues(string(rg.code), "read").Inc()
-			api.WriteJSON(w, http.StatusOK, v)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Write(body)
 			return
 		case errors.As(err, &e) && e.Status == http.StatusNotFound:
 			continue

@@ -48,8 +48,8 @@ type Node struct {
 	stopping atomic.Bool
 	// unlock releases the home's lock (lockHome).
 	unlock func() error
-	// proofLeaves are the leaves of the blocks proved last (ReceiptProof).
-	proofLeaves leafCache
+	// proofs are the parts of the blocks proved last (ReceiptProof).
+	proofs proofCache
 }
 
 // Start opens the node at home and starts consensus and the API. The caller

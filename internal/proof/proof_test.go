@@ -192,6 +192,12 @@ func TestForgeries(t *testing.T) {
 	c := newChain(t, testChain, nil, nil)
 	other := newChain(t, "peg-other", c.vals, c.pvs)
 	strangers, strangerKeys := cmttypes.RandValidatorSet(4, 10)
+	// warm holds the genuine proof, verified: a forgery must not be
+	// answered from it.
+	warm := NewCache()
+	if _, rej := warm.Verify(&roundTrip(t, c.coin(t, 0, 0)).Receipt, c.trust()); rej != nil {
+		t.Fatal(rej)
+	}
 	for _, tc := range []struct {
 		name  string
 		forge func(p *Coin)
@@ -276,6 +282,10 @@ func TestForgeries(t *testing.T) {
 			p := roundTrip(t, c.coin(t, 0, 0))
 			tc.forge(p)
 			p = roundTrip(t, p)
+			_, fresh := Verify(&p.Receipt, tc.trust)
+			if _, cached := warm.Verify(&p.Receipt, tc.trust); codeOf(cached) != codeOf(fresh) {
+				t.Errorf("with the genuine proof cached the receipt gives %v, verified afresh %v", cached, fresh)
+			}
 			v, rej := VerifyCoin(p, tc.trust)
 			if rej == nil {
 				t.Fatalf("verified: %+v", v.Coin)

@@ -79,31 +79,15 @@ type Parts struct {
 	Validators   *cmttypes.ValidatorSet // that signed it
 }
 
-// Make builds the receipt proof of parts. It checks that the leaves are
-// those the result commits to, so that a node never serves a proof that
-// cannot verify.
+// Make builds the receipt proof of parts: NewBlock, NewTree and
+// Block.Prove for one receipt. A node proving many receipts of a block
+// keeps the Block and the Trees instead.
 func Make(p Parts) (*Receipt, error) {
-	if p.Leaf < 0 || p.Leaf >= len(p.Leaves) || p.Tx < 0 || p.Tx >= len(p.Results) {
-		return nil, fmt.Errorf("proof: leaf %d of %d, transaction %d of %d", p.Leaf, len(p.Leaves), p.Tx, len(p.Results))
-	}
-	root, leafPaths := merkle.ProofsFromByteSlices(p.Leaves)
-	if res := p.Results[p.Tx]; !bytes.Equal(root, res.Data) {
-		return nil, fmt.Errorf("proof: the leaves of transaction %d hash to %X; its result's data is %X", p.Tx, root, res.Data)
-	}
-	sh, err := cmtjson.Marshal(p.SignedHeader)
+	b, err := NewBlock(p.Results, p.SignedHeader, p.Validators)
 	if err != nil {
-		return nil, fmt.Errorf("proof: encoding the signed header: %w", err)
+		return nil, err
 	}
-	vals, err := cmtjson.Marshal(p.Validators)
-	if err != nil {
-		return nil, fmt.Errorf("proof: encoding the validators: %w", err)
-	}
-	return &Receipt{
-		Version: Version, ChainID: p.SignedHeader.ChainID, Height: p.SignedHeader.Height - 1,
-		Leaf: p.Leaves[p.Leaf], LeafPath: *leafPaths[p.Leaf],
-		Result: ResultOf(p.Results[p.Tx]), ResultPath: cmttypes.NewResults(p.Results).ProveResult(p.Tx),
-		SignedHeader: sh, Validators: vals,
-	}, nil
+	return b.Prove(p.Tx, NewTree(p.Leaves), p.Leaf)
 }
 
 // Trust is what a verifier trusts: a chain and its validator set, from the
@@ -144,12 +128,24 @@ func reject(code ledger.Code, format string, args ...any) *ledger.Rejection {
 // the leaf decodes and is of the block the header follows
 // (PROOF_MALFORMED). A refused transaction's receipt verifies: its code is
 // in the leaf.
-func Verify(p *Receipt, trust Trust) (*Verified, *ledger.Rejection) {
+func Verify(p *Receipt, trust Trust) (*Verified, *ledger.Rejection) { return verify(p, trust, nil) }
+
+// verify is Verify, which takes the signed header from c if it verified
+// against trust before.
+func verify(p *Receipt, trust Trust, c *Cache) (*Verified, *ledger.Rejection) {
 	if p.Version != Version {
 		return nil, reject(ledger.CodeProofMalformed, "proof version %d; this verifier reads %d", p.Version, Version)
 	}
-	sh, vals, rej := p.decode()
-	if rej != nil {
+	k := c.key(p.SignedHeader, p.Validators, trust)
+	sh, known := c.get(k)
+	var vals *cmttypes.ValidatorSet
+	if !known {
+		var rej *ledger.Rejection
+		if sh, vals, rej = decodeHeader(p.SignedHeader, p.Validators); rej != nil {
+			return nil, rej
+		}
+	}
+	if rej := p.checkParts(); rej != nil {
 		return nil, rej
 	}
 	h := sh.Header
@@ -160,20 +156,11 @@ func Verify(p *Receipt, trust Trust) (*Verified, *ledger.Rejection) {
 		return nil, reject(ledger.CodeProofMalformed, "the proof names chain %q height %d; its header is chain %q height %d, which commits to height %d",
 			p.ChainID, p.Height, h.ChainID, h.Height, h.Height-1)
 	}
-	if err := h.ValidateBasic(); err != nil {
-		return nil, reject(ledger.CodeProofMalformed, "header: %v", err)
-	}
-	if err := sh.Commit.ValidateBasic(); err != nil {
-		return nil, reject(ledger.CodeProofMalformed, "commit: %v", err)
-	}
-	if err := sh.ValidateBasic(trust.ChainID); err != nil {
-		return nil, reject(ledger.CodeProofBadCommit, "%v", err)
-	}
-	if rej := trusted(sh, vals, trust); rej != nil {
-		return nil, rej
-	}
-	if err := vals.VerifyCommitLight(h.ChainID, sh.Commit.BlockID, h.Height, sh.Commit); err != nil {
-		return nil, commitRejection(err)
+	if !known {
+		if rej := checkHeader(sh, vals, trust); rej != nil {
+			return nil, rej
+		}
+		c.put(k, sh)
 	}
 	if err := p.ResultPath.Verify(h.LastResultsHash, p.Result.bytes()); err != nil {
 		return nil, reject(ledger.CodeProofPath, "the result does not lead to the header's LastResultsHash: %v", err)
@@ -194,17 +181,43 @@ func Verify(p *Receipt, trust Trust) (*Verified, *ledger.Rejection) {
 	return &Verified{ChainID: h.ChainID, Height: p.Height, Leaf: l, Header: h}, nil
 }
 
-// decode reads the proof's CometBFT parts.
-func (p *Receipt) decode() (*cmttypes.SignedHeader, *cmttypes.ValidatorSet, *ledger.Rejection) {
+// checkHeader is Verify's steps 3 to 5 on a decoded signed header of the
+// trusted chain: header and commit well formed (PROOF_MALFORMED), the
+// commit for this header (PROOF_BAD_COMMIT), the set the header's and
+// trusted (PROOF_UNTRUSTED_VALIDATORS), +2/3 of its power signed
+// (PROOF_WEAK_COMMIT, PROOF_BAD_COMMIT).
+func checkHeader(sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet, trust Trust) *ledger.Rejection {
+	h := sh.Header
+	if err := h.ValidateBasic(); err != nil {
+		return reject(ledger.CodeProofMalformed, "header: %v", err)
+	}
+	if err := sh.Commit.ValidateBasic(); err != nil {
+		return reject(ledger.CodeProofMalformed, "commit: %v", err)
+	}
+	if err := sh.ValidateBasic(trust.ChainID); err != nil {
+		return reject(ledger.CodeProofBadCommit, "%v", err)
+	}
+	if rej := trusted(sh, vals, trust); rej != nil {
+		return rej
+	}
+	if err := vals.VerifyCommitLight(h.ChainID, sh.Commit.BlockID, h.Height, sh.Commit); err != nil {
+		return commitRejection(err)
+	}
+	return nil
+}
+
+// decodeHeader reads a proof's CometBFT parts, its signed header and
+// validator set.
+func decodeHeader(signedHeader, validators []byte) (*cmttypes.SignedHeader, *cmttypes.ValidatorSet, *ledger.Rejection) {
 	var sh cmttypes.SignedHeader
-	if err := cmtjson.Unmarshal(p.SignedHeader, &sh); err != nil {
+	if err := cmtjson.Unmarshal(signedHeader, &sh); err != nil {
 		return nil, nil, reject(ledger.CodeProofMalformed, "signed header: %v", err)
 	}
 	if sh.Header == nil || sh.Commit == nil {
 		return nil, nil, reject(ledger.CodeProofMalformed, "the signed header lacks its header or its commit")
 	}
 	var vals cmttypes.ValidatorSet
-	if err := cmtjson.Unmarshal(p.Validators, &vals); err != nil {
+	if err := cmtjson.Unmarshal(validators, &vals); err != nil {
 		return nil, nil, reject(ledger.CodeProofMalformed, "validators: %v", err)
 	}
 	if len(vals.Validators) > MaxTrustValidators {
@@ -224,16 +237,22 @@ func (p *Receipt) decode() (*cmttypes.SignedHeader, *cmttypes.ValidatorSet, *led
 	if err := vals.ValidateBasic(); err != nil {
 		return nil, nil, reject(ledger.CodeProofMalformed, "validators: %v", err)
 	}
+	return &sh, &vals, nil
+}
+
+// checkParts checks the proof's own parts: well-formed paths and a leaf
+// within MaxLeafSize.
+func (p *Receipt) checkParts() *ledger.Rejection {
 	if err := p.LeafPath.ValidateBasic(); err != nil {
-		return nil, nil, reject(ledger.CodeProofMalformed, "leaf path: %v", err)
+		return reject(ledger.CodeProofMalformed, "leaf path: %v", err)
 	}
 	if err := p.ResultPath.ValidateBasic(); err != nil {
-		return nil, nil, reject(ledger.CodeProofMalformed, "result path: %v", err)
+		return reject(ledger.CodeProofMalformed, "result path: %v", err)
 	}
 	if len(p.Leaf) > MaxLeafSize {
-		return nil, nil, reject(ledger.CodeProofMalformed, "a leaf of %d bytes, above %d", len(p.Leaf), MaxLeafSize)
+		return reject(ledger.CodeProofMalformed, "a leaf of %d bytes, above %d", len(p.Leaf), MaxLeafSize)
 	}
-	return &sh, &vals, nil
+	return nil
 }
 
 // trusted checks that vals is the header's validator set and that trust

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/tx"
 )
 
@@ -36,6 +37,9 @@ type Env struct {
 	// Unspent, if set, holds the committed state's unspent coins, read
 	// from it instead of the store.
 	Unspent *Unspent
+	// Proofs, if set, remembers the other regions' receipt proofs that
+	// verified, so that a node verifies each once (proof.Cache).
+	Proofs *proof.Cache
 }
 
 // mayBeReplay reports whether t's receipt must be looked up before it is

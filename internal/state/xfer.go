@@ -292,7 +292,7 @@ func (x *exec) verified(p *proof.Receipt, kinds ...string) (ledger.Region, *proo
 	if rej != nil {
 		return "", nil, rej
 	}
-	v, rej := proof.Verify(p, trust)
+	v, rej := x.env.Proofs.Verify(p, trust)
 	if rej != nil {
 		return "", nil, rej
 	}

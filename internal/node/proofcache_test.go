@@ -5,16 +5,16 @@ import (
 	"testing"
 )
 
-// TestLeafCache: a block's leaves are built once however often they are
-// asked for, a failed build is not kept, and the lowest height goes first
-// when the cache is full.
-func TestLeafCache(t *testing.T) {
-	var c leafCache
+// TestProofCache: a block's proof parts are built once however often they
+// are asked for, each consensus transaction's tree once, a failed build is
+// not kept, and the lowest height goes first when the cache is full.
+func TestProofCache(t *testing.T) {
+	var c proofCache
 	builds := map[uint64]int{}
-	build := func(h uint64) func() ([][][]byte, error) {
-		return func() ([][][]byte, error) {
+	build := func(h uint64) func() (*blockProofs, error) {
+		return func() (*blockProofs, error) {
 			builds[h]++
-			return [][][]byte{{[]byte("a"), []byte{byte(h)}}, {[]byte("c")}}, nil
+			return newBlockProofs(nil, [][][]byte{{[]byte("a"), []byte{byte(h)}}, {[]byte("c")}}), nil
 		}
 	}
 	for range 3 {
@@ -32,21 +32,25 @@ func TestLeafCache(t *testing.T) {
 	if builds[1] != 1 {
 		t.Fatalf("height 1 built %d times, want once", builds[1])
 	}
+	b, _ := c.get(1, build(1))
+	if first, again := b.tree(0), b.tree(0); first != again || b.tree(1) == first {
+		t.Fatal("a consensus transaction's tree was built twice, or two share one")
+	}
 	failure := errors.New("no block")
-	if _, err := c.get(2, func() ([][][]byte, error) { return nil, failure }); !errors.Is(err, failure) {
+	if _, err := c.get(2, func() (*blockProofs, error) { return nil, failure }); !errors.Is(err, failure) {
 		t.Fatalf("failed build: err = %v, want %v", err, failure)
 	}
 	if _, err := c.get(2, build(2)); err != nil || builds[2] != 1 {
 		t.Fatalf("after a failed build: err %v, %d builds; want a fresh build", err, builds[2])
 	}
-	for h := uint64(3); h < 3+leafCacheBlocks; h++ {
+	for h := uint64(3); h < 3+proofCacheBlocks; h++ {
 		if _, err := c.get(h, build(h)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(c.blocks) != leafCacheBlocks || c.blocks[1] != nil || c.blocks[2] != nil {
+	if len(c.blocks) != proofCacheBlocks || c.blocks[1] != nil || c.blocks[2] != nil {
 		t.Fatalf("cache holds %d blocks (1: %v, 2: %v); want %d without the lowest two", len(c.blocks), c.blocks[1] != nil,
-			c.blocks[2] != nil, leafCacheBlocks)
+			c.blocks[2] != nil, proofCacheBlocks)
 	}
 	if _, err := c.get(1, build(1)); err != nil || builds[1] != 2 {
 		t.Fatalf("height 1 after eviction: err %v, %d builds; want a second build", err, builds[1])
