@@ -40,6 +40,10 @@ const (
 	prefixCreditVolume = "cvol/"  // cvol/NODE PAYEE → []credit.Entry (JSON)
 	prefixCreditParty  = "cpty/"  // cpty/ADDR HEIGHT(8) ID → "" a request ADDR made or was asked to accept
 	prefixCreditInc    = "cinc/"  // cinc/NODE PAYER → CreditIncreaseRecord (JSON)
+	prefixTrade        = "trd/"   // trd/ID → trade.Trade (JSON, trade.go)
+	prefixTradePool    = "tpool/" // tpool/POOL → the trade's id
+	prefixTradePos     = "tpos/"  // tpos/ADDR → []TxID (JSON): the trades ADDR's position counts, sorted
+	prefixTradeParty   = "tpty/"  // tpty/ADDR HEIGHT(8) ID → "" a trade that names ADDR (buyer, seller or arbiter)
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -52,6 +56,9 @@ var (
 // keyWatched lists, sorted, the tokens with a reading, whose staleness each
 // block judges.
 var keyWatched = []byte("rsv/watched")
+
+// keyTradeRules holds the chain's trade rules (trade.Rules, JSON).
+var keyTradeRules = []byte("trules")
 
 var keyGenesis = []byte(prefixGenesis + "genesis")
 
@@ -154,4 +161,15 @@ func creditPartyKey(a ledger.Address, height uint64, id ledger.TxID) []byte {
 
 func creditIncreaseKey(node, payer ledger.Address) []byte {
 	return cat([]byte(prefixCreditInc), node.Bytes(), payer.Bytes())
+}
+
+func tradeKey(id ledger.TxID) []byte           { return cat([]byte(prefixTrade), id[:]) }
+func tradePoolKey(a ledger.Address) []byte     { return cat([]byte(prefixTradePool), a.Bytes()) }
+func tradePositionKey(a ledger.Address) []byte { return cat([]byte(prefixTradePos), a.Bytes()) }
+func tradePartyPrefix(a ledger.Address) []byte { return cat([]byte(prefixTradeParty), a.Bytes()) }
+
+func tradePartyKey(a ledger.Address, height uint64, id ledger.TxID) []byte {
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], height)
+	return cat(tradePartyPrefix(a), h[:], id[:])
 }
