@@ -521,6 +521,10 @@ func TradePositionOf(r Reader, a ledger.Address, now time.Time) ([]ledger.TxID, 
 // MaxTradeHistory bounds the trades one page of TradeHistory lists.
 const MaxTradeHistory = 100
 
+// TradeHistoryCursor is the length of a TradeHistory cursor: a height and
+// a trade id.
+const TradeHistoryCursor = 8 + len(ledger.TxID{})
+
 // TradeHistory lists the trades that name a (buyer, seller or arbiter),
 // newest first, at most limit (1 to MaxTradeHistory) of them, from the
 // cursor a previous page returned (nil: the newest). It returns the cursor
