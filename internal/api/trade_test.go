@@ -87,7 +87,9 @@ func TestTradeViews(t *testing.T) {
 		raw, _ := e.sign(k, m)
 		e.submit(raw)
 	}
-	step(bob, func(b *txpb.Body) { b.Msg = &txpb.Body_TradeAccept{TradeAccept: &txpb.TradeAccept{Trade: id[:], Version: 1}} })
+	step(bob, func(b *txpb.Body) {
+		b.Msg = &txpb.Body_TradeAccept{TradeAccept: &txpb.TradeAccept{Trade: id[:], Version: 1}}
+	})
 	step(alice, func(b *txpb.Body) {
 		b.Msg = &txpb.Body_TradeFund{TradeFund: &txpb.TradeFund{Trade: id[:], Token: "gbpp", Inputs: [][]byte{coin[:]}, Amount: "12500000"}}
 	})
