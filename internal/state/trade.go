@@ -9,6 +9,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/trade"
 	"github.com/pegledger/peg/internal/tx"
 )
@@ -68,8 +69,9 @@ func (x *exec) setTradeRules(m tx.SetTradeRules) *ledger.Rejection {
 
 // checkVersion checks a version's terms, in order: the rules
 // (trade.CheckTerms), the arbiter at home here and neither party, the token
-// exists and the amount is a transfer it allows, and the certificates of the
-// buyer, the seller and the arbiter at block time.
+// exists and the amount is a transfer it allows, between registered parties
+// if its transfer rule says so, and the certificates of the buyer, the
+// seller and the arbiter at block time.
 func (x *exec) checkVersion(rules *trade.Rules, buyer, seller ledger.Address, t trade.Terms) *ledger.Rejection {
 	if rej := trade.CheckTerms(t, *rules, x.now()); rej != nil {
 		return rej
@@ -86,6 +88,11 @@ func (x *exec) checkVersion(rules *trade.Rules, buyer, seller ledger.Address, t 
 	}
 	if rej := tok.Contract.CheckTransfer(t.Amount); rej != nil {
 		return rej
+	}
+	for _, a := range []ledger.Address{buyer, seller} {
+		if tok.Contract.TransferRule == token.TransferRegistered && !x.isRegistered(a) {
+			return ledger.Reject(ledger.CodeNotRegistered, "%s moves between registered accounts only; %s is not registered", t.Token, a)
+		}
 	}
 	for _, p := range []struct {
 		a    ledger.Address
