@@ -518,8 +518,12 @@ func printTrade(w io.Writer, t *client.Trade) {
 	x := t.Terms
 	fmt.Fprintf(w, "trade        %s\nstatus       %s\nbuyer        %s\nseller       %s\narbiter      %s\ngoods        %s (document %s)\n",
 		t.ID, t.Status, t.Buyer, t.Seller, x.Arbiter, x.Description, x.DocumentHash)
-	fmt.Fprintf(w, "amount       %s %s\ndelivery     %s\npayment      %s (confirmation window %s)\nversion      %d of %d counter-offers\n",
-		x.Amount.Amount, x.Token, x.Delivery, x.PaymentRule, x.ConfirmWindow.Text, t.Versions[len(t.Versions)-1].N, len(t.Versions)-1)
+	rounds := fmt.Sprintf("%d counter-offers", len(t.Versions)-1)
+	if len(t.Versions) == 2 {
+		rounds = "1 counter-offer"
+	}
+	fmt.Fprintf(w, "amount       %s %s\ndelivery     %s\npayment      %s (confirmation window %s)\nversion      %d (%s)\n",
+		x.Amount.Amount, x.Token, x.Delivery, x.PaymentRule, x.ConfirmWindow.Text, t.Versions[len(t.Versions)-1].N, rounds)
 	fmt.Fprintf(w, "deadlines    expires %s, fund by %s, ship by %s\n", x.Expires.Format(time.RFC3339), x.FundBy.Format(time.RFC3339), x.ShipBy.Format(time.RFC3339))
 	fmt.Fprintf(w, "pool         %s holds %s (funded %s, released %s, refunded %s)\n", t.Pool, t.Held.Amount, t.Funded.Amount, t.Released.Amount, t.Refunded.Amount)
 	if t.Invoice != "" {
