@@ -80,6 +80,7 @@ func TestTradeViews(t *testing.T) {
 	if _, err := e.client.Trade(t.Context(), ledger.TxID{9}); err == nil || !strings.Contains(err.Error(), "no trade") {
 		t.Errorf("an unknown trade: got %v, want 404 no trade", err)
 	}
+	start := int64(e.chain.db.Height())
 	first := e.offer("25000000")
 	id := e.offer("12500000")
 	step := func(k key, m func(*txpb.Body)) {
@@ -100,6 +101,16 @@ func TestTradeViews(t *testing.T) {
 	step(alice, func(b *txpb.Body) { b.Msg = &txpb.Body_TradeConfirm{TradeConfirm: &txpb.TradeConfirm{Trade: id[:]}} })
 	step(carol, func(b *txpb.Body) { b.Msg = &txpb.Body_TradeSettle{TradeSettle: &txpb.TradeSettle{Trade: id[:]}} })
 
+	var types []string
+	for _, ev := range e.collect(start+1, 7) {
+		types = append(types, ev.Type)
+		if ev.Token != "gbpp" || ev.Attrs["trade"] == "" {
+			t.Errorf("stream event %s names token %q and trade %q", ev.Type, ev.Token, ev.Attrs["trade"])
+		}
+	}
+	if want := "trade.offered trade.offered trade.accepted trade.funded trade.shipped trade.confirmed trade.settled"; strings.Join(types, " ") != want {
+		t.Errorf("the stream carried %v, want %s", types, want)
+	}
 	tr, err := e.client.Trade(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
