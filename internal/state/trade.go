@@ -126,7 +126,10 @@ func (x *exec) openTrades(a ledger.Address) []*trade.Trade {
 // (TRADE_TOO_MANY_OPEN), and Σ of its other open trades of the token plus
 // terms' amount is within the limit (TRADE_POSITION_LIMIT).
 func (x *exec) checkPositions(rules *trade.Rules, t *trade.Trade, terms trade.Terms) *ledger.Rejection {
-	limit, _ := rules.LimitOf(terms.Token) // CheckTerms made sure of it
+	limit, ok := rules.LimitOf(terms.Token)
+	if !ok { // rules set since the version was proposed may no longer name its token
+		return ledger.Reject(ledger.CodeTradeTokenNotAllowed, "the trade rules no longer set a position limit for %s, so it may not be traded", terms.Token)
+	}
 	tok, rej := x.viewToken(terms.Token)
 	if rej != nil {
 		return rej
