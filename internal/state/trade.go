@@ -47,7 +47,8 @@ func TradeOf(r Reader, id ledger.TxID) *trade.Trade {
 
 func (x *exec) saveTrade(t *trade.Trade) { x.w.Set(tradeKey(t.ID), encode(t)) }
 
-func (x *exec) now() int64 { return x.env.Time.UnixNano() }
+// blockNanos is the block time in Unix nanoseconds, as trade records keep it.
+func (x *exec) blockNanos() int64 { return x.env.Time.UnixNano() }
 
 func (x *exec) setTradeRules(m tx.SetTradeRules) *ledger.Rejection {
 	if rej := x.requireOperator(); rej != nil {
@@ -73,7 +74,7 @@ func (x *exec) setTradeRules(m tx.SetTradeRules) *ledger.Rejection {
 // if its transfer rule says so, and the certificates of the buyer, the
 // seller and the arbiter at block time.
 func (x *exec) checkVersion(rules *trade.Rules, buyer, seller ledger.Address, t trade.Terms) *ledger.Rejection {
-	if rej := trade.CheckTerms(t, *rules, x.now()); rej != nil {
+	if rej := trade.CheckTerms(t, *rules, x.blockNanos()); rej != nil {
 		return rej
 	}
 	if t.Arbiter == buyer || t.Arbiter == seller {
@@ -114,7 +115,7 @@ func (x *exec) openTrades(a ledger.Address) []*trade.Trade {
 		if t == nil {
 			panic("state: " + a.String() + "'s open trades name a missing trade " + id.String())
 		}
-		if t.OpenAt(x.now()) {
+		if t.OpenAt(x.blockNanos()) {
 			out = append(out, t)
 		}
 	}
@@ -144,7 +145,7 @@ func (x *exec) checkPositions(rules *trade.Rules, t *trade.Trade, terms trade.Te
 		if len(others) >= trade.MaxOpenTrades {
 			return ledger.Reject(ledger.CodeTradeTooManyOpen, "%s %s is in %d open trades, the most allowed", p.role, p.a, len(others))
 		}
-		held := trade.Position(open, terms.Token, t.ID, x.now())
+		held := trade.Position(open, terms.Token, t.ID, x.blockNanos())
 		if rej := trade.CheckPosition(p.role+" "+p.a.String(), held, terms.Amount, limit, format); rej != nil {
 			return rej
 		}
@@ -191,7 +192,7 @@ func (x *exec) tradeOffer(m tx.TradeOffer) *ledger.Rejection {
 		return rej
 	}
 	t := &trade.Trade{ID: x.tx.ID, Buyer: m.Buyer, Seller: m.Seller, Pool: TradePool(x.env.Region, x.tx.ID), State: trade.Offered,
-		Versions: []trade.Version{{N: 1, By: x.tx.Signer, TxID: x.tx.ID, Time: x.now(), Terms: m.Terms}}}
+		Versions: []trade.Version{{N: 1, By: x.tx.Signer, TxID: x.tx.ID, Time: x.blockNanos(), Terms: m.Terms}}}
 	if rej := x.checkPositions(rules, t, m.Terms); rej != nil {
 		return rej
 	}
@@ -224,7 +225,7 @@ func (x *exec) tradeStep(id ledger.TxID, step trade.Step) (*trade.Trade, trade.T
 	if t == nil {
 		return nil, trade.Transition{}, ledger.Reject(ledger.CodeTradeNoTrade, "no trade %s", id)
 	}
-	tr, rej := trade.Next(t, step, x.tx.Signer, x.now())
+	tr, rej := trade.Next(t, step, x.tx.Signer, x.blockNanos())
 	return t, tr, rej
 }
 
@@ -256,7 +257,7 @@ func (x *exec) tradeCounter(m tx.TradeCounter) *ledger.Rejection {
 	if m.Terms.Arbiter != t.Terms().Arbiter {
 		x.w.Set(tradePartyKey(m.Terms.Arbiter, x.env.Height, t.ID), nil)
 	}
-	t.Versions = append(t.Versions, trade.Version{N: m.Version + 1, By: x.tx.Signer, TxID: x.tx.ID, Time: x.now(), Terms: m.Terms})
+	t.Versions = append(t.Versions, trade.Version{N: m.Version + 1, By: x.tx.Signer, TxID: x.tx.ID, Time: x.blockNanos(), Terms: m.Terms})
 	x.saveTrade(t)
 	x.emitVersion("trade.countered", t)
 	return nil
@@ -276,7 +277,7 @@ func (x *exec) tradeAccept(m tx.TradeAccept) *ledger.Rejection {
 	if rej := x.checkPositions(TradeRulesOf(x.w), t, t.Terms()); rej != nil {
 		return rej
 	}
-	t.State, t.AcceptedAt = tr.To, x.now()
+	t.State, t.AcceptedAt = tr.To, x.blockNanos()
 	x.saveTrade(t)
 	x.emit("trade.accepted", "trade", t.ID.String(), "version", strconv.FormatUint(uint64(m.Version), 10), "by", x.tx.Signer.String(),
 		"buyer", t.Buyer.String(), "seller", t.Seller.String(), "fund_by", time.Unix(0, t.Terms().FundBy).UTC().Format(time.RFC3339))
@@ -339,7 +340,7 @@ func (x *exec) tradeFund(m tx.TradeFund) *ledger.Rejection {
 	pool := x.create(terms.Token, 1, t.Pool, m.Amount)
 	t.PoolCoin, t.Funded = pool.ID, m.Amount
 	t.Movements = append(t.Movements, x.movement(trade.Fund, tok, t.Buyer, pool))
-	t.State, t.FundedAt = tr.To, x.now()
+	t.State, t.FundedAt = tr.To, x.blockNanos()
 	x.saveTrade(t)
 	x.emit("trade.funded", "trade", t.ID.String(), "buyer", t.Buyer.String(), "seller", t.Seller.String(), "pool", t.Pool.String(),
 		"amount", m.Amount.String(), "ship_by", time.Unix(0, terms.ShipBy).UTC().Format(time.RFC3339))
@@ -349,7 +350,7 @@ func (x *exec) tradeFund(m tx.TradeFund) *ledger.Rejection {
 // movement records coin c, created from what from held, as one of the
 // trade's money movements (S1.7).
 func (x *exec) movement(step trade.Step, tok *Token, from ledger.Address, c Coin) trade.Movement {
-	return trade.Movement{Step: step, TxID: x.tx.ID, Time: x.now(), From: from, To: c.Owner, Amount: c.Amount, Coin: c.ID, Issuance: tok.DeployTx}
+	return trade.Movement{Step: step, TxID: x.tx.ID, Time: x.blockNanos(), From: from, To: c.Owner, Amount: c.Amount, Coin: c.ID, Issuance: tok.DeployTx}
 }
 
 func (x *exec) tradeShip(m tx.TradeShip) *ledger.Rejection {
@@ -357,7 +358,7 @@ func (x *exec) tradeShip(m tx.TradeShip) *ledger.Rejection {
 	if rej != nil {
 		return rej
 	}
-	now := x.now()
+	now := x.blockNanos()
 	t.Invoice, t.BillOfLading = m.Invoice, m.BillOfLading
 	t.State, t.ShippedAt, t.ConfirmBy = tr.To, now, now+int64(t.Terms().ConfirmWindow)
 	x.saveTrade(t)
@@ -377,7 +378,7 @@ func (x *exec) tradeConfirm(m tx.TradeConfirm) *ledger.Rejection {
 	if rej != nil {
 		return rej
 	}
-	t.State, t.ConfirmedAt = tr.To, x.now()
+	t.State, t.ConfirmedAt = tr.To, x.blockNanos()
 	x.saveTrade(t)
 	x.emit("trade.confirmed", "trade", t.ID.String(), "buyer", t.Buyer.String(), "seller", t.Seller.String())
 	return nil
@@ -401,7 +402,7 @@ func (x *exec) tradeDispute(m tx.TradeDispute) *ledger.Rejection {
 	if rej != nil {
 		return rej
 	}
-	t.Dispute = &trade.Claim{By: x.tx.Signer, TxID: x.tx.ID, Time: x.now(), Reason: m.Reason, Evidence: m.Evidence}
+	t.Dispute = &trade.Claim{By: x.tx.Signer, TxID: x.tx.ID, Time: x.blockNanos(), Reason: m.Reason, Evidence: m.Evidence}
 	t.State = tr.To
 	x.saveTrade(t)
 	x.emit("trade.disputed", "trade", t.ID.String(), "by", x.tx.Signer.String(), "arbiter", t.Terms().Arbiter.String(),
@@ -489,7 +490,7 @@ func (x *exec) payOut(t *trade.Trade, step trade.Step, toSeller, toBuyer money.A
 // closeTrade writes t closed in state s and takes it out of its parties'
 // positions.
 func (x *exec) closeTrade(t *trade.Trade, s trade.State) {
-	t.State, t.ClosedAt = s, x.now()
+	t.State, t.ClosedAt = s, x.blockNanos()
 	x.saveTrade(t)
 	x.setPosition(t.Buyer, t.ID, false)
 	x.setPosition(t.Seller, t.ID, false)

@@ -524,7 +524,7 @@ func (f *fields) tradeTerms(v *txpb.TradeTerms) trade.Terms {
 			int64(trade.MinConfirmWindow/time.Second), int64(trade.MaxConfirmWindow/time.Second))
 	}
 	t.ConfirmWindow = time.Duration(v.ConfirmSeconds) * time.Second
-	const maxUnix = 1 << 40 // far beyond any deadline, and within time.Duration's range as nanoseconds
+	const maxUnix = 1 << 33 // the year 2242: beyond any deadline, and within Unix nanoseconds' int64 range
 	for _, d := range []struct {
 		name string
 		v    int64

@@ -338,6 +338,11 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 			terms.PaymentRule = "cash on delivery"
 			b.Msg = &txpb.Body_TradeOffer{TradeOffer: &txpb.TradeOffer{Buyer: alice, Seller: bob, Terms: terms}}
 		})},
+		{"INVALID_ARGUMENT-trade-offer-far-deadline", with(func(b *txpb.Body) {
+			terms := tradeTerms(carol, c1)
+			terms.ShipBy = 1 << 40 // beyond Unix nanoseconds' range
+			b.Msg = &txpb.Body_TradeOffer{TradeOffer: &txpb.TradeOffer{Buyer: alice, Seller: bob, Terms: terms}}
+		})},
 		{"INVALID_ARGUMENT-trade-offer-no-terms", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_TradeOffer{TradeOffer: &txpb.TradeOffer{Buyer: alice, Seller: bob}}
 		})},
