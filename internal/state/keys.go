@@ -42,7 +42,7 @@ const (
 	prefixCreditInc    = "cinc/"  // cinc/NODE PAYER → CreditIncreaseRecord (JSON)
 	prefixTrade        = "trd/"   // trd/ID → trade.Trade (JSON, trade.go)
 	prefixTradePool    = "tpool/" // tpool/POOL → the trade's id
-	prefixTradePos     = "tpos/"  // tpos/ADDR → []TxID (JSON): the trades ADDR's position counts, sorted
+	prefixTradePos     = "tpos/"  // tpos/ADDR → trade.Position (JSON): ADDR's open trades, by id
 	prefixTradeParty   = "tpty/"  // tpty/ADDR HEIGHT(8) ID → "" a trade that names ADDR (buyer, seller or arbiter)
 )
 

@@ -123,8 +123,8 @@ func (s *scenario) tradeQuery(cmd string, a *cmdArgs) string {
 		return "funded is now " + t.Funded.String()
 	}
 	if cmd == "trade-position" {
-		ids, held := TradePositionOf(s.blk, s.addr(a.subject()), now)
-		return fmt.Sprintf("%d open trades, holding %v", len(ids), held)
+		open, held := TradePositionOf(s.blk, s.addr(a.subject()), now)
+		return fmt.Sprintf("%d open trades, holding %v", len(open), held)
 	}
 	label := a.subject()
 	b, ok := s.txs[label]

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"slices"
 	"strconv"
@@ -106,22 +105,6 @@ func (x *exec) checkVersion(rules *trade.Rules, buyer, seller ledger.Address, t 
 	return nil
 }
 
-// openTrades loads the trades a's position counts: those of its list still
-// open at block time.
-func (x *exec) openTrades(a ledger.Address) []*trade.Trade {
-	var out []*trade.Trade
-	for _, id := range tradePositionOf(x.w, a) {
-		t := TradeOf(x.w, id)
-		if t == nil {
-			panic("state: " + a.String() + "'s open trades name a missing trade " + id.String())
-		}
-		if t.OpenAt(x.blockNanos()) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // checkPositions checks that t, with terms, fits both parties' positions:
 // a party in MaxOpenTrades other open trades takes no new one
 // (TRADE_TOO_MANY_OPEN), and Σ of its other open trades of the token plus
@@ -136,16 +119,16 @@ func (x *exec) checkPositions(rules *trade.Rules, t *trade.Trade, terms trade.Te
 		return rej
 	}
 	format := func(a money.Amount) string { return tok.Contract.FormatAmount(a) + " " + tok.Contract.Symbol }
+	now := x.blockNanos()
 	for _, p := range []struct {
 		a    ledger.Address
 		role string
 	}{{t.Buyer, "the buyer"}, {t.Seller, "the seller"}} {
-		open := x.openTrades(p.a)
-		others := slices.DeleteFunc(slices.Clone(open), func(o *trade.Trade) bool { return o.ID == t.ID })
-		if len(others) >= trade.MaxOpenTrades {
-			return ledger.Reject(ledger.CodeTradeTooManyOpen, "%s %s is in %d open trades, the most allowed", p.role, p.a, len(others))
+		pos := tradePositionOf(x.w, p.a)
+		if others := len(pos.Drop(t.ID, now)); others >= trade.MaxOpenTrades {
+			return ledger.Reject(ledger.CodeTradeTooManyOpen, "%s %s is in %d open trades, the most allowed", p.role, p.a, others)
 		}
-		held := trade.Position(open, terms.Token, t.ID, x.blockNanos())
+		held := pos.Held(terms.Token, t.ID, now)
 		if rej := trade.CheckPosition(p.role+" "+p.a.String(), held, terms.Amount, limit, format); rej != nil {
 			return rej
 		}
@@ -153,25 +136,24 @@ func (x *exec) checkPositions(rules *trade.Rules, t *trade.Trade, terms trade.Te
 	return nil
 }
 
-// setPosition writes a's list of open trades: those still open at block
-// time, with id added (open) or removed.
-func (x *exec) setPosition(a ledger.Address, id ledger.TxID, open bool) {
-	var ids []ledger.TxID
-	for _, t := range x.openTrades(a) {
-		if t.ID != id {
-			ids = append(ids, t.ID)
+// hold writes t's holding, as it stands, into both parties' positions, or
+// takes it out once t is closed; lapsed holdings go as each is written.
+func (x *exec) hold(t *trade.Trade) {
+	now := x.blockNanos()
+	for _, a := range []ledger.Address{t.Buyer, t.Seller} {
+		pos := tradePositionOf(x.w, a)
+		if t.State.Closed() {
+			pos = pos.Drop(t.ID, now)
+		} else {
+			pos = pos.Put(trade.HoldingOf(t), now)
 		}
+		k := tradePositionKey(a)
+		if len(pos) == 0 {
+			x.w.Delete(k)
+			continue
+		}
+		x.w.Set(k, encode(pos))
 	}
-	if open {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b ledger.TxID) int { return bytes.Compare(a[:], b[:]) })
-	k := tradePositionKey(a)
-	if len(ids) == 0 {
-		x.w.Delete(k)
-		return
-	}
-	x.w.Set(k, encode(ids))
 }
 
 func (x *exec) tradeOffer(m tx.TradeOffer) *ledger.Rejection {
@@ -201,8 +183,7 @@ func (x *exec) tradeOffer(m tx.TradeOffer) *ledger.Rejection {
 	for _, a := range []ledger.Address{t.Buyer, t.Seller, m.Terms.Arbiter} {
 		x.w.Set(tradePartyKey(a, x.env.Height, t.ID), nil)
 	}
-	x.setPosition(t.Buyer, t.ID, true)
-	x.setPosition(t.Seller, t.ID, true)
+	x.hold(t)
 	x.emitVersion("trade.offered", t)
 	return nil
 }
@@ -259,6 +240,7 @@ func (x *exec) tradeCounter(m tx.TradeCounter) *ledger.Rejection {
 	}
 	t.Versions = append(t.Versions, trade.Version{N: m.Version + 1, By: x.tx.Signer, TxID: x.tx.ID, Time: x.blockNanos(), Terms: m.Terms})
 	x.saveTrade(t)
+	x.hold(t)
 	x.emitVersion("trade.countered", t)
 	return nil
 }
@@ -279,6 +261,7 @@ func (x *exec) tradeAccept(m tx.TradeAccept) *ledger.Rejection {
 	}
 	t.State, t.AcceptedAt = tr.To, x.blockNanos()
 	x.saveTrade(t)
+	x.hold(t)
 	x.emit("trade.accepted", "trade", t.ID.String(), "version", strconv.FormatUint(uint64(m.Version), 10), "by", x.tx.Signer.String(),
 		"buyer", t.Buyer.String(), "seller", t.Seller.String(), "fund_by", time.Unix(0, t.Terms().FundBy).UTC().Format(time.RFC3339))
 	return nil
@@ -342,6 +325,7 @@ func (x *exec) tradeFund(m tx.TradeFund) *ledger.Rejection {
 	t.Movements = append(t.Movements, x.movement(trade.Fund, tok, t.Buyer, pool))
 	t.State, t.FundedAt = tr.To, x.blockNanos()
 	x.saveTrade(t)
+	x.hold(t)
 	x.emit("trade.funded", "trade", t.ID.String(), "buyer", t.Buyer.String(), "seller", t.Seller.String(), "pool", t.Pool.String(),
 		"amount", m.Amount.String(), "ship_by", time.Unix(0, terms.ShipBy).UTC().Format(time.RFC3339))
 	return nil
@@ -492,8 +476,7 @@ func (x *exec) payOut(t *trade.Trade, step trade.Step, toSeller, toBuyer money.A
 func (x *exec) closeTrade(t *trade.Trade, s trade.State) {
 	t.State, t.ClosedAt = s, x.blockNanos()
 	x.saveTrade(t)
-	x.setPosition(t.Buyer, t.ID, false)
-	x.setPosition(t.Seller, t.ID, false)
+	x.hold(t)
 }
 
 // tradePoolOf refuses a trade's pool, whose coin only trade steps move.
@@ -504,29 +487,24 @@ func (x *exec) tradePoolOf(a ledger.Address) *ledger.Rejection {
 	return nil
 }
 
-func tradePositionOf(r Reader, a ledger.Address) []ledger.TxID {
+func tradePositionOf(r Reader, a ledger.Address) trade.Position {
 	k := tradePositionKey(a)
-	var ids []ledger.TxID
+	var p trade.Position
 	if b := r.Get(k); b != nil {
-		decode(k, b, &ids)
+		decode(k, b, &p)
 	}
-	return ids
+	return p
 }
 
-// TradePositionOf returns the trades a's position counts at block time now
-// and, per token, what it holds in them.
-func TradePositionOf(r Reader, a ledger.Address, now time.Time) ([]ledger.TxID, map[ledger.TokenID]money.Amount) {
+// TradePositionOf returns a's open trades at block time now and, per token,
+// what it holds in them.
+func TradePositionOf(r Reader, a ledger.Address, now time.Time) (trade.Position, map[ledger.TokenID]money.Amount) {
+	open := tradePositionOf(r, a).Open(now.UnixNano())
 	held := make(map[ledger.TokenID]money.Amount)
-	var ids []ledger.TxID
-	for _, id := range tradePositionOf(r, a) {
-		t := TradeOf(r, id)
-		if t == nil || !t.OpenAt(now.UnixNano()) {
-			continue
-		}
-		ids = append(ids, id)
-		held[t.Terms().Token] = feeAdd(held[t.Terms().Token], t.Terms().Amount)
+	for _, h := range open {
+		held[h.Token] = feeAdd(held[h.Token], h.Amount)
 	}
-	return ids, held
+	return open, held
 }
 
 // MaxTradeHistory bounds the trades one page of TradeHistory lists.

@@ -20,17 +20,18 @@ import (
 //     Refunded (out of it), each naming its token's deployment as the
 //     issuance;
 //   - the pool index names it, and the pool is its keyless address;
-//   - each party's list of open trades names only trades of that party not
-//     closed, and every funded open trade is in both parties' lists.
+//   - each party's position holds only open trades of that party, each as
+//     the trade stands (token, amount, until when), and every funded open
+//     trade is in both parties' positions.
 func auditTrades(s Scanner, rep *AuditReport) error {
-	positions := make(map[string][]ledger.TxID)
+	positions := make(map[string]trade.Position)
 	err := s.Scan([]byte(prefixTradePos), nil, func(k, v []byte) bool {
-		var ids []ledger.TxID
-		if msg := recovered(func() { decode(k, v, &ids) }); msg != "" {
+		var p trade.Position
+		if msg := recovered(func() { decode(k, v, &p) }); msg != "" {
 			rep.problem("trade position %x: %s", k, msg)
 			return true
 		}
-		positions[string(k[len(prefixTradePos):])] = ids
+		positions[string(k[len(prefixTradePos):])] = p
 		return true
 	})
 	if err != nil {
@@ -52,11 +53,13 @@ func auditTrades(s Scanner, rep *AuditReport) error {
 	if err != nil {
 		return err
 	}
-	for party, ids := range positions {
-		for _, id := range ids {
-			t := trades[id]
+	for party, p := range positions {
+		for _, h := range p {
+			t := trades[h.Trade]
 			if t == nil || t.State.Closed() || (!bytes.Equal(t.Buyer.Bytes(), []byte(party)) && !bytes.Equal(t.Seller.Bytes(), []byte(party))) {
-				rep.problem("trade position %x names trade %s, which is not an open trade of that party", party, id)
+				rep.problem("trade position %x holds trade %s, which is not an open trade of that party", party, h.Trade)
+			} else if h != trade.HoldingOf(t) {
+				rep.problem("trade position %x holds trade %s as %+v; the trade says %+v", party, h.Trade, h, trade.HoldingOf(t))
 			}
 		}
 	}
@@ -65,7 +68,7 @@ func auditTrades(s Scanner, rep *AuditReport) error {
 			continue
 		}
 		for _, a := range []ledger.Address{t.Buyer, t.Seller} {
-			if !slices.Contains(positions[string(a.Bytes())], id) {
+			if !slices.ContainsFunc(positions[string(a.Bytes())], func(h trade.Holding) bool { return h.Trade == id }) {
 				rep.problem("trade %s is funded and open, but not in %s's open trades", id, a)
 			}
 		}

@@ -17,6 +17,7 @@
 package trade
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -286,24 +287,85 @@ func (t *Trade) StatusAt(now int64) State {
 	return t.State
 }
 
-// OpenAt reports whether the trade counts in its parties' positions at
-// block time now: not closed and not lapsed.
-func (t *Trade) OpenAt(now int64) bool { return !t.StatusAt(now).Closed() }
+// Until is the block time after which t lapses unless it moves on: its
+// version's expiry while OFFERED, its fund_by while ACCEPTED, and 0 (never)
+// once funded.
+func (t *Trade) Until() int64 {
+	switch t.State {
+	case Offered:
+		return t.Terms().Expires
+	case Accepted:
+		return t.Terms().FundBy
+	}
+	return 0
+}
 
-// Position sums the amounts of tok in the trades of trades open at block time
-// now, but for the trade except: a party's position (S1.4).
-func Position(trades []*Trade, tok ledger.TokenID, except ledger.TxID, now int64) money.Amount {
+// Holding is one open trade in a party's position: what it counts, and
+// until when (Trade.Until).
+type Holding struct {
+	Trade  ledger.TxID    `json:"trade"`
+	Token  ledger.TokenID `json:"token"`
+	Amount money.Amount   `json:"amount"`
+	Until  int64          `json:"until,omitempty"`
+}
+
+// HoldingOf is the holding open trade t puts in its parties' positions.
+func HoldingOf(t *Trade) Holding {
+	return Holding{Trade: t.ID, Token: t.Terms().Token, Amount: t.Terms().Amount, Until: t.Until()}
+}
+
+// OpenAt reports whether the holding still counts at block time now.
+func (h Holding) OpenAt(now int64) bool { return h.Until == 0 || now <= h.Until }
+
+// Position is a party's open trades (S1.4), in trade id order, so that its
+// position is summed without reading the trades. A holding whose trade has
+// lapsed stays until the position is next written, and counts for nothing.
+type Position []Holding
+
+// Open is the holdings that count at block time now.
+func (p Position) Open(now int64) Position {
+	var out Position
+	for _, h := range p {
+		if h.OpenAt(now) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// Held sums the amounts of tok in the holdings open at block time now, but
+// for trade except's.
+func (p Position) Held(tok ledger.TokenID, except ledger.TxID, now int64) money.Amount {
 	var sum money.Amount
-	for _, t := range trades {
-		if t.ID == except || !t.OpenAt(now) || t.Terms().Token != tok {
+	for _, h := range p {
+		if h.Trade == except || !h.OpenAt(now) || h.Token != tok {
 			continue
 		}
 		var ok bool
-		if sum, ok = sum.Add(t.Terms().Amount); !ok {
+		if sum, ok = sum.Add(h.Amount); !ok {
 			panic("trade: a position overflows the amount range")
 		}
 	}
 	return sum
+}
+
+// Put is the position open at block time now with h in place of its
+// trade's holding, or added, in trade id order.
+func (p Position) Put(h Holding, now int64) Position {
+	out := append(p.Drop(h.Trade, now), h)
+	slices.SortFunc(out, func(a, b Holding) int { return bytes.Compare(a.Trade[:], b.Trade[:]) })
+	return out
+}
+
+// Drop is the position open at block time now without trade id's holding.
+func (p Position) Drop(id ledger.TxID, now int64) Position {
+	var out Position
+	for _, h := range p.Open(now) {
+		if h.Trade != id {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // CheckPosition refuses amount more in a position that already holds held

@@ -163,20 +163,41 @@ func TestStatusAndPosition(t *testing.T) {
 	a, b, c := offered(now), offered(now), offered(now)
 	b.ID, c.ID = ledger.TxID{2}, ledger.TxID{3}
 	b.State = Accepted
+	c.State = Funded
 	c.Versions[0].Terms.Token = "usdx"
-	trades := []*Trade{a, b, c}
-	if got := Position(trades, "gbpt", ledger.TxID{}, now); got != units(2000) {
+	if a.Until() != now+hour || b.Until() != now+2*hour || c.Until() != 0 {
+		t.Errorf("until: %d %d %d", a.Until(), b.Until(), c.Until())
+	}
+	var p Position
+	for _, x := range []*Trade{c, b, a} {
+		p = p.Put(HoldingOf(x), now)
+	}
+	if p[0].Trade != a.ID || p[2].Trade != c.ID {
+		t.Errorf("the position is not in trade id order: %+v", p)
+	}
+	if got := p.Held("gbpt", ledger.TxID{}, now); got != units(2000) {
 		t.Errorf("position: got %s, want 2000", got)
 	}
-	if got := Position(trades, "gbpt", a.ID, now); got != units(1000) {
+	if got := p.Held("gbpt", a.ID, now); got != units(1000) {
 		t.Errorf("position without a: got %s, want 1000", got)
 	}
-	// Past a's expiry it lapses; b lapses only past its fund_by.
-	if got := Position(trades, "gbpt", ledger.TxID{}, now+hour+1); got != units(1000) || a.StatusAt(now+hour+1) != Lapsed {
+	// Past a's expiry it lapses; b lapses only past its fund_by; c, funded, never.
+	if got := p.Held("gbpt", ledger.TxID{}, now+hour+1); got != units(1000) || a.StatusAt(now+hour+1) != Lapsed {
 		t.Errorf("position after a lapsed: got %s (a %s), want 1000", got, a.StatusAt(now+hour+1))
 	}
-	if got := Position(trades, "gbpt", ledger.TxID{}, now+2*hour+1); !got.IsZero() || b.StatusAt(now+2*hour+1) != Lapsed {
+	if got := p.Held("gbpt", ledger.TxID{}, now+2*hour+1); !got.IsZero() || b.StatusAt(now+2*hour+1) != Lapsed {
 		t.Errorf("position after both lapsed: got %s", got)
+	}
+	if got := p.Open(now + 2*hour + 1); len(got) != 1 || got[0].Trade != c.ID {
+		t.Errorf("open after both lapsed: %+v", got)
+	}
+	// Writing it drops what lapsed; a counter-offer's holding replaces the last.
+	b.Versions[0].Terms.Amount = units(700)
+	if got := p.Put(HoldingOf(b), now+hour+1); len(got) != 2 || got.Held("gbpt", ledger.TxID{}, now+hour+1) != units(700) {
+		t.Errorf("after the counter-offer: %+v", got)
+	}
+	if got := p.Drop(c.ID, now); len(got) != 2 || got.Held("usdx", ledger.TxID{}, now) != (money.Amount{}) {
+		t.Errorf("after dropping c: %+v", got)
 	}
 	format := func(x money.Amount) string { return x.String() }
 	if rej := CheckPosition("the buyer", units(1000), units(500), units(1500), format); rej != nil {
