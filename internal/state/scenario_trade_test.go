@@ -8,6 +8,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/trade"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -26,6 +27,8 @@ import (
 //	trade-resolve trade=LABEL seller=N [reason=TEXT]                 (from carol, the arbiter)
 //	trade-show LABEL, trade-position NAME
 //	trade-corrupt LABEL    adds one to the trade's funded, outside any transaction, for the audit to find
+//	trade-crowd NAME n=N   puts N holdings of trades that do not exist in NAME's position
+//	trade-uncrowd NAME     takes them out again
 //
 // TERMS: [amount=N] [token=ID] [arbiter=NAME] [rule=confirmation|documents]
 // [confirm=D] [expires=OFFSET] [fund=OFFSET] [ship=OFFSET] [desc=TEXT].
@@ -121,6 +124,30 @@ func (s *scenario) tradeQuery(cmd string, a *cmdArgs) string {
 		t.Funded = feeAdd(t.Funded, money.FromUint64(1))
 		s.blk.Set(tradeKey(t.ID), encode(t))
 		return "funded is now " + t.Funded.String()
+	}
+	if cmd == "trade-crowd" { // n holdings of trades that do not exist, outside any transaction
+		name := a.subject()
+		who := s.addr(name)
+		pos := tradePositionOf(s.blk, who)
+		for i := range s.uintArg(a, "n", 1) {
+			h := trade.Holding{Token: "gbpt", Amount: money.FromUint64(1)}
+			h.Trade[0], h.Trade[1] = 0xcc, byte(i)
+			pos = pos.Put(h, now.UnixNano())
+		}
+		s.blk.Set(tradePositionKey(who), encode(pos))
+		return fmt.Sprintf("%s holds %d trades", name, len(pos))
+	}
+	if cmd == "trade-uncrowd" { // the holdings of trades that do not exist out of NAME's position
+		name := a.subject()
+		who := s.addr(name)
+		var pos trade.Position
+		for _, h := range tradePositionOf(s.blk, who) {
+			if TradeOf(s.blk, h.Trade) != nil {
+				pos = append(pos, h)
+			}
+		}
+		s.blk.Set(tradePositionKey(who), encode(pos))
+		return fmt.Sprintf("%s holds %d trades", name, len(pos))
 	}
 	if cmd == "trade-position" {
 		open, held := TradePositionOf(s.blk, s.addr(a.subject()), now)

@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 
 	"github.com/pegledger/peg/internal/ledger"
@@ -53,17 +54,23 @@ func auditTrades(s Scanner, rep *AuditReport) error {
 	if err != nil {
 		return err
 	}
-	for party, p := range positions {
-		for _, h := range p {
+	for _, party := range slices.Sorted(maps.Keys(positions)) {
+		who, err := ledger.AddressFromBytes([]byte(party))
+		if err != nil {
+			rep.problem("trade position %x: %v", party, err)
+			continue
+		}
+		for _, h := range positions[party] {
 			t := trades[h.Trade]
-			if t == nil || t.State.Closed() || (!bytes.Equal(t.Buyer.Bytes(), []byte(party)) && !bytes.Equal(t.Seller.Bytes(), []byte(party))) {
-				rep.problem("trade position %x holds trade %s, which is not an open trade of that party", party, h.Trade)
+			if t == nil || t.State.Closed() || (t.Buyer != who && t.Seller != who) {
+				rep.problem("%s's trade position holds trade %s, which is not an open trade of %s", who, h.Trade, who)
 			} else if h != trade.HoldingOf(t) {
-				rep.problem("trade position %x holds trade %s as %+v; the trade says %+v", party, h.Trade, h, trade.HoldingOf(t))
+				rep.problem("%s's trade position holds trade %s as %+v; the trade says %+v", who, h.Trade, h, trade.HoldingOf(t))
 			}
 		}
 	}
-	for id, t := range trades {
+	for _, id := range slices.SortedFunc(maps.Keys(trades), func(a, b ledger.TxID) int { return bytes.Compare(a[:], b[:]) }) {
+		t := trades[id]
 		if t.State.Closed() || t.Funded.IsZero() {
 			continue
 		}
