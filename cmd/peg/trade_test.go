@@ -23,7 +23,10 @@ import (
 // funding before acceptance (TRADE_WRONG_STATE), shipping by the buyer
 // (TRADE_WRONG_PARTY), a stranger's confirmation (TRADE_NOT_PARTY), a
 // settlement before the payment rule is met (TRADE_RULE_NOT_MET) and a
-// second one (TRADE_CLOSED).
+// second one (TRADE_CLOSED). Then a second trade is disputed and split by
+// the arbiter (a resolution before the dispute, by a party, or of more than
+// the pool each refused), a third withdrawn, and the arbiter's trades read
+// a page at a time.
 func TestTradeEndToEnd(t *testing.T) {
 	home := t.TempDir()
 	base := freeBasePort(t)
@@ -108,5 +111,46 @@ func TestTradeEndToEnd(t *testing.T) {
 	}
 	if out := mustPeg(t, home, "trade", "rules", "show"); !strings.Contains(out, "1000 gbpt per party") {
 		t.Errorf("peg trade rules show: %s", out)
+	}
+
+	// A second trade, offered by the importer, is disputed and split by the
+	// arbiter; a third is withdrawn.
+	second := append([]string(nil), offer...)
+	second[3], second[13] = "importer", "100"
+	if err := json.Unmarshal([]byte(mustPeg(t, home, second...)), &rc); err != nil {
+		t.Fatal(err)
+	}
+	id2 := rc.TxID.String()
+	mustPeg(t, home, "trade", "accept", id2, "--from", "exporter")
+	mustPeg(t, home, "trade", "fund", id2, "--from", "importer")
+	mustPeg(t, home, "trade", "ship", id2, "--from", "exporter", "--invoice", invoice, "--bill-of-lading", lading)
+	photos := file("photos.txt", "wet crates")
+	rejected("TRADE_WRONG_STATE", "trade", "resolve", id2, "--from", "arbiter", "--to-seller", "40", "--reason", "too soon")
+	mustPeg(t, home, "trade", "dispute", id2, "--from", "importer", "--reason", "half the crates arrived wet", "--evidence", photos)
+	rejected("TRADE_NOT_PARTY", "trade", "resolve", id2, "--from", "importer", "--to-seller", "0", "--reason", "mine")
+	rejected("TRADE_OVER_AMOUNT", "trade", "resolve", id2, "--from", "arbiter", "--to-seller", "100.01", "--reason", "all and more")
+	if out := mustPeg(t, home, "trade", "resolve", id2, "--from", "arbiter", "--to-seller", "40", "--reason", "60% was spoilt"); !strings.Contains(out, "60.00 GBPT back to the buyer") {
+		t.Errorf("peg trade resolve: %s", out)
+	}
+	if got := balanceOf(t, home, "exporter"); got != "320" {
+		t.Errorf("the exporter holds %s GBPT, want 280 + 40", got)
+	}
+	if got := balanceOf(t, home, "importer"); got != "180" {
+		t.Errorf("the importer holds %s GBPT, want 220 − 100 + 60", got)
+	}
+	if err := json.Unmarshal([]byte(mustPeg(t, home, offer...)), &rc); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustPeg(t, home, "trade", "cancel", rc.TxID.String(), "--from", "importer"); !strings.Contains(out, "CANCELLED") {
+		t.Errorf("peg trade cancel: %s", out)
+	}
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "trade", "list", "arbiter", "--limit", "2", "-o", "json")), &l); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Trades) != 2 || l.Trades[0].Status != "CANCELLED" || l.Trades[1].Status != "RESOLVED" || l.Next == "" {
+		t.Errorf("the arbiter's first page: %+v", l)
+	}
+	if out := mustPeg(t, home, "trade", "list", "arbiter", "--limit", "2", "--before", l.Next); !strings.Contains(out, id) {
+		t.Errorf("the arbiter's second page does not list the first trade:\n%s", out)
 	}
 }
