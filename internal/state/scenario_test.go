@@ -226,7 +226,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.certCmd(td.Cmd, a)
 	case "credit-node-show", "credit-request-show", "credit-limit", "credit-corrupt":
 		out = s.creditQuery(td.Cmd, a)
-	case "trade-show", "trade-position", "trade-corrupt", "trade-crowd", "trade-uncrowd":
+	case "trade-show", "trade-position", "trade-corrupt", "trade-crowd", "trade-uncrowd", "trade-history":
 		out = s.tradeQuery(td.Cmd, a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)

@@ -29,6 +29,7 @@ import (
 //	trade-corrupt LABEL    adds one to the trade's funded, outside any transaction, for the audit to find
 //	trade-crowd NAME n=N   puts N holdings of trades that do not exist in NAME's position
 //	trade-uncrowd NAME     takes them out again
+//	trade-history NAME [limit=N]   the committed trades naming NAME, newest first, page by page
 //
 // TERMS: [amount=N] [token=ID] [arbiter=NAME] [rule=confirmation|documents]
 // [confirm=D] [expires=OFFSET] [fund=OFFSET] [ship=OFFSET] [desc=TEXT].
@@ -148,6 +149,28 @@ func (s *scenario) tradeQuery(cmd string, a *cmdArgs) string {
 		}
 		s.blk.Set(tradePositionKey(who), encode(pos))
 		return fmt.Sprintf("%s holds %d trades", name, len(pos))
+	}
+	if cmd == "trade-history" { // the committed trades naming NAME, newest first, in pages of limit=N
+		snap := s.db.Snapshot()
+		defer snap.Close()
+		who := s.addr(a.subject())
+		var out []string
+		var cursor []byte
+		for page := 1; ; page++ {
+			ts, next, err := TradeHistory(snap, who, cursor, int(s.uintArg(a, "limit", 100)))
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			var ids []string
+			for _, t := range ts {
+				ids = append(ids, s.pretty(t.ID.String()))
+			}
+			out = append(out, fmt.Sprintf("page %d: %s", page, strings.Join(ids, " ")))
+			if next == nil {
+				return strings.Join(out, "\n")
+			}
+			cursor = next
+		}
 	}
 	if cmd == "trade-position" {
 		open, held := TradePositionOf(s.blk, s.addr(a.subject()), now)

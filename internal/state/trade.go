@@ -235,8 +235,8 @@ func (x *exec) tradeCounter(m tx.TradeCounter) *ledger.Rejection {
 	if rej := x.checkPositions(rules, t, m.Terms); rej != nil {
 		return rej
 	}
-	if m.Terms.Arbiter != t.Terms().Arbiter {
-		x.w.Set(tradePartyKey(m.Terms.Arbiter, x.env.Height, t.ID), nil)
+	if !slices.ContainsFunc(t.Versions, func(v trade.Version) bool { return v.Terms.Arbiter == m.Terms.Arbiter }) {
+		x.w.Set(tradePartyKey(m.Terms.Arbiter, x.env.Height, t.ID), nil) // a new arbiter's history lists the trade once
 	}
 	t.Versions = append(t.Versions, trade.Version{N: m.Version + 1, By: x.tx.Signer, TxID: x.tx.ID, Time: x.blockNanos(), Terms: m.Terms})
 	x.saveTrade(t)
