@@ -142,7 +142,7 @@ func row(s State, step Step) int {
 }
 
 func (t *Trade) authorise(tr Transition, signer ledger.Address) *ledger.Rejection {
-	want := ledger.Address{}
+	var want ledger.Address
 	switch tr.By {
 	case ByAnyone:
 		return nil
