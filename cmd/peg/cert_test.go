@@ -8,8 +8,8 @@ import (
 )
 
 // TestCertEndToEnd runs identities against a real `peg up`: its development
-// CA in genesis and in --home/ca with certificates for alice, bob and
-// merchant; alice registers hers; bob cannot register alice's
+// CA in genesis and in --home/ca with certificates for each of
+// devIdentities; alice registers hers; bob cannot register alice's
 // (CERT_WRONG_KEY); only the operator revokes, once; a revoked certificate
 // cannot be registered; a certificate issued later with `peg ca issue`
 // registers.
@@ -23,8 +23,8 @@ func TestCertEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustPeg(t, home, "ca", "show", "-o", "json")), &ca); err != nil {
 		t.Fatal(err)
 	}
-	if ca.Name != "Peg development CA" || ca.Issued != 3 || !ca.Insecure {
-		t.Fatalf("peg ca show = %+v, want the development CA with 3 certificates", ca)
+	if ca.Name != "Peg development CA" || ca.Issued != len(devIdentities) || !ca.Insecure {
+		t.Fatalf("peg ca show = %+v, want the development CA with %d certificates", ca, len(devIdentities))
 	}
 	var alice certView
 	if err := json.Unmarshal([]byte(mustPeg(t, home, "ca", "show", filepath.Join(issued, "alice.pem"), "-o", "json")), &alice); err != nil {
@@ -61,8 +61,8 @@ func TestCertEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &renewed); err != nil {
 		t.Fatal(err)
 	}
-	if renewed.Serial != 4 {
-		t.Fatalf("the next certificate has serial %d, want 4", renewed.Serial)
+	if want := uint64(len(devIdentities) + 1); renewed.Serial != want {
+		t.Fatalf("the next certificate has serial %d, want %d", renewed.Serial, want)
 	}
 	mustPeg(t, home, "cert", "register", renewed.Path, "--from", "bob")
 	if code, _, errs := peg(t, home, "ca", "issue", "bob", "--name", "Bob", "--registration", "1", "--country", "gb"); code != exitUsage || !strings.Contains(errs, "country") {

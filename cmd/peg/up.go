@@ -33,7 +33,8 @@ const (
 
 // devKeys are the keys of the development keyring, one per role a walkthrough
 // needs. They are encrypted under the empty passphrase.
-var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob", "registrar", "merchant", "lender"}
+var devKeys = []string{"operator", "issuer", "minter", "pauser", "freezer", "attestor", "alice", "bob", "registrar", "merchant", "lender",
+	"importer", "exporter", "arbiter"}
 
 func upCmd(g *globals) *cobra.Command {
 	var basePort, validators, regions int

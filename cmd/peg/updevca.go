@@ -21,6 +21,9 @@ var devIdentities = []struct {
 	{"alice", cert.Identity{Name: "Alice Trading Ltd", Registration: "GB-00000001", Country: "GB"}},
 	{"bob", cert.Identity{Name: "Bob Supplies Ltd", Registration: "GB-00000002", Country: "GB"}},
 	{"merchant", cert.Identity{Name: "Merchant Goods Ltd", Registration: "GB-00000003", Country: "GB"}},
+	{"importer", cert.Identity{Name: "Importer Foods Ltd", Registration: "GB-00000004", Country: "GB"}},
+	{"exporter", cert.Identity{Name: "Exporter Tea Co", Registration: "GB-00000005", Country: "GB"}},
+	{"arbiter", cert.Identity{Name: "Arbiter Chambers LLP", Registration: "GB-00000006", Country: "GB"}},
 }
 
 // devCAValidity is how long the development CA and its certificates are valid.

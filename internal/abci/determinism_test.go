@@ -384,7 +384,8 @@ func recordStory(t *testing.T) []recordedBlock {
 	repay, repayID := sign(cast.alice, msgCreditRepay(reqID, []ledger.CoinID{ledger.NewCoinID(spendFromID, 1)}, "10"))
 	commit(repay)
 	at = at.Add(8 * 24 * time.Hour)
-	commit(raw(cast.alice, msgCreditRepay(reqID, []ledger.CoinID{ledger.NewCoinID(repayID, 0)}, "10")))
+	repay2, repay2ID := sign(cast.alice, msgCreditRepay(reqID, []ledger.CoinID{ledger.NewCoinID(repayID, 0)}, "10"))
+	commit(repay2)
 	// Credit across regions: alice asks carol's node to pay hana in HK (GB
 	// holds it); HK's proof of hana's confirmation records alice's debt
 	// here, once (CREDIT_PROOF_DONE). hana asks carol's node to pay bob
@@ -400,6 +401,23 @@ func recordStory(t *testing.T) []recordedBlock {
 		raw(cast.mallory, msgCreditRequestIn(reqHK, hreq)))
 	commit(raw(cast.bob, msgCreditConfirm(hreq)))
 	commit(raw(cast.mallory, msgCreditRepaidIn(hkCreditRepaid(t, ledger.TxID{6}, 14, hreq, cast.carol.addr, hana.addr, cast.bob.addr, "15", "0"), ledger.TxID{6})))
+	// Trade: the operator sets the rules (mallory may not); alice buys tea
+	// from bob twice, carol arbitrating. Bob counters the first, mallory
+	// may not accept it, alice does; she funds both (bob may not), bob
+	// ships; mallory's settlement waits for alice's confirmation, then
+	// settles, once; alice disputes the second and carol splits it.
+	commit(raw(cast.carol, msgRegisterCert(cast.carol, 3)), raw(cast.mallory, msgTradeRules(1, "100000")), raw(cast.operator, msgTradeRules(1, "100000")))
+	offer1, trade1 := sign(cast.alice, msgTradeOffer(cast.alice.addr, cast.bob.addr, tradeTerms("50", "confirmation", cast.carol.addr, at)))
+	offer2, trade2 := sign(cast.alice, msgTradeOffer(cast.alice.addr, cast.bob.addr, tradeTerms("30", "documents", cast.carol.addr, at)))
+	commit(offer1, offer2)
+	commit(raw(cast.bob, msgTradeCounter(trade1, 1, tradeTerms("60", "confirmation", cast.carol.addr, at))),
+		raw(cast.mallory, msgTradeAccept(trade1, 2)), raw(cast.alice, msgTradeAccept(trade1, 2)), raw(cast.bob, msgTradeAccept(trade2, 1)))
+	fund1, fund1ID := sign(cast.alice, msgTradeFund(trade1, []ledger.CoinID{ledger.NewCoinID(repay2ID, 0)}, "60"))
+	commit(raw(cast.bob, msgTradeFund(trade1, []ledger.CoinID{ledger.NewCoinID(repay2ID, 0)}, "60")), fund1,
+		raw(cast.alice, msgTradeFund(trade2, []ledger.CoinID{ledger.NewCoinID(fund1ID, 0)}, "30")))
+	commit(raw(cast.bob, msgTradeShip(trade1)), raw(cast.bob, msgTradeShip(trade2)), raw(cast.mallory, msgTradeSettle(trade1)),
+		raw(cast.alice, msgTradeConfirm(trade1)), raw(cast.mallory, msgTradeSettle(trade1)), raw(cast.mallory, msgTradeSettle(trade1)),
+		raw(cast.alice, msgTradeDispute(trade2)), raw(cast.carol, msgTradeResolve(trade2, "10")), raw(cast.alice, msgTradeCancel(trade2)))
 	return out
 }
 
@@ -461,6 +479,8 @@ func TestDeterminism(t *testing.T) {
 		{"OK"}, {"OK", "FEE_INSUFFICIENT"}, {"OK"}, {"OK"},
 		{"UNAUTHORIZED", "OK"}, {"OK", "ALIAS_TAKEN"}, {"OK"}, {"OK"}, {"OK", "OK", "TRANSFER_DONE", "OK"}, {"OK", "REGION_UPDATE_OLD"}, {"OK"}, {"OK", "TRANSFER_DONE"}, {"OK", "OK", "OK", "OK", "OK"}, {"OK"}, {"CREDIT_NOT_PAYEE", "OK", "CREDIT_NOT_PENDING", "OK"}, {"OK"}, {"OK"},
 		{"OK", "OK"}, {"OK", "CREDIT_PROOF_DONE", "OK"}, {"OK"}, {"OK"},
+		{"OK", "UNAUTHORIZED", "OK"}, {"OK", "OK"}, {"OK", "TRADE_NOT_PARTY", "OK", "OK"}, {"TRADE_WRONG_PARTY", "OK", "OK"},
+		{"OK", "OK", "TRADE_RULE_NOT_MET", "OK", "OK", "TRADE_CLOSED", "OK", "OK", "TRADE_CLOSED"},
 	}
 	var got [][]string
 	for _, b := range story {

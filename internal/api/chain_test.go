@@ -324,7 +324,11 @@ func newTestEnvWait(t *testing.T, wait time.Duration) *testEnv {
 
 // newTestEnvWith lets configure change the server before it serves.
 func newTestEnvWith(t *testing.T, configure func(*server)) *testEnv {
-	g := testGenesis()
+	return newTestEnvGenesis(t, testGenesis(), configure)
+}
+
+// newTestEnvGenesis is newTestEnvWith on the chain genesis g starts.
+func newTestEnvGenesis(t *testing.T, g state.Genesis, configure func(*server)) *testEnv {
 	chain := newTestChain(t, g)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -47,8 +47,9 @@ const (
 )
 
 // streamed are the event types the stream carries: what a reserve or a fee
-// account's standing is, and what changes it, and each step of a credit
-// payment, which its payer and payee are told of (S4.7, S4.9). fee.charged, one per priced
+// account's standing is, and what changes it, each step of a credit
+// payment, which its payer and payee are told of (S4.7, S4.9), and each step
+// of a trade, which its parties (and, in a dispute, its arbiter) act on. fee.charged, one per priced
 // transaction, is not among them: the stream is for changes people act on,
 // and the fee books (GET /v1/fees) add the charges up.
 var streamed = map[string]bool{
@@ -56,6 +57,9 @@ var streamed = map[string]bool{
 	"fee.status": true, "fee.deposited": true, "fee.schedule": true,
 	"credit.requested": true, "credit.paid": true, "credit.received": true, "credit.repaid": true,
 	"credit.increase": true, "credit.increase.decided": true,
+	"trade.rules": true, "trade.offered": true, "trade.countered": true, "trade.accepted": true, "trade.funded": true,
+	"trade.shipped": true, "trade.confirmed": true, "trade.settled": true, "trade.disputed": true, "trade.resolved": true,
+	"trade.cancelled": true,
 }
 
 // streamEvents answers GET /v1/events.
@@ -215,6 +219,14 @@ func (s *server) eventsAt(height int64) ([]client.StreamEvent, error) {
 			if a, err := ledger.ParseAddress(se.Attrs["node"]); err == nil {
 				if n := state.CreditNodeOf(snap, a); n != nil {
 					se.Token = n.Token
+				}
+			}
+		}
+		if se.Token == "" && strings.HasPrefix(e.Type, "trade.") {
+			// A trade's step names the trade, whose terms name the token.
+			if id, err := ledger.ParseTxID(se.Attrs["trade"]); err == nil {
+				if t := state.TradeOf(snap, id); t != nil {
+					se.Token = t.Terms().Token
 				}
 			}
 		}

@@ -47,7 +47,7 @@ type Schedule []Fee
 // reserve's attestation, the operator's own kinds), because they are the
 // platform's own registrars keeping the alias directory, or because they are
 // how fees are paid (a deposit) or collected.
-var Free = []string{"alias_register", "alias_revoke", "attest", "authorize_issuer", "deploy_token", "fee_collect", "fee_deposit", "register_account", "register_credit_node", "revoke_certificate", "set_fee_schedule", "set_registrar"}
+var Free = []string{"alias_register", "alias_revoke", "attest", "authorize_issuer", "deploy_token", "fee_collect", "fee_deposit", "register_account", "register_credit_node", "revoke_certificate", "set_fee_schedule", "set_registrar", "set_trade_rules"}
 
 // Validate checks a schedule: kinds known to the caller (known), in strict
 // order, none of them free, and no fee that overflows with MaxOutputs outputs.

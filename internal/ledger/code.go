@@ -201,6 +201,32 @@ const (
 	CodeCreditProofDone Code = 226 // the proven credit step was already recorded here
 )
 
+// Trade agreements (S1.2, S1.4, S1.5): the trade rules, offers and
+// counter-offers, the holding pool, settlement and disputes.
+const (
+	CodeTradeNoRules         Code = 240 // the chain has no trade rule set
+	CodeTradeRules           Code = 241 // a trade rule set breaks a rule
+	CodeTradeTokenNotAllowed Code = 242 // the trade rules set no position limit for the token
+	CodeTradeNoTrade         Code = 243 // no trade with this id
+	CodeTradeNotParty        Code = 244 // the trade does not name the signer for this step
+	CodeTradeWrongParty      Code = 245 // the trade names the signer, but another party takes this step
+	CodeTradeWrongState      Code = 246 // a step out of order: not one the trade's state allows
+	CodeTradeClosed          Code = 247 // the trade is closed (settled, refunded, resolved, cancelled or lapsed)
+	CodeTradeLapsed          Code = 248 // the deadline the step needed has passed
+	CodeTradeNotDue          Code = 249 // the step waits for a deadline that has not passed
+	CodeTradeRoundLimit      Code = 250 // a counter-offer beyond the trade rules' rounds
+	CodeTradeDeadline        Code = 251 // a version's deadlines are not ahead of block time, out of order or too far
+	CodeTradeStaleVersion    Code = 252 // the step answers a version that is not the latest
+	CodeTradePositionLimit   Code = 253 // a party's open trades would pass the position limit
+	CodeTradeTooManyOpen     Code = 254 // a party is in MaxOpenTrades open trades already
+	CodeTradeWrongToken      Code = 255 // funding in another token than the trade's
+	CodeTradeUnderfunded     Code = 256 // funding with less than the trade's amount
+	CodeTradeOverfunded      Code = 257 // funding with more than the trade's amount
+	CodeTradeRuleNotMet      Code = 258 // settlement before the payment rule is met
+	CodeTradePoolEarmarked   Code = 259 // a trade's pool coins move only by trade transactions
+	CodeTradeOverAmount      Code = 260 // a resolution pays the seller more than the pool holds
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -335,6 +361,27 @@ var codeTable = map[Code]codeInfo{
 	CodeCreditPoolEarmarked:     {"CREDIT_POOL_EARMARKED", "a credit pool's coins move only by credit transactions"},
 	CodeCreditNotProven:         {"CREDIT_NOT_PROVEN", "the proven receipt records no such credit step for this region"},
 	CodeCreditProofDone:         {"CREDIT_PROOF_DONE", "the proven credit step was already recorded here"},
+	CodeTradeNoRules:            {"TRADE_NO_RULES", "the chain has no trade rule set"},
+	CodeTradeRules:              {"TRADE_RULES", "the trade rule set breaks a rule"},
+	CodeTradeTokenNotAllowed:    {"TRADE_TOKEN_NOT_ALLOWED", "the trade rules set no position limit for the token"},
+	CodeTradeNoTrade:            {"TRADE_NO_TRADE", "no trade with this id"},
+	CodeTradeNotParty:           {"TRADE_NOT_PARTY", "the trade does not name the signer for this step"},
+	CodeTradeWrongParty:         {"TRADE_WRONG_PARTY", "another party of the trade takes this step"},
+	CodeTradeWrongState:         {"TRADE_WRONG_STATE", "the trade's state does not allow this step"},
+	CodeTradeClosed:             {"TRADE_CLOSED", "the trade is closed"},
+	CodeTradeLapsed:             {"TRADE_LAPSED", "the deadline this step needed has passed"},
+	CodeTradeNotDue:             {"TRADE_NOT_DUE", "the step waits for a deadline that has not passed"},
+	CodeTradeRoundLimit:         {"TRADE_ROUND_LIMIT", "no more counter-offers: the trade rules' rounds are used up"},
+	CodeTradeDeadline:           {"TRADE_DEADLINE", "the deadlines are not ahead of block time, out of order or too far ahead"},
+	CodeTradeStaleVersion:       {"TRADE_STALE_VERSION", "the step answers a version of the terms that is not the latest"},
+	CodeTradePositionLimit:      {"TRADE_POSITION_LIMIT", "a party's open trades would pass the position limit"},
+	CodeTradeTooManyOpen:        {"TRADE_TOO_MANY_OPEN", "a party is in the most open trades allowed"},
+	CodeTradeWrongToken:         {"TRADE_WRONG_TOKEN", "funding in another token than the trade's"},
+	CodeTradeUnderfunded:        {"TRADE_UNDERFUNDED", "funding with less than the trade's amount"},
+	CodeTradeOverfunded:         {"TRADE_OVERFUNDED", "funding with more than the trade's amount"},
+	CodeTradeRuleNotMet:         {"TRADE_RULE_NOT_MET", "the payment rule is not met yet"},
+	CodeTradePoolEarmarked:      {"TRADE_POOL_EARMARKED", "a trade's pool coins move only by trade transactions"},
+	CodeTradeOverAmount:         {"TRADE_OVER_AMOUNT", "the resolution pays out more than the trade's pool holds"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

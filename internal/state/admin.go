@@ -144,6 +144,9 @@ func (x *exec) freeze(id ledger.TokenID, a ledger.Address, on bool) *ledger.Reje
 	if rej := x.creditPoolOf(a); rej != nil {
 		return rej
 	}
+	if rej := x.tradePoolOf(a); rej != nil {
+		return rej
+	}
 	typ := "account.unfrozen"
 	was := x.isFrozen(id, a)
 	switch {

@@ -307,6 +307,28 @@ func (x *exec) run() *ledger.Rejection {
 		return x.creditPaidIn(m)
 	case tx.CreditRepaidIn:
 		return x.creditRepaidIn(m)
+	case tx.SetTradeRules:
+		return x.setTradeRules(m)
+	case tx.TradeOffer:
+		return x.tradeOffer(m)
+	case tx.TradeCounter:
+		return x.tradeCounter(m)
+	case tx.TradeAccept:
+		return x.tradeAccept(m)
+	case tx.TradeFund:
+		return x.tradeFund(m)
+	case tx.TradeShip:
+		return x.tradeShip(m)
+	case tx.TradeConfirm:
+		return x.tradeConfirm(m)
+	case tx.TradeSettle:
+		return x.tradeSettle(m)
+	case tx.TradeDispute:
+		return x.tradeDispute(m)
+	case tx.TradeResolve:
+		return x.tradeResolve(m)
+	case tx.TradeCancel:
+		return x.tradeCancel(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

@@ -52,6 +52,9 @@ func (r *AuditReport) problem(format string, args ...any) {
 //     count of each address's aliases agrees with the aliases.
 //   - every credit node's pool and books agree, and Σ debts outstanding =
 //     Σ paid on credit − Σ repaid, per node (auditCredit).
+//   - every trade's holding pool holds Funded − Released − Refunded, its
+//     amount while it is funded and open and nothing otherwise, and the
+//     parties' open trades agree with the trades (auditTrades).
 //
 // A record that does not decode is reported as a problem, never a panic, so
 // that the audit of a damaged store says what is damaged.
@@ -74,6 +77,9 @@ func Audit(s Scanner, home ledger.Region) (AuditReport, error) {
 		return rep, err
 	}
 	if err := auditCredit(s, &rep); err != nil {
+		return rep, err
+	}
+	if err := auditTrades(s, &rep); err != nil {
 		return rep, err
 	}
 	redeemed, err := auditRedemptions(s, &rep, tokens)

@@ -14,7 +14,8 @@ import (
 // the fee contract (its coin f1, or the contract as payee, recipient or
 // frozen account), or testdata/credit.txt does, and shows it refused (fee_collect signed by anyone but the
 // revenue account, which collects only what fees spent or deposits expired),
-// or it names no coin and no payee, so it cannot move a fee balance at all.
+// or testdata/trade.txt does, or it names no coin and no payee, so it cannot
+// move a fee balance at all.
 // The cross-region kinds are pointed at it in xferdata/returned.txt: a
 // transfer to another region's fee contract is returned (transfer_in), and
 // refunded to its payer, never to the fee contract (transfer_refund pays
@@ -22,7 +23,7 @@ import (
 // until it is classified.
 func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 	var script []byte
-	for _, f := range []string{"testdata/fees.txt", "testdata/credit.txt"} {
+	for _, f := range []string{"testdata/fees.txt", "testdata/credit.txt", "testdata/trade.txt"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -52,8 +53,11 @@ func TestEveryKindKeepsFeesEarmarked(t *testing.T) {
 		"credit_repay":         "credit-repay request=r6 in=f1 ",
 		"credit_request":       "credit-request payee=fee-contract ",
 		"register_credit_node": "credit-node node=fee-contract",
+		// testdata/trade.txt
+		"trade_offer":   "trade-offer from=bob buyer=fee-contract",
+		"trade_counter": "trade-counter trade=t1 version=1 arbiter=fee-contract",
 	}
-	noCoins := []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_request_in", "deploy_token", "pause", "region_update", "register_account", "register_certificate", "revoke_certificate", "set_credit_line", "set_fee_schedule", "set_registrar", "token_import", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"} // transfer_in, transfer_refund: see xferdata/returned.txt; credit_*: credit_request checked the payee, and credit_request_in checks it on its home chain
+	noCoins := []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_request_in", "deploy_token", "pause", "region_update", "register_account", "register_certificate", "revoke_certificate", "set_credit_line", "set_fee_schedule", "set_registrar", "set_trade_rules", "token_import", "trade_accept", "trade_cancel", "trade_confirm", "trade_dispute", "trade_fund", "trade_resolve", "trade_settle", "trade_ship", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"} // transfer_in, transfer_refund: see xferdata/returned.txt; credit_*: credit_request checked the payee; trade_*: trade_offer and trade_counter checked the parties, whose own coins alone trade_fund spends and whom alone a trade's pool pays
 	for _, k := range tx.Kinds {
 		cmd, moves := pointed[k]
 		switch {

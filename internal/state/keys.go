@@ -44,6 +44,10 @@ const (
 	prefixCreditInc    = "cinc/"  // cinc/NODE PAYER → CreditIncreaseRecord (JSON)
 	prefixCreditOut    = "cxout/" // cxout/ID → "" a request of this region's payer to a payee of another (credit_cross.go)
 	prefixCreditRepIn  = "cxrep/" // cxrep/REPAYMENT → "" a repayment of another region recorded here by credit_repaid_in
+	prefixTrade        = "trd/"   // trd/ID → trade.Trade (JSON, trade.go)
+	prefixTradePool    = "tpool/" // tpool/POOL → the trade's id
+	prefixTradePos     = "tpos/"  // tpos/ADDR → trade.Position (JSON): ADDR's open trades, by id
+	prefixTradeParty   = "tpty/"  // tpty/ADDR HEIGHT(8) ID → "" a trade that names ADDR (buyer, seller or arbiter)
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -56,6 +60,9 @@ var (
 // keyWatched lists, sorted, the tokens with a reading, whose staleness each
 // block judges.
 var keyWatched = []byte("rsv/watched")
+
+// keyTradeRules holds the chain's trade rules (trade.Rules, JSON).
+var keyTradeRules = []byte("trules")
 
 var keyGenesis = []byte(prefixGenesis + "genesis")
 
@@ -183,4 +190,15 @@ func creditRepaidInKey(id ledger.TxID) []byte { return cat([]byte(prefixCreditRe
 
 func creditIncreaseKey(node, payer ledger.Address) []byte {
 	return cat([]byte(prefixCreditInc), node.Bytes(), payer.Bytes())
+}
+
+func tradeKey(id ledger.TxID) []byte           { return cat([]byte(prefixTrade), id[:]) }
+func tradePoolKey(a ledger.Address) []byte     { return cat([]byte(prefixTradePool), a.Bytes()) }
+func tradePositionKey(a ledger.Address) []byte { return cat([]byte(prefixTradePos), a.Bytes()) }
+func tradePartyPrefix(a ledger.Address) []byte { return cat([]byte(prefixTradeParty), a.Bytes()) }
+
+func tradePartyKey(a ledger.Address, height uint64, id ledger.TxID) []byte {
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], height)
+	return cat(tradePartyPrefix(a), h[:], id[:])
 }

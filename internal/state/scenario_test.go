@@ -228,6 +228,8 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.certCmd(td.Cmd, a)
 	case "credit-node-show", "credit-request-show", "credit-limit", "credit-corrupt":
 		out = s.creditQuery(td.Cmd, a)
+	case "trade-show", "trade-position", "trade-corrupt", "trade-crowd", "trade-uncrowd", "trade-history":
+		out = s.tradeQuery(td.Cmd, a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)
 		if !ok {
@@ -326,7 +328,10 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 			Serial: s.uintArg(a, "serial", 0), Reason: a.get("reason", "")}}
 		return &b, "op", true
 	}
-	return s.creditMessage(cmd, a)
+	if b, from, ok := s.creditMessage(cmd, a); ok {
+		return b, from, ok
+	}
+	return s.tradeMessage(cmd, a)
 }
 
 // scenarioAliasKey is the alias key of the scripts.
@@ -1356,6 +1361,11 @@ func (s *scenario) addr(name string) ledger.Address {
 			region = string(s.region)
 		}
 		a := FeeContract(ledger.Region(region))
+		s.names[a.String()] = name
+		return a
+	}
+	if label, ok := strings.CutPrefix(name, "tpool:"); ok {
+		a := s.tradePool(label)
 		s.names[a.String()] = name
 		return a
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/token"
+	"github.com/pegledger/peg/internal/trade"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -246,6 +247,36 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 		m = ci
 	case *txpb.Body_CreditIncreaseDecision:
 		m = f.creditDecision(x.CreditIncreaseDecision)
+	case *txpb.Body_SetTradeRules:
+		m = f.tradeRules(x.SetTradeRules)
+	case *txpb.Body_TradeOffer:
+		v := x.TradeOffer
+		o := TradeOffer{Buyer: f.address("buyer", v.Buyer), Seller: f.address("seller", v.Seller), Terms: f.tradeTerms(v.Terms)}
+		f.tradeParties(o.Buyer, o.Seller, o.Terms.Arbiter)
+		m = o
+	case *txpb.Body_TradeCounter:
+		v := x.TradeCounter
+		m = TradeCounter{Trade: f.txID("trade", v.Trade), Version: v.Version, Terms: f.tradeTerms(v.Terms)}
+	case *txpb.Body_TradeAccept:
+		m = TradeAccept{Trade: f.txID("trade", x.TradeAccept.Trade), Version: x.TradeAccept.Version}
+	case *txpb.Body_TradeFund:
+		v := x.TradeFund
+		m = TradeFund{Trade: f.txID("trade", v.Trade), Token: f.token(v.Token), Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
+	case *txpb.Body_TradeShip:
+		v := x.TradeShip
+		m = TradeShip{Trade: f.txID("trade", v.Trade), Invoice: f.hash("invoice_hash", v.InvoiceHash), BillOfLading: f.hash("bill_of_lading_hash", v.BillOfLadingHash)}
+	case *txpb.Body_TradeConfirm:
+		m = TradeConfirm{Trade: f.txID("trade", x.TradeConfirm.Trade)}
+	case *txpb.Body_TradeSettle:
+		m = TradeSettle{Trade: f.txID("trade", x.TradeSettle.Trade)}
+	case *txpb.Body_TradeDispute:
+		v := x.TradeDispute
+		m = TradeDispute{Trade: f.txID("trade", v.Trade), Reason: f.tradeText("reason", v.Reason, trade.MaxDescriptionLen), Evidence: f.hash("evidence_hash", v.EvidenceHash)}
+	case *txpb.Body_TradeResolve:
+		v := x.TradeResolve
+		m = TradeResolve{Trade: f.txID("trade", v.Trade), SellerAmount: f.amount("seller_amount", v.SellerAmount, false), Reason: f.tradeText("reason", v.Reason, trade.MaxDescriptionLen)}
+	case *txpb.Body_TradeCancel:
+		m = TradeCancel{Trade: f.txID("trade", x.TradeCancel.Trade)}
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}
@@ -448,4 +479,81 @@ func (f *fields) creditDecision(v *txpb.CreditIncreaseDecision) CreditIncreaseDe
 		d.Expiry = time.Unix(v.Expiry, 0).UTC()
 	}
 	return d
+}
+
+// hash reads a SHA-256 document hash.
+func (f *fields) hash(name string, b []byte) trade.Hash {
+	var h trade.Hash
+	if len(b) != len(h) {
+		f.fail(ledger.CodeInvalidArgument, "%s is %d bytes, want %d (SHA-256)", name, len(b), len(h))
+		return h
+	}
+	copy(h[:], b)
+	return h
+}
+
+// tradeText reads 1 to limit bytes of UTF-8.
+func (f *fields) tradeText(name, s string, limit int) string {
+	if s == "" || len(s) > limit || !utf8.ValidString(s) {
+		f.fail(ledger.CodeInvalidArgument, "%s must be 1 to %d bytes of UTF-8", name, limit)
+	}
+	return s
+}
+
+// tradeRules decodes a rule set, bounded; whether it makes sense is
+// trade.Rules.Validate's call, in the state.
+func (f *fields) tradeRules(v *txpb.SetTradeRules) SetTradeRules {
+	if len(v.Limits) > trade.MaxLimits {
+		f.fail(ledger.CodeTooLarge, "%d limits; at most %d", len(v.Limits), trade.MaxLimits)
+		return SetTradeRules{}
+	}
+	r := trade.Rules{MaxRounds: v.MaxRounds, MaxVersionOpen: f.seconds("max_version_open_seconds", v.MaxVersionOpenSeconds, trade.MaxVersionOpenLimit)}
+	for _, l := range v.Limits {
+		r.Limits = append(r.Limits, trade.Limit{Token: f.token(l.GetToken()), Max: f.amount("limits.max", l.GetMax(), true)})
+	}
+	return SetTradeRules{Rules: r}
+}
+
+// tradeTerms decodes a version's terms; the deadlines against block time
+// and the rules are trade.CheckTerms's call, in the state.
+func (f *fields) tradeTerms(v *txpb.TradeTerms) trade.Terms {
+	if v == nil {
+		f.fail(ledger.CodeInvalidArgument, "terms are missing")
+		return trade.Terms{}
+	}
+	rule, err := trade.ParsePaymentRule(v.PaymentRule)
+	if err != nil {
+		f.fail(ledger.CodeInvalidArgument, "payment_rule: %v", err)
+	}
+	t := trade.Terms{
+		Description: f.tradeText("description", v.Description, trade.MaxDescriptionLen), DocumentHash: f.hash("document_hash", v.DocumentHash),
+		Token: f.token(v.Token), Amount: f.amount("amount", v.Amount, true), Delivery: f.tradeText("delivery", v.Delivery, trade.MaxDeliveryLen),
+		PaymentRule: rule, Arbiter: f.address("arbiter", v.Arbiter),
+	}
+	if v.ConfirmSeconds < int64(trade.MinConfirmWindow/time.Second) || v.ConfirmSeconds > int64(trade.MaxConfirmWindow/time.Second) {
+		f.fail(ledger.CodeInvalidArgument, "confirm_seconds %d is outside %d to %d", v.ConfirmSeconds,
+			int64(trade.MinConfirmWindow/time.Second), int64(trade.MaxConfirmWindow/time.Second))
+	}
+	t.ConfirmWindow = time.Duration(v.ConfirmSeconds) * time.Second
+	const maxUnix = 1 << 33 // the year 2242: beyond any deadline, and within Unix nanoseconds' int64 range
+	for _, d := range []struct {
+		name string
+		v    int64
+		to   *int64
+	}{{"expires", v.Expires, &t.Expires}, {"fund_by", v.FundBy, &t.FundBy}, {"ship_by", v.ShipBy, &t.ShipBy}} {
+		if d.v <= 0 || d.v > maxUnix {
+			f.fail(ledger.CodeInvalidArgument, "%s must be a positive Unix time", d.name)
+			continue
+		}
+		*d.to = time.Unix(d.v, 0).UnixNano()
+	}
+	return t
+}
+
+// tradeParties checks an offer's parties are three accounts: a buyer, a
+// seller and an arbiter.
+func (f *fields) tradeParties(buyer, seller, arbiter ledger.Address) {
+	if buyer == seller || arbiter == buyer || arbiter == seller {
+		f.fail(ledger.CodeInvalidArgument, "the buyer, the seller and the arbiter must be three accounts")
+	}
 }

@@ -160,6 +160,20 @@ func wireAmounts(b *txpb.Body) []string {
 		if x.CreditIncreaseDecision.GetApprove() { // a decline's limit is ignored
 			return []string{x.CreditIncreaseDecision.GetLimit()}
 		}
+	case *txpb.Body_SetTradeRules:
+		var s []string
+		for _, l := range x.SetTradeRules.GetLimits() {
+			s = append(s, l.GetMax())
+		}
+		return s
+	case *txpb.Body_TradeOffer:
+		return []string{x.TradeOffer.GetTerms().GetAmount()}
+	case *txpb.Body_TradeCounter:
+		return []string{x.TradeCounter.GetTerms().GetAmount()}
+	case *txpb.Body_TradeFund:
+		return []string{x.TradeFund.GetAmount()}
+	case *txpb.Body_TradeResolve:
+		return []string{x.TradeResolve.GetSellerAmount()}
 	case *txpb.Body_Pay:
 		return outputs(x.Pay.GetOutputs())
 	case *txpb.Body_SpendFrom:
@@ -187,7 +201,7 @@ type corpusSeed struct {
 // corpusSeeds builds the seed corpus. Signing is deterministic, so the same
 // code gives the same bytes: TestFuzzCorpus holds the committed files to them.
 func corpusSeeds(t testing.TB) []corpusSeed {
-	alice, bob := testAddr("alice").String(), testAddr("bob").String()
+	alice, bob, carol := testAddr("alice").String(), testAddr("bob").String(), testAddr("carol").String()
 	c1, c2 := coinID("c1"), coinID("c2")
 	body := func(nonce uint64, memo string) *txpb.Body {
 		return &txpb.Body{ChainId: fuzzChain, ExpiryHeight: 100, Signer: alice, Nonce: nonce, Memo: memo}
@@ -304,6 +318,63 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		{"OK-credit-increase-decision", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_CreditIncreaseDecision{CreditIncreaseDecision: &txpb.CreditIncreaseDecision{Payer: alice, Approve: true,
 				Limit: "600", Expiry: 1_800_000_000, Reason: "accounts seen"}}
+		})},
+		{"OK-set-trade-rules", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetTradeRules{SetTradeRules: &txpb.SetTradeRules{MaxRounds: 2, MaxVersionOpenSeconds: 259200,
+				Limits: []*txpb.TradeLimit{{Token: "gbpt", Max: "100000"}}}}
+		})},
+		{"INVALID_ARGUMENT-trade-rules-open", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetTradeRules{SetTradeRules: &txpb.SetTradeRules{MaxRounds: 2, MaxVersionOpenSeconds: -1,
+				Limits: []*txpb.TradeLimit{{Token: "gbpt", Max: "100000"}}}}
+		})},
+		{"OK-trade-offer", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeOffer{TradeOffer: &txpb.TradeOffer{Buyer: alice, Seller: bob, Terms: tradeTerms(carol, c1)}}
+		})},
+		{"INVALID_ARGUMENT-trade-offer-arbiter", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeOffer{TradeOffer: &txpb.TradeOffer{Buyer: alice, Seller: bob, Terms: tradeTerms(bob, c1)}}
+		})},
+		{"INVALID_ARGUMENT-trade-offer-rule", with(func(b *txpb.Body) {
+			terms := tradeTerms(carol, c1)
+			terms.PaymentRule = "cash on delivery"
+			b.Msg = &txpb.Body_TradeOffer{TradeOffer: &txpb.TradeOffer{Buyer: alice, Seller: bob, Terms: terms}}
+		})},
+		{"INVALID_ARGUMENT-trade-offer-far-deadline", with(func(b *txpb.Body) {
+			terms := tradeTerms(carol, c1)
+			terms.ShipBy = 1 << 40 // beyond Unix nanoseconds' range
+			b.Msg = &txpb.Body_TradeOffer{TradeOffer: &txpb.TradeOffer{Buyer: alice, Seller: bob, Terms: terms}}
+		})},
+		{"INVALID_ARGUMENT-trade-offer-no-terms", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeOffer{TradeOffer: &txpb.TradeOffer{Buyer: alice, Seller: bob}}
+		})},
+		{"OK-trade-counter", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeCounter{TradeCounter: &txpb.TradeCounter{Trade: c2, Version: 1, Terms: tradeTerms(carol, c1)}}
+		})},
+		{"OK-trade-accept", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeAccept{TradeAccept: &txpb.TradeAccept{Trade: c2, Version: 2}}
+		})},
+		{"OK-trade-fund", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeFund{TradeFund: &txpb.TradeFund{Trade: c2, Token: "gbpt", Inputs: [][]byte{c1}, Amount: "1200"}}
+		})},
+		{"OK-trade-ship", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeShip{TradeShip: &txpb.TradeShip{Trade: c2, InvoiceHash: c1, BillOfLadingHash: c1}}
+		})},
+		{"INVALID_ARGUMENT-trade-ship-hash", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeShip{TradeShip: &txpb.TradeShip{Trade: c2, InvoiceHash: c1, BillOfLadingHash: c1[:20]}}
+		})},
+		{"OK-trade-confirm", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeConfirm{TradeConfirm: &txpb.TradeConfirm{Trade: c2}}
+		})},
+		{"OK-trade-settle", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeSettle{TradeSettle: &txpb.TradeSettle{Trade: c2}}
+		})},
+		{"OK-trade-dispute", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeDispute{TradeDispute: &txpb.TradeDispute{Trade: c2, Reason: "wet tea", EvidenceHash: c1}}
+		})},
+		{"OK-trade-resolve", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeResolve{TradeResolve: &txpb.TradeResolve{Trade: c2, SellerAmount: "0", Reason: "never shipped"}}
+		})},
+		{"OK-trade-cancel", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_TradeCancel{TradeCancel: &txpb.TradeCancel{Trade: c2}}
 		})},
 		{"OK-set-fee-schedule", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: feeScheduleMsg(bob)}
@@ -723,4 +794,12 @@ func testCertificate(t testing.TB, name string) []byte {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// tradeTerms are a version's terms naming arbiter, with doc as the goods'
+// document hash.
+func tradeTerms(arbiter string, doc []byte) *txpb.TradeTerms {
+	return &txpb.TradeTerms{Description: "100 crates of tea", DocumentHash: doc, Token: "gbpt", Amount: "1200",
+		Delivery: "FOB Shanghai", PaymentRule: "confirmation", ConfirmSeconds: 172800,
+		Expires: 1_800_000_000, FundBy: 1_800_003_600, ShipBy: 1_800_086_400, Arbiter: arbiter}
 }

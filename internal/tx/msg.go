@@ -10,6 +10,7 @@ import (
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/token"
+	"github.com/pegledger/peg/internal/trade"
 )
 
 // Msg is one typed action. Past Decode every field is valid in form (addresses,
@@ -293,8 +294,71 @@ type CreditRepaidIn struct {
 	Repayment ledger.TxID
 }
 
+// SetTradeRules sets the chain's trade rules.
+type SetTradeRules struct{ Rules trade.Rules }
+
+// TradeOffer opens a trade between Buyer and Seller with the first version
+// of its Terms.
+type TradeOffer struct {
+	Buyer  ledger.Address
+	Seller ledger.Address
+	Terms  trade.Terms
+}
+
+// TradeCounter answers Version of Trade with new Terms.
+type TradeCounter struct {
+	Trade   ledger.TxID
+	Version uint32
+	Terms   trade.Terms
+}
+
+// TradeAccept accepts Version of Trade's terms.
+type TradeAccept struct {
+	Trade   ledger.TxID
+	Version uint32
+}
+
+// TradeFund moves Amount of Token from the signer's Inputs into Trade's pool.
+type TradeFund struct {
+	Trade  ledger.TxID
+	Token  ledger.TokenID
+	Inputs []ledger.CoinID
+	Amount money.Amount
+}
+
+// TradeShip presents Trade's shipping documents.
+type TradeShip struct {
+	Trade        ledger.TxID
+	Invoice      trade.Hash
+	BillOfLading trade.Hash
+}
+
+// TradeConfirm is the buyer's confirmation of Trade's goods.
+type TradeConfirm struct{ Trade ledger.TxID }
+
+// TradeSettle releases Trade's pool to the seller.
+type TradeSettle struct{ Trade ledger.TxID }
+
+// TradeDispute puts Trade before its arbiter.
+type TradeDispute struct {
+	Trade    ledger.TxID
+	Reason   string
+	Evidence trade.Hash
+}
+
+// TradeResolve pays SellerAmount of Trade's pool to the seller and the rest
+// back to the buyer.
+type TradeResolve struct {
+	Trade        ledger.TxID
+	SellerAmount money.Amount
+	Reason       string
+}
+
+// TradeCancel closes Trade (an open offer, an unfunded or unshipped trade).
+type TradeCancel struct{ Trade ledger.TxID }
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
-var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_repay", "credit_request", "credit_request_in", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule", "set_registrar", "spend_from", "token_import", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
+var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_repay", "credit_request", "credit_request_in", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule", "set_registrar", "set_trade_rules", "spend_from", "token_import", "trade_accept", "trade_cancel", "trade_confirm", "trade_counter", "trade_dispute", "trade_fund", "trade_offer", "trade_resolve", "trade_settle", "trade_ship", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string        { return "authorize_issuer" }
 func (RegisterAccount) Kind() string        { return "register_account" }
@@ -338,3 +402,14 @@ func (CreditIncreaseDecision) Kind() string { return "credit_increase_decision" 
 func (CreditRequestIn) Kind() string        { return "credit_request_in" }
 func (CreditPaidIn) Kind() string           { return "credit_paid_in" }
 func (CreditRepaidIn) Kind() string         { return "credit_repaid_in" }
+func (SetTradeRules) Kind() string          { return "set_trade_rules" }
+func (TradeOffer) Kind() string             { return "trade_offer" }
+func (TradeCounter) Kind() string           { return "trade_counter" }
+func (TradeAccept) Kind() string            { return "trade_accept" }
+func (TradeFund) Kind() string              { return "trade_fund" }
+func (TradeShip) Kind() string              { return "trade_ship" }
+func (TradeConfirm) Kind() string           { return "trade_confirm" }
+func (TradeSettle) Kind() string            { return "trade_settle" }
+func (TradeDispute) Kind() string           { return "trade_dispute" }
+func (TradeResolve) Kind() string           { return "trade_resolve" }
+func (TradeCancel) Kind() string            { return "trade_cancel" }

@@ -244,6 +244,17 @@ type Body struct {
 	//	*Body_CreditRequestIn
 	//	*Body_CreditPaidIn
 	//	*Body_CreditRepaidIn
+	//	*Body_SetTradeRules
+	//	*Body_TradeOffer
+	//	*Body_TradeCounter
+	//	*Body_TradeAccept
+	//	*Body_TradeFund
+	//	*Body_TradeShip
+	//	*Body_TradeConfirm
+	//	*Body_TradeSettle
+	//	*Body_TradeDispute
+	//	*Body_TradeResolve
+	//	*Body_TradeCancel
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -699,6 +710,105 @@ func (x *Body) GetCreditRepaidIn() *CreditRepaidIn {
 	return nil
 }
 
+func (x *Body) GetSetTradeRules() *SetTradeRules {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_SetTradeRules); ok {
+			return x.SetTradeRules
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeOffer() *TradeOffer {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeOffer); ok {
+			return x.TradeOffer
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeCounter() *TradeCounter {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeCounter); ok {
+			return x.TradeCounter
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeAccept() *TradeAccept {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeAccept); ok {
+			return x.TradeAccept
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeFund() *TradeFund {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeFund); ok {
+			return x.TradeFund
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeShip() *TradeShip {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeShip); ok {
+			return x.TradeShip
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeConfirm() *TradeConfirm {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeConfirm); ok {
+			return x.TradeConfirm
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeSettle() *TradeSettle {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeSettle); ok {
+			return x.TradeSettle
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeDispute() *TradeDispute {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeDispute); ok {
+			return x.TradeDispute
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeResolve() *TradeResolve {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeResolve); ok {
+			return x.TradeResolve
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetTradeCancel() *TradeCancel {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_TradeCancel); ok {
+			return x.TradeCancel
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -871,6 +981,50 @@ type Body_CreditRepaidIn struct {
 	CreditRepaidIn *CreditRepaidIn `protobuf:"bytes,53,opt,name=credit_repaid_in,json=creditRepaidIn,proto3,oneof"`
 }
 
+type Body_SetTradeRules struct {
+	SetTradeRules *SetTradeRules `protobuf:"bytes,56,opt,name=set_trade_rules,json=setTradeRules,proto3,oneof"`
+}
+
+type Body_TradeOffer struct {
+	TradeOffer *TradeOffer `protobuf:"bytes,57,opt,name=trade_offer,json=tradeOffer,proto3,oneof"`
+}
+
+type Body_TradeCounter struct {
+	TradeCounter *TradeCounter `protobuf:"bytes,58,opt,name=trade_counter,json=tradeCounter,proto3,oneof"`
+}
+
+type Body_TradeAccept struct {
+	TradeAccept *TradeAccept `protobuf:"bytes,59,opt,name=trade_accept,json=tradeAccept,proto3,oneof"`
+}
+
+type Body_TradeFund struct {
+	TradeFund *TradeFund `protobuf:"bytes,60,opt,name=trade_fund,json=tradeFund,proto3,oneof"`
+}
+
+type Body_TradeShip struct {
+	TradeShip *TradeShip `protobuf:"bytes,61,opt,name=trade_ship,json=tradeShip,proto3,oneof"`
+}
+
+type Body_TradeConfirm struct {
+	TradeConfirm *TradeConfirm `protobuf:"bytes,62,opt,name=trade_confirm,json=tradeConfirm,proto3,oneof"`
+}
+
+type Body_TradeSettle struct {
+	TradeSettle *TradeSettle `protobuf:"bytes,63,opt,name=trade_settle,json=tradeSettle,proto3,oneof"`
+}
+
+type Body_TradeDispute struct {
+	TradeDispute *TradeDispute `protobuf:"bytes,64,opt,name=trade_dispute,json=tradeDispute,proto3,oneof"`
+}
+
+type Body_TradeResolve struct {
+	TradeResolve *TradeResolve `protobuf:"bytes,65,opt,name=trade_resolve,json=tradeResolve,proto3,oneof"`
+}
+
+type Body_TradeCancel struct {
+	TradeCancel *TradeCancel `protobuf:"bytes,66,opt,name=trade_cancel,json=tradeCancel,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -954,6 +1108,28 @@ func (*Body_CreditRequestIn) isBody_Msg() {}
 func (*Body_CreditPaidIn) isBody_Msg() {}
 
 func (*Body_CreditRepaidIn) isBody_Msg() {}
+
+func (*Body_SetTradeRules) isBody_Msg() {}
+
+func (*Body_TradeOffer) isBody_Msg() {}
+
+func (*Body_TradeCounter) isBody_Msg() {}
+
+func (*Body_TradeAccept) isBody_Msg() {}
+
+func (*Body_TradeFund) isBody_Msg() {}
+
+func (*Body_TradeShip) isBody_Msg() {}
+
+func (*Body_TradeConfirm) isBody_Msg() {}
+
+func (*Body_TradeSettle) isBody_Msg() {}
+
+func (*Body_TradeDispute) isBody_Msg() {}
+
+func (*Body_TradeResolve) isBody_Msg() {}
+
+func (*Body_TradeCancel) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -4114,6 +4290,832 @@ func (x *CreditRepaidIn) GetRepayment() []byte {
 	return nil
 }
 
+// TradeLimit is the most one party may hold in open trades of token (minor
+// units): the sum of the amounts of its open trades, as buyer or seller.
+type TradeLimit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Max           string                 `protobuf:"bytes,2,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeLimit) Reset() {
+	*x = TradeLimit{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeLimit) ProtoMessage() {}
+
+func (x *TradeLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeLimit.ProtoReflect.Descriptor instead.
+func (*TradeLimit) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *TradeLimit) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *TradeLimit) GetMax() string {
+	if x != nil {
+		return x.Max
+	}
+	return ""
+}
+
+// SetTradeRules sets the chain's trade rules (S1.4), replacing the last:
+// how many counter-offers a trade may see, how long a version of an offer
+// may stay open, and the position limit of each token that may be traded
+// (in token order). Operator only.
+type SetTradeRules struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	MaxRounds             uint32                 `protobuf:"varint,1,opt,name=max_rounds,json=maxRounds,proto3" json:"max_rounds,omitempty"`
+	MaxVersionOpenSeconds int64                  `protobuf:"varint,2,opt,name=max_version_open_seconds,json=maxVersionOpenSeconds,proto3" json:"max_version_open_seconds,omitempty"`
+	Limits                []*TradeLimit          `protobuf:"bytes,3,rep,name=limits,proto3" json:"limits,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *SetTradeRules) Reset() {
+	*x = SetTradeRules{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTradeRules) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTradeRules) ProtoMessage() {}
+
+func (x *SetTradeRules) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTradeRules.ProtoReflect.Descriptor instead.
+func (*SetTradeRules) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *SetTradeRules) GetMaxRounds() uint32 {
+	if x != nil {
+		return x.MaxRounds
+	}
+	return 0
+}
+
+func (x *SetTradeRules) GetMaxVersionOpenSeconds() int64 {
+	if x != nil {
+		return x.MaxVersionOpenSeconds
+	}
+	return 0
+}
+
+func (x *SetTradeRules) GetLimits() []*TradeLimit {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+// TradeTerms are what one version of an offer proposes (S1.5). Times are Unix
+// seconds.
+type TradeTerms struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// description describes the goods (1 to 256 bytes).
+	Description string `protobuf:"bytes,1,opt,name=description,proto3" json:"description,omitempty"`
+	// document_hash is the SHA-256 of the goods' document (the contract, the
+	// pro-forma invoice), 32 bytes.
+	DocumentHash []byte `protobuf:"bytes,2,opt,name=document_hash,json=documentHash,proto3" json:"document_hash,omitempty"`
+	Token        string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	Amount       string `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	// delivery is the delivery terms ("FOB Shanghai", 1 to 128 bytes).
+	Delivery string `protobuf:"bytes,5,opt,name=delivery,proto3" json:"delivery,omitempty"`
+	// payment_rule is "confirmation" (documents and the buyer's
+	// confirmation, or the confirmation window passing without a dispute)
+	// or "documents" (documents presented).
+	PaymentRule string `protobuf:"bytes,6,opt,name=payment_rule,json=paymentRule,proto3" json:"payment_rule,omitempty"`
+	// confirm_seconds is how long after shipment the buyer may confirm or
+	// dispute.
+	ConfirmSeconds int64 `protobuf:"varint,7,opt,name=confirm_seconds,json=confirmSeconds,proto3" json:"confirm_seconds,omitempty"`
+	// expires is when this version stops being open for acceptance.
+	Expires int64 `protobuf:"varint,8,opt,name=expires,proto3" json:"expires,omitempty"`
+	FundBy  int64 `protobuf:"varint,9,opt,name=fund_by,json=fundBy,proto3" json:"fund_by,omitempty"`
+	ShipBy  int64 `protobuf:"varint,10,opt,name=ship_by,json=shipBy,proto3" json:"ship_by,omitempty"`
+	// arbiter decides a dispute: neither the buyer nor the seller.
+	Arbiter       string `protobuf:"bytes,11,opt,name=arbiter,proto3" json:"arbiter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeTerms) Reset() {
+	*x = TradeTerms{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeTerms) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeTerms) ProtoMessage() {}
+
+func (x *TradeTerms) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeTerms.ProtoReflect.Descriptor instead.
+func (*TradeTerms) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *TradeTerms) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *TradeTerms) GetDocumentHash() []byte {
+	if x != nil {
+		return x.DocumentHash
+	}
+	return nil
+}
+
+func (x *TradeTerms) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *TradeTerms) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *TradeTerms) GetDelivery() string {
+	if x != nil {
+		return x.Delivery
+	}
+	return ""
+}
+
+func (x *TradeTerms) GetPaymentRule() string {
+	if x != nil {
+		return x.PaymentRule
+	}
+	return ""
+}
+
+func (x *TradeTerms) GetConfirmSeconds() int64 {
+	if x != nil {
+		return x.ConfirmSeconds
+	}
+	return 0
+}
+
+func (x *TradeTerms) GetExpires() int64 {
+	if x != nil {
+		return x.Expires
+	}
+	return 0
+}
+
+func (x *TradeTerms) GetFundBy() int64 {
+	if x != nil {
+		return x.FundBy
+	}
+	return 0
+}
+
+func (x *TradeTerms) GetShipBy() int64 {
+	if x != nil {
+		return x.ShipBy
+	}
+	return 0
+}
+
+func (x *TradeTerms) GetArbiter() string {
+	if x != nil {
+		return x.Arbiter
+	}
+	return ""
+}
+
+// TradeOffer opens a trade between buyer and seller, one of whom signs, with
+// the first version of its terms. The trade's id is this transaction's id.
+type TradeOffer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Buyer         string                 `protobuf:"bytes,1,opt,name=buyer,proto3" json:"buyer,omitempty"`
+	Seller        string                 `protobuf:"bytes,2,opt,name=seller,proto3" json:"seller,omitempty"`
+	Terms         *TradeTerms            `protobuf:"bytes,3,opt,name=terms,proto3" json:"terms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeOffer) Reset() {
+	*x = TradeOffer{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeOffer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeOffer) ProtoMessage() {}
+
+func (x *TradeOffer) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeOffer.ProtoReflect.Descriptor instead.
+func (*TradeOffer) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *TradeOffer) GetBuyer() string {
+	if x != nil {
+		return x.Buyer
+	}
+	return ""
+}
+
+func (x *TradeOffer) GetSeller() string {
+	if x != nil {
+		return x.Seller
+	}
+	return ""
+}
+
+func (x *TradeOffer) GetTerms() *TradeTerms {
+	if x != nil {
+		return x.Terms
+	}
+	return nil
+}
+
+// TradeCounter answers version (the latest) of trade with new terms: the
+// next version, by the other party.
+type TradeCounter struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trade         []byte                 `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	Version       uint32                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	Terms         *TradeTerms            `protobuf:"bytes,3,opt,name=terms,proto3" json:"terms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeCounter) Reset() {
+	*x = TradeCounter{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeCounter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeCounter) ProtoMessage() {}
+
+func (x *TradeCounter) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeCounter.ProtoReflect.Descriptor instead.
+func (*TradeCounter) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *TradeCounter) GetTrade() []byte {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
+func (x *TradeCounter) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *TradeCounter) GetTerms() *TradeTerms {
+	if x != nil {
+		return x.Terms
+	}
+	return nil
+}
+
+// TradeAccept accepts version (the latest) of trade's terms.
+type TradeAccept struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trade         []byte                 `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	Version       uint32                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeAccept) Reset() {
+	*x = TradeAccept{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeAccept) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeAccept) ProtoMessage() {}
+
+func (x *TradeAccept) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeAccept.ProtoReflect.Descriptor instead.
+func (*TradeAccept) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *TradeAccept) GetTrade() []byte {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
+func (x *TradeAccept) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// TradeFund moves amount of token from the signer's (the buyer's) inputs
+// into the trade's holding pool, a keyless address only trade transactions
+// move; the rest of the inputs comes back as change. amount is the trade's.
+type TradeFund struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trade         []byte                 `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	Inputs        [][]byte               `protobuf:"bytes,3,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	Amount        string                 `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeFund) Reset() {
+	*x = TradeFund{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeFund) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeFund) ProtoMessage() {}
+
+func (x *TradeFund) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeFund.ProtoReflect.Descriptor instead.
+func (*TradeFund) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *TradeFund) GetTrade() []byte {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
+func (x *TradeFund) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *TradeFund) GetInputs() [][]byte {
+	if x != nil {
+		return x.Inputs
+	}
+	return nil
+}
+
+func (x *TradeFund) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+// TradeShip presents the shipping documents (SHA-256 hashes, 32 bytes each).
+type TradeShip struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Trade            []byte                 `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	InvoiceHash      []byte                 `protobuf:"bytes,2,opt,name=invoice_hash,json=invoiceHash,proto3" json:"invoice_hash,omitempty"`
+	BillOfLadingHash []byte                 `protobuf:"bytes,3,opt,name=bill_of_lading_hash,json=billOfLadingHash,proto3" json:"bill_of_lading_hash,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *TradeShip) Reset() {
+	*x = TradeShip{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeShip) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeShip) ProtoMessage() {}
+
+func (x *TradeShip) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeShip.ProtoReflect.Descriptor instead.
+func (*TradeShip) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *TradeShip) GetTrade() []byte {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
+func (x *TradeShip) GetInvoiceHash() []byte {
+	if x != nil {
+		return x.InvoiceHash
+	}
+	return nil
+}
+
+func (x *TradeShip) GetBillOfLadingHash() []byte {
+	if x != nil {
+		return x.BillOfLadingHash
+	}
+	return nil
+}
+
+// TradeConfirm is the buyer's confirmation that the goods arrived as agreed.
+type TradeConfirm struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trade         []byte                 `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeConfirm) Reset() {
+	*x = TradeConfirm{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeConfirm) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeConfirm) ProtoMessage() {}
+
+func (x *TradeConfirm) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeConfirm.ProtoReflect.Descriptor instead.
+func (*TradeConfirm) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *TradeConfirm) GetTrade() []byte {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
+// TradeSettle releases the pool to the seller once the payment rule is met;
+// anyone may send it.
+type TradeSettle struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trade         []byte                 `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeSettle) Reset() {
+	*x = TradeSettle{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeSettle) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeSettle) ProtoMessage() {}
+
+func (x *TradeSettle) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeSettle.ProtoReflect.Descriptor instead.
+func (*TradeSettle) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *TradeSettle) GetTrade() []byte {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
+// TradeDispute puts the trade before its arbiter, with a reason (1 to 256
+// bytes) and the SHA-256 of the evidence (32 bytes).
+type TradeDispute struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trade         []byte                 `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	EvidenceHash  []byte                 `protobuf:"bytes,3,opt,name=evidence_hash,json=evidenceHash,proto3" json:"evidence_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeDispute) Reset() {
+	*x = TradeDispute{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeDispute) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeDispute) ProtoMessage() {}
+
+func (x *TradeDispute) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeDispute.ProtoReflect.Descriptor instead.
+func (*TradeDispute) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *TradeDispute) GetTrade() []byte {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
+func (x *TradeDispute) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *TradeDispute) GetEvidenceHash() []byte {
+	if x != nil {
+		return x.EvidenceHash
+	}
+	return nil
+}
+
+// TradeResolve is the arbiter's decision on a disputed trade: seller_amount
+// of the pool to the seller, the rest back to the buyer.
+type TradeResolve struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trade         []byte                 `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	SellerAmount  string                 `protobuf:"bytes,2,opt,name=seller_amount,json=sellerAmount,proto3" json:"seller_amount,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeResolve) Reset() {
+	*x = TradeResolve{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeResolve) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeResolve) ProtoMessage() {}
+
+func (x *TradeResolve) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeResolve.ProtoReflect.Descriptor instead.
+func (*TradeResolve) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *TradeResolve) GetTrade() []byte {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
+func (x *TradeResolve) GetSellerAmount() string {
+	if x != nil {
+		return x.SellerAmount
+	}
+	return ""
+}
+
+func (x *TradeResolve) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// TradeCancel closes a trade: an open offer (either party), an accepted
+// trade not funded by its fund_by (either party, nothing moved), a funded
+// trade not shipped by its ship_by (the buyer, refunded).
+type TradeCancel struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trade         []byte                 `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TradeCancel) Reset() {
+	*x = TradeCancel{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TradeCancel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TradeCancel) ProtoMessage() {}
+
+func (x *TradeCancel) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TradeCancel.ProtoReflect.Descriptor instead.
+func (*TradeCancel) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *TradeCancel) GetTrade() []byte {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -4129,7 +5131,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xd6\x15\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xf9\x1a\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -4183,7 +5185,21 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\x18credit_increase_decision\x182 \x01(\v2!.peg.tx.v1.CreditIncreaseDecisionH\x00R\x16creditIncreaseDecision\x12H\n" +
 	"\x11credit_request_in\x183 \x01(\v2\x1a.peg.tx.v1.CreditRequestInH\x00R\x0fcreditRequestIn\x12?\n" +
 	"\x0ecredit_paid_in\x184 \x01(\v2\x17.peg.tx.v1.CreditPaidInH\x00R\fcreditPaidIn\x12E\n" +
-	"\x10credit_repaid_in\x185 \x01(\v2\x19.peg.tx.v1.CreditRepaidInH\x00R\x0ecreditRepaidInB\x05\n" +
+	"\x10credit_repaid_in\x185 \x01(\v2\x19.peg.tx.v1.CreditRepaidInH\x00R\x0ecreditRepaidIn\x12B\n" +
+	"\x0fset_trade_rules\x188 \x01(\v2\x18.peg.tx.v1.SetTradeRulesH\x00R\rsetTradeRules\x128\n" +
+	"\vtrade_offer\x189 \x01(\v2\x15.peg.tx.v1.TradeOfferH\x00R\n" +
+	"tradeOffer\x12>\n" +
+	"\rtrade_counter\x18: \x01(\v2\x17.peg.tx.v1.TradeCounterH\x00R\ftradeCounter\x12;\n" +
+	"\ftrade_accept\x18; \x01(\v2\x16.peg.tx.v1.TradeAcceptH\x00R\vtradeAccept\x125\n" +
+	"\n" +
+	"trade_fund\x18< \x01(\v2\x14.peg.tx.v1.TradeFundH\x00R\ttradeFund\x125\n" +
+	"\n" +
+	"trade_ship\x18= \x01(\v2\x14.peg.tx.v1.TradeShipH\x00R\ttradeShip\x12>\n" +
+	"\rtrade_confirm\x18> \x01(\v2\x17.peg.tx.v1.TradeConfirmH\x00R\ftradeConfirm\x12;\n" +
+	"\ftrade_settle\x18? \x01(\v2\x16.peg.tx.v1.TradeSettleH\x00R\vtradeSettle\x12>\n" +
+	"\rtrade_dispute\x18@ \x01(\v2\x17.peg.tx.v1.TradeDisputeH\x00R\ftradeDispute\x12>\n" +
+	"\rtrade_resolve\x18A \x01(\v2\x17.peg.tx.v1.TradeResolveH\x00R\ftradeResolve\x12;\n" +
+	"\ftrade_cancel\x18B \x01(\v2\x16.peg.tx.v1.TradeCancelH\x00R\vtradeCancelB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -4397,7 +5413,65 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\arequest\x18\x02 \x01(\fR\arequest\"D\n" +
 	"\x0eCreditRepaidIn\x12\x14\n" +
 	"\x05proof\x18\x01 \x01(\fR\x05proof\x12\x1c\n" +
-	"\trepayment\x18\x02 \x01(\fR\trepaymentB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\trepayment\x18\x02 \x01(\fR\trepayment\"4\n" +
+	"\n" +
+	"TradeLimit\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x10\n" +
+	"\x03max\x18\x02 \x01(\tR\x03max\"\x96\x01\n" +
+	"\rSetTradeRules\x12\x1d\n" +
+	"\n" +
+	"max_rounds\x18\x01 \x01(\rR\tmaxRounds\x127\n" +
+	"\x18max_version_open_seconds\x18\x02 \x01(\x03R\x15maxVersionOpenSeconds\x12-\n" +
+	"\x06limits\x18\x03 \x03(\v2\x15.peg.tx.v1.TradeLimitR\x06limits\"\xcf\x02\n" +
+	"\n" +
+	"TradeTerms\x12 \n" +
+	"\vdescription\x18\x01 \x01(\tR\vdescription\x12#\n" +
+	"\rdocument_hash\x18\x02 \x01(\fR\fdocumentHash\x12\x14\n" +
+	"\x05token\x18\x03 \x01(\tR\x05token\x12\x16\n" +
+	"\x06amount\x18\x04 \x01(\tR\x06amount\x12\x1a\n" +
+	"\bdelivery\x18\x05 \x01(\tR\bdelivery\x12!\n" +
+	"\fpayment_rule\x18\x06 \x01(\tR\vpaymentRule\x12'\n" +
+	"\x0fconfirm_seconds\x18\a \x01(\x03R\x0econfirmSeconds\x12\x18\n" +
+	"\aexpires\x18\b \x01(\x03R\aexpires\x12\x17\n" +
+	"\afund_by\x18\t \x01(\x03R\x06fundBy\x12\x17\n" +
+	"\aship_by\x18\n" +
+	" \x01(\x03R\x06shipBy\x12\x18\n" +
+	"\aarbiter\x18\v \x01(\tR\aarbiter\"g\n" +
+	"\n" +
+	"TradeOffer\x12\x14\n" +
+	"\x05buyer\x18\x01 \x01(\tR\x05buyer\x12\x16\n" +
+	"\x06seller\x18\x02 \x01(\tR\x06seller\x12+\n" +
+	"\x05terms\x18\x03 \x01(\v2\x15.peg.tx.v1.TradeTermsR\x05terms\"k\n" +
+	"\fTradeCounter\x12\x14\n" +
+	"\x05trade\x18\x01 \x01(\fR\x05trade\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\rR\aversion\x12+\n" +
+	"\x05terms\x18\x03 \x01(\v2\x15.peg.tx.v1.TradeTermsR\x05terms\"=\n" +
+	"\vTradeAccept\x12\x14\n" +
+	"\x05trade\x18\x01 \x01(\fR\x05trade\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\rR\aversion\"g\n" +
+	"\tTradeFund\x12\x14\n" +
+	"\x05trade\x18\x01 \x01(\fR\x05trade\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12\x16\n" +
+	"\x06inputs\x18\x03 \x03(\fR\x06inputs\x12\x16\n" +
+	"\x06amount\x18\x04 \x01(\tR\x06amount\"s\n" +
+	"\tTradeShip\x12\x14\n" +
+	"\x05trade\x18\x01 \x01(\fR\x05trade\x12!\n" +
+	"\finvoice_hash\x18\x02 \x01(\fR\vinvoiceHash\x12-\n" +
+	"\x13bill_of_lading_hash\x18\x03 \x01(\fR\x10billOfLadingHash\"$\n" +
+	"\fTradeConfirm\x12\x14\n" +
+	"\x05trade\x18\x01 \x01(\fR\x05trade\"#\n" +
+	"\vTradeSettle\x12\x14\n" +
+	"\x05trade\x18\x01 \x01(\fR\x05trade\"a\n" +
+	"\fTradeDispute\x12\x14\n" +
+	"\x05trade\x18\x01 \x01(\fR\x05trade\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12#\n" +
+	"\revidence_hash\x18\x03 \x01(\fR\fevidenceHash\"a\n" +
+	"\fTradeResolve\x12\x14\n" +
+	"\x05trade\x18\x01 \x01(\fR\x05trade\x12#\n" +
+	"\rseller_amount\x18\x02 \x01(\tR\fsellerAmount\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"#\n" +
+	"\vTradeCancel\x12\x14\n" +
+	"\x05trade\x18\x01 \x01(\fR\x05tradeB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -4411,7 +5485,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                     // 0: peg.tx.v1.Tx
 	(*Batch)(nil),                  // 1: peg.tx.v1.Batch
@@ -4468,6 +5542,19 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*CreditRequestIn)(nil),        // 52: peg.tx.v1.CreditRequestIn
 	(*CreditPaidIn)(nil),           // 53: peg.tx.v1.CreditPaidIn
 	(*CreditRepaidIn)(nil),         // 54: peg.tx.v1.CreditRepaidIn
+	(*TradeLimit)(nil),             // 55: peg.tx.v1.TradeLimit
+	(*SetTradeRules)(nil),          // 56: peg.tx.v1.SetTradeRules
+	(*TradeTerms)(nil),             // 57: peg.tx.v1.TradeTerms
+	(*TradeOffer)(nil),             // 58: peg.tx.v1.TradeOffer
+	(*TradeCounter)(nil),           // 59: peg.tx.v1.TradeCounter
+	(*TradeAccept)(nil),            // 60: peg.tx.v1.TradeAccept
+	(*TradeFund)(nil),              // 61: peg.tx.v1.TradeFund
+	(*TradeShip)(nil),              // 62: peg.tx.v1.TradeShip
+	(*TradeConfirm)(nil),           // 63: peg.tx.v1.TradeConfirm
+	(*TradeSettle)(nil),            // 64: peg.tx.v1.TradeSettle
+	(*TradeDispute)(nil),           // 65: peg.tx.v1.TradeDispute
+	(*TradeResolve)(nil),           // 66: peg.tx.v1.TradeResolve
+	(*TradeCancel)(nil),            // 67: peg.tx.v1.TradeCancel
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -4513,22 +5600,36 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	52, // 40: peg.tx.v1.Body.credit_request_in:type_name -> peg.tx.v1.CreditRequestIn
 	53, // 41: peg.tx.v1.Body.credit_paid_in:type_name -> peg.tx.v1.CreditPaidIn
 	54, // 42: peg.tx.v1.Body.credit_repaid_in:type_name -> peg.tx.v1.CreditRepaidIn
-	7,  // 43: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 44: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 45: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 46: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 47: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 48: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 49: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 50: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 51: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	7,  // 52: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
-	42, // 53: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
-	54, // [54:54] is the sub-list for method output_type
-	54, // [54:54] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	56, // 43: peg.tx.v1.Body.set_trade_rules:type_name -> peg.tx.v1.SetTradeRules
+	58, // 44: peg.tx.v1.Body.trade_offer:type_name -> peg.tx.v1.TradeOffer
+	59, // 45: peg.tx.v1.Body.trade_counter:type_name -> peg.tx.v1.TradeCounter
+	60, // 46: peg.tx.v1.Body.trade_accept:type_name -> peg.tx.v1.TradeAccept
+	61, // 47: peg.tx.v1.Body.trade_fund:type_name -> peg.tx.v1.TradeFund
+	62, // 48: peg.tx.v1.Body.trade_ship:type_name -> peg.tx.v1.TradeShip
+	63, // 49: peg.tx.v1.Body.trade_confirm:type_name -> peg.tx.v1.TradeConfirm
+	64, // 50: peg.tx.v1.Body.trade_settle:type_name -> peg.tx.v1.TradeSettle
+	65, // 51: peg.tx.v1.Body.trade_dispute:type_name -> peg.tx.v1.TradeDispute
+	66, // 52: peg.tx.v1.Body.trade_resolve:type_name -> peg.tx.v1.TradeResolve
+	67, // 53: peg.tx.v1.Body.trade_cancel:type_name -> peg.tx.v1.TradeCancel
+	7,  // 54: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 55: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 56: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 57: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 58: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 59: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 60: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 61: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 62: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 63: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	42, // 64: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
+	55, // 65: peg.tx.v1.SetTradeRules.limits:type_name -> peg.tx.v1.TradeLimit
+	57, // 66: peg.tx.v1.TradeOffer.terms:type_name -> peg.tx.v1.TradeTerms
+	57, // 67: peg.tx.v1.TradeCounter.terms:type_name -> peg.tx.v1.TradeTerms
+	68, // [68:68] is the sub-list for method output_type
+	68, // [68:68] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -4579,6 +5680,17 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_CreditRequestIn)(nil),
 		(*Body_CreditPaidIn)(nil),
 		(*Body_CreditRepaidIn)(nil),
+		(*Body_SetTradeRules)(nil),
+		(*Body_TradeOffer)(nil),
+		(*Body_TradeCounter)(nil),
+		(*Body_TradeAccept)(nil),
+		(*Body_TradeFund)(nil),
+		(*Body_TradeShip)(nil),
+		(*Body_TradeConfirm)(nil),
+		(*Body_TradeSettle)(nil),
+		(*Body_TradeDispute)(nil),
+		(*Body_TradeResolve)(nil),
+		(*Body_TradeCancel)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4586,7 +5698,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   55,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
