@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 )
@@ -209,23 +208,4 @@ func setMemberBalance(ctx context.Context, tx *sql.Tx, walletID string, tok ledg
 		return fmt.Errorf("wallet: writing a member balance: %w", err)
 	}
 	return nil
-}
-
-// balanceOf is what the chain says addr holds of tok.
-func (s *Service) balanceOf(ctx context.Context, addr ledger.Address, tok ledger.TokenID) (money.Amount, error) {
-	bs, err := s.chain.Balances(ctx, addr, tok)
-	if err != nil {
-		var apiErr *client.APIError
-		if errors.As(err, &apiErr) && apiErr.Status == 404 {
-			return money.Amount{}, nil
-		}
-		return money.Amount{}, chainError(err)
-	}
-	var sum money.Amount
-	for _, b := range bs {
-		if b.Token == tok {
-			sum = b.Units
-		}
-	}
-	return sum, nil
 }
