@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pegledger/peg/internal/monitor"
 	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/monitor"
 	"github.com/pegledger/peg/internal/wallet"
 )
 
