@@ -106,6 +106,7 @@ func (s *Service) submit(ctx context.Context, sg signed) (rc *client.Receipt, kn
 	var apiErr *client.APIError
 	switch {
 	case err == nil:
+		s.wakeFollower()
 		return res.Receipt, true, nil
 	case errors.As(err, &apiErr) && apiErr.Code < 1000 && apiErr.Status != http.StatusGatewayTimeout:
 		return nil, true, chainError(err)

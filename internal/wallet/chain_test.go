@@ -28,7 +28,7 @@ import (
 // testChain is a real single-validator node, in this process, with the
 // coin gbpt deployed and attested: what a wallet server talks to.
 type testChain struct {
-	t      *testing.T
+	t      testing.TB
 	n      *node.Node
 	c      *client.Client
 	minter key
@@ -50,7 +50,7 @@ func newKey(name string) key {
 }
 
 // freeBase finds three consecutive free loopback ports.
-func freeBase(t *testing.T) int {
+func freeBase(t testing.TB) int {
 	t.Helper()
 	for range 50 {
 		base := 20000 + rand.IntN(40000)
@@ -72,7 +72,7 @@ func freeBase(t *testing.T) int {
 }
 
 // startChain starts a node with gbpt deployed and its reserve attested.
-func startChain(t *testing.T) *testChain {
+func startChain(t testing.TB) *testChain {
 	t.Helper()
 	home, err := os.MkdirTemp("", "peg-wallet-node-")
 	if err != nil {

@@ -30,7 +30,16 @@ func (s *Service) follow(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.followWake:
 		}
+	}
+}
+
+// wakeFollower has the follower look at the chain now.
+func (s *Service) wakeFollower() {
+	select {
+	case s.followWake <- struct{}{}:
+	default:
 	}
 }
 

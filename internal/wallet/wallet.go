@@ -53,8 +53,9 @@ const (
 	ExpiryBlocks = 20
 )
 
-// DefaultFollowInterval is how often the server asks the chain for new blocks.
-const DefaultFollowInterval = 500 * time.Millisecond
+// DefaultFollowInterval is how often the server asks the chain for new
+// blocks; it also looks as soon as a payment it signed is committed.
+const DefaultFollowInterval = 250 * time.Millisecond
 
 // TreasuryName is the wallet the server makes at first start: the
 // institution's coins, from which member-account balances are paid into
@@ -98,7 +99,8 @@ type Service struct {
 	tokensMu sync.Mutex
 	tokens   map[ledger.TokenID]*client.Token
 
-	wake chan struct{} // a new outbox row
+	wake       chan struct{} // a new outbox row
+	followWake chan struct{} // a payment the server signed was committed
 }
 
 // New opens the database, migrates it, checks the master passphrase, and
@@ -124,7 +126,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, db: d, chain: chain, chainID: st.ChainID, region: st.Region, log: log,
-		tokens: map[ledger.TokenID]*client.Token{}, signers: map[string]*sync.Mutex{}, wake: make(chan struct{}, 1)}
+		tokens: map[ledger.TokenID]*client.Token{}, signers: map[string]*sync.Mutex{}, wake: make(chan struct{}, 1), followWake: make(chan struct{}, 1)}
 	if err := s.open(ctx, st); err != nil {
 		d.Close()
 		return nil, err

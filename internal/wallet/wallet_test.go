@@ -28,7 +28,7 @@ type receiver struct {
 	srv    *httptest.Server
 }
 
-func newReceiver(t *testing.T, secret string) *receiver {
+func newReceiver(t testing.TB, secret string) *receiver {
 	r := &receiver{secret: secret, seen: map[string]Event{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
@@ -56,6 +56,14 @@ func newReceiver(t *testing.T, secret string) *receiver {
 	}))
 	t.Cleanup(r.srv.Close)
 	return r
+}
+
+// has reports whether the receiver acted on the event id.
+func (r *receiver) has(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.seen[id]
+	return ok
 }
 
 func (r *receiver) setRefuse(v bool) {
