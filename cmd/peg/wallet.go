@@ -26,13 +26,17 @@ import (
 const (
 	walletPassphraseEnv = "PEG_WALLET_PASSPHRASE"
 	walletServerEnv     = "PEG_WALLET_SERVER"
+	walletTokenEnv      = "PEG_WALLET_TOKEN"
 	walletListen        = "127.0.0.1:26680"
 )
 
-// walletFlags is the wallet server a client command talks to.
+// walletFlags is the wallet server a client command talks to, and its API
+// token ($PEG_WALLET_TOKEN).
 type walletFlags struct{ server string }
 
-func (f *walletFlags) client() *wallet.Client { return wallet.NewClient(f.server) }
+func (f *walletFlags) client() *wallet.Client {
+	return wallet.NewClient(f.server, os.Getenv(walletTokenEnv))
+}
 
 func walletCmd(g *globals) *cobra.Command {
 	f := &walletFlags{}
@@ -86,8 +90,11 @@ is read from --passphrase-file or $` + walletPassphraseEnv + ` (at least 12 byte
 the first start makes the treasury wallet, whose coins moves pay from (mint
 or pay coins to its address, and give it a fee account: peg wallet
 fee-deposit treasury). Webhooks are signed with --webhook-secret
-($PEG_WEBHOOK_SECRET) as the reserve monitor's are. GET /openapi.yaml
-documents the API.`,
+($PEG_WEBHOOK_SECRET) as the reserve monitor's are. With $` + walletTokenEnv + `
+set, every /v1 request must carry it ("Authorization: Bearer TOKEN"; the
+client commands send it from the same variable); without it, anyone who
+reaches --listen may move the wallets' money, so keep it on loopback.
+GET /openapi.yaml documents the API.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pass := []byte(os.Getenv(walletPassphraseEnv))
@@ -111,9 +118,13 @@ documents the API.`,
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			s, err := wallet.New(ctx, wallet.Config{Database: database, Node: g.nodeURL(), Passphrase: pass, WebhookSecret: secret}, log)
+			s, err := wallet.New(ctx, wallet.Config{Database: database, Node: g.nodeURL(), Passphrase: pass, WebhookSecret: secret,
+				APIToken: os.Getenv(walletTokenEnv)}, log)
 			if err != nil {
 				return err
+			}
+			if os.Getenv(walletTokenEnv) == "" {
+				log.Warn("no $" + walletTokenEnv + ": the API is open to anyone who can reach " + listen)
 			}
 			defer s.Close()
 			ln, err := net.Listen("tcp", listen)

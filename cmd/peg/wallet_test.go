@@ -80,6 +80,9 @@ func TestWalletServe(t *testing.T) {
 	mustPeg(t, home, "token", "deploy", "--from", "issuer", "--file", "../../examples/gbpt.toml")
 	mustPeg(t, home, "reserve", "status", "gbpt", "--wait", "OK", "--timeout", "30s")
 
+	// The server and the client commands read the API token from the
+	// environment, as README's walkthrough sets it.
+	t.Setenv(walletTokenEnv, "an API token for tests")
 	const secret = "shop webhook secret"
 	hook := &shopHook{events: map[string]wallet.Event{}, down: true}
 	hs := httptest.NewServer(hook.serve(secret))

@@ -1,6 +1,7 @@
 package wallet
 
 import (
+	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -55,12 +56,17 @@ func (s *Service) routes() []route {
 	}
 }
 
-// Handler is the server's HTTP API: JSON operations under /v1/, the OpenAPI
-// document at /openapi.yaml and /healthz. No answer carries a key.
+// Handler is the server's HTTP API: JSON operations under /v1/ (behind the
+// API token, when the server has one), the OpenAPI document at
+// /openapi.yaml and /healthz. No answer carries a key.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
+			if err := s.authorize(r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 			if err := rt.handle(w, r); err != nil {
 				s.writeError(w, r, err)
 			}
@@ -75,6 +81,19 @@ func (s *Service) Handler() http.Handler {
 		s.writeError(w, r, errorf(CodeBadRequest, "no operation %s %s; GET /openapi.yaml lists them", r.Method, r.URL.Path))
 	})
 	return mux
+}
+
+// authorize checks the request's bearer token against the server's, in
+// constant time.
+func (s *Service) authorize(r *http.Request) error {
+	if s.cfg.APIToken == "" {
+		return nil
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) != 1 {
+		return errorf(CodeUnauthorized, "this server needs \"Authorization: Bearer TOKEN\" with its API token")
+	}
+	return nil
 }
 
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -51,7 +51,7 @@ func TestAPIRefusals(t *testing.T) {
 	defer s.Close()
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
-	c := NewClient(srv.URL)
+	c := NewClient(srv.URL, "")
 	ctx := context.Background()
 	if _, err := c.CreateWallet(ctx, "dora", ""); err != nil {
 		t.Fatal(err)
@@ -109,6 +109,21 @@ func TestAPIRefusals(t *testing.T) {
 	if !errors.As(err, &werr) || werr.Status != 404 || werr.Code != uint32(CodeUnknownWallet) {
 		t.Errorf("the client's error for an unknown wallet: %v", err)
 	}
+	// With an API token, /v1 wants it; the document and /healthz do not.
+	s.cfg.APIToken = "t0ken"
+	if _, err := c.Wallets(ctx); !errors.As(err, &werr) || werr.Status != 401 || werr.Name != "UNAUTHORIZED" {
+		t.Errorf("no token: %v", err)
+	}
+	if _, err := NewClient(srv.URL, "wrong").Wallets(ctx); !errors.As(err, &werr) || werr.Status != 401 {
+		t.Errorf("a wrong token: %v", err)
+	}
+	if _, err := NewClient(srv.URL, "t0ken").Wallets(ctx); err != nil {
+		t.Errorf("the token: %v", err)
+	}
+	if resp, err := http.Get(srv.URL + "/openapi.yaml"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("the document behind the token: %v %v", resp, err)
+	}
+	s.cfg.APIToken = ""
 	for _, path := range []string{"/v1/wallets", "/v1/wallets/dora", "/v1/wallets/treasury"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {

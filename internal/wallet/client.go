@@ -15,16 +15,18 @@ import (
 // Client calls a wallet server's API; the CLI's `peg wallet` commands use
 // it. A refusal is an *Error with the HTTP status.
 type Client struct {
-	base string
-	hc   *http.Client
+	base  string
+	token string
+	hc    *http.Client
 }
 
 // ClientTimeout bounds one request: a move or a payment waits for its block.
 const ClientTimeout = 60 * time.Second
 
-// NewClient returns a client of the server at baseURL.
-func NewClient(baseURL string) *Client {
-	return &Client{base: strings.TrimRight(baseURL, "/"), hc: &http.Client{Timeout: ClientTimeout}}
+// NewClient returns a client of the server at baseURL that sends token
+// (if not empty) as its API token.
+func NewClient(baseURL, token string) *Client {
+	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: &http.Client{Timeout: ClientTimeout}}
 }
 
 // do sends in (nil for none) and decodes a 2xx answer into out.
@@ -46,6 +48,9 @@ func (c *Client) do(ctx context.Context, method, path string, header http.Header
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

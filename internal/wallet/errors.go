@@ -31,6 +31,7 @@ const (
 	CodeChainUnavailable   Code = 2011 // the node did not answer
 	CodeOutcomeUnknown     Code = 2012 // submitted, and not yet known to be committed or refused
 	CodeUnknownMove        Code = 2013 // no move has the id
+	CodeUnauthorized       Code = 2014 // the API token is missing or wrong
 )
 
 var codeInfo = map[Code]struct {
@@ -52,6 +53,7 @@ var codeInfo = map[Code]struct {
 	CodeChainUnavailable:   {"CHAIN_UNAVAILABLE", http.StatusServiceUnavailable, "the node did not answer"},
 	CodeOutcomeUnknown:     {"OUTCOME_UNKNOWN", http.StatusAccepted, "submitted, and not yet known to be committed or refused"},
 	CodeUnknownMove:        {"UNKNOWN_MOVE", http.StatusNotFound, "no move has the id"},
+	CodeUnauthorized:       {"UNAUTHORIZED", http.StatusUnauthorized, "the API token is missing or wrong"},
 }
 
 // Error is a refusal: the body the API answers and the error the Go API
@@ -95,7 +97,7 @@ func chainError(err error) error {
 // Codes lists every code of the server, for GET /v1/codes.
 func Codes() []client.CodeInfo {
 	var out []client.CodeInfo
-	for c := CodeBadRequest; c <= CodeUnknownMove; c++ {
+	for c := CodeBadRequest; c <= CodeUnauthorized; c++ {
 		info := codeInfo[c]
 		out = append(out, client.CodeInfo{Code: uint32(c), Name: info.name, Description: info.desc, HTTPStatus: info.status})
 	}

@@ -73,6 +73,10 @@ type Config struct {
 	// WebhookSecret signs webhook deliveries (Peg-Signature, as the reserve
 	// monitor's); checkouts that name a webhook need it.
 	WebhookSecret string
+	// APIToken, when set, is required of every /v1 request as
+	// "Authorization: Bearer TOKEN"; without it anyone who reaches the
+	// server's address may move its wallets' money.
+	APIToken string
 	// FollowInterval is how often the chain is polled; 0 takes the default.
 	FollowInterval time.Duration
 
