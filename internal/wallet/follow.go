@@ -136,14 +136,29 @@ func attrOf(e client.Event, key string) string {
 	return ""
 }
 
-// tokenOf is the token a receipt moved: the first token its events name.
-func tokenOf(rc *client.Receipt) ledger.TokenID {
+// tokenOf is the token a receipt moved: the first token its events name,
+// or, for a credit payment (whose events name the credit node, not the
+// token), the node's token.
+func (s *Service) tokenOf(ctx context.Context, rc *client.Receipt) (ledger.TokenID, error) {
 	for _, e := range rc.Events {
 		if t := attrOf(e, "token"); t != "" {
-			return ledger.TokenID(t)
+			return ledger.TokenID(t), nil
 		}
 	}
-	return ""
+	for _, e := range rc.Events {
+		if node := attrOf(e, "node"); node != "" {
+			addr, err := ledger.ParseAddress(node)
+			if err != nil {
+				return "", fmt.Errorf("event %s names node %q: %w", e.Type, node, err)
+			}
+			n, err := s.chain.CreditNode(ctx, addr)
+			if err != nil {
+				return "", err
+			}
+			return ledger.TokenID(n.Token), nil
+		}
+	}
+	return "", nil
 }
 
 // sourceOf classifies a receipt by the events that mark a source.
@@ -165,6 +180,7 @@ func (s *Service) followBlock(ctx context.Context, h uint64) error {
 		return err
 	}
 	var rcs []*client.Receipt
+	var toks []ledger.TokenID
 	for _, bt := range blk.Txs {
 		if bt.Malformed {
 			continue
@@ -177,9 +193,14 @@ func (s *Service) followBlock(ctx context.Context, h uint64) error {
 		if err != nil {
 			return err
 		}
-		if rc.Code == ledger.OK {
-			rcs = append(rcs, rc)
+		if rc.Code != ledger.OK {
+			continue
 		}
+		tok, err := s.tokenOf(ctx, rc)
+		if err != nil {
+			return err
+		}
+		rcs, toks = append(rcs, rc), append(toks, tok)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -190,8 +211,8 @@ func (s *Service) followBlock(ctx context.Context, h uint64) error {
 			return err
 		}
 		woke = n > 0
-		for _, rc := range rcs {
-			n, err := s.followReceipt(ctx, tx, rc, blk.Time)
+		for i, rc := range rcs {
+			n, err := s.followReceipt(ctx, tx, rc, toks[i], blk.Time)
 			if err != nil {
 				return err
 			}
@@ -208,9 +229,9 @@ func (s *Service) followBlock(ctx context.Context, h uint64) error {
 // followReceipt writes the records of one accepted transaction for the
 // server's addresses, and settles the payment requests it paid. It returns
 // how many webhook events it wrote.
-func (s *Service) followReceipt(ctx context.Context, tx *sql.Tx, rc *client.Receipt, at time.Time) (int, error) {
+func (s *Service) followReceipt(ctx context.Context, tx *sql.Tx, rc *client.Receipt, tok ledger.TokenID, at time.Time) (int, error) {
 	by, order := flows(rc)
-	tok, source := tokenOf(rc), sourceOf(rc)
+	source := sourceOf(rc)
 	events := 0
 	for _, addr := range order {
 		f := by[addr]
