@@ -232,6 +232,9 @@ func walletShowCmd(g *globals, f *walletFlags) *cobra.Command {
 				for _, a := range v.Chain {
 					fmt.Fprintf(out, "  on chain        %s %s\n", a.Amount, a.Token)
 				}
+				for _, a := range v.Requests {
+					fmt.Fprintf(out, "  requests        %s %s received\n", a.Amount, a.Token)
+				}
 				for _, r := range rs {
 					fmt.Fprintf(out, "  %s  %-14s %-3s %10s %s  %s %s\n", r.Time.Format(time.RFC3339), r.Source, r.Direction,
 						r.Amount.Amount, r.Amount.Token, r.Counterparty, r.Reference)

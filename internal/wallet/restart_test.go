@@ -79,3 +79,53 @@ func TestWebhookAcrossRestarts(t *testing.T) {
 		})
 	}
 }
+
+// TestMoveSettledAfterCrash: a move recorded (member account debited, the
+// signed payment stored) by a server that stopped before sending it is
+// sent and settled by the next start's follower: the coins arrive and the
+// debit stands, once.
+func TestMoveSettledAfterCrash(t *testing.T) {
+	chain := startChain(t)
+	ctx := context.Background()
+	db := databases(t)["sqlite"](t)
+	s := newService(t, chain, db, "")
+	treasury, _ := s.Wallet(ctx, TreasuryName)
+	chain.mint(treasury.Address, "10000")
+	erin, err := s.CreateWallet(ctx, "erin", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Deposit(ctx, "erin", "d-1", DepositRequest{Token: "gbpt", Amount: "30.00"}); err != nil {
+		t.Fatal(err)
+	}
+	// What Move does before it submits, and then the server stops.
+	tok, err := s.token(ctx, "gbpt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	amt, _ := s.parseAmount(ctx, "gbpt", "30.00")
+	body, err := s.payBody(ctx, treasury, tok, erin.Address, amt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := s.sign(ctx, treasury, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Move{ID: newID("mv"), Wallet: erin.ID, Amount: s.amount(ctx, "gbpt", amt), TxID: sg.id, Status: MoveSubmitted}
+	if err := s.recordMove(ctx, erin, "", "", m, amt, sg); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = newService(t, chain, db, "")
+	defer running(s)()
+	eventually(t, "the move settled", func() bool {
+		got, err := s.ReadMove(ctx, m.ID)
+		return err == nil && got.Status == MoveCommitted
+	})
+	v, err := s.View(ctx, "erin")
+	if err != nil || len(v.Chain) != 1 || v.Chain[0].Amount != "30.00" || len(v.Member) != 1 || v.Member[0].Amount != "0.00" {
+		t.Errorf("erin after the settled move: %+v %v; want 30.00 on chain and 0.00 in the member account", v, err)
+	}
+}

@@ -224,6 +224,9 @@ func TestWallets(t *testing.T) {
 					t.Errorf("carol's records %+v lack %q with counterparty %s", rs, k, counterparty)
 				}
 			}
+			if sv, err := s.View(ctx, "shop"); err != nil || len(sv.Requests) != 1 || sv.Requests[0].Amount != "12.50" {
+				t.Errorf("the shop's view: %+v %v; want 12.50 received by its requests", sv, err)
+			}
 			shopRecs, _ := s.Records(ctx, "shop", 0)
 			if len(shopRecs) != 1 || shopRecs[0].Reference != "ORDER-1" || shopRecs[0].Direction != DirectionIn {
 				t.Errorf("the shop's records: %+v", shopRecs)

@@ -143,12 +143,14 @@ func (s *Service) amount(ctx context.Context, tok ledger.TokenID, units money.Am
 }
 
 // View is a wallet with what it holds: its member-account balances (off
-// chain, what fund platforms deposited and moves have not yet paid in) and
-// its coins on chain.
+// chain, what fund platforms deposited and moves have not yet paid in), its
+// coins on chain, and for a shop what its payment requests' one-time
+// addresses received (coins on chain too, under keys the server keeps).
 type View struct {
 	Wallet
-	Member []Amount `json:"member"`
-	Chain  []Amount `json:"chain"`
+	Member   []Amount `json:"member"`
+	Chain    []Amount `json:"chain"`
+	Requests []Amount `json:"requests,omitempty"`
 }
 
 // View reads a wallet's balances.
@@ -184,7 +186,35 @@ func (s *Service) View(ctx context.Context, ref string) (View, error) {
 	for _, b := range bs {
 		v.Chain = append(v.Chain, s.amount(ctx, b.Token, b.Units))
 	}
-	return v, nil
+	v.Requests, err = s.requestsReceived(ctx, w.ID)
+	return v, err
+}
+
+// requestsReceived sums what a shop's payment requests received, by token.
+func (s *Service) requestsReceived(ctx context.Context, shopID string) ([]Amount, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT token, received FROM checkouts WHERE shop_id = $1 ORDER BY token`, shopID)
+	if err != nil {
+		return nil, fmt.Errorf("wallet: reading payment requests: %w", err)
+	}
+	defer rows.Close()
+	var out []Amount
+	for rows.Next() {
+		var tok, units string
+		if err := rows.Scan(&tok, &units); err != nil {
+			return nil, err
+		}
+		u, err := money.ParseUnits(units)
+		if err != nil {
+			return nil, err
+		}
+		if n := len(out); n > 0 && out[n-1].Token == ledger.TokenID(tok) {
+			sum, _ := out[n-1].Units.Add(u)
+			out[n-1] = s.amount(ctx, out[n-1].Token, sum)
+			continue
+		}
+		out = append(out, s.amount(ctx, ledger.TokenID(tok), u))
+	}
+	return out, rows.Err()
 }
 
 // memberBalance reads a wallet's member balance of tok inside tx.
