@@ -294,12 +294,17 @@ func walletMoveCmd(g *globals, f *walletFlags) *cobra.Command {
 			if err != nil {
 				return walletErr(err)
 			}
-			return g.print(cmd.OutOrStdout(), m, func(out io.Writer) {
+			err = g.print(cmd.OutOrStdout(), m, func(out io.Writer) {
 				fmt.Fprintf(out, "move %s of %s %s into %s: %s\n  tx      %s\n", m.ID, m.Amount.Amount, m.Amount.Token, args[0], m.Status, m.TxID)
 				if m.Height != 0 {
 					fmt.Fprintf(out, "  height  %d\n", m.Height)
 				}
 			})
+			if err == nil && (m.Status == wallet.MoveRefused || m.Status == wallet.MoveExpired) {
+				// The member account was credited back; the move's status says why.
+				return &reportedError{fmt.Errorf("move %s %s: %s", m.ID, m.Status, m.Message)}
+			}
+			return err
 		},
 	}
 	fl := cmd.Flags()

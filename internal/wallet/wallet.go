@@ -165,12 +165,11 @@ func (s *Service) open(ctx context.Context, st *client.Status) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Wallet(ctx, TreasuryName); errors.Is(err, errUnknownWallet) {
+	_, err = s.Wallet(ctx, TreasuryName)
+	if errors.Is(err, errUnknownWallet) {
 		_, err = s.CreateWallet(ctx, TreasuryName, KindTreasury)
-		return err
-	} else {
-		return err
 	}
+	return err
 }
 
 // Close closes the database. Run must have returned.
