@@ -317,16 +317,16 @@ func walletMoveCmd(g *globals, f *walletFlags) *cobra.Command {
 
 func walletPayCmd(g *globals, f *walletFlags) *cobra.Command {
 	var req wallet.PayRequest
-	var tok string
+	var tok, key string
 	cmd := &cobra.Command{
-		Use:   "pay NAME|ID (--uri peg:... | --token ID --amount DEC --to ADDR)",
+		Use:   "pay NAME|ID (--uri peg:... | --token ID --amount DEC --to ADDR) [--key IDEMPOTENCY-KEY]",
 		Short: "Pay from a wallet's coins: to an address, or a payment request's peg: URI",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context60()
 			defer cancel()
 			req.Token = ledger.TokenID(tok)
-			p, err := f.client().Pay(ctx, args[0], req)
+			p, err := f.client().Pay(ctx, args[0], key, req)
 			if err != nil {
 				return walletErr(err)
 			}
@@ -340,6 +340,7 @@ func walletPayCmd(g *globals, f *walletFlags) *cobra.Command {
 	fl.StringVar(&tok, "token", "", "token id")
 	fl.StringVar(&req.Amount, "amount", "", "amount in the token's units")
 	fl.StringVar(&req.To, "to", "", "payee address")
+	fl.StringVar(&key, "key", "", "Idempotency-Key (optional): a retry with it never pays twice")
 	return cmd
 }
 

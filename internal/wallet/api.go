@@ -248,11 +248,11 @@ func (s *Service) hPay(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	p, err := s.Pay(r.Context(), r.PathValue("wallet"), req)
+	p, replayed, err := s.Pay(r.Context(), r.PathValue("wallet"), r.Header.Get(IdempotencyHeader), req)
 	if err != nil {
 		return err
 	}
-	return created(w, p, false)
+	return created(w, p, replayed)
 }
 
 // FeeDepositRequest is the body of POST /v1/wallets/{wallet}/fee-deposits.

@@ -48,7 +48,7 @@ func BenchmarkCheckoutLatency(b *testing.B) {
 	// from a key it does not hold (found by its poll).
 	pays := map[string]func(co Checkout){
 		"server-wallet": func(co Checkout) {
-			if _, err := s.Pay(ctx, "payer", PayRequest{URI: co.URI}); err != nil {
+			if _, _, err := s.Pay(ctx, "payer", "", PayRequest{URI: co.URI}); err != nil {
 				b.Fatal(err)
 			}
 		},

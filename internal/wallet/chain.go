@@ -3,8 +3,11 @@ package wallet
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -123,13 +126,16 @@ type PayRequest struct {
 	URI    string         `json:"uri,omitempty"`
 }
 
-// Payment is a committed payment from a wallet.
+// Payment is a payment from a wallet: committed, or, in a pending
+// idempotency key's stored answer, signed and sent (Height 0).
 type Payment struct {
 	Wallet string         `json:"wallet"`
 	To     ledger.Address `json:"to"`
 	Amount Amount         `json:"amount"`
 	TxID   ledger.TxID    `json:"tx_id"`
 	Height uint64         `json:"height"`
+	// Expiry is the last block the payment's transaction may be included in.
+	Expiry uint64 `json:"expiry_height,omitempty"`
 }
 
 // resolve fills req from its URI, which must agree with any field also given.
@@ -151,48 +157,140 @@ func (req PayRequest) resolve() (PayRequest, error) {
 	return PayRequest{Token: u.Token, Amount: u.Amount, To: u.Address.String()}, nil
 }
 
-// Pay pays from a wallet's coins and waits for the block.
-func (s *Service) Pay(ctx context.Context, walletRef string, req PayRequest) (Payment, error) {
-	req, err := req.resolve()
+// Pay pays from a wallet's coins and waits for the block. With an
+// idempotency key (optional) a retried payment answers the first answer
+// instead of paying again: the key is stored with the signed payment's id
+// before it is sent, so a retry after an unknown outcome finds the chain's
+// answer for that transaction; a payment the chain refused, or that expired
+// unincluded, frees its key.
+func (s *Service) Pay(ctx context.Context, walletRef, key string, req PayRequest) (p Payment, replayed bool, err error) {
+	if key != "" {
+		if err := CheckIdempotencyKey(key); err != nil {
+			return Payment{}, false, err
+		}
+	}
+	req, err = req.resolve()
 	if err != nil {
-		return Payment{}, err
+		return Payment{}, false, err
 	}
 	w, err := s.Wallet(ctx, walletRef)
 	if err != nil {
-		return Payment{}, err
+		return Payment{}, false, err
 	}
 	payee, err := ledger.ParseAddress(req.To)
 	if err != nil {
-		return Payment{}, errorf(CodeBadRequest, "to: %v", err)
+		return Payment{}, false, errorf(CodeBadRequest, "to: %v", err)
 	}
 	amt, err := s.parseAmount(ctx, req.Token, req.Amount)
 	if err != nil {
-		return Payment{}, err
+		return Payment{}, false, err
 	}
 	t, err := s.token(ctx, req.Token)
 	if err != nil {
-		return Payment{}, err
+		return Payment{}, false, err
 	}
 	unlock := s.lockSigner(w.ID)
 	defer unlock()
+	hash := requestHash("pay "+w.ID, req)
+	if key != "" {
+		if p, found, err := s.replayPayment(ctx, key, hash); found || err != nil {
+			return p, found, err
+		}
+	}
 	body, err := s.payBody(ctx, w, t, payee, amt)
 	if err != nil {
-		return Payment{}, err
+		return Payment{}, false, err
 	}
 	sg, err := s.sign(ctx, w, body)
 	if err != nil {
-		return Payment{}, err
+		return Payment{}, false, err
+	}
+	p = Payment{Wallet: w.ID, To: payee, Amount: s.amount(ctx, t.ID, amt), TxID: sg.id, Expiry: sg.expiry}
+	if key != "" {
+		if err := s.rememberPayment(ctx, key, hash, 0, p); err != nil {
+			return Payment{}, false, err
+		}
 	}
 	rc, known, err := s.submit(ctx, sg)
-	if err != nil {
-		if !known {
-			e := errorf(CodeOutcomeUnknown, "payment %s was submitted; whether it is committed is not yet known (%v); its receipt will be at the node's GET /v1/txs/%s", sg.id, err, sg.id)
-			e.TxID = sg.id.String()
-			return Payment{}, e
+	switch {
+	case err == nil:
+		p.Height = rc.Height
+		if key != "" {
+			err = s.rememberPayment(ctx, key, hash, 201, p)
 		}
-		return Payment{}, err
+		return p, false, err
+	case known:
+		if key != "" {
+			err = errors.Join(err, s.forgetKey(ctx, "pay", key))
+		}
+		return Payment{}, false, err
 	}
-	return Payment{Wallet: w.ID, To: payee, Amount: s.amount(ctx, t.ID, amt), TxID: rc.TxID, Height: rc.Height}, nil
+	e := errorf(CodeOutcomeUnknown, "payment %s was submitted; whether it is committed is not yet known (%v); its receipt will be at the node's GET /v1/txs/%s", sg.id, err, sg.id)
+	e.TxID = sg.id.String()
+	return Payment{}, false, e
+}
+
+// replayPayment answers a payment's idempotency key: the stored answer; or,
+// while the first is pending, the chain's answer for its transaction.
+func (s *Service) replayPayment(ctx context.Context, key, hash string) (p Payment, found bool, err error) {
+	s.mu.Lock()
+	err = s.db.inTx(ctx, func(tx *sql.Tx) error {
+		found, err = replay(ctx, tx, "pay", key, hash, &p)
+		return err
+	})
+	s.mu.Unlock()
+	var e *Error
+	if !errors.As(err, &e) || e.Code != uint32(CodeIdempotencyPending) {
+		return p, found, err
+	}
+	var pending Payment
+	if err := s.db.QueryRowContext(ctx, `SELECT response FROM idempotency WHERE scope = 'pay' AND key = $1`, key).Scan(&jsonText{&pending}); err != nil {
+		return Payment{}, true, err
+	}
+	rc, cerr := s.chain.Tx(ctx, pending.TxID)
+	var apiErr *client.APIError
+	switch {
+	case cerr == nil && rc.Code == ledger.OK:
+		pending.Height = rc.Height
+		return pending, true, s.rememberPayment(ctx, key, hash, 201, pending)
+	case cerr == nil:
+		return Payment{}, false, s.forgetKey(ctx, "pay", key)
+	case errors.As(cerr, &apiErr) && apiErr.Status == http.StatusNotFound:
+		st, serr := s.chain.Status(ctx)
+		if serr == nil && st.Height > pending.Expiry {
+			return Payment{}, false, s.forgetKey(ctx, "pay", key)
+		}
+	}
+	return Payment{}, true, err
+}
+
+func (s *Service) rememberPayment(ctx context.Context, key, hash string, status int, p Payment) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.db.inTx(ctx, func(tx *sql.Tx) error { return remember(ctx, tx, "pay", key, hash, status, p) })
+}
+
+// forgetKey frees an idempotency key whose request changed nothing.
+func (s *Service) forgetKey(ctx context.Context, scope, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM idempotency WHERE scope = $1 AND key = $2`, scope, key); err != nil {
+		return fmt.Errorf("wallet: freeing an idempotency key: %w", err)
+	}
+	return nil
+}
+
+// jsonText scans a JSON text column into v.
+type jsonText struct{ v any }
+
+func (j *jsonText) Scan(src any) error {
+	switch b := src.(type) {
+	case string:
+		return json.Unmarshal([]byte(b), j.v)
+	case []byte:
+		return json.Unmarshal(b, j.v)
+	}
+	return fmt.Errorf("wallet: a JSON column holds %T", src)
 }
 
 // FeeDeposit pays amount of the chain's fee token from a wallet's coins into

@@ -149,10 +149,10 @@ func (c *Client) Move(ctx context.Context, ref, key string, req MoveRequest) (Mo
 	return m, err
 }
 
-// Pay pays from a wallet.
-func (c *Client) Pay(ctx context.Context, ref string, req PayRequest) (Payment, error) {
+// Pay pays from a wallet; key may be "".
+func (c *Client) Pay(ctx context.Context, ref, key string, req PayRequest) (Payment, error) {
 	var p Payment
-	_, err := c.do(ctx, http.MethodPost, walletPath(ref, "/payments"), nil, req, &p)
+	_, err := c.do(ctx, http.MethodPost, walletPath(ref, "/payments"), idempotency(key), req, &p)
 	return p, err
 }
 

@@ -183,9 +183,16 @@ func TestWallets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := s.Pay(ctx, "carol", PayRequest{URI: co.URI})
+			p, _, err := s.Pay(ctx, "carol", "pay-1", PayRequest{URI: co.URI})
 			if err != nil || p.To != co.Address {
 				t.Fatalf("paying the request's URI: %+v %v", p, err)
+			}
+			paidAgain, replayed, err := s.Pay(ctx, "carol", "pay-1", PayRequest{URI: co.URI})
+			if err != nil || !replayed || paidAgain.TxID != p.TxID {
+				t.Errorf("the payment retried with its key: %+v replayed=%v %v; want the first payment", paidAgain, replayed, err)
+			}
+			if _, _, err := s.Pay(ctx, "carol", "pay-1", PayRequest{Token: "gbpt", Amount: "1.00", To: shop.Address.String()}); code(err) != uint32(CodeIdempotencyReused) {
+				t.Errorf("the payment's key for another payment: %v, want IDEMPOTENCY_KEY_REUSED", err)
 			}
 			eventually(t, "the paid webhook", func() bool { return len(hook.events(EventCheckoutPaid)) == 1 })
 			e := hook.events(EventCheckoutPaid)[0]
@@ -197,10 +204,10 @@ func TestWallets(t *testing.T) {
 				t.Errorf("the paid request: %+v %v", got, err)
 			}
 
-			if _, err := s.Pay(ctx, "carol", PayRequest{Token: "gbpt", Amount: "1000.00", To: shop.Address.String()}); code(err) != uint32(CodeInsufficientFunds) {
+			if _, _, err := s.Pay(ctx, "carol", "", PayRequest{Token: "gbpt", Amount: "1000.00", To: shop.Address.String()}); code(err) != uint32(CodeInsufficientFunds) {
 				t.Errorf("paying more than carol holds: %v, want INSUFFICIENT_FUNDS", err)
 			}
-			if _, err := s.Pay(ctx, "nobody", PayRequest{Token: "gbpt", Amount: "1.00", To: shop.Address.String()}); code(err) != uint32(CodeUnknownWallet) {
+			if _, _, err := s.Pay(ctx, "nobody", "", PayRequest{Token: "gbpt", Amount: "1.00", To: shop.Address.String()}); code(err) != uint32(CodeUnknownWallet) {
 				t.Errorf("paying from an unknown wallet: %v, want UNKNOWN_WALLET", err)
 			}
 
