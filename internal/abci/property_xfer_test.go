@@ -52,13 +52,17 @@ func (m *refLedger) sendOut(r refTx, id ledger.TxID, i int, o refOutput) {
 
 // transferIn delivers a transfer from HK (r.xfer, of r.amount of r.token to
 // r.account), or returns it: the checks of docs/transactions.md past the
-// proof, which hkProof makes good.
+// proof, which hkProof makes good. HK, played by proofs, may bring home
+// more than GB sent out, which GB refuses.
 func (m *refLedger) transferIn(r refTx, id ledger.TxID) ledger.Code {
 	if m.xfers.in[r.xfer] {
 		return ledger.CodeTransferDone
 	}
-	m.xfers.in[r.xfer] = true
 	t := m.tokens[r.token]
+	if t != nil && r.amount+m.xfers.refunded[r.token]+m.xfers.received[r.token] > m.xfers.sent[r.token] {
+		return ledger.CodeTransferUnbacked // every token here is at home here
+	}
+	m.xfers.in[r.xfer] = true
 	if t == nil || t.paused || m.frozen(t, r.account) || r.amount%testMinUnit != 0 {
 		return ledger.OK // returned
 	}

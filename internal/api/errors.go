@@ -132,6 +132,7 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeDeployNotProven:         http.StatusUnprocessableEntity,
 	ledger.CodeTokenNotHome:            http.StatusForbidden,
 	ledger.CodeRegionUpdateOld:         http.StatusConflict,
+	ledger.CodeTransferUnbacked:        http.StatusUnprocessableEntity,
 	ledger.CodeProofStale:              http.StatusUnprocessableEntity,
 	ledger.CodeCertNoCA:                http.StatusUnprocessableEntity,
 	ledger.CodeCertMalformed:           http.StatusBadRequest,

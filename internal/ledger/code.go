@@ -163,6 +163,7 @@ const (
 	CodeTokenNotHome      Code = 184 // minting, redeeming or attesting a token away from its home region
 	CodeProofStale        Code = 185 // a header signed by a validator set other than the trusted one, older than the trusting period
 	CodeRegionUpdateOld   Code = 186 // a region_update's header is not newer than the one the trust rests on
+	CodeTransferUnbacked  Code = 187 // a transfer into a token's home region of more than the home ever sent out
 )
 
 // Identities (S4.8): certificates the operator's CA issues, registered on
@@ -336,6 +337,7 @@ var codeTable = map[Code]codeInfo{
 	CodeDeployNotProven:         {"DEPLOY_NOT_PROVEN", "the proven receipt does not deploy the contract the import carries"},
 	CodeTokenNotHome:            {"TOKEN_NOT_HOME", "the token's supply is kept by its home region; mint, redeem and attest there"},
 	CodeRegionUpdateOld:         {"REGION_UPDATE_OLD", "the header is not newer than the one this chain's trust in the region rests on"},
+	CodeTransferUnbacked:        {"TRANSFER_UNBACKED", "a transfer into a token's home region of more than the home ever sent out"},
 	CodeProofStale:              {"PROOF_STALE", "the header's validator set is not the trusted one and the header is older than the trusting period"},
 	CodeCertNoCA:                {"CERT_NO_CA", "the chain has no certificate authority"},
 	CodeCertMalformed:           {"CERT_MALFORMED", "not a Peg identity certificate"},

@@ -354,6 +354,9 @@ func (x *exec) transferIn(m tx.TransferIn) *ledger.Rejection {
 	if prev, ok := LoadTransfer(x.w, TransferIn, m.Transfer); ok {
 		return ledger.Reject(ledger.CodeTransferDone, "transfer %s was already %s here, by transaction %s", m.Transfer, prev.Status, prev.Tx)
 	}
+	if rej := x.backed(t); rej != nil {
+		return rej
+	}
 	t.Direction, t.Tx, t.Height = TransferIn, x.tx.ID, x.env.Height
 	if reason := x.refusal(t); reason != nil {
 		t.Status, t.Reason = TransferReturned, reason.Code
@@ -371,6 +374,34 @@ func (x *exec) transferIn(m tx.TransferIn) *ledger.Rejection {
 	x.emit("transfer.in", "transfer", t.ID.String(), "token", string(t.Token), "amount", t.Amount.String(),
 		"payer", t.Payer.String(), "payee", t.Payee.String(), "from", string(t.From), "to", string(t.To))
 	x.poolDelivered(c)
+	return nil
+}
+
+// backed refuses a transfer into its token's home region of more than the
+// home has out in other regions: sent − refunded − received, over every
+// region, since coins move between the others freely. Honest regions never
+// come near it (a region holds only coins the home sent out); a proof of
+// more is a region, or its validators, making coins of a token that is not
+// theirs to make, which the home neither credits nor returns
+// (TRANSFER_UNBACKED): its supply stays what it minted less what it
+// redeemed, and the network audit shows the payer's transfer unfinished.
+func (x *exec) backed(t Transfer) *ledger.Rejection {
+	tok, rej := x.viewToken(t.Token)
+	if rej != nil || tok.Home != "" {
+		return nil // unknown here (refusal returns it), or at home elsewhere
+	}
+	books := BooksOf(x.w, t.Token)
+	out, ok := books.Sent.Sub(books.Refunded)
+	if ok {
+		out, ok = out.Sub(books.Received)
+	}
+	if !ok {
+		out = money.Amount{}
+	}
+	if t.Amount.Cmp(out) > 0 {
+		return ledger.Reject(ledger.CodeTransferUnbacked, "transfer %s brings %s %s home, but only %s of it is out in other regions",
+			t.ID, t.Amount, t.Token, out)
+	}
 	return nil
 }
 

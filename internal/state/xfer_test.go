@@ -30,7 +30,8 @@ import (
 //
 //	on GB|HK                                 the region the next commands run on
 //	prove LABEL as=P [forge=F]               the receipt proof of the current region's transaction LABEL,
-//	                                         its block's next header signed by the region's validators
+//	                                         its block's next header signed by the region's validators;
+//	                                         inflate=AMOUNT: signed with transfer.out amounts of AMOUNT
 //	transfer-in proof=P transfer=T           (from relayer) T is a transfer's label, TXLABEL.OUTPUT
 //	transfer-refund proof=P transfer=T       (from relayer)
 //	transfer-ack proof=P transfer=T          (from relayer)
@@ -193,6 +194,9 @@ func (n *network) prove(a *cmdArgs) string {
 		return fmt.Sprintf("error: %s has no committed receipt on %s", label, s.region)
 	}
 	l := proof.Leaf{TxID: rc.TxID, Height: rc.Height, Kind: rc.Kind, Signer: rc.Signer, Code: rc.Code, Events: rc.Events}
+	if amount := a.get("inflate", ""); amount != "" {
+		l.Events = inflate(l.Events, amount)
+	}
 	leaves := [][]byte{proof.AppendLeaf(nil, &l)}
 	results := []*abcitypes.ExecTxResult{{Code: 0, Data: proof.Root(leaves)}}
 	sh, vals := n.signedHeader(forge, int64(rc.Height)+1, time.Unix(0, rc.Time).Add(time.Second).UTC(), cmttypes.NewResults(results).Hash())
@@ -213,6 +217,21 @@ func (n *network) prove(a *cmdArgs) string {
 	}
 	n.proofs[name] = p
 	return fmt.Sprintf("%s: %s %s at height %d, header %d of %s", name, label, rc.Kind, rc.Height, sh.Height, sh.ChainID)
+}
+
+// inflate is what a region whose validators sign what they like could
+// prove: its receipt's transfer.out events carrying amount instead.
+func inflate(events []ledger.Event, amount string) []ledger.Event {
+	out := make([]ledger.Event, len(events))
+	for i, e := range events {
+		out[i] = ledger.Event{Type: e.Type, Attrs: slices.Clone(e.Attrs)}
+		for j := range out[i].Attrs {
+			if e.Type == "transfer.out" && out[i].Attrs[j].Key == "amount" {
+				out[i].Attrs[j].Value = amount
+			}
+		}
+	}
+	return out
 }
 
 // regionUpdate submits a region_update of the current region's chain to
