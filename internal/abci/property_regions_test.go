@@ -215,7 +215,7 @@ type netRefToken struct {
 	frozen                              map[ledger.Address]bool
 }
 
-type netBooks struct{ sent, received, refunded uint64 }
+type netBooks struct{ sent, received, refunded, delivered uint64 }
 
 // netTransfer is a transfer record: outbound on the payer's region,
 // inbound on the payee's.
@@ -237,12 +237,12 @@ type txAt struct {
 
 // relayItem is what a relayer can carry: to region to, a transaction of
 // kind proven by the receipt of the transaction at: a delivery of transfer
-// xfer (the payment that sent it), a refund of it (the transfer_in that
-// recorded it, returned or delivered), or the import of token (its
-// deployment). If refused, the proven transaction was refused: a payment,
+// xfer (the payment that sent it), a refund or an ack of it (the
+// transfer_in that recorded it, returned or delivered), or the import of
+// token (its deployment). If refused, the proven transaction was refused: a payment,
 // or a transfer_in of a transfer done already.
 type relayItem struct {
-	kind    string // transfer-in, transfer-refund, token-import
+	kind    string // transfer-in, transfer-refund, transfer-ack, token-import
 	to      ledger.Region
 	xfer    ledger.CoinID
 	token   ledger.TokenID
@@ -309,7 +309,9 @@ func (n *netRef) refusedRelays(r *netRefRegion, t netTx, id ledger.TxID, at txAt
 			}
 		}
 	case t.kind == "transfer-in" && code == ledger.CodeTransferDone:
-		n.relays = append(n.relays, relayItem{kind: "transfer-refund", to: t.relay.at.region, xfer: t.relay.xfer, token: t.token, at: at, refused: true})
+		for _, kind := range []string{"transfer-refund", "transfer-ack"} {
+			n.relays = append(n.relays, relayItem{kind: kind, to: t.relay.at.region, xfer: t.relay.xfer, token: t.token, at: at, refused: true})
+		}
 	}
 }
 
@@ -323,6 +325,8 @@ func (n *netRef) run(r *netRefRegion, t netTx, id ledger.TxID, at txAt) ledger.C
 		return n.transferIn(r, t.relay, id, at)
 	case "transfer-refund":
 		return n.transferRefund(r, t.relay, id)
+	case "transfer-ack":
+		return n.transferAck(r, t.relay)
 	case "token-import":
 		if r.tokens[t.relay.token] != nil {
 			return ledger.CodeTokenExists
@@ -488,8 +492,10 @@ func (n *netRef) transferIn(r *netRefRegion, it relayItem, id ledger.TxID, at tx
 	rec := &netTransfer{token: o.token, payer: o.payer, payee: o.payee, amount: o.amount}
 	r.in[it.xfer] = rec
 	// Whatever the transaction records, a relayer can carry it back: a
-	// refund proven by a delivery is refused.
-	n.relays = append(n.relays, relayItem{kind: "transfer-refund", to: it.at.region, xfer: it.xfer, token: o.token, at: at})
+	// refund proven by a delivery is refused, and an ack proven by a return.
+	for _, kind := range []string{"transfer-refund", "transfer-ack"} {
+		n.relays = append(n.relays, relayItem{kind: kind, to: it.at.region, xfer: it.xfer, token: o.token, at: at})
+	}
 	tok := r.tokens[o.token]
 	switch {
 	case tok == nil:
@@ -522,13 +528,46 @@ func (n *netRef) transferRefund(r *netRefRegion, it relayItem, id ledger.TxID) l
 		return ledger.CodeProofRefused
 	case in.status != state.TransferReturned:
 		return ledger.CodeTransferNotProven
-	case o.status == state.TransferRefunded:
+	case o.status != state.TransferPending:
 		return ledger.CodeTransferDone
 	}
 	o.status, o.coin, o.reason = state.TransferRefunded, ledger.NewCoinID(id, 0), in.reason
 	r.coins[o.coin] = refCoin{token: o.token, owner: o.payer, amount: o.amount}
 	r.booksOf(o.token).refunded += o.amount
 	return ledger.OK
+}
+
+// transferAck closes, on region r, the transfer that the transfer_in at
+// it.at delivered on the payee's region: no coin moves.
+func (n *netRef) transferAck(r *netRefRegion, it relayItem) ledger.Code {
+	o := r.out[it.xfer]
+	if o == nil {
+		return ledger.CodeTransferUnknown
+	}
+	in := n.regions[it.at.region].in[it.xfer]
+	switch {
+	case it.refused:
+		return ledger.CodeProofRefused
+	case in.status != state.TransferDelivered:
+		return ledger.CodeTransferNotProven
+	case o.status != state.TransferPending:
+		return ledger.CodeTransferDone
+	}
+	o.status = state.TransferDelivered
+	r.booksOf(o.token).delivered += o.amount
+	return ledger.OK
+}
+
+// proves tells whether it proves what its kind needs: a refund a return, an
+// ack a delivery; anything else, what it carries.
+func (n *netRef) proves(it relayItem) bool {
+	switch it.kind {
+	case "transfer-refund":
+		return n.regions[it.at.region].in[it.xfer].status == state.TransferReturned
+	case "transfer-ack":
+		return n.regions[it.at.region].in[it.xfer].status == state.TransferDelivered
+	}
+	return true
 }
 
 // open tells whether carrying it would still change anything.
@@ -541,6 +580,8 @@ func (n *netRef) open(it relayItem) bool {
 		return to.in[it.xfer] == nil
 	case it.kind == "transfer-refund":
 		return to.out[it.xfer].status == state.TransferPending && n.regions[it.at.region].in[it.xfer].status == state.TransferReturned
+	case it.kind == "transfer-ack":
+		return to.out[it.xfer].status == state.TransferPending && n.regions[it.at.region].in[it.xfer].status == state.TransferDelivered
 	}
 	return to.tokens[it.token] == nil
 }
@@ -684,6 +725,8 @@ func (n *netRun) encode(code ledger.Region, t netTx) netSent {
 		b.Msg = &txpb.Body_TransferIn{TransferIn: &txpb.TransferIn{Proof: pr, Transfer: t.relay.xfer[:]}}
 	case "transfer-refund":
 		b.Msg = &txpb.Body_TransferRefund{TransferRefund: &txpb.TransferRefund{Proof: pr, Transfer: t.relay.xfer[:]}}
+	case "transfer-ack":
+		b.Msg = &txpb.Body_TransferAck{TransferAck: &txpb.TransferAck{Proof: pr, Transfer: t.relay.xfer[:]}}
 	case "token-import":
 		tok := t.relay.token
 		b.Msg = &txpb.Body_TokenImport{TokenImport: &txpb.TokenImport{Proof: pr,
@@ -775,7 +818,7 @@ func (n *netRun) compareRegion(code ledger.Region) string {
 			return msg
 		}
 		b := r.booksOf(id)
-		want := state.Books{Sent: money.FromUint64(b.sent), Received: money.FromUint64(b.received), Refunded: money.FromUint64(b.refunded)}
+		want := state.Books{Sent: money.FromUint64(b.sent), Received: money.FromUint64(b.received), Refunded: money.FromUint64(b.refunded), Delivered: money.FromUint64(b.delivered)}
 		if got := state.BooksOf(snap, id); got != want {
 			return fmt.Sprintf("books of %s: the app has %+v, the reference %+v", id, got, want)
 		}
@@ -929,13 +972,14 @@ func (n *netRun) compareNetwork() string {
 // the payee's region return transfers and the payer's refund them, relays
 // delayed, duplicated (TRANSFER_DONE), reordered, replayed (REPLAYED),
 // carried to the wrong chain, or proven by a refused transaction
-// (PROOF_REFUSED), a refund proven by a delivery, and a token imported
-// late or twice. After every block both regions must agree with the
+// (PROOF_REFUSED), a refund proven by a delivery or an ack by a return
+// (TRANSFER_NOT_PROVEN), acks and refunds of transfers closed already, and
+// a token imported late or twice. After every block both regions must agree with the
 // reference on every code, receipt, coin, balance, token, transfer record
 // and book, and the network audit of `peg audit --network`, read from both
 // regions' APIs, must find every token conserved with the reference's
 // transfers in flight. At the end every transfer is carried until it is
-// delivered or refunded, and nothing stays in flight.
+// refunded, or delivered and acked, and nothing stays in flight.
 func TestRegionsAgreeWithReference(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		n, stop := newNetRun(rt)
@@ -995,11 +1039,11 @@ func (r *netRefRegion) sortedCoins(keep func(refCoin) bool) []ledger.CoinID {
 	return ids
 }
 
-// drain carries every open transfer, deliveries then refunds, each after a
-// block of its proven region that lets its receipt be proven; then a late
-// relayer carries every transfer once more, which must change nothing. It
-// requires every outbound transfer in both Apps to have ended delivered or
-// refunded, and nothing in flight.
+// drain carries every open transfer, deliveries then acks and refunds, each
+// after a block of its proven region that lets its receipt be proven; then
+// a late relayer carries everything once more, which must change nothing.
+// It requires every outbound transfer in both Apps to have ended refunded,
+// or delivered on both sides (acked on the payer's), and nothing in flight.
 func (n *netRun) drain() {
 	for _, late := range []bool{false, false, true} {
 		for _, code := range netRegions {
@@ -1025,7 +1069,7 @@ func (n *netRun) drain() {
 			other := n.regions[t.To].d.db.Snapshot()
 			in, ok := state.LoadTransfer(other, state.TransferIn, t.ID)
 			other.Close()
-			if !ok || in.Status != state.TransferDelivered {
+			if t.Status != state.TransferDelivered || !ok || in.Status != state.TransferDelivered {
 				open = append(open, fmt.Sprintf("%x %s", t.ID[:4], t.Status))
 			}
 			return true
@@ -1181,7 +1225,7 @@ func (n *netRun) randomRelay(code ledger.Region) (netTx, bool) {
 		switch {
 		case n.ref.open(it):
 			pools["open"] = append(pools["open"], it)
-		case !it.refused && (it.kind != "transfer-refund" || n.ref.regions[it.at.region].in[it.xfer].status == state.TransferReturned):
+		case !it.refused && n.ref.proves(it):
 			pools["done"] = append(pools["done"], it)
 		}
 	}
