@@ -46,6 +46,7 @@ func TestFor(t *testing.T) {
 		{"an offer informs the arbiter", trade("trade.offered", "by", b), arbiter, "trade.offered", false, "", false},
 		{"a counter by the seller asks the buyer", trade("trade.countered", "by", s), buyer, "trade.to_answer", true, "accept, counter", false},
 		{"acceptance asks the buyer to fund", trade("trade.accepted", "by", s, "fund_by", "2026-01-03T00:00:00Z"), buyer, "trade.to_fund", true, "fund the trade", false},
+		{"the buyer's own acceptance still asks it to fund", trade("trade.accepted", "by", b), buyer, "trade.to_fund", true, "fund the trade", false},
 		{"funding asks the seller to ship", trade("trade.funded", "ship_by", "2026-01-04T00:00:00Z"), seller, "trade.to_ship", true, "ship", false},
 		{"funding informs the buyer", trade("trade.funded"), buyer, "trade.funded", false, "", false},
 		{"shipment asks the buyer to confirm", trade("trade.shipped"), buyer, "trade.to_confirm", true, "confirm", false},

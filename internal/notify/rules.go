@@ -14,6 +14,9 @@ type role struct {
 	// action is what the account has to do, with the attribute naming its
 	// deadline ("" for none); empty for an event that only informs.
 	action, deadline string
+	// proposal marks an offer or counter-offer: its "by", who made it, has
+	// nothing to answer.
+	proposal bool
 }
 
 // act is a role that needs its account.
@@ -24,10 +27,8 @@ func act(attr, typ, action, deadline string) role {
 // info is a role that only informs its account, under the event's own type.
 func info(attr string) role { return role{attr: attr} }
 
-// roles lists, for each event type that concerns an account other than by
-// its having signed it, the accounts it names in order. The first role that
-// names the account decides. An account that acted itself (the "by" of a
-// trade step) is told only as its other roles say: see judge.
+// roles lists, for each event type that concerns an account, the accounts it
+// names in order. The first role that names the account decides.
 var roles = map[string][]role{
 	"mint":              {{attr: "to", typ: "coin.minted"}},
 	"seize":             {{attr: "holder", typ: "coin.seized"}},
@@ -69,10 +70,13 @@ var roles = map[string][]role{
 
 // tradeAnswer is who an offer or a counter-offer concerns: the party that
 // did not make it answers by the version's expiry.
-var tradeAnswer = []role{
-	act("buyer", "trade.to_answer", "accept, counter or let the offer lapse (peg trade accept, peg trade counter)", "expires"),
-	act("seller", "trade.to_answer", "accept, counter or let the offer lapse (peg trade accept, peg trade counter)", "expires"),
-	info("arbiter"),
+var tradeAnswer = []role{answer("buyer"), answer("seller"), info("arbiter")}
+
+// answer is a party's role in an offer or a counter-offer.
+func answer(attr string) role {
+	r := act(attr, "trade.to_answer", "accept, counter or let the offer lapse (peg trade accept, peg trade counter)", "expires")
+	r.proposal = true
+	return r
 }
 
 // lowFee are the fee account statuses that ask for a deposit.
@@ -98,7 +102,7 @@ func judge(acct, typ string, attrs map[string]string, receipt []ledger.Event) (c
 			continue
 		}
 		switch {
-		case r.action != "" && attrs["by"] == acct:
+		case r.proposal && attrs["by"] == acct:
 			// The party that made an offer has nothing to answer.
 			return client.Notification{Type: typ}, true
 		case r.action == "" && r.typ != "":
