@@ -48,7 +48,7 @@ func ParseCursor(s string) (Cursor, error) {
 	h, herr := strconv.ParseInt(hs, 10, 64)
 	i, ierr := strconv.Atoi(is)
 	switch {
-	case !ok || herr != nil || ierr != nil || strings.HasPrefix(hs, "+") || strings.HasPrefix(is, "+"):
+	case !ok || herr != nil || ierr != nil || !canonical(hs) || !canonical(is):
 		return Cursor{}, fmt.Errorf("notify: cursor %.40q: want HEIGHT.INDEX, as a page's next or a notification's id", s)
 	case h < 1:
 		return Cursor{}, fmt.Errorf("notify: cursor %.40q: the height is from 1", s)
@@ -56,6 +56,20 @@ func ParseCursor(s string) (Cursor, error) {
 		return Cursor{}, fmt.Errorf("notify: cursor %.40q: the index is from 0 to %d", s, MaxIndex-1)
 	}
 	return Cursor{Height: h, Index: i}, nil
+}
+
+// canonical reports whether s is a number as String writes it: digits only,
+// without a leading zero, so that one place has one text.
+func canonical(s string) bool {
+	if s == "" || len(s) > 1 && s[0] == '0' {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // After is the cursor just after the notification with id, where a reader

@@ -124,7 +124,7 @@ func TestForFrom(t *testing.T) {
 }
 
 func TestParseCursor(t *testing.T) {
-	for _, s := range []string{"", "1", "x.1", "1.x", "0.0", "-1.0", "1.-1", "+1.0", "1.+0", "1.16777216", "1.0.0", " 1.0", "99999999999999999999.0"} {
+	for _, s := range []string{"", "1", "x.1", "1.x", "0.0", "-1.0", "1.-1", "+1.0", "1.+0", "1.16777216", "1.0.0", " 1.0", "99999999999999999999.0", "01.0", "1.00"} {
 		if c, err := ParseCursor(s); err == nil {
 			t.Errorf("ParseCursor(%q) = %v, want an error", s, c)
 		}
@@ -138,4 +138,25 @@ func TestParseCursor(t *testing.T) {
 	if c, err := After("5.16777215"); err != nil || c != (Cursor{Height: 6}) {
 		t.Errorf("After the last index = %v, %v; want the next block", c, err)
 	}
+}
+
+// FuzzParseCursor checks that a cursor that parses prints back as itself and
+// that After always moves forward.
+func FuzzParseCursor(f *testing.F) {
+	for _, s := range []string{"1.0", "12.3", "0.0", "1.16777215", "+1.0", "1.x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseCursor(s)
+		if err != nil {
+			return
+		}
+		if c.String() != s {
+			t.Errorf("ParseCursor(%q) prints as %q", s, c)
+		}
+		next, err := After(s)
+		if err != nil || !c.Less(next) {
+			t.Errorf("After(%q) = %v, %v; want a later cursor", s, next, err)
+		}
+	})
 }
