@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,4 +191,29 @@ func TestNotificationStreamReconnect(t *testing.T) {
 	if want[2].Height != 5 || want[2].TxID != id2 {
 		t.Errorf("block 5's second notification = %+v, want the payment %s", want[2], id2)
 	}
+}
+
+// TestNotificationStreamClose: a stopping API ends notification streams as it
+// ends event streams, with a comment saying why, and refuses new ones; the
+// notification streams count against MaxEventStreams with the event streams.
+func TestNotificationStreamClose(t *testing.T) {
+	e := newTestEnv(t)
+	e.runScenario()
+	path := "/v1/accounts/" + bob.addr.String() + "/notifications/stream?cursor=1.0"
+	s := e.openStream(path, "")
+	if m := s.next(); m.event != "payment.received" {
+		t.Fatalf("first message = %+v", m)
+	}
+	e.server.events.mu.Lock()
+	open := e.server.events.notifying
+	e.server.events.mu.Unlock()
+	if open != 1 {
+		t.Errorf("%d notification streams counted, want 1", open)
+	}
+	h := &Handler{Handler: e.server.handler(), s: e.server}
+	h.Close()
+	for !strings.Contains(s.line(), "shutting down") {
+	}
+	status, body := e.getHeader(path, "Accept", "text/event-stream")
+	errorBody(t, status, body, http.StatusServiceUnavailable, "UNAVAILABLE")
 }
