@@ -223,6 +223,16 @@ func TestNotifyEndToEnd(t *testing.T) {
 	if code == exitOK || !strings.Contains(errs, "past the next block") {
 		t.Errorf("notify list past the head: exit %d, %q", code, errs)
 	}
+	for _, q := range []string{"/notifications?cursor=1", "/notifications?cursor=01.0", "/notifications/stream?cursor=99999999.0"} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/v1/accounts/%s%s", base+2, importer, q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s = %d, want 400", q, resp.StatusCode)
+		}
+	}
 	out := mustPeg(t, home, "notify", "list", "importer", "--cursor", want[3].ID, "--limit", "1")
 	if !strings.Contains(out, "trade.to_fund") || !strings.Contains(out, "NEEDS YOU: fund the trade") || !strings.Contains(out, "more: peg notify list importer --cursor") {
 		t.Errorf("peg notify list text:\n%s", out)
