@@ -62,6 +62,7 @@ func TestFor(t *testing.T) {
 		{"a transfer refunded tells the payer", ev("transfer.refunded", "payer", b, "payee", s), buyer, "transfer.refunded", false, "", false},
 		{"a low fee account asks for a deposit", ev("fee.status", "account", b, "from", "ACTIVE", "to", "LOW"), buyer, "fee.to_deposit", true, "deposit", false},
 		{"an active fee account informs", ev("fee.status", "account", b, "from", "", "to", "ACTIVE"), buyer, "fee.status", false, "", false},
+		{"a spend from an owner's coins informs the owner", ev("spend_from", "owner", b, "spender", s, "amount", "5"), buyer, "spend_from", false, "", false},
 		{"a charge concerns nobody", ev("fee.charged", "amount", "1"), buyer, "", false, "", true},
 	}
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -86,7 +86,13 @@ var lowFee = map[string]bool{"LOW": true, "EXHAUSTED": true, "EXPIRED": true}
 // other events of its receipt.
 func judge(acct, typ string, attrs map[string]string, receipt []ledger.Event) (client.Notification, bool) {
 	switch typ {
-	case "pay", "spend_from":
+	case "spend_from":
+		if attrs["owner"] == acct {
+			// Its coins were spent on its behalf, within its approval.
+			return client.Notification{Type: typ}, true
+		}
+		return received(acct, attrs, receipt)
+	case "pay":
 		return received(acct, attrs, receipt)
 	case "fee.status":
 		if attrs["account"] != acct {
