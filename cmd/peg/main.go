@@ -158,7 +158,7 @@ func newRoot(g *globals) *cobra.Command {
 		caCmd(g), certCmd(g), creditCmd(g), tradeCmd(g),
 		auditCmd(g), coinCmd(g), validatorsCmd(g),
 		transferCmd(g), relayCmd(g), regionCmd(g),
-		walletCmd(g),
+		walletCmd(g), notifyCmd(g),
 	)
 	return root
 }

@@ -204,6 +204,8 @@ func (s *server) routes() []route {
 		{"GET", "/v1/credit/requests/{id}", s.creditRequest},
 		{"GET", "/v1/trades/{id}", s.tradeByID},
 		{"GET", "/v1/accounts/{address}/trades", s.accountTrades},
+		{"GET", "/v1/accounts/{address}/notifications", s.notifications},
+		{"GET", "/v1/accounts/{address}/notifications/stream", s.notificationStream},
 		{"GET", "/v1/trade-rules", s.tradeRules},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},

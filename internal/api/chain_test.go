@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -539,7 +540,7 @@ var testRouter = sync.OnceValue(func() routers.Router {
 // event stream, which never ends, passes through; its tests check it.
 func checkResponses(t testing.TB, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/events" {
+		if r.URL.Path == "/v1/events" || strings.HasSuffix(r.URL.Path, "/notifications/stream") {
 			h.ServeHTTP(w, r)
 			return
 		}

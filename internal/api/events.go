@@ -298,7 +298,10 @@ type hub struct {
 	stop     chan struct{} // closed to end the follower; nil when none runs
 	followed chan struct{} // closed when that follower has returned
 	closed   bool
-	streams  sync.WaitGroup // the open streams, subscribed and not yet unsubscribed
+	// notifying counts the open notification streams (notify.go), which
+	// read the chain themselves and share the limit.
+	notifying int
+	streams   sync.WaitGroup // the open streams, subscribed or admitted, not yet ended
 }
 
 func newHub(s *server, buffer int) *hub {
@@ -314,7 +317,7 @@ func (h *hub) subscribe() (*subscriber, int64, error) {
 	if h.closed {
 		return nil, 0, apiError(CodeUnavailable, "the API is shutting down")
 	}
-	if len(h.subs) >= MaxEventStreams {
+	if len(h.subs)+h.notifying >= MaxEventStreams {
 		return nil, 0, apiError(CodeUnavailable, "%d event streams are open, the most the API serves; try again later", MaxEventStreams)
 	}
 	if h.stop == nil {

@@ -599,12 +599,28 @@ func (c *Client) Events(ctx context.Context, fromHeight int64, fn func(StreamEve
 
 // readEvents parses a server-sent-events stream of StreamEvents.
 func readEvents(ctx context.Context, r io.Reader, fn func(StreamEvent) error) error {
+	return readSSE(ctx, r, "height", func(typ, data string) error {
+		var e StreamEvent
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			return fmt.Errorf("client: decoding a stream event %.200q: %w", data, err)
+		}
+		if e.Type == "" {
+			e.Type = typ
+		}
+		return fn(e)
+	})
+}
+
+// readSSE parses a server-sent-events stream, calling fn with each message's
+// event type and data. When the stream ends, its error wraps ErrStreamEnded
+// and names the last message's id, which what says the meaning of.
+func readSSE(ctx context.Context, r io.Reader, what string, fn func(typ, data string) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), MaxEventLine)
 	var (
-		typ, data string
-		last      int64
-		said      string // the server's last comment, which says why a stream ends
+		typ, data, id string
+		last          = "none"
+		said          string // the server's last comment, which says why a stream ends
 	)
 	for sc.Scan() {
 		line := sc.Text()
@@ -619,19 +635,17 @@ func readEvents(ctx context.Context, r io.Reader, fn func(StreamEvent) error) er
 			if data == "" {
 				continue
 			}
-			var e StreamEvent
-			if err := json.Unmarshal([]byte(data), &e); err != nil {
-				return fmt.Errorf("client: decoding a stream event %.200q: %w", data, err)
-			}
-			if e.Type == "" {
-				e.Type = typ
-			}
-			if err := fn(e); err != nil {
+			if err := fn(typ, data); err != nil {
 				return err
 			}
-			last, typ, data = e.Height, "", ""
+			if id != "" {
+				last = id
+			}
+			typ, data, id = "", "", ""
 		case "event":
 			typ = val
+		case "id":
+			id = val
 		case "data":
 			if data != "" {
 				data += "\n"
@@ -646,7 +660,7 @@ func readEvents(ctx context.Context, r io.Reader, fn func(StreamEvent) error) er
 	if err == nil {
 		err = io.EOF
 	}
-	return fmt.Errorf("client: %w after height %d (%v; the server said %q)", ErrStreamEnded, last, err, said)
+	return fmt.Errorf("client: %w after %s %s (%v; the server said %q)", ErrStreamEnded, what, last, err, said)
 }
 
 // get performs a GET and decodes its 200 answer into out.
