@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pegledger/peg/internal/endorse"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -20,6 +21,7 @@ import (
 //	open-requests [token=ID]                 the token's open requests, oldest first
 //	open-requests-crowd n=N                  puts N requests that do not exist among gbpt's open ones
 //	open-requests-uncrowd                    takes them out again
+//	mint-request-corrupt LABEL               records the request as executed, outside any transaction, for the audit to find
 //
 // A request is named by the label of the mint that opened it; "~name" is
 // one that never existed.
@@ -80,6 +82,11 @@ func (s *scenario) endorseQuery(cmd string, a *cmdArgs) string {
 		}
 		s.blk.Set(mintOpenKey("gbpt"), encode(open))
 		return fmt.Sprintf("gbpt has %d open requests", len(open))
+	case "mint-request-corrupt":
+		q := MintRequestOf(s.blk, s.txs[a.subject()].id)
+		q.Status = endorse.Executed
+		s.blk.Set(mintRequestKey(q.ID), encode(q))
+		return "recorded executed"
 	case "open-requests-uncrowd":
 		var open []OpenMintRequest
 		for _, o := range OpenMintRequestsOf(s.blk, "gbpt") {

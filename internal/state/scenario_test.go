@@ -230,7 +230,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.creditQuery(td.Cmd, a)
 	case "trade-show", "trade-position", "trade-corrupt", "trade-crowd", "trade-uncrowd", "trade-history":
 		out = s.tradeQuery(td.Cmd, a)
-	case "mint-request", "open-requests", "open-requests-crowd", "open-requests-uncrowd":
+	case "mint-request", "open-requests", "open-requests-crowd", "open-requests-uncrowd", "mint-request-corrupt":
 		out = s.endorseQuery(td.Cmd, a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)
