@@ -13,7 +13,8 @@ import (
 
 // TestEndorseViews sets gbpp's endorsement policy, opens three mint
 // requests, executes one, cancels one and reads them back: the policy, each
-// request, the token's open requests page by page; each answer checked
+// request, the token's open requests page by page, the event stream that
+// tells endorsers of each step; each answer checked
 // against openapi.yaml, and bad ids, cursors and limits refused with 400 or
 // 404.
 func TestEndorseViews(t *testing.T) {
@@ -21,6 +22,7 @@ func TestEndorseViews(t *testing.T) {
 	raw, _ := e.sign(issuer, deployMsg(gbppDraft()))
 	e.submit(raw)
 	e.attest(scenarioReserve)
+	start := int64(e.chain.db.Height())
 	if _, err := e.client.EndorsePolicy(t.Context(), "gbpp"); !isStatus(err, http.StatusNotFound) {
 		t.Errorf("the policy before any: %v, want 404", err)
 	}
@@ -50,6 +52,17 @@ func TestEndorseViews(t *testing.T) {
 	})
 	e.submit(raw)
 	endorse(bob, ids[2])
+	var types []string
+	for _, ev := range e.collect(start+1, 9) {
+		types = append(types, ev.Type)
+		if ev.Token != "gbpp" {
+			t.Errorf("stream event %s names token %q", ev.Type, ev.Token)
+		}
+	}
+	if want := "endorse.policy mint_request.opened mint_request.opened mint_request.opened mint_request.endorsed mint_request.endorsed " +
+		"mint_request.executed mint_request.cancelled mint_request.endorsed"; strings.Join(types, " ") != want {
+		t.Errorf("the stream carried %v, want %s", types, want)
+	}
 
 	q, err := e.client.MintRequest(t.Context(), ids[0])
 	if err != nil || q.Status != "executed" || q.Amount.Amount != "2" || len(q.Endorsed) != 2 || q.ClosedBy == "" || q.Closer != bob.addr.String() {

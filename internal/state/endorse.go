@@ -140,7 +140,7 @@ func (x *exec) endorseMint(m tx.EndorseMint) *ledger.Rejection {
 		return rej
 	}
 	done := q.Endorse(x.tx.Signer)
-	x.emit("mint_request.endorsed", "request", q.ID.String(), "endorser", x.tx.Signer.String(),
+	x.emit("mint_request.endorsed", "request", q.ID.String(), "token", string(q.Token), "endorser", x.tx.Signer.String(),
 		"endorsements", strconv.Itoa(len(q.Endorsed)), "required", strconv.FormatUint(uint64(q.Required), 10))
 	if done {
 		x.executeMintRequest(q, now)
@@ -161,7 +161,7 @@ func (x *exec) executeMintRequest(q *endorse.Request, now int64) {
 	}
 	if rej != nil {
 		q.Close(endorse.Refused, x.tx.ID, x.tx.Signer, now, rej.Code, rej.Message)
-		x.emit("mint_request.refused", "request", q.ID.String(), "code", rej.Code.Name(), "log", rej.Message)
+		x.emit("mint_request.refused", "request", q.ID.String(), "token", string(q.Token), "code", rej.Code.Name(), "log", rej.Message)
 	} else {
 		q.Close(endorse.Executed, x.tx.ID, x.tx.Signer, now, ledger.OK, "")
 		x.emit("mint_request.executed", "request", q.ID.String(), "token", string(q.Token), "amount", q.Amount.String())
@@ -191,6 +191,6 @@ func (x *exec) cancelMintRequest(m tx.CancelMintRequest) *ledger.Rejection {
 	q.Close(endorse.Cancelled, x.tx.ID, x.tx.Signer, now, ledger.OK, "")
 	x.saveMintRequest(q)
 	x.closeOpen(q)
-	x.emit("mint_request.cancelled", "request", q.ID.String(), "by", x.tx.Signer.String())
+	x.emit("mint_request.cancelled", "request", q.ID.String(), "token", string(q.Token), "by", x.tx.Signer.String())
 	return nil
 }
