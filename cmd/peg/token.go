@@ -238,6 +238,11 @@ func mintCmd(g *globals) *cobra.Command {
 			return &txpb.Body{Msg: &txpb.Body_Mint{Mint: &txpb.Mint{Token: string(t.ID), To: to.String(), Amount: amt.String()}}}
 		},
 		done: func(t *client.Token, to ledger.Address, amt money.Amount, rc *client.Receipt) string {
+			if req := attr(rc, "mint_request.opened", "request"); req != "" {
+				return fmt.Sprintf("pending endorsement: %s %s for %s is above %s's endorsement threshold; mint request %s needs %s endorsements by %s (peg endorse show %s)",
+					amt.FormatFixed(t.Decimals), t.Symbol, to, t.ID, req, attr(rc, "mint_request.opened", "required"),
+					eventTime(attr(rc, "mint_request.opened", "deadline")), req)
+			}
 			return fmt.Sprintf("minted %s %s for %s (coin %s)", amt.FormatFixed(t.Decimals), t.Symbol, to, attr(rc, "coin.created", "coin"))
 		},
 	})

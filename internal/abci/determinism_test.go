@@ -418,7 +418,40 @@ func recordStory(t *testing.T) []recordedBlock {
 	commit(raw(cast.bob, msgTradeShip(trade1)), raw(cast.bob, msgTradeShip(trade2)), raw(cast.mallory, msgTradeSettle(trade1)),
 		raw(cast.alice, msgTradeConfirm(trade1)), raw(cast.mallory, msgTradeSettle(trade1)), raw(cast.mallory, msgTradeSettle(trade1)),
 		raw(cast.alice, msgTradeDispute(trade2)), raw(cast.carol, msgTradeResolve(trade2, "10")), raw(cast.alice, msgTradeCancel(trade2)))
+	// Endorsement: gbpt's owner (issuer) sets a policy, mallory may not:
+	// mints above 1000 need two of carol and bob; the attestor brings the
+	// reserve up to date. Two mints above the threshold open requests;
+	// mallory may not endorse the first, carol does (once), bob's
+	// endorsement executes it; the minter cancels the second, which then
+	// takes no endorsement.
+	policy := msgEndorsePolicy("gbpt", "1000", 2, cast.carol.addr, cast.bob.addr)
+	commit(raw(cast.mallory, policy), raw(cast.issuer, policy), raw(cast.attestor, msgAttest("gbpt", "GBP", "300000", at)))
+	req1, req1ID := sign(cast.minter, msgMint("gbpt", cast.alice.addr, "1500"))
+	req2, req2ID := sign(cast.minter, msgMint("gbpt", cast.alice.addr, "1200"))
+	commit(req1, req2)
+	commit(raw(cast.mallory, msgEndorseMint(req1ID)), raw(cast.carol, msgEndorseMint(req1ID)), raw(cast.carol, msgEndorseMint(req1ID)),
+		raw(cast.bob, msgEndorseMint(req1ID)), raw(cast.minter, msgCancelMintRequest(req2ID)), raw(cast.bob, msgEndorseMint(req2ID)))
 	return out
+}
+
+func msgEndorsePolicy(tok, threshold string, required uint32, endorsers ...ledger.Address) func(*txpb.Body) {
+	return func(b *txpb.Body) {
+		p := &txpb.SetEndorsePolicy{Token: tok, Threshold: threshold, Required: required, WindowSeconds: 3600}
+		for _, e := range endorsers {
+			p.Endorsers = append(p.Endorsers, e.String())
+		}
+		b.Msg = &txpb.Body_SetEndorsePolicy{SetEndorsePolicy: p}
+	}
+}
+
+func msgEndorseMint(req ledger.TxID) func(*txpb.Body) {
+	return func(b *txpb.Body) { b.Msg = &txpb.Body_EndorseMint{EndorseMint: &txpb.EndorseMint{Request: req[:]}} }
+}
+
+func msgCancelMintRequest(req ledger.TxID) func(*txpb.Body) {
+	return func(b *txpb.Body) {
+		b.Msg = &txpb.Body_CancelMintRequest{CancelMintRequest: &txpb.CancelMintRequest{Request: req[:]}}
+	}
 }
 
 func msgDeploy(d token.Draft) func(*txpb.Body) {
@@ -481,6 +514,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "OK"}, {"OK", "CREDIT_PROOF_DONE", "OK"}, {"OK"}, {"OK"},
 		{"OK", "UNAUTHORIZED", "OK"}, {"OK", "OK"}, {"OK", "TRADE_NOT_PARTY", "OK", "OK"}, {"TRADE_WRONG_PARTY", "OK", "OK"},
 		{"OK", "OK", "TRADE_RULE_NOT_MET", "OK", "OK", "TRADE_CLOSED", "OK", "OK", "TRADE_CLOSED"},
+		{"UNAUTHORIZED", "OK", "OK"}, {"OK", "OK"}, {"NOT_ENDORSER", "OK", "ENDORSED_TWICE", "OK", "OK", "MINT_REQUEST_CLOSED"},
 	}
 	var got [][]string
 	for _, b := range story {

@@ -207,6 +207,9 @@ func (s *server) routes() []route {
 		{"GET", "/v1/accounts/{address}/notifications", s.notifications},
 		{"GET", "/v1/accounts/{address}/notifications/stream", s.notificationStream},
 		{"GET", "/v1/trade-rules", s.tradeRules},
+		{"GET", "/v1/tokens/{id}/endorsement", s.endorsePolicy},
+		{"GET", "/v1/tokens/{id}/mint-requests", s.mintRequests},
+		{"GET", "/v1/mint-requests/{id}", s.mintRequest},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
 	}

@@ -179,6 +179,15 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeTradeRuleNotMet:         http.StatusConflict,
 	ledger.CodeTradePoolEarmarked:      http.StatusForbidden,
 	ledger.CodeTradeOverAmount:         http.StatusUnprocessableEntity,
+	ledger.CodeEndorsePolicy:           http.StatusUnprocessableEntity,
+	ledger.CodeMintRequestUnknown:      http.StatusNotFound,
+	ledger.CodeNotEndorser:             http.StatusForbidden,
+	ledger.CodeEndorsedTwice:           http.StatusConflict,
+	ledger.CodeMintRequestLapsed:       http.StatusConflict,
+	ledger.CodeMintRequestClosed:       http.StatusConflict,
+	ledger.CodeEndorseOwnRequest:       http.StatusForbidden,
+	ledger.CodeMintRequestLimit:        http.StatusUnprocessableEntity,
+	ledger.CodeNotRequestParty:         http.StatusForbidden,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

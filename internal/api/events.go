@@ -60,6 +60,8 @@ var streamed = map[string]bool{
 	"trade.rules": true, "trade.offered": true, "trade.countered": true, "trade.accepted": true, "trade.funded": true,
 	"trade.shipped": true, "trade.confirmed": true, "trade.settled": true, "trade.disputed": true, "trade.resolved": true,
 	"trade.cancelled": true,
+	"endorse.policy":  true, "mint_request.opened": true, "mint_request.endorsed": true, "mint_request.executed": true,
+	"mint_request.refused": true, "mint_request.cancelled": true,
 }
 
 // streamEvents answers GET /v1/events.

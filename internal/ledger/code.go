@@ -228,6 +228,19 @@ const (
 	CodeTradeOverAmount      Code = 260 // a resolution pays the seller more than the pool holds
 )
 
+// The endorsement service (S1.6): endorsement policies and mint requests.
+const (
+	CodeEndorsePolicy      Code = 290 // an endorsement policy breaks a rule
+	CodeMintRequestUnknown Code = 291 // no mint request with this id
+	CodeNotEndorser        Code = 292 // the signer is not among the request's endorsers
+	CodeEndorsedTwice      Code = 293 // the signer endorsed the request already
+	CodeMintRequestLapsed  Code = 294 // the request's deadline passed before it was endorsed enough
+	CodeMintRequestClosed  Code = 295 // the request was executed, refused or cancelled
+	CodeEndorseOwnRequest  Code = 296 // a minter may not endorse its own request
+	CodeMintRequestLimit   Code = 297 // the token has MaxOpenRequests open mint requests
+	CodeNotRequestParty    Code = 298 // a cancellation by neither the request's minter nor the token's owner
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -384,6 +397,15 @@ var codeTable = map[Code]codeInfo{
 	CodeTradeRuleNotMet:         {"TRADE_RULE_NOT_MET", "the payment rule is not met yet"},
 	CodeTradePoolEarmarked:      {"TRADE_POOL_EARMARKED", "a trade's pool coins move only by trade transactions"},
 	CodeTradeOverAmount:         {"TRADE_OVER_AMOUNT", "the resolution pays out more than the trade's pool holds"},
+	CodeEndorsePolicy:           {"ENDORSE_POLICY", "the endorsement policy breaks a rule"},
+	CodeMintRequestUnknown:      {"MINT_REQUEST_UNKNOWN", "no mint request with this id"},
+	CodeNotEndorser:             {"NOT_ENDORSER", "the signer is not among the mint request's endorsers"},
+	CodeEndorsedTwice:           {"ENDORSED_TWICE", "the signer endorsed the mint request already"},
+	CodeMintRequestLapsed:       {"MINT_REQUEST_LAPSED", "the mint request lapsed before it was endorsed enough"},
+	CodeMintRequestClosed:       {"MINT_REQUEST_CLOSED", "the mint request was executed, refused or cancelled"},
+	CodeEndorseOwnRequest:       {"ENDORSE_OWN_REQUEST", "a minter may not endorse its own mint request"},
+	CodeMintRequestLimit:        {"MINT_REQUEST_LIMIT", "the token has the most open mint requests allowed"},
+	CodeNotRequestParty:         {"NOT_REQUEST_PARTY", "only the request's minter or the token's owner may cancel it"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

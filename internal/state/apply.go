@@ -329,6 +329,12 @@ func (x *exec) run() *ledger.Rejection {
 		return x.tradeResolve(m)
 	case tx.TradeCancel:
 		return x.tradeCancel(m)
+	case tx.SetEndorsePolicy:
+		return x.setEndorsePolicy(m)
+	case tx.EndorseMint:
+		return x.endorseMint(m)
+	case tx.CancelMintRequest:
+		return x.cancelMintRequest(m)
 	}
 	return ledger.Reject(ledger.CodeUnknownMessage, "no handler for %s", x.tx.Msg.Kind())
 }

@@ -55,6 +55,9 @@ func (r *AuditReport) problem(format string, args ...any) {
 //   - every trade's holding pool holds Funded − Released − Refunded, its
 //     amount while it is funded and open and nothing otherwise, and the
 //     parties' open trades agree with the trades (auditTrades).
+//   - a mint request moved no coin until it was executed, only executed
+//     requests added to a supply, and a token's open requests agree with
+//     the requests (auditMintRequests).
 //
 // A record that does not decode is reported as a problem, never a panic, so
 // that the audit of a damaged store says what is damaged.
@@ -80,6 +83,9 @@ func Audit(s Scanner, home ledger.Region) (AuditReport, error) {
 		return rep, err
 	}
 	if err := auditTrades(s, &rep); err != nil {
+		return rep, err
+	}
+	if err := auditMintRequests(s, &rep, tokens); err != nil {
 		return rep, err
 	}
 	redeemed, err := auditRedemptions(s, &rep, tokens)

@@ -48,6 +48,8 @@ const (
 	prefixTradePool    = "tpool/" // tpool/POOL → the trade's id
 	prefixTradePos     = "tpos/"  // tpos/ADDR → trade.Position (JSON): ADDR's open trades, by id
 	prefixTradeParty   = "tpty/"  // tpty/ADDR HEIGHT(8) ID → "" a trade that names ADDR (buyer, seller or arbiter)
+	prefixMintRequest  = "mreq/"  // mreq/ID → endorse.Request (JSON, endorse.go)
+	prefixMintOpen     = "mopen/" // mopen/TOKEN → []OpenMintRequest (JSON): the token's open mint requests, oldest first
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -202,3 +204,6 @@ func tradePartyKey(a ledger.Address, height uint64, id ledger.TxID) []byte {
 	binary.BigEndian.PutUint64(h[:], height)
 	return cat(tradePartyPrefix(a), h[:], id[:])
 }
+
+func mintRequestKey(id ledger.TxID) []byte { return cat([]byte(prefixMintRequest), id[:]) }
+func mintOpenKey(id ledger.TokenID) []byte { return cat([]byte(prefixMintOpen), []byte(id)) }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pegledger/peg/internal/cert"
+	"github.com/pegledger/peg/internal/endorse"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/reserve"
@@ -121,6 +122,10 @@ type Token struct {
 	Owner        ledger.Address `json:"owner"`
 	PendingOwner ledger.Address `json:"pending_owner"`
 	Minters      []token.Minter `json:"minters"`
+	// Endorsement is the owner's endorsement policy (S1.6), nil for none:
+	// a mint above its threshold waits for endorsements. It is replaced
+	// whole, never changed in place, so clones share it.
+	Endorsement *endorse.Policy `json:"endorsement,omitempty"`
 
 	// Reading is the last accepted attestation of the reserve's bank balance;
 	// ReserveStatus is the reserve's state as of the last block that judged it,

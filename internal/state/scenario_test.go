@@ -230,6 +230,8 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.creditQuery(td.Cmd, a)
 	case "trade-show", "trade-position", "trade-corrupt", "trade-crowd", "trade-uncrowd", "trade-history":
 		out = s.tradeQuery(td.Cmd, a)
+	case "mint-request", "open-requests", "open-requests-crowd", "open-requests-uncrowd", "mint-request-corrupt":
+		out = s.endorseQuery(td.Cmd, a)
 	default:
 		body, from, ok := s.message(td.Cmd, a)
 		if !ok {
@@ -331,7 +333,10 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 	if b, from, ok := s.creditMessage(cmd, a); ok {
 		return b, from, ok
 	}
-	return s.tradeMessage(cmd, a)
+	if b, from, ok := s.tradeMessage(cmd, a); ok {
+		return b, from, ok
+	}
+	return s.endorseMessage(cmd, a)
 }
 
 // scenarioAliasKey is the alias key of the scripts.
@@ -1206,7 +1211,7 @@ func (s *scenario) formatToken(t *Token) []string {
 	for _, m := range t.Minters {
 		minters = append(minters, s.pretty(m.Address.String())+"="+m.Allowance.String())
 	}
-	return []string{
+	out := []string{
 		fmt.Sprintf("%s %s decimals=%d supply=%s minted=%s redeemed=%s paused=%v", c.ID, c.Symbol, c.Decimals, t.Supply, t.Minted, t.Redeemed, t.Paused),
 		fmt.Sprintf("cap=%s reserve=%s %s ratio=%s min_unit=%s max_transfer=%s min_redeem=%s rules=%s/%s",
 			c.SupplyCap, c.DeclaredReserve.Format(c.Fiat.Currency.Digits), c.Fiat.Currency.Code, c.Ratio,
@@ -1219,6 +1224,14 @@ func (s *scenario) formatToken(t *Token) []string {
 			reserve.Required(c, t.Supply).Format(c.Fiat.Currency.Digits), c.Fiat.Currency.Code),
 		s.formatReading(c, t.Reading),
 	}
+	if p := t.Endorsement; p != nil {
+		var names []string
+		for _, e := range p.Endorsers {
+			names = append(names, s.pretty(e.String()))
+		}
+		out = append(out, fmt.Sprintf("endorsement: above %s, %d of [%s] within %s", p.Threshold, p.Required, strings.Join(names, " "), p.Window))
+	}
+	return out
 }
 
 func (s *scenario) formatReading(c token.Contract, r *reserve.Reading) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pegledger/peg/internal/cert"
 	"github.com/pegledger/peg/internal/credit"
+	"github.com/pegledger/peg/internal/endorse"
 	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -277,6 +278,12 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 		m = TradeResolve{Trade: f.txID("trade", v.Trade), SellerAmount: f.amount("seller_amount", v.SellerAmount, false), Reason: f.tradeText("reason", v.Reason, trade.MaxDescriptionLen)}
 	case *txpb.Body_TradeCancel:
 		m = TradeCancel{Trade: f.txID("trade", x.TradeCancel.Trade)}
+	case *txpb.Body_SetEndorsePolicy:
+		m = f.endorsePolicy(x.SetEndorsePolicy)
+	case *txpb.Body_EndorseMint:
+		m = EndorseMint{Request: f.txID("request", x.EndorseMint.Request)}
+	case *txpb.Body_CancelMintRequest:
+		m = CancelMintRequest{Request: f.txID("request", x.CancelMintRequest.Request)}
 	default:
 		return nil, ledger.Reject(ledger.CodeUnknownMessage, "body carries no known message")
 	}
@@ -512,6 +519,30 @@ func (f *fields) tradeRules(v *txpb.SetTradeRules) SetTradeRules {
 		r.Limits = append(r.Limits, trade.Limit{Token: f.token(l.GetToken()), Max: f.amount("limits.max", l.GetMax(), true)})
 	}
 	return SetTradeRules{Rules: r}
+}
+
+// endorsePolicy decodes a policy, bounded; whether it makes sense (M of N,
+// no endorser twice, the window) is endorse.Policy.Validate's call, in the
+// state.
+func (f *fields) endorsePolicy(v *txpb.SetEndorsePolicy) SetEndorsePolicy {
+	s := SetEndorsePolicy{Token: f.token(v.Token)}
+	if v.Clear {
+		if v.Threshold != "" || len(v.Endorsers) > 0 || v.Required != 0 || v.WindowSeconds != 0 {
+			f.fail(ledger.CodeInvalidArgument, "clear removes the policy: threshold, endorsers, required and window_seconds must be empty")
+		}
+		return s
+	}
+	if len(v.Endorsers) > endorse.MaxEndorsers {
+		f.fail(ledger.CodeTooLarge, "%d endorsers; at most %d", len(v.Endorsers), endorse.MaxEndorsers)
+		return s
+	}
+	p := &endorse.Policy{Threshold: f.amount("threshold", v.Threshold, false), Required: v.Required,
+		Window: f.seconds("window_seconds", v.WindowSeconds, endorse.MaxWindow)}
+	for _, a := range v.Endorsers {
+		p.Endorsers = append(p.Endorsers, f.address("endorsers", a))
+	}
+	s.Policy = p
+	return s
 }
 
 // tradeTerms decodes a version's terms; the deadlines against block time

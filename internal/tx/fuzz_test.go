@@ -174,6 +174,10 @@ func wireAmounts(b *txpb.Body) []string {
 		return []string{x.TradeFund.GetAmount()}
 	case *txpb.Body_TradeResolve:
 		return []string{x.TradeResolve.GetSellerAmount()}
+	case *txpb.Body_SetEndorsePolicy:
+		if !x.SetEndorsePolicy.GetClear() {
+			return []string{x.SetEndorsePolicy.GetThreshold()}
+		}
 	case *txpb.Body_Pay:
 		return outputs(x.Pay.GetOutputs())
 	case *txpb.Body_SpendFrom:
@@ -375,6 +379,37 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		})},
 		{"OK-trade-cancel", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_TradeCancel{TradeCancel: &txpb.TradeCancel{Trade: c2}}
+		})},
+		{"OK-set-endorse-policy", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetEndorsePolicy{SetEndorsePolicy: &txpb.SetEndorsePolicy{Token: "gbpt", Threshold: "100000",
+				Endorsers: []string{bob, carol}, Required: 2, WindowSeconds: 86400}}
+		})},
+		{"OK-clear-endorse-policy", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetEndorsePolicy{SetEndorsePolicy: &txpb.SetEndorsePolicy{Token: "gbpt", Clear: true}}
+		})},
+		{"INVALID_ARGUMENT-endorse-policy-clear-with-fields", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetEndorsePolicy{SetEndorsePolicy: &txpb.SetEndorsePolicy{Token: "gbpt", Clear: true, Required: 1}}
+		})},
+		{"INVALID_ARGUMENT-endorse-policy-window", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetEndorsePolicy{SetEndorsePolicy: &txpb.SetEndorsePolicy{Token: "gbpt", Threshold: "0",
+				Endorsers: []string{bob}, Required: 1, WindowSeconds: -1}}
+		})},
+		{"INVALID_AMOUNT-endorse-policy-threshold", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetEndorsePolicy{SetEndorsePolicy: &txpb.SetEndorsePolicy{Token: "gbpt", Threshold: "01",
+				Endorsers: []string{bob}, Required: 1, WindowSeconds: 3600}}
+		})},
+		{"TX_TOO_LARGE-endorse-policy-endorsers", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetEndorsePolicy{SetEndorsePolicy: &txpb.SetEndorsePolicy{Token: "gbpt", Threshold: "0",
+				Endorsers: slices.Repeat([]string{bob}, 17), Required: 1, WindowSeconds: 3600}}
+		})},
+		{"OK-endorse-mint", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_EndorseMint{EndorseMint: &txpb.EndorseMint{Request: c2}}
+		})},
+		{"INVALID_ARGUMENT-endorse-mint-id", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_EndorseMint{EndorseMint: &txpb.EndorseMint{Request: c2[:5]}}
+		})},
+		{"OK-cancel-mint-request", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_CancelMintRequest{CancelMintRequest: &txpb.CancelMintRequest{Request: c2}}
 		})},
 		{"OK-set-fee-schedule", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_SetFeeSchedule{SetFeeSchedule: feeScheduleMsg(bob)}

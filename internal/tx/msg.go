@@ -5,6 +5,7 @@ import (
 	"github.com/pegledger/peg/internal/credit"
 	"time"
 
+	"github.com/pegledger/peg/internal/endorse"
 	"github.com/pegledger/peg/internal/fee"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -357,8 +358,21 @@ type TradeResolve struct {
 // TradeCancel closes Trade (an open offer, an unfunded or unshipped trade).
 type TradeCancel struct{ Trade ledger.TxID }
 
+// SetEndorsePolicy sets Token's endorsement policy, or removes it when
+// Policy is nil (clear).
+type SetEndorsePolicy struct {
+	Token  ledger.TokenID
+	Policy *endorse.Policy
+}
+
+// EndorseMint endorses mint Request.
+type EndorseMint struct{ Request ledger.TxID }
+
+// CancelMintRequest closes mint Request unexecuted.
+type CancelMintRequest struct{ Request ledger.TxID }
+
 // Kinds lists every message kind, in order: what a fee schedule may name.
-var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_repay", "credit_request", "credit_request_in", "deploy_token", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_fee_schedule", "set_registrar", "set_trade_rules", "spend_from", "token_import", "trade_accept", "trade_cancel", "trade_confirm", "trade_counter", "trade_dispute", "trade_fund", "trade_offer", "trade_resolve", "trade_settle", "trade_ship", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
+var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "cancel_mint_request", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_repay", "credit_request", "credit_request_in", "deploy_token", "endorse_mint", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_endorse_policy", "set_fee_schedule", "set_registrar", "set_trade_rules", "spend_from", "token_import", "trade_accept", "trade_cancel", "trade_confirm", "trade_counter", "trade_dispute", "trade_fund", "trade_offer", "trade_resolve", "trade_settle", "trade_ship", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string        { return "authorize_issuer" }
 func (RegisterAccount) Kind() string        { return "register_account" }
@@ -413,3 +427,6 @@ func (TradeSettle) Kind() string            { return "trade_settle" }
 func (TradeDispute) Kind() string           { return "trade_dispute" }
 func (TradeResolve) Kind() string           { return "trade_resolve" }
 func (TradeCancel) Kind() string            { return "trade_cancel" }
+func (SetEndorsePolicy) Kind() string       { return "set_endorse_policy" }
+func (EndorseMint) Kind() string            { return "endorse_mint" }
+func (CancelMintRequest) Kind() string      { return "cancel_mint_request" }

@@ -255,6 +255,9 @@ type Body struct {
 	//	*Body_TradeDispute
 	//	*Body_TradeResolve
 	//	*Body_TradeCancel
+	//	*Body_SetEndorsePolicy
+	//	*Body_EndorseMint
+	//	*Body_CancelMintRequest
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -809,6 +812,33 @@ func (x *Body) GetTradeCancel() *TradeCancel {
 	return nil
 }
 
+func (x *Body) GetSetEndorsePolicy() *SetEndorsePolicy {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_SetEndorsePolicy); ok {
+			return x.SetEndorsePolicy
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetEndorseMint() *EndorseMint {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_EndorseMint); ok {
+			return x.EndorseMint
+		}
+	}
+	return nil
+}
+
+func (x *Body) GetCancelMintRequest() *CancelMintRequest {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_CancelMintRequest); ok {
+			return x.CancelMintRequest
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -1025,6 +1055,18 @@ type Body_TradeCancel struct {
 	TradeCancel *TradeCancel `protobuf:"bytes,66,opt,name=trade_cancel,json=tradeCancel,proto3,oneof"`
 }
 
+type Body_SetEndorsePolicy struct {
+	SetEndorsePolicy *SetEndorsePolicy `protobuf:"bytes,75,opt,name=set_endorse_policy,json=setEndorsePolicy,proto3,oneof"`
+}
+
+type Body_EndorseMint struct {
+	EndorseMint *EndorseMint `protobuf:"bytes,76,opt,name=endorse_mint,json=endorseMint,proto3,oneof"`
+}
+
+type Body_CancelMintRequest struct {
+	CancelMintRequest *CancelMintRequest `protobuf:"bytes,77,opt,name=cancel_mint_request,json=cancelMintRequest,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -1130,6 +1172,12 @@ func (*Body_TradeDispute) isBody_Msg() {}
 func (*Body_TradeResolve) isBody_Msg() {}
 
 func (*Body_TradeCancel) isBody_Msg() {}
+
+func (*Body_SetEndorsePolicy) isBody_Msg() {}
+
+func (*Body_EndorseMint) isBody_Msg() {}
+
+func (*Body_CancelMintRequest) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -5116,6 +5164,188 @@ func (x *TradeCancel) GetTrade() []byte {
 	return nil
 }
 
+// SetEndorsePolicy sets token's endorsement policy (S1.6), replacing the
+// last: a mint of more than threshold (minor units) waits, as a mint request,
+// for required of the endorsers to endorse it within window_seconds. clear
+// removes the policy instead; the other fields must then be empty. Requests
+// already open keep the policy they were made under. Token owner only.
+type SetEndorsePolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Threshold     string                 `protobuf:"bytes,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	Endorsers     []string               `protobuf:"bytes,3,rep,name=endorsers,proto3" json:"endorsers,omitempty"`
+	Required      uint32                 `protobuf:"varint,4,opt,name=required,proto3" json:"required,omitempty"`
+	WindowSeconds int64                  `protobuf:"varint,5,opt,name=window_seconds,json=windowSeconds,proto3" json:"window_seconds,omitempty"`
+	Clear         bool                   `protobuf:"varint,6,opt,name=clear,proto3" json:"clear,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetEndorsePolicy) Reset() {
+	*x = SetEndorsePolicy{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetEndorsePolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetEndorsePolicy) ProtoMessage() {}
+
+func (x *SetEndorsePolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetEndorsePolicy.ProtoReflect.Descriptor instead.
+func (*SetEndorsePolicy) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *SetEndorsePolicy) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *SetEndorsePolicy) GetThreshold() string {
+	if x != nil {
+		return x.Threshold
+	}
+	return ""
+}
+
+func (x *SetEndorsePolicy) GetEndorsers() []string {
+	if x != nil {
+		return x.Endorsers
+	}
+	return nil
+}
+
+func (x *SetEndorsePolicy) GetRequired() uint32 {
+	if x != nil {
+		return x.Required
+	}
+	return 0
+}
+
+func (x *SetEndorsePolicy) GetWindowSeconds() int64 {
+	if x != nil {
+		return x.WindowSeconds
+	}
+	return 0
+}
+
+func (x *SetEndorsePolicy) GetClear() bool {
+	if x != nil {
+		return x.Clear
+	}
+	return false
+}
+
+// EndorseMint endorses mint request (the id of the mint transaction that
+// opened it). One of the request's endorsers signs it; the endorsement that
+// makes the request's required count executes the mint.
+type EndorseMint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       []byte                 `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndorseMint) Reset() {
+	*x = EndorseMint{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndorseMint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndorseMint) ProtoMessage() {}
+
+func (x *EndorseMint) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndorseMint.ProtoReflect.Descriptor instead.
+func (*EndorseMint) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *EndorseMint) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// CancelMintRequest closes an open mint request unexecuted. Signed by the
+// request's minter or the token's owner.
+type CancelMintRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       []byte                 `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelMintRequest) Reset() {
+	*x = CancelMintRequest{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelMintRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelMintRequest) ProtoMessage() {}
+
+func (x *CancelMintRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelMintRequest.ProtoReflect.Descriptor instead.
+func (*CancelMintRequest) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *CancelMintRequest) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -5131,7 +5361,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xf9\x1a\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xd3\x1c\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -5199,7 +5429,10 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\ftrade_settle\x18? \x01(\v2\x16.peg.tx.v1.TradeSettleH\x00R\vtradeSettle\x12>\n" +
 	"\rtrade_dispute\x18@ \x01(\v2\x17.peg.tx.v1.TradeDisputeH\x00R\ftradeDispute\x12>\n" +
 	"\rtrade_resolve\x18A \x01(\v2\x17.peg.tx.v1.TradeResolveH\x00R\ftradeResolve\x12;\n" +
-	"\ftrade_cancel\x18B \x01(\v2\x16.peg.tx.v1.TradeCancelH\x00R\vtradeCancelB\x05\n" +
+	"\ftrade_cancel\x18B \x01(\v2\x16.peg.tx.v1.TradeCancelH\x00R\vtradeCancel\x12K\n" +
+	"\x12set_endorse_policy\x18K \x01(\v2\x1b.peg.tx.v1.SetEndorsePolicyH\x00R\x10setEndorsePolicy\x12;\n" +
+	"\fendorse_mint\x18L \x01(\v2\x16.peg.tx.v1.EndorseMintH\x00R\vendorseMint\x12N\n" +
+	"\x13cancel_mint_request\x18M \x01(\v2\x1c.peg.tx.v1.CancelMintRequestH\x00R\x11cancelMintRequestB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -5471,7 +5704,18 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\rseller_amount\x18\x02 \x01(\tR\fsellerAmount\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"#\n" +
 	"\vTradeCancel\x12\x14\n" +
-	"\x05trade\x18\x01 \x01(\fR\x05tradeB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x05trade\x18\x01 \x01(\fR\x05trade\"\xbd\x01\n" +
+	"\x10SetEndorsePolicy\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x1c\n" +
+	"\tthreshold\x18\x02 \x01(\tR\tthreshold\x12\x1c\n" +
+	"\tendorsers\x18\x03 \x03(\tR\tendorsers\x12\x1a\n" +
+	"\brequired\x18\x04 \x01(\rR\brequired\x12%\n" +
+	"\x0ewindow_seconds\x18\x05 \x01(\x03R\rwindowSeconds\x12\x14\n" +
+	"\x05clear\x18\x06 \x01(\bR\x05clear\"'\n" +
+	"\vEndorseMint\x12\x18\n" +
+	"\arequest\x18\x01 \x01(\fR\arequest\"-\n" +
+	"\x11CancelMintRequest\x12\x18\n" +
+	"\arequest\x18\x01 \x01(\fR\arequestB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -5485,7 +5729,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                     // 0: peg.tx.v1.Tx
 	(*Batch)(nil),                  // 1: peg.tx.v1.Batch
@@ -5555,6 +5799,9 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*TradeDispute)(nil),           // 65: peg.tx.v1.TradeDispute
 	(*TradeResolve)(nil),           // 66: peg.tx.v1.TradeResolve
 	(*TradeCancel)(nil),            // 67: peg.tx.v1.TradeCancel
+	(*SetEndorsePolicy)(nil),       // 68: peg.tx.v1.SetEndorsePolicy
+	(*EndorseMint)(nil),            // 69: peg.tx.v1.EndorseMint
+	(*CancelMintRequest)(nil),      // 70: peg.tx.v1.CancelMintRequest
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -5611,25 +5858,28 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	65, // 51: peg.tx.v1.Body.trade_dispute:type_name -> peg.tx.v1.TradeDispute
 	66, // 52: peg.tx.v1.Body.trade_resolve:type_name -> peg.tx.v1.TradeResolve
 	67, // 53: peg.tx.v1.Body.trade_cancel:type_name -> peg.tx.v1.TradeCancel
-	7,  // 54: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 55: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 56: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 57: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 58: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 59: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 60: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 61: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 62: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	7,  // 63: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
-	42, // 64: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
-	55, // 65: peg.tx.v1.SetTradeRules.limits:type_name -> peg.tx.v1.TradeLimit
-	57, // 66: peg.tx.v1.TradeOffer.terms:type_name -> peg.tx.v1.TradeTerms
-	57, // 67: peg.tx.v1.TradeCounter.terms:type_name -> peg.tx.v1.TradeTerms
-	68, // [68:68] is the sub-list for method output_type
-	68, // [68:68] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	68, // 54: peg.tx.v1.Body.set_endorse_policy:type_name -> peg.tx.v1.SetEndorsePolicy
+	69, // 55: peg.tx.v1.Body.endorse_mint:type_name -> peg.tx.v1.EndorseMint
+	70, // 56: peg.tx.v1.Body.cancel_mint_request:type_name -> peg.tx.v1.CancelMintRequest
+	7,  // 57: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 58: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 59: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 60: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 61: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 62: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 63: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 64: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 65: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 66: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	42, // 67: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
+	55, // 68: peg.tx.v1.SetTradeRules.limits:type_name -> peg.tx.v1.TradeLimit
+	57, // 69: peg.tx.v1.TradeOffer.terms:type_name -> peg.tx.v1.TradeTerms
+	57, // 70: peg.tx.v1.TradeCounter.terms:type_name -> peg.tx.v1.TradeTerms
+	71, // [71:71] is the sub-list for method output_type
+	71, // [71:71] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -5691,6 +5941,9 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_TradeDispute)(nil),
 		(*Body_TradeResolve)(nil),
 		(*Body_TradeCancel)(nil),
+		(*Body_SetEndorsePolicy)(nil),
+		(*Body_EndorseMint)(nil),
+		(*Body_CancelMintRequest)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5698,7 +5951,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   68,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
