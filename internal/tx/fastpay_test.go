@@ -70,7 +70,7 @@ func payEncodings(t testing.TB) (taken, left [][]byte) {
 	for _, b := range [][]byte{
 		body(func(b *txpb.Body) { b.Msg = nil }),
 		body(func(b *txpb.Body) { b.Msg = &txpb.Body_Freeze{Freeze: &txpb.Freeze{Token: "gbpt"}} }),
-		append(slices.Clone(plain), str(bodyMemo, "again")...),       // a field twice
+		append(slices.Clone(plain), str(bodyMemo, "again")...),         // a field twice
 		append(slices.Clone(plain), str(bodyPay, string(payField))...), // the payment twice: proto merges them
 		append(slices.Clone(plain), str(40, "unknown")...),
 		append(slices.Clone(plain), protowire.AppendVarint(protowire.AppendTag(nil, bodyMemo, protowire.VarintType), 1)...),
