@@ -193,11 +193,7 @@ func trunc(s string) string {
 // the parsed transaction and its region, or the rejection the node would
 // give (REGION_UNKNOWN for a region the network lacks).
 func (g *Gateway) admit(raw []byte) (*tx.Tx, *region, *ledger.Rejection) {
-	signer, rej := tx.PeekSigner(raw)
-	if rej != nil {
-		return nil, nil, rej
-	}
-	rg, rej := g.regionOf(signer)
+	rg, rej := g.route(raw)
 	if rej != nil {
 		return nil, nil, rej
 	}
@@ -206,6 +202,15 @@ func (g *Gateway) admit(raw []byte) (*tx.Tx, *region, *ledger.Rejection) {
 		return nil, rg, rej
 	}
 	return t, rg, nil
+}
+
+// route is the region of raw's signer.
+func (g *Gateway) route(raw []byte) (*region, *ledger.Rejection) {
+	signer, rej := tx.PeekSigner(raw)
+	if rej != nil {
+		return nil, rej
+	}
+	return g.regionOf(signer)
 }
 
 // submit answers POST /v1/txs: the transaction is routed and verified here
