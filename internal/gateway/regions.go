@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ type region struct {
 	chainID   string
 	endpoints []string
 	clients   []*client.Client // one per endpoint, in order
+	bases     []*url.URL       // the endpoints parsed, for the reverse proxy
 
 	// checking is set while a check that a failed forward started runs,
 	// so that failures at a high rate start one check, not one each.
@@ -42,6 +44,11 @@ func newRegion(r network.Region, now time.Time) *region {
 	g := &region{code: r.Region, chainID: r.ChainID, endpoints: r.Endpoints, since: now, reason: "not checked yet"}
 	for _, e := range r.Endpoints {
 		g.clients = append(g.clients, client.New(e))
+		base, err := url.Parse(e) // validated by network.Parse
+		if err != nil {
+			panic(fmt.Sprintf("gateway: endpoint %q: %v", e, err))
+		}
+		g.bases = append(g.bases, base)
 	}
 	return g
 }
@@ -94,12 +101,18 @@ func (r *region) set(h health, now time.Time) bool {
 // target returns the client of the endpoint to forward to, or the
 // rejection that says the region is down.
 func (r *region) target() (*client.Client, string, *ledger.Rejection) {
+	c, endpoint, _, rej := r.targetURL()
+	return c, endpoint, rej
+}
+
+// targetURL is target with the endpoint parsed.
+func (r *region) targetURL() (*client.Client, string, *url.URL, *ledger.Rejection) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.up {
-		return nil, "", r.downLocked()
+		return nil, "", nil, r.downLocked()
 	}
-	return r.clients[r.current], r.endpoints[r.current], nil
+	return r.clients[r.current], r.endpoints[r.current], r.bases[r.current], nil
 }
 
 func (r *region) downLocked() *ledger.Rejection {
