@@ -43,7 +43,9 @@ region's health, /metrics the gateway's Prometheus series.
 
 A region that answers no health check (every second, each endpoint in turn)
 is answered at once with 503 REGION_DOWN naming the region and since when; an
-address of a region not in the file with 404 REGION_UNKNOWN. SIGHUP reloads
+address of a region not in the file with 404 REGION_UNKNOWN. A region that
+answered a batch 503 UNAVAILABLE (no room) has the batches bound for it
+answered so for 100 ms, before they are verified. SIGHUP reloads
 --network; a file that does not load is refused and logged, and the gateway
 keeps the network it had. Any number of gateways may run per region.
 

@@ -747,7 +747,7 @@ func (c *Client) exchange(ctx context.Context, method, path string, q url.Values
 		return 0, "", nil, fmt.Errorf("client: %s %s: %w", method, u, err)
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	answer, err := readAnswer(resp)
 	if err != nil {
 		return 0, "", nil, fmt.Errorf("client: reading the answer to %s %s: %w", method, u, err)
 	}
@@ -759,6 +759,20 @@ func (c *Client) exchange(ctx context.Context, method, path string, q url.Values
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	return resp.StatusCode, mt, answer, nil
+}
+
+// readAnswer reads resp's body, up to MaxResponseSize+1 bytes, into one
+// buffer of its declared length when it declares one (io.ReadAll grows its
+// buffer from 512 bytes, copying at each step).
+func readAnswer(resp *http.Response) ([]byte, error) {
+	r := io.LimitReader(resp.Body, MaxResponseSize+1)
+	if resp.ContentLength <= 0 || resp.ContentLength > MaxResponseSize {
+		return io.ReadAll(r)
+	}
+	var b bytes.Buffer
+	b.Grow(int(resp.ContentLength) + bytes.MinRead)
+	_, err := b.ReadFrom(r)
+	return b.Bytes(), err
 }
 
 // apiError reads a non-2xx answer: Peg's error body, or, from something that

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/client"
@@ -56,26 +57,51 @@ func (g *Gateway) submitBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // group is the transactions of a batch request bound for one region: at
-// are their places in the request.
+// are their places in the request. noRoom, if set, is the region's recent
+// refusal for want of room, which answers them all without a forward.
 type group struct {
 	region *region
 	at     []int
+	noRoom *client.APIError
 }
 
 // admitBatch routes and verifies raws, records each refusal in items and
-// returns the groups to forward, in the order of their regions' first
-// transaction.
+// returns the groups to forward, one a region, each with its transactions
+// in the request's order. A transaction bound for a region that has just refused a
+// batch for want of room (region.noRoom) is neither parsed nor verified:
+// its group carries the refusal.
 func (g *Gateway) admitBatch(raws [][]byte) ([]client.BatchItem, []*group) {
 	items := make([]client.BatchItem, len(raws))
 	parsed := make([]*tx.Tx, 0, len(raws))
 	regions := make([]*region, 0, len(raws))
 	at := make([]int, 0, len(raws))
+	var groups []*group
+	byRegion := make(map[*region]*group)
+	add := func(rg *region, i int, noRoom *client.APIError) {
+		gr, ok := byRegion[rg]
+		if !ok {
+			gr = &group{region: rg, noRoom: noRoom}
+			byRegion[rg], groups = gr, append(groups, gr)
+		}
+		gr.at = append(gr.at, i)
+	}
+	now := time.Now()
 	for i, raw := range raws {
 		if tx.IsBatch(raw) {
 			g.refuseItem(items, i, nil, ledger.TxID{}, ledger.Reject(ledger.CodeMalformed, "transaction %d is itself a batch", i))
 			continue
 		}
-		t, rg, rej := g.admit(raw)
+		rg, rej := g.route(raw)
+		if rej == nil {
+			if e := rg.noRoom(now); e != nil {
+				add(rg, i, e)
+				continue
+			}
+		}
+		var t *tx.Tx
+		if rej == nil {
+			t, rej = tx.Parse(raw, rg.chainID)
+		}
 		if rej != nil {
 			id, _ := tx.PeekID(raw)
 			g.refuseItem(items, i, rg, id, rej)
@@ -83,19 +109,12 @@ func (g *Gateway) admitBatch(raws [][]byte) ([]client.BatchItem, []*group) {
 		}
 		parsed, regions, at = append(parsed, t), append(regions, rg), append(at, i)
 	}
-	var groups []*group
-	byRegion := make(map[*region]*group)
 	for k, rej := range tx.VerifyBatch(parsed, runtime.GOMAXPROCS(0)) {
 		if rej != nil {
 			g.refuseItem(items, at[k], regions[k], parsed[k].ID, rej)
 			continue
 		}
-		gr, ok := byRegion[regions[k]]
-		if !ok {
-			gr = &group{region: regions[k]}
-			byRegion[regions[k]], groups = gr, append(groups, gr)
-		}
-		gr.at = append(gr.at, at[k])
+		add(regions[k], at[k], nil)
 	}
 	return items, groups
 }
@@ -138,6 +157,10 @@ func (g *Gateway) forwardBatch(ctx context.Context, groups []*group, raws [][]by
 // forwardGroup sends one region its transactions as one batch and records
 // each answer in items, or returns the error that refused them all.
 func (g *Gateway) forwardGroup(ctx context.Context, gr *group, raws [][]byte, items []client.BatchItem, wait bool) *client.APIError {
+	if gr.noRoom != nil {
+		g.metrics.refused.WithLabelValues(string(gr.region.code), gr.noRoom.Name).Add(float64(len(gr.at)))
+		return gr.noRoom
+	}
 	c, endpoint, rej := gr.region.target()
 	if rej != nil {
 		g.metrics.refused.WithLabelValues(string(gr.region.code), rej.Code.Name()).Add(float64(len(gr.at)))
@@ -154,6 +177,9 @@ func (g *Gateway) forwardGroup(ctx context.Context, gr *group, raws [][]byte, it
 	var e *client.APIError
 	switch {
 	case errors.As(err, &e):
+		if e.Status == http.StatusServiceUnavailable && e.Code == api.CodeUnavailable {
+			gr.region.full(e, time.Now(), g.cfg.RoomBackoff)
+		}
 		return e
 	case err != nil:
 		return api.Rejection(g.failed(gr.region, endpoint, err))

@@ -75,6 +75,7 @@ type Config struct {
 	Aliases        *Aliases
 	HealthInterval time.Duration // zero: DefaultHealthInterval
 	HealthTimeout  time.Duration // zero: DefaultHealthTimeout
+	RoomBackoff    time.Duration // zero: RoomBackoff
 	// Registry receives the gateway's metrics; nil registers none.
 	Registry prometheus.Registerer
 	Log      *slog.Logger
@@ -106,6 +107,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	if cfg.HealthTimeout <= 0 {
 		cfg.HealthTimeout = DefaultHealthTimeout
+	}
+	if cfg.RoomBackoff <= 0 {
+		cfg.RoomBackoff = RoomBackoff
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/bench"
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
@@ -80,9 +81,12 @@ func startGateway(t *testing.T, n *network.Network, reg prometheus.Registerer) (
 }
 
 // counter is a real HTTP hop in front of a node that counts the
-// submissions that pass it.
+// submissions that pass it. While full is set it answers a batch as a node
+// whose mempool is full does (api.Error, 503 UNAVAILABLE), since a node's
+// mempool cannot be filled on demand: blocks empty it.
 type counter struct {
 	submits atomic.Int64
+	full    atomic.Bool
 	srv     *httptest.Server
 }
 
@@ -96,6 +100,11 @@ func newCounter(t *testing.T, target string) *counter {
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/txs") {
 			c.submits.Add(1)
+			if c.full.Load() && r.URL.Path == "/v1/txs/batch" {
+				e := api.Error(api.CodeUnavailable, "the node could not take the batch: mempool is full")
+				api.WriteJSON(w, e.Status, e)
+				return
+			}
 		}
 		proxy.ServeHTTP(w, r)
 	}))
@@ -256,6 +265,69 @@ func TestRefusedAtGateway(t *testing.T) {
 	var e *client.APIError
 	if !errors.As(err, &e) || e.Status != http.StatusNotFound {
 		t.Errorf("GET of an unknown id: %v, want 404", err)
+	}
+}
+
+// TestNoRoomAnsweredAtGateway: once a region has refused a batch for want
+// of room, the gateway answers the batches bound for it with that refusal
+// itself, without parsing, verifying or forwarding them, until its backoff
+// ends; then batches go through again.
+func TestNoRoomAnsweredAtGateway(t *testing.T) {
+	l, err := bench.StartLocal(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(false)
+	hop := newCounter(t, l.Node.APIURL())
+	chain := l.Node.Config.ChainID
+	ctx := context.Background()
+	op := l.Roles.Operator
+	raws := make([][]byte, 3)
+	for i := range raws {
+		raws[i], _ = register(t, op, chain)
+	}
+	for _, c := range []struct {
+		backoff time.Duration
+		wantHop int64 // submissions reaching the hop, the first included
+	}{{time.Hour, 1}, {time.Nanosecond, 2}} {
+		t.Run(c.backoff.String(), func(t *testing.T) {
+			hop.submits.Store(0)
+			hop.full.Store(true)
+			reg := prometheus.NewRegistry()
+			g, err := New(ctx, Config{Network: parseNetwork(t, [3]string{"GB", chain, hop.srv.URL}), Registry: reg, RoomBackoff: c.backoff})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gw := httptest.NewServer(g.Handler())
+			defer gw.Close()
+			cl := client.New(gw.URL)
+			_, err = cl.SubmitBatch(ctx, raws[:1], false)
+			wantCode(t, err, http.StatusServiceUnavailable, ledger.Code(api.CodeUnavailable))
+			_, err = cl.SubmitBatch(ctx, [][]byte{raws[1], badSignature(raws[2])}, false)
+			wantCode(t, err, http.StatusServiceUnavailable, ledger.Code(api.CodeUnavailable))
+			var e *client.APIError
+			if errors.As(err, &e) && c.backoff == time.Hour && !strings.Contains(e.Message, "mempool is full") {
+				t.Errorf("the gateway's answer %q does not give the region's", e.Message)
+			}
+			if n := hop.submits.Load(); n != c.wantHop {
+				t.Errorf("%d submissions reached the region, want %d", n, c.wantHop)
+			}
+			want := 2.0 // the second batch's, answered by the gateway
+			if c.backoff != time.Hour {
+				want = 0
+			}
+			if got := counterValue(t, reg, "peg_gateway_refused_total", "region", "GB", "code", "UNAVAILABLE"); got != want {
+				t.Errorf("refused UNAVAILABLE in GB = %v, want %v", got, want)
+			}
+			if c.backoff == time.Hour {
+				return
+			}
+			hop.full.Store(false)
+			items, err := cl.SubmitBatch(ctx, raws[1:2], true)
+			if err != nil || items[0].Status != client.BatchCommitted {
+				t.Errorf("with room again: %+v, %v; want the transaction committed", items, err)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,10 +20,17 @@ type region struct {
 	chainID   string
 	endpoints []string
 	clients   []*client.Client // one per endpoint, in order
+	bases     []*url.URL       // the endpoints parsed, for the reverse proxy
 
 	// checking is set while a check that a failed forward started runs,
 	// so that failures at a high rate start one check, not one each.
 	checking atomic.Bool
+
+	// fullUntil (Unix nanoseconds) and fullAnswer are the region's last
+	// refusal of a batch for want of room and until when the gateway
+	// answers it itself (RoomBackoff).
+	fullUntil  atomic.Int64
+	fullAnswer atomic.Pointer[client.APIError]
 
 	mu      sync.Mutex
 	current int       // the endpoint that answered the last health check
@@ -36,6 +44,11 @@ func newRegion(r network.Region, now time.Time) *region {
 	g := &region{code: r.Region, chainID: r.ChainID, endpoints: r.Endpoints, since: now, reason: "not checked yet"}
 	for _, e := range r.Endpoints {
 		g.clients = append(g.clients, client.New(e))
+		base, err := url.Parse(e) // validated by network.Parse
+		if err != nil {
+			panic(fmt.Sprintf("gateway: endpoint %q: %v", e, err))
+		}
+		g.bases = append(g.bases, base)
 	}
 	return g
 }
@@ -88,12 +101,18 @@ func (r *region) set(h health, now time.Time) bool {
 // target returns the client of the endpoint to forward to, or the
 // rejection that says the region is down.
 func (r *region) target() (*client.Client, string, *ledger.Rejection) {
+	c, endpoint, _, rej := r.targetURL()
+	return c, endpoint, rej
+}
+
+// targetURL is target with the endpoint parsed.
+func (r *region) targetURL() (*client.Client, string, *url.URL, *ledger.Rejection) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.up {
-		return nil, "", r.downLocked()
+		return nil, "", nil, r.downLocked()
 	}
-	return r.clients[r.current], r.endpoints[r.current], nil
+	return r.clients[r.current], r.endpoints[r.current], r.bases[r.current], nil
 }
 
 func (r *region) downLocked() *ledger.Rejection {
@@ -114,6 +133,33 @@ func (r *region) fail(endpoint string, err error, now time.Time) *ledger.Rejecti
 		return r.downLocked()
 	}
 	return ledger.Reject(ledger.CodeRegionDown, "region %s: %s did not answer (%v); nothing was forwarded", r.code, endpoint, err)
+}
+
+// RoomBackoff is how long, after a region refused a batch for want of room
+// (503 UNAVAILABLE: its mempool and admission cache are full), the gateway
+// answers the batches bound for it with that refusal itself, before parsing
+// and verifying them. A node's room frees only as its blocks commit, and a
+// client refused retries after a block; under overload, the batches the
+// gateway verified only to see them refused were a fifth of its signature
+// checks (BENCHMARKS.md, "Gateway"). A block of a loaded region takes longer
+// than this, so a batch the region would have taken is rarely refused.
+const RoomBackoff = 100 * time.Millisecond
+
+// full records the region's refusal e, for want of room, at now, to be
+// answered for backoff.
+func (r *region) full(e *client.APIError, now time.Time, backoff time.Duration) {
+	r.fullAnswer.Store(&client.APIError{Status: e.Status, Code: e.Code, Name: e.Name,
+		Message: fmt.Sprintf("region %s had no room at %s; the gateway answers so for %s: %s",
+			r.code, now.UTC().Format(time.RFC3339Nano), backoff, e.Message)})
+	r.fullUntil.Store(now.Add(backoff).UnixNano())
+}
+
+// noRoom is the region's refusal for want of room while it holds, or nil.
+func (r *region) noRoom(now time.Time) *client.APIError {
+	if now.UnixNano() >= r.fullUntil.Load() {
+		return nil
+	}
+	return r.fullAnswer.Load()
 }
 
 // Status is a region as GET /v1/regions shows it.

@@ -100,22 +100,31 @@ func (f *fields) transferID(b []byte) ledger.CoinID {
 	return id
 }
 
-func (f *fields) outputs(raw []*txpb.Output) []Output {
-	if len(raw) == 0 {
+// outputs converts n outputs, the owner and amount of the i-th given by
+// at(i): from txpb.Outputs (outputsOf), or from a payment's bytes
+// (parsePay).
+func (f *fields) outputs(n int, at func(i int) (owner, amount string)) []Output {
+	if n == 0 {
 		f.fail(ledger.CodeInvalidArgument, "outputs: at least one output is needed")
 	}
-	if len(raw) > MaxOutputs {
-		f.fail(ledger.CodeTooManyCoins, "outputs: %d outputs, limit %d", len(raw), MaxOutputs)
+	if n > MaxOutputs {
+		f.fail(ledger.CodeTooManyCoins, "outputs: %d outputs, limit %d", n, MaxOutputs)
 		return nil
 	}
-	outs := make([]Output, len(raw))
-	for i, o := range raw {
+	outs := make([]Output, n)
+	for i := range outs {
+		owner, amount := at(i)
 		outs[i] = Output{
-			Owner:  f.address("outputs.owner", o.GetOwner()),
-			Amount: f.amount("outputs.amount", o.GetAmount(), true),
+			Owner:  f.address("outputs.owner", owner),
+			Amount: f.amount("outputs.amount", amount, true),
 		}
 	}
 	return outs
+}
+
+// outputsOf is f.outputs of decoded outputs.
+func (f *fields) outputsOf(raw []*txpb.Output) []Output {
+	return f.outputs(len(raw), func(i int) (string, string) { return raw[i].GetOwner(), raw[i].GetAmount() })
 }
 
 func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
@@ -136,7 +145,7 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 		m = Mint{Token: f.token(v.Token), To: f.address("to", v.To), Amount: f.amount("amount", v.Amount, true)}
 	case *txpb.Body_Pay:
 		v := x.Pay
-		m = Pay{Token: f.token(v.Token), Inputs: f.coins("inputs", v.Inputs), Outputs: f.outputs(v.Outputs)}
+		m = Pay{Token: f.token(v.Token), Inputs: f.coins("inputs", v.Inputs), Outputs: f.outputsOf(v.Outputs)}
 	case *txpb.Body_Redeem:
 		v := x.Redeem
 		m = Redeem{Token: f.token(v.Token), Inputs: f.coins("inputs", v.Inputs), Amount: f.amount("amount", v.Amount, true)}
@@ -161,7 +170,7 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 	case *txpb.Body_SpendFrom:
 		v := x.SpendFrom
 		m = SpendFrom{Token: f.token(v.Token), Owner: f.address("owner", v.Owner),
-			Inputs: f.coins("inputs", v.Inputs), Outputs: f.outputs(v.Outputs)}
+			Inputs: f.coins("inputs", v.Inputs), Outputs: f.outputsOf(v.Outputs)}
 	case *txpb.Body_ConfigureMinter:
 		v := x.ConfigureMinter
 		cm := ConfigureMinter{Token: f.token(v.Token), Minter: f.address("minter", v.Minter), Remove: v.Remove}

@@ -91,6 +91,14 @@ func Parse(raw []byte, chainID string) (*Tx, *ledger.Rejection) {
 	if len(raw) > MaxTxSize {
 		return nil, ledger.Reject(ledger.CodeTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxSize)
 	}
+	if t, rej, ok := parsePay(raw, chainID); ok {
+		return t, rej
+	}
+	return parseGeneral(raw, chainID)
+}
+
+// parseGeneral is Parse past its size check, for every kind and encoding.
+func parseGeneral(raw []byte, chainID string) (*Tx, *ledger.Rejection) {
 	var env txpb.Tx
 	if err := proto.Unmarshal(raw, &env); err != nil {
 		return nil, ledger.Reject(ledger.CodeMalformed, "transaction does not decode as a peg.tx.v1.Tx protobuf message")
@@ -120,7 +128,11 @@ func Parse(raw []byte, chainID string) (*Tx, *ledger.Rejection) {
 		Size:    len(raw),
 		body:    env.Body,
 	}
-	if rej := t.parseSignatures(&body, env.Signatures); rej != nil {
+	sigs := make([]signature, len(env.Signatures))
+	for i, s := range env.Signatures {
+		sigs[i] = signature{pub: s.PublicKey, sig: s.Signature}
+	}
+	if rej := t.parseSignatures(body.Signer, sigs); rej != nil {
 		return nil, rej
 	}
 	msg, rej := decodeMsg(&body)
@@ -196,8 +208,10 @@ func hasUnknown(m protoreflect.Message) bool {
 	return found
 }
 
-func (t *Tx) parseSignatures(body *txpb.Body, sigs []*txpb.Signature) *ledger.Rejection {
-	signer, err := ledger.ParseAddress(body.Signer)
+// parseSignatures reads the signer and checks the form of sigs, which t
+// keeps if it holds.
+func (t *Tx) parseSignatures(signerField string, sigs []signature) *ledger.Rejection {
+	signer, err := ledger.ParseAddress(signerField)
 	if err != nil {
 		return ledger.Reject(ledger.CodeInvalidArgument, "signer: %v", err)
 	}
@@ -210,16 +224,16 @@ func (t *Tx) parseSignatures(body *txpb.Body, sigs []*txpb.Signature) *ledger.Re
 	}
 	signed := false
 	for i, s := range sigs {
-		if len(s.PublicKey) != ed25519.PublicKeySize || len(s.Signature) != ed25519.SignatureSize {
+		if len(s.pub) != ed25519.PublicKeySize || len(s.sig) != ed25519.SignatureSize {
 			return ledger.Reject(ledger.CodeMalformed, "signature %d: want a %d-byte key and a %d-byte signature, got %d and %d",
-				i, ed25519.PublicKeySize, ed25519.SignatureSize, len(s.PublicKey), len(s.Signature))
+				i, ed25519.PublicKeySize, ed25519.SignatureSize, len(s.pub), len(s.sig))
 		}
-		t.sigs = append(t.sigs, signature{pub: s.PublicKey, sig: s.Signature})
-		signed = signed || signer.Owns(s.PublicKey)
+		signed = signed || signer.Owns(s.pub)
 	}
 	if !signed {
 		return ledger.Reject(ledger.CodeMissingSig, "no signature by the signer %s", signer)
 	}
+	t.sigs = sigs
 	return nil
 }
 
