@@ -179,6 +179,11 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeTradeRuleNotMet:         http.StatusConflict,
 	ledger.CodeTradePoolEarmarked:      http.StatusForbidden,
 	ledger.CodeTradeOverAmount:         http.StatusUnprocessableEntity,
+	ledger.CodeKYCTiers:                http.StatusUnprocessableEntity,
+	ledger.CodeKYCTiersLate:            http.StatusConflict,
+	ledger.CodeKYCPaymentLimit:         http.StatusForbidden,
+	ledger.CodeKYCDailyLimit:           http.StatusForbidden,
+	ledger.CodeKYCBalanceLimit:         http.StatusForbidden,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

@@ -228,6 +228,15 @@ const (
 	CodeTradeOverAmount      Code = 260 // a resolution pays the seller more than the pool holds
 )
 
+// KYC tiers (S1.6): a token's limits per level of identity verification.
+const (
+	CodeKYCTiers        Code = 280 // the tiers break a rule (levels, order of limits)
+	CodeKYCTiersLate    Code = 281 // tiers first set on a token that has had coins on this chain
+	CodeKYCPaymentLimit Code = 282 // a payment passes the payer's per-payment limit
+	CodeKYCDailyLimit   Code = 283 // a payment passes the payer's daily limit
+	CodeKYCBalanceLimit Code = 284 // a payment would pass the payee's balance limit
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -384,6 +393,11 @@ var codeTable = map[Code]codeInfo{
 	CodeTradeRuleNotMet:         {"TRADE_RULE_NOT_MET", "the payment rule is not met yet"},
 	CodeTradePoolEarmarked:      {"TRADE_POOL_EARMARKED", "a trade's pool coins move only by trade transactions"},
 	CodeTradeOverAmount:         {"TRADE_OVER_AMOUNT", "the resolution pays out more than the trade's pool holds"},
+	CodeKYCTiers:                {"KYC_TIERS", "the KYC tiers break a rule"},
+	CodeKYCTiersLate:            {"KYC_TIERS_LATE", "KYC tiers are first set before the token's first coin on this chain"},
+	CodeKYCPaymentLimit:         {"KYC_PAYMENT_LIMIT", "the payment passes the payer's per-payment limit"},
+	CodeKYCDailyLimit:           {"KYC_DAILY_LIMIT", "the payment passes the payer's daily limit"},
+	CodeKYCBalanceLimit:         {"KYC_BALANCE_LIMIT", "the payee's balance would pass its limit"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.
