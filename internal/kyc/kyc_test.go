@@ -60,7 +60,7 @@ func TestAt(t *testing.T) {
 
 func TestDay(t *testing.T) {
 	mid := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	if Day(mid) != Day(mid.Add(24*time.Hour-time.Nanosecond))+0 || Day(mid) == Day(mid.Add(-time.Nanosecond)) {
+	if Day(mid) != Day(mid.Add(24*time.Hour-time.Nanosecond)) || Day(mid) == Day(mid.Add(-time.Nanosecond)) {
 		t.Fatal("a day runs from midnight to midnight UTC")
 	}
 	if Day(time.Unix(-1, 0)) != -1 {

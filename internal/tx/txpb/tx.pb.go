@@ -255,6 +255,7 @@ type Body struct {
 	//	*Body_TradeDispute
 	//	*Body_TradeResolve
 	//	*Body_TradeCancel
+	//	*Body_SetKycTiers
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -809,6 +810,15 @@ func (x *Body) GetTradeCancel() *TradeCancel {
 	return nil
 }
 
+func (x *Body) GetSetKycTiers() *SetKycTiers {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_SetKycTiers); ok {
+			return x.SetKycTiers
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -1025,6 +1035,10 @@ type Body_TradeCancel struct {
 	TradeCancel *TradeCancel `protobuf:"bytes,66,opt,name=trade_cancel,json=tradeCancel,proto3,oneof"`
 }
 
+type Body_SetKycTiers struct {
+	SetKycTiers *SetKycTiers `protobuf:"bytes,70,opt,name=set_kyc_tiers,json=setKycTiers,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -1130,6 +1144,8 @@ func (*Body_TradeDispute) isBody_Msg() {}
 func (*Body_TradeResolve) isBody_Msg() {}
 
 func (*Body_TradeCancel) isBody_Msg() {}
+
+func (*Body_SetKycTiers) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -5116,6 +5132,181 @@ func (x *TradeCancel) GetTrade() []byte {
 	return nil
 }
 
+// KycLimit caps an amount in minor units, or is none: exactly one of max
+// (minor units; "0" forbids the movement) and none (true: no limit).
+type KycLimit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Max           string                 `protobuf:"bytes,1,opt,name=max,proto3" json:"max,omitempty"`
+	None          bool                   `protobuf:"varint,2,opt,name=none,proto3" json:"none,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KycLimit) Reset() {
+	*x = KycLimit{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KycLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KycLimit) ProtoMessage() {}
+
+func (x *KycLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KycLimit.ProtoReflect.Descriptor instead.
+func (*KycLimit) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *KycLimit) GetMax() string {
+	if x != nil {
+		return x.Max
+	}
+	return ""
+}
+
+func (x *KycLimit) GetNone() bool {
+	if x != nil {
+		return x.None
+	}
+	return false
+}
+
+// KycTier is the limits of one KYC level (S1.6).
+type KycTier struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// per_payment caps what one movement pays others.
+	PerPayment *KycLimit `protobuf:"bytes,1,opt,name=per_payment,json=perPayment,proto3" json:"per_payment,omitempty"`
+	// per_day caps what an account pays others over a calendar day (UTC) of
+	// block time.
+	PerDay *KycLimit `protobuf:"bytes,2,opt,name=per_day,json=perDay,proto3" json:"per_day,omitempty"`
+	// balance caps what an account holds after it is paid.
+	Balance       *KycLimit `protobuf:"bytes,3,opt,name=balance,proto3" json:"balance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KycTier) Reset() {
+	*x = KycTier{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KycTier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KycTier) ProtoMessage() {}
+
+func (x *KycTier) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KycTier.ProtoReflect.Descriptor instead.
+func (*KycTier) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *KycTier) GetPerPayment() *KycLimit {
+	if x != nil {
+		return x.PerPayment
+	}
+	return nil
+}
+
+func (x *KycTier) GetPerDay() *KycLimit {
+	if x != nil {
+		return x.PerDay
+	}
+	return nil
+}
+
+func (x *KycTier) GetBalance() *KycLimit {
+	if x != nil {
+		return x.Balance
+	}
+	return nil
+}
+
+// SetKycTiers sets a token's KYC tiers, level 0 (accounts without a valid
+// certificate) first, 1 to 10 levels; a higher level never allows less.
+// Token owner only. The first setting comes before the token's first coin
+// on this chain; later ones replace the limits.
+type SetKycTiers struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Tiers         []*KycTier             `protobuf:"bytes,2,rep,name=tiers,proto3" json:"tiers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetKycTiers) Reset() {
+	*x = SetKycTiers{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetKycTiers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetKycTiers) ProtoMessage() {}
+
+func (x *SetKycTiers) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetKycTiers.ProtoReflect.Descriptor instead.
+func (*SetKycTiers) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *SetKycTiers) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *SetKycTiers) GetTiers() []*KycTier {
+	if x != nil {
+		return x.Tiers
+	}
+	return nil
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -5131,7 +5322,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xf9\x1a\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xb7\x1b\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -5199,7 +5390,8 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\ftrade_settle\x18? \x01(\v2\x16.peg.tx.v1.TradeSettleH\x00R\vtradeSettle\x12>\n" +
 	"\rtrade_dispute\x18@ \x01(\v2\x17.peg.tx.v1.TradeDisputeH\x00R\ftradeDispute\x12>\n" +
 	"\rtrade_resolve\x18A \x01(\v2\x17.peg.tx.v1.TradeResolveH\x00R\ftradeResolve\x12;\n" +
-	"\ftrade_cancel\x18B \x01(\v2\x16.peg.tx.v1.TradeCancelH\x00R\vtradeCancelB\x05\n" +
+	"\ftrade_cancel\x18B \x01(\v2\x16.peg.tx.v1.TradeCancelH\x00R\vtradeCancel\x12<\n" +
+	"\rset_kyc_tiers\x18F \x01(\v2\x16.peg.tx.v1.SetKycTiersH\x00R\vsetKycTiersB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -5471,7 +5663,18 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\rseller_amount\x18\x02 \x01(\tR\fsellerAmount\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"#\n" +
 	"\vTradeCancel\x12\x14\n" +
-	"\x05trade\x18\x01 \x01(\fR\x05tradeB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\x05trade\x18\x01 \x01(\fR\x05trade\"0\n" +
+	"\bKycLimit\x12\x10\n" +
+	"\x03max\x18\x01 \x01(\tR\x03max\x12\x12\n" +
+	"\x04none\x18\x02 \x01(\bR\x04none\"\x9c\x01\n" +
+	"\aKycTier\x124\n" +
+	"\vper_payment\x18\x01 \x01(\v2\x13.peg.tx.v1.KycLimitR\n" +
+	"perPayment\x12,\n" +
+	"\aper_day\x18\x02 \x01(\v2\x13.peg.tx.v1.KycLimitR\x06perDay\x12-\n" +
+	"\abalance\x18\x03 \x01(\v2\x13.peg.tx.v1.KycLimitR\abalance\"M\n" +
+	"\vSetKycTiers\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12(\n" +
+	"\x05tiers\x18\x02 \x03(\v2\x12.peg.tx.v1.KycTierR\x05tiersB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -5485,7 +5688,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                     // 0: peg.tx.v1.Tx
 	(*Batch)(nil),                  // 1: peg.tx.v1.Batch
@@ -5555,6 +5758,9 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*TradeDispute)(nil),           // 65: peg.tx.v1.TradeDispute
 	(*TradeResolve)(nil),           // 66: peg.tx.v1.TradeResolve
 	(*TradeCancel)(nil),            // 67: peg.tx.v1.TradeCancel
+	(*KycLimit)(nil),               // 68: peg.tx.v1.KycLimit
+	(*KycTier)(nil),                // 69: peg.tx.v1.KycTier
+	(*SetKycTiers)(nil),            // 70: peg.tx.v1.SetKycTiers
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -5611,25 +5817,30 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	65, // 51: peg.tx.v1.Body.trade_dispute:type_name -> peg.tx.v1.TradeDispute
 	66, // 52: peg.tx.v1.Body.trade_resolve:type_name -> peg.tx.v1.TradeResolve
 	67, // 53: peg.tx.v1.Body.trade_cancel:type_name -> peg.tx.v1.TradeCancel
-	7,  // 54: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 55: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 56: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 57: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 58: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 59: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 60: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 61: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 62: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	7,  // 63: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
-	42, // 64: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
-	55, // 65: peg.tx.v1.SetTradeRules.limits:type_name -> peg.tx.v1.TradeLimit
-	57, // 66: peg.tx.v1.TradeOffer.terms:type_name -> peg.tx.v1.TradeTerms
-	57, // 67: peg.tx.v1.TradeCounter.terms:type_name -> peg.tx.v1.TradeTerms
-	68, // [68:68] is the sub-list for method output_type
-	68, // [68:68] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	70, // 54: peg.tx.v1.Body.set_kyc_tiers:type_name -> peg.tx.v1.SetKycTiers
+	7,  // 55: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 56: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 57: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 58: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 59: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 60: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 61: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 62: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 63: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 64: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	42, // 65: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
+	55, // 66: peg.tx.v1.SetTradeRules.limits:type_name -> peg.tx.v1.TradeLimit
+	57, // 67: peg.tx.v1.TradeOffer.terms:type_name -> peg.tx.v1.TradeTerms
+	57, // 68: peg.tx.v1.TradeCounter.terms:type_name -> peg.tx.v1.TradeTerms
+	68, // 69: peg.tx.v1.KycTier.per_payment:type_name -> peg.tx.v1.KycLimit
+	68, // 70: peg.tx.v1.KycTier.per_day:type_name -> peg.tx.v1.KycLimit
+	68, // 71: peg.tx.v1.KycTier.balance:type_name -> peg.tx.v1.KycLimit
+	69, // 72: peg.tx.v1.SetKycTiers.tiers:type_name -> peg.tx.v1.KycTier
+	73, // [73:73] is the sub-list for method output_type
+	73, // [73:73] is the sub-list for method input_type
+	73, // [73:73] is the sub-list for extension type_name
+	73, // [73:73] is the sub-list for extension extendee
+	0,  // [0:73] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -5691,6 +5902,7 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_TradeDispute)(nil),
 		(*Body_TradeResolve)(nil),
 		(*Body_TradeCancel)(nil),
+		(*Body_SetKycTiers)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5698,7 +5910,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   68,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
