@@ -48,6 +48,7 @@ const (
 	prefixTradePool    = "tpool/" // tpool/POOL → the trade's id
 	prefixTradePos     = "tpos/"  // tpos/ADDR → trade.Position (JSON): ADDR's open trades, by id
 	prefixTradeParty   = "tpty/"  // tpty/ADDR HEIGHT(8) ID → "" a trade that names ADDR (buyer, seller or arbiter)
+	prefixKYCUsage     = "kyc/"   // kyc/ID/ADDR → kyc.Usage (JSON, kyc.go): ADDR's holding and day's payments of a tiered token
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -86,6 +87,10 @@ func frozenKey(id ledger.TokenID, a ledger.Address) []byte {
 
 func approvalKey(id ledger.TokenID, owner, spender ledger.Address) []byte {
 	return cat([]byte(prefixApproval), []byte(id), []byte("/"), owner.Bytes(), spender.Bytes())
+}
+
+func kycUsageKey(id ledger.TokenID, a ledger.Address) []byte {
+	return cat([]byte(prefixKYCUsage), []byte(id), []byte("/"), a.Bytes())
 }
 
 func issuerKey(a ledger.Address) []byte     { return cat([]byte(prefixIssuer), a.Bytes()) }

@@ -451,6 +451,11 @@ func (x *exec) payOut(t *trade.Trade, step trade.Step, toSeller, toBuyer money.A
 	if rej := x.movable(tok, append(to, t.Pool)...); rej != nil {
 		return rej
 	}
+	if tok.KYC != nil {
+		if rej := x.kycReceives(tok, t.Seller, toSeller); rej != nil {
+			return rej
+		}
+	}
 	held := t.Held()
 	c, rej := x.coin(t.PoolCoin)
 	if sum, ok := toSeller.Add(toBuyer); !ok || sum != held || rej != nil || c.Owner != t.Pool || c.Amount != held {
