@@ -82,6 +82,9 @@ func Audit(s Scanner, home ledger.Region) (AuditReport, error) {
 	if err := auditTrades(s, &rep); err != nil {
 		return rep, err
 	}
+	if err := auditKYC(s, &rep, tokens); err != nil {
+		return rep, err
+	}
 	redeemed, err := auditRedemptions(s, &rep, tokens)
 	if err != nil {
 		return rep, err

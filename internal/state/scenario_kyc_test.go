@@ -6,6 +6,7 @@ import (
 
 	"github.com/pegledger/peg/internal/kyc"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -14,6 +15,10 @@ import (
 //	set-kyc-tiers [token=ID] tiers=PAY/DAY/BALANCE,...   (from issuer, the owner)
 //	              one tier a level from 0, each limit minor units or "-" for none
 //	kyc NAME [token=ID]        NAME's level at block time and its usage record
+//	kyc-corrupt NAME [token=ID] held=N|drop
+//	                           writes, outside any transaction, a usage record
+//	                           holding N, which no coins back, or deletes
+//	                           NAME's record (for the audit)
 
 func (s *scenario) kycMessage(a *cmdArgs) *txpb.Body {
 	m := &txpb.SetKycTiers{Token: a.get("token", "gbpt")}
@@ -31,6 +36,20 @@ func (s *scenario) kycMessage(a *cmdArgs) *txpb.Body {
 		m.Tiers = append(m.Tiers, &txpb.KycTier{PerPayment: limit(parts[0]), PerDay: limit(parts[1]), Balance: limit(parts[2])})
 	}
 	return &txpb.Body{Msg: &txpb.Body_SetKycTiers{SetKycTiers: m}}
+}
+
+func (s *scenario) kycCorrupt(a *cmdArgs) string {
+	id, who := ledger.TokenID(a.get("token", "gbpt")), s.addr(a.subject())
+	if a.flag("drop") {
+		s.blk.Delete(kycUsageKey(id, who))
+		return "dropped"
+	}
+	held, err := money.ParseUnits(a.get("held", ""))
+	if err != nil {
+		s.t.Fatalf("kyc-corrupt held: %v", err)
+	}
+	s.blk.Set(kycUsageKey(id, who), encode(kyc.Usage{Held: held}))
+	return "corrupted"
 }
 
 func (s *scenario) kycQuery(a *cmdArgs) string {
