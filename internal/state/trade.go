@@ -314,6 +314,12 @@ func (x *exec) tradeFund(m tx.TradeFund) *ledger.Rejection {
 	if !ok {
 		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s, less than the %s to fund", format(in), format(m.Amount))
 	}
+	if tok.KYC != nil {
+		if rej := x.kycPays(tok, t.Buyer, m.Amount); rej != nil {
+			return rej
+		}
+		x.kycPaid(tok, t.Buyer, m.Amount)
+	}
 	for _, c := range coins {
 		x.destroy(c)
 	}
