@@ -205,6 +205,8 @@ func (s *server) routes() []route {
 		{"GET", "/v1/trades/{id}", s.tradeByID},
 		{"GET", "/v1/accounts/{address}/trades", s.accountTrades},
 		{"GET", "/v1/trade-rules", s.tradeRules},
+		{"GET", "/v1/tokens/{id}/kyc", s.kycTiers},
+		{"GET", "/v1/accounts/{address}/kyc/{token}", s.kycAccount},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
 	}
