@@ -237,10 +237,7 @@ func (m *refKYC) step(rt *rapid.T, sign func(actor, func(*txpb.Body)) ([]byte, l
 		raw, _ := sign(cast.issuer, msgTiers(m.tiers)) // the same tiers again: a step that changes nothing
 		return raw, ledger.OK
 	}
-	amount := min(10*uint64(rapid.IntRange(1, 500).Draw(rt, "amount")), held-held%10, 5000)
-	if amount == 0 {
-		amount = held
-	}
+	amount := min(10*uint64(rapid.IntRange(1, 500).Draw(rt, "amount")), held, 5000) // held is a multiple of 10
 	inputs := m.inputs(from)
 	outs := []*txpb.Output{outTo(to.addr, fmt.Sprint(amount))}
 	if held > amount {
