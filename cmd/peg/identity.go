@@ -141,7 +141,7 @@ func identityShowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "account     %s\ntoken       %s\n", v.Address, v.Token)
+				fmt.Fprintf(w, "account     %s\ntoken       %s\nKYC level   %d\n", v.Address, v.Token, v.Level)
 				printTier(w, v.Tier)
 				fmt.Fprintf(w, "held        %s\npaid on %s  %s\n", v.Held.Amount, v.Day, v.PaidToday.Amount)
 				if v.LeftToday != nil {

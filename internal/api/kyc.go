@@ -59,7 +59,7 @@ func (s *server) kycAccount(w http.ResponseWriter, r *http.Request) error {
 	day := kyc.Day(now)
 	u := state.KYCUsageOf(snap, id, addr)
 	paid := u.PaidOn(day)
-	v := client.KYCAccount{Address: addr.String(), Token: string(id), Level: level, Tier: tierView(level, tier, dec),
+	v := client.KYCAccount{Address: addr.String(), Token: string(id), Level: level, Tier: tierView(min(level, uint8(len(t.KYC)-1)), tier, dec),
 		Held: value(u.Held, dec), Day: time.Unix(day*86400, 0).UTC().Format(time.DateOnly), PaidToday: value(paid, dec)}
 	if !tier.PerDay.None {
 		left, ok := tier.PerDay.Max.Sub(paid)

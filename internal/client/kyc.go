@@ -28,7 +28,8 @@ type KYCTiers struct {
 }
 
 // KYCAccount is GET /v1/accounts/{address}/kyc/{token}: an account's KYC
-// level at the latest block's time, the tier that applies to it, and its
+// level at the latest block's time, the tier that applies to it (the top
+// tier, for a level above it), and its
 // usage: what it holds on this chain and what it has paid others today
 // (the calendar day, UTC, of the latest block).
 type KYCAccount struct {
