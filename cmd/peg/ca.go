@@ -31,17 +31,18 @@ type certView struct {
 	Country      string    `json:"country"`
 	NotBefore    time.Time `json:"not_before"`
 	NotAfter     time.Time `json:"not_after"`
+	Level        uint8     `json:"level"`
 	Path         string    `json:"path,omitempty"`
 }
 
 func viewCert(c *cert.Cert, path string) certView {
 	return certView{Serial: c.Serial, Address: c.Address.String(), Name: c.Identity.Name, Registration: c.Identity.Registration,
-		Country: c.Identity.Country, NotBefore: c.NotBefore, NotAfter: c.NotAfter, Path: path}
+		Country: c.Identity.Country, NotBefore: c.NotBefore, NotAfter: c.NotAfter, Level: c.Level, Path: path}
 }
 
 func printCert(w io.Writer, v certView) {
-	fmt.Fprintf(w, "serial        %d\naddress       %s\nname          %s\nregistration  %s\ncountry       %s\nvalid         %s to %s\n",
-		v.Serial, v.Address, v.Name, v.Registration, v.Country, v.NotBefore.Format(time.RFC3339), v.NotAfter.Format(time.RFC3339))
+	fmt.Fprintf(w, "serial        %d\naddress       %s\nname          %s\nregistration  %s\ncountry       %s\nvalid         %s to %s\nKYC level     %d\n",
+		v.Serial, v.Address, v.Name, v.Registration, v.Country, v.NotBefore.Format(time.RFC3339), v.NotAfter.Format(time.RFC3339), v.Level)
 	if v.Path != "" {
 		fmt.Fprintf(w, "file          %s\n", v.Path)
 	}
@@ -126,8 +127,9 @@ func caIssueCmd(g *globals, caDir func() string) *cobra.Command {
 	var id cert.Identity
 	var pubHex string
 	var valid time.Duration
+	var level uint8
 	cmd := &cobra.Command{
-		Use:   "issue HOLDER --name NAME --registration NUMBER --country CC",
+		Use:   "issue HOLDER --name NAME --registration NUMBER --country CC [--level N]",
 		Short: "Issue a certificate for HOLDER (a key name, or an address with --public-key)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -138,6 +140,9 @@ func caIssueCmd(g *globals, caDir func() string) *cobra.Command {
 			if err := id.Validate(); err != nil {
 				return usageErrorf("%v", err)
 			}
+			if level < 1 || level > cert.MaxLevel {
+				return usageErrorf("--level %d: want a KYC level from 1 to %d", level, cert.MaxLevel)
+			}
 			d, err := cafile.Open(caDir())
 			if err != nil {
 				return err
@@ -146,7 +151,7 @@ func caIssueCmd(g *globals, caDir func() string) *cobra.Command {
 			if !d.Insecure() {
 				pass = readPassphrase(cmd, "CA passphrase")
 			}
-			is, err := d.Issue([]byte(pass), id, addr, pub, time.Now(), valid)
+			is, err := d.Issue([]byte(pass), id, level, addr, pub, time.Now(), valid)
 			if err != nil {
 				return err
 			}
@@ -159,6 +164,7 @@ func caIssueCmd(g *globals, caDir func() string) *cobra.Command {
 	f.StringVar(&id.Country, "country", "", "the register's country (ISO 3166-1 alpha-2)")
 	f.StringVar(&pubHex, "public-key", "", "the holder's Ed25519 public key (hex), when HOLDER is an address")
 	f.DurationVar(&valid, "valid", 365*24*time.Hour, "how long the certificate is valid from now (cut at the CA's end)")
+	f.Uint8Var(&level, "level", 1, "the holder's KYC level, 1 to 9, which a token's KYC tiers limit (S1.6)")
 	return cmd
 }
 

@@ -155,7 +155,7 @@ func newRoot(g *globals) *cobra.Command {
 		issuerCmd(g), accountCmd(g), registrarCmd(g), aliasCmd(g),
 		balanceCmd(g), coinsCmd(g), txCmd(g),
 		reserveCmd(g), feeCmd(g), bankCmd(g), monitorCmd(g), benchCmd(g), gatewayCmd(g), networkCmd(g),
-		caCmd(g), certCmd(g), creditCmd(g), tradeCmd(g), endorseCmd(g),
+		caCmd(g), certCmd(g), identityCmd(g), creditCmd(g), tradeCmd(g), endorseCmd(g),
 		auditCmd(g), coinCmd(g), validatorsCmd(g),
 		transferCmd(g), relayCmd(g), regionCmd(g),
 		walletCmd(g), notifyCmd(g),

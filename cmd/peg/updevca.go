@@ -54,7 +54,7 @@ func devCA(dir string, kr *keyring.Keyring) ([]byte, error) {
 		if slices.ContainsFunc(issued, func(is cafile.Issued) bool { return is.Cert.Address == k.Address }) {
 			continue
 		}
-		is, err := d.Issue(nil, h.id, k.Address, k.Public, time.Now(), devCAValidity)
+		is, err := d.Issue(nil, h.id, 0, k.Address, k.Public, time.Now(), devCAValidity)
 		if err != nil {
 			return nil, err
 		}

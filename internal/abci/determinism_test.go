@@ -431,6 +431,19 @@ func recordStory(t *testing.T) []recordedBlock {
 	commit(req1, req2)
 	commit(raw(cast.mallory, msgEndorseMint(req1ID)), raw(cast.carol, msgEndorseMint(req1ID)), raw(cast.carol, msgEndorseMint(req1ID)),
 		raw(cast.bob, msgEndorseMint(req1ID)), raw(cast.minter, msgCancelMintRequest(req2ID)), raw(cast.bob, msgEndorseMint(req2ID)))
+	// KYC tiers: the issuer tiers a new token, chft (mallory may not; eurt,
+	// whose coins are out, is too late for its owner bob); a mint past
+	// anonymous mallory's balance limit is refused, one to alice (level 1)
+	// within hers accepted, and one that would take her past it refused.
+	chf := ledgerDraft("chft", "CHFT", "CHF")
+	chf.Fiat.Account = "CH9300762011623852957"
+	commit(raw(cast.issuer, msgDeploy(chf)), raw(cast.attestor, func(b *txpb.Body) {
+		msgAttest("chft", "CHF", "300000", at)(b)
+		b.GetAttest().Account = chf.Fiat.Account
+	}))
+	commit(raw(cast.mallory, msgKYCTiers("chft")), raw(cast.bob, msgKYCTiers("eurt")), raw(cast.issuer, msgKYCTiers("chft")))
+	commit(raw(cast.minter, msgMint("chft", cast.mallory.addr, "60")), raw(cast.minter, msgMint("chft", cast.alice.addr, "500")),
+		raw(cast.minter, msgMint("chft", cast.alice.addr, "600")))
 	return out
 }
 
@@ -451,6 +464,20 @@ func msgEndorseMint(req ledger.TxID) func(*txpb.Body) {
 func msgCancelMintRequest(req ledger.TxID) func(*txpb.Body) {
 	return func(b *txpb.Body) {
 		b.Msg = &txpb.Body_CancelMintRequest{CancelMintRequest: &txpb.CancelMintRequest{Request: req[:]}}
+	}
+}
+
+// msgKYCTiers sets tok's tiers: level 0 holds at most 0.50 and pays
+// nothing; level 1 pays 1.00 a payment, 1.50 a day and holds 10.00; level 2
+// is unlimited.
+func msgKYCTiers(tok string) func(*txpb.Body) {
+	upTo := func(units string) *txpb.KycLimit { return &txpb.KycLimit{Max: units} }
+	none := &txpb.KycLimit{None: true}
+	return func(b *txpb.Body) {
+		b.Msg = &txpb.Body_SetKycTiers{SetKycTiers: &txpb.SetKycTiers{Token: tok, Tiers: []*txpb.KycTier{
+			{PerPayment: upTo("0"), PerDay: upTo("0"), Balance: upTo("50")},
+			{PerPayment: upTo("100"), PerDay: upTo("150"), Balance: upTo("1000")},
+			{PerPayment: none, PerDay: none, Balance: none}}}}
 	}
 }
 
@@ -515,6 +542,7 @@ func TestDeterminism(t *testing.T) {
 		{"OK", "UNAUTHORIZED", "OK"}, {"OK", "OK"}, {"OK", "TRADE_NOT_PARTY", "OK", "OK"}, {"TRADE_WRONG_PARTY", "OK", "OK"},
 		{"OK", "OK", "TRADE_RULE_NOT_MET", "OK", "OK", "TRADE_CLOSED", "OK", "OK", "TRADE_CLOSED"},
 		{"UNAUTHORIZED", "OK", "OK"}, {"OK", "OK"}, {"NOT_ENDORSER", "OK", "ENDORSED_TWICE", "OK", "OK", "MINT_REQUEST_CLOSED"},
+		{"OK", "OK"}, {"UNAUTHORIZED", "KYC_TIERS_LATE", "OK"}, {"KYC_BALANCE_LIMIT", "OK", "KYC_BALANCE_LIMIT"},
 	}
 	var got [][]string
 	for _, b := range story {

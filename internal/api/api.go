@@ -210,6 +210,8 @@ func (s *server) routes() []route {
 		{"GET", "/v1/tokens/{id}/endorsement", s.endorsePolicy},
 		{"GET", "/v1/tokens/{id}/mint-requests", s.mintRequests},
 		{"GET", "/v1/mint-requests/{id}", s.mintRequest},
+		{"GET", "/v1/tokens/{id}/kyc", s.kycTiers},
+		{"GET", "/v1/accounts/{address}/kyc/{token}", s.kycAccount},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
 	}

@@ -188,6 +188,11 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeEndorseOwnRequest:       http.StatusForbidden,
 	ledger.CodeMintRequestLimit:        http.StatusUnprocessableEntity,
 	ledger.CodeNotRequestParty:         http.StatusForbidden,
+	ledger.CodeKYCTiers:                http.StatusUnprocessableEntity,
+	ledger.CodeKYCTiersLate:            http.StatusConflict,
+	ledger.CodeKYCPaymentLimit:         http.StatusForbidden,
+	ledger.CodeKYCDailyLimit:           http.StatusForbidden,
+	ledger.CodeKYCBalanceLimit:         http.StatusForbidden,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

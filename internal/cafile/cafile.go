@@ -126,10 +126,11 @@ type Issued struct {
 // refused as not yet valid. Public CAs backdate for the same reason.
 const Backdate = time.Hour
 
-// Issue certifies id for the key pub of addr, valid from Backdate before now
-// for valid (cut at the CA's own start and end), under the next serial
-// number, and keeps it in the directory.
-func (d *Dir) Issue(passphrase []byte, id cert.Identity, addr ledger.Address, pub ed25519.PublicKey, now time.Time, valid time.Duration) (Issued, error) {
+// Issue certifies id, at KYC level (0 states none, which reads as 1), for
+// the key pub of addr, valid from Backdate before now for valid (cut at the
+// CA's own start and end), under the next serial number, and keeps it in the
+// directory.
+func (d *Dir) Issue(passphrase []byte, id cert.Identity, level uint8, addr ledger.Address, pub ed25519.PublicKey, now time.Time, valid time.Duration) (Issued, error) {
 	priv, err := d.kr.PrivateKey(keyName, passphrase)
 	if err != nil {
 		return Issued{}, err
@@ -146,7 +147,7 @@ func (d *Dir) Issue(passphrase []byte, id cert.Identity, addr ledger.Address, pu
 	if err != nil {
 		return Issued{}, err
 	}
-	der, err := d.ca.Issue(priv, cert.Request{Identity: id, Address: addr, Public: pub, Serial: serial, NotBefore: start, NotAfter: end})
+	der, err := d.ca.Issue(priv, cert.Request{Identity: id, Address: addr, Public: pub, Serial: serial, NotBefore: start, NotAfter: end, Level: level})
 	if err != nil {
 		return Issued{}, err
 	}

@@ -39,12 +39,12 @@ func TestInitIssueList(t *testing.T) {
 	}
 	id := cert.Identity{Name: "Alice Ltd", Registration: "123", Country: "GB"}
 	a, pub := holder(t)
-	if _, err := d.Issue([]byte("wrong"), id, a, pub, now, time.Hour); !errors.Is(err, keyring.ErrWrongPassphrase) {
+	if _, err := d.Issue([]byte("wrong"), id, 0, a, pub, now, time.Hour); !errors.Is(err, keyring.ErrWrongPassphrase) {
 		t.Fatalf("Issue with a wrong passphrase: got %v, want ErrWrongPassphrase", err)
 	}
 	var serials []uint64
 	for range 3 {
-		is, err := d.Issue([]byte("secret"), id, a, pub, now.Add(time.Minute), 48*time.Hour)
+		is, err := d.Issue([]byte("secret"), id, 0, a, pub, now.Add(time.Minute), 48*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,8 @@ import (
 	"math/big"
 	"net/url"
 	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +42,49 @@ const (
 	// MaxValidity bounds how long a certificate (the CA's too) may be valid.
 	MaxValidity = 20 * 365 * 24 * time.Hour
 )
+
+// MaxLevel is the highest KYC level a certificate states (S1.6).
+const MaxLevel = 9
+
+// levelArc is the certificate-policy arc under which a certificate states
+// its holder's KYC level, as levelArc.LEVEL: an assurance level as a policy
+// OID, as the CA/Browser Forum marks validation levels. The arc is a UUID
+// OID (ITU-T X.667, 2.25), which needs no registration.
+const levelArc = "2.25.117012542028728191927010714375021135791"
+
+// levelPolicy is the policy OID stating level.
+func levelPolicy(level uint8) x509.OID {
+	oid, err := x509.ParseOID(levelArc + "." + strconv.Itoa(int(level)))
+	if err != nil {
+		panic("cert: level policy: " + err.Error())
+	}
+	return oid
+}
+
+// levelOf reads the KYC level a certificate states: 1 when it states none
+// (a certified identity), refused when it states more than one, or a level
+// outside 1 to MaxLevel.
+func levelOf(x *x509.Certificate) (uint8, error) {
+	level := uint8(0)
+	for _, p := range x.Policies {
+		rest, ok := strings.CutPrefix(p.String(), levelArc+".")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(rest)
+		if err != nil || n < 1 || n > MaxLevel {
+			return 0, fmt.Errorf("cert: KYC level policy %s: want a level from 1 to %d", p, MaxLevel)
+		}
+		if level != 0 {
+			return 0, errors.New("cert: more than one KYC level")
+		}
+		level = uint8(n)
+	}
+	if level == 0 {
+		return 1, nil
+	}
+	return level, nil
+}
 
 // uriScheme names the Peg address in a certificate's URI subject
 // alternative name: "peg:peg1...".
@@ -96,7 +141,10 @@ type Cert struct {
 	Public    ed25519.PublicKey
 	NotBefore time.Time
 	NotAfter  time.Time
-	x         *x509.Certificate
+	// Level is the holder's KYC level, 1 to MaxLevel: the level the
+	// certificate states, or 1 if it states none.
+	Level uint8
+	x     *x509.Certificate
 }
 
 // Parse decodes a certificate and checks its form: within MaxSize, X.509 with
@@ -136,8 +184,12 @@ func Parse(der []byte) (*Cert, error) {
 	if !addr.Owns(pub) {
 		return nil, fmt.Errorf("cert: address %s is not the address of the certificate's key", addr)
 	}
+	level, err := levelOf(x)
+	if err != nil {
+		return nil, err
+	}
 	return &Cert{Raw: x.Raw, Serial: serial, Identity: id, Address: addr, Public: pub,
-		NotBefore: x.NotBefore.UTC(), NotAfter: x.NotAfter.UTC(), x: x}, nil
+		NotBefore: x.NotBefore.UTC(), NotAfter: x.NotAfter.UTC(), Level: level, x: x}, nil
 }
 
 func serialOf(x *x509.Certificate) (uint64, error) {
@@ -242,6 +294,9 @@ type Request struct {
 	Serial    uint64
 	NotBefore time.Time
 	NotAfter  time.Time
+	// Level is the holder's KYC level, 1 to MaxLevel; 0 states none, which
+	// reads as 1.
+	Level uint8
 }
 
 // Issue signs a certificate for r with the CA's key, which must be the key
@@ -262,6 +317,9 @@ func (ca *CA) Issue(key ed25519.PrivateKey, r Request) ([]byte, error) {
 	if err := window(r.NotBefore, r.NotAfter); err != nil {
 		return nil, err
 	}
+	if r.Level > MaxLevel {
+		return nil, fmt.Errorf("cert: KYC level %d; at most %d", r.Level, MaxLevel)
+	}
 	if r.NotBefore.Before(ca.NotBefore) || r.NotAfter.After(ca.NotAfter) {
 		return nil, fmt.Errorf("cert: validity must lie within the CA's, %s to %s",
 			ca.NotBefore.Format(time.RFC3339), ca.NotAfter.Format(time.RFC3339))
@@ -275,6 +333,9 @@ func (ca *CA) Issue(key ed25519.PrivateKey, r Request) ([]byte, error) {
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		URIs:        []*url.URL{{Scheme: uriScheme, Opaque: r.Address.String()}},
+	}
+	if r.Level != 0 {
+		tmpl.Policies = []x509.OID{levelPolicy(r.Level)}
 	}
 	der, err := x509.CreateCertificate(nil, tmpl, ca.x, r.Public, key)
 	if err != nil {

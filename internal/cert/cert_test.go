@@ -81,6 +81,29 @@ func TestIssueParseVerify(t *testing.T) {
 	}
 }
 
+// TestLevel proves a certificate carries the KYC level the CA states, signed
+// with the rest, and that one stating none reads as level 1.
+func TestLevel(t *testing.T) {
+	ca, k := testCA(t, "peg-ca")
+	for _, tc := range []struct {
+		name        string
+		issued, got uint8
+	}{{"none stated", 0, 1}, {"level 1", 1, 1}, {"level 3", 3, 3}, {"the top level", MaxLevel, MaxLevel}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := request("alice", 7)
+			r.Level = tc.issued
+			if c := issue(t, ca, k, r); c.Level != tc.got {
+				t.Fatalf("level %d, want %d", c.Level, tc.got)
+			}
+		})
+	}
+	r := request("alice", 7)
+	r.Level = MaxLevel + 1
+	if _, err := ca.Issue(k, r); err == nil || !strings.Contains(err.Error(), "KYC level") {
+		t.Fatalf("issuing level %d: got %v, want a refusal", r.Level, err)
+	}
+}
+
 func TestVerifyRefusals(t *testing.T) {
 	ca, k := testCA(t, "peg-ca")
 	other, otherKey := testCA(t, "other-ca")
@@ -220,6 +243,9 @@ func TestParseRefusals(t *testing.T) {
 		{"another key's address", rawCert(t, ca, k, func(c *x509.Certificate) { c.URIs[0].Opaque = bob.String() }, nil), "not the address"},
 		{"no country", rawCert(t, ca, k, func(c *x509.Certificate) { c.Subject.Country = nil }, nil), "country"},
 		{"wide serial", rawCert(t, ca, k, func(c *x509.Certificate) { c.SerialNumber = new(big.Int).Lsh(big.NewInt(1), 70) }, nil), "serial"},
+		{"KYC level 0", rawCert(t, ca, k, func(c *x509.Certificate) { c.Policies = []x509.OID{levelPolicy(0)} }, nil), "KYC level"},
+		{"KYC level too high", rawCert(t, ca, k, func(c *x509.Certificate) { c.Policies = []x509.OID{levelPolicy(MaxLevel + 1)} }, nil), "KYC level"},
+		{"two KYC levels", rawCert(t, ca, k, func(c *x509.Certificate) { c.Policies = []x509.OID{levelPolicy(2), levelPolicy(3)} }, nil), "more than one KYC level"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(tc.der)

@@ -241,6 +241,15 @@ const (
 	CodeNotRequestParty    Code = 298 // a cancellation by neither the request's minter nor the token's owner
 )
 
+// KYC tiers (S1.6): a token's limits per level of identity verification.
+const (
+	CodeKYCTiers        Code = 280 // the tiers break a rule (levels, order of limits)
+	CodeKYCTiersLate    Code = 281 // tiers first set on a token that has had coins on this chain
+	CodeKYCPaymentLimit Code = 282 // a payment passes the payer's per-payment limit
+	CodeKYCDailyLimit   Code = 283 // a payment passes the payer's daily limit
+	CodeKYCBalanceLimit Code = 284 // a payment would pass the payee's balance limit
+)
+
 type codeInfo struct {
 	name string
 	desc string
@@ -406,6 +415,11 @@ var codeTable = map[Code]codeInfo{
 	CodeEndorseOwnRequest:       {"ENDORSE_OWN_REQUEST", "a minter may not endorse its own mint request"},
 	CodeMintRequestLimit:        {"MINT_REQUEST_LIMIT", "the token has the most open mint requests allowed"},
 	CodeNotRequestParty:         {"NOT_REQUEST_PARTY", "only the request's minter or the token's owner may cancel it"},
+	CodeKYCTiers:                {"KYC_TIERS", "the KYC tiers break a rule"},
+	CodeKYCTiersLate:            {"KYC_TIERS_LATE", "KYC tiers are first set before the token's first coin on this chain"},
+	CodeKYCPaymentLimit:         {"KYC_PAYMENT_LIMIT", "the payment passes the payer's per-payment limit"},
+	CodeKYCDailyLimit:           {"KYC_DAILY_LIMIT", "the payment passes the payer's daily limit"},
+	CodeKYCBalanceLimit:         {"KYC_BALANCE_LIMIT", "the payee's balance would pass its limit"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

@@ -107,6 +107,7 @@ func (x *exec) viewToken(id ledger.TokenID) (*Token, *ledger.Rejection) {
 	}
 	if x.env.Tokens != nil {
 		if t := x.env.Tokens.view(id, b); t != nil {
+			x.lastToken = t
 			return t, nil
 		}
 	}
@@ -115,10 +116,14 @@ func (x *exec) viewToken(id ledger.TokenID) (*Token, *ledger.Rejection) {
 	if x.env.Tokens != nil {
 		x.env.Tokens.put(id, b, &t)
 	}
+	x.lastToken = &t
 	return &t, nil
 }
 
-func (x *exec) saveToken(t *Token) { x.w.Set(tokenKey(t.Contract.ID), encode(t)) }
+func (x *exec) saveToken(t *Token) {
+	x.w.Set(tokenKey(t.Contract.ID), encode(t))
+	x.lastToken = t
+}
 
 // roleToken loads a token and requires the signer to hold role in it.
 func (x *exec) roleToken(id ledger.TokenID, role token.Role) (*Token, *ledger.Rejection) {

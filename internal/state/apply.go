@@ -207,6 +207,9 @@ type exec struct {
 	env    *Env
 	tx     *tx.Tx
 	events []Event
+	// lastToken is the token this transaction last read or wrote, which
+	// tiered consults before reading the token again.
+	lastToken *Token
 }
 
 // eventsPerTx is the room made for a transaction's events: a payment with
@@ -309,6 +312,8 @@ func (x *exec) run() *ledger.Rejection {
 		return x.creditRepaidIn(m)
 	case tx.SetTradeRules:
 		return x.setTradeRules(m)
+	case tx.SetKycTiers:
+		return x.setKycTiers(m)
 	case tx.TradeOffer:
 		return x.tradeOffer(m)
 	case tx.TradeCounter:

@@ -88,6 +88,9 @@ func Audit(s Scanner, home ledger.Region) (AuditReport, error) {
 	if err := auditMintRequests(s, &rep, tokens); err != nil {
 		return rep, err
 	}
+	if err := auditKYC(s, &rep, tokens); err != nil {
+		return rep, err
+	}
 	redeemed, err := auditRedemptions(s, &rep, tokens)
 	if err != nil {
 		return rep, err

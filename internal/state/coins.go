@@ -186,7 +186,13 @@ func (x *exec) planTransfer(t *Token, owner ledger.Address, ids []ledger.CoinID,
 		return transfer{}, ledger.Reject(ledger.CodeNotConserved, "inputs total %s but outputs total %s",
 			c.FormatAmount(in), c.FormatAmount(out))
 	}
-	return transfer{owner: owner, spend: spend, outs: outs, toOthers: toOthers}, nil
+	p := transfer{owner: owner, spend: spend, outs: outs, toOthers: toOthers}
+	if t.KYC != nil {
+		if rej := x.kycTransfer(t, p); rej != nil {
+			return transfer{}, rej
+		}
+	}
+	return p, nil
 }
 
 // execute performs a checked transfer and asserts it conserved value. Both
@@ -213,11 +219,17 @@ func (x *exec) execute(t *Token, p transfer) {
 	if !fits || destroyed != created {
 		panic(fmt.Sprintf("state: transaction %s destroyed %s but created %s (overflow: %v)", x.tx.ID, destroyed, created, !fits))
 	}
+	if t.KYC != nil {
+		x.kycPaid(t, p.owner, p.toOthers)
+	}
 }
 
 func (x *exec) destroy(c Coin) {
 	x.w.Set(coinKey(c.ID), x.tx.ID[:]) // the spent mark
 	add(&x.env.tally().flow(c.Token).Destroyed, c.Amount)
+	if x.tiered(c.Token) {
+		x.holding(c.Token, c.Owner, c.Amount, false)
+	}
 	if !x.env.Check {
 		x.emit("coin.spent", "coin", c.ID.String(), "owner", c.Owner.String(), "amount", c.Amount.String())
 	}
@@ -234,6 +246,9 @@ func (x *exec) create(id ledger.TokenID, index uint32, owner ledger.Address, amo
 	}
 	x.w.Set(coinKey(c.ID), c.encode())
 	add(&x.env.tally().flow(id).Created, amount)
+	if x.tiered(id) {
+		x.holding(id, owner, amount, true)
+	}
 	if !x.env.Check {
 		x.emit("coin.created", "coin", c.ID.String(), "owner", owner.String(), "amount", amount.String())
 	}
@@ -337,6 +352,11 @@ func (x *exec) mintAs(t *Token, minter ledger.Address, m tx.Mint) *ledger.Reject
 	if supply.Cmp(c.SupplyCap) > 0 {
 		return ledger.Reject(ledger.CodeAboveCap, "supply would be %s %s, above the cap %s",
 			c.FormatAmount(supply), c.Symbol, c.FormatAmount(c.SupplyCap))
+	}
+	if t.KYC != nil {
+		if rej := x.kycReceives(t, m.To, m.Amount); rej != nil {
+			return rej
+		}
 	}
 	t.Minters[i].Allowance = left
 	before := t.Supply

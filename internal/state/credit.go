@@ -388,6 +388,11 @@ func (x *exec) creditConfirm(m tx.CreditConfirm) *ledger.Rejection {
 	if !ok {
 		return ledger.Reject(ledger.CodeCreditPoolShort, "credit node %s's pool holds %s, less than %s", n.Node, format(n.Balance), format(r.Amount))
 	}
+	if t.KYC != nil {
+		if rej := x.kycReceives(t, r.Payee, r.Amount); rej != nil {
+			return rej
+		}
+	}
 	x.create(n.Token, 0, r.Payee, r.Amount)
 	x.movePool(n, rest, 1)
 	n.Paid = feeAdd(n.Paid, r.Amount)

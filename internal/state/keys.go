@@ -50,6 +50,7 @@ const (
 	prefixTradeParty   = "tpty/"  // tpty/ADDR HEIGHT(8) ID → "" a trade that names ADDR (buyer, seller or arbiter)
 	prefixMintRequest  = "mreq/"  // mreq/ID → endorse.Request (JSON, endorse.go)
 	prefixMintOpen     = "mopen/" // mopen/TOKEN → []OpenMintRequest (JSON): the token's open mint requests, oldest first
+	prefixKYCUsage     = "kyc/"   // kyc/ID/ADDR → kyc.Usage (JSON, kyc.go): ADDR's holding and day's payments of a tiered token
 )
 
 // keyFees holds the fee policy and schedule (Fees, JSON), keyFeeTotals the
@@ -88,6 +89,10 @@ func frozenKey(id ledger.TokenID, a ledger.Address) []byte {
 
 func approvalKey(id ledger.TokenID, owner, spender ledger.Address) []byte {
 	return cat([]byte(prefixApproval), []byte(id), []byte("/"), owner.Bytes(), spender.Bytes())
+}
+
+func kycUsageKey(id ledger.TokenID, a ledger.Address) []byte {
+	return cat([]byte(prefixKYCUsage), []byte(id), []byte("/"), a.Bytes())
 }
 
 func issuerKey(a ledger.Address) []byte     { return cat([]byte(prefixIssuer), a.Bytes()) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pegledger/peg/internal/cert"
 	"github.com/pegledger/peg/internal/endorse"
+	"github.com/pegledger/peg/internal/kyc"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/reserve"
@@ -118,6 +119,9 @@ type Token struct {
 	// Frozen counts the accounts frozen for this token, so that movements of
 	// a token with none skip the lookups.
 	Frozen uint64 `json:"frozen"`
+	// KYC is the token's KYC tiers, level 0 first; none for a token that
+	// has not set any, whose movements no level limits (kyc.go).
+	KYC kyc.Tiers `json:"kyc,omitempty"`
 	// Owner and Minters start as the contract's roles and change by transaction.
 	Owner        ledger.Address `json:"owner"`
 	PendingOwner ledger.Address `json:"pending_owner"`

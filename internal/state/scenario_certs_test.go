@@ -13,7 +13,7 @@ import (
 //
 //	genesis ca=NAME [ca-valid=DURATION]   the CA's key is NAME's; valid from the epoch
 //	cert holder=NAME [ca=NAME] [serial=N] [name=TEXT] [reg=TEXT] [country=CC]
-//	     [from=OFFSET] [until=OFFSET] [-> LABEL]
+//	     [from=OFFSET] [until=OFFSET] [level=N] [-> LABEL]
 //	                 issues a certificate (no transaction), labelled LABEL or certN;
 //	                 the validity is [epoch+from, epoch+until] (default 0 to 8760h)
 //	register-cert cert=LABEL|none            (from alice)
@@ -75,6 +75,7 @@ func (s *scenario) issueCert(a *cmdArgs) string {
 		Identity: cert.Identity{Name: a.get("name", holder+" Ltd"), Registration: a.get("reg", "0001"), Country: a.get("country", "GB")},
 		Address:  s.addr(holder), Public: s.key(holder).Public().(ed25519.PublicKey),
 		Serial: s.uintArg(a, "serial", uint64(len(s.certs)+1)), NotBefore: offset("from", "0s"), NotAfter: offset("until", "8760h"),
+		Level: uint8(s.uintArg(a, "level", 0)),
 	}
 	der, err := ca.Issue(caKey, r)
 	if err != nil {

@@ -226,6 +226,10 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = "forged"
 	case "cert", "certificate", "revocations":
 		out = s.certCmd(td.Cmd, a)
+	case "kyc":
+		out = s.kycQuery(a)
+	case "kyc-corrupt":
+		out = s.kycCorrupt(a)
 	case "credit-node-show", "credit-request-show", "credit-limit", "credit-corrupt":
 		out = s.creditQuery(td.Cmd, a)
 	case "trade-show", "trade-position", "trade-corrupt", "trade-crowd", "trade-uncrowd", "trade-history":
@@ -329,6 +333,8 @@ func (s *scenario) message(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 		b.Msg = &txpb.Body_RevokeCertificate{RevokeCertificate: &txpb.RevokeCertificate{
 			Serial: s.uintArg(a, "serial", 0), Reason: a.get("reason", "")}}
 		return &b, "op", true
+	case "set-kyc-tiers":
+		return s.kycMessage(a), "issuer", true
 	}
 	if b, from, ok := s.creditMessage(cmd, a); ok {
 		return b, from, ok

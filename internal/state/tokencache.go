@@ -63,6 +63,7 @@ func (c *TokenCache) put(id ledger.TokenID, raw []byte, t *Token) {
 func (t *Token) clone() *Token {
 	c := *t
 	c.Minters = slices.Clone(t.Minters)
+	c.KYC = slices.Clone(t.KYC)
 	if t.Reading != nil {
 		r := *t.Reading
 		c.Reading = &r

@@ -314,6 +314,12 @@ func (x *exec) tradeFund(m tx.TradeFund) *ledger.Rejection {
 	if !ok {
 		return ledger.Reject(ledger.CodeNotConserved, "inputs total %s, less than the %s to fund", format(in), format(m.Amount))
 	}
+	if tok.KYC != nil {
+		if rej := x.kycPays(tok, t.Buyer, m.Amount); rej != nil {
+			return rej
+		}
+		x.kycPaid(tok, t.Buyer, m.Amount)
+	}
 	for _, c := range coins {
 		x.destroy(c)
 	}
@@ -450,6 +456,11 @@ func (x *exec) payOut(t *trade.Trade, step trade.Step, toSeller, toBuyer money.A
 	}
 	if rej := x.movable(tok, append(to, t.Pool)...); rej != nil {
 		return rej
+	}
+	if tok.KYC != nil {
+		if rej := x.kycReceives(tok, t.Seller, toSeller); rej != nil {
+			return rej
+		}
 	}
 	held := t.Held()
 	c, rej := x.coin(t.PoolCoin)

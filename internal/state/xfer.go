@@ -423,7 +423,13 @@ func (x *exec) refusal(t Transfer) *ledger.Rejection {
 	if !t.Amount.IsMultipleOf(tok.Contract.MinUnit) {
 		return ledger.Reject(ledger.CodeNotMinUnitMultiple, "%s is not a multiple of %s's minimum unit", t.Amount, t.Token)
 	}
-	return x.earmarked(t.Payee)
+	if rej := x.earmarked(t.Payee); rej != nil {
+		return rej
+	}
+	if tok.KYC != nil {
+		return x.kycReceives(tok, t.Payee, t.Amount)
+	}
+	return nil
 }
 
 // closing checks a proof that the payee's region answered outbound

@@ -3,6 +3,7 @@ package tx
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	"github.com/pegledger/peg/internal/credit"
 	"github.com/pegledger/peg/internal/endorse"
 	"github.com/pegledger/peg/internal/fee"
+	"github.com/pegledger/peg/internal/kyc"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/proof"
@@ -259,6 +261,8 @@ func decodeMsg(b *txpb.Body) (Msg, *ledger.Rejection) {
 		m = f.creditDecision(x.CreditIncreaseDecision)
 	case *txpb.Body_SetTradeRules:
 		m = f.tradeRules(x.SetTradeRules)
+	case *txpb.Body_SetKycTiers:
+		m = f.kycTiers(x.SetKycTiers)
 	case *txpb.Body_TradeOffer:
 		v := x.TradeOffer
 		o := TradeOffer{Buyer: f.address("buyer", v.Buyer), Seller: f.address("seller", v.Seller), Terms: f.tradeTerms(v.Terms)}
@@ -514,6 +518,36 @@ func (f *fields) tradeText(name, s string, limit int) string {
 		f.fail(ledger.CodeInvalidArgument, "%s must be 1 to %d bytes of UTF-8", name, limit)
 	}
 	return s
+}
+
+// kycTiers decodes a token's tiers, at most kyc.MaxLevels, each limit
+// either a cap or none; whether they make sense is kyc.Tiers.Validate's
+// call, in the state.
+func (f *fields) kycTiers(v *txpb.SetKycTiers) SetKycTiers {
+	m := SetKycTiers{Token: f.token(v.Token)}
+	if len(v.Tiers) > kyc.MaxLevels {
+		f.fail(ledger.CodeTooLarge, "%d KYC levels; at most %d", len(v.Tiers), kyc.MaxLevels)
+		return m
+	}
+	for i, t := range v.Tiers {
+		name := "tiers[" + strconv.Itoa(i) + "]."
+		m.Tiers = append(m.Tiers, kyc.Tier{PerPayment: f.kycLimit(name+"per_payment", t.GetPerPayment()),
+			PerDay: f.kycLimit(name+"per_day", t.GetPerDay()), Balance: f.kycLimit(name+"balance", t.GetBalance())})
+	}
+	return m
+}
+
+// kycLimit decodes a limit: exactly one of a cap in minor units and none.
+func (f *fields) kycLimit(name string, v *txpb.KycLimit) kyc.Limit {
+	switch {
+	case v == nil || (v.Max == "" && !v.None):
+		f.fail(ledger.CodeInvalidArgument, "%s: want a max or none", name)
+	case v.None && v.Max != "":
+		f.fail(ledger.CodeInvalidArgument, "%s: a max and none", name)
+	case v.None:
+		return kyc.Unlimited
+	}
+	return kyc.Cap(f.amount(name+".max", v.GetMax(), false))
 }
 
 // tradeRules decodes a rule set, bounded; whether it makes sense is

@@ -160,6 +160,16 @@ func wireAmounts(b *txpb.Body) []string {
 		if x.CreditIncreaseDecision.GetApprove() { // a decline's limit is ignored
 			return []string{x.CreditIncreaseDecision.GetLimit()}
 		}
+	case *txpb.Body_SetKycTiers:
+		var s []string
+		for _, t := range x.SetKycTiers.GetTiers() {
+			for _, l := range []*txpb.KycLimit{t.GetPerPayment(), t.GetPerDay(), t.GetBalance()} {
+				if !l.GetNone() {
+					s = append(s, l.GetMax())
+				}
+			}
+		}
+		return s
 	case *txpb.Body_SetTradeRules:
 		var s []string
 		for _, l := range x.SetTradeRules.GetLimits() {
@@ -326,6 +336,19 @@ func corpusSeeds(t testing.TB) []corpusSeed {
 		{"OK-set-trade-rules", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_SetTradeRules{SetTradeRules: &txpb.SetTradeRules{MaxRounds: 2, MaxVersionOpenSeconds: 259200,
 				Limits: []*txpb.TradeLimit{{Token: "gbpt", Max: "100000"}}}}
+		})},
+		{"OK-set-kyc-tiers", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetKycTiers{SetKycTiers: &txpb.SetKycTiers{Token: "gbpt", Tiers: []*txpb.KycTier{
+				{PerPayment: &txpb.KycLimit{Max: "0"}, PerDay: &txpb.KycLimit{Max: "0"}, Balance: &txpb.KycLimit{Max: "0"}},
+				{PerPayment: &txpb.KycLimit{Max: "10000"}, PerDay: &txpb.KycLimit{Max: "50000"}, Balance: &txpb.KycLimit{None: true}}}}}
+		})},
+		{"INVALID_ARGUMENT-kyc-limit-both", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetKycTiers{SetKycTiers: &txpb.SetKycTiers{Token: "gbpt", Tiers: []*txpb.KycTier{
+				{PerPayment: &txpb.KycLimit{Max: "5", None: true}, PerDay: &txpb.KycLimit{None: true}, Balance: &txpb.KycLimit{None: true}}}}}
+		})},
+		{"INVALID_ARGUMENT-kyc-limit-missing", with(func(b *txpb.Body) {
+			b.Msg = &txpb.Body_SetKycTiers{SetKycTiers: &txpb.SetKycTiers{Token: "gbpt", Tiers: []*txpb.KycTier{
+				{PerPayment: &txpb.KycLimit{None: true}, PerDay: &txpb.KycLimit{None: true}}}}}
 		})},
 		{"INVALID_ARGUMENT-trade-rules-open", with(func(b *txpb.Body) {
 			b.Msg = &txpb.Body_SetTradeRules{SetTradeRules: &txpb.SetTradeRules{MaxRounds: 2, MaxVersionOpenSeconds: -1,

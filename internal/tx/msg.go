@@ -7,6 +7,7 @@ import (
 
 	"github.com/pegledger/peg/internal/endorse"
 	"github.com/pegledger/peg/internal/fee"
+	"github.com/pegledger/peg/internal/kyc"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/proof"
@@ -295,6 +296,13 @@ type CreditRepaidIn struct {
 	Repayment ledger.TxID
 }
 
+// SetKycTiers sets a token's KYC tiers (S1.6); whether they make sense is
+// kyc.Tiers.Validate's call, in the state.
+type SetKycTiers struct {
+	Token ledger.TokenID
+	Tiers kyc.Tiers
+}
+
 // SetTradeRules sets the chain's trade rules.
 type SetTradeRules struct{ Rules trade.Rules }
 
@@ -372,7 +380,7 @@ type EndorseMint struct{ Request ledger.TxID }
 type CancelMintRequest struct{ Request ledger.TxID }
 
 // Kinds lists every message kind, in order: what a fee schedule may name.
-var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "cancel_mint_request", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_repay", "credit_request", "credit_request_in", "deploy_token", "endorse_mint", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_endorse_policy", "set_fee_schedule", "set_registrar", "set_trade_rules", "spend_from", "token_import", "trade_accept", "trade_cancel", "trade_confirm", "trade_counter", "trade_dispute", "trade_fund", "trade_offer", "trade_resolve", "trade_settle", "trade_ship", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
+var Kinds = []string{"accept_ownership", "alias_register", "alias_revoke", "approve", "attest", "authorize_issuer", "cancel_mint_request", "configure_minter", "credit_confirm", "credit_fund", "credit_increase", "credit_increase_decision", "credit_paid_in", "credit_receipt", "credit_repaid_in", "credit_repay", "credit_request", "credit_request_in", "deploy_token", "endorse_mint", "fee_collect", "fee_deposit", "freeze", "mint", "pause", "pay", "redeem", "region_update", "register_account", "register_certificate", "register_credit_node", "revoke_certificate", "seize", "set_credit_line", "set_endorse_policy", "set_fee_schedule", "set_kyc_tiers", "set_registrar", "set_trade_rules", "spend_from", "token_import", "trade_accept", "trade_cancel", "trade_confirm", "trade_counter", "trade_dispute", "trade_fund", "trade_offer", "trade_resolve", "trade_settle", "trade_ship", "transfer_ack", "transfer_in", "transfer_ownership", "transfer_refund", "unfreeze", "unpause"}
 
 func (AuthorizeIssuer) Kind() string        { return "authorize_issuer" }
 func (RegisterAccount) Kind() string        { return "register_account" }
@@ -417,6 +425,7 @@ func (CreditRequestIn) Kind() string        { return "credit_request_in" }
 func (CreditPaidIn) Kind() string           { return "credit_paid_in" }
 func (CreditRepaidIn) Kind() string         { return "credit_repaid_in" }
 func (SetTradeRules) Kind() string          { return "set_trade_rules" }
+func (SetKycTiers) Kind() string            { return "set_kyc_tiers" }
 func (TradeOffer) Kind() string             { return "trade_offer" }
 func (TradeCounter) Kind() string           { return "trade_counter" }
 func (TradeAccept) Kind() string            { return "trade_accept" }

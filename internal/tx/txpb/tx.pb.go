@@ -258,6 +258,7 @@ type Body struct {
 	//	*Body_SetEndorsePolicy
 	//	*Body_EndorseMint
 	//	*Body_CancelMintRequest
+	//	*Body_SetKycTiers
 	Msg           isBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -839,6 +840,15 @@ func (x *Body) GetCancelMintRequest() *CancelMintRequest {
 	return nil
 }
 
+func (x *Body) GetSetKycTiers() *SetKycTiers {
+	if x != nil {
+		if x, ok := x.Msg.(*Body_SetKycTiers); ok {
+			return x.SetKycTiers
+		}
+	}
+	return nil
+}
+
 type isBody_Msg interface {
 	isBody_Msg()
 }
@@ -1067,6 +1077,10 @@ type Body_CancelMintRequest struct {
 	CancelMintRequest *CancelMintRequest `protobuf:"bytes,77,opt,name=cancel_mint_request,json=cancelMintRequest,proto3,oneof"`
 }
 
+type Body_SetKycTiers struct {
+	SetKycTiers *SetKycTiers `protobuf:"bytes,70,opt,name=set_kyc_tiers,json=setKycTiers,proto3,oneof"`
+}
+
 func (*Body_AuthorizeIssuer) isBody_Msg() {}
 
 func (*Body_RegisterAccount) isBody_Msg() {}
@@ -1178,6 +1192,8 @@ func (*Body_SetEndorsePolicy) isBody_Msg() {}
 func (*Body_EndorseMint) isBody_Msg() {}
 
 func (*Body_CancelMintRequest) isBody_Msg() {}
+
+func (*Body_SetKycTiers) isBody_Msg() {}
 
 // AuthorizeIssuer lets an address deploy token contracts. Operator only.
 type AuthorizeIssuer struct {
@@ -5346,6 +5362,181 @@ func (x *CancelMintRequest) GetRequest() []byte {
 	return nil
 }
 
+// KycLimit caps an amount in minor units, or is none: exactly one of max
+// (minor units; "0" forbids the movement) and none (true: no limit).
+type KycLimit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Max           string                 `protobuf:"bytes,1,opt,name=max,proto3" json:"max,omitempty"`
+	None          bool                   `protobuf:"varint,2,opt,name=none,proto3" json:"none,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KycLimit) Reset() {
+	*x = KycLimit{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KycLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KycLimit) ProtoMessage() {}
+
+func (x *KycLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KycLimit.ProtoReflect.Descriptor instead.
+func (*KycLimit) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *KycLimit) GetMax() string {
+	if x != nil {
+		return x.Max
+	}
+	return ""
+}
+
+func (x *KycLimit) GetNone() bool {
+	if x != nil {
+		return x.None
+	}
+	return false
+}
+
+// KycTier is the limits of one KYC level (S1.6).
+type KycTier struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// per_payment caps what one movement pays others.
+	PerPayment *KycLimit `protobuf:"bytes,1,opt,name=per_payment,json=perPayment,proto3" json:"per_payment,omitempty"`
+	// per_day caps what an account pays others over a calendar day (UTC) of
+	// block time.
+	PerDay *KycLimit `protobuf:"bytes,2,opt,name=per_day,json=perDay,proto3" json:"per_day,omitempty"`
+	// balance caps what an account holds after it is paid.
+	Balance       *KycLimit `protobuf:"bytes,3,opt,name=balance,proto3" json:"balance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KycTier) Reset() {
+	*x = KycTier{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KycTier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KycTier) ProtoMessage() {}
+
+func (x *KycTier) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KycTier.ProtoReflect.Descriptor instead.
+func (*KycTier) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *KycTier) GetPerPayment() *KycLimit {
+	if x != nil {
+		return x.PerPayment
+	}
+	return nil
+}
+
+func (x *KycTier) GetPerDay() *KycLimit {
+	if x != nil {
+		return x.PerDay
+	}
+	return nil
+}
+
+func (x *KycTier) GetBalance() *KycLimit {
+	if x != nil {
+		return x.Balance
+	}
+	return nil
+}
+
+// SetKycTiers sets a token's KYC tiers, level 0 (accounts without a valid
+// certificate) first, 1 to 10 levels; a higher level never allows less.
+// Token owner only. The first setting comes before the token's first coin
+// on this chain; later ones replace the limits.
+type SetKycTiers struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Tiers         []*KycTier             `protobuf:"bytes,2,rep,name=tiers,proto3" json:"tiers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetKycTiers) Reset() {
+	*x = SetKycTiers{}
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetKycTiers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetKycTiers) ProtoMessage() {}
+
+func (x *SetKycTiers) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_tx_v1_tx_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetKycTiers.ProtoReflect.Descriptor instead.
+func (*SetKycTiers) Descriptor() ([]byte, []int) {
+	return file_peg_tx_v1_tx_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *SetKycTiers) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *SetKycTiers) GetTiers() []*KycTier {
+	if x != nil {
+		return x.Tiers
+	}
+	return nil
+}
+
 var File_peg_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_peg_tx_v1_tx_proto_rawDesc = "" +
@@ -5361,7 +5552,7 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\tSignature\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xd3\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x91\x1d\n" +
 	"\x04Body\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12#\n" +
 	"\rexpiry_height\x18\x02 \x01(\x04R\fexpiryHeight\x12\x16\n" +
@@ -5432,7 +5623,8 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\ftrade_cancel\x18B \x01(\v2\x16.peg.tx.v1.TradeCancelH\x00R\vtradeCancel\x12K\n" +
 	"\x12set_endorse_policy\x18K \x01(\v2\x1b.peg.tx.v1.SetEndorsePolicyH\x00R\x10setEndorsePolicy\x12;\n" +
 	"\fendorse_mint\x18L \x01(\v2\x16.peg.tx.v1.EndorseMintH\x00R\vendorseMint\x12N\n" +
-	"\x13cancel_mint_request\x18M \x01(\v2\x1c.peg.tx.v1.CancelMintRequestH\x00R\x11cancelMintRequestB\x05\n" +
+	"\x13cancel_mint_request\x18M \x01(\v2\x1c.peg.tx.v1.CancelMintRequestH\x00R\x11cancelMintRequest\x12<\n" +
+	"\rset_kyc_tiers\x18F \x01(\v2\x16.peg.tx.v1.SetKycTiersH\x00R\vsetKycTiersB\x05\n" +
 	"\x03msg\")\n" +
 	"\x0fAuthorizeIssuer\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\"+\n" +
@@ -5715,7 +5907,18 @@ const file_peg_tx_v1_tx_proto_rawDesc = "" +
 	"\vEndorseMint\x12\x18\n" +
 	"\arequest\x18\x01 \x01(\fR\arequest\"-\n" +
 	"\x11CancelMintRequest\x12\x18\n" +
-	"\arequest\x18\x01 \x01(\fR\arequestB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
+	"\arequest\x18\x01 \x01(\fR\arequest\"0\n" +
+	"\bKycLimit\x12\x10\n" +
+	"\x03max\x18\x01 \x01(\tR\x03max\x12\x12\n" +
+	"\x04none\x18\x02 \x01(\bR\x04none\"\x9c\x01\n" +
+	"\aKycTier\x124\n" +
+	"\vper_payment\x18\x01 \x01(\v2\x13.peg.tx.v1.KycLimitR\n" +
+	"perPayment\x12,\n" +
+	"\aper_day\x18\x02 \x01(\v2\x13.peg.tx.v1.KycLimitR\x06perDay\x12-\n" +
+	"\abalance\x18\x03 \x01(\v2\x13.peg.tx.v1.KycLimitR\abalance\"M\n" +
+	"\vSetKycTiers\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12(\n" +
+	"\x05tiers\x18\x02 \x03(\v2\x12.peg.tx.v1.KycTierR\x05tiersB+Z)github.com/pegledger/peg/internal/tx/txpbb\x06proto3"
 
 var (
 	file_peg_tx_v1_tx_proto_rawDescOnce sync.Once
@@ -5729,7 +5932,7 @@ func file_peg_tx_v1_tx_proto_rawDescGZIP() []byte {
 	return file_peg_tx_v1_tx_proto_rawDescData
 }
 
-var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_peg_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*Tx)(nil),                     // 0: peg.tx.v1.Tx
 	(*Batch)(nil),                  // 1: peg.tx.v1.Batch
@@ -5802,6 +6005,9 @@ var file_peg_tx_v1_tx_proto_goTypes = []any{
 	(*SetEndorsePolicy)(nil),       // 68: peg.tx.v1.SetEndorsePolicy
 	(*EndorseMint)(nil),            // 69: peg.tx.v1.EndorseMint
 	(*CancelMintRequest)(nil),      // 70: peg.tx.v1.CancelMintRequest
+	(*KycLimit)(nil),               // 71: peg.tx.v1.KycLimit
+	(*KycTier)(nil),                // 72: peg.tx.v1.KycTier
+	(*SetKycTiers)(nil),            // 73: peg.tx.v1.SetKycTiers
 }
 var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: peg.tx.v1.Tx.signatures:type_name -> peg.tx.v1.Signature
@@ -5861,25 +6067,30 @@ var file_peg_tx_v1_tx_proto_depIdxs = []int32{
 	68, // 54: peg.tx.v1.Body.set_endorse_policy:type_name -> peg.tx.v1.SetEndorsePolicy
 	69, // 55: peg.tx.v1.Body.endorse_mint:type_name -> peg.tx.v1.EndorseMint
 	70, // 56: peg.tx.v1.Body.cancel_mint_request:type_name -> peg.tx.v1.CancelMintRequest
-	7,  // 57: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
-	8,  // 58: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
-	9,  // 59: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
-	10, // 60: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
-	12, // 61: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
-	12, // 62: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
-	28, // 63: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
-	30, // 64: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
-	29, // 65: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
-	7,  // 66: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
-	42, // 67: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
-	55, // 68: peg.tx.v1.SetTradeRules.limits:type_name -> peg.tx.v1.TradeLimit
-	57, // 69: peg.tx.v1.TradeOffer.terms:type_name -> peg.tx.v1.TradeTerms
-	57, // 70: peg.tx.v1.TradeCounter.terms:type_name -> peg.tx.v1.TradeTerms
-	71, // [71:71] is the sub-list for method output_type
-	71, // [71:71] is the sub-list for method input_type
-	71, // [71:71] is the sub-list for extension type_name
-	71, // [71:71] is the sub-list for extension extendee
-	0,  // [0:71] is the sub-list for field type_name
+	73, // 57: peg.tx.v1.Body.set_kyc_tiers:type_name -> peg.tx.v1.SetKycTiers
+	7,  // 58: peg.tx.v1.DeployToken.contract:type_name -> peg.tx.v1.Contract
+	8,  // 59: peg.tx.v1.Contract.fiat:type_name -> peg.tx.v1.FiatAccount
+	9,  // 60: peg.tx.v1.Contract.roles:type_name -> peg.tx.v1.Roles
+	10, // 61: peg.tx.v1.Roles.minters:type_name -> peg.tx.v1.Minter
+	12, // 62: peg.tx.v1.Pay.outputs:type_name -> peg.tx.v1.Output
+	12, // 63: peg.tx.v1.SpendFrom.outputs:type_name -> peg.tx.v1.Output
+	28, // 64: peg.tx.v1.SetFeeSchedule.policy:type_name -> peg.tx.v1.FeePolicy
+	30, // 65: peg.tx.v1.SetFeeSchedule.fees:type_name -> peg.tx.v1.KindFee
+	29, // 66: peg.tx.v1.FeePolicy.tiers:type_name -> peg.tx.v1.FeeTier
+	7,  // 67: peg.tx.v1.TokenImport.contract:type_name -> peg.tx.v1.Contract
+	42, // 68: peg.tx.v1.RegisterCreditNode.params:type_name -> peg.tx.v1.CreditParams
+	55, // 69: peg.tx.v1.SetTradeRules.limits:type_name -> peg.tx.v1.TradeLimit
+	57, // 70: peg.tx.v1.TradeOffer.terms:type_name -> peg.tx.v1.TradeTerms
+	57, // 71: peg.tx.v1.TradeCounter.terms:type_name -> peg.tx.v1.TradeTerms
+	71, // 72: peg.tx.v1.KycTier.per_payment:type_name -> peg.tx.v1.KycLimit
+	71, // 73: peg.tx.v1.KycTier.per_day:type_name -> peg.tx.v1.KycLimit
+	71, // 74: peg.tx.v1.KycTier.balance:type_name -> peg.tx.v1.KycLimit
+	72, // 75: peg.tx.v1.SetKycTiers.tiers:type_name -> peg.tx.v1.KycTier
+	76, // [76:76] is the sub-list for method output_type
+	76, // [76:76] is the sub-list for method input_type
+	76, // [76:76] is the sub-list for extension type_name
+	76, // [76:76] is the sub-list for extension extendee
+	0,  // [0:76] is the sub-list for field type_name
 }
 
 func init() { file_peg_tx_v1_tx_proto_init() }
@@ -5944,6 +6155,7 @@ func file_peg_tx_v1_tx_proto_init() {
 		(*Body_SetEndorsePolicy)(nil),
 		(*Body_EndorseMint)(nil),
 		(*Body_CancelMintRequest)(nil),
+		(*Body_SetKycTiers)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5951,7 +6163,7 @@ func file_peg_tx_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_tx_v1_tx_proto_rawDesc), len(file_peg_tx_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   71,
+			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
