@@ -907,36 +907,7 @@ func compareNetToken(snap *store.Snapshot, id ledger.TokenID, want *netRefToken)
 // compareCoins holds a's coins and balances on region r to the reference's.
 func (n *netRun) compareCoins(g *chainRegion, r *netRefRegion, a actor) string {
 	coins, _ := g.d.app.Unspent().CoinsOf(a.addr, "", 0)
-	var got, want []string
-	for _, c := range coins {
-		got = append(got, fmt.Sprintf("%s %x %s", c.Token, c.ID[:4], c.Amount))
-	}
-	sums := map[ledger.TokenID]uint64{}
-	for id, c := range r.coins {
-		if c.owner == a.addr {
-			want = append(want, fmt.Sprintf("%s %x %d", c.token, id[:4], c.amount))
-			sums[c.token] += c.amount
-		}
-	}
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		return fmt.Sprintf("coins of %s: the app has %q, the reference %q", a.name, got, want)
-	}
-	bals, _, err := g.d.app.Unspent().Balances(a.addr, "")
-	if err != nil {
-		return fmt.Sprintf("balances of %s: %v", a.name, err)
-	}
-	for _, b := range bals {
-		if b.Amount != money.FromUint64(sums[b.Token]) {
-			return fmt.Sprintf("balance of %s in %s: the app has %s, the reference %d", a.name, b.Token, b.Amount, sums[b.Token])
-		}
-		delete(sums, b.Token)
-	}
-	if len(sums) > 0 {
-		return fmt.Sprintf("balances of %s: the app lacks %v", a.name, sums)
-	}
-	return ""
+	return compareHoldings(g.d.app, coins, r.coins, a)
 }
 
 // compareNetwork audits the network as `peg audit --network` does, through
@@ -1029,14 +1000,7 @@ func (n *netRun) setup() {
 // sortedCoins lists r's unspent coins that keep, in id order, so that
 // draws from them do not depend on map order.
 func (r *netRefRegion) sortedCoins(keep func(refCoin) bool) []ledger.CoinID {
-	var ids []ledger.CoinID
-	for id, c := range r.coins {
-		if keep(c) {
-			ids = append(ids, id)
-		}
-	}
-	slices.SortFunc(ids, func(a, b ledger.CoinID) int { return strings.Compare(string(a[:]), string(b[:])) })
-	return ids
+	return sortedCoins(r.coins, keep)
 }
 
 // drain carries every open transfer, deliveries then acks and refunds, each

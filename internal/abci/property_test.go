@@ -361,8 +361,13 @@ func (m *refLedger) redeem(t *refToken, r refTx, id ledger.TxID) ledger.Code {
 // sortedCoins lists the unspent coins that keep, in id order, so that draws
 // from them do not depend on map order.
 func (m *refLedger) sortedCoins(keep func(refCoin) bool) []ledger.CoinID {
+	return sortedCoins(m.coins, keep)
+}
+
+// sortedCoins lists the coins that keep, in id order.
+func sortedCoins(coins map[ledger.CoinID]refCoin, keep func(refCoin) bool) []ledger.CoinID {
 	var ids []ledger.CoinID
-	for id, c := range m.coins {
+	for id, c := range coins {
 		if keep(c) {
 			ids = append(ids, id)
 		}
@@ -667,22 +672,29 @@ func (p *propRun) compareHolder(snap *store.Snapshot, a actor) string {
 	if height != snap.Height {
 		return fmt.Sprintf("the coins in memory are at height %d, the store at %d", height, snap.Height)
 	}
+	return compareHoldings(p.d.app, coins, p.ref.coins, a)
+}
+
+// compareHoldings holds a's coins (as the app lists them) and balances to
+// the reference's unspent coins.
+func compareHoldings(app *App, coins []state.Coin, ref map[ledger.CoinID]refCoin, a actor) string {
 	var got, want []string
 	for _, c := range coins {
 		got = append(got, fmt.Sprintf("%s %x %s", c.Token, c.ID[:4], c.Amount))
 	}
 	sums := map[ledger.TokenID]uint64{}
-	for _, id := range p.ref.sortedCoins(func(c refCoin) bool { return c.owner == a.addr }) {
-		c := p.ref.coins[id]
-		want = append(want, fmt.Sprintf("%s %x %d", c.token, id[:4], c.amount))
-		sums[c.token] += c.amount
+	for id, c := range ref {
+		if c.owner == a.addr {
+			want = append(want, fmt.Sprintf("%s %x %d", c.token, id[:4], c.amount))
+			sums[c.token] += c.amount
+		}
 	}
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		return fmt.Sprintf("coins of %s: the app has %q, the reference %q", a.name, got, want)
 	}
-	bals, _, err := p.d.app.Unspent().Balances(a.addr, "")
+	bals, _, err := app.Unspent().Balances(a.addr, "")
 	if err != nil {
 		return fmt.Sprintf("balances of %s: %v", a.name, err)
 	}
