@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/node"
+	"github.com/pegledger/peg/internal/ports"
 	"github.com/pegledger/peg/internal/tx"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -98,34 +98,14 @@ func faultHome(t *testing.T) string {
 	return dir
 }
 
-// Where freePortBlock looks: below Linux's default ephemeral range (32768 and
-// up), so that the outgoing connections of nodes killed and restarted many
-// times cannot take a port a later node is configured to listen on.
-const (
-	testPortLow  = 10000
-	testPortHigh = 32768
-)
-
 // freePortBlock finds n consecutive free loopback ports.
 func freePortBlock(t *testing.T, n int) int {
 	t.Helper()
-	for range 50 {
-		base := testPortLow + rand.IntN(testPortHigh-testPortLow-n)
-		ok := true
-		for p := base; p < base+n && ok; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
+	base, err := ports.Block(n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free ports")
-	return 0
+	return base
 }
 
 // writeTestnet runs `peg testnet` in this process under dir with the fault

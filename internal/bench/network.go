@@ -4,13 +4,12 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/node"
+	"github.com/pegledger/peg/internal/ports"
 	"github.com/pegledger/peg/internal/state"
 )
 
@@ -61,9 +60,6 @@ const (
 	localRegion  = ledger.Region("GB")
 )
 
-// maxPortTries bounds the attempts to find consecutive free ports.
-const maxPortTries = 50
-
 // Local is a single-validator network run in this process from a temporary
 // home, with its roles' keys in memory only.
 type Local struct {
@@ -81,7 +77,7 @@ func StartLocal(dir string, log *slog.Logger) (*Local, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	l := &Local{Home: home, Roles: newRoles(localRegion)}
-	base, err := freeBasePort(nodePorts)
+	base, err := ports.Block(nodePorts)
 	if err != nil {
 		os.RemoveAll(home)
 		return nil, err
@@ -127,26 +123,3 @@ func (l *Local) Close(keep bool) error {
 // nodePorts is how many consecutive ports a node takes from its base port
 // (p2p, consensus RPC, API), as node.DefaultConfig lays them out.
 const nodePorts = 3
-
-// freeBasePort finds n consecutive free loopback ports. Another process may
-// take one before the node listens; the node then fails to start.
-func freeBasePort(n int) (int, error) {
-	for range maxPortTries {
-		base := 20000 + rand.IntN(40000)
-		if portsFree(base, n) {
-			return base, nil
-		}
-	}
-	return 0, fmt.Errorf("bench: found no %d consecutive free loopback ports", n)
-}
-
-func portsFree(base, n int) bool {
-	for p := base; p < base+n; p++ {
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			return false
-		}
-		ln.Close()
-	}
-	return true
-}

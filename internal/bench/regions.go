@@ -19,6 +19,7 @@ import (
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/network"
 	"github.com/pegledger/peg/internal/node"
+	"github.com/pegledger/peg/internal/ports"
 	"github.com/pegledger/peg/internal/relay"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -70,7 +71,7 @@ func StartRegions(dir string, n int, log *slog.Logger) (*LocalRegions, error) {
 		os.RemoveAll(home)
 		return nil, err
 	}
-	base, err := freeBasePort(n * nodePorts)
+	base, err := ports.Block(n * nodePorts)
 	if err != nil {
 		return fail(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/ports"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
@@ -40,23 +39,11 @@ func newReplayKey(name string) replayKey {
 // replayFreeBase finds three consecutive free loopback ports.
 func replayFreeBase(t *testing.T) int {
 	t.Helper()
-	for range 50 {
-		base := 20000 + rand.IntN(40000)
-		ok := true
-		for p := base; p < base+3 && ok; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
+	base, err := ports.Block(3)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free ports")
-	return 0
+	return base
 }
 
 // replayHistory is what runNode committed.

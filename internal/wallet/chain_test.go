@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/node"
+	"github.com/pegledger/peg/internal/ports"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
@@ -52,23 +52,11 @@ func newKey(name string) key {
 // freeBase finds three consecutive free loopback ports.
 func freeBase(t testing.TB) int {
 	t.Helper()
-	for range 50 {
-		base := 20000 + rand.IntN(40000)
-		ok := true
-		for p := base; p < base+3 && ok; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
+	base, err := ports.Block(3)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free ports")
-	return 0
+	return base
 }
 
 // startChain starts a node with gbpt deployed and its reserve attested.
