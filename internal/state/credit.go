@@ -225,7 +225,7 @@ func (x *exec) creditFund(m tx.CreditFund) *ledger.Rejection {
 	if rej := x.intoPool(t, n, n.Node, m.Inputs, m.Amount, "fund"); rej != nil {
 		return rej
 	}
-	n.Funded = feeAdd(n.Funded, m.Amount)
+	n.Funded = mustAdd(n.Funded, m.Amount)
 	x.saveCreditNode(n)
 	x.emit("credit.funded", "node", n.Node.String(), "amount", m.Amount.String(), "pool", n.Balance.String())
 	return nil
@@ -395,17 +395,17 @@ func (x *exec) creditConfirm(m tx.CreditConfirm) *ledger.Rejection {
 	}
 	x.create(n.Token, 0, r.Payee, r.Amount)
 	x.movePool(n, rest, 1)
-	n.Paid = feeAdd(n.Paid, r.Amount)
+	n.Paid = mustAdd(n.Paid, r.Amount)
 	due := now + int64(n.Params.Term)
 	if across {
-		n.CrossPaid = feeAdd(n.CrossPaid, r.Amount)
+		n.CrossPaid = mustAdd(n.CrossPaid, r.Amount)
 		r.PaidBy = x.tx.ID
 	} else {
 		rec.Borrow(r.ID, due, r.Amount)
 		x.w.Set(creditRecordKey(n.Node, r.Payer), encode(rec))
 	}
 	x.saveCreditNode(n)
-	line.Owed = feeAdd(line.Owed, r.Amount)
+	line.Owed = mustAdd(line.Owed, r.Amount)
 	x.w.Set(lk, encode(line))
 	vol = credit.Book(vol, credit.Entry{Time: now, Amount: r.Amount}, now, n.Params.Window)
 	x.w.Set(creditVolumeKey(n.Node, r.Payee), encode(vol))
@@ -464,7 +464,7 @@ func (x *exec) creditRepay(m tx.CreditRepay) *ledger.Rejection {
 	if rej := x.intoPool(t, n, r.Payer, m.Inputs, m.Amount, "repay"); rej != nil {
 		return rej
 	}
-	n.Repaid = feeAdd(n.Repaid, m.Amount)
+	n.Repaid = mustAdd(n.Repaid, m.Amount)
 	x.saveCreditNode(n)
 	now := x.env.Time.UnixNano()
 	rec := creditRecordOf(x.w, n.Node, r.Payer)
@@ -480,7 +480,7 @@ func (x *exec) creditRepay(m tx.CreditRepay) *ledger.Rejection {
 		r.Repayments = append(r.Repayments, x.tx.ID)
 		kv = append(kv, "payee", r.Payee.String(), "from", string(x.env.Region), "to", string(r.To))
 	}
-	r.Owed, r.Repaid, r.RepaidLate = rest, feeAdd(r.Repaid, m.Amount), r.RepaidLate || late
+	r.Owed, r.Repaid, r.RepaidLate = rest, mustAdd(r.Repaid, m.Amount), r.RepaidLate || late
 	if rest.IsZero() && r.Status == CreditReceived {
 		r.Status = CreditRepaid
 	}

@@ -56,7 +56,7 @@ func auditCredit(s Scanner, rep *AuditReport) error {
 			return true
 		}
 		for _, d := range rec.Debts {
-			debts[string(node.Bytes())] = feeAdd(debts[string(node.Bytes())], d.Owed)
+			debts[string(node.Bytes())] = mustAdd(debts[string(node.Bytes())], d.Owed)
 			r := CreditRequestOf(s, d.Request)
 			if r == nil || r.Node != node || r.Owed != d.Owed || r.Due != d.Due {
 				rep.problem("credit record %x: debt %s does not match its request", k, d.Request)
@@ -85,16 +85,16 @@ func auditCredit(s Scanner, rep *AuditReport) error {
 		key := string(r.Node.Bytes())
 		switch paid := r.Status != CreditPending; {
 		case r.From != "" && paid:
-			paidIn[key] = feeAdd(paidIn[key], r.Amount)
+			paidIn[key] = mustAdd(paidIn[key], r.Amount)
 		case r.To != "" && paid:
-			paidOut[key] = feeAdd(paidOut[key], r.Amount)
+			paidOut[key] = mustAdd(paidOut[key], r.Amount)
 		}
 		if r.From == "" {
-			byReq[key] = feeAdd(byReq[key], r.Owed)
+			byReq[key] = mustAdd(byReq[key], r.Owed)
 		}
 		if r.To == "" {
 			lk := string(creditLineKey(r.Node, r.Payee, r.Payer))
-			lines[lk] = feeAdd(lines[lk], r.Owed)
+			lines[lk] = mustAdd(lines[lk], r.Owed)
 		}
 		return true
 	})

@@ -49,7 +49,7 @@ func (x *exec) creditRequestAcross(m tx.CreditRequest, n *CreditNode) *ledger.Re
 	limit := credit.Limit(n.Params, rec, creditVolumeOf(x.w, n.Node, m.Payee), now)
 	reserved := rec.ReservedAt(now)
 	format := func(a money.Amount) string { return t.Contract.FormatAmount(a) + " " + t.Contract.Symbol }
-	if rej := credit.CheckLimit(m.Amount, limit, feeAdd(rec.Owed(), reserved), format); rej != nil {
+	if rej := credit.CheckLimit(m.Amount, limit, mustAdd(rec.Owed(), reserved), format); rej != nil {
 		if !reserved.IsZero() {
 			rej.Message += ", " + format(reserved) + " of it held by its requests to other regions"
 		}
@@ -198,7 +198,7 @@ func (x *exec) creditPaidIn(m tx.CreditPaidIn) *ledger.Rejection {
 	x.w.Set(creditRecordKey(n.Node, r.Payer), encode(rec))
 	vol := credit.Book(creditVolumeOf(x.w, n.Node, r.Payee), credit.Entry{Time: now, Amount: r.Amount}, now, n.Params.Window)
 	x.w.Set(creditVolumeKey(n.Node, r.Payee), encode(vol))
-	n.CrossBorrowed = feeAdd(n.CrossBorrowed, r.Amount)
+	n.CrossBorrowed = mustAdd(n.CrossBorrowed, r.Amount)
 	x.saveCreditNode(n)
 	r.Status, r.PaidAt, r.Due, r.Owed, r.PaidBy = CreditPaid, paidAt, due, r.Amount, leaf.TxID
 	x.w.Set(creditRequestKey(r.ID), encode(r))
@@ -248,7 +248,7 @@ func (x *exec) creditRepaidIn(m tx.CreditRepaidIn) *ledger.Rejection {
 		return ledger.Reject(ledger.CodeCreditNotProven, "request %s is %s and owes %s here; the repayment is of %s", r.ID, r.Status, r.Owed, amount)
 	}
 	x.lowerLine(creditLineKey(r.Node, r.Payee, r.Payer), amount)
-	r.Owed, r.Repaid, r.RepaidLate = rest, feeAdd(r.Repaid, amount), r.RepaidLate || attrOf(e, "late") == "true"
+	r.Owed, r.Repaid, r.RepaidLate = rest, mustAdd(r.Repaid, amount), r.RepaidLate || attrOf(e, "late") == "true"
 	if rest.IsZero() && r.Status == CreditReceived {
 		r.Status = CreditRepaid
 	}
@@ -293,8 +293,8 @@ func (x *exec) poolDelivered(c Coin) {
 		return
 	}
 	x.destroy(c)
-	x.movePool(n, feeAdd(n.Balance, c.Amount), 1)
-	n.Funded = feeAdd(n.Funded, c.Amount)
+	x.movePool(n, mustAdd(n.Balance, c.Amount), 1)
+	n.Funded = mustAdd(n.Funded, c.Amount)
 	x.saveCreditNode(n)
 	x.emit("credit.funded", "node", n.Node.String(), "amount", c.Amount.String(), "pool", n.Balance.String())
 }

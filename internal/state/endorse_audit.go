@@ -36,7 +36,7 @@ func auditMintRequests(s Scanner, rep *AuditReport, tokens []Token) error {
 		requests[q.ID], ids = &q, append(ids, q.ID)
 		auditMintRequest(s, rep, &q)
 		if q.Status == endorse.Executed {
-			minted[q.Token] = feeAdd(minted[q.Token], q.Amount)
+			minted[q.Token] = mustAdd(minted[q.Token], q.Amount)
 		}
 		return true
 	})

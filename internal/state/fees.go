@@ -46,7 +46,7 @@ type FeeTotals struct {
 // Collectable is what the revenue account may still collect: the fees spent
 // and the deposits expired, less what it has collected.
 func (t FeeTotals) Collectable() money.Amount {
-	earned := feeAdd(t.Spent, t.Expired)
+	earned := mustAdd(t.Spent, t.Expired)
 	c, ok := earned.Sub(t.Collected)
 	if !ok {
 		panic(fmt.Sprintf("state: fee books collected %s of %s earned", t.Collected, earned))
@@ -193,11 +193,11 @@ func (x *exec) chargeFee(d *feeDue) {
 	now := x.env.Time.UnixNano()
 	totals := LoadFeeTotals(x.w)
 	expired := d.acct.Expire(now)
-	totals.Expired = feeAdd(totals.Expired, expired)
+	totals.Expired = mustAdd(totals.Expired, expired)
 	if !d.acct.Charge(now, d.amount) {
 		panic("state: a fee that feeDue found payable could not be charged")
 	}
-	totals.Spent = feeAdd(totals.Spent, d.amount)
+	totals.Spent = mustAdd(totals.Spent, d.amount)
 	x.saveFeeAccount(x.tx.Signer, d.acct, d.low)
 	x.w.Set(keyFeeTotals, encodeFeeTotals(totals))
 	if !x.env.Check { // the receipt names the signer and the kind
@@ -276,13 +276,6 @@ func (x *exec) saveFeeAccount(a ledger.Address, acct *fee.Account, low money.Amo
 	x.w.Set(feeAccountKey(a), encodeFeeAccount(acct))
 }
 
-func feeAdd(a, b money.Amount) money.Amount {
-	s, ok := a.Add(b)
-	if !ok {
-		panic("state: the fee books overflow")
-	}
-	return s
-}
 
 // feeDeposit moves coins of the fee token into the fee contract as a grant to
 // the signer's fee account (S3.1, S3.3, S3.4).
@@ -328,7 +321,7 @@ func (x *exec) feeDeposit(m tx.FeeDeposit) *ledger.Rejection {
 	totals := LoadFeeTotals(x.w)
 	totals.Token = fees.Policy.Token
 	expired := acct.Expire(now)
-	totals.Expired = feeAdd(totals.Expired, expired)
+	totals.Expired = mustAdd(totals.Expired, expired)
 	if len(acct.Grants) >= fees.Policy.MaxGrants {
 		return ledger.Reject(ledger.CodeFeeTooManyGrants, "%s's fee account holds %d live deposits, the most the policy allows; deposit again when one expires",
 			holder, len(acct.Grants))
@@ -342,7 +335,7 @@ func (x *exec) feeDeposit(m tx.FeeDeposit) *ledger.Rejection {
 	}
 	g := fee.Grant{Deposit: x.tx.ID, Amount: m.Amount, Start: now, End: now + int64(validity)}
 	acct.Deposit(g)
-	totals.Deposited = feeAdd(totals.Deposited, m.Amount)
+	totals.Deposited = mustAdd(totals.Deposited, m.Amount)
 	x.saveFeeAccount(holder, acct, fees.Policy.LowBalance)
 	x.w.Set(keyFeeTotals, encodeFeeTotals(totals))
 	if !x.env.Check {
@@ -428,7 +421,7 @@ func (x *exec) feeCollect(m tx.FeeCollect) *ledger.Rejection {
 	if !change.IsZero() {
 		x.create(t.Contract.ID, 1, contract, change)
 	}
-	totals.Collected = feeAdd(totals.Collected, m.Amount)
+	totals.Collected = mustAdd(totals.Collected, m.Amount)
 	x.w.Set(keyFeeTotals, encodeFeeTotals(totals))
 	x.emit("fee.collected", "account", revenue.String(), "token", string(t.Contract.ID), "amount", m.Amount.String())
 	return nil

@@ -92,10 +92,13 @@ func lowerCoverage(a, b, c, d money.Amount) bool {
 	return l.Cmp(r) < 0
 }
 
+// mustAdd is a + b for a total the ledger keeps (books, monthly totals),
+// whose parts the checks before it have bounded: an overflow is a broken
+// invariant, not a refusal.
 func mustAdd(a, b money.Amount) money.Amount {
 	s, ok := a.Add(b)
 	if !ok {
-		panic(fmt.Sprintf("state: monthly total overflows: %s + %s", a, b))
+		panic(fmt.Sprintf("state: a total overflows: %s + %s", a, b))
 	}
 	return s
 }

@@ -110,7 +110,7 @@ func (s *scenario) creditQuery(cmd string, a *cmdArgs) string {
 			s.pretty(n.Node.String()), n.Token, s.pretty(n.Pool.String()), n.Balance, n.Funded, n.Paid, n.Repaid, n.Outstanding())
 	case "credit-corrupt": // credit-corrupt NAME: one more paid in the node's books, outside any transaction
 		n := CreditNodeOf(s.blk, s.addr(a.subject()))
-		n.Paid = feeAdd(n.Paid, money.FromUint64(1))
+		n.Paid = mustAdd(n.Paid, money.FromUint64(1))
 		s.blk.Set(creditNodeKey(n.Node), encode(n))
 		return "paid is now " + n.Paid.String()
 	case "credit-request-show":

@@ -122,7 +122,7 @@ func (s *scenario) tradeQuery(cmd string, a *cmdArgs) string {
 	now := s.env.Time
 	if cmd == "trade-corrupt" { // one more funded in the trade's books, outside any transaction
 		t := TradeOf(s.blk, s.txs[a.subject()].id)
-		t.Funded = feeAdd(t.Funded, money.FromUint64(1))
+		t.Funded = mustAdd(t.Funded, money.FromUint64(1))
 		s.blk.Set(tradeKey(t.ID), encode(t))
 		return "funded is now " + t.Funded.String()
 	}

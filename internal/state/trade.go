@@ -471,12 +471,12 @@ func (x *exec) payOut(t *trade.Trade, step trade.Step, toSeller, toBuyer money.A
 	t.PoolCoin = ledger.CoinID{}
 	if !toSeller.IsZero() {
 		out := x.create(tok.Contract.ID, 0, t.Seller, toSeller)
-		t.Released = feeAdd(t.Released, toSeller)
+		t.Released = mustAdd(t.Released, toSeller)
 		t.Movements = append(t.Movements, x.movement(step, tok, t.Pool, out))
 	}
 	if !toBuyer.IsZero() {
 		out := x.create(tok.Contract.ID, 1, t.Buyer, toBuyer)
-		t.Refunded = feeAdd(t.Refunded, toBuyer)
+		t.Refunded = mustAdd(t.Refunded, toBuyer)
 		t.Movements = append(t.Movements, x.movement(step, tok, t.Pool, out))
 	}
 	return nil
@@ -513,7 +513,7 @@ func TradePositionOf(r Reader, a ledger.Address, now time.Time) (trade.Position,
 	open := tradePositionOf(r, a).Open(now.UnixNano())
 	held := make(map[ledger.TokenID]money.Amount)
 	for _, h := range open {
-		held[h.Token] = feeAdd(held[h.Token], h.Amount)
+		held[h.Token] = mustAdd(held[h.Token], h.Amount)
 	}
 	return open, held
 }

@@ -109,9 +109,9 @@ func auditTrade(s Scanner, rep *AuditReport, t *trade.Trade) {
 	for _, m := range t.Movements {
 		switch {
 		case m.To == t.Pool:
-			in = feeAdd(in, m.Amount)
+			in = mustAdd(in, m.Amount)
 		case m.From == t.Pool:
-			out = feeAdd(out, m.Amount)
+			out = mustAdd(out, m.Amount)
 		default:
 			rep.problem("trade %s: movement %s neither enters nor leaves its pool", t.ID, m.TxID)
 		}
@@ -119,7 +119,7 @@ func auditTrade(s Scanner, rep *AuditReport, t *trade.Trade) {
 			rep.problem("trade %s: movement %s names issuance %s, not its token's deployment", t.ID, m.TxID, m.Issuance)
 		}
 	}
-	if paid := feeAdd(t.Released, t.Refunded); in != t.Funded || out != paid {
+	if paid := mustAdd(t.Released, t.Refunded); in != t.Funded || out != paid {
 		rep.problem("trade %s: its movements put %s in and %s out; its books say funded %s, released and refunded %s", t.ID, in, out, t.Funded, paid)
 	}
 	if !bytes.Equal(s.Get(tradePoolKey(t.Pool)), t.ID[:]) || t.Pool != TradePool(t.Pool.Region(), t.ID) {
