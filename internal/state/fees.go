@@ -276,7 +276,6 @@ func (x *exec) saveFeeAccount(a ledger.Address, acct *fee.Account, low money.Amo
 	x.w.Set(feeAccountKey(a), encodeFeeAccount(acct))
 }
 
-
 // feeDeposit moves coins of the fee token into the fee contract as a grant to
 // the signer's fee account (S3.1, S3.3, S3.4).
 func (x *exec) feeDeposit(m tx.FeeDeposit) *ledger.Rejection {
