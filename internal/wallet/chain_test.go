@@ -4,13 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"database/sql"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net/url"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +14,7 @@ import (
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/node"
 	"github.com/pegledger/peg/internal/ports"
+	"github.com/pegledger/peg/internal/sqldb/sqltest"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
@@ -126,52 +122,9 @@ func (c *testChain) mint(to ledger.Address, units string) ledger.TxID {
 	return c.submit(c.minter, &txpb.Body{Msg: &txpb.Body_Mint{Mint: &txpb.Mint{Token: "gbpt", To: to.String(), Amount: units}}}).TxID
 }
 
-// databases are the databases the wallet server's tests run on: SQLite
-// always, PostgreSQL when PEG_TEST_POSTGRES_URL names a server the tests
-// may create databases on (.ci/run starts one and sets it).
+// databases are the tests' fresh databases (internal/sqldb/sqltest).
 func databases(t *testing.T) map[string]func(t *testing.T) string {
-	dbs := map[string]func(t *testing.T) string{
-		"sqlite": func(t *testing.T) string { return filepath.Join(t.TempDir(), "wallet.db") },
-	}
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Logf("%s is not set: the PostgreSQL half of this test is skipped (CI sets it)", postgresEnv)
-		return dbs
-	}
-	dbs["postgres"] = func(t *testing.T) string { return freshPostgres(t, base) }
-	return dbs
-}
-
-// postgresEnv names the PostgreSQL server tests may use.
-const postgresEnv = "PEG_TEST_POSTGRES_URL"
-
-// freshPostgres creates an empty database on the server at base for one
-// test, and drops it after.
-func freshPostgres(t *testing.T, base string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := fmt.Sprintf("peg_wallet_test_%d_%d", os.Getpid(), rand.Uint64()%1_000_000_000)
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatalf("creating a test database on %s: %v", postgresEnv, err)
-	}
-	t.Cleanup(func() {
-		a, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer a.Close()
-		a.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return sqltest.Databases(t, "wallet.db")
 }
 
 // testPassphrase is the master passphrase of the tests' servers.
