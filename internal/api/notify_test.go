@@ -11,6 +11,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
 // payBob has alice pay bob units from coin, keeping the rest as change, and
@@ -216,4 +217,61 @@ func TestNotificationStreamClose(t *testing.T) {
 	}
 	status, body := e.getHeader(path, "Accept", "text/event-stream")
 	errorBody(t, status, body, http.StatusServiceUnavailable, "UNAVAILABLE")
+}
+
+// TestNotificationsTellEndorsers: a mint request above gbpp's endorsement
+// threshold asks each of the policy's endorsers, by the catch-up read and by
+// the stream alike, to endorse it before its deadline, and tells them and the
+// minter of each endorsement and of its execution; an account the request
+// does not name hears nothing of it.
+func TestNotificationsTellEndorsers(t *testing.T) {
+	e := newTestEnv(t)
+	raw, _ := e.sign(issuer, deployMsg(gbppDraft()))
+	e.submit(raw)
+	e.attest(scenarioReserve)
+	raw, _ = e.sign(owner, func(b *txpb.Body) {
+		b.Msg = &txpb.Body_SetEndorsePolicy{SetEndorsePolicy: &txpb.SetEndorsePolicy{Token: "gbpp", Threshold: "1000000",
+			Endorsers: []string{alice.addr.String(), bob.addr.String()}, Required: 2, WindowSeconds: 3600}}
+	})
+	e.submit(raw)
+	raw, req := e.sign(minter, mintMsg(issuer.addr, "2000000"))
+	e.submit(raw)
+	for _, k := range []key{alice, bob} {
+		raw, _ := e.sign(k, func(b *txpb.Body) { b.Msg = &txpb.Body_EndorseMint{EndorseMint: &txpb.EndorseMint{Request: req[:]}} })
+		e.submit(raw)
+	}
+	want := "mint_request.to_endorse mint_request.endorsed mint_request.endorsed mint_request.executed"
+	for _, k := range []key{alice, bob} {
+		got := e.readAll(k.addr, 100)
+		var types []string
+		for _, n := range got {
+			types = append(types, n.Type)
+		}
+		if strings.Join(types, " ") != want {
+			t.Fatalf("%s's notifications: %v, want %s", k.addr, types, want)
+		}
+		ask := got[0]
+		if !ask.NeedsYou || ask.TxID != req || ask.Attrs["request"] != req.String() ||
+			!strings.HasSuffix(ask.Action, " by "+ask.Attrs["deadline"]) || ask.Attrs["deadline"] == "" {
+			t.Errorf("%s is asked %+v, want to endorse request %s by its deadline", k.addr, ask, req)
+		}
+		if got[3].NeedsYou {
+			t.Errorf("the execution still needs %s: %+v", k.addr, got[3])
+		}
+		// The stream from the chain's start gives the same notifications.
+		sse := e.openStream("/v1/accounts/"+k.addr.String()+"/notifications/stream?cursor=1.0", "")
+		for i := range got {
+			m := sse.next()
+			if m.id != got[i].ID || m.event != got[i].Type {
+				t.Errorf("%s's streamed notification %d = %s %s, listed %s %s", k.addr, i, m.id, m.event, got[i].ID, got[i].Type)
+			}
+		}
+	}
+	m := e.readAll(minter.addr, 100)
+	if len(m) != 4 || m[0].Type != "mint_request.opened" || m[0].NeedsYou {
+		t.Errorf("the minter's notifications: %+v, want the opening, two endorsements and the execution, none needing it", m)
+	}
+	if got := e.readAll(owner.addr, 100); len(got) != 0 {
+		t.Errorf("the owner, whom the request does not name, is told %+v", got)
+	}
 }

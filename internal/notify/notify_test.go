@@ -32,6 +32,10 @@ func TestFor(t *testing.T) {
 	trade := func(typ string, kv ...string) ledger.Event {
 		return ev(typ, append([]string{"trade", "t1", "buyer", b, "seller", s, "arbiter", a}, kv...)...)
 	}
+	// A mint request by the arbiter's address, as its minter.
+	mintRequest := func(typ, endorsers string, kv ...string) ledger.Event {
+		return ev(typ, append([]string{"request", "r1", "token", "tok", "minter", a, "deadline", "2026-01-06T00:00:00Z", "endorsers", endorsers}, kv...)...)
+	}
 	cases := []struct {
 		name     string
 		event    ledger.Event
@@ -64,6 +68,16 @@ func TestFor(t *testing.T) {
 		{"an active fee account informs", ev("fee.status", "account", b, "from", "", "to", "ACTIVE"), buyer, "fee.status", false, "", false},
 		{"a spend from an owner's coins informs the owner", ev("spend_from", "owner", b, "spender", s, "amount", "5"), buyer, "spend_from", false, "", false},
 		{"a charge concerns nobody", ev("fee.charged", "amount", "1"), buyer, "", false, "", true},
+		{"a mint request asks its first endorser", mintRequest("mint_request.opened", b+","+s), buyer, "mint_request.to_endorse", true, "endorse the mint request", false},
+		{"a mint request asks its last endorser", mintRequest("mint_request.opened", b+","+s), seller, "mint_request.to_endorse", true, "endorse the mint request", false},
+		{"a mint request informs its minter", mintRequest("mint_request.opened", b+","+s), arbiter, "mint_request.opened", false, "", false},
+		{"a mint request's minter among the endorsers is not asked", mintRequest("mint_request.opened", b+","+a), arbiter, "mint_request.opened", false, "", false},
+		{"a mint request names no outsider", mintRequest("mint_request.opened", b+","+s), other, "", false, "", true},
+		{"an address is no prefix of an endorser's", mintRequest("mint_request.opened", b+"x,"+s+"x"), buyer, "", false, "", true},
+		{"an endorsement informs the other endorsers", mintRequest("mint_request.endorsed", b+","+s, "endorser", b), seller, "mint_request.endorsed", false, "", false},
+		{"an execution informs the endorsers", mintRequest("mint_request.executed", b+","+s), seller, "mint_request.executed", false, "", false},
+		{"a refusal informs the minter", mintRequest("mint_request.refused", b+","+s), arbiter, "mint_request.refused", false, "", false},
+		{"a cancellation informs the endorsers", mintRequest("mint_request.cancelled", b+","+s), buyer, "mint_request.cancelled", false, "", false},
 	}
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range cases {

@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"strings"
+
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -17,6 +19,23 @@ type role struct {
 	// proposal marks an offer or counter-offer: its "by", who made it, has
 	// nothing to answer.
 	proposal bool
+	// list marks an attribute naming several accounts, joined by commas (a
+	// mint request's endorsers).
+	list bool
+}
+
+// names reports whether r's attribute names acct.
+func (r role) names(attrs map[string]string, acct string) bool {
+	v := attrs[r.attr]
+	if !r.list {
+		return v == acct
+	}
+	for a := range strings.SplitSeq(v, ",") {
+		if a == acct {
+			return true
+		}
+	}
+	return false
 }
 
 // act is a role that needs its account.
@@ -66,7 +85,21 @@ var roles = map[string][]role{
 	"trade.disputed":          {act("arbiter", "trade.to_resolve", "resolve the dispute (peg trade resolve)", ""), info("buyer"), info("seller")},
 	"trade.resolved":          {info("buyer"), info("seller")},
 	"trade.cancelled":         {info("buyer"), info("seller")},
+	// A mint request's minter is named first: a policy may name it among the
+	// endorsers, yet it may not endorse its own request.
+	"mint_request.opened": {
+		info("minter"),
+		{attr: "endorsers", list: true, typ: "mint_request.to_endorse", action: "endorse the mint request before it lapses (peg endorse approve)", deadline: "deadline"},
+	},
+	"mint_request.endorsed":  mintRequestNews,
+	"mint_request.executed":  mintRequestNews,
+	"mint_request.refused":   mintRequestNews,
+	"mint_request.cancelled": mintRequestNews,
 }
+
+// mintRequestNews is who hears of a mint request's progress and close: its
+// minter and its endorsers, whose request it is.
+var mintRequestNews = []role{info("minter"), {attr: "endorsers", list: true}}
 
 // tradeAnswer is who an offer or a counter-offer concerns: the party that
 // did not make it answers by the version's expiry.
@@ -104,7 +137,7 @@ func judge(acct, typ string, attrs map[string]string, receipt []ledger.Event) (c
 		return client.Notification{Type: typ}, true
 	}
 	for _, r := range roles[typ] {
-		if attrs[r.attr] != acct {
+		if !r.names(attrs, acct) {
 			continue
 		}
 		switch {

@@ -3,6 +3,7 @@ package state
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pegledger/peg/internal/endorse"
@@ -113,7 +114,7 @@ func (x *exec) openMintRequest(t *Token, m tx.Mint) *ledger.Rejection {
 	x.saveOpenMintRequests(m.Token, append(open, OpenMintRequest{ID: q.ID, Deadline: q.Deadline}))
 	x.emit("mint_request.opened", "request", q.ID.String(), "token", string(m.Token), "minter", q.Minter.String(),
 		"to", q.To.String(), "amount", q.Amount.String(), "required", strconv.FormatUint(uint64(q.Required), 10),
-		"deadline", time.Unix(0, q.Deadline).UTC().Format(time.RFC3339))
+		"deadline", time.Unix(0, q.Deadline).UTC().Format(time.RFC3339), "endorsers", endorserList(q))
 	return nil
 }
 
@@ -141,7 +142,8 @@ func (x *exec) endorseMint(m tx.EndorseMint) *ledger.Rejection {
 	}
 	done := q.Endorse(x.tx.Signer)
 	x.emit("mint_request.endorsed", "request", q.ID.String(), "token", string(q.Token), "endorser", x.tx.Signer.String(),
-		"endorsements", strconv.Itoa(len(q.Endorsed)), "required", strconv.FormatUint(uint64(q.Required), 10))
+		"endorsements", strconv.Itoa(len(q.Endorsed)), "required", strconv.FormatUint(uint64(q.Required), 10),
+		"minter", q.Minter.String(), "endorsers", endorserList(q))
 	if done {
 		x.executeMintRequest(q, now)
 	}
@@ -161,10 +163,12 @@ func (x *exec) executeMintRequest(q *endorse.Request, now int64) {
 	}
 	if rej != nil {
 		q.Close(endorse.Refused, x.tx.ID, x.tx.Signer, now, rej.Code, rej.Message)
-		x.emit("mint_request.refused", "request", q.ID.String(), "token", string(q.Token), "code", rej.Code.Name(), "log", rej.Message)
+		x.emit("mint_request.refused", "request", q.ID.String(), "token", string(q.Token), "code", rej.Code.Name(), "log", rej.Message,
+			"minter", q.Minter.String(), "endorsers", endorserList(q))
 	} else {
 		q.Close(endorse.Executed, x.tx.ID, x.tx.Signer, now, ledger.OK, "")
-		x.emit("mint_request.executed", "request", q.ID.String(), "token", string(q.Token), "amount", q.Amount.String())
+		x.emit("mint_request.executed", "request", q.ID.String(), "token", string(q.Token), "amount", q.Amount.String(),
+			"minter", q.Minter.String(), "endorsers", endorserList(q))
 	}
 	x.closeOpen(q)
 }
@@ -191,6 +195,18 @@ func (x *exec) cancelMintRequest(m tx.CancelMintRequest) *ledger.Rejection {
 	q.Close(endorse.Cancelled, x.tx.ID, x.tx.Signer, now, ledger.OK, "")
 	x.saveMintRequest(q)
 	x.closeOpen(q)
-	x.emit("mint_request.cancelled", "request", q.ID.String(), "token", string(q.Token), "by", x.tx.Signer.String())
+	x.emit("mint_request.cancelled", "request", q.ID.String(), "token", string(q.Token), "by", x.tx.Signer.String(),
+		"minter", q.Minter.String(), "endorsers", endorserList(q))
 	return nil
+}
+
+// endorserList is the "endorsers" attribute of a request's events: its
+// endorsers' addresses joined by commas, so that the information service
+// tells each of them (an address holds no comma).
+func endorserList(q *endorse.Request) string {
+	s := make([]string, len(q.Endorsers))
+	for i, a := range q.Endorsers {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ",")
 }
