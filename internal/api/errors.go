@@ -193,6 +193,7 @@ var httpStatus = map[ledger.Code]int{
 	ledger.CodeKYCPaymentLimit:         http.StatusForbidden,
 	ledger.CodeKYCDailyLimit:           http.StatusForbidden,
 	ledger.CodeKYCBalanceLimit:         http.StatusForbidden,
+	ledger.CodeKYCRefundLimit:          http.StatusForbidden,
 }
 
 // HTTPStatus is the status the API answers a ledger code with. A code missing

@@ -154,11 +154,27 @@ func (u Usage) Paying(day int64, amount money.Amount) Usage {
 // its balance after it must keep within the level's limit
 // (KYC_BALANCE_LIMIT, naming the limit and the excess).
 func CheckReceipt(t Tier, level uint8, u Usage, amount money.Amount, f Format) *ledger.Rejection {
+	return checkHeld(ledger.CodeKYCBalanceLimit, "being paid", t, level, u, amount, f)
+}
+
+// CheckRefund judges an account at level with usage u getting amount of its
+// own money back (a trade's refund, a cross-region payment returned): no
+// payment by anyone, so no per-payment or daily limit, but the balance
+// limit is a cap on what it holds, refunds included (KYC_REFUND_LIMIT, a
+// code of its own because the money waits where it is, not refused: the
+// refund goes through once the account has room or a higher level).
+func CheckRefund(t Tier, level uint8, u Usage, amount money.Amount, f Format) *ledger.Rejection {
+	return checkHeld(ledger.CodeKYCRefundLimit, "getting back", t, level, u, amount, f)
+}
+
+// checkHeld refuses with code when u's holding and amount pass t's balance
+// limit; verb says how amount arrives.
+func checkHeld(code ledger.Code, verb string, t Tier, level uint8, u Usage, amount money.Amount, f Format) *ledger.Rejection {
 	after, fits := u.Held.Add(amount)
 	over, ok := t.Balance.over(after)
 	if !fits || ok {
-		return ledger.Reject(ledger.CodeKYCBalanceLimit, "holding %s, being paid %s passes level %d's balance limit of %s by %s",
-			f(u.Held), f(amount), level, f(t.Balance.Max), f(over))
+		return ledger.Reject(code, "holding %s, %s %s passes level %d's balance limit of %s by %s",
+			f(u.Held), verb, f(amount), level, f(t.Balance.Max), f(over))
 	}
 	return nil
 }

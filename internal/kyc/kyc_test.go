@@ -122,3 +122,23 @@ func TestCheckReceipt(t *testing.T) {
 		t.Fatalf("unlimited: %s", rej)
 	}
 }
+
+// TestCheckRefund: a refund is held to the balance limit alone, under its own
+// code; a day's payments used up and a refund above the per-payment limit
+// do not refuse it.
+func TestCheckRefund(t *testing.T) {
+	spent := Usage{Held: amt(500), Day: 3, Paid: amt(250)}
+	if rej := CheckRefund(tiers[1], 1, spent, amt(500), units); rej != nil {
+		t.Fatalf("up to the balance limit, past the per-payment and daily limits: %s", rej)
+	}
+	rej := CheckRefund(tiers[1], 1, spent, amt(501), units)
+	if rej == nil || rej.Code != ledger.CodeKYCRefundLimit || !strings.Contains(rej.Message, "getting back 501 passes level 1's balance limit of 1000 by 1") {
+		t.Fatalf("got %v, want KYC_REFUND_LIMIT by 1", rej)
+	}
+	if rej := CheckRefund(tiers[0], 0, Usage{}, amt(1), units); rej == nil || rej.Code != ledger.CodeKYCRefundLimit {
+		t.Fatalf("a zero cap: got %v, want KYC_REFUND_LIMIT", rej)
+	}
+	if rej := CheckRefund(tiers[2], 2, Usage{Held: amt(1 << 60)}, amt(1<<60), units); rej != nil {
+		t.Fatalf("unlimited: %s", rej)
+	}
+}

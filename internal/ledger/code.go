@@ -248,6 +248,7 @@ const (
 	CodeKYCPaymentLimit Code = 282 // a payment passes the payer's per-payment limit
 	CodeKYCDailyLimit   Code = 283 // a payment passes the payer's daily limit
 	CodeKYCBalanceLimit Code = 284 // a payment would pass the payee's balance limit
+	CodeKYCRefundLimit  Code = 285 // a refund of an account's own money would pass its balance limit
 )
 
 type codeInfo struct {
@@ -420,6 +421,7 @@ var codeTable = map[Code]codeInfo{
 	CodeKYCPaymentLimit:         {"KYC_PAYMENT_LIMIT", "the payment passes the payer's per-payment limit"},
 	CodeKYCDailyLimit:           {"KYC_DAILY_LIMIT", "the payment passes the payer's daily limit"},
 	CodeKYCBalanceLimit:         {"KYC_BALANCE_LIMIT", "the payee's balance would pass its limit"},
+	CodeKYCRefundLimit:          {"KYC_REFUND_LIMIT", "the refund would pass the refunded account's balance limit; the money waits until it fits"},
 }
 
 // Name is the code's stable upper-case name, as the API reports it.

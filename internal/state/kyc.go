@@ -142,6 +142,21 @@ func (x *exec) kycReceives(t *Token, payee ledger.Address, amount money.Amount) 
 	return nil
 }
 
+// kycRefunded checks owner, getting amount of its own money of tiered token
+// t back on this chain, against its level's balance limit (kyc.CheckRefund).
+func (x *exec) kycRefunded(t *Token, owner ledger.Address, amount money.Amount) *ledger.Rejection {
+	if amount.IsZero() || kycExempt(t, owner) {
+		return nil
+	}
+	level := KYCLevel(x.w, &x.env.Genesis, owner, x.env.Time)
+	u := KYCUsageOf(x.w, t.Contract.ID, owner)
+	if rej := kyc.CheckRefund(t.KYC.At(level), level, u, amount, x.kycFormat(t)); rej != nil {
+		rej.Message = "the refunded " + owner.String() + ": " + rej.Message
+		return rej
+	}
+	return nil
+}
+
 // kycTransfer checks a planned transfer of tiered token t: the payer's
 // limits on what leaves it, then each payee here on what it is paid (its
 // outputs summed), in output order.

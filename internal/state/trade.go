@@ -461,6 +461,9 @@ func (x *exec) payOut(t *trade.Trade, step trade.Step, toSeller, toBuyer money.A
 		if rej := x.kycReceives(tok, t.Seller, toSeller); rej != nil {
 			return rej
 		}
+		if rej := x.kycRefunded(tok, t.Buyer, toBuyer); rej != nil {
+			return rej
+		}
 	}
 	held := t.Held()
 	c, rej := x.coin(t.PoolCoin)

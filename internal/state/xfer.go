@@ -469,6 +469,9 @@ func (x *exec) transferRefund(m tx.TransferRefund) *ledger.Rejection {
 	if rej != nil {
 		return rej
 	}
+	if rej := x.refundable(out); rej != nil {
+		return rej
+	}
 	c := x.create(out.Token, 0, out.Payer, out.Amount)
 	out.Status, out.Coin = TransferRefunded, c.ID
 	out.Reason = reasonOf(leaf, m.Transfer)
@@ -478,6 +481,20 @@ func (x *exec) transferRefund(m tx.TransferRefund) *ledger.Rejection {
 	x.emit("transfer.refunded", "transfer", out.ID.String(), "token", string(out.Token), "amount", out.Amount.String(),
 		"payer", out.Payer.String(), "payee", out.Payee.String(), "from", string(out.From), "to", string(out.To),
 		"reason", out.Reason.Name(), "code", strconv.Itoa(int(out.Reason)))
+	return nil
+}
+
+// refundable checks that a returned transfer's payer may get its amount
+// back: within its balance limit when the token has KYC tiers. A refusal
+// leaves the transfer pending; the relayer's next pass tries again.
+func (x *exec) refundable(out Transfer) *ledger.Rejection {
+	tok, rej := x.viewToken(out.Token)
+	if rej != nil {
+		return rej
+	}
+	if tok.KYC != nil {
+		return x.kycRefunded(tok, out.Payer, out.Amount)
+	}
 	return nil
 }
 
