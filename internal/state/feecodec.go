@@ -42,8 +42,8 @@ func encodeFeeAccount(a *fee.Account) []byte {
 }
 
 func decodeFeeAccount(key, b []byte) *fee.Account {
-	r := feeReader{key: key, b: b}
-	r.version()
+	r := recordReader{key: key, b: b}
+	r.version(feeCodecVersion)
 	a := &fee.Account{Status: fee.Status(r.short())}
 	a.Deposited, a.Spent, a.Expired = r.amount(), r.amount(), r.amount()
 	n := r.uvarint()
@@ -69,8 +69,8 @@ func encodeFeeTotals(t FeeTotals) []byte {
 }
 
 func decodeFeeTotals(key, b []byte) FeeTotals {
-	r := feeReader{key: key, b: b}
-	r.version()
+	r := recordReader{key: key, b: b}
+	r.version(feeCodecVersion)
 	t := FeeTotals{Token: ledger.TokenID(r.short())}
 	t.Deposited, t.Spent, t.Expired, t.Collected = r.amount(), r.amount(), r.amount(), r.amount()
 	r.end()
@@ -90,13 +90,13 @@ func encodeFeeEntry(e FeeEntry) []byte {
 
 // decodeFeeEntry reads the entry at key, whose account prefix is n bytes long.
 func decodeFeeEntry(key, b []byte, n int) FeeEntry {
-	r := feeReader{key: key, b: b}
+	r := recordReader{key: key, b: b}
 	if len(key) != n+FeeHistoryCursor {
 		r.fail("a key of %d bytes", len(key))
 	}
 	e := FeeEntry{Height: binary.BigEndian.Uint64(key[n:])}
 	copy(e.TxID[:], key[n+8:])
-	r.version()
+	r.version(feeCodecVersion)
 	e.Time = int64(r.uint64())
 	e.Kind, e.Status = r.short(), fee.Status(r.short())
 	e.Deposited, e.Charged, e.Expired, e.Available = r.amount(), r.amount(), r.amount(), r.amount()
@@ -112,17 +112,17 @@ func appendAmounts(b []byte, as ...money.Amount) []byte {
 	return b
 }
 
-// feeReader reads a record of the binary form; a record that does not decode
-// is corrupt state, and panics as decode does.
-type feeReader struct {
+// recordReader reads a record of a binary form (fee records, trade records);
+// a record that does not decode is corrupt state, and panics as decode does.
+type recordReader struct {
 	key, b []byte
 }
 
-func (r *feeReader) fail(format string, args ...any) {
+func (r *recordReader) fail(format string, args ...any) {
 	panic(fmt.Sprintf("state: record %q is corrupt: %s", r.key, fmt.Sprintf(format, args...)))
 }
 
-func (r *feeReader) take(n int) []byte {
+func (r *recordReader) take(n int) []byte {
 	if len(r.b) < n {
 		r.fail("%d bytes left, %d needed", len(r.b), n)
 	}
@@ -131,22 +131,22 @@ func (r *feeReader) take(n int) []byte {
 	return v
 }
 
-func (r *feeReader) version() {
-	if v := r.take(1)[0]; v != feeCodecVersion {
+func (r *recordReader) version(want byte) {
+	if v := r.take(1)[0]; v != want {
 		r.fail("version %d", v)
 	}
 }
 
-func (r *feeReader) short() string { return string(r.take(int(r.take(1)[0]))) }
+func (r *recordReader) short() string { return string(r.take(int(r.take(1)[0]))) }
 
-func (r *feeReader) amount() money.Amount {
+func (r *recordReader) amount() money.Amount {
 	a, _ := money.FromBytes(r.take(16)) // 16 bytes always decode
 	return a
 }
 
-func (r *feeReader) uint64() uint64 { return binary.BigEndian.Uint64(r.take(8)) }
+func (r *recordReader) uint64() uint64 { return binary.BigEndian.Uint64(r.take(8)) }
 
-func (r *feeReader) uvarint() uint64 {
+func (r *recordReader) uvarint() uint64 {
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.fail("a bad count")
@@ -155,7 +155,7 @@ func (r *feeReader) uvarint() uint64 {
 	return v
 }
 
-func (r *feeReader) end() {
+func (r *recordReader) end() {
 	if len(r.b) != 0 {
 		r.fail("%d bytes after the record", len(r.b))
 	}

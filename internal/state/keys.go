@@ -44,9 +44,9 @@ const (
 	prefixCreditInc    = "cinc/"  // cinc/NODE PAYER → CreditIncreaseRecord (JSON)
 	prefixCreditOut    = "cxout/" // cxout/ID → "" a request of this region's payer to a payee of another (credit_cross.go)
 	prefixCreditRepIn  = "cxrep/" // cxrep/REPAYMENT → "" a repayment of another region recorded here by credit_repaid_in
-	prefixTrade        = "trd/"   // trd/ID → trade.Trade (JSON, trade.go)
+	prefixTrade        = "trd/"   // trd/ID → trade.Trade (binary, tradecodec.go)
 	prefixTradePool    = "tpool/" // tpool/POOL → the trade's id
-	prefixTradePos     = "tpos/"  // tpos/ADDR → trade.Position (JSON): ADDR's open trades, by id
+	prefixTradePos     = "tpos/"  // tpos/ADDR → trade.Position (binary, tradecodec.go): ADDR's open trades, by id
 	prefixTradeParty   = "tpty/"  // tpty/ADDR HEIGHT(8) ID → "" a trade that names ADDR (buyer, seller or arbiter)
 	prefixMintRequest  = "mreq/"  // mreq/ID → endorse.Request (JSON, endorse.go)
 	prefixMintOpen     = "mopen/" // mopen/TOKEN → []OpenMintRequest (JSON): the token's open mint requests, oldest first

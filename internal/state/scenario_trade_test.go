@@ -123,7 +123,7 @@ func (s *scenario) tradeQuery(cmd string, a *cmdArgs) string {
 	if cmd == "trade-corrupt" { // one more funded in the trade's books, outside any transaction
 		t := TradeOf(s.blk, s.txs[a.subject()].id)
 		t.Funded = mustAdd(t.Funded, money.FromUint64(1))
-		s.blk.Set(tradeKey(t.ID), encode(t))
+		s.blk.Set(tradeKey(t.ID), encodeTrade(t))
 		return "funded is now " + t.Funded.String()
 	}
 	if cmd == "trade-crowd" { // n holdings of trades that do not exist, outside any transaction
@@ -135,7 +135,7 @@ func (s *scenario) tradeQuery(cmd string, a *cmdArgs) string {
 			h.Trade[0], h.Trade[1] = 0xcc, byte(i)
 			pos = pos.Put(h, now.UnixNano())
 		}
-		s.blk.Set(tradePositionKey(who), encode(pos))
+		s.blk.Set(tradePositionKey(who), encodePosition(pos))
 		return fmt.Sprintf("%s holds %d trades", name, len(pos))
 	}
 	if cmd == "trade-uncrowd" { // the holdings of trades that do not exist out of NAME's position
@@ -147,7 +147,7 @@ func (s *scenario) tradeQuery(cmd string, a *cmdArgs) string {
 				pos = append(pos, h)
 			}
 		}
-		s.blk.Set(tradePositionKey(who), encode(pos))
+		s.blk.Set(tradePositionKey(who), encodePosition(pos))
 		return fmt.Sprintf("%s holds %d trades", name, len(pos))
 	}
 	if cmd == "trade-history" { // the committed trades naming NAME, newest first, in pages of limit=N

@@ -39,12 +39,10 @@ func TradeOf(r Reader, id ledger.TxID) *trade.Trade {
 	if b == nil {
 		return nil
 	}
-	var t trade.Trade
-	decode(k, b, &t)
-	return &t
+	return decodeTrade(k, b)
 }
 
-func (x *exec) saveTrade(t *trade.Trade) { x.w.Set(tradeKey(t.ID), encode(t)) }
+func (x *exec) saveTrade(t *trade.Trade) { x.w.Set(tradeKey(t.ID), encodeTrade(t)) }
 
 // blockNanos is the block time in Unix nanoseconds, as trade records keep it.
 func (x *exec) blockNanos() int64 { return x.env.Time.UnixNano() }
@@ -152,7 +150,7 @@ func (x *exec) hold(t *trade.Trade) {
 			x.w.Delete(k)
 			continue
 		}
-		x.w.Set(k, encode(pos))
+		x.w.Set(k, encodePosition(pos))
 	}
 }
 
@@ -503,11 +501,10 @@ func (x *exec) tradePoolOf(a ledger.Address) *ledger.Rejection {
 
 func tradePositionOf(r Reader, a ledger.Address) trade.Position {
 	k := tradePositionKey(a)
-	var p trade.Position
 	if b := r.Get(k); b != nil {
-		decode(k, b, &p)
+		return decodePosition(k, b)
 	}
-	return p
+	return nil
 }
 
 // TradePositionOf returns a's open trades at block time now and, per token,

@@ -28,7 +28,7 @@ func auditTrades(s Scanner, rep *AuditReport) error {
 	positions := make(map[string]trade.Position)
 	err := s.Scan([]byte(prefixTradePos), nil, func(k, v []byte) bool {
 		var p trade.Position
-		if msg := recovered(func() { decode(k, v, &p) }); msg != "" {
+		if msg := recovered(func() { p = decodePosition(k, v) }); msg != "" {
 			rep.problem("trade position %x: %s", k, msg)
 			return true
 		}
@@ -40,13 +40,13 @@ func auditTrades(s Scanner, rep *AuditReport) error {
 	}
 	trades := make(map[ledger.TxID]*trade.Trade)
 	err = s.Scan([]byte(prefixTrade), nil, func(k, v []byte) bool {
-		var t trade.Trade
-		if msg := recovered(func() { decode(k, v, &t) }); msg != "" {
+		var t *trade.Trade
+		if msg := recovered(func() { t = decodeTrade(k, v) }); msg != "" {
 			rep.problem("trade %x: %s", k, msg)
 			return true
 		}
-		trades[t.ID] = &t
-		if msg := recovered(func() { auditTrade(s, rep, &t) }); msg != "" {
+		trades[t.ID] = t
+		if msg := recovered(func() { auditTrade(s, rep, t) }); msg != "" {
 			rep.problem("trade %s: %s", t.ID, msg)
 		}
 		return true
