@@ -281,7 +281,11 @@ func tradeCounterCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.printReceipt(cmd, rc, fmt.Sprintf("countered trade %s: version %s, %s units of %s", id, attr(rc, "trade.countered", "version"), terms.Amount, terms.Token))
+			tok, err := g.tradeToken(terms.Token)
+			if err != nil {
+				return err
+			}
+			return g.printReceipt(cmd, rc, fmt.Sprintf("countered trade %s: version %s, %s", id, attr(rc, "trade.countered", "version"), unitsText(tok, terms.Amount)))
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "the party answering: key name")
@@ -424,7 +428,7 @@ func tradeStepCmd(g *globals, step trade.Step) *cobra.Command {
 			case trade.Confirm:
 				body, summary = &txpb.Body{Msg: &txpb.Body_TradeConfirm{TradeConfirm: &txpb.TradeConfirm{Trade: id[:]}}}, "confirmed trade %s%s"
 			case trade.Settle:
-				body, summary = &txpb.Body{Msg: &txpb.Body_TradeSettle{TradeSettle: &txpb.TradeSettle{Trade: id[:]}}}, "settled trade %s: %s units to the seller"
+				body, summary = &txpb.Body{Msg: &txpb.Body_TradeSettle{TradeSettle: &txpb.TradeSettle{Trade: id[:]}}}, "settled trade %s: %s to the seller"
 			default:
 				body, summary = &txpb.Body{Msg: &txpb.Body_TradeCancel{TradeCancel: &txpb.TradeCancel{Trade: id[:]}}}, "cancelled trade %s: %s"
 			}
@@ -432,7 +436,18 @@ func tradeStepCmd(g *globals, step trade.Step) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			detail := map[trade.Step]string{trade.Settle: attr(rc, "trade.settled", "amount"), trade.Cancel: attr(rc, "trade.cancelled", "state")}[step]
+			detail := map[trade.Step]string{trade.Cancel: attr(rc, "trade.cancelled", "state")}[step]
+			if step == trade.Settle {
+				t, err := g.latestTrade(id)
+				if err != nil {
+					return err
+				}
+				tok, err := g.tradeToken(t.Terms.Token)
+				if err != nil {
+					return err
+				}
+				detail = unitsText(tok, attr(rc, "trade.settled", "amount"))
+			}
 			return g.printReceipt(cmd, rc, fmt.Sprintf(summary, id, detail))
 		},
 	}
@@ -514,18 +529,37 @@ func tradeResolveCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printTrade(w io.Writer, t *client.Trade) {
+// tradeToken reads the token a trade's amounts are of, for their text.
+func (g *globals) tradeToken(id string) (*client.Token, error) {
+	ctx, cancel := context60()
+	defer cancel()
+	tok, _, err := g.tokenAmount(ctx, id, "")
+	return tok, err
+}
+
+// unitsText writes units, an amount in minor units as a transaction or an
+// event carries it, with every decimal of tok and its symbol.
+func unitsText(tok *client.Token, units string) string {
+	a, err := money.ParseUnits(units)
+	if err != nil {
+		return units + " units of " + string(tok.ID)
+	}
+	return a.FormatFixed(tok.Decimals) + " " + tok.Symbol
+}
+
+func printTrade(w io.Writer, t *client.Trade, tok *client.Token) {
 	x := t.Terms
+	amt := func(v client.Value) string { return tokenText(v, tok.Decimals) + " " + tok.Symbol }
 	fmt.Fprintf(w, "trade        %s\nstatus       %s\nbuyer        %s\nseller       %s\narbiter      %s\ngoods        %s (document %s)\n",
 		t.ID, t.Status, t.Buyer, t.Seller, x.Arbiter, x.Description, x.DocumentHash)
 	rounds := fmt.Sprintf("%d counter-offers", len(t.Versions)-1)
 	if len(t.Versions) == 2 {
 		rounds = "1 counter-offer"
 	}
-	fmt.Fprintf(w, "amount       %s %s\ndelivery     %s\npayment      %s (confirmation window %s)\nversion      %d (%s)\n",
-		x.Amount.Amount, x.Token, x.Delivery, x.PaymentRule, x.ConfirmWindow.Text, t.Versions[len(t.Versions)-1].N, rounds)
+	fmt.Fprintf(w, "amount       %s\ndelivery     %s\npayment      %s (confirmation window %s)\nversion      %d (%s)\n",
+		amt(x.Amount), x.Delivery, x.PaymentRule, x.ConfirmWindow.Text, t.Versions[len(t.Versions)-1].N, rounds)
 	fmt.Fprintf(w, "deadlines    expires %s, fund by %s, ship by %s\n", x.Expires.Format(time.RFC3339), x.FundBy.Format(time.RFC3339), x.ShipBy.Format(time.RFC3339))
-	fmt.Fprintf(w, "pool         %s holds %s (funded %s, released %s, refunded %s)\n", t.Pool, t.Held.Amount, t.Funded.Amount, t.Released.Amount, t.Refunded.Amount)
+	fmt.Fprintf(w, "pool         %s holds %s (funded %s, released %s, refunded %s)\n", t.Pool, amt(t.Held), amt(t.Funded), amt(t.Released), amt(t.Refunded))
 	if t.Invoice != "" {
 		fmt.Fprintf(w, "documents    invoice %s, bill of lading %s\n", t.Invoice, t.BillOfLading)
 	}
@@ -533,7 +567,7 @@ func printTrade(w io.Writer, t *client.Trade) {
 		fmt.Fprintf(w, "dispute      by %s: %s\n", d.By, d.Reason)
 	}
 	for _, m := range t.Movements {
-		fmt.Fprintf(w, "movement     %-8s %s %s → %s in %s (coin %s, issuance %s)\n", m.Step, m.Amount.Amount, m.From, m.To, m.TxID, m.Coin, m.Issuance)
+		fmt.Fprintf(w, "movement     %-8s %s %s → %s in %s (coin %s, issuance %s)\n", m.Step, amt(m.Amount), m.From, m.To, m.TxID, m.Coin, m.Issuance)
 	}
 }
 
@@ -551,7 +585,11 @@ func tradeShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), t, func(w io.Writer) { printTrade(w, t) })
+			tok, err := g.tradeToken(t.Terms.Token)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), t, func(w io.Writer) { printTrade(w, t, tok) })
 		},
 	}
 }
@@ -574,13 +612,17 @@ func tradeListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			dec, err := g.textDecimals(ctx)
+			if err != nil {
+				return err
+			}
 			return g.print(cmd.OutOrStdout(), l, func(w io.Writer) {
 				fmt.Fprintf(w, "%s is in %d open trades\n", a, l.Open)
 				for _, p := range l.Positions {
-					fmt.Fprintf(w, "  holds %s %s in open trades\n", p.Held.Amount, p.Token)
+					fmt.Fprintf(w, "  holds %s %s in open trades\n", tokenText(p.Held, dec[ledger.TokenID(p.Token)]), p.Token)
 				}
 				for _, t := range l.Trades {
-					fmt.Fprintf(w, "%s  %-9s %s %s  %s\n", t.ID, t.Status, t.Terms.Amount.Amount, t.Terms.Token, t.Terms.Description)
+					fmt.Fprintf(w, "%s  %-9s %s %s  %s\n", t.ID, t.Status, tokenText(t.Terms.Amount, dec[ledger.TokenID(t.Terms.Token)]), t.Terms.Token, t.Terms.Description)
 				}
 				if l.Next != "" {
 					fmt.Fprintf(w, "more: peg trade list %s --before %s\n", args[0], l.Next)

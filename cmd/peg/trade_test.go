@@ -70,7 +70,9 @@ func TestTradeEndToEnd(t *testing.T) {
 	id := rc.TxID.String()
 	rejected("TRADE_WRONG_PARTY", "trade", "accept", id, "--from", "exporter")
 	rejected("TRADE_WRONG_STATE", "trade", "fund", id, "--from", "importer")
-	mustPeg(t, home, "trade", "counter", id, "--from", "importer", "--amount", "280")
+	if out := mustPeg(t, home, "trade", "counter", id, "--from", "importer", "--amount", "280"); !strings.Contains(out, "version 2, 280.00 GBPT") {
+		t.Errorf("peg trade counter says %q, want the version and 280.00 GBPT", out)
+	}
 	rejected("TRADE_ROUND_LIMIT", "trade", "counter", id, "--from", "exporter", "--amount", "290")
 	mustPeg(t, home, "trade", "accept", id, "--from", "exporter")
 	mustPeg(t, home, "trade", "fund", id, "--from", "importer")
@@ -82,7 +84,9 @@ func TestTradeEndToEnd(t *testing.T) {
 	rejected("TRADE_RULE_NOT_MET", "trade", "settle", id, "--from", "exporter")
 	rejected("TRADE_NOT_PARTY", "trade", "confirm", id, "--from", "alice")
 	mustPeg(t, home, "trade", "confirm", id, "--from", "importer")
-	mustPeg(t, home, "trade", "settle", id, "--from", "exporter")
+	if out := mustPeg(t, home, "trade", "settle", id, "--from", "exporter"); !strings.Contains(out, ": 280.00 GBPT to the seller") {
+		t.Errorf("peg trade settle says %q, want 280.00 GBPT to the seller", out)
+	}
 	rejected("TRADE_CLOSED", "trade", "settle", id, "--from", "exporter")
 	if got := balanceOf(t, home, "exporter"); got != "280" {
 		t.Errorf("the exporter holds %s GBPT, want the 280 settled", got)
@@ -97,7 +101,7 @@ func TestTradeEndToEnd(t *testing.T) {
 		t.Errorf("peg trade show: %+v", tr)
 	}
 	text := mustPeg(t, home, "trade", "show", id)
-	for _, want := range []string{"SETTLED", "FOB Shanghai", "movement     settle", "amount       280 gbpt", "version      2 (1 counter-offer)"} {
+	for _, want := range []string{"SETTLED", "FOB Shanghai", "movement     settle", "amount       280.00 GBPT", "holds 0.00 GBPT (funded 280.00 GBPT, released 280.00 GBPT", "version      2 (1 counter-offer)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("peg trade show does not say %q:\n%s", want, text)
 		}
