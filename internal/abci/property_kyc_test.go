@@ -3,6 +3,7 @@ package abci
 import (
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -47,12 +48,25 @@ type refKYC struct {
 	held  map[string]uint64
 	day   map[string]int64
 	paid  map[string]uint64
+	// disputed are trades funded and disputed, waiting for their
+	// arbiter, whose pool holds amount.
+	disputed []refDisputed
+}
+
+// refDisputed is a disputed trade of the reference.
+type refDisputed struct {
+	id                     ledger.TxID
+	buyer, seller, arbiter actor
+	amount                 uint64
 }
 
 // kycActors are the accounts of the KYC property test: alice at level 1,
 // bob at 2, carol without a certificate (0), mallory at 3 (above the top
 // tier when there are fewer).
 var kycActors = []actor{cast.alice, cast.bob, cast.carol, cast.mallory}
+
+// kycTraders are the certified ones, who may trade.
+var kycTraders = []actor{cast.alice, cast.bob, cast.mallory}
 
 func (m *refKYC) tier(a actor) refTier {
 	l := m.level[a.name]
@@ -134,10 +148,12 @@ func msgRegisterCertLevel(a actor, serial uint64, level uint8) func(*txpb.Body) 
 	}
 }
 
-// TestKYCAgreesWithReference runs random blocks of mints, payments and new
-// tiers on a tiered token, across calendar days, against refKYC: every
-// result code, and after every block each account's holding and the day's
-// payments in its usage record.
+// TestKYCAgreesWithReference runs random blocks of mints, payments, new
+// tiers and trades (funded and disputed in one step, resolved by their
+// arbiter in a later one, to the seller, back to the buyer or split) on a
+// tiered token, across calendar days, against refKYC: every result code,
+// and after every block each account's holding and the day's payments in
+// its usage record.
 func TestKYCAgreesWithReference(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		d := newDriver(rt, ledgerGenesis())
@@ -174,6 +190,7 @@ func TestKYCAgreesWithReference(t *testing.T) {
 			m.tiers = drawTiers(rt)
 		}
 		tiers, _ := sign(cast.issuer, msgTiers(m.tiers))
+		rules, _ := sign(cast.operator, msgTradeRules(3, "100000000"))
 		var certs [][]byte
 		for i, a := range kycActors {
 			if l := m.level[a.name]; l > 0 {
@@ -182,7 +199,7 @@ func TestKYCAgreesWithReference(t *testing.T) {
 			}
 		}
 		mustOK(deploy, attest)
-		mustOK(append(certs, tiers)...)
+		mustOK(append(certs, tiers, rules)...)
 
 		for blk := range rapid.IntRange(1, 15).Draw(rt, "blocks") {
 			if rapid.IntRange(0, 3).Draw(rt, "jump") == 0 {
@@ -192,8 +209,8 @@ func TestKYCAgreesWithReference(t *testing.T) {
 			var txs [][]byte
 			var want []ledger.Code
 			for range rapid.IntRange(1, 5).Draw(rt, "steps") {
-				raw, code := m.step(rt, sign)
-				txs, want = append(txs, raw), append(want, code)
+				raws, codes := m.step(rt, sign)
+				txs, want = append(txs, raws...), append(want, codes...)
 			}
 			m.now = m.now.Add(-time.Second)
 			got := commit(txs)
@@ -207,9 +224,22 @@ func TestKYCAgreesWithReference(t *testing.T) {
 	})
 }
 
-// step draws a mint, a payment or new tiers, returns it signed with the
-// code the reference expects, and applies its effect to the reference.
-func (m *refKYC) step(rt *rapid.T, sign func(actor, func(*txpb.Body)) ([]byte, ledger.TxID)) ([]byte, ledger.Code) {
+// step draws a mint, a payment, new tiers, a trade or a resolution,
+// returns its transactions signed with the codes the reference expects,
+// and applies their effect to the reference.
+func (m *refKYC) step(rt *rapid.T, sign func(actor, func(*txpb.Body)) ([]byte, ledger.TxID)) ([][]byte, []ledger.Code) {
+	switch rapid.SampledFrom([]string{"mint", "pay", "pay", "pay", "tiers", "trade", "resolve"}).Draw(rt, "kind") {
+	case "trade":
+		return m.trade(rt, sign)
+	case "resolve":
+		return m.resolve(rt, sign)
+	}
+	raw, code := m.simple(rt, sign)
+	return [][]byte{raw}, []ledger.Code{code}
+}
+
+// simple draws a mint, a payment or new tiers.
+func (m *refKYC) simple(rt *rapid.T, sign func(actor, func(*txpb.Body)) ([]byte, ledger.TxID)) ([]byte, ledger.Code) {
 	switch rapid.SampledFrom([]string{"mint", "pay", "pay", "pay", "tiers"}).Draw(rt, "kind") {
 	case "tiers":
 		ts := drawTiers(rt)
@@ -260,6 +290,73 @@ func (m *refKYC) step(rt *rapid.T, sign func(actor, func(*txpb.Body)) ([]byte, l
 		m.receive(from, ledger.NewCoinID(id, 1), held-amount)
 	}
 	return raw, ledger.OK
+}
+
+// trade draws a trade between two certified accounts before the third,
+// offered by the seller, accepted and funded by the buyer — a payment by the
+// buyer into the pool, held to its per-payment and daily limits — shipped
+// and disputed; the disputed trade waits for a resolution step. A refused
+// funding leaves the trade accepted, and the step ends there.
+func (m *refKYC) trade(rt *rapid.T, sign func(actor, func(*txpb.Body)) ([]byte, ledger.TxID)) ([][]byte, []ledger.Code) {
+	parties := rapid.Permutation(kycTraders).Draw(rt, "parties")
+	buyer, seller, arbiter := parties[0], parties[1], parties[2]
+	held := m.held[buyer.name]
+	if held == 0 {
+		return m.step(rt, sign)
+	}
+	amount := min(10*uint64(rapid.IntRange(1, 500).Draw(rt, "amount")), held, 5000)
+	offer, id := sign(seller, msgTradeOffer(buyer.addr, seller.addr, tradeTerms(fmt.Sprint(amount), "confirmation", arbiter.addr, m.now)))
+	accept, _ := sign(buyer, msgTradeAccept(id, 1))
+	fund, fundID := sign(buyer, msgTradeFund(id, m.inputs(buyer), fmt.Sprint(amount)))
+	txs, codes := [][]byte{offer, accept, fund}, []ledger.Code{ledger.OK, ledger.OK, ledger.OK}
+	t := m.tier(buyer)
+	switch {
+	case !t[0].allows(amount):
+		codes[2] = ledger.CodeKYCPaymentLimit
+		return txs, codes
+	case !t[1].allows(m.paidToday(buyer) + amount):
+		codes[2] = ledger.CodeKYCDailyLimit
+		return txs, codes
+	}
+	m.paid[buyer.name], m.day[buyer.name] = m.paidToday(buyer)+amount, m.today()
+	m.spend(buyer)
+	if held > amount {
+		m.receive(buyer, ledger.NewCoinID(fundID, 0), held-amount)
+	}
+	ship, _ := sign(seller, msgTradeShip(id))
+	dispute, _ := sign(buyer, msgTradeDispute(id))
+	m.disputed = append(m.disputed, refDisputed{id: id, buyer: buyer, seller: seller, arbiter: arbiter, amount: amount})
+	return append(txs, ship, dispute), append(codes, ledger.OK, ledger.OK)
+}
+
+// resolve draws a disputed trade and its arbiter's decision: all to the
+// seller, all back to the buyer, or split. The seller's share is held to
+// its balance limit (KYC_BALANCE_LIMIT), the buyer's refund to its own
+// (KYC_REFUND_LIMIT) and to no payment limit; a refused resolution leaves
+// the trade disputed, to be tried again.
+func (m *refKYC) resolve(rt *rapid.T, sign func(actor, func(*txpb.Body)) ([]byte, ledger.TxID)) ([][]byte, []ledger.Code) {
+	if len(m.disputed) == 0 {
+		return m.step(rt, sign)
+	}
+	i := rapid.IntRange(0, len(m.disputed)-1).Draw(rt, "disputed")
+	d := m.disputed[i]
+	toSeller := rapid.SampledFrom([]uint64{0, d.amount, d.amount / 20 * 10}).Draw(rt, "to_seller")
+	refund := d.amount - toSeller
+	raw, id := sign(d.arbiter, msgTradeResolve(d.id, fmt.Sprint(toSeller)))
+	switch {
+	case toSeller > 0 && !m.tier(d.seller)[2].allows(m.held[d.seller.name]+toSeller):
+		return [][]byte{raw}, []ledger.Code{ledger.CodeKYCBalanceLimit}
+	case refund > 0 && !m.tier(d.buyer)[2].allows(m.held[d.buyer.name]+refund):
+		return [][]byte{raw}, []ledger.Code{ledger.CodeKYCRefundLimit}
+	}
+	if toSeller > 0 {
+		m.receive(d.seller, ledger.NewCoinID(id, 0), toSeller)
+	}
+	if refund > 0 {
+		m.receive(d.buyer, ledger.NewCoinID(id, 1), refund)
+	}
+	m.disputed = slices.Delete(m.disputed, i, i+1)
+	return [][]byte{raw}, []ledger.Code{ledger.OK}
 }
 
 // The reference keeps each account's coins as a list, spent all at once.
