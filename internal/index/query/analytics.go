@@ -177,7 +177,7 @@ type namedSpan struct {
 // periods cuts s's whole days into days or months.
 func periods(months bool, s span) []namedSpan {
 	start := s.from.Truncate(24 * time.Hour)
-	end := s.to.Add(-1).Truncate(24 * time.Hour).AddDate(0, 0, 1)
+	end := s.to.Add(-1).Truncate(24*time.Hour).AddDate(0, 0, 1)
 	var out []namedSpan
 	if months {
 		start = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
