@@ -55,7 +55,7 @@ const (
 )
 
 // ErrNotFound is the answer about an id the index does not hold.
-var ErrNotFound = errors.New("query: not in the index")
+var ErrNotFound = errors.New("not in the index")
 
 // InvalidError is a request the Reader refuses before running it: a bad
 // parameter, cursor or range. The API answers it 400.
@@ -341,4 +341,10 @@ type args []any
 func (a *args) add(v any) string {
 	*a = append(*a, v)
 	return fmt.Sprintf("$%d", len(*a))
+}
+
+// WithTokens is a Reader of the same database that looks tokens up with
+// tokens.
+func (r *Reader) WithTokens(tokens Tokens) *Reader {
+	return New(r.db, tokens)
 }
