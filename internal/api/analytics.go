@@ -21,7 +21,7 @@ func (s *server) analysis(answer func(r *query.Reader, ctx context.Context, q cl
 			To: v.Get("to"), What: v.Get("what"), Metric: v.Get("metric"), Window: v.Get("window")}
 		out, err := answer(ix, r.Context(), q)
 		if err != nil {
-			return indexError(err)
+			return s.indexError(r, err)
 		}
 		writeJSON(w, http.StatusOK, out)
 		return nil

@@ -49,8 +49,10 @@ func (s *server) reader() (*query.Reader, error) {
 
 // indexError answers a Reader's error: 400 for a refused request, 404 for
 // what the index does not hold, 503 for a query cut off at
-// query.QueryTimeout; anything else is an operating failure.
-func indexError(err error) error {
+// query.QueryTimeout. Anything else is the index database failing (not yet
+// created by peg index, unreachable, its disk): logged, and answered 503,
+// since the node itself is well and the index may come back.
+func (s *server) indexError(r *http.Request, err error) error {
 	var inv *query.InvalidError
 	switch {
 	case errors.As(err, &inv):
@@ -60,7 +62,8 @@ func indexError(err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return apiError(CodeUnavailable, "the index did not answer within %s; narrow the query", query.QueryTimeout)
 	}
-	return err
+	s.log.Error("api: the index database failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	return apiError(CodeUnavailable, "the index database cannot answer now (is peg index running?); the node's log has the cause")
 }
 
 // limitParam reads the limit parameter (0 when absent; the validator has
@@ -94,7 +97,7 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) error {
 	}
 	page, err := ix.History(r.Context(), q)
 	if err != nil {
-		return indexError(err)
+		return s.indexError(r, err)
 	}
 	if v.Get("format") != "csv" {
 		writeJSON(w, http.StatusOK, page)
@@ -124,7 +127,7 @@ func (s *server) historyBlocks(w http.ResponseWriter, r *http.Request) error {
 	}
 	page, err := ix.Blocks(r.Context(), v.Get("chain_id"), v.Get("cursor"), limit)
 	if err != nil {
-		return indexError(err)
+		return s.indexError(r, err)
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
@@ -137,7 +140,7 @@ func (s *server) historyTx(w http.ResponseWriter, r *http.Request) error {
 	}
 	t, err := ix.Tx(r.Context(), r.PathValue("id"))
 	if err != nil {
-		return indexError(err)
+		return s.indexError(r, err)
 	}
 	writeJSON(w, http.StatusOK, t)
 	return nil
@@ -150,7 +153,7 @@ func (s *server) historyCoin(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := ix.Coin(r.Context(), r.PathValue("id"))
 	if err != nil {
-		return indexError(err)
+		return s.indexError(r, err)
 	}
 	writeJSON(w, http.StatusOK, c)
 	return nil
@@ -163,7 +166,7 @@ func (s *server) indexStatus(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, err := ix.Status(r.Context())
 	if err != nil {
-		return indexError(err)
+		return s.indexError(r, err)
 	}
 	writeJSON(w, http.StatusOK, st)
 	return nil

@@ -261,3 +261,18 @@ func requestURL(base, path string, params openapi3.Parameters, good map[string]s
 	}
 	return base + path
 }
+
+// TestIndexNotYetWritten: a node whose index peg index has not created yet
+// answers 503, saying so, not 500.
+func TestIndexNotYetWritten(t *testing.T) {
+	r, err := query.Open(t.TempDir()+"/index.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	e := newTestEnvWith(t, WithIndex(r))
+	res, body := get(t, e.srv.URL+"/v1/history")
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "peg index") {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+}

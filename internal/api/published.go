@@ -16,7 +16,7 @@ func (s *server) published(w http.ResponseWriter, r *http.Request) error {
 	}
 	page, err := ix.Published(r.Context(), v.Get("kind"), v.Get("cursor"), limit)
 	if err != nil {
-		return indexError(err)
+		return s.indexError(r, err)
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
@@ -31,7 +31,7 @@ func (s *server) publishedReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	body, sum, err := ix.PublishedReport(r.Context(), r.PathValue("name"))
 	if err != nil {
-		return indexError(err)
+		return s.indexError(r, err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
