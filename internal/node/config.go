@@ -69,6 +69,10 @@ type Config struct {
 	} `toml:"index"`
 }
 
+// DefaultIndexFile is the index database `peg up` gives the nodes it
+// creates, in the node's home.
+const DefaultIndexFile = "index.db"
+
 // IndexDatabase is where the node's index database is: a postgres:// URL
 // as configured, an SQLite file's path resolved against home; empty when
 // the node has none.
