@@ -55,3 +55,26 @@ func TestIndexConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestTestnetIndexNode0: a testnet's template index is node0's only.
+func TestTestnetIndexNode0(t *testing.T) {
+	tn := testnetOf(2, 1, 30100, 6)
+	tn.Template.Index.Database = DefaultIndexFile
+	nodes, err := InitTestnet(t.TempDir(), tn, testGenesis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range nodes {
+		cfg, err := LoadConfig(n.Home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if i == 0 {
+			want = filepath.Join(n.Home, DefaultIndexFile)
+		}
+		if got := cfg.IndexDatabase(n.Home); got != want {
+			t.Errorf("node%d's index %q, want %q", i, got, want)
+		}
+	}
+}
