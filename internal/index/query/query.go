@@ -105,9 +105,6 @@ func Open(where string, tokens Tokens) (*Reader, error) {
 	return New(db, tokens), nil
 }
 
-// DB is the database the Reader reads.
-func (r *Reader) DB() *sqldb.DB { return r.db }
-
 // Close closes the database.
 func (r *Reader) Close() error { return r.db.Close() }
 

@@ -3,9 +3,11 @@ package query
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/csv"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -512,4 +514,27 @@ func TestPublishDue(t *testing.T) {
 			t.Fatalf("an altered file: %v", err)
 		}
 	})
+}
+
+// TestCSVHeaderIsTheJSON: the CSV export has one column per JSON field of
+// an item, in the same order, so that both exports say the same.
+func TestCSVHeaderIsTheJSON(t *testing.T) {
+	var fields []string
+	ty := reflect.TypeOf(client.HistoryItem{})
+	for i := range ty.NumField() {
+		name, _, _ := strings.Cut(ty.Field(i).Tag.Get("json"), ",")
+		fields = append(fields, name)
+	}
+	if !slices.Equal(CSVHeader, fields) {
+		t.Fatalf("CSV header %v\nJSON fields %v", CSVHeader, fields)
+	}
+	var b bytes.Buffer
+	it := client.HistoryItem{TxID: "t", Amount: "1,5", Counterparty: `a "b"`}
+	if err := WriteCSV(&b, []client.HistoryItem{it}, true); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][11] != "1,5" || rows[1][21] != `a "b"` {
+		t.Fatalf("%q %v", rows, err)
+	}
 }
