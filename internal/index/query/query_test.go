@@ -538,3 +538,29 @@ func TestCSVHeaderIsTheJSON(t *testing.T) {
 		t.Fatalf("%q %v", rows, err)
 	}
 }
+
+// TestPublishWaitsForEveryChain: a day is complete only when every chain
+// the index follows has a block after it; a lagging region holds it back.
+func TestPublishWaitsForEveryChain(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		seedHistory(f)
+		f.block("peg-hk", 1, day0.Add(time.Hour), 0)
+		f.chain("peg-hk", "HK", 1, day0.Add(time.Hour))
+		if got, err := PublishDue(f.ctx, f.db, ""); err != nil || len(got) != 0 {
+			t.Fatalf("published %+v %v while peg-hk is still in the day", got, err)
+		}
+		f.block("peg-hk", 2, day0.AddDate(0, 0, 1), 0)
+		f.chain("peg-hk", "HK", 2, day0.AddDate(0, 0, 1))
+		got, err := PublishDue(f.ctx, f.db, "")
+		if err != nil || len(got) != 1 || got[0].Height != 24 {
+			t.Fatalf("published %+v %v", got, err)
+		}
+		rep, err := Build(f.ctx, f.db, got[0].Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Chains) != 2 || rep.Chains[0].ChainID != "peg-gb" || rep.Chains[0].Height != 24 || rep.Chains[1].Height != 1 {
+			t.Fatalf("chains %+v", rep.Chains)
+		}
+	})
+}
