@@ -68,7 +68,7 @@ defines each filter.`,
 	f.StringVar(&q.Min, "min", "", "amounts of at least this many units of --token")
 	f.StringVar(&q.Max, "max", "", "amounts of at most this many units of --token")
 	f.StringVar(&q.Region, "region", "", "only this region (GB)")
-	f.StringVar(&q.TradeStatus, "trade-status", "", "only the offers of trades now in this status")
+	f.StringVar(&q.TradeStatus, "trade-status", "", "only the offers of trades whose last step is this (offered, funded, settled…)")
 	f.StringVar(&q.Code, "code", "", "ok (default), refused or any")
 	f.IntVar(&q.Limit, "limit", 0, "the most transactions a page holds (default 50, at most 500)")
 	f.StringVar(&q.Cursor, "cursor", "", "the cursor a previous page printed")
