@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/index/query"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/state"
@@ -124,12 +125,16 @@ type server struct {
 	// keepAlive is how often an idle event stream carries a comment
 	// (KeepAlive; shorter in tests).
 	keepAlive time.Duration
+	index     *query.Reader // the index database's reader (WithIndex), nil without one
 }
 
 // New returns the API's handler: /healthz, /openapi.yaml and the /v1 routes,
 // each request logged at debug level.
-func New(chain Chain, genesis state.Genesis, log *slog.Logger) *Handler {
+func New(chain Chain, genesis state.Genesis, log *slog.Logger, opts ...Option) *Handler {
 	s := newServer(chain, genesis, log, DefaultWait)
+	for _, o := range opts {
+		o(s)
+	}
 	return &Handler{Handler: s.handler(), s: s}
 }
 
@@ -214,6 +219,19 @@ func (s *server) routes() []route {
 		{"GET", "/v1/accounts/{address}/kyc/{token}", s.kycAccount},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
+		{"GET", "/v1/history", s.history},
+		{"GET", "/v1/history/blocks", s.historyBlocks},
+		{"GET", "/v1/history/txs/{id}", s.historyTx},
+		{"GET", "/v1/history/coins/{id}", s.historyCoin},
+		{"GET", "/v1/history/status", s.indexStatus},
+		{"GET", "/v1/analytics/volumes", s.volumes()},
+		{"GET", "/v1/analytics/corridors", s.corridors()},
+		{"GET", "/v1/analytics/active", s.active()},
+		{"GET", "/v1/analytics/settlement", s.settlement()},
+		{"GET", "/v1/analytics/coverage", s.coverage()},
+		{"GET", "/v1/analytics/trend", s.trend()},
+		{"GET", "/v1/published", s.published},
+		{"GET", "/v1/published/{name}", s.publishedReport},
 	}
 }
 
