@@ -22,6 +22,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/pegledger/peg/internal/abci"
+	"github.com/pegledger/peg/internal/aliaskey"
 	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
@@ -122,7 +123,7 @@ func (n *Node) serveAPI(g state.Genesis) error {
 		return fmt.Errorf("node: api: %w", err)
 	}
 	n.apiAddr = ln.Addr().String()
-	n.handler = api.New(chain{n}, g, n.log.With("module", "api"))
+	n.handler = api.New(chain{n}, g, n.log.With("module", "api"), api.ConsoleAliasKey(filepath.Join(n.home, aliaskey.FileName)))
 	n.api = &http.Server{
 		Handler:           n.handler,
 		ReadHeaderTimeout: 10 * time.Second,
