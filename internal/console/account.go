@@ -134,17 +134,24 @@ func history(ctx context.Context, api *client.Client, addr ledger.Address, q url
 	return d, nil
 }
 
-// isUnavailable reports whether err is the API's 503: an index endpoint of
-// a node without an index.
+// isUnavailable reports whether err says the API has no index to answer
+// from: the API's 503 for a node without one, or a 404 that is not in the
+// API's shape (code 0), from an API that does not serve the index's
+// endpoints at all.
 func isUnavailable(err error) bool {
 	var ae *client.APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return ae.Status == http.StatusServiceUnavailable || (ae.Status == http.StatusNotFound && ae.Code == 0)
 }
 
 // unavailableText is what a page says in place of what the index would
 // show.
 func unavailableText(err error) string {
 	var ae *client.APIError
-	errors.As(err, &ae)
-	return ae.Message
+	if errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
+		return ae.Message
+	}
+	return "This node's API does not serve the index's endpoints."
 }

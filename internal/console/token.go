@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -58,6 +59,8 @@ type tokenData struct {
 	MoreMints string
 	Month     string
 	Report    *client.ReserveReport
+	// ReportError is the API's answer when it has no report for Month.
+	ReportError string
 }
 
 // episodeRow is a span of a reserve status other than OK, for the table
@@ -111,7 +114,12 @@ func (c *Console) token(r *http.Request) (*view, error) {
 	if d.Requests.Next != "" {
 		d.MoreMints = fmt.Sprintf("%stokens/%s?after=%s&month=%s", Prefix, id, d.Requests.Next, month)
 	}
-	if d.Report, err = api.Report(ctx, id, month); err != nil {
+	d.Report, err = api.Report(ctx, id, month)
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Status < http.StatusInternalServerError {
+		d.Report, d.ReportError, err = nil, ae.Message, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &view{name: "token", title: t.Name + " (" + t.Symbol + ")", data: d}, nil
