@@ -135,7 +135,9 @@ type Option func(*server)
 // that its search finds an account by phone or ID number; without it the
 // console says it cannot resolve aliases.
 func ConsoleAliasKey(path string) Option {
-	return func(s *server) { s.console = console.New(console.Config{AliasKeyFile: path, Log: s.log.With("part", "console")}) }
+	return func(s *server) {
+		s.console = console.New(console.Config{AliasKeyFile: path, Log: s.log.With("part", "console")})
+	}
 }
 
 // New returns the API's handler: /healthz, /openapi.yaml, the /v1 routes
