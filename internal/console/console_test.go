@@ -121,6 +121,7 @@ func TestSearch(t *testing.T) {
 		{"gbpt", "/console/tokens/gbpt"},
 		{alicePhone, "/console/accounts/" + alice.addr.String()},
 		{"phone:+442079460123", "/console/accounts/" + alice.addr.String()},
+		{"+442079460123", "/console/accounts/" + alice.addr.String()},
 	} {
 		status, h, body := get(t, base, "/console/search?q="+url.QueryEscape(tc.q))
 		if status != http.StatusSeeOther || h.Get("Location") != tc.to {

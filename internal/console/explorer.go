@@ -347,7 +347,7 @@ func (c *Console) search(r *http.Request) (*view, error) {
 		return nil, err
 	}
 	ctx := r.Context()
-	if h, err := strconv.ParseInt(q, 10, 64); err == nil && h >= 1 {
+	if h, err := strconv.ParseInt(q, 10, 64); err == nil && h >= 1 && q[0] != '+' {
 		return &view{redirect: fmt.Sprintf("%sblocks/%d", Prefix, h)}, nil
 	}
 	if a, err := ledger.ParseAddress(q); err == nil {
