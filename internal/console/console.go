@@ -228,12 +228,14 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, v *
 	}
 	// htmx asks for the part of a page that changes (a list's next page)
 	// with HX-Request; a browser without it gets the whole page.
-	name := "layout"
-	if r.Header.Get("HX-Request") == "true" && t.Lookup("rows") != nil {
-		name = "rows"
-	}
 	var b strings.Builder
-	if err := t.ExecuteTemplate(&b, name, d); err != nil {
+	var err error
+	if r.Header.Get("HX-Request") == "true" && t.Lookup("rows") != nil {
+		err = t.ExecuteTemplate(&b, "rows", v.data)
+	} else {
+		err = t.ExecuteTemplate(&b, "layout", d)
+	}
+	if err != nil {
 		c.log.Error("console: rendering", "page", v.name, "err", err)
 		http.Error(w, "the console could not draw this page; the node's log has the cause", http.StatusInternalServerError)
 		return

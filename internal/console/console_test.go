@@ -60,6 +60,29 @@ func TestPagesLoad(t *testing.T) {
 	}
 }
 
+// TestFragment asks for a page as htmx does when it pages a list in place:
+// the list's section alone; a page without such a list answers whole.
+func TestFragment(t *testing.T) {
+	base := chain(t).n.APIURL()
+	for _, tc := range []struct{ path, starts string }{
+		{"/console/blocks/2", `<section id="block-list">`},
+		{"/console/accounts/" + alice.addr.String(), `<section id="history">`},
+		{"/console/tokens/gbpt", "<!doctype html>"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, base+tc.path, nil)
+		req.Header.Set("HX-Request", "true")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), tc.starts) {
+			t.Errorf("%s with HX-Request: HTTP %d, want 200 starting %q: %.300s", tc.path, resp.StatusCode, tc.starts, b)
+		}
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	c := chain(t)
 	base := c.n.APIURL()
