@@ -137,6 +137,9 @@ func newRoot(g *globals) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if g.output == "csv" && cmd.Annotations[csvOutput] != "" {
+				return nil
+			}
 			if g.output != "text" && g.output != "json" {
 				return usageErrorf("--output must be text or json, not %q", g.output)
 			}
@@ -159,6 +162,7 @@ func newRoot(g *globals) *cobra.Command {
 		auditCmd(g), coinCmd(g), validatorsCmd(g),
 		transferCmd(g), relayCmd(g), regionCmd(g),
 		walletCmd(g), notifyCmd(g), consoleCmd(g),
+		historyCmd(g), reportCmd(g),
 	)
 	return root
 }

@@ -156,7 +156,7 @@ func ensureDevTestnet(dir string, basePort, n int) (bool, error) {
 		return false, nil
 	}
 	_, err = initDevTestnet(dir, node.Testnet{Validators: n, BasePort: basePort, PortStride: devPorts,
-		Template: node.DefaultConfig(devChainID, devRegion, basePort)}, true)
+		Template: devConfig(basePort)}, true)
 	return err == nil, err
 }
 

@@ -158,7 +158,15 @@ func ensureDevNetwork(home string, basePort int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, node.Init(home, node.DefaultConfig(devChainID, devRegion, basePort), gen)
+	return true, node.Init(home, devConfig(basePort), gen)
+}
+
+// devConfig is the development network's node configuration: the default,
+// with the index peg up runs (index.db in the home) served by the API.
+func devConfig(basePort int) node.Config {
+	c := node.DefaultConfig(devChainID, devRegion, basePort)
+	c.Index.Database = node.DefaultIndexFile
+	return c
 }
 
 // holdsNode reports whether home holds a node's configuration.

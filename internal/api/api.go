@@ -26,6 +26,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/console"
+	"github.com/pegledger/peg/internal/index/query"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/proof"
 	"github.com/pegledger/peg/internal/state"
@@ -126,10 +127,8 @@ type server struct {
 	// (KeepAlive; shorter in tests).
 	keepAlive time.Duration
 	console   *console.Console // the web console, at console.Prefix
+	index     *query.Reader    // the index database's reader (WithIndex), nil without one
 }
-
-// Option sets up the API's handler beyond its chain.
-type Option func(*server)
 
 // ConsoleAliasKey gives the web console the platform's alias key file, so
 // that its search finds an account by phone or ID number; without it the
@@ -233,6 +232,19 @@ func (s *server) routes() []route {
 		{"GET", "/v1/accounts/{address}/kyc/{token}", s.kycAccount},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
+		{"GET", "/v1/history", s.history},
+		{"GET", "/v1/history/blocks", s.historyBlocks},
+		{"GET", "/v1/history/txs/{id}", s.historyTx},
+		{"GET", "/v1/history/coins/{id}", s.historyCoin},
+		{"GET", "/v1/history/status", s.indexStatus},
+		{"GET", "/v1/analytics/volumes", s.volumes()},
+		{"GET", "/v1/analytics/corridors", s.corridors()},
+		{"GET", "/v1/analytics/active", s.active()},
+		{"GET", "/v1/analytics/settlement", s.settlement()},
+		{"GET", "/v1/analytics/coverage", s.coverage()},
+		{"GET", "/v1/analytics/trend", s.trend()},
+		{"GET", "/v1/published", s.published},
+		{"GET", "/v1/published/{name}", s.publishedReport},
 	}
 }
 

@@ -11,11 +11,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/sqldb"
 	"github.com/pegledger/peg/internal/tx"
 )
 
@@ -62,6 +64,24 @@ type Config struct {
 		Level  string `toml:"level" comment:"debug, info, warn or error"`
 		Format string `toml:"format" comment:"text or json"`
 	} `toml:"log"`
+	Index struct {
+		Database string `toml:"database" comment:"the index database the API serves /v1/history, /v1/analytics and /v1/published from (peg index writes it): an SQLite file, relative to the home, or a postgres:// URL; empty for none"`
+	} `toml:"index"`
+}
+
+// DefaultIndexFile is the index database `peg up` gives the nodes it
+// creates, in the node's home.
+const DefaultIndexFile = "index.db"
+
+// IndexDatabase is where the node's index database is: a postgres:// URL
+// as configured, an SQLite file's path resolved against home; empty when
+// the node has none.
+func (c Config) IndexDatabase(home string) string {
+	d := c.Index.Database
+	if d == "" || sqldb.IsURL(d) || filepath.IsAbs(d) {
+		return d
+	}
+	return filepath.Join(home, d)
 }
 
 // DefaultBasePort is the first of the NodePorts loopback ports a default node
@@ -147,6 +167,9 @@ func (c Config) Validate() error {
 		} else if v < 0 {
 			errs = append(errs, fmt.Errorf("%s %q: must not be negative", d.name, d.value))
 		}
+	}
+	if strings.ContainsAny(c.Index.Database, "\x00\n") || (strings.Contains(c.Index.Database, "://") && !sqldb.IsURL(c.Index.Database)) {
+		errs = append(errs, fmt.Errorf("index.database %q: want an SQLite file's path or a postgres:// URL", c.Index.Database))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -24,6 +24,7 @@ import (
 	"github.com/pegledger/peg/internal/abci"
 	"github.com/pegledger/peg/internal/aliaskey"
 	"github.com/pegledger/peg/internal/api"
+	"github.com/pegledger/peg/internal/index/query"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
@@ -51,6 +52,9 @@ type Node struct {
 	unlock func() error
 	// proofs are the parts of the blocks proved last (ReceiptProof).
 	proofs proofCache
+	// index reads the index database the API serves (Config.Index), nil
+	// without one.
+	index *query.Reader
 }
 
 // Start opens the node at home and starts consensus and the API. The caller
@@ -123,7 +127,19 @@ func (n *Node) serveAPI(g state.Genesis) error {
 		return fmt.Errorf("node: api: %w", err)
 	}
 	n.apiAddr = ln.Addr().String()
-	n.handler = api.New(chain{n}, g, n.log.With("module", "api"), api.ConsoleAliasKey(filepath.Join(n.home, aliaskey.FileName)))
+	opts := []api.Option{api.ConsoleAliasKey(filepath.Join(n.home, aliaskey.FileName))}
+	if where := n.Config.IndexDatabase(n.home); where != "" {
+		// The index need not exist yet: peg index creates it, and the API
+		// answers 503 until it can read it.
+		r, err := query.Open(where, nil)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("node: index: %w", err)
+		}
+		n.index = r
+		opts = append(opts, api.WithIndex(r))
+	}
+	n.handler = api.New(chain{n}, g, n.log.With("module", "api"), opts...)
 	n.api = &http.Server{
 		Handler:           n.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -166,6 +182,11 @@ func (n *Node) Stop() {
 		cancel()
 		if err := <-n.apiDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("api stopped", "err", err)
+		}
+	}
+	if n.index != nil {
+		if err := n.index.Close(); err != nil {
+			n.log.Error("closing the index", "err", err)
 		}
 	}
 	if n.comet != nil && n.comet.IsRunning() {

@@ -30,7 +30,8 @@ type Testnet struct {
 	PortStride int
 	// Template holds what every node shares: chain id, region, consensus
 	// timeouts and logging. Each node's moniker, listen addresses and
-	// persistent peers replace the template's.
+	// persistent peers replace the template's; its index database is
+	// node0's only (one indexer follows the network, beside node0).
 	Template Config
 }
 
@@ -88,6 +89,9 @@ func InitTestnet(dir string, t Testnet, g state.Genesis) ([]TestnetNode, error) 
 	for i := range ms {
 		cfg := t.Template
 		cfg.Moniker = fmt.Sprintf("node%d", i)
+		if i > 0 {
+			cfg.Index.Database = ""
+		}
 		cfg.setPorts(t.BasePort + i*t.PortStride)
 		if err := checkNew(TestnetHome(dir, i), cfg); err != nil {
 			return nil, err
