@@ -41,8 +41,9 @@ type analyticsData struct {
 
 // analytics shows the index's analysis over a range (?from=, ?to=, by day
 // or month with ?group=, of one ?token= and ?region=): volumes and counts,
-// corridors, active accounts, settlement times, the trend of the volume,
-// and the published reports (a page from ?reports=).
+// corridors, active accounts, settlement times, the trend of the volume
+// (of the count of payments, without a token), and the published reports (a
+// page from ?reports=).
 func (c *Console) analytics(r *http.Request) (*view, error) {
 	api, err := c.api(r)
 	if err != nil {
@@ -122,14 +123,20 @@ func (d *analyticsData) read(ctx context.Context, api *client.Client, reportsCur
 	}
 	d.Settlements = []*client.Settlement{d.Trade, d.Credit}
 	d.TradeChart, d.CreditChart = histogram(d.Trade), histogram(d.Credit)
-	if d.Trend, err = api.Trend(ctx, client.AnalyticsQuery{Metric: "volume", Token: f.Token, Window: strconv.Itoa(DefaultAnalyticsDays) + "d"}); err != nil {
+	// Amounts of different tokens do not add: the trend is of the volume of
+	// one token, or of the count of payments across them.
+	metric := "count"
+	if f.Token != "" {
+		metric = "volume"
+	}
+	if d.Trend, err = api.Trend(ctx, client.AnalyticsQuery{Metric: metric, Token: f.Token, Window: strconv.Itoa(DefaultAnalyticsDays) + "d"}); err != nil {
 		return err
 	}
 	tr := make([]bar, len(d.Trend.Rows))
 	for i, row := range d.Trend.Rows {
 		tr[i] = bar{row.Period, decimal(row.Value)}
 	}
-	d.TrendChart = barChart("trend of the volume", tr)
+	d.TrendChart = barChart("trend of the "+metric, tr)
 	if d.Published, err = api.Published(ctx, "", reportsCursor, PageSize); err != nil {
 		return err
 	}
