@@ -218,5 +218,9 @@ func (c *Console) coverageChart(cov *client.Coverage, end time.Time, d *tokenDat
 		d.Episodes = append(d.Episodes, episodeRow{Status: e.status, From: when(e.from), To: when(e.to)})
 	}
 	d.Chart = stepChart("reserve coverage of "+cov.Token, []series{res, req}, eps, end)
-	d.ChartNote = fmt.Sprintf("From the index: %d points, one after each of the token's events in the last %d days.", len(cov.Points), d.Days)
+	span := fmt.Sprintf("%d days", d.Days)
+	if d.Days == 1 {
+		span = "day"
+	}
+	d.ChartNote = fmt.Sprintf("From the index: %d points, one after each of the token's events in the last %s.", len(cov.Points), span)
 }
