@@ -10,7 +10,7 @@ CREATE INDEX txs_token_page ON txs (token, time_ns, chain_id, height, idx);
 CREATE INDEX txs_kind_page ON txs (kind, time_ns, chain_id, height, idx);
 CREATE INDEX txs_region_page ON txs (region, time_ns, chain_id, height, idx);
 CREATE INDEX txs_refused_page ON txs (time_ns, chain_id, height, idx) WHERE code <> 0;
-CREATE INDEX txs_payments ON txs (kind, day, token, region, payee_region, amt_hi, amt_lo) WHERE code = 0;
+CREATE INDEX txs_payments ON txs (day, token, region, payee_region, amt_hi, amt_lo, kind, code) WHERE code = 0 AND kind IN ('pay', 'spend_from');
 CREATE INDEX entries_page ON entries (address, time_ns, chain_id, height, idx);
 CREATE INDEX entries_counterparty_page ON entries (address, counterparty, time_ns, chain_id, height, idx);
 CREATE INDEX entries_active ON entries (time_ns, address);
