@@ -227,5 +227,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	closeBrowser()
 	stopChain()
+	stopIndexed()
 	os.Exit(code)
 }
