@@ -236,3 +236,42 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestBrowserAnalytics holds the analytics page's volumes and active
+// accounts to the API's.
+func TestBrowserAnalytics(t *testing.T) {
+	n := indexedNode(t)
+	ctx := tab(t)
+	q := client.AnalyticsQuery{Group: "day", From: "2026-03-01", To: "2026-03-31"}
+	vol, err := client.New(n.APIURL()).Volumes(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, err := client.New(n.APIURL()).Active(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Navigate(n.APIURL()+"/console/analytics?group=day&from=2026-03-01&to=2026-03-31"), chromedp.WaitVisible(chromedp.CSS("#volumes")))
+	rows := eval[[][]string](t, ctx, `[...document.querySelectorAll("#volumes tbody tr")].map(tr => [...tr.cells].map(td => td.innerText))`)
+	if len(rows) != len(vol.Rows) || len(rows) == 0 {
+		t.Fatalf("%d volume rows shown, the API has %d", len(rows), len(vol.Rows))
+	}
+	for i, r := range vol.Rows {
+		want := []string{r.Period, r.Token, r.Region, fmt.Sprint(r.Count), strings.TrimSpace(r.Volume + " " + r.Unit)}
+		if !slices.Equal(rows[i], want) {
+			t.Errorf("volume row %d: page %q, API %q", i, rows[i], want)
+		}
+	}
+	active := eval[[][]string](t, ctx, `[...document.querySelectorAll("#active tbody tr")].map(tr => [...tr.cells].map(td => td.innerText))`)
+	if len(active) != len(act.Rows) {
+		t.Fatalf("%d active rows shown, the API has %d", len(active), len(act.Rows))
+	}
+	for i, r := range act.Rows {
+		if want := []string{r.Period, fmt.Sprint(r.Accounts)}; !slices.Equal(active[i], want) {
+			t.Errorf("active row %d: page %q, API %q", i, active[i], want)
+		}
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("svg.chart rect.bar").length`); n == 0 {
+		t.Error("no bars drawn")
+	}
+}
