@@ -86,7 +86,7 @@ func New(cfg Config) *Console {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Console{cfg: cfg, log: log, pages: parsePages(), sessions: newSessions(), clients: map[string]*client.Client{}}
+	c := &Console{cfg: cfg, log: log, pages: parsedPages(), sessions: newSessions(), clients: map[string]*client.Client{}}
 	c.mux = c.routes()
 	return c
 }

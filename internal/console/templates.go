@@ -4,8 +4,13 @@ import (
 	"html/template"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 )
+
+// parsedPages is parsePages, done once: the templates are embedded, and
+// every console of the process (one per API handler) shares them.
+var parsedPages = sync.OnceValue(parsePages)
 
 // parsePages parses each page's template with the layout it fills and the
 // parts pages share (files named _*.html).
