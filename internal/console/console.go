@@ -128,6 +128,8 @@ func cacheStatic(next http.Handler) http.Handler {
 	})
 }
 
+// ServeHTTP answers a console request, with headers that keep the pages
+// from being framed, sniffed or made to load anything from elsewhere.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -193,7 +195,6 @@ type layoutData struct {
 	SignedIn string // the signed-in address, if any
 	Page     any
 	Nav      string
-	Fragment bool
 }
 
 func (c *Console) page(h pageFunc) http.Handler {

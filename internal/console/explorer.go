@@ -195,11 +195,11 @@ type coinMove struct {
 
 // txData is a transaction's page.
 type txData struct {
-	Receipt         *client.Receipt
-	Time            string
-	Spent, Created  []coinMove
-	Events          []client.Event
-	RefusedOrFailed bool
+	Receipt        *client.Receipt
+	Time           string
+	Spent, Created []coinMove
+	// Refused is a receipt with a code other than OK.
+	Refused bool
 }
 
 // tx shows a transaction's receipt: kind, result, signer, events, and the
@@ -217,7 +217,7 @@ func (c *Console) tx(r *http.Request) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := txData{Receipt: rc, Time: when(rc.Time), Events: rc.Events, RefusedOrFailed: rc.Code != 0}
+	d := txData{Receipt: rc, Time: when(rc.Time), Refused: rc.Code != 0}
 	d.Spent, d.Created = coinMoves(rc.Events)
 	return &view{name: "tx", title: "Transaction " + short(id.String()), data: d}, nil
 }
