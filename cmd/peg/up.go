@@ -283,6 +283,7 @@ func printBanner(w io.Writer, dir, cliHome string, nodes []*node.Node, rw *reser
 Peg is up (%s network in %s)
 
   API        %s
+  console    %[3]s/console/ (open it in a browser)
   chain id   %s
   region     %s
 %s  keyring    %s

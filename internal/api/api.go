@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/console"
 	"github.com/pegledger/peg/internal/index/query"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/proof"
@@ -125,11 +126,22 @@ type server struct {
 	// keepAlive is how often an idle event stream carries a comment
 	// (KeepAlive; shorter in tests).
 	keepAlive time.Duration
-	index     *query.Reader // the index database's reader (WithIndex), nil without one
+	console   *console.Console // the web console, at console.Prefix
+	index     *query.Reader    // the index database's reader (WithIndex), nil without one
 }
 
-// New returns the API's handler: /healthz, /openapi.yaml and the /v1 routes,
-// each request logged at debug level.
+// ConsoleAliasKey gives the web console the platform's alias key file, so
+// that its search finds an account by phone or ID number; without it the
+// console says it cannot resolve aliases.
+func ConsoleAliasKey(path string) Option {
+	return func(s *server) {
+		s.console = console.New(console.Config{AliasKeyFile: path, Log: s.log.With("part", "console")})
+	}
+}
+
+// New returns the API's handler: /healthz, /openapi.yaml, the /v1 routes
+// and the web console (internal/console, at /console/, which reads the API
+// it is served with), each request logged at debug level.
 func New(chain Chain, genesis state.Genesis, log *slog.Logger, opts ...Option) *Handler {
 	s := newServer(chain, genesis, log, DefaultWait)
 	for _, o := range opts {
@@ -156,7 +168,8 @@ func newServer(chain Chain, genesis state.Genesis, log *slog.Logger, wait time.D
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &server{chain: chain, genesis: genesis, log: log, wait: wait, keepAlive: KeepAlive}
+	s := &server{chain: chain, genesis: genesis, log: log, wait: wait, keepAlive: KeepAlive,
+		console: console.New(console.Config{Log: log.With("part", "console")})}
 	s.events = newHub(s, MaxEventBuffer)
 	return s
 }
@@ -237,7 +250,7 @@ func (s *server) routes() []route {
 
 // routing is the API's two muxes and the patterns registered on them.
 type routing struct {
-	outer    *http.ServeMux // /healthz, /openapi.yaml, /v1/ to v1, and a 404 for the rest
+	outer    *http.ServeMux // /healthz, /openapi.yaml, /v1/ to v1, /console/, and a 404 for the rest
 	v1       *http.ServeMux // the /v1 operations, behind the validator
 	patterns []string       // every "METHOD /path" registered, for the test against openapi.yaml
 }
@@ -265,6 +278,8 @@ func (s *server) mux() routing {
 		w.Write(specYAML)
 	})
 	rt.outer.Handle("/v1/", s.strictJSON(s.validator()(rt.v1)))
+	rt.outer.Handle(console.Prefix, s.console)
+	rt.outer.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusFound))
 	rt.outer.Handle("/", s.serveJSON(func(w http.ResponseWriter, r *http.Request) error {
 		return notFound("no API route %s %s; see /openapi.yaml", r.Method, r.URL.Path)
 	}))

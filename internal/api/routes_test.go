@@ -152,8 +152,16 @@ func TestSpecLimits(t *testing.T) {
 
 func TestOutsideTheAPI(t *testing.T) {
 	e := newTestEnv(t)
-	for _, path := range []string{"/", "/v1", "/v2/status", "/favicon.ico"} {
+	for _, path := range []string{"/v1", "/v2/status", "/favicon.ico", "/index.html"} {
 		status, body := e.get(path)
 		errorBody(t, status, body, http.StatusNotFound, "NOT_FOUND")
+	}
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(e.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || got != "/console/" {
+		t.Errorf("GET / answered %d to %q, want 302 to /console/", resp.StatusCode, got)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/pegledger/peg/internal/abci"
+	"github.com/pegledger/peg/internal/aliaskey"
 	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/index/query"
 	"github.com/pegledger/peg/internal/ledger"
@@ -126,7 +127,7 @@ func (n *Node) serveAPI(g state.Genesis) error {
 		return fmt.Errorf("node: api: %w", err)
 	}
 	n.apiAddr = ln.Addr().String()
-	var opts []api.Option
+	opts := []api.Option{api.ConsoleAliasKey(filepath.Join(n.home, aliaskey.FileName))}
 	if where := n.Config.IndexDatabase(n.home); where != "" {
 		// The index need not exist yet: peg index creates it, and the API
 		// answers 503 until it can read it.

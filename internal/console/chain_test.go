@@ -1,0 +1,232 @@
+package console_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pegledger/peg/internal/aliaskey"
+	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/money"
+	"github.com/pegledger/peg/internal/node"
+	"github.com/pegledger/peg/internal/ports"
+	"github.com/pegledger/peg/internal/region"
+	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/token"
+	"github.com/pegledger/peg/internal/tx"
+	"github.com/pegledger/peg/internal/tx/txpb"
+)
+
+// The tests share one real node, started once for the test binary: gbpt
+// deployed and attested, alice paid in several blocks, an alias bound to
+// alice under the alias key in the node's home, and eurt, whose reserve the
+// AT_RISK test takes away.
+
+const testChainID = "peg-console-test"
+
+// key is a deterministic test key.
+type key struct {
+	priv ed25519.PrivateKey
+	addr ledger.Address
+}
+
+func newKey(name string) key {
+	seed := sha256.Sum256([]byte(name))
+	k := ed25519.NewKeyFromSeed(seed[:])
+	return key{k, ledger.NewAddress("GB", k.Public().(ed25519.PublicKey))}
+}
+
+var (
+	operator, issuer, attestor = newKey("operator"), newKey("issuer"), newKey("attestor")
+	minter, registrar          = newKey("minter"), newKey("registrar")
+	alice, bob                 = newKey("alice"), newKey("bob")
+)
+
+// alicePhone is the phone number bound to alice.
+const alicePhone = "+44 20 7946 0123"
+
+// alicePayments is how many payments alice receives from bob, one a block.
+const alicePayments = 12
+
+// testChain is the shared node.
+type testChain struct {
+	n     *node.Node
+	home  string
+	api   *client.Client
+	nonce atomic.Uint64
+	// mints are the transactions that minted to alice and bob.
+	mints []ledger.TxID
+}
+
+var (
+	chainOnce sync.Once
+	shared    *testChain
+	chainErr  error
+)
+
+// chain starts the shared node on first use.
+func chain(t testing.TB) *testChain {
+	t.Helper()
+	chainOnce.Do(func() { shared, chainErr = startChain() })
+	if chainErr != nil {
+		t.Fatal(chainErr)
+	}
+	return shared
+}
+
+// stopChain stops the shared node, if it started.
+func stopChain() {
+	if shared == nil {
+		return
+	}
+	shared.n.Stop()
+	for range 100 {
+		if os.RemoveAll(shared.home) == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func startChain() (*testChain, error) {
+	home, err := os.MkdirTemp("", "peg-console-node-")
+	if err != nil {
+		return nil, err
+	}
+	base, err := ports.Block(3)
+	if err != nil {
+		return nil, err
+	}
+	g := state.Genesis{Operator: operator.addr, Issuers: []ledger.Address{issuer.addr}, Params: node.DefaultParams()}
+	cfg := node.DefaultConfig(testChainID, "GB", base)
+	cfg.Log.Level = "error"
+	if err := node.Init(home, cfg, g); err != nil {
+		return nil, err
+	}
+	akey, err := aliaskey.Create(filepath.Join(home, aliaskey.FileName))
+	if err != nil {
+		return nil, err
+	}
+	n, err := node.Start(home, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	c := &testChain{n: n, home: home, api: client.New(n.APIURL())}
+	shared = c
+	return c, c.populate(akey)
+}
+
+// populate deploys the tokens and makes the history the tests read.
+func (c *testChain) populate(akey region.Key) error {
+	for _, d := range []token.Draft{draft("gbpt", "Pound", "GBPT", "GBP", "GB81PEGD20041531926819"), draft("eurt", "Euro", "EURT", "EUR", "GB39PEGD20041590471828")} {
+		if _, err := c.submit(issuer, &txpb.Body{Msg: &txpb.Body_DeployToken{DeployToken: &txpb.DeployToken{Contract: tx.DraftToProto(d)}}}); err != nil {
+			return err
+		}
+		if err := c.attest(ledger.TokenID(d.ID), d.Fiat.Account, d.Fiat.Currency, "100000000"); err != nil {
+			return err
+		}
+	}
+	for _, to := range []key{alice, bob} {
+		rc, err := c.submit(minter, &txpb.Body{Msg: &txpb.Body_Mint{Mint: &txpb.Mint{Token: "gbpt", To: to.addr.String(), Amount: "500000"}}})
+		if err != nil {
+			return err
+		}
+		c.mints = append(c.mints, rc.TxID)
+	}
+	for i := range alicePayments {
+		if err := c.pay(bob, alice, "gbpt", fmt.Sprint(100+i)); err != nil {
+			return err
+		}
+	}
+	if _, err := c.submit(operator, &txpb.Body{Msg: &txpb.Body_SetRegistrar{SetRegistrar: &txpb.SetRegistrar{Registrar: registrar.addr.String()}}}); err != nil {
+		return err
+	}
+	v, err := region.ParsePhone(alicePhone)
+	if err != nil {
+		return err
+	}
+	h := region.Hash(akey, v)
+	_, err = c.submit(registrar, &txpb.Body{Msg: &txpb.Body_AliasRegister{AliasRegister: &txpb.AliasRegister{Hash: h[:], Account: alice.addr.String()}}})
+	return err
+}
+
+func draft(id string, name, symbol, currency, account string) token.Draft {
+	return token.Draft{ID: id, Name: name, Symbol: symbol, Decimals: 2, SupplyCap: "1000000", DeclaredReserve: "1000000",
+		Ratio: "1", MinUnit: "0.01", MaxTransfer: "100000", TransferRule: "open", RedeemRule: "anyone",
+		Fiat: token.FiatDraft{BIC: node.DemoBankBIC, Scheme: "IBAN", Account: account, Currency: currency},
+		Roles: token.RolesDraft{Owner: issuer.addr.String(), Pauser: newKey("pauser").addr.String(),
+			Freezer: newKey("freezer").addr.String(), Attestor: attestor.addr.String(),
+			Minters: []token.MinterDraft{{Address: minter.addr.String(), Allowance: "1000000"}}}}
+}
+
+// attest records the reserve of tok's account as balance (minor units), as
+// the monitor does after reading the bank.
+func (c *testChain) attest(tok ledger.TokenID, account, currency, balance string) error {
+	_, err := c.submit(attestor, &txpb.Body{Msg: &txpb.Body_Attest{Attest: &txpb.Attest{Token: string(tok), Account: account, Currency: currency,
+		Balance: balance, BalanceType: "ClosingBooked", BankTime: time.Now().Add(-time.Minute).Unix(),
+		RawHash: make([]byte, 32), Source: "test"}}})
+	return err
+}
+
+// pay pays units (minor units) of tok from one key to another, spending
+// the payer's first coin and taking change.
+func (c *testChain) pay(from, to key, tok ledger.TokenID, units string) error {
+	coins, err := c.api.Coins(context.Background(), from.addr, tok, 1)
+	if err != nil {
+		return err
+	}
+	if len(coins) == 0 {
+		return fmt.Errorf("%s holds no %s", from.addr, tok)
+	}
+	in := coins[0]
+	amount, err := money.ParseUnits(units)
+	if err != nil {
+		return err
+	}
+	change, ok := in.Units.Sub(amount)
+	if !ok {
+		return fmt.Errorf("coin %s holds less than %s", in.ID, units)
+	}
+	outs := []*txpb.Output{{Owner: to.addr.String(), Amount: units}}
+	if !change.IsZero() {
+		outs = append(outs, &txpb.Output{Owner: from.addr.String(), Amount: change.String()})
+	}
+	_, err = c.submit(from, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: string(tok), Inputs: [][]byte{in.ID[:]}, Outputs: outs}}})
+	return err
+}
+
+// submit signs body with k and waits for it to be committed, accepted.
+func (c *testChain) submit(k key, body *txpb.Body) (*client.Receipt, error) {
+	ctx := context.Background()
+	st, err := c.api.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body.ChainId, body.ExpiryHeight, body.Signer, body.Nonce = testChainID, st.Height+100, k.addr.String(), c.nonce.Add(1)
+	raw, _, err := tx.Sign(body, k.priv)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.api.Submit(ctx, raw, true)
+	if err != nil {
+		return nil, fmt.Errorf("submitting %T: %w", body.Msg, err)
+	}
+	return s.Receipt, nil
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	closeBrowser()
+	stopChain()
+	stopIndexed()
+	os.Exit(code)
+}
