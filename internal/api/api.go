@@ -124,6 +124,9 @@ type server struct {
 	// keepAlive is how often an idle event stream carries a comment
 	// (KeepAlive; shorter in tests).
 	keepAlive time.Duration
+	// pageReceipts bounds the receipts of one GET /v1/blocks answer
+	// (MaxBlockPageReceipts; smaller in tests).
+	pageReceipts int
 }
 
 // New returns the API's handler: /healthz, /openapi.yaml and the /v1 routes,
@@ -151,7 +154,7 @@ func newServer(chain Chain, genesis state.Genesis, log *slog.Logger, wait time.D
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &server{chain: chain, genesis: genesis, log: log, wait: wait, keepAlive: KeepAlive}
+	s := &server{chain: chain, genesis: genesis, log: log, wait: wait, keepAlive: KeepAlive, pageReceipts: MaxBlockPageReceipts}
 	s.events = newHub(s, MaxEventBuffer)
 	return s
 }
@@ -212,6 +215,7 @@ func (s *server) routes() []route {
 		{"GET", "/v1/mint-requests/{id}", s.mintRequest},
 		{"GET", "/v1/tokens/{id}/kyc", s.kycTiers},
 		{"GET", "/v1/accounts/{address}/kyc/{token}", s.kycAccount},
+		{"GET", "/v1/blocks", s.blocks},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
 	}
