@@ -158,7 +158,7 @@ func newRoot(g *globals) *cobra.Command {
 		caCmd(g), certCmd(g), identityCmd(g), creditCmd(g), tradeCmd(g), endorseCmd(g),
 		auditCmd(g), coinCmd(g), validatorsCmd(g),
 		transferCmd(g), relayCmd(g), regionCmd(g),
-		walletCmd(g), notifyCmd(g),
+		walletCmd(g), notifyCmd(g), indexCmd(g),
 	)
 	return root
 }

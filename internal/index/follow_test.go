@@ -3,9 +3,7 @@ package index
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -52,113 +50,17 @@ func caughtUp(t *testing.T, db *sqldb.DB, node *client.Client) {
 	})
 }
 
-// compareWithChain holds the index to the chain, up to the height it
-// holds: every receipt of every block exactly once, in order, with its
-// code; every coin the node holds unspent as unspent, owned alike; and each
-// address's balance, summed from its entries, equal to the node's.
+// compareWithChain holds the index to the chain (Verify) and fails on any
+// difference.
 func compareWithChain(t *testing.T, db *sqldb.DB, node *client.Client, addrs ...ledger.Address) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := node.Status(ctx)
+	v, err := Verify(context.Background(), db, node, "gbpt", addrs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var held int64
-	if err := db.QueryRow(`SELECT height FROM chains WHERE chain_id = $1`, st.ChainID).Scan(&held); err != nil {
-		t.Fatalf("the index holds no chain %s: %v", st.ChainID, err)
+	if !v.Holdings || v.Receipts == 0 || len(v.Differences) > 0 {
+		t.Errorf("the index against the chain: %+v", v)
 	}
-	var want []string
-	for from, index := int64(1), 0; from <= held; {
-		p, err := node.Blocks(ctx, from, index, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, b := range p.Blocks {
-			if b.Height > held {
-				break
-			}
-			for _, rc := range b.Receipts {
-				want = append(want, fmt.Sprintf("%d %d %s %s %d", b.Height, rc.Index, rc.TxID, rc.Kind, rc.Code))
-			}
-		}
-		last := p.Blocks[len(p.Blocks)-1]
-		from, index = last.Height+1, 0
-		if last.NextIndex > 0 {
-			from, index = last.Height, last.NextIndex
-		}
-	}
-	rows, err := db.Query(`SELECT height, idx, tx_id, kind, code FROM txs WHERE chain_id = $1 ORDER BY height, idx`, st.ChainID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var h, idx, code int64
-		var id, kind string
-		if err := rows.Scan(&h, &idx, &id, &kind, &code); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, fmt.Sprintf("%d %d %s %s %d", h, idx, id, kind, code))
-	}
-	rows.Close()
-	if !slices.Equal(got, want) {
-		t.Errorf("the index's transactions (%d) differ from the chain's receipts (%d) up to height %d\nindex: %s\nchain: %s",
-			len(got), len(want), held, firstLines(got), firstLines(want))
-	}
-	// The node's coins and balances are of its latest height: compare them
-	// once the index holds it.
-	if int64(st.Height) != held {
-		return
-	}
-	for _, a := range addrs {
-		coins, err := node.Coins(ctx, a, "gbpt", 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wantCoins []string
-		for _, c := range coins {
-			wantCoins = append(wantCoins, c.ID.String()+" "+c.Units.String())
-		}
-		slices.Sort(wantCoins)
-		rows, err := db.Query(`SELECT coin_id, amount FROM coins WHERE owner = $1 AND spent_height IS NULL ORDER BY coin_id`, a.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var gotCoins []string
-		for rows.Next() {
-			var id, amount string
-			rows.Scan(&id, &amount)
-			gotCoins = append(gotCoins, id+" "+amount)
-		}
-		rows.Close()
-		if !slices.Equal(gotCoins, wantCoins) {
-			t.Errorf("%s's unspent coins: index %v, node %v", a, gotCoins, wantCoins)
-		}
-		bal, err := node.Balances(ctx, a, "gbpt")
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantBal := "0"
-		if len(bal) > 0 {
-			wantBal = bal[0].Units.String()
-		}
-		var hi, lo int64
-		if err := db.QueryRow(`SELECT COALESCE(SUM(net_hi), 0), COALESCE(SUM(net_lo), 0) FROM entries WHERE address = $1 AND token = 'gbpt'`,
-			a.String()).Scan(&hi, &lo); err != nil {
-			t.Fatal(err)
-		}
-		sum := new(big.Int).Add(new(big.Int).Mul(big.NewInt(hi), big.NewInt(1_000_000_000)), big.NewInt(lo))
-		if sum.String() != wantBal {
-			t.Errorf("%s's balance from the index's entries %s, the node's %s", a, sum, wantBal)
-		}
-	}
-}
-
-func firstLines(l []string) string {
-	if len(l) > 8 {
-		l = append(l[:8:8], "…")
-	}
-	return strings.Join(l, "; ")
 }
 
 // TestFollowOnBoth: a follower catches a real node's chain up from genesis
@@ -208,6 +110,17 @@ func TestFollowOnBoth(t *testing.T) {
 			}
 			if supply != "1050" || reserve != "1000000" || required != "1050" || status != "OK" {
 				t.Errorf("after the second mint: supply %s reserve %s required %s status %s", supply, reserve, required, status)
+			}
+
+			// Verify sees a transaction lost and a coin wrongly spent.
+			for _, q := range []string{`DELETE FROM txs WHERE tx_id = $1`, `UPDATE coins SET spent_height = 1 WHERE created_tx = $1`} {
+				if _, err := db.Exec(q, pay.String()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			v, err := Verify(ctx, db, c.c, "gbpt", []ledger.Address{alice.addr, bob.addr})
+			if err != nil || len(v.Differences) != 3 {
+				t.Errorf("verify after tampering: %+v %v", v, err)
 			}
 		})
 	}
