@@ -106,7 +106,7 @@ Progress goes to the log on stderr. See docs/index.md.`,
 			return runIndex(ctx, db, nodes, node.NewLogger(cmd.ErrOrStderr(), "info", "text"))
 		},
 	}
-	cmd.Flags().StringVar(&f.db, "db", "", "index database: an SQLite file or a postgres:// URL (default: index.db in --home)")
+	cmd.PersistentFlags().StringVar(&f.db, "db", "", "index database: an SQLite file or a postgres:// URL (default: index.db in --home)")
 	cmd.AddCommand(indexStatusCmd(g, &f), indexVerifyCmd(g, &f))
 	return cmd
 }
@@ -202,7 +202,7 @@ func openIndexReader(where string) (*sqldb.DB, error) {
 func indexVerifyCmd(g *globals, f *indexFlags) *cobra.Command {
 	var tok string
 	cmd := &cobra.Command{
-		Use:   "verify [ADDRESS|KEY...] --token ID",
+		Use:   "verify [ADDRESS|KEY...] [--token ID]",
 		Short: "Hold the index to the node's chain",
 		Long: `Compare the index with the node's chain (--node; the home's by default) up to
 the height the index holds: every receipt of every block exactly once, in order,
@@ -210,6 +210,9 @@ with its code; and, when the node is at that height, each named account's
 unspent coins of --token and its balance summed from the index's entries. Exits
 1 when anything differs, listing what.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && tok == "" {
+				return usageErrorf("naming accounts needs --token")
+			}
 			addrs := make([]ledger.Address, len(args))
 			for i, s := range args {
 				a, err := g.lookup(s)
@@ -230,7 +233,7 @@ unspent coins of --token and its balance summed from the index's entries. Exits
 			err = g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
 				fmt.Fprintf(w, "chain %s indexed to height %d: %d receipts compared", v.ChainID, v.Height, v.Receipts)
 				if v.Holdings {
-					fmt.Fprintf(w, ", and the coins and balances of %d account(s)", len(addrs))
+					fmt.Fprintf(w, ", and %d account(s)' coins and balances", v.Accounts)
 				}
 				fmt.Fprintln(w)
 				for _, d := range v.Differences {
@@ -243,7 +246,6 @@ unspent coins of --token and its balance summed from the index's entries. Exits
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&tok, "token", "", "the token whose coins and balances to compare")
-	required(cmd, "token")
+	cmd.Flags().StringVar(&tok, "token", "", "the token whose coins and balances to compare (needed with accounts)")
 	return cmd
 }

@@ -26,6 +26,9 @@ type Verification struct {
 	// Holdings says whether coins and balances were compared: only when
 	// the node's state is at the indexed height.
 	Holdings bool `json:"holdings"`
+	// Accounts is how many owners' coins and balances (in one token each)
+	// were compared.
+	Accounts int `json:"accounts"`
 	// Differences are what differs; none when the index is the chain's.
 	Differences []string `json:"differences"`
 }
@@ -33,7 +36,9 @@ type Verification struct {
 // Verify holds the index to a node's chain up to the height it holds:
 // every receipt of every block exactly once, in order, with its code;
 // and, when the node is at that height, each address's unspent coins of
-// token tok (owner, id, amount) and its balance summed from its entries.
+// token tok (id and amount) and its balance of tok summed from its
+// entries. Without addresses it compares every owner of a coin the index
+// holds, in each token (or in tok alone, if given).
 func Verify(ctx context.Context, db sqldb.Queryer, node *client.Client, tok ledger.TokenID, addrs []ledger.Address) (*Verification, error) {
 	st, err := node.Status(ctx)
 	if err != nil {
@@ -64,14 +69,54 @@ func Verify(ctx context.Context, db sqldb.Queryer, node *client.Client, tok ledg
 		return v, nil
 	}
 	v.Holdings = true
-	for _, a := range addrs {
-		d, err := holdings(ctx, db, node, tok, a)
+	pairs := make([]holding, len(addrs))
+	for i, a := range addrs {
+		pairs[i] = holding{a, tok}
+	}
+	if len(addrs) == 0 {
+		if pairs, err = owners(ctx, db, st.ChainID, tok); err != nil {
+			return nil, err
+		}
+	}
+	v.Accounts = len(pairs)
+	for _, p := range pairs {
+		d, err := holdings(ctx, db, node, p.token, p.owner)
 		if err != nil {
 			return nil, err
 		}
 		v.Differences = append(v.Differences, d...)
 	}
 	return v, nil
+}
+
+// holding is an owner's coins of one token.
+type holding struct {
+	owner ledger.Address
+	token ledger.TokenID
+}
+
+// owners lists every owner of a coin of the chain the index holds, with
+// each token it held (tok alone if given).
+func owners(ctx context.Context, db sqldb.Queryer, chainID string, tok ledger.TokenID) ([]holding, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT owner, token FROM coins WHERE chain_id = $1 AND ($2 = '' OR token = $2) ORDER BY owner, token`,
+		chainID, string(tok))
+	if err != nil {
+		return nil, fmt.Errorf("index: reading owners: %w", err)
+	}
+	defer rows.Close()
+	var out []holding
+	for rows.Next() {
+		var owner, t string
+		if err := rows.Scan(&owner, &t); err != nil {
+			return nil, fmt.Errorf("index: reading owners: %w", err)
+		}
+		a, err := ledger.ParseAddress(owner)
+		if err != nil {
+			return nil, fmt.Errorf("index: coin owner %q: %w", owner, err)
+		}
+		out = append(out, holding{a, ledger.TokenID(t)})
+	}
+	return out, rows.Err()
 }
 
 func at(l []string, i int) string {
