@@ -113,7 +113,7 @@ func TestIndexKilled(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			where := fresh(t)
 			args := []string{"--node", url, "--db", where}
-			bench := startPeg(t, "bench", "--home", home, "--node", url, "--payments", "4000", "--accounts", "200",
+			bench := startPeg(t, "bench", "--home", home, "--node", url, "--fees", "--payments", "4000", "--accounts", "200",
 				"--rate", "800", "--workers", "4")
 			benchDone := make(chan error, 1)
 			go func() { benchDone <- bench.cmd.Wait() }()
@@ -134,9 +134,7 @@ func TestIndexKilled(t *testing.T) {
 				if name == "postgres" && restart != "" && !restarted && kills == 2 {
 					// The server goes away under a running indexer, which
 					// tries again and goes on.
-					if out, err := exec.Command("sh", "-c", restart).CombinedOutput(); err != nil {
-						t.Fatalf("restarting PostgreSQL: %v\n%s", err, out)
-					}
+					restartPostgres(t, restart)
 					restarted = true
 					time.Sleep(time.Second)
 					if p.cmd.ProcessState != nil {
@@ -169,5 +167,23 @@ func TestIndexKilled(t *testing.T) {
 				t.Errorf("verified %d receipts and %d accounts, want at least 4000 and 200", v.Receipts, v.Accounts)
 			}
 		})
+	}
+}
+
+// restartPostgres runs the command that restarts the tests' PostgreSQL
+// server. Its output goes to a file, not a pipe: the server it starts
+// inherits it and would hold a pipe open.
+func restartPostgres(t *testing.T, command string) {
+	t.Helper()
+	out, err := os.Create(filepath.Join(t.TempDir(), "restart.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command("sh", "-c", command)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		b, _ := os.ReadFile(out.Name())
+		t.Fatalf("restarting PostgreSQL: %v\n%s", err, b)
 	}
 }
