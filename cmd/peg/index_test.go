@@ -92,13 +92,14 @@ func TestIndexUp(t *testing.T) {
 	}
 }
 
-// TestIndexKilled: a `peg index` process is SIGKILLed at random moments
-// while payments flow into a real node (peg bench --node) and started
-// again each time; on PostgreSQL, the database server is also restarted
-// under it when the tests are given the command (PEG_TEST_POSTGRES_RESTART,
-// set by .ci/run). Once the load is over and the indexer has caught up, the
-// index holds every receipt of the chain exactly once, and every owner's
-// unspent coins and balance are the node's.
+// TestIndexKilled: `peg index` processes, one per database (SQLite, and
+// PostgreSQL when the tests are given one), are SIGKILLed at random moments
+// while payments flow into a real node (peg bench --node) and started again
+// each time; the PostgreSQL server is also restarted under its indexer when
+// the tests are given the command (PEG_TEST_POSTGRES_RESTART, set by
+// .ci/run). Once the load is over and each indexer has caught up, each
+// index holds every receipt of the chain exactly once, and every coin
+// owner's unspent coins and balance are the node's.
 func TestIndexKilled(t *testing.T) {
 	home := t.TempDir()
 	base := freeBasePort(t)
@@ -109,60 +110,81 @@ func TestIndexKilled(t *testing.T) {
 	t.Logf("random kill times from seed %d", seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 	restart := os.Getenv("PEG_TEST_POSTGRES_RESTART")
+	var names []string
+	args := map[string][]string{}
 	for name, fresh := range sqltest.Databases(t, "killed.db") {
-		t.Run(name, func(t *testing.T) {
-			where := fresh(t)
-			args := []string{"--node", url, "--db", where}
-			bench := startPeg(t, "bench", "--home", home, "--node", url, "--fees", "--payments", "4000", "--accounts", "200",
-				"--rate", "800", "--workers", "4")
-			benchDone := make(chan error, 1)
-			go func() { benchDone <- bench.cmd.Wait() }()
-			kills, restarted := 0, false
-		load:
-			for {
-				p := startPeg(t, append([]string{"index", "--home", home}, args...)...)
-				select {
-				case err := <-benchDone:
-					if err != nil {
-						t.Fatalf("peg bench: %v\n%s", err, bench.stderr)
-					}
-					p.cmd.Process.Kill()
-					p.cmd.Wait()
-					break load
-				case <-time.After(time.Duration(100+rng.IntN(1400)) * time.Millisecond):
-				}
-				if name == "postgres" && restart != "" && !restarted && kills == 2 {
-					// The server goes away under a running indexer, which
-					// tries again and goes on.
-					restartPostgres(t, restart)
-					restarted = true
-					time.Sleep(time.Second)
-					if p.cmd.ProcessState != nil {
-						t.Fatalf("the indexer ended with the database's restart:\n%s", p.stderr)
-					}
-				}
-				if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-					t.Fatal(err)
-				}
+		names = append(names, name)
+		args[name] = []string{"--node", url, "--db", fresh(t)}
+	}
+	if args["postgres"] != nil && restart == "" {
+		t.Log("PEG_TEST_POSTGRES_RESTART is not set: PostgreSQL is not restarted under the indexer (CI sets it)")
+	}
+	bench := startPeg(t, "bench", "--home", home, "--node", url, "--fees", "--payments", "4000", "--accounts", "200",
+		"--rate", "800", "--workers", "4")
+	benchDone := make(chan error, 1)
+	go func() { benchDone <- bench.cmd.Wait() }()
+	indexers := func() map[string]*upProcess {
+		ps := map[string]*upProcess{}
+		for _, name := range names {
+			ps[name] = startPeg(t, append([]string{"index", "--home", home}, args[name]...)...)
+		}
+		return ps
+	}
+	kills, restarted := 0, false
+load:
+	for {
+		ps := indexers()
+		select {
+		case err := <-benchDone:
+			if err != nil {
+				t.Fatalf("peg bench: %v\n%s", err, bench.stderr)
+			}
+			for _, p := range ps {
+				p.cmd.Process.Kill()
 				p.cmd.Wait()
-				kills++
 			}
-			if name == "postgres" && restart == "" {
-				t.Log("PEG_TEST_POSTGRES_RESTART is not set: PostgreSQL is not restarted under the indexer (CI sets it)")
+			break load
+		case <-time.After(time.Duration(100+rng.IntN(1400)) * time.Millisecond):
+		}
+		if p := ps["postgres"]; p != nil && restart != "" && !restarted && kills == 2 {
+			// The server goes away under a running indexer, which tries
+			// again and goes on.
+			restartPostgres(t, restart)
+			restarted = true
+			time.Sleep(time.Second)
+			if p.cmd.ProcessState != nil {
+				t.Fatalf("the indexer ended with the database's restart:\n%s", p.stderr)
 			}
-			t.Logf("the indexer was killed %d times under load", kills)
-			if kills < 2 {
-				t.Errorf("the load ended after %d kills; the test wants at least 2", kills)
+		}
+		for _, p := range ps {
+			if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
 			}
-			p := startPeg(t, append([]string{"index", "--home", home}, args...)...)
-			indexedUp(t, home, args...)
+			p.cmd.Wait()
+		}
+		kills++
+	}
+	t.Logf("each indexer was killed %d times under load", kills)
+	if kills < 2 {
+		t.Errorf("the load ended after %d kills; the test wants at least 2", kills)
+	}
+	ps := indexers()
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			p := ps[name]
+			defer func() {
+				if t.Failed() {
+					t.Logf("the indexer's log:\n%s", p.stderr)
+				}
+			}()
+			indexedUp(t, home, args[name]...)
 			eventually(t, 60*time.Second, "a verification at the node's height", func() bool {
-				code, out, _ := peg(t, home, append([]string{"index", "verify", "-o", "json"}, args...)...)
+				code, out, _ := peg(t, home, append([]string{"index", "verify", "-o", "json"}, args[name]...)...)
 				var v index.Verification
 				return json.Unmarshal([]byte(out), &v) == nil && code == exitOK && v.Holdings
 			})
 			p.stop(t)
-			v := verifyIndex(t, home, args...)
+			v := verifyIndex(t, home, args[name]...)
 			if v.Receipts < 4000 || v.Accounts < 200 {
 				t.Errorf("verified %d receipts and %d accounts, want at least 4000 and 200", v.Receipts, v.Accounts)
 			}

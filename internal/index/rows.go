@@ -655,8 +655,12 @@ func (t *table) add(vals ...any) {
 
 func (t *table) rows() int { return len(t.vals) / len(t.cols) }
 
-// placeholders writes n rows of k placeholders from $first.
-func placeholders(sb *strings.Builder, n, k, first int) {
+// placeholders writes n rows of k placeholders: $1, $2… for PostgreSQL,
+// ? for SQLite, whose driver looks each numbered one up by name, a cost
+// that grows with the statement's placeholders. cast, if given, types each
+// column for PostgreSQL ("::bigint"), which cannot tell a VALUES list's
+// types otherwise.
+func placeholders(sb *strings.Builder, n, k int, postgres bool, cast []string) {
 	for r := range n {
 		if r > 0 {
 			sb.WriteByte(',')
@@ -666,8 +670,15 @@ func placeholders(sb *strings.Builder, n, k, first int) {
 			if c > 0 {
 				sb.WriteByte(',')
 			}
+			if !postgres {
+				sb.WriteByte('?')
+				continue
+			}
 			sb.WriteByte('$')
-			sb.WriteString(strconv.Itoa(first + r*k + c))
+			sb.WriteString(strconv.Itoa(1 + r*k + c))
+			if cast != nil {
+				sb.WriteString(cast[c])
+			}
 		}
 		sb.WriteByte(')')
 	}

@@ -256,7 +256,7 @@ func (w *Writer) insert(ctx context.Context, tx *sql.Tx, t *table, suffix string
 		} else {
 			var sb strings.Builder
 			sb.WriteString(head)
-			placeholders(&sb, n, k, 1)
+			placeholders(&sb, n, k, w.db.Postgres, nil)
 			sb.WriteString(suffix)
 			q = sb.String()
 			if n == per {
@@ -279,16 +279,9 @@ func (w *Writer) spend(ctx context.Context, tx *sql.Tx, spends []spend) error {
 		n := min(per, len(spends)-start)
 		var sb strings.Builder
 		sb.WriteString("WITH v(id, h, t) AS (VALUES ")
+		placeholders(&sb, n, k, w.db.Postgres, []string{"::text", "::bigint", "::text"})
 		args := make([]any, 0, n*k)
-		for i, s := range spends[start : start+n] {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			if w.db.Postgres {
-				fmt.Fprintf(&sb, "($%d::text,$%d::bigint,$%d::text)", i*k+1, i*k+2, i*k+3)
-			} else {
-				fmt.Fprintf(&sb, "($%d,$%d,$%d)", i*k+1, i*k+2, i*k+3)
-			}
+		for _, s := range spends[start : start+n] {
 			args = append(args, s.coin, s.height, s.tx)
 		}
 		sb.WriteString(") UPDATE coins SET spent_height = v.h, spent_tx = v.t FROM v WHERE coins.coin_id = v.id AND coins.spent_height IS NULL")
