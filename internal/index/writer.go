@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/sqldb"
@@ -143,32 +146,58 @@ func (w *Writer) Write(ctx context.Context, blocks []*client.BlockReceipts) erro
 	if len(blocks) == 0 {
 		return nil
 	}
-	return w.db.InTx(ctx, "index", func(tx *sql.Tx) error {
-		var height int64
-		err := tx.QueryRowContext(ctx, `SELECT height FROM chains WHERE chain_id = $1`, w.chainID).Scan(&height)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("index: reading chain %s: %w", w.chainID, err)
+	// One connection carries the transaction, so that PostgreSQL's COPY
+	// (through the driver's own connection) writes inside it.
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("index: database: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("index: database: %w", err)
+	}
+	if err := w.write(ctx, &sqlTx{Tx: tx, conn: conn}, blocks); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("index: database: %w", err)
+	}
+	return nil
+}
+
+// sqlTx is the batch's SQL transaction and the connection it runs on.
+type sqlTx struct {
+	*sql.Tx
+	conn *sql.Conn
+}
+
+func (w *Writer) write(ctx context.Context, tx *sqlTx, blocks []*client.BlockReceipts) error {
+	var height int64
+	err := tx.QueryRowContext(ctx, `SELECT height FROM chains WHERE chain_id = $1`, w.chainID).Scan(&height)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("index: reading chain %s: %w", w.chainID, err)
+	}
+	for i, blk := range blocks {
+		if want := height + 1 + int64(i); blk.Height != want {
+			return fmt.Errorf("index: chain %s: block %d given where block %d comes next", w.chainID, blk.Height, want)
 		}
-		for i, blk := range blocks {
-			if want := height + 1 + int64(i); blk.Height != want {
-				return fmt.Errorf("index: chain %s: block %d given where block %d comes next", w.chainID, blk.Height, want)
-			}
-			if blk.NextIndex != 0 || blk.From != 0 {
-				return fmt.Errorf("index: chain %s: block %d given in part", w.chainID, blk.Height)
-			}
+		if blk.NextIndex != 0 || blk.From != 0 {
+			return fmt.Errorf("index: chain %s: block %d given in part", w.chainID, blk.Height)
 		}
-		b := newBatch(w.chainID, w.region, &sqlLoader{tx: tx}, w.contract)
-		for _, blk := range blocks {
-			if err := b.add(ctx, blk); err != nil {
-				return err
-			}
+	}
+	b := newBatch(w.chainID, w.region, &sqlLoader{tx: tx.Tx}, w.contract)
+	for _, blk := range blocks {
+		if err := b.add(ctx, blk); err != nil {
+			return err
 		}
-		return w.flush(ctx, tx, b)
-	})
+	}
+	return w.flush(ctx, tx, b)
 }
 
 // flush writes a batch's rows and the chains row.
-func (w *Writer) flush(ctx context.Context, tx *sql.Tx, b *batch) error {
+func (w *Writer) flush(ctx context.Context, tx *sqlTx, b *batch) error {
 	for _, t := range []*table{&b.blocks, &b.txs, &b.entries, &b.tokenEvents} {
 		if err := w.insert(ctx, tx, t, ""); err != nil {
 			return err
@@ -200,7 +229,7 @@ func (w *Writer) flush(ctx context.Context, tx *sql.Tx, b *batch) error {
 
 // upserts writes the rows that later blocks change: tokens' standing,
 // trades, credit requests, credit nodes.
-func (w *Writer) upserts(ctx context.Context, tx *sql.Tx, b *batch) error {
+func (w *Writer) upserts(ctx context.Context, tx *sqlTx, b *batch) error {
 	tokens := table{name: "index_tokens", cols: []string{"chain_id", "token", "supply", "reserve", "status"}}
 	for _, id := range slices.Sorted(maps.Keys(b.tokens)) {
 		if st := b.tokens[id]; st.changed {
@@ -242,9 +271,29 @@ func (w *Writer) upserts(ctx context.Context, tx *sql.Tx, b *batch) error {
 	return nil
 }
 
-// insert writes a table's rows in statements of many rows each.
-func (w *Writer) insert(ctx context.Context, tx *sql.Tx, t *table, suffix string) error {
+// insert writes a table's rows in statements of many rows each, or, for
+// rows only added (no suffix) on PostgreSQL, with COPY.
+func (w *Writer) insert(ctx context.Context, tx *sqlTx, t *table, suffix string) error {
+	if t.rows() == 0 {
+		return nil
+	}
 	k := len(t.cols)
+	if w.db.Postgres && suffix == "" {
+		err := tx.conn.Raw(func(dc any) error {
+			c, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("the PostgreSQL driver's connection is a %T", dc)
+			}
+			_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromSlice(t.rows(), func(i int) ([]any, error) {
+				return t.vals[i*k : (i+1)*k], nil
+			}))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("index: writing %s: %w", t.name, err)
+		}
+		return nil
+	}
 	per := MaxParams / k
 	head := "INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES "
 	var full string // the statement of per rows, built once
@@ -272,7 +321,7 @@ func (w *Writer) insert(ctx context.Context, tx *sql.Tx, t *table, suffix string
 
 // spend marks coins an earlier batch created as spent, many a statement,
 // and refuses a spend of a coin the index does not hold.
-func (w *Writer) spend(ctx context.Context, tx *sql.Tx, spends []spend) error {
+func (w *Writer) spend(ctx context.Context, tx *sqlTx, spends []spend) error {
 	const k = 3
 	per := MaxParams / k
 	for start := 0; start < len(spends); start += per {
