@@ -124,9 +124,9 @@ type server struct {
 	// keepAlive is how often an idle event stream carries a comment
 	// (KeepAlive; shorter in tests).
 	keepAlive time.Duration
-	// pageReceipts bounds the receipts of one GET /v1/blocks answer
-	// (MaxBlockPageReceipts; smaller in tests).
-	pageReceipts int
+	// pageReceipts and pageBytes bound the receipts of one GET /v1/blocks
+	// answer (MaxBlockPageReceipts, MaxBlockPageBytes; smaller in tests).
+	pageReceipts, pageBytes int
 }
 
 // New returns the API's handler: /healthz, /openapi.yaml and the /v1 routes,
@@ -154,7 +154,8 @@ func newServer(chain Chain, genesis state.Genesis, log *slog.Logger, wait time.D
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &server{chain: chain, genesis: genesis, log: log, wait: wait, keepAlive: KeepAlive, pageReceipts: MaxBlockPageReceipts}
+	s := &server{chain: chain, genesis: genesis, log: log, wait: wait, keepAlive: KeepAlive,
+		pageReceipts: MaxBlockPageReceipts, pageBytes: MaxBlockPageBytes}
 	s.events = newHub(s, MaxEventBuffer)
 	return s
 }

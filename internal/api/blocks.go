@@ -72,10 +72,14 @@ const (
 	MaxBlockPage = 100
 	// DefaultBlockPage is the page size when the request names none.
 	DefaultBlockPage = 20
-	// MaxBlockPageReceipts bounds the receipts one answer carries, so that
-	// its size stays a few MiB (client.MaxResponseSize) whatever the blocks
-	// hold: a block with more is cut, and the answer says where it goes on.
+	// MaxBlockPageReceipts bounds the receipts one answer carries, and
+	// MaxBlockPageBytes the bytes of their text (ids, kinds, messages,
+	// event types, keys and values), so that an answer stays under the
+	// client's limit (client.MaxResponseSize) in JSON as in protobuf
+	// whatever the blocks hold: a block with more is cut, and the answer
+	// says where it goes on.
 	MaxBlockPageReceipts = 4000
+	MaxBlockPageBytes    = 3 << 20
 )
 
 // blocks answers GET /v1/blocks?from=H&index=I&limit=N: committed blocks
@@ -131,8 +135,8 @@ func (s *server) blockPage(from int64, index, limit int) (client.BlockPage, erro
 	defer snap.Close()
 	head := int64(snap.Height)
 	page := client.BlockPage{Head: head, Blocks: []client.BlockReceipts{}}
-	room := s.pageReceipts
-	for h := from; h <= head && len(page.Blocks) < limit && room > 0; h++ {
+	room, bytes := s.pageReceipts, s.pageBytes
+	for h := from; h <= head && len(page.Blocks) < limit && room > 0 && bytes > 0; h++ {
 		b, err := s.chain.Block(h)
 		if err != nil {
 			return client.BlockPage{}, err
@@ -143,12 +147,12 @@ func (s *server) blockPage(from int64, index, limit int) (client.BlockPage, erro
 		if index > len(b.Txs) {
 			return client.BlockPage{}, badRequest("index %d: block %d has %d transactions", index, h, len(b.Txs))
 		}
-		br, err := s.blockReceipts(snap, b, index, room, head)
+		br, size, err := s.blockReceipts(snap, b, index, room, bytes, head)
 		if err != nil {
 			return client.BlockPage{}, err
 		}
 		page.Blocks = append(page.Blocks, br)
-		room -= len(br.Receipts)
+		room, bytes = room-len(br.Receipts), bytes-size
 		if br.NextIndex > 0 {
 			break
 		}
@@ -158,11 +162,12 @@ func (s *server) blockPage(from int64, index, limit int) (client.BlockPage, erro
 }
 
 // blockReceipts is block b from its transaction at position from on, at most
-// room of them (more when none would fit otherwise, so that an answer always
-// moves on): the receipt of each transaction the block applied, and, in the
-// part that ends the block, its own events.
-func (s *server) blockReceipts(snap *store.Snapshot, b *Block, from, room int, head int64) (client.BlockReceipts, error) {
-	br := client.BlockReceipts{Height: b.Height, Time: b.Time.UTC(), Hash: hex.EncodeToString(b.Hash),
+// room of them and about bytes of their text (one more when none would fit
+// otherwise, so that an answer always moves on): the receipt of each
+// transaction the block applied, and, in the part that ends the block, its
+// own events. size is the text the part carries.
+func (s *server) blockReceipts(snap *store.Snapshot, b *Block, from, room, bytes int, head int64) (br client.BlockReceipts, size int, err error) {
+	br = client.BlockReceipts{Height: b.Height, Time: b.Time.UTC(), Hash: hex.EncodeToString(b.Hash),
 		AppHash: hex.EncodeToString(b.AppHash), Proposer: b.Proposer, Txs: len(b.Txs), From: from,
 		Receipts: []client.Receipt{}, Events: []client.Event{}}
 	end := min(len(b.Txs), from+max(room, 1))
@@ -171,7 +176,12 @@ func (s *server) blockReceipts(snap *store.Snapshot, b *Block, from, room int, h
 	for _, l := range b.Txs[:from] {
 		seen[l.ID] = true
 	}
-	for _, l := range b.Txs[from:end] {
+	for i := from; i < end; i++ {
+		if size >= bytes && i > from {
+			end = i
+			break
+		}
+		l := b.Txs[i]
 		if l.Malformed || seen[l.ID] {
 			continue // no receipt (it never parsed), or taken already
 		}
@@ -181,20 +191,34 @@ func (s *server) blockReceipts(snap *store.Snapshot, b *Block, from, room int, h
 			continue // a replay of an earlier block's transaction, refused before it had a receipt of its own
 		}
 		br.Receipts = append(br.Receipts, rawReceipt(rc))
+		size += receiptSize(rc)
 	}
 	if end < len(b.Txs) {
 		br.NextIndex = end
-		return br, nil
+		return br, size, nil
 	}
 	own, err := s.chain.BlockEvents(b.Height)
 	if err != nil {
-		return client.BlockReceipts{}, err
+		return client.BlockReceipts{}, 0, err
 	}
 	for _, e := range own {
 		br.Events = append(br.Events, rawEvent(e))
 	}
 	br.EventsKept = b.Height > head-MaxEventReplay
-	return br, nil
+	return br, size, nil
+}
+
+// receiptSize is about the bytes of rc's text in an answer: its id,
+// signer, kind, message and events, with a little for each field's frame.
+func receiptSize(rc *state.Receipt) int {
+	n := 200 + len(rc.Kind) + len(rc.Log)
+	for _, e := range rc.Events {
+		n += 16 + len(e.Type)
+		for _, a := range e.Attrs {
+			n += 24 + len(a.Key) + len(a.Value)
+		}
+	}
+	return n
 }
 
 // rawReceipt is a receipt as the ledger recorded it, its amounts in the

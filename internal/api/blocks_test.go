@@ -84,34 +84,41 @@ func TestBlockPage(t *testing.T) {
 		t.Errorf("from 6: %+v %v", after, err)
 	}
 
-	// One receipt an answer: block 5 comes in parts, which together carry
-	// what the whole did, and only the last its own events.
-	e.server.pageReceipts = 1
-	var parts []client.Receipt
-	index, rounds := 0, 0
-	for ; rounds < 10; rounds++ {
-		p, err := e.client.Blocks(ctx, 5, index, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(p.Blocks) != 1 || p.Blocks[0].From != index {
-			t.Fatalf("part from %d: %+v", index, p)
-		}
-		b := p.Blocks[0]
-		parts = append(parts, b.Receipts...)
-		if b.NextIndex == 0 {
-			if !b.EventsKept {
-				t.Error("the block's last part does not say its events are kept")
+	// One receipt an answer, by count and then by size: block 5 comes in
+	// parts, which together carry what the whole did, and only the last
+	// its own events.
+	for _, bound := range []struct {
+		name            string
+		receipts, bytes int
+		parts           int // a part per transaction; by size, the duplicate and the malformed one cost nothing
+	}{{"receipts", 1, MaxBlockPageBytes, 4}, {"bytes", MaxBlockPageReceipts, 1, 3}} {
+		e.server.pageReceipts, e.server.pageBytes = bound.receipts, bound.bytes
+		var parts []client.Receipt
+		index, rounds := 0, 0
+		for ; rounds < 10; rounds++ {
+			p, err := e.client.Blocks(ctx, 5, index, 10)
+			if err != nil {
+				t.Fatal(err)
 			}
-			break
+			if len(p.Blocks) != 1 || p.Blocks[0].From != index {
+				t.Fatalf("%s: part from %d: %+v", bound.name, index, p)
+			}
+			b := p.Blocks[0]
+			parts = append(parts, b.Receipts...)
+			if b.NextIndex == 0 {
+				if !b.EventsKept {
+					t.Errorf("%s: the block's last part does not say its events are kept", bound.name)
+				}
+				break
+			}
+			if b.NextIndex <= index || b.EventsKept {
+				t.Fatalf("%s: part from %d: next %d, events kept %v", bound.name, index, b.NextIndex, b.EventsKept)
+			}
+			index = b.NextIndex
 		}
-		if b.NextIndex <= index || b.EventsKept {
-			t.Fatalf("part from %d: next %d, events kept %v", index, b.NextIndex, b.EventsKept)
+		if rounds+1 != bound.parts || !reflect.DeepEqual(parts, page.Blocks[4].Receipts) {
+			t.Errorf("%s: in %d parts: %+v, want %+v", bound.name, rounds+1, parts, page.Blocks[4].Receipts)
 		}
-		index = b.NextIndex
-	}
-	if rounds != 3 || !reflect.DeepEqual(parts, page.Blocks[4].Receipts) {
-		t.Errorf("in %d parts: %+v, want %+v", rounds+1, parts, page.Blocks[4].Receipts)
 	}
 }
 
