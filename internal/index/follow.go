@@ -191,9 +191,13 @@ func (f *Follower) read(ctx context.Context, chainID string, at position, limit 
 			last = page.Blocks[len(page.Blocks)-1].Height
 		}
 		switch {
+		case n >= limit && len(out) > 0:
+			// Enough for one SQL transaction; a block begun is read again
+			// whole next time.
+			return out, page.Head, nil
 		case part != nil:
 			from, index = part.Height, part.NextIndex
-		case last >= page.Head || len(page.Blocks) == 0 || n >= limit:
+		case last >= page.Head || len(page.Blocks) == 0:
 			return out, page.Head, nil
 		default:
 			from, index = last+1, 0
