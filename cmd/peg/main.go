@@ -162,7 +162,7 @@ func newRoot(g *globals) *cobra.Command {
 		auditCmd(g), coinCmd(g), validatorsCmd(g),
 		transferCmd(g), relayCmd(g), regionCmd(g),
 		walletCmd(g), notifyCmd(g), consoleCmd(g),
-		historyCmd(g), reportCmd(g),
+		indexCmd(g), historyCmd(g), reportCmd(g),
 	)
 	return root
 }

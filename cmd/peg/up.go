@@ -16,8 +16,10 @@ import (
 
 	"github.com/pegledger/peg/examples"
 	"github.com/pegledger/peg/internal/bank/demobank"
+	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/contractfile"
 	"github.com/pegledger/peg/internal/feefile"
+	"github.com/pegledger/peg/internal/index"
 	"github.com/pegledger/peg/internal/keyring"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/monitor"
@@ -99,14 +101,14 @@ func runDev(cmd *cobra.Command, g *globals, basePort, validators int, hooks []mo
 		if err != nil {
 			return err
 		}
-		return runNodes(cmd, g.home, validators, devSidecar(g.home, node.TestnetHome(g.home, 0), hooks, created))
+		return runNodes(cmd, g.home, validators, devSidecar(g.home, node.TestnetHome(g.home, 0), node.TestnetHome(g.home, 0), hooks, created))
 	}
 	created, err := ensureDevNetwork(g.home, basePort)
 	if err != nil {
 		return err
 	}
 	return runNode(cmd, g, func(ctx context.Context, w io.Writer, n *node.Node, log *slog.Logger) (func(), error) {
-		return devSidecar(g.home, g.home, hooks, created)(ctx, w, []*node.Node{n}, log)
+		return devSidecar(g.home, g.home, g.home, hooks, created)(ctx, w, []*node.Node{n}, log)
 	})
 }
 
@@ -130,8 +132,9 @@ func upWebhooks(urls []string, secret string) ([]monitor.Webhook, error) {
 
 // devSidecar is what `peg up` runs beside its node, or beside node0 of its
 // validators (nodes[0]): the reserve watch, with the demo bank's state and
-// the keyring under cliHome, and the banner. dir is the network's directory.
-func devSidecar(dir, cliHome string, hooks []monitor.Webhook, created bool) multiSidecar {
+// the keyring under cliHome, the indexer into index.db in nodeHome (node0's
+// home), and the banner. dir is the network's directory.
+func devSidecar(dir, cliHome, nodeHome string, hooks []monitor.Webhook, created bool) multiSidecar {
 	return func(ctx context.Context, w io.Writer, nodes []*node.Node, log *slog.Logger) (func(), error) {
 		base, err := basePortOf(nodes[0])
 		if err != nil {
@@ -140,12 +143,18 @@ func devSidecar(dir, cliHome string, hooks []monitor.Webhook, created bool) mult
 		if err := ensureAliasFiles(cliHome); err != nil {
 			return nil, err
 		}
-		rw, wait, err := startReserveWatch(ctx, cliHome, base, nodes[0], hooks, log)
+		idx := (&indexFlags{}).where(&globals{home: nodeHome})
+		waitIndex, err := startIndex(ctx, idx, nodes[0], log)
 		if err != nil {
 			return nil, err
 		}
-		printBanner(w, dir, cliHome, nodes, rw, created)
-		return wait, nil
+		rw, wait, err := startReserveWatch(ctx, cliHome, base, nodes[0], hooks, log)
+		if err != nil {
+			waitIndex()
+			return nil, err
+		}
+		printBanner(w, dir, cliHome, idx, nodes, rw, created)
+		return func() { wait(); waitIndex() }, nil
 	}
 }
 
@@ -261,13 +270,14 @@ func basePortOf(n *node.Node) (int, error) {
 	return strconv.Atoi(u.Port())
 }
 
-func printBanner(w io.Writer, dir, cliHome string, nodes []*node.Node, rw *reserveWatch, created bool) {
+func printBanner(w io.Writer, dir, cliHome, idx string, nodes []*node.Node, rw *reserveWatch, created bool) {
 	state := "reusing"
 	if created {
 		state = "created"
 	}
 	abs, _ := filepath.Abs(dir)
 	absCLI, _ := filepath.Abs(cliHome)
+	absIdx, _ := filepath.Abs(idx)
 	n := nodes[0]
 	var validators, try string
 	if len(nodes) > 1 {
@@ -290,6 +300,7 @@ Peg is up (%s network in %s)
   demo bank  %s (Open Banking, mutual TLS)
              %s (admin: peg bank account list)
   metrics    %s
+  index      %s (SQLite; peg index status --db %s)
 
 WARNING: the development keyring's keys (%v) are encrypted with an EMPTY
 passphrase. Anyone who can read the keyring can spend from them. Never use them
@@ -298,5 +309,29 @@ for real money.
 Try:  peg%s keys list    peg%s token deploy --from issuer --file examples/gbpt.toml
 Stop with Ctrl-C.
 `, state, abs, n.APIURL(), n.Config.ChainID, n.Config.Region, validators, filepath.Join(absCLI, node.KeyringDir),
-		rw.bank.obURL+demobank.OBBasePath, rw.bank.adminURL, rw.metricsURL, devKeys, try, try)
+		rw.bank.obURL+demobank.OBBasePath, rw.bank.adminURL, rw.metricsURL, absIdx, absIdx, devKeys, try, try)
+}
+
+// startIndex runs the indexer beside the node, into the SQLite file at
+// where, publishing the reports that are due into reports/ beside it
+// (runIndex), until ctx ends; the function returned waits for it to stop. A
+// refusal (the file holds another chain) is logged: the node runs on.
+func startIndex(ctx context.Context, where string, n *node.Node, log *slog.Logger) (func(), error) {
+	db, err := index.Open(ctx, where)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With("module", "index")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := runIndex(ctx, db, []*client.Client{client.New(n.APIURL())}, filepath.Join(filepath.Dir(where), reportsDir), log)
+		if err != nil {
+			log.Error("the indexer stopped", "err", err)
+		}
+	}()
+	return func() {
+		<-done
+		db.Close()
+	}, nil
 }

@@ -128,6 +128,9 @@ type server struct {
 	keepAlive time.Duration
 	console   *console.Console // the web console, at console.Prefix
 	index     *query.Reader    // the index database's reader (WithIndex), nil without one
+	// pageReceipts and pageBytes bound the receipts of one GET /v1/blocks
+	// answer (MaxBlockPageReceipts, MaxBlockPageBytes; smaller in tests).
+	pageReceipts, pageBytes int
 }
 
 // ConsoleAliasKey gives the web console the platform's alias key file, so
@@ -169,7 +172,8 @@ func newServer(chain Chain, genesis state.Genesis, log *slog.Logger, wait time.D
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &server{chain: chain, genesis: genesis, log: log, wait: wait, keepAlive: KeepAlive,
-		console: console.New(console.Config{Log: log.With("part", "console")})}
+		console:      console.New(console.Config{Log: log.With("part", "console")}),
+		pageReceipts: MaxBlockPageReceipts, pageBytes: MaxBlockPageBytes}
 	s.events = newHub(s, MaxEventBuffer)
 	return s
 }
@@ -230,6 +234,7 @@ func (s *server) routes() []route {
 		{"GET", "/v1/mint-requests/{id}", s.mintRequest},
 		{"GET", "/v1/tokens/{id}/kyc", s.kycTiers},
 		{"GET", "/v1/accounts/{address}/kyc/{token}", s.kycAccount},
+		{"GET", "/v1/blocks", s.blocks},
 		{"GET", "/v1/blocks/latest", s.latestBlock},
 		{"GET", "/v1/blocks/{height}", s.block},
 		{"GET", "/v1/history", s.history},

@@ -309,6 +309,401 @@ func (x *BlockTx) GetMalformed() bool {
 	return false
 }
 
+// BlockPage answers GET /v1/blocks?from=H&limit=N: committed blocks from
+// height from on, each whole, with every receipt. head is the node's latest
+// committed height when it answered.
+type BlockPage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Blocks        []*BlockReceipts       `protobuf:"bytes,1,rep,name=blocks,proto3" json:"blocks,omitempty"`
+	Head          int64                  `protobuf:"varint,2,opt,name=head,proto3" json:"head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlockPage) Reset() {
+	*x = BlockPage{}
+	mi := &file_peg_api_v1_api_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlockPage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlockPage) ProtoMessage() {}
+
+func (x *BlockPage) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_api_v1_api_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlockPage.ProtoReflect.Descriptor instead.
+func (*BlockPage) Descriptor() ([]byte, []int) {
+	return file_peg_api_v1_api_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *BlockPage) GetBlocks() []*BlockReceipts {
+	if x != nil {
+		return x.Blocks
+	}
+	return nil
+}
+
+func (x *BlockPage) GetHead() int64 {
+	if x != nil {
+		return x.Head
+	}
+	return 0
+}
+
+// BlockReceipts is one committed block, or a part of one, for a reader that
+// follows the chain (the index): its header, how many transactions it
+// carries, the receipts of those from position from on, accepted or
+// refused, in block order; next_index above zero says the block goes on
+// from there in the next answer. The part that ends the block carries the
+// block's own events (found at its end, in block time); events_kept is
+// false for a block older than the node keeps them for, whose events are
+// then unknown, not absent.
+type BlockReceipts struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Height        int64                  `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	TimeUnixNano  int64                  `protobuf:"varint,2,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	Hash          []byte                 `protobuf:"bytes,3,opt,name=hash,proto3" json:"hash,omitempty"`
+	AppHash       []byte                 `protobuf:"bytes,4,opt,name=app_hash,json=appHash,proto3" json:"app_hash,omitempty"`
+	Proposer      string                 `protobuf:"bytes,5,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	Txs           uint32                 `protobuf:"varint,6,opt,name=txs,proto3" json:"txs,omitempty"`
+	From          uint32                 `protobuf:"varint,7,opt,name=from,proto3" json:"from,omitempty"`
+	NextIndex     uint32                 `protobuf:"varint,8,opt,name=next_index,json=nextIndex,proto3" json:"next_index,omitempty"`
+	Receipts      []*Receipt             `protobuf:"bytes,9,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	Events        []*Event               `protobuf:"bytes,10,rep,name=events,proto3" json:"events,omitempty"`
+	EventsKept    bool                   `protobuf:"varint,11,opt,name=events_kept,json=eventsKept,proto3" json:"events_kept,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlockReceipts) Reset() {
+	*x = BlockReceipts{}
+	mi := &file_peg_api_v1_api_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlockReceipts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlockReceipts) ProtoMessage() {}
+
+func (x *BlockReceipts) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_api_v1_api_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlockReceipts.ProtoReflect.Descriptor instead.
+func (*BlockReceipts) Descriptor() ([]byte, []int) {
+	return file_peg_api_v1_api_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BlockReceipts) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *BlockReceipts) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *BlockReceipts) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *BlockReceipts) GetAppHash() []byte {
+	if x != nil {
+		return x.AppHash
+	}
+	return nil
+}
+
+func (x *BlockReceipts) GetProposer() string {
+	if x != nil {
+		return x.Proposer
+	}
+	return ""
+}
+
+func (x *BlockReceipts) GetTxs() uint32 {
+	if x != nil {
+		return x.Txs
+	}
+	return 0
+}
+
+func (x *BlockReceipts) GetFrom() uint32 {
+	if x != nil {
+		return x.From
+	}
+	return 0
+}
+
+func (x *BlockReceipts) GetNextIndex() uint32 {
+	if x != nil {
+		return x.NextIndex
+	}
+	return 0
+}
+
+func (x *BlockReceipts) GetReceipts() []*Receipt {
+	if x != nil {
+		return x.Receipts
+	}
+	return nil
+}
+
+func (x *BlockReceipts) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *BlockReceipts) GetEventsKept() bool {
+	if x != nil {
+		return x.EventsKept
+	}
+	return false
+}
+
+// Receipt is what one transaction did: tx_id is 32 bytes, signer the
+// address as text, code 0 for an accepted transaction.
+type Receipt struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxId          []byte                 `protobuf:"bytes,1,opt,name=tx_id,json=txId,proto3" json:"tx_id,omitempty"`
+	Index         uint32                 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
+	Kind          string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Signer        string                 `protobuf:"bytes,4,opt,name=signer,proto3" json:"signer,omitempty"`
+	Code          uint32                 `protobuf:"varint,5,opt,name=code,proto3" json:"code,omitempty"`
+	Name          string                 `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
+	Message       string                 `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	Events        []*Event               `protobuf:"bytes,8,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Receipt) Reset() {
+	*x = Receipt{}
+	mi := &file_peg_api_v1_api_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Receipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Receipt) ProtoMessage() {}
+
+func (x *Receipt) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_api_v1_api_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
+func (*Receipt) Descriptor() ([]byte, []int) {
+	return file_peg_api_v1_api_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Receipt) GetTxId() []byte {
+	if x != nil {
+		return x.TxId
+	}
+	return nil
+}
+
+func (x *Receipt) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *Receipt) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Receipt) GetSigner() string {
+	if x != nil {
+		return x.Signer
+	}
+	return ""
+}
+
+func (x *Receipt) GetCode() uint32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *Receipt) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Receipt) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Receipt) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+// Event is something a transaction or a block did, as the ledger recorded it.
+type Event struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Attrs         []*Attr                `protobuf:"bytes,2,rep,name=attrs,proto3" json:"attrs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event) Reset() {
+	*x = Event{}
+	mi := &file_peg_api_v1_api_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event) ProtoMessage() {}
+
+func (x *Event) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_api_v1_api_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event.ProtoReflect.Descriptor instead.
+func (*Event) Descriptor() ([]byte, []int) {
+	return file_peg_api_v1_api_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Event) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Event) GetAttrs() []*Attr {
+	if x != nil {
+		return x.Attrs
+	}
+	return nil
+}
+
+// Attr is one key and value of an event.
+type Attr struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attr) Reset() {
+	*x = Attr{}
+	mi := &file_peg_api_v1_api_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attr) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attr) ProtoMessage() {}
+
+func (x *Attr) ProtoReflect() protoreflect.Message {
+	mi := &file_peg_api_v1_api_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attr.ProtoReflect.Descriptor instead.
+func (*Attr) Descriptor() ([]byte, []int) {
+	return file_peg_api_v1_api_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Attr) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Attr) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 var File_peg_api_v1_api_proto protoreflect.FileDescriptor
 
 const file_peg_api_v1_api_proto_rawDesc = "" +
@@ -334,7 +729,40 @@ const file_peg_api_v1_api_proto_rawDesc = "" +
 	"\aBlockTx\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1c\n" +
-	"\tmalformed\x18\x03 \x01(\bR\tmalformedB1Z/github.com/pegledger/peg/internal/client/wirepbb\x06proto3"
+	"\tmalformed\x18\x03 \x01(\bR\tmalformed\"R\n" +
+	"\tBlockPage\x121\n" +
+	"\x06blocks\x18\x01 \x03(\v2\x19.peg.api.v1.BlockReceiptsR\x06blocks\x12\x12\n" +
+	"\x04head\x18\x02 \x01(\x03R\x04head\"\xda\x02\n" +
+	"\rBlockReceipts\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x03R\x06height\x12$\n" +
+	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
+	"\x04hash\x18\x03 \x01(\fR\x04hash\x12\x19\n" +
+	"\bapp_hash\x18\x04 \x01(\fR\aappHash\x12\x1a\n" +
+	"\bproposer\x18\x05 \x01(\tR\bproposer\x12\x10\n" +
+	"\x03txs\x18\x06 \x01(\rR\x03txs\x12\x12\n" +
+	"\x04from\x18\a \x01(\rR\x04from\x12\x1d\n" +
+	"\n" +
+	"next_index\x18\b \x01(\rR\tnextIndex\x12/\n" +
+	"\breceipts\x18\t \x03(\v2\x13.peg.api.v1.ReceiptR\breceipts\x12)\n" +
+	"\x06events\x18\n" +
+	" \x03(\v2\x11.peg.api.v1.EventR\x06events\x12\x1f\n" +
+	"\vevents_kept\x18\v \x01(\bR\n" +
+	"eventsKept\"\xcd\x01\n" +
+	"\aReceipt\x12\x13\n" +
+	"\x05tx_id\x18\x01 \x01(\fR\x04txId\x12\x14\n" +
+	"\x05index\x18\x02 \x01(\rR\x05index\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06signer\x18\x04 \x01(\tR\x06signer\x12\x12\n" +
+	"\x04code\x18\x05 \x01(\rR\x04code\x12\x12\n" +
+	"\x04name\x18\x06 \x01(\tR\x04name\x12\x18\n" +
+	"\amessage\x18\a \x01(\tR\amessage\x12)\n" +
+	"\x06events\x18\b \x03(\v2\x11.peg.api.v1.EventR\x06events\"C\n" +
+	"\x05Event\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12&\n" +
+	"\x05attrs\x18\x02 \x03(\v2\x10.peg.api.v1.AttrR\x05attrs\".\n" +
+	"\x04Attr\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05valueB1Z/github.com/pegledger/peg/internal/client/wirepbb\x06proto3"
 
 var (
 	file_peg_api_v1_api_proto_rawDescOnce sync.Once
@@ -348,21 +776,31 @@ func file_peg_api_v1_api_proto_rawDescGZIP() []byte {
 	return file_peg_api_v1_api_proto_rawDescData
 }
 
-var file_peg_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_peg_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_peg_api_v1_api_proto_goTypes = []any{
 	(*BatchResponse)(nil), // 0: peg.api.v1.BatchResponse
 	(*BatchItem)(nil),     // 1: peg.api.v1.BatchItem
 	(*Block)(nil),         // 2: peg.api.v1.Block
 	(*BlockTx)(nil),       // 3: peg.api.v1.BlockTx
+	(*BlockPage)(nil),     // 4: peg.api.v1.BlockPage
+	(*BlockReceipts)(nil), // 5: peg.api.v1.BlockReceipts
+	(*Receipt)(nil),       // 6: peg.api.v1.Receipt
+	(*Event)(nil),         // 7: peg.api.v1.Event
+	(*Attr)(nil),          // 8: peg.api.v1.Attr
 }
 var file_peg_api_v1_api_proto_depIdxs = []int32{
 	1, // 0: peg.api.v1.BatchResponse.results:type_name -> peg.api.v1.BatchItem
 	3, // 1: peg.api.v1.Block.txs:type_name -> peg.api.v1.BlockTx
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	5, // 2: peg.api.v1.BlockPage.blocks:type_name -> peg.api.v1.BlockReceipts
+	6, // 3: peg.api.v1.BlockReceipts.receipts:type_name -> peg.api.v1.Receipt
+	7, // 4: peg.api.v1.BlockReceipts.events:type_name -> peg.api.v1.Event
+	7, // 5: peg.api.v1.Receipt.events:type_name -> peg.api.v1.Event
+	8, // 6: peg.api.v1.Event.attrs:type_name -> peg.api.v1.Attr
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_peg_api_v1_api_proto_init() }
@@ -376,7 +814,7 @@ func file_peg_api_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_peg_api_v1_api_proto_rawDesc), len(file_peg_api_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
