@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,5 +175,43 @@ func decodeOut(t *testing.T, out string, v any) {
 func TestDevConfigIndex(t *testing.T) {
 	if got := devConfig(40000).Index.Database; got != node.DefaultIndexFile {
 		t.Fatalf("devConfig's index database %q, want %q", got, node.DefaultIndexFile)
+	}
+}
+
+// TestIndexPublishes: the indexer's publisher writes the reports of the
+// periods that are over on every chain, into the index and as files, on
+// its own, and again from where it stands after a restart (nothing twice).
+func TestIndexPublishes(t *testing.T) {
+	where := filepath.Join(t.TempDir(), "index.db")
+	writeIndexFixture(t, where, "peg-publish", testAddress(1), testAddress(2), 30)
+	db, err := index.Open(context.Background(), where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dir := filepath.Join(t.TempDir(), "reports")
+	for run := range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			publishEvery(ctx, db, dir, 10*time.Millisecond, slog.New(slog.DiscardHandler))
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "daily-2026-03-01.json")); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %d: daily-2026-03-01 not published within 30s", run)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		var n int
+		if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM reports`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("run %d: %d reports (%v); want daily-2026-03-01 alone: 2026-03-02 and March are not over", run, n, err)
+		}
 	}
 }
