@@ -15,6 +15,9 @@
 --     units or more does not fit; the writer refuses it rather than store it
 --     wrong.
 --   * Addresses, ids and hashes are the text the API prints.
+--   * The indexes the readers page along (keyset on time, chain, height and
+--     index) are in 00003; each index costs every write, so there is no
+--     index here that one of those covers.
 
 -- +goose Up
 -- One row per chain the database follows: how far it is indexed, and the
@@ -40,7 +43,6 @@ CREATE TABLE blocks (
     txs      INTEGER NOT NULL,
     PRIMARY KEY (chain_id, height)
 );
-CREATE INDEX blocks_time ON blocks (time_ns);
 
 -- Every transaction a block carried, accepted (code 0) or refused, with
 -- what it moved: token, amount (to others than the signer, for a payment),
@@ -71,10 +73,6 @@ CREATE TABLE txs (
     PRIMARY KEY (chain_id, height, idx)
 );
 CREATE INDEX txs_id ON txs (tx_id);
-CREATE INDEX txs_time ON txs (time_ns);
-CREATE INDEX txs_day ON txs (day, token);
-CREATE INDEX txs_kind ON txs (kind, time_ns);
-CREATE INDEX txs_token ON txs (token, time_ns);
 
 -- One row per accepted transaction and address it touched: what the
 -- address received (amount_in) and spent (amount_out) in it, and who was on
@@ -96,9 +94,7 @@ CREATE TABLE entries (
     net_lo       BIGINT NOT NULL,
     PRIMARY KEY (address, chain_id, height, idx)
 );
-CREATE INDEX entries_time ON entries (address, time_ns);
 CREATE INDEX entries_kind ON entries (address, kind, time_ns);
-CREATE INDEX entries_counterparty ON entries (address, counterparty, time_ns);
 
 -- Every coin: created by a transaction, spent by another (or not yet).
 CREATE TABLE coins (
