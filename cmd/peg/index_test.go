@@ -96,9 +96,10 @@ func TestIndexUp(t *testing.T) {
 // TestIndexKilled: `peg index` processes, one per database (SQLite, and
 // PostgreSQL when the tests are given one), are SIGKILLed at random moments
 // while payments flow into a real node (peg bench --node) and started again
-// each time; the PostgreSQL server is also restarted under its indexer when
-// the tests are given the command (PEG_TEST_POSTGRES_RESTART, set by
-// .ci/run). Once the load is over and each indexer has caught up, each
+// each time; a PostgreSQL server is also restarted under its indexer when
+// the tests are given one of their own with the command that restarts it
+// (PEG_TEST_POSTGRES_RESTART_URL and PEG_TEST_POSTGRES_RESTART, set by
+// .ci/run: not the server other packages' tests use at the same time). Once the load is over and each indexer has caught up, each
 // index holds every receipt of the chain exactly once, and every coin
 // owner's unspent coins and balance are the node's.
 func TestIndexKilled(t *testing.T) {
@@ -110,15 +111,20 @@ func TestIndexKilled(t *testing.T) {
 	seed := time.Now().UnixNano()
 	t.Logf("random kill times from seed %d", seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
-	restart := os.Getenv("PEG_TEST_POSTGRES_RESTART")
+	restart, restartURL := os.Getenv("PEG_TEST_POSTGRES_RESTART"), os.Getenv("PEG_TEST_POSTGRES_RESTART_URL")
+	if restart == "" || restartURL == "" {
+		restart = ""
+		t.Log("PEG_TEST_POSTGRES_RESTART(_URL) is not set: PostgreSQL is not restarted under the indexer (CI sets them)")
+	}
 	var names []string
 	args := map[string][]string{}
 	for name, fresh := range sqltest.Databases(t, "killed.db") {
 		names = append(names, name)
-		args[name] = []string{"--node", url, "--db", fresh(t)}
-	}
-	if args["postgres"] != nil && restart == "" {
-		t.Log("PEG_TEST_POSTGRES_RESTART is not set: PostgreSQL is not restarted under the indexer (CI sets it)")
+		where := fresh(t)
+		if name == "postgres" && restart != "" {
+			where = sqltest.FreshPostgres(t, restartURL)
+		}
+		args[name] = []string{"--node", url, "--db", where}
 	}
 	bench := startPeg(t, "bench", "--home", home, "--node", url, "--fees", "--payments", "4000", "--accounts", "200",
 		"--rate", "800", "--workers", "4")
