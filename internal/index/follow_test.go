@@ -11,6 +11,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/node/nodetest"
 	"github.com/pegledger/peg/internal/sqldb"
 	"github.com/pegledger/peg/internal/sqldb/sqltest"
 )
@@ -43,7 +44,7 @@ func caughtUp(t *testing.T, db *sqldb.DB, node *client.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the index catching up", func() bool {
+	nodetest.Eventually(t, "the index catching up", func() bool {
 		var h int64
 		db.QueryRow(`SELECT height FROM chains WHERE chain_id = $1`, st.ChainID).Scan(&h)
 		return h >= int64(st.Height)
@@ -69,8 +70,8 @@ func compareWithChain(t *testing.T, db *sqldb.DB, node *client.Client, addrs ...
 // payment and the reserve are where queries look for them.
 func TestFollowOnBoth(t *testing.T) {
 	c := startChain(t, "peg-index-follow")
-	mint1, mint2 := c.mint(alice.addr, "100000"), c.mint(alice.addr, "5000")
-	pay := c.pay(alice, []ledger.CoinID{ledger.NewCoinID(mint1, 0)}, bob.addr, "2550", alice.addr, "97450")
+	mint1, mint2 := c.Mint(alice.Addr, "100000"), c.Mint(alice.Addr, "5000")
+	pay := c.pay(alice, []ledger.CoinID{ledger.NewCoinID(mint1, 0)}, bob.Addr, "2550", alice.Addr, "97450")
 	for name, fresh := range sqltest.Databases(t, "index.db") {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -79,15 +80,15 @@ func TestFollowOnBoth(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			r := follow(t, db, c.c)
-			caughtUp(t, db, c.c)
-			compareWithChain(t, db, c.c, alice.addr, bob.addr, carol.addr)
+			r := follow(t, db, c.Client)
+			caughtUp(t, db, c.Client)
+			compareWithChain(t, db, c.Client, alice.Addr, bob.Addr, carol.Addr)
 
 			// A mint and a payment while it follows.
-			m := c.mint(carol.addr, "700")
-			c.pay(carol, []ledger.CoinID{ledger.NewCoinID(m, 0)}, bob.addr, "150", carol.addr, "550")
-			caughtUp(t, db, c.c)
-			compareWithChain(t, db, c.c, alice.addr, bob.addr, carol.addr)
+			m := c.Mint(carol.Addr, "700")
+			c.pay(carol, []ledger.CoinID{ledger.NewCoinID(m, 0)}, bob.Addr, "150", carol.Addr, "550")
+			caughtUp(t, db, c.Client)
+			compareWithChain(t, db, c.Client, alice.Addr, bob.Addr, carol.Addr)
 			r.stop()
 
 			var tok, amount, payer, payee, fee string
@@ -95,12 +96,12 @@ func TestFollowOnBoth(t *testing.T) {
 				Scan(&tok, &amount, &payer, &payee, &fee); err != nil {
 				t.Fatal(err)
 			}
-			if tok != "gbpt" || amount != "2550" || payer != alice.addr.String() || payee != bob.addr.String() {
+			if tok != "gbpt" || amount != "2550" || payer != alice.Addr.String() || payee != bob.Addr.String() {
 				t.Errorf("the payment's row: token %s amount %s payer %s payee %s fee %q", tok, amount, payer, payee, fee)
 			}
 			var cp, in, out string
 			if err := db.QueryRow(`SELECT counterparty, amount_in, amount_out FROM entries WHERE address = $1 AND tx_id = $2`,
-				bob.addr.String(), pay.String()).Scan(&cp, &in, &out); err != nil || cp != alice.addr.String() || in != "2550" || out != "0" {
+				bob.Addr.String(), pay.String()).Scan(&cp, &in, &out); err != nil || cp != alice.Addr.String() || in != "2550" || out != "0" {
 				t.Errorf("bob's entry for the payment: %s in %s out %s %v", cp, in, out, err)
 			}
 			var supply, reserve, required, status string
@@ -118,7 +119,7 @@ func TestFollowOnBoth(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			v, err := Verify(ctx, db, c.c, "gbpt", []ledger.Address{alice.addr, bob.addr})
+			v, err := Verify(ctx, db, c.Client, "gbpt", []ledger.Address{alice.Addr, bob.Addr})
 			if err != nil || len(v.Differences) != 3 {
 				t.Errorf("verify after tampering: %+v %v", v, err)
 			}
@@ -140,8 +141,8 @@ func TestRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			r := follow(t, db, a.c)
-			caughtUp(t, db, a.c)
+			r := follow(t, db, a.Client)
+			caughtUp(t, db, a.Client)
 			r.stop()
 			held, err := Chains(ctx, db)
 			if err != nil || len(held) != 1 {
@@ -149,14 +150,14 @@ func TestRefusals(t *testing.T) {
 			}
 
 			other := startChain(t, "peg-index-b")
-			err = (&Follower{Node: other.c, DB: db, Log: slog.New(slog.DiscardHandler)}).Run(ctx)
+			err = (&Follower{Node: other.Client, DB: db, Log: slog.New(slog.DiscardHandler)}).Run(ctx)
 			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "peg-index-a") || !strings.Contains(err.Error(), "peg-index-b") {
 				t.Errorf("another chain for region GB: %v", err)
 			}
 
 			again := startChain(t, "peg-index-a")
-			again.mint(alice.addr, "100") // past the height the index holds
-			err = (&Follower{Node: again.c, DB: db, Log: slog.New(slog.DiscardHandler)}).Run(ctx)
+			again.Mint(alice.Addr, "100") // past the height the index holds
+			err = (&Follower{Node: again.Client, DB: db, Log: slog.New(slog.DiscardHandler)}).Run(ctx)
 			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "rolled back or replaced") || !strings.Contains(err.Error(), held[0].Hash) {
 				t.Errorf("the chain replaced: %v", err)
 			}

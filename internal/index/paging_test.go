@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/node/nodetest"
 	"github.com/pegledger/peg/internal/sqldb"
 	"github.com/pegledger/peg/internal/sqldb/sqltest"
 	"github.com/pegledger/peg/internal/token"
@@ -90,7 +91,7 @@ func TestFollowInParts(t *testing.T) {
 			go func() {
 				done <- (&Follower{Node: client.New(srv.URL), DB: db, Log: slog.New(slog.DiscardHandler), Poll: 10 * time.Millisecond, Batch: 3}).Run(ctx)
 			}()
-			eventually(t, "the follower writing every block", func() bool {
+			nodetest.Eventually(t, "the follower writing every block", func() bool {
 				var h int64
 				db.QueryRow(`SELECT height FROM chains`).Scan(&h)
 				return h == 4

@@ -34,7 +34,7 @@ type synthetic struct {
 func newSynthetic(n int) *synthetic {
 	s := &synthetic{n: n, owners: make([]string, n), coins: make([]string, n)}
 	for i := range n {
-		s.owners[i] = newKey(fmt.Sprint("account ", i)).addr.String()
+		s.owners[i] = newKey(fmt.Sprint("account ", i)).Addr.String()
 	}
 	return s
 }
@@ -62,7 +62,7 @@ func (s *synthetic) next() *client.BlockReceipts {
 	hash := sha256.Sum256([]byte(fmt.Sprint("block ", h)))
 	b := &client.BlockReceipts{Height: h, Time: at, Hash: hex.EncodeToString(hash[:]), AppHash: hex.EncodeToString(hash[:8]),
 		Proposer: "5D6A5E3C0F1B2A3948576A6B7C8D9E0F1A2B3C4D", Txs: s.n, Receipts: make([]client.Receipt, s.n)}
-	minter := newKey("minter").addr
+	minter := newKey("minter").Addr
 	for i := range s.n {
 		id := txID(h, i)
 		rc := client.Receipt{TxID: id, Height: uint64(h), Index: uint32(i), Time: at, Code: ledger.OK, Name: "OK"}

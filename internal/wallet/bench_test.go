@@ -25,7 +25,7 @@ func BenchmarkCheckoutLatency(b *testing.B) {
 	chain := startChain(b)
 	ctx := context.Background()
 	hook := newReceiver(b, "bench")
-	s, err := New(ctx, Config{Database: b.TempDir() + "/wallet.db", Node: chain.n.APIURL(), Passphrase: []byte(testPassphrase),
+	s, err := New(ctx, Config{Database: b.TempDir() + "/wallet.db", Node: chain.Node.APIURL(), Passphrase: []byte(testPassphrase),
 		WebhookSecret: "bench", kdf: cheapKDF}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
@@ -38,9 +38,9 @@ func BenchmarkCheckoutLatency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	chain.mint(payer.Address, "1000000")
+	chain.Mint(payer.Address, "1000000")
 	outside := newKey("bench outside payer")
-	mint := chain.mint(outside.addr, "1000000")
+	mint := chain.Mint(outside.Addr, "1000000")
 	change := ledger.NewCoinID(mint, 0)
 	left := uint64(1000000)
 	// pays are the two ways a customer pays: from a wallet of this server
@@ -54,8 +54,8 @@ func BenchmarkCheckoutLatency(b *testing.B) {
 		},
 		"outside-key": func(co Checkout) {
 			left -= 100
-			rc := chain.submit(outside, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{change[:]},
-				Outputs: []*txpb.Output{{Owner: co.Address.String(), Amount: "100"}, {Owner: outside.addr.String(), Amount: strconv.FormatUint(left, 10)}}}}})
+			rc := chain.Submit(outside, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{change[:]},
+				Outputs: []*txpb.Output{{Owner: co.Address.String(), Amount: "100"}, {Owner: outside.Addr.String(), Amount: strconv.FormatUint(left, 10)}}}}})
 			change = ledger.NewCoinID(rc.TxID, 1)
 		},
 	}

@@ -17,7 +17,7 @@ func TestFlowsAndSources(t *testing.T) {
 		coin("coin.spent", "payer", "10000"), coin("coin.created", "payee", "6000"), coin("coin.created", "payer", "4000"),
 		{Type: "pay", Attrs: []client.Attr{{Key: "token", Value: "gbpt"}}},
 	}}
-	rc.Signer = newKey("payer").addr
+	rc.Signer = newKey("payer").Addr
 	by, order := flows(rc)
 	if len(order) != 2 || order[0] != "payer" || order[1] != "payee" {
 		t.Fatalf("owners %v", order)

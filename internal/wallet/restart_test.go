@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pegledger/peg/internal/ledger"
+	"github.com/pegledger/peg/internal/node/nodetest"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -12,9 +13,9 @@ import (
 // does not hold, as a customer of another wallet would.
 func payFromOutside(chain *testChain, name string, addr ledger.Address, units string) ledger.TxID {
 	payer := newKey(name)
-	mint := chain.mint(payer.addr, units)
+	mint := chain.Mint(payer.Addr, units)
 	coin := ledger.NewCoinID(mint, 0)
-	return chain.submit(payer, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{coin[:]},
+	return chain.Submit(payer, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{coin[:]},
 		Outputs: []*txpb.Output{{Owner: addr.String(), Amount: units}}}}}).TxID
 }
 
@@ -48,7 +49,7 @@ func TestWebhookAcrossRestarts(t *testing.T) {
 				t.Fatal(err)
 			}
 			payFromOutside(chain, "payer a "+name, first.Address, "300")
-			eventually(t, "the first request paid, its delivery tried", func() bool {
+			nodetest.Eventually(t, "the first request paid, its delivery tried", func() bool {
 				ds, _ := s.Deliveries(ctx, first.ID)
 				return len(ds) == 1 && ds[0].Attempts > 0 && ds[0].Delivered == nil
 			})
@@ -61,7 +62,7 @@ func TestWebhookAcrossRestarts(t *testing.T) {
 			defer running(s)()
 			// The receiver acts on an event before the server hears its
 			// answer and marks the delivery done, so both are waited for.
-			eventually(t, "both webhooks, acknowledged", func() bool {
+			nodetest.Eventually(t, "both webhooks, acknowledged", func() bool {
 				if len(hook.events(EventCheckoutPaid)) != 2 {
 					return false
 				}
@@ -99,7 +100,7 @@ func TestMoveSettledAfterCrash(t *testing.T) {
 	db := databases(t)["sqlite"](t)
 	s := newService(t, chain, db, "")
 	treasury, _ := s.Wallet(ctx, TreasuryName)
-	chain.mint(treasury.Address, "10000")
+	chain.Mint(treasury.Address, "10000")
 	erin, err := s.CreateWallet(ctx, "erin", "")
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestMoveSettledAfterCrash(t *testing.T) {
 
 	s = newService(t, chain, db, "")
 	defer running(s)()
-	eventually(t, "the move settled", func() bool {
+	nodetest.Eventually(t, "the move settled", func() bool {
 		got, err := s.ReadMove(ctx, m.ID)
 		return err == nil && got.Status == MoveCommitted
 	})

@@ -11,7 +11,7 @@ import (
 // TestURI: a request's URI reads back as written, and each malformed one is
 // refused naming what is wrong.
 func TestURI(t *testing.T) {
-	addr := newKey("shop till").addr
+	addr := newKey("shop till").Addr
 	u := URI{Address: addr, Token: "gbpt", Amount: "12.50", Reference: "ORDER 1&2", Request: "co_1",
 		Expires: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)}
 	got, err := ParseURI(u.String())
@@ -38,7 +38,7 @@ func TestURI(t *testing.T) {
 // FuzzParseURI: any string either fails to parse or parses into a URI
 // whose encoding parses back to the same value.
 func FuzzParseURI(f *testing.F) {
-	addr := newKey("fuzz").addr
+	addr := newKey("fuzz").Addr
 	f.Add(URI{Address: addr, Token: "gbpt", Amount: "1.00"}.String())
 	f.Add(URI{Address: addr, Token: "gbpt", Amount: "12.50", Reference: "r", Request: "co_x", Expires: time.Unix(1e9, 0)}.String())
 	f.Add("peg:" + addr.String() + "?token=gbpt&amount=1&exp=2026-01-02T03:04:05%2B01:00")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/monitor"
+	"github.com/pegledger/peg/internal/node/nodetest"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
 
@@ -134,7 +135,7 @@ func TestWallets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			chain.mint(treasury.Address, "100000")
+			chain.Mint(treasury.Address, "100000")
 
 			dep := DepositRequest{Token: "gbpt", Amount: "100.00", Platform: "fundco", Reference: "F-1"}
 			d, replayed, err := s.Deposit(ctx, "carol", "dep-1", dep)
@@ -194,7 +195,7 @@ func TestWallets(t *testing.T) {
 			if _, _, err := s.Pay(ctx, "carol", "pay-1", PayRequest{Token: "gbpt", Amount: "1.00", To: shop.Address.String()}); code(err) != uint32(CodeIdempotencyReused) {
 				t.Errorf("the payment's key for another payment: %v, want IDEMPOTENCY_KEY_REUSED", err)
 			}
-			eventually(t, "the paid webhook", func() bool { return len(hook.events(EventCheckoutPaid)) == 1 })
+			nodetest.Eventually(t, "the paid webhook", func() bool { return len(hook.events(EventCheckoutPaid)) == 1 })
 			e := hook.events(EventCheckoutPaid)[0]
 			if e.Checkout.ID != co.ID || e.Checkout.Status != CheckoutPaid || e.Checkout.TxID != p.TxID.String() || e.Checkout.Received.Amount != "12.50" {
 				t.Errorf("the paid event: %+v", e)
@@ -211,7 +212,7 @@ func TestWallets(t *testing.T) {
 				t.Errorf("paying from an unknown wallet: %v, want UNKNOWN_WALLET", err)
 			}
 
-			eventually(t, "carol's records", func() bool {
+			nodetest.Eventually(t, "carol's records", func() bool {
 				rs, _ := s.Records(ctx, "carol", 0)
 				return len(rs) == 3
 			})
@@ -260,12 +261,12 @@ func TestCheckoutUnderpaidThenExpired(t *testing.T) {
 		t.Fatal(err)
 	}
 	payer := newKey("outside payer")
-	mint := chain.mint(payer.addr, "200")
+	mint := chain.Mint(payer.Addr, "200")
 	coin := ledger.NewCoinID(mint, 0)
-	chain.submit(payer, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{coin[:]},
+	chain.Submit(payer, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: "gbpt", Inputs: [][]byte{coin[:]},
 		Outputs: []*txpb.Output{{Owner: co.Address.String(), Amount: "200"}}}}})
-	eventually(t, "the underpaid webhook", func() bool { return len(hook.events(EventCheckoutUnderpaid)) == 1 })
-	eventually(t, "the expired webhook", func() bool { return len(hook.events(EventCheckoutExpired)) == 1 })
+	nodetest.Eventually(t, "the underpaid webhook", func() bool { return len(hook.events(EventCheckoutUnderpaid)) == 1 })
+	nodetest.Eventually(t, "the expired webhook", func() bool { return len(hook.events(EventCheckoutExpired)) == 1 })
 	got, err := s.ReadCheckout(ctx, co.ID)
 	if err != nil || got.Status != CheckoutExpired || got.Received.Amount != "2.00" {
 		t.Errorf("the request: %+v %v; want expired with 2.00 received", got, err)
