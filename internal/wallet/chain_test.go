@@ -16,9 +16,6 @@ type testChain struct{ *nodetest.Chain }
 
 const testChainID = "peg-wallet-test"
 
-// key is a deterministic test key.
-type key = nodetest.Key
-
 var newKey = nodetest.NewKey
 
 // startChain starts a node with gbpt deployed and its reserve attested.
