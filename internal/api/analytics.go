@@ -11,21 +11,12 @@ import (
 // analysis is a handler of one /v1/analytics endpoint: the Reader's method
 // given the request's parameters.
 func (s *server) analysis(answer func(r *query.Reader, ctx context.Context, q client.AnalyticsQuery) (any, error)) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		ix, err := s.reader()
-		if err != nil {
-			return err
-		}
+	return s.indexed(func(ix *query.Reader, r *http.Request) (any, error) {
 		v := r.URL.Query()
 		q := client.AnalyticsQuery{Group: v.Get("group"), Token: v.Get("token"), Region: v.Get("region"), From: v.Get("from"),
 			To: v.Get("to"), What: v.Get("what"), Metric: v.Get("metric"), Window: v.Get("window")}
-		out, err := answer(ix, r.Context(), q)
-		if err != nil {
-			return s.indexError(r, err)
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
+		return answer(ix, r.Context(), q)
+	})
 }
 
 func (s *server) volumes() handlerFunc {

@@ -54,7 +54,10 @@ func (s *server) reader() (*query.Reader, error) {
 // since the node itself is well and the index may come back.
 func (s *server) indexError(r *http.Request, err error) error {
 	var inv *query.InvalidError
+	var refused *client.APIError
 	switch {
+	case errors.As(err, &refused):
+		return refused
 	case errors.As(err, &inv):
 		return badRequest("%s", inv.Msg)
 	case errors.Is(err, query.ErrNotFound):
@@ -115,59 +118,48 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *server) historyBlocks(w http.ResponseWriter, r *http.Request) error {
-	ix, err := s.reader()
-	if err != nil {
-		return err
+// indexed is a handler of an index endpoint that answers JSON: the
+// Reader's answer to the request, or its refusal (indexError).
+func (s *server) indexed(answer func(ix *query.Reader, r *http.Request) (any, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		ix, err := s.reader()
+		if err != nil {
+			return err
+		}
+		out, err := answer(ix, r)
+		if err != nil {
+			return s.indexError(r, err)
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
-	v := r.URL.Query()
-	limit, err := limitParam(v)
-	if err != nil {
-		return err
-	}
-	page, err := ix.Blocks(r.Context(), v.Get("chain_id"), v.Get("cursor"), limit)
-	if err != nil {
-		return s.indexError(r, err)
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
 }
 
-func (s *server) historyTx(w http.ResponseWriter, r *http.Request) error {
-	ix, err := s.reader()
-	if err != nil {
-		return err
-	}
-	t, err := ix.Tx(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return s.indexError(r, err)
-	}
-	writeJSON(w, http.StatusOK, t)
-	return nil
+func (s *server) historyBlocks() handlerFunc {
+	return s.indexed(func(ix *query.Reader, r *http.Request) (any, error) {
+		v := r.URL.Query()
+		limit, err := limitParam(v)
+		if err != nil {
+			return nil, err
+		}
+		return ix.Blocks(r.Context(), v.Get("chain_id"), v.Get("cursor"), limit)
+	})
 }
 
-func (s *server) historyCoin(w http.ResponseWriter, r *http.Request) error {
-	ix, err := s.reader()
-	if err != nil {
-		return err
-	}
-	c, err := ix.Coin(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return s.indexError(r, err)
-	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+func (s *server) historyTx() handlerFunc {
+	return s.indexed(func(ix *query.Reader, r *http.Request) (any, error) {
+		return ix.Tx(r.Context(), r.PathValue("id"))
+	})
 }
 
-func (s *server) indexStatus(w http.ResponseWriter, r *http.Request) error {
-	ix, err := s.reader()
-	if err != nil {
-		return err
-	}
-	st, err := ix.Status(r.Context())
-	if err != nil {
-		return s.indexError(r, err)
-	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
+func (s *server) historyCoin() handlerFunc {
+	return s.indexed(func(ix *query.Reader, r *http.Request) (any, error) {
+		return ix.Coin(r.Context(), r.PathValue("id"))
+	})
+}
+
+func (s *server) indexStatus() handlerFunc {
+	return s.indexed(func(ix *query.Reader, r *http.Request) (any, error) {
+		return ix.Status(r.Context())
+	})
 }

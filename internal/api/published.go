@@ -2,24 +2,19 @@ package api
 
 import (
 	"net/http"
+
+	"github.com/pegledger/peg/internal/index/query"
 )
 
-func (s *server) published(w http.ResponseWriter, r *http.Request) error {
-	ix, err := s.reader()
-	if err != nil {
-		return err
-	}
-	v := r.URL.Query()
-	limit, err := limitParam(v)
-	if err != nil {
-		return err
-	}
-	page, err := ix.Published(r.Context(), v.Get("kind"), v.Get("cursor"), limit)
-	if err != nil {
-		return s.indexError(r, err)
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
+func (s *server) published() handlerFunc {
+	return s.indexed(func(ix *query.Reader, r *http.Request) (any, error) {
+		v := r.URL.Query()
+		limit, err := limitParam(v)
+		if err != nil {
+			return nil, err
+		}
+		return ix.Published(r.Context(), v.Get("kind"), v.Get("cursor"), limit)
+	})
 }
 
 // publishedReport answers the report's body exactly as published, so that
