@@ -130,28 +130,26 @@ func (x *exec) kycPaid(t *Token, owner ledger.Address, toOthers money.Amount) {
 // kycReceives checks payee, being paid amount of tiered token t on this
 // chain, against its level's balance limit.
 func (x *exec) kycReceives(t *Token, payee ledger.Address, amount money.Amount) *ledger.Rejection {
-	if amount.IsZero() || kycExempt(t, payee) {
-		return nil
-	}
-	level := KYCLevel(x.w, &x.env.Genesis, payee, x.env.Time)
-	u := KYCUsageOf(x.w, t.Contract.ID, payee)
-	if rej := kyc.CheckReceipt(t.KYC.At(level), level, u, amount, x.kycFormat(t)); rej != nil {
-		rej.Message = "the payee " + payee.String() + ": " + rej.Message
-		return rej
-	}
-	return nil
+	return x.kycHolds(t, payee, amount, "the payee ", kyc.CheckReceipt)
 }
 
 // kycRefunded checks owner, getting amount of its own money of tiered token
 // t back on this chain, against its level's balance limit (kyc.CheckRefund).
 func (x *exec) kycRefunded(t *Token, owner ledger.Address, amount money.Amount) *ledger.Rejection {
-	if amount.IsZero() || kycExempt(t, owner) {
+	return x.kycHolds(t, owner, amount, "the refunded ", kyc.CheckRefund)
+}
+
+// kycHolds judges a, about to hold amount more of tiered token t on this
+// chain, by check at its level, naming it as who in a refusal.
+func (x *exec) kycHolds(t *Token, a ledger.Address, amount money.Amount, who string,
+	check func(kyc.Tier, uint8, kyc.Usage, money.Amount, kyc.Format) *ledger.Rejection) *ledger.Rejection {
+	if amount.IsZero() || kycExempt(t, a) {
 		return nil
 	}
-	level := KYCLevel(x.w, &x.env.Genesis, owner, x.env.Time)
-	u := KYCUsageOf(x.w, t.Contract.ID, owner)
-	if rej := kyc.CheckRefund(t.KYC.At(level), level, u, amount, x.kycFormat(t)); rej != nil {
-		rej.Message = "the refunded " + owner.String() + ": " + rej.Message
+	level := KYCLevel(x.w, &x.env.Genesis, a, x.env.Time)
+	u := KYCUsageOf(x.w, t.Contract.ID, a)
+	if rej := check(t.KYC.At(level), level, u, amount, x.kycFormat(t)); rej != nil {
+		rej.Message = who + a.String() + ": " + rej.Message
 		return rej
 	}
 	return nil
