@@ -93,17 +93,10 @@ type HistoryPage struct {
 	NextCursor string        `json:"next_cursor"`
 }
 
-// HistoryEvent is one event of an indexed transaction's receipt.
-type HistoryEvent struct {
-	Type  string            `json:"type"`
-	Attrs map[string]string `json:"attrs"`
-}
-
-// HistoryTx is GET /v1/history/txs/{id}: one indexed transaction with its
-// receipt's events.
+// HistoryTx is GET /v1/history/txs/{id}: one indexed transaction. Its
+// receipt, with the events, is its chain's node's (GET /v1/txs/{id}).
 type HistoryTx struct {
 	HistoryItem
-	Events []HistoryEvent `json:"events"`
 }
 
 // HistoryBlock is one indexed block.

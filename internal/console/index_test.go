@@ -108,8 +108,8 @@ func writeIndex(where string) error {
 			},
 			func() error {
 				return exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, time_ns, day, kind, signer, code, code_name, token, amount,
-					amt_hi, amt_lo, payer, payee, payee_region, fee, events) VALUES ($1, 'GB', $2, 0, $3, $4, $5, 'pay', $6, 0, 'OK', 'gbpt', $7,
-					0, $8, $6, $9, '', '0', '[{"type":"pay","attrs":{"token":"gbpt"}}]')`,
+					amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES ($1, 'GB', $2, 0, $3, $4, $5, 'pay', $6, 0, 'OK', 'gbpt', $7,
+					0, $8, $6, $9, '', '0')`,
 					indexedChainID, h, id, at.UnixNano(), at.Format(time.DateOnly), bob.addr.String(), units, 100*h, alice.addr.String())
 			},
 			func() error {
@@ -125,8 +125,11 @@ func writeIndex(where string) error {
 		}
 	}
 	last := day0.Add(indexedPayments * time.Hour)
-	return exec(`INSERT INTO chains (chain_id, region, height, block_hash, time_ns) VALUES ($1, 'GB', $2, $3, $4)`,
-		indexedChainID, int64(indexedPayments), fmt.Sprintf("%064x", indexedPayments+1000), last.UnixNano())
+	if err := exec(`INSERT INTO chains (chain_id, region, height, block_hash, time_ns) VALUES ($1, 'GB', $2, $3, $4)`,
+		indexedChainID, int64(indexedPayments), fmt.Sprintf("%064x", indexedPayments+1000), last.UnixNano()); err != nil {
+		return err
+	}
+	return index.Rollups(ctx, db)
 }
 
 // TestIndexedPages loads the pages the index serves: each answers 200 with

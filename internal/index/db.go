@@ -7,6 +7,7 @@ package index
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -37,11 +38,34 @@ func Open(ctx context.Context, where string) (*sqldb.DB, error) {
 	if err != nil || db.Postgres {
 		return db, err
 	}
-	for _, p := range []string{fmt.Sprintf("PRAGMA cache_size = -%d", SQLiteCacheKiB), "PRAGMA synchronous = NORMAL"} {
+	for _, p := range []string{fmt.Sprintf("PRAGMA cache_size = -%d", SQLiteCacheKiB), "PRAGMA synchronous = NORMAL", "PRAGMA temp_store = MEMORY"} {
 		if _, err := db.ExecContext(ctx, p); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("index: %s: %w", p, err)
 		}
 	}
 	return db, nil
+}
+
+// Rollups writes the analyses' rollups (payment_days, active_days) again
+// from the rows of txs, entries and blocks, in one SQL transaction: for an
+// index whose rows were written or repaired other than by a Writer, which
+// keeps them as it goes.
+func Rollups(ctx context.Context, db *sqldb.DB) error {
+	return db.InTx(ctx, "index", func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM payment_days`,
+			`INSERT INTO payment_days (day, chain_id, token, region, payee_region, payments, amt_hi, amt_lo)
+				SELECT day, chain_id, token, region, payee_region, COUNT(*), SUM(amt_hi), SUM(amt_lo) FROM txs
+				WHERE code = 0 AND kind IN ('pay', 'spend_from') GROUP BY day, chain_id, token, region, payee_region`,
+			`DELETE FROM active_days`,
+			`INSERT INTO active_days (day, address)
+				SELECT DISTINCT b.day, e.address FROM entries e JOIN blocks b ON b.chain_id = e.chain_id AND b.height = e.height`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("index: rollups: %w", err)
+			}
+		}
+		return nil
+	})
 }

@@ -97,35 +97,73 @@ func (f *Follower) follow(ctx context.Context) error {
 		"indexed", at.height, "node_height", st.Height)
 	poll := cmpOr(f.Poll, DefaultPoll)
 	limit := cmpOr(f.Batch, MaxBatchReceipts)
+	// The next batch is read from the node while the last is written.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan readBatch, 1)
+	go f.prefetch(rctx, st.ChainID, at, limit, poll, batches)
 	progress := time.Now()
 	var written, receipts int64
 	for {
-		blocks, head, err := f.read(ctx, st.ChainID, at, limit)
-		if err != nil {
-			return err
+		var rb readBatch
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case rb = <-batches:
 		}
-		if len(blocks) > 0 {
-			if err := w.Write(ctx, blocks); err != nil {
+		if rb.err != nil {
+			return rb.err
+		}
+		if len(rb.blocks) > 0 {
+			if err := w.Write(ctx, rb.blocks); err != nil {
 				return err
 			}
-			last := blocks[len(blocks)-1]
-			at = position{height: last.Height, hash: last.Hash, txs: last.Txs}
-			written += int64(len(blocks))
-			for _, b := range blocks {
+			at.height = rb.blocks[len(rb.blocks)-1].Height
+			written += int64(len(rb.blocks))
+			for _, b := range rb.blocks {
 				receipts += int64(len(b.Receipts))
 			}
 		}
-		if since := time.Since(progress); since >= 10*time.Second || (at.height >= head && written > 0) {
-			f.Log.Info("index: indexed", "chain", st.ChainID, "height", at.height, "node_height", head,
+		if since := time.Since(progress); since >= 10*time.Second || (at.height >= rb.head && written > 0) {
+			f.Log.Info("index: indexed", "chain", st.ChainID, "height", at.height, "node_height", rb.head,
 				"blocks", written, "receipts", receipts, "receipts_per_s", int64(float64(receipts)/since.Seconds()))
 			progress, written, receipts = time.Now(), 0, 0
+		}
+	}
+}
+
+// readBatch is one read of the node: whole blocks and the node's head, or
+// what failed.
+type readBatch struct {
+	blocks []*client.BlockReceipts
+	head   int64
+	err    error
+}
+
+// prefetch reads batches of blocks after at into out, one ahead of the
+// writer, until ctx ends or a read fails (the failure is sent); once it
+// has caught up with the node it asks again every poll.
+func (f *Follower) prefetch(ctx context.Context, chainID string, at position, limit int, poll time.Duration, out chan<- readBatch) {
+	for {
+		blocks, head, err := f.read(ctx, chainID, at, limit)
+		select {
+		case out <- readBatch{blocks: blocks, head: head, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+		if len(blocks) > 0 {
+			last := blocks[len(blocks)-1]
+			at = position{height: last.Height, hash: last.Hash, txs: last.Txs}
 		}
 		if at.height < head {
 			continue
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return
 		case <-time.After(poll):
 		}
 	}

@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -130,6 +129,8 @@ type batch struct {
 	trades                            map[string]*tradeRow
 	credits                           map[string]*creditRow
 	creditNodes                       map[string]string
+	paymentDays                       map[paymentDay]*daySum
+	active                            map[activeDay]bool
 	last                              *client.BlockReceipts
 	receipts                          int
 }
@@ -139,12 +140,34 @@ func newBatch(chainID, region string, load loader, contracts Contracts) *batch {
 		blocks: table{name: "blocks", cols: blockCols}, txs: table{name: "txs", cols: txCols},
 		entries: table{name: "entries", cols: entryCols}, tokenEvents: table{name: "token_events", cols: tokenEventCols},
 		created: map[string]*coinRow{}, tokens: map[string]*tokenState{}, trades: map[string]*tradeRow{},
-		credits: map[string]*creditRow{}, creditNodes: map[string]string{}}
+		credits: map[string]*creditRow{}, creditNodes: map[string]string{},
+		paymentDays: map[paymentDay]*daySum{}, active: map[activeDay]bool{}}
 }
+
+// paymentDay is a payment_days row's key: accepted payments of one day,
+// token, region and payee region (the chain is the batch's).
+type paymentDay struct {
+	day, token, region, payeeRegion string
+}
+
+// daySum is what a payment_days row adds up: the payments and their
+// amounts (hi * 10^9 + lo, lo kept below 10^9).
+type daySum struct {
+	payments, hi, lo int64
+}
+
+// activeDay is an active_days row: an address with an entry on a day.
+type activeDay struct {
+	day, address string
+}
+
+// isPayment reports whether a transaction of kind is a payment, as the
+// analyses count them (payment_days).
+func isPayment(kind string) bool { return kind == "pay" || kind == "spend_from" }
 
 var (
 	blockCols      = []string{"chain_id", "height", "time_ns", "day", "hash", "app_hash", "proposer", "txs"}
-	txCols         = []string{"chain_id", "region", "height", "idx", "tx_id", "time_ns", "day", "kind", "signer", "code", "code_name", "token", "amount", "amt_hi", "amt_lo", "payer", "payee", "payee_region", "fee", "events"}
+	txCols         = []string{"chain_id", "region", "height", "idx", "tx_id", "time_ns", "day", "kind", "signer", "code", "code_name", "token", "amount", "amt_hi", "amt_lo", "payer", "payee", "payee_region", "fee"}
 	entryCols      = []string{"address", "chain_id", "region", "height", "idx", "tx_id", "time_ns", "kind", "token", "counterparty", "amount_in", "amount_out", "net_hi", "net_lo"}
 	tokenEventCols = []string{"chain_id", "height", "idx", "seq", "time_ns", "day", "token", "type", "tx_id", "address", "amount", "supply", "reserve", "required", "currency", "status"}
 )
@@ -181,11 +204,8 @@ type moved struct {
 
 // receipt gathers one transaction's rows.
 func (b *batch) receipt(ctx context.Context, blk *client.BlockReceipts, rc *client.Receipt, t int64, day string) error {
-	events, err := json.Marshal(rc.Events)
-	if err != nil {
-		return err
-	}
 	var m moved
+	var err error
 	if rc.Code == ledger.OK {
 		if m, err = b.what(ctx, rc); err != nil {
 			return err
@@ -201,14 +221,19 @@ func (b *batch) receipt(ctx context.Context, blk *client.BlockReceipts, rc *clie
 	}
 	id := rc.TxID.String()
 	b.txs.add(b.chainID, b.region, blk.Height, int64(rc.Index), id, t, day, rc.Kind, rc.Signer.String(), int64(rc.Code),
-		rc.Name, m.token, m.amount.String(), hi, lo, m.payer, m.payee, m.payeeRegion, fee, string(events))
+		rc.Name, m.token, m.amount.String(), hi, lo, m.payer, m.payee, m.payeeRegion, fee)
 	if rc.Code != ledger.OK {
 		return nil
+	}
+	if isPayment(rc.Kind) {
+		if err := b.addPayment(paymentDay{day: day, token: m.token, region: b.region, payeeRegion: m.payeeRegion}, hi, lo); err != nil {
+			return err
+		}
 	}
 	if err := b.coinRows(rc, blk.Height, m.token); err != nil {
 		return err
 	}
-	if err := b.entryRows(rc, blk.Height, t, m); err != nil {
+	if err := b.entryRows(rc, blk.Height, t, day, m); err != nil {
 		return err
 	}
 	for seq, e := range rc.Events {
@@ -362,7 +387,7 @@ type flow struct {
 // coins' owners, and its signer): what the address received and spent, and
 // who was on the other side, as the wallet server's records name it (the
 // payer for what came in, the first other payee for what went out).
-func (b *batch) entryRows(rc *client.Receipt, height, t int64, m moved) error {
+func (b *batch) entryRows(rc *client.Receipt, height, t int64, day string, m moved) error {
 	by := map[string]*flow{}
 	var order, payees []string
 	get := func(owner string) *flow {
@@ -427,7 +452,26 @@ func (b *batch) entryRows(rc *client.Receipt, height, t int64, m moved) error {
 		}
 		b.entries.add(addr, b.chainID, b.region, height, int64(rc.Index), id, t, rc.Kind, m.token, counterparty,
 			f.in.String(), f.out.String(), hi, lo)
+		b.active[activeDay{day: day, address: addr}] = true
 	}
+	return nil
+}
+
+// addPayment adds a payment of hi * 10^9 + lo to its day's sum, or
+// refuses a sum the index cannot hold exactly (the bound of split).
+func (b *batch) addPayment(k paymentDay, hi, lo int64) error {
+	d := b.paymentDays[k]
+	if d == nil {
+		d = &daySum{}
+		b.paymentDays[k] = d
+	}
+	lo += d.lo
+	hi += lo / 1_000_000_000
+	if hi > math.MaxInt64-d.hi {
+		return fmt.Errorf("index: the payments of %s on %s sum beyond what the index sums exactly (below 9.2 * 10^27 minor units)", k.token, k.day)
+	}
+	d.payments++
+	d.hi, d.lo = d.hi+hi, lo%1_000_000_000
 	return nil
 }
 
@@ -657,10 +701,8 @@ func (t *table) rows() int { return len(t.vals) / len(t.cols) }
 
 // placeholders writes n rows of k placeholders: $1, $2… for PostgreSQL,
 // ? for SQLite, whose driver looks each numbered one up by name, a cost
-// that grows with the statement's placeholders. cast, if given, types each
-// column for PostgreSQL ("::bigint"), which cannot tell a VALUES list's
-// types otherwise.
-func placeholders(sb *strings.Builder, n, k int, postgres bool, cast []string) {
+// that grows with the statement's placeholders.
+func placeholders(sb *strings.Builder, n, k int, postgres bool) {
 	for r := range n {
 		if r > 0 {
 			sb.WriteByte(',')
@@ -676,9 +718,6 @@ func placeholders(sb *strings.Builder, n, k int, postgres bool, cast []string) {
 			}
 			sb.WriteByte('$')
 			sb.WriteString(strconv.Itoa(1 + r*k + c))
-			if cast != nil {
-				sb.WriteString(cast[c])
-			}
 		}
 		sb.WriteByte(')')
 	}

@@ -1,8 +1,10 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -69,18 +71,19 @@ func Verify(ctx context.Context, db sqldb.Queryer, node *client.Client, tok ledg
 		return v, nil
 	}
 	v.Holdings = true
-	pairs := make([]holding, len(addrs))
-	for i, a := range addrs {
-		pairs[i] = holding{a, tok}
+	pairs, coins, err := unspent(ctx, db, st.ChainID, tok)
+	if err != nil {
+		return nil, err
 	}
-	if len(addrs) == 0 {
-		if pairs, err = owners(ctx, db, st.ChainID, tok); err != nil {
-			return nil, err
+	if len(addrs) > 0 {
+		pairs = make([]holding, len(addrs))
+		for i, a := range addrs {
+			pairs[i] = holding{a, tok}
 		}
 	}
 	v.Accounts = len(pairs)
 	for _, p := range pairs {
-		d, err := holdings(ctx, db, node, p.token, p.owner)
+		d, err := holdings(ctx, db, node, p, coins[p])
 		if err != nil {
 			return nil, err
 		}
@@ -95,28 +98,45 @@ type holding struct {
 	token ledger.TokenID
 }
 
-// owners lists every owner of a coin of the chain the index holds, with
-// each token it held (tok alone if given).
-func owners(ctx context.Context, db sqldb.Queryer, chainID string, tok ledger.TokenID) ([]holding, error) {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT owner, token FROM coins WHERE chain_id = $1 AND ($2 = '' OR token = $2) ORDER BY owner, token`,
-		chainID, string(tok))
+// unspent reads the coins of the chain the index holds (of tok alone, if
+// given) in one pass, the table having no index by owner: every owner of
+// one with each token it held, in order, and each holding's unspent coins
+// as "id amount", in order.
+func unspent(ctx context.Context, db sqldb.Queryer, chainID string, tok ledger.TokenID) ([]holding, map[holding][]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT owner, token, coin_id, amount, spent_height IS NULL FROM coins
+		WHERE chain_id = $1 AND ($2 = '' OR token = $2)`, chainID, string(tok))
 	if err != nil {
-		return nil, fmt.Errorf("index: reading owners: %w", err)
+		return nil, nil, fmt.Errorf("index: reading coins: %w", err)
 	}
 	defer rows.Close()
-	var out []holding
+	coins := map[holding][]string{}
 	for rows.Next() {
-		var owner, t string
-		if err := rows.Scan(&owner, &t); err != nil {
-			return nil, fmt.Errorf("index: reading owners: %w", err)
+		var owner, t, id, amount string
+		var live bool
+		if err := rows.Scan(&owner, &t, &id, &amount, &live); err != nil {
+			return nil, nil, fmt.Errorf("index: reading coins: %w", err)
 		}
 		a, err := ledger.ParseAddress(owner)
 		if err != nil {
-			return nil, fmt.Errorf("index: coin owner %q: %w", owner, err)
+			return nil, nil, fmt.Errorf("index: coin owner %q: %w", owner, err)
 		}
-		out = append(out, holding{a, ledger.TokenID(t)})
+		h := holding{a, ledger.TokenID(t)}
+		if live {
+			coins[h] = append(coins[h], id+" "+amount)
+		} else if _, ok := coins[h]; !ok {
+			coins[h] = nil
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("index: reading coins: %w", err)
+	}
+	all := slices.SortedFunc(maps.Keys(coins), func(x, y holding) int {
+		return cmp.Or(strings.Compare(x.owner.String(), y.owner.String()), strings.Compare(string(x.token), string(y.token)))
+	})
+	for _, h := range all {
+		slices.Sort(coins[h])
+	}
+	return all, coins, nil
 }
 
 func at(l []string, i int) string {
@@ -173,8 +193,10 @@ func indexReceipts(ctx context.Context, db sqldb.Queryer, chainID string) ([]str
 	return out, rows.Err()
 }
 
-// holdings compares one address's unspent coins and balance.
-func holdings(ctx context.Context, db sqldb.Queryer, node *client.Client, tok ledger.TokenID, a ledger.Address) ([]string, error) {
+// holdings compares one address's unspent coins of a token (got, from
+// unspent) and its balance.
+func holdings(ctx context.Context, db sqldb.Queryer, node *client.Client, h holding, got []string) ([]string, error) {
+	a, tok := h.owner, h.token
 	var diffs []string
 	coins, err := node.Coins(ctx, a, tok, MaxVerifyCoins)
 	if err != nil {
@@ -185,21 +207,6 @@ func holdings(ctx context.Context, db sqldb.Queryer, node *client.Client, tok le
 		want = append(want, c.ID.String()+" "+c.Units.String())
 	}
 	slices.Sort(want)
-	rows, err := db.QueryContext(ctx, `SELECT coin_id, amount FROM coins WHERE owner = $1 AND token = $2 AND spent_height IS NULL ORDER BY coin_id`,
-		a.String(), string(tok))
-	if err != nil {
-		return nil, fmt.Errorf("index: reading coins: %w", err)
-	}
-	var got []string
-	for rows.Next() {
-		var id, amount string
-		if err := rows.Scan(&id, &amount); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("index: reading coins: %w", err)
-		}
-		got = append(got, id+" "+amount)
-	}
-	rows.Close()
 	if len(want) < MaxVerifyCoins && !slices.Equal(got, want) {
 		diffs = append(diffs, fmt.Sprintf("%s's unspent %s coins: index [%s], node [%s]", a, tok, strings.Join(got, ", "), strings.Join(want, ", ")))
 	}

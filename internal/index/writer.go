@@ -19,9 +19,10 @@ import (
 	"github.com/pegledger/peg/internal/token"
 )
 
-// MaxParams bounds the placeholders of one statement: below SQLite's
-// 32,766 and PostgreSQL's 65,535.
-const MaxParams = 30_000
+// ChunkRows is how many rows one prepared INSERT writes: each statement
+// is parsed once a batch and then run for every ChunkRows rows, the last
+// rows of a table by a statement of their own.
+const ChunkRows = 100
 
 // Chain is how far the index holds one chain: the chains row.
 type Chain struct {
@@ -66,6 +67,12 @@ type Writer struct {
 
 	mu    sync.Mutex
 	known map[ledger.TokenID]token.Contract
+
+	// activeOn and active are the addresses the index already holds as
+	// active on the latest day written, so that a batch writes only the
+	// day's new ones (active_days); changed only after a commit.
+	activeOn string
+	active   map[string]bool
 }
 
 // NewWriter returns a writer of chain chainID, region region, into db;
@@ -153,43 +160,90 @@ func (w *Writer) Write(ctx context.Context, blocks []*client.BlockReceipts) erro
 	if err != nil {
 		return fmt.Errorf("index: database: %w", err)
 	}
-	if err := w.write(ctx, &sqlTx{Tx: tx, conn: conn}, blocks); err != nil {
+	st := &sqlTx{Tx: tx, conn: conn, stmts: map[string]*sql.Stmt{}}
+	defer st.close()
+	b, err := w.write(ctx, st, blocks)
+	if err != nil {
 		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("index: database: %w", err)
 	}
+	w.committed(b)
 	return nil
 }
 
-// sqlTx is the batch's SQL transaction and the connection it runs on.
+// sqlTx is the batch's SQL transaction, the connection it runs on and the
+// statements prepared in it.
 type sqlTx struct {
 	*sql.Tx
-	conn *sql.Conn
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
 }
 
-func (w *Writer) write(ctx context.Context, tx *sqlTx, blocks []*client.BlockReceipts) error {
+// exec runs text with args, prepared once in the transaction.
+func (t *sqlTx) exec(ctx context.Context, text string, args []any) (sql.Result, error) {
+	s, ok := t.stmts[text]
+	if !ok {
+		var err error
+		if s, err = t.PrepareContext(ctx, text); err != nil {
+			return nil, err
+		}
+		t.stmts[text] = s
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+func (t *sqlTx) close() {
+	for _, s := range t.stmts {
+		s.Close()
+	}
+}
+
+func (w *Writer) write(ctx context.Context, tx *sqlTx, blocks []*client.BlockReceipts) (*batch, error) {
+	if w.db.Postgres {
+		// A commit the server loses in a crash is lost whole, with the
+		// chains row that would have said it was written: the index
+		// writes those blocks again. It need not wait for the disk.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return nil, fmt.Errorf("index: database: %w", err)
+		}
+	}
 	var height int64
 	err := tx.QueryRowContext(ctx, `SELECT height FROM chains WHERE chain_id = $1`, w.chainID).Scan(&height)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("index: reading chain %s: %w", w.chainID, err)
+		return nil, fmt.Errorf("index: reading chain %s: %w", w.chainID, err)
 	}
 	for i, blk := range blocks {
 		if want := height + 1 + int64(i); blk.Height != want {
-			return fmt.Errorf("index: chain %s: block %d given where block %d comes next", w.chainID, blk.Height, want)
+			return nil, fmt.Errorf("index: chain %s: block %d given where block %d comes next", w.chainID, blk.Height, want)
 		}
 		if blk.NextIndex != 0 || blk.From != 0 {
-			return fmt.Errorf("index: chain %s: block %d given in part", w.chainID, blk.Height)
+			return nil, fmt.Errorf("index: chain %s: block %d given in part", w.chainID, blk.Height)
 		}
 	}
 	b := newBatch(w.chainID, w.region, &sqlLoader{tx: tx.Tx}, w.contract)
 	for _, blk := range blocks {
 		if err := b.add(ctx, blk); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return w.flush(ctx, tx, b)
+	return b, w.flush(ctx, tx, b)
+}
+
+// committed keeps what a committed batch made active on the latest day.
+func (w *Writer) committed(b *batch) {
+	for k := range b.active {
+		if k.day > w.activeOn {
+			w.activeOn, w.active = k.day, map[string]bool{}
+		}
+	}
+	for k := range b.active {
+		if k.day == w.activeOn {
+			w.active[k.address] = true
+		}
+	}
 }
 
 // flush writes a batch's rows and the chains row.
@@ -211,6 +265,9 @@ func (w *Writer) flush(ctx context.Context, tx *sqlTx, b *batch) error {
 		return err
 	}
 	if err := w.upserts(ctx, tx, b); err != nil {
+		return err
+	}
+	if err := w.rollups(ctx, tx, b); err != nil {
 		return err
 	}
 	last := b.last
@@ -267,79 +324,168 @@ func (w *Writer) upserts(ctx context.Context, tx *sqlTx, b *batch) error {
 	return nil
 }
 
-// insert writes a table's rows in statements of many rows each, or, for
-// rows only added (no suffix) on PostgreSQL, with COPY.
+// rollups adds the batch's payments to payment_days and writes the
+// addresses it made active that the index does not hold for their day.
+func (w *Writer) rollups(ctx context.Context, tx *sqlTx, b *batch) error {
+	days := table{name: "payment_days", cols: []string{"day", "chain_id", "token", "region", "payee_region", "payments", "amt_hi", "amt_lo"}}
+	keys := slices.SortedFunc(maps.Keys(b.paymentDays), func(x, y paymentDay) int {
+		return slices.Compare([]string{x.day, x.token, x.region, x.payeeRegion}, []string{y.day, y.token, y.region, y.payeeRegion})
+	})
+	for _, k := range keys {
+		d := b.paymentDays[k]
+		days.add(k.day, b.chainID, k.token, k.region, k.payeeRegion, d.payments, d.hi, d.lo)
+	}
+	// A day's amt_lo may pass 10^9 as batches add to it: it is a sum.
+	err := w.insert(ctx, tx, &days, ` ON CONFLICT (day, token, region, payee_region, chain_id) DO UPDATE SET
+		payments = payment_days.payments + excluded.payments, amt_hi = payment_days.amt_hi + excluded.amt_hi,
+		amt_lo = payment_days.amt_lo + excluded.amt_lo`)
+	if err != nil {
+		return err
+	}
+	active := table{name: "active_days", cols: []string{"day", "address"}}
+	for _, k := range slices.SortedFunc(maps.Keys(b.active), func(x, y activeDay) int {
+		return strings.Compare(x.day+" "+x.address, y.day+" "+y.address)
+	}) {
+		if k.day != w.activeOn || !w.active[k.address] {
+			active.add(k.day, k.address)
+		}
+	}
+	return w.insert(ctx, tx, &active, " ON CONFLICT (day, address) DO NOTHING")
+}
+
+// insert writes a table's rows by prepared statements of ChunkRows rows
+// each, or, for rows only added (no suffix) on PostgreSQL, with COPY.
 func (w *Writer) insert(ctx context.Context, tx *sqlTx, t *table, suffix string) error {
 	if t.rows() == 0 {
 		return nil
 	}
 	k := len(t.cols)
 	if w.db.Postgres && suffix == "" {
-		err := tx.conn.Raw(func(dc any) error {
-			c, ok := dc.(*stdlib.Conn)
-			if !ok {
-				return fmt.Errorf("the PostgreSQL driver's connection is a %T", dc)
-			}
-			_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromSlice(t.rows(), func(i int) ([]any, error) {
-				return t.vals[i*k : (i+1)*k], nil
-			}))
-			return err
-		})
+		return w.copy(ctx, tx, t.name, t.cols, t.rows(), func(i int) []any { return t.vals[i*k : (i+1)*k] })
+	}
+	head := "INSERT INTO "
+	if !w.db.Postgres && suffix == "" {
+		// A conflict ends the whole batch anyway; saying so spares SQLite
+		// a statement journal, the copy of each page a statement changes
+		// that it keeps to undo that statement alone.
+		head = "INSERT OR ROLLBACK INTO "
+	}
+	head += t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES "
+	return chunks(ctx, tx, t.rows(), func(n int) string {
+		var sb strings.Builder
+		sb.WriteString(head)
+		placeholders(&sb, n, k, w.db.Postgres)
+		sb.WriteString(suffix)
+		return sb.String()
+	}, func(start, n int) []any { return t.vals[start*k : (start+n)*k] }, func(_ sql.Result, err error, _, _ int) error {
 		if err != nil {
 			return fmt.Errorf("index: writing %s: %w", t.name, err)
 		}
 		return nil
-	}
-	per := MaxParams / k
-	head := "INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES "
-	var full string // the statement of per rows, built once
-	for start := 0; start < t.rows(); start += per {
-		n := min(per, t.rows()-start)
-		var q string
-		if n == per && full != "" {
-			q = full
-		} else {
-			var sb strings.Builder
-			sb.WriteString(head)
-			placeholders(&sb, n, k, w.db.Postgres, nil)
-			sb.WriteString(suffix)
-			q = sb.String()
-			if n == per {
-				full = q
-			}
+	})
+}
+
+// copy writes n rows into table by PostgreSQL's COPY, on the batch's
+// connection and so in its transaction.
+func (w *Writer) copy(ctx context.Context, tx *sqlTx, table string, cols []string, n int, row func(i int) []any) error {
+	err := tx.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("the PostgreSQL driver's connection is a %T", dc)
 		}
-		if _, err := tx.ExecContext(ctx, q, t.vals[start*k:(start+n)*k]...); err != nil {
-			return fmt.Errorf("index: writing %s: %w", t.name, err)
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+			return row(i), nil
+		}))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("index: writing %s: %w", table, err)
+	}
+	return nil
+}
+
+// chunks runs the statement text(ChunkRows) over n rows ChunkRows at a
+// time, prepared once, and text(rest) over the rest; args gives a chunk's
+// values, and done sees each chunk's result.
+func chunks(ctx context.Context, tx *sqlTx, n int, text func(rows int) string, args func(start, rows int) []any,
+	done func(res sql.Result, err error, start, rows int) error) error {
+	var full string
+	for start := 0; start < n; start += ChunkRows {
+		rows := min(ChunkRows, n-start)
+		var q string
+		switch {
+		case rows < ChunkRows:
+			q = text(rows)
+		case full == "":
+			full = text(rows)
+			q = full
+		default:
+			q = full
+		}
+		res, err := tx.exec(ctx, q, args(start, rows))
+		if err := done(res, err, start, rows); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// spend marks coins an earlier batch created as spent, many a statement,
-// and refuses a spend of a coin the index does not hold.
+// wantRows refuses a statement that changed other than n rows: coins
+// spent that the index does not hold unspent.
+func wantRows(res sql.Result, err error, n int) error {
+	if err != nil {
+		return err
+	}
+	got, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if got != int64(n) {
+		return fmt.Errorf("%d of %d are not in the index unspent", int64(n)-got, n)
+	}
+	return nil
+}
+
+// spend marks coins an earlier batch created as spent, and refuses a
+// spend of a coin the index does not hold unspent. On PostgreSQL the
+// spends go by COPY into a temporary table and one UPDATE joins it.
 func (w *Writer) spend(ctx context.Context, tx *sqlTx, spends []spend) error {
-	const k = 3
-	per := MaxParams / k
-	for start := 0; start < len(spends); start += per {
-		n := min(per, len(spends)-start)
+	if len(spends) == 0 {
+		return nil
+	}
+	missing := func(res sql.Result, err error, start, n int) error {
+		if err := wantRows(res, err, n); err != nil {
+			return fmt.Errorf("index: coins spent in blocks %d to %d: %w", spends[start].height, spends[start+n-1].height, err)
+		}
+		return nil
+	}
+	if w.db.Postgres {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS index_spends (id TEXT, h BIGINT, t TEXT) ON COMMIT DELETE ROWS`); err != nil {
+			return fmt.Errorf("index: marking coins spent: %w", err)
+		}
+		err := w.copy(ctx, tx, "index_spends", []string{"id", "h", "t"}, len(spends), func(i int) []any {
+			return []any{spends[i].coin, spends[i].height, spends[i].tx}
+		})
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE coins SET spent_height = s.h, spent_tx = s.t FROM index_spends s
+			WHERE coins.coin_id = s.id AND coins.spent_height IS NULL`)
+		return missing(res, err, 0, len(spends))
+	}
+	return chunks(ctx, tx, len(spends), func(n int) string {
 		var sb strings.Builder
 		sb.WriteString("WITH v(id, h, t) AS (VALUES ")
-		placeholders(&sb, n, k, w.db.Postgres, []string{"::text", "::bigint", "::text"})
-		args := make([]any, 0, n*k)
+		placeholders(&sb, n, 3, false)
+		sb.WriteString(") UPDATE coins SET spent_height = v.h, spent_tx = v.t FROM v WHERE coins.coin_id = v.id AND coins.spent_height IS NULL")
+		return sb.String()
+	}, func(start, n int) []any {
+		args := make([]any, 0, 3*n)
 		for _, s := range spends[start : start+n] {
 			args = append(args, s.coin, s.height, s.tx)
 		}
-		sb.WriteString(") UPDATE coins SET spent_height = v.h, spent_tx = v.t FROM v WHERE coins.coin_id = v.id AND coins.spent_height IS NULL")
-		res, err := tx.ExecContext(ctx, sb.String(), args...)
-		if err != nil {
-			return fmt.Errorf("index: marking coins spent: %w", err)
-		}
-		if got, err := res.RowsAffected(); err != nil || got != int64(n) {
-			return fmt.Errorf("index: %d of %d coins spent in blocks %d to %d are not in the index unspent (%v)",
-				int64(n)-got, n, spends[start].height, spends[start+n-1].height, err)
-		}
-	}
-	return nil
+		return args
+	}, missing)
 }
 
 // sqlLoader reads what earlier batches wrote, inside the batch's SQL

@@ -24,11 +24,6 @@ var PaymentKinds = []string{"pay", "spend_from"}
 // a week, thirty days.
 var SettlementBounds = []int64{1, 10, 60, 600, 3600, 21600, 86400, 604800, 2592000}
 
-// paymentsWhere is the condition selecting accepted payments, on the
-// partial index txs_payments (code = 0 written as is, so that the planners
-// match it).
-const paymentsWhere = "code = 0 AND kind IN ('pay', 'spend_from')"
-
 // groupOf reads group: day (default) or month, with its range limit and its
 // default window.
 func groupOf(g string) (months bool, max int, def func(time.Time) time.Time, err error) {
@@ -63,8 +58,7 @@ func (r *Reader) Volumes(ctx context.Context, q client.AnalyticsQuery) (*client.
 	if err != nil {
 		return nil, err
 	}
-	// The SQL groups by day, in the covering index's order (txs_payments),
-	// without sorting; months are the days' sums.
+	// The SQL groups by day (payment_days); months are the days' sums.
 	type sum struct {
 		count int64
 		units *big.Int
@@ -125,14 +119,14 @@ func (r *Reader) Corridors(ctx context.Context, q client.AnalyticsQuery) (*clien
 // expressions of group (fixed SQL, never a parameter), in their order.
 func (r *Reader) payments(ctx context.Context, group string, s span, token, region string, row func(key []string, count int64, units *big.Int)) error {
 	var a args
-	where := []string{paymentsWhere, "day >= " + a.add(s.firstDay()), "day <= " + a.add(s.lastDay())}
+	where := []string{"day >= " + a.add(s.firstDay()), "day <= " + a.add(s.lastDay())}
 	if token != "" {
 		where = append(where, "token = "+a.add(token))
 	}
 	if region != "" {
 		where = append(where, "region = "+a.add(region))
 	}
-	text := "SELECT " + group + ", COUNT(*), SUM(amt_hi), SUM(amt_lo) FROM txs WHERE " + strings.Join(where, " AND ") +
+	text := "SELECT " + group + ", CAST(SUM(payments) AS BIGINT), SUM(amt_hi), SUM(amt_lo) FROM payment_days WHERE " + strings.Join(where, " AND ") +
 		" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 	rows, err := r.db.QueryContext(ctx, text, a...)
 	if err != nil {
@@ -181,11 +175,11 @@ func (r *Reader) Active(ctx context.Context, q client.AnalyticsQuery) (*client.A
 	return out, nil
 }
 
-// activeIn counts the accounts with an entry in s (entries_active).
+// activeIn counts the accounts with an entry in s's days (active_days).
 func (r *Reader) activeIn(ctx context.Context, s span) (int64, error) {
 	var n int64
-	err := r.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT address) FROM entries WHERE time_ns >= $1 AND time_ns < $2`,
-		s.from.UnixNano(), s.to.UnixNano()).Scan(&n)
+	err := r.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT address) FROM active_days WHERE day >= $1 AND day <= $2`,
+		s.firstDay(), s.lastDay()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("query: active accounts: %w", err)
 	}

@@ -210,7 +210,7 @@ func fillFigures(t *testing.T, db *sqldb.DB, n int) {
 				}
 				id := fmt.Sprintf("%064x", i)
 				txRows = append(txRows, []any{figChains[c], figRegions[c], blk + 1, i % figBlockTxs, id, at.UnixNano(), at.Format(dayLayout),
-					"pay", figAddr(payer), 0, "OK", tok, amount, 0, lo9, figAddr(payer), figAddr(payee), payeeRegion, "0", "[]"})
+					"pay", figAddr(payer), 0, "OK", tok, amount, 0, lo9, figAddr(payer), figAddr(payee), payeeRegion, "0"})
 				entryRows = append(entryRows,
 					[]any{figAddr(payer), figChains[c], figRegions[c], blk + 1, i % figBlockTxs, id, at.UnixNano(), "pay", tok, figAddr(payee), "0", amount, 0, 0},
 					[]any{figAddr(payee), figChains[c], figRegions[c], blk + 1, i % figBlockTxs, id, at.UnixNano(), "pay", tok, figAddr(payer), amount, "0", 0, 0})
@@ -221,7 +221,7 @@ func fillFigures(t *testing.T, db *sqldb.DB, n int) {
 			}{
 				{"INSERT INTO blocks (chain_id, height, time_ns, day, hash, app_hash, proposer, txs) VALUES ", blockRows},
 				{`INSERT INTO txs (chain_id, region, height, idx, tx_id, time_ns, day, kind, signer, code, code_name, token, amount,
-					amt_hi, amt_lo, payer, payee, payee_region, fee, events) VALUES `, txRows},
+					amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES `, txRows},
 				{`INSERT INTO entries (address, chain_id, region, height, idx, tx_id, time_ns, kind, token, counterparty, amount_in,
 					amount_out, net_hi, net_lo) VALUES `, entryRows},
 			} {
@@ -257,6 +257,9 @@ func fillFigures(t *testing.T, db *sqldb.DB, n int) {
 			id, figRegions[c], n/figBlockTxs, last.UnixNano()); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := index.Rollups(ctx, db); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -90,11 +90,16 @@ func (f *fixture) tx(x ftx) string {
 		codeName = "REFUSED"
 	}
 	f.exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, time_ns, day, kind, signer, code, code_name, token, amount,
-		amt_hi, amt_lo, payer, payee, payee_region, fee, events) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-		$14, $15, $16, $17, $18, $19, $20)`,
+		amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+		$14, $15, $16, $17, $18, $19)`,
 		x.chain, x.region, x.height, x.idx, id, x.at.UnixNano(), x.at.UTC().Format(dayLayout), x.kind, x.signer, x.code, codeName,
-		x.token, x.amount, hi, lo, x.payer, x.payee, x.payeeRegion, "0",
-		`[{"type":"`+x.kind+`","attrs":{"token":"`+x.token+`"}}]`)
+		x.token, x.amount, hi, lo, x.payer, x.payee, x.payeeRegion, "0")
+	if x.code == 0 && (x.kind == "pay" || x.kind == "spend_from") {
+		f.exec(`INSERT INTO payment_days (day, chain_id, token, region, payee_region, payments, amt_hi, amt_lo)
+			VALUES ($1, $2, $3, $4, $5, 1, $6, $7) ON CONFLICT (day, token, region, payee_region, chain_id) DO UPDATE SET
+			payments = payment_days.payments + 1, amt_hi = payment_days.amt_hi + excluded.amt_hi, amt_lo = payment_days.amt_lo + excluded.amt_lo`,
+			x.at.UTC().Format(dayLayout), x.chain, x.token, x.region, x.payeeRegion, hi, lo)
+	}
 	return id
 }
 
@@ -107,6 +112,7 @@ func (f *fixture) entry(x ftx, address, counterparty, in, out string) {
 	f.exec(`INSERT INTO entries (address, chain_id, region, height, idx, tx_id, time_ns, kind, token, counterparty, amount_in,
 		amount_out, net_hi, net_lo) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, 0)`,
 		address, x.chain, x.region, x.height, x.idx, id, x.at.UnixNano(), x.kind, x.token, counterparty, in, out)
+	f.exec(`INSERT INTO active_days (day, address) VALUES ($1, $2) ON CONFLICT (day, address) DO NOTHING`, x.at.UTC().Format(dayLayout), address)
 }
 
 // pay records an accepted payment with both entries.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
@@ -189,7 +188,7 @@ const itemColumns = `t.chain_id, t.region, t.height, t.idx, t.tx_id, t.time_ns, 
 	t.token, t.amount, t.payer, t.payee, t.payee_region, t.fee`
 
 // historySQL writes the page's query. With an account it walks the
-// account's entries (entries_page); otherwise the transactions along the
+// account's entries (their key); otherwise the transactions along the
 // most selective index a filter allows (00003_query.sql). Both end at
 // limit+1 rows, the one past the page telling that another follows.
 func historySQL(f *historyFilter) (string, args, error) {
@@ -416,7 +415,7 @@ func (r *Reader) Tx(ctx context.Context, id string) (*client.HistoryTx, error) {
 	if !hexRE.MatchString(id) {
 		return nil, invalid("id: %q is not a transaction id (64 hex digits)", clip(id))
 	}
-	rows, err := r.db.QueryContext(ctx, "SELECT "+itemColumns+", t.events FROM txs t WHERE t.tx_id = $1 ORDER BY t.chain_id LIMIT 1",
+	rows, err := r.db.QueryContext(ctx, "SELECT "+itemColumns+" FROM txs t WHERE t.tx_id = $1 ORDER BY t.chain_id LIMIT 1",
 		strings.ToLower(id))
 	if err != nil {
 		return nil, fmt.Errorf("query: transaction: %w", err)
@@ -431,20 +430,13 @@ func (r *Reader) Tx(ctx context.Context, id string) (*client.HistoryTx, error) {
 	tc := r.cache()
 	var v client.HistoryTx
 	var ns int64
-	var events string
 	it := &v.HistoryItem
 	if err := rows.Scan(&it.ChainID, &it.Region, &it.Height, &it.Index, &it.TxID, &ns, &it.Kind, &it.Code, &it.CodeName, &it.Signer,
-		&it.Token, &it.Units, &it.Payer, &it.Payee, &it.PayeeRegion, &it.Fee, &events); err != nil {
+		&it.Token, &it.Units, &it.Payer, &it.Payee, &it.PayeeRegion, &it.Fee); err != nil {
 		return nil, fmt.Errorf("query: reading a transaction: %w", err)
 	}
 	it.Time = time.Unix(0, ns).UTC()
 	it.Amount, it.Unit = tc.amount(it.Token, it.Units)
-	v.Events = []client.HistoryEvent{}
-	if events != "" {
-		if err := json.Unmarshal([]byte(events), &v.Events); err != nil {
-			return nil, fmt.Errorf("query: transaction %s: its events: %w", id, err)
-		}
-	}
 	return &v, rows.Err()
 }
 

@@ -216,7 +216,7 @@ func TestBlocksTxCoinStatus(t *testing.T) {
 		}
 		page, _ := r.History(f.ctx, client.HistoryQuery{Kind: "mint"})
 		tx, err := r.Tx(f.ctx, page.Items[0].TxID)
-		if err != nil || tx.Kind != "mint" || len(tx.Events) != 1 || tx.Events[0].Attrs["token"] != "gbpt" {
+		if err != nil || tx.Kind != "mint" || tx.Token != "gbpt" {
 			t.Fatalf("tx %+v %v", tx, err)
 		}
 		if _, err := r.Tx(f.ctx, strings.Repeat("ab", 32)); !errors.Is(err, ErrNotFound) {
