@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -65,7 +66,7 @@ type indexStart struct {
 
 func indexCmd(g *globals) *cobra.Command {
 	var f indexFlags
-	var reports string
+	var reports, profile string
 	cmd := &cobra.Command{
 		Use:   "index [--node URL[,URL...]] [--db PATH|postgres://...]",
 		Short: "Index committed blocks into the trade database (SQLite or PostgreSQL)",
@@ -113,10 +114,21 @@ files in --reports. Progress goes to the log on stderr. See docs/index.md.`,
 			if reports == "" {
 				reports = filepath.Join(g.home, reportsDir)
 			}
+			if os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(index.GCPercent)
+			}
+			if profile != "" {
+				stopProfile, err := startCPUProfile(profile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
 			return runIndex(ctx, db, nodes, reports, node.NewLogger(cmd.ErrOrStderr(), "info", "text"))
 		},
 	}
 	cmd.Flags().StringVar(&reports, "reports", "", "where to publish the daily and monthly reports' files (default: HOME/reports)")
+	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the indexer, from start to stop, to this file")
 	cmd.PersistentFlags().StringVar(&f.db, "db", "", "index database: an SQLite file or a postgres:// URL (default: the index the node configuration in --home names, or index.db in --home)")
 	cmd.AddCommand(indexStatusCmd(g, &f), indexVerifyCmd(g, &f))
 	return cmd

@@ -21,14 +21,26 @@ var migrations embed.FS
 // SQLiteCacheKiB is the page cache of the writer's SQLite connection: the
 // index's tables and their indexes are written all over as blocks come, and
 // SQLite's default of 2 MiB would have every insert read its pages again.
-const SQLiteCacheKiB = 256 << 10
+const SQLiteCacheKiB = 1 << 20
+
+// SQLiteMmapBytes is how much of the SQLite file the writer reads through
+// memory mapping rather than a read call a page.
+const SQLiteMmapBytes = 16 << 30
+
+// GCPercent is the indexer's garbage-collection target (GOGC) when the
+// environment sets none: a batch's rows are short-lived garbage in the
+// hundreds of megabytes, which the default of 100 collects several times a
+// batch.
+const GCPercent = 400
 
 // Open opens the index at where (an SQLite file's path or a postgres://
 // URL) for writing and brings its schema up to date. On SQLite, the
-// writer's one connection gets a page cache of SQLiteCacheKiB and
-// synchronous=NORMAL: in WAL mode a commit is then durable against a
-// killed process (what the index resumes from) though not against a power
-// cut, after which the indexer writes the lost blocks again from the node.
+// writer's one connection gets a page cache of SQLiteCacheKiB, reads
+// through a memory map of up to SQLiteMmapBytes, keeps temporary data
+// in memory, and writes with synchronous=NORMAL: in WAL mode a commit is
+// then durable against a killed process (what the index resumes from)
+// though not against a power cut, after which the indexer writes the lost
+// blocks again from the node.
 func Open(ctx context.Context, where string) (*sqldb.DB, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -38,7 +50,7 @@ func Open(ctx context.Context, where string) (*sqldb.DB, error) {
 	if err != nil || db.Postgres {
 		return db, err
 	}
-	for _, p := range []string{fmt.Sprintf("PRAGMA cache_size = -%d", SQLiteCacheKiB), "PRAGMA synchronous = NORMAL", "PRAGMA temp_store = MEMORY"} {
+	for _, p := range []string{fmt.Sprintf("PRAGMA cache_size = -%d", SQLiteCacheKiB), "PRAGMA synchronous = NORMAL", "PRAGMA temp_store = MEMORY", fmt.Sprintf("PRAGMA mmap_size = %d", SQLiteMmapBytes)} {
 		if _, err := db.ExecContext(ctx, p); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("index: %s: %w", p, err)
