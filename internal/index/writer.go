@@ -447,8 +447,9 @@ func wantRows(res sql.Result, err error, n int) error {
 }
 
 // spend marks coins an earlier batch created as spent, and refuses a
-// spend of a coin the index does not hold unspent. On PostgreSQL the
-// spends go by COPY into a temporary table and one UPDATE joins it.
+// spend of a coin the index does not hold unspent. On PostgreSQL one
+// UPDATE joins the spends given as three arrays, which the planner reads
+// as a few rows and so looks each coin up by its key.
 func (w *Writer) spend(ctx context.Context, tx *sqlTx, spends []spend) error {
 	if len(spends) == 0 {
 		return nil
@@ -460,17 +461,13 @@ func (w *Writer) spend(ctx context.Context, tx *sqlTx, spends []spend) error {
 		return nil
 	}
 	if w.db.Postgres {
-		if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS index_spends (id TEXT, h BIGINT, t TEXT) ON COMMIT DELETE ROWS`); err != nil {
-			return fmt.Errorf("index: marking coins spent: %w", err)
+		ids, heights, txs := make([]string, len(spends)), make([]int64, len(spends)), make([]string, len(spends))
+		for i, s := range spends {
+			ids[i], heights[i], txs[i] = s.coin, s.height, s.tx
 		}
-		err := w.copy(ctx, tx, "index_spends", []string{"id", "h", "t"}, len(spends), func(i int) []any {
-			return []any{spends[i].coin, spends[i].height, spends[i].tx}
-		})
-		if err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE coins SET spent_height = s.h, spent_tx = s.t FROM index_spends s
-			WHERE coins.coin_id = s.id AND coins.spent_height IS NULL`)
+		res, err := tx.ExecContext(ctx, `UPDATE coins SET spent_height = s.h, spent_tx = s.t
+			FROM unnest($1::text[], $2::bigint[], $3::text[]) AS s(id, h, t)
+			WHERE coins.coin_id = s.id AND coins.spent_height IS NULL`, ids, heights, txs)
 		return missing(res, err, 0, len(spends))
 	}
 	return chunks(ctx, tx, len(spends), func(n int) string {
