@@ -124,7 +124,7 @@ files in --reports. Progress goes to the log on stderr. See docs/index.md.`,
 				}
 				defer stopProfile()
 			}
-			return runIndex(ctx, db, where, nodes, reports, node.NewLogger(cmd.ErrOrStderr(), "info", "text"))
+			return runIndex(ctx, db, nodes, reports, node.NewLogger(cmd.ErrOrStderr(), "info", "text"))
 		},
 	}
 	cmd.Flags().StringVar(&reports, "reports", "", "where to publish the daily and monthly reports' files (default: HOME/reports)")
@@ -137,24 +137,17 @@ files in --reports. Progress goes to the log on stderr. See docs/index.md.`,
 // PublishEvery is how often the indexer publishes the reports that are due.
 const PublishEvery = time.Minute
 
-// runIndex follows every node into db (at where) until ctx ends or one is
-// refused, which stops them all, publishes the reports that are due into db
-// and reports (query.PublishDue) every PublishEvery, and, on SQLite,
-// checkpoints beside the writer (index.Checkpoints).
-func runIndex(ctx context.Context, db *sqldb.DB, where string, nodes []*client.Client, reports string, log *slog.Logger) error {
+// runIndex follows every node into db until ctx ends or one is refused,
+// which stops them all, and publishes the reports that are due into db and
+// reports (query.PublishDue) every PublishEvery.
+func runIndex(ctx context.Context, db *sqldb.DB, nodes []*client.Client, reports string, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		publishEvery(ctx, db, reports, PublishEvery, log)
-	}()
-	go func() {
-		defer wg.Done()
-		if err := index.Checkpoints(ctx, db, where, log); err != nil {
-			log.Error("index: the checkpointer stopped; the writer checkpoints again itself", "err", err)
-		}
 	}()
 	errs := make([]error, len(nodes))
 	for i, n := range nodes {

@@ -325,7 +325,7 @@ func startIndex(ctx context.Context, where string, n *node.Node, log *slog.Logge
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		err := runIndex(ctx, db, where, []*client.Client{client.New(n.APIURL())}, filepath.Join(filepath.Dir(where), reportsDir), log)
+		err := runIndex(ctx, db, []*client.Client{client.New(n.APIURL())}, filepath.Join(filepath.Dir(where), reportsDir), log)
 		if err != nil {
 			log.Error("the indexer stopped", "err", err)
 		}

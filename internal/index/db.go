@@ -11,9 +11,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"log/slog"
-	"os"
-	"time"
 
 	"github.com/pegledger/peg/internal/sqldb"
 )
@@ -83,54 +80,4 @@ func Rollups(ctx context.Context, db *sqldb.DB) error {
 		}
 		return nil
 	})
-}
-
-// Checkpoints of an SQLite index (Checkpoints).
-const (
-	// CheckpointEvery is how often the checkpointer moves what the writer
-	// committed from the write-ahead log into the database file.
-	CheckpointEvery = time.Second
-	// MaxWALBytes is how large the write-ahead log may grow before the
-	// checkpointer empties it, waiting for a moment between the writer's
-	// batches: a log that is always being appended to is otherwise never
-	// started again.
-	MaxWALBytes = 512 << 20
-)
-
-// Checkpoints takes the SQLite writer's checkpoints off its path until ctx
-// ends: it turns off db's own, which copy each commit's pages into the
-// database file and wait for the disk before the next batch can begin, and
-// checkpoints every CheckpointEvery from a connection of its own while the
-// writer goes on (a passive checkpoint, which never waits for the writer),
-// emptying the log when it passes MaxWALBytes. where is db's file. On
-// PostgreSQL it returns at once.
-func Checkpoints(ctx context.Context, db *sqldb.DB, where string, log *slog.Logger) error {
-	if db.Postgres {
-		return nil
-	}
-	cp, err := sql.Open("sqlite", "file:"+where+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		return fmt.Errorf("index: opening the checkpointer: %w", err)
-	}
-	defer cp.Close()
-	cp.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
-		return fmt.Errorf("index: PRAGMA wal_autocheckpoint: %w", err)
-	}
-	t := time.NewTicker(CheckpointEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		mode := "PASSIVE"
-		if fi, err := os.Stat(where + "-wal"); err == nil && fi.Size() > MaxWALBytes {
-			mode = "TRUNCATE"
-		}
-		if _, err := cp.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")"); err != nil && ctx.Err() == nil {
-			log.Warn("index: checkpoint failed; trying again", "mode", mode, "err", err)
-		}
-	}
 }

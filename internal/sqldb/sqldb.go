@@ -36,8 +36,7 @@ func IsURL(where string) bool {
 //
 // An SQLite database is opened with one connection, in WAL mode: it has one
 // writer, which sequences its writes itself, and WAL lets readers in other
-// processes (OpenReader, sqlite3) look on while it writes. Its
-// transactions begin IMMEDIATE.
+// processes (OpenReader, sqlite3) look on while it writes.
 func Open(ctx context.Context, what, where string, migrations fs.FS) (*DB, error) {
 	d, err := connect(what, where, false)
 	if err != nil {
@@ -81,10 +80,6 @@ func connect(what, where string, readOnly bool) (*DB, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Add("_pragma", "synchronous(FULL)")
-		// Its transactions take the write lock as they begin, waiting
-		// (busy_timeout) for another connection's (a checkpoint) rather
-		// than failing when their first write finds it taken.
-		q.Add("_txlock", "immediate")
 	}
 	sqldb, err := sql.Open("sqlite", "file:"+where+"?"+q.Encode())
 	if err != nil {
