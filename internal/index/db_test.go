@@ -2,9 +2,14 @@ package index
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
+	"strings"
 	"testing"
 
+	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/sqldb/sqltest"
+	"github.com/pressly/goose/v3"
 )
 
 // TestSchemaOnBoth: the one schema applies on SQLite and, when the tests
@@ -24,6 +29,85 @@ func TestSchemaOnBoth(t *testing.T) {
 					t.Fatalf("chains: %d %v", n, err)
 				}
 				d.Close()
+			}
+		})
+	}
+}
+
+// TestWritePathMigration: 00004 keeps an index's rows both ways, and the
+// rollups it computes from them are those the writer keeps as it goes.
+func TestWritePathMigration(t *testing.T) {
+	for name, fresh := range sqltest.Databases(t, "index.db") {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := openFresh(t, fresh(t))
+			w := NewWriter(db, "peg-synthetic", "GB", gbptContract)
+			s := newSynthetic(7)
+			for range 4 {
+				if err := w.Write(ctx, []*client.BlockReceipts{s.next()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dump := func() string {
+				var b strings.Builder
+				for _, q := range []string{
+					`SELECT address, time_ns, chain_id, height, idx, region, tx_id, kind, token, counterparty, amount_in, amount_out, net_hi, net_lo FROM entries ORDER BY address, time_ns, chain_id, height, idx`,
+					`SELECT day, chain_id, token, region, payee_region, payments, amt_hi, amt_lo FROM payment_days ORDER BY day, token, region, payee_region, chain_id`,
+					`SELECT day, address FROM active_days ORDER BY day, address`,
+				} {
+					rows, err := db.QueryContext(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cols, _ := rows.Columns()
+					vals := make([]any, len(cols))
+					for i := range vals {
+						vals[i] = new(any)
+					}
+					for rows.Next() {
+						if err := rows.Scan(vals...); err != nil {
+							t.Fatal(err)
+						}
+						for _, v := range vals {
+							fmt.Fprintf(&b, "%v|", *v.(*any))
+						}
+						b.WriteByte('\n')
+					}
+					rows.Close()
+				}
+				return b.String()
+			}
+			want := dump()
+			if strings.Count(want, "\n") != 7*2*4+1+8 { // entries (a mint's minter and payee, a payment's two), one day's payments, the 7 accounts and the minter
+				t.Fatalf("the writer's rows:\n%s", want)
+			}
+			sub, err := fs.Sub(migrations, "migrations")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dialect := goose.DialectSQLite3
+			if db.Postgres {
+				dialect = goose.DialectPostgres
+			}
+			p, err := goose.NewProvider(dialect, db.DB, sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(ctx, 3); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries WHERE events IS NULL`).Scan(&n); err == nil {
+				t.Fatal("entries has an events column")
+			}
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM txs WHERE events = '[]'`).Scan(&n); err != nil || n != 7*4 {
+				t.Fatalf("txs at version 3: %d rows with events '[]', %v", n, err)
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := dump(); got != want {
+				t.Fatalf("after 00004 down and up:\n%s\nthe writer's:\n%s", got, want)
 			}
 		})
 	}
