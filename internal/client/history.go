@@ -247,6 +247,10 @@ type Coverage struct {
 	Token    string          `json:"token"`
 	Currency string          `json:"currency"`
 	Points   []CoveragePoint `json:"points"`
+	// Thinned says the range held more events than one answer carries:
+	// the points are then the last of each of equal spans of the range and
+	// every change of reserve status, with the point before it.
+	Thinned bool `json:"thinned,omitempty"`
 }
 
 // TrendRow is one day's value of a trend's metric.

@@ -281,7 +281,11 @@ func distribution(what string, ds []int64) *client.Settlement {
 
 // Coverage answers GET /v1/analytics/coverage: the token's supply and
 // reserve after each of its events in the range (by default the last 366
-// days), oldest first; ErrNotFound if the index holds no event of it.
+// days), oldest first; ErrNotFound if the index holds no event of it. A
+// range of more than MaxCoveragePoints events is thinned (Thinned): the
+// last point of each of CoverageSpans equal spans of it, and each change
+// of status with the point before it, so that no AT_RISK episode is lost.
+// Thinning reads every event of the range, along token_events_time.
 func (r *Reader) Coverage(ctx context.Context, q client.AnalyticsQuery) (*client.Coverage, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
@@ -303,29 +307,70 @@ func (r *Reader) Coverage(ctx context.Context, q client.AnalyticsQuery) (*client
 	if err != nil {
 		return nil, fmt.Errorf("query: coverage: %w", err)
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT time_ns, height, supply, reserve, required, status FROM token_events
-		WHERE token = $1 AND time_ns >= $2 AND time_ns < $3 ORDER BY time_ns, chain_id, height, idx, seq LIMIT $4`,
-		q.Token, s.from.UnixNano(), s.to.UnixNano(), MaxCoveragePoints+1)
+	if out.Points, err = r.coveragePoints(ctx, q.Token, s, MaxCoveragePoints+1); err != nil {
+		return nil, err
+	}
+	if len(out.Points) > MaxCoveragePoints {
+		out.Thinned = true
+		if out.Points, err = r.coveragePoints(ctx, q.Token, s, 0); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// coveragePoints reads the token's points in s, oldest first: at most
+// limit of them, or with limit 0 all of them thinned (Coverage).
+func (r *Reader) coveragePoints(ctx context.Context, token string, s span, limit int) ([]client.CoveragePoint, error) {
+	text := `SELECT time_ns, height, supply, reserve, required, status FROM token_events
+		WHERE token = $1 AND time_ns >= $2 AND time_ns < $3 ORDER BY time_ns, chain_id, height, idx, seq`
+	args := []any{token, s.from.UnixNano(), s.to.UnixNano()}
+	if limit > 0 {
+		text += " LIMIT $4"
+		args = append(args, limit)
+	}
+	rows, err := r.db.QueryContext(ctx, text, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: coverage: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
+	width := max(1, (s.to.UnixNano()-s.from.UnixNano())/CoverageSpans)
+	points := []client.CoveragePoint{}
+	var prev client.CoveragePoint // the point read before, kept or not
+	var prevSpan int64
+	kept := false
+	for n := 0; rows.Next(); n++ {
 		var p client.CoveragePoint
 		var ns int64
 		if err := rows.Scan(&ns, &p.Height, &p.Supply, &p.Reserve, &p.Required, &p.Status); err != nil {
 			return nil, fmt.Errorf("query: reading a coverage point: %w", err)
 		}
 		p.Time = time.Unix(0, ns).UTC()
-		out.Points = append(out.Points, p)
+		if limit > 0 {
+			points = append(points, p)
+			continue
+		}
+		span := (ns - s.from.UnixNano()) / width
+		keep := n == 0
+		if n > 0 {
+			// The last of its span, or the point before a change.
+			if !kept && (span != prevSpan || p.Status != prev.Status) {
+				points = append(points, prev)
+			}
+			keep = p.Status != prev.Status
+		}
+		if keep {
+			points = append(points, p)
+		}
+		prev, prevSpan, kept = p, span, keep
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query: coverage: %w", err)
 	}
-	if len(out.Points) > MaxCoveragePoints {
-		return nil, invalid("the range holds more than %d events of %s; narrow it", MaxCoveragePoints, q.Token)
+	if limit == 0 && len(points) > 0 && !kept {
+		points = append(points, prev)
 	}
-	return out, nil
+	return points, nil
 }
 
 // Trend answers GET /v1/analytics/trend: the metric over the window of

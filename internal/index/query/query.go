@@ -41,8 +41,12 @@ const (
 	// range holding more is refused (narrow it).
 	MaxSettlementRows = 200_000
 	// MaxCoveragePoints bounds the points of one coverage answer; a range
-	// holding more is refused (narrow it).
+	// holding more is thinned to the last point of each of CoverageSpans
+	// equal spans and every change of status.
 	MaxCoveragePoints = 10_000
+	// CoverageSpans is how many spans a thinned coverage answer cuts its
+	// range into.
+	CoverageSpans = MaxCoveragePoints / 2
 	// MaxReportTokens bounds the tokens a report covers.
 	MaxReportTokens = 1000
 	// MaxParam bounds the length of any text parameter.

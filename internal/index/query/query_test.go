@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -561,6 +562,52 @@ func TestPublishWaitsForEveryChain(t *testing.T) {
 		}
 		if len(rep.Chains) != 2 || rep.Chains[0].ChainID != "peg-gb" || rep.Chains[0].Height != 24 || rep.Chains[1].Height != 1 {
 			t.Fatalf("chains %+v", rep.Chains)
+		}
+	})
+}
+
+// TestCoverageThinned: a range of more events than one answer carries is
+// thinned to the last of each span and every change of status, with the
+// point before it: the issuer's chart of a busy token keeps its AT_RISK
+// episode and its last point.
+func TestCoverageThinned(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		const n = MaxCoveragePoints + 2_000
+		// A mint every 5 s from day0; events 7,000 to 7,002 are AT_RISK.
+		f.exec(`WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < $1)
+			INSERT INTO token_events (chain_id, height, idx, seq, time_ns, day, token, type, tx_id, address, amount, supply, reserve,
+				required, currency, status)
+			SELECT 'peg-gb', i + 1, 0, 0, $2 + i * 5000000000, '2026-03-01', 'gbpt', 'mint', '', '', '1', CAST(i + 1 AS TEXT), '1000000',
+				CAST(i + 1 AS TEXT), 'GBP', CASE WHEN i BETWEEN 7000 AND 7002 THEN 'AT_RISK' ELSE 'OK' END FROM k`,
+			n-1, day0.UnixNano())
+		f.chain("peg-gb", "GB", n, day0.AddDate(0, 0, 1))
+		c, err := New(f.db, testTokens).Coverage(f.ctx, client.AnalyticsQuery{Token: "gbpt", From: "2026-03-01", To: "2026-03-02"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Thinned || len(c.Points) > CoverageSpans+5 || len(c.Points) < 100 {
+			t.Fatalf("thinned %v, %d points", c.Thinned, len(c.Points))
+		}
+		var risk []int64
+		for i, p := range c.Points {
+			if i > 0 && !p.Time.After(c.Points[i-1].Time) {
+				t.Fatalf("point %d at %s after %s", i, p.Time, c.Points[i-1].Time)
+			}
+			if p.Status == "AT_RISK" {
+				risk = append(risk, p.Height)
+			}
+		}
+		if first, last := c.Points[0], c.Points[len(c.Points)-1]; first.Height != 1 || last.Height != n || last.Supply != fmt.Sprint(n) {
+			t.Fatalf("first %+v, last %+v", first, last)
+		}
+		// The episode: its first and last points, with the OK points either side.
+		if len(risk) < 2 || risk[0] != 7001 || risk[len(risk)-1] != 7003 {
+			t.Fatalf("AT_RISK points at heights %v", risk)
+		}
+		for _, h := range []int64{7000, 7004} {
+			if !slices.ContainsFunc(c.Points, func(p client.CoveragePoint) bool { return p.Height == h && p.Status == "OK" }) {
+				t.Errorf("no OK point at height %d beside the episode", h)
+			}
 		}
 	})
 }
