@@ -68,16 +68,11 @@ it records an outbound transfer, which a relayer (peg relay) delivers.`,
 				return err
 			}
 			log := node.NewLogger(cmd.ErrOrStderr(), logLevel, "text")
-			if os.Getenv("GOGC") == "" {
-				debug.SetGCPercent(gateway.GCPercent)
+			stopProfile, err := tuneProcess(gateway.GCPercent, profile)
+			if err != nil {
+				return err
 			}
-			if profile != "" {
-				stopProfile, err := startCPUProfile(profile)
-				if err != nil {
-					return err
-				}
-				defer stopProfile()
-			}
+			defer stopProfile()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			srv, err := startGateway(ctx, file, n, r, aliases, listen, log)
@@ -121,10 +116,17 @@ func loadAliases(keyFile, routes string) (*gateway.Aliases, error) {
 	return &gateway.Aliases{Key: key, Routes: t}, nil
 }
 
-// startCPUProfile profiles this process's CPU into path until the returned
-// function is called.
-func startCPUProfile(path string) (func(), error) {
-	f, err := os.Create(path)
+// tuneProcess sets a long-running service's garbage-collection target
+// (gcPercent, unless GOGC is set) and, given a path, profiles its CPU into
+// it until the returned function is called.
+func tuneProcess(gcPercent int, profile string) (func(), error) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if profile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(profile)
 	if err != nil {
 		return nil, err
 	}

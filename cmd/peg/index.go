@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -114,16 +113,11 @@ files in --reports. Progress goes to the log on stderr. See docs/index.md.`,
 			if reports == "" {
 				reports = filepath.Join(g.home, reportsDir)
 			}
-			if os.Getenv("GOGC") == "" {
-				debug.SetGCPercent(index.GCPercent)
+			stopProfile, err := tuneProcess(index.GCPercent, profile)
+			if err != nil {
+				return err
 			}
-			if profile != "" {
-				stopProfile, err := startCPUProfile(profile)
-				if err != nil {
-					return err
-				}
-				defer stopProfile()
-			}
+			defer stopProfile()
 			return runIndex(ctx, db, nodes, reports, node.NewLogger(cmd.ErrOrStderr(), "info", "text"))
 		},
 	}
