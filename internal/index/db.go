@@ -9,8 +9,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/pegledger/peg/internal/sqldb"
 )
@@ -26,6 +28,13 @@ const SQLiteCacheKiB = 1 << 20
 // SQLiteMmapBytes is how much of the SQLite file the writer reads through
 // memory mapping rather than a read call a page.
 const SQLiteMmapBytes = 16 << 30
+
+// SQLitePageBytes is the page size of an SQLite index the writer creates:
+// half SQLite's default, because once the index outgrows its cache most
+// inserts land each on a page of its own (keys by hash or by address), and
+// every page a batch dirties is written twice, to the log and at the
+// checkpoint. An index created before keeps its page size.
+const SQLitePageBytes = 2048
 
 // GCPercent is the indexer's garbage-collection target (GOGC) when the
 // environment sets none: a batch's rows are short-lived garbage in the
@@ -45,6 +54,11 @@ func Open(ctx context.Context, where string) (*sqldb.DB, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, err
+	}
+	if !sqldb.IsURL(where) {
+		if err := createSQLite(ctx, where); err != nil {
+			return nil, err
+		}
 	}
 	db, err := sqldb.Open(ctx, "index", where, sub)
 	if err != nil || db.Postgres {
@@ -80,4 +94,24 @@ func Rollups(ctx context.Context, db *sqldb.DB) error {
 		}
 		return nil
 	})
+}
+
+// createSQLite creates an SQLite index that does not exist yet with pages
+// of SQLitePageBytes: the page size is set before the file's first write,
+// which here is its switch to WAL mode (sqldb.Open would switch it first).
+func createSQLite(ctx context.Context, where string) error {
+	if _, err := os.Stat(where); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	db, err := sql.Open("sqlite", "file:"+where)
+	if err != nil {
+		return fmt.Errorf("index: creating %s: %w", where, err)
+	}
+	defer db.Close()
+	for _, p := range []string{fmt.Sprintf("PRAGMA page_size = %d", SQLitePageBytes), "PRAGMA journal_mode = WAL"} {
+		if _, err := db.ExecContext(ctx, p); err != nil {
+			return fmt.Errorf("index: creating %s: %s: %w", where, p, err)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -110,5 +111,21 @@ func TestWritePathMigration(t *testing.T) {
 				t.Fatalf("after 00004 down and up:\n%s\nthe writer's:\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestSQLitePageSize: an SQLite index is created with pages of
+// SQLitePageBytes, in WAL mode.
+func TestSQLitePageSize(t *testing.T) {
+	ctx := context.Background()
+	where := filepath.Join(t.TempDir(), "index.db")
+	db := openFresh(t, where)
+	var size int
+	var mode string
+	if err := db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size); err != nil || size != SQLitePageBytes {
+		t.Fatalf("page size %d %v, want %d", size, err, SQLitePageBytes)
+	}
+	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode %q %v", mode, err)
 	}
 }
