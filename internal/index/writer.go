@@ -361,7 +361,7 @@ func (w *Writer) insert(ctx context.Context, tx *sqlTx, t *table, suffix string)
 	}
 	k := len(t.cols)
 	if w.db.Postgres && suffix == "" {
-		return w.copy(ctx, tx, t.name, t.cols, t.rows(), func(i int) []any { return t.vals[i*k : (i+1)*k] })
+		return copyRows(ctx, tx, t.name, t.cols, t.rows(), func(i int) []any { return t.vals[i*k : (i+1)*k] })
 	}
 	head := "INSERT INTO "
 	if !w.db.Postgres && suffix == "" {
@@ -385,9 +385,9 @@ func (w *Writer) insert(ctx context.Context, tx *sqlTx, t *table, suffix string)
 	})
 }
 
-// copy writes n rows into table by PostgreSQL's COPY, on the batch's
+// copyRows writes n rows into table by PostgreSQL's COPY, on the batch's
 // connection and so in its transaction.
-func (w *Writer) copy(ctx context.Context, tx *sqlTx, table string, cols []string, n int, row func(i int) []any) error {
+func copyRows(ctx context.Context, tx *sqlTx, table string, cols []string, n int, row func(i int) []any) error {
 	err := tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
