@@ -16,6 +16,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/index"
+	"github.com/pegledger/peg/internal/index/idkey"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/node"
 )
@@ -42,9 +43,9 @@ func writeIndexFixture(t *testing.T, where, chain, payer, payee string, n int) {
 		id := fmt.Sprintf("%064x", h)
 		exec(`INSERT INTO blocks (chain_id, height, time_ns, day, hash, app_hash, proposer, txs) VALUES ($1, $2, $3, $4, $5, '', 'P', 1)`,
 			chain, h, at.UnixNano(), at.Format(time.DateOnly), id)
-		exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, time_ns, day, kind, signer, code, code_name, token, amount,
-			amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES ($1, 'GB', $2, 0, $3, $4, $5, 'pay', $6, 0, 'OK',
-			'xtok', $7, 0, $2, $6, $8, '', '0')`, chain, h, id, at.UnixNano(), at.Format(time.DateOnly), payer, fmt.Sprint(h), payee)
+		exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, tx_key, time_ns, day, kind, signer, code, code_name, token, amount,
+			amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES ($1, 'GB', $2, 0, $3, $9, $4, $5, 'pay', $6, 0, 'OK',
+			'xtok', $7, 0, $2, $6, $8, '', '0')`, chain, h, id, at.UnixNano(), at.Format(time.DateOnly), payer, fmt.Sprint(h), payee, idkey.Of(id))
 		exec(`INSERT INTO entries (address, chain_id, region, height, idx, tx_id, time_ns, kind, token, counterparty, amount_in,
 			amount_out, net_hi, net_lo) VALUES ($1, $2, 'GB', $3, 0, $4, $5, 'pay', 'xtok', $6, '0', $7, 0, 0)`,
 			payer, chain, h, id, at.UnixNano(), payee, fmt.Sprint(h))

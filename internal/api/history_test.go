@@ -17,6 +17,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/index"
+	"github.com/pegledger/peg/internal/index/idkey"
 	"github.com/pegledger/peg/internal/index/query"
 	"github.com/pegledger/peg/internal/sqldb"
 	"github.com/pegledger/peg/internal/sqldb/sqltest"
@@ -42,10 +43,10 @@ func seedIndex(t *testing.T, db *sqldb.DB, payer, payee string) {
 		id := fmt.Sprintf("%064x", h)
 		exec(`INSERT INTO blocks (chain_id, height, time_ns, day, hash, app_hash, proposer, txs) VALUES ('peg-gb', $1, $2, $3, $4, '', 'P', 1)`,
 			h, at.UnixNano(), day, id)
-		exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, time_ns, day, kind, signer, code, code_name, token, amount,
-			amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES ('peg-gb', 'GB', $1, 0, $2, $3, $4, 'pay', $5, 0, 'OK',
+		exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, tx_key, time_ns, day, kind, signer, code, code_name, token, amount,
+			amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES ('peg-gb', 'GB', $1, 0, $2, $9, $3, $4, 'pay', $5, 0, 'OK',
 			'xtok', $6, 0, $7, $5, $8, '', '0')`,
-			h, id, at.UnixNano(), day, payer, fmt.Sprint(h), h, payee)
+			h, id, at.UnixNano(), day, payer, fmt.Sprint(h), h, payee, idkey.Of(id))
 		for _, e := range [][3]string{{payer, payee, "out"}, {payee, payer, "in"}} {
 			in, out := "0", fmt.Sprint(h)
 			if e[2] == "in" {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/index"
+	"github.com/pegledger/peg/internal/index/idkey"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/node"
 	"github.com/pegledger/peg/internal/ports"
@@ -107,10 +108,10 @@ func writeIndex(where string) error {
 					indexedChainID, h, at.UnixNano(), at.Format(time.DateOnly), fmt.Sprintf("%064x", h+1000))
 			},
 			func() error {
-				return exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, time_ns, day, kind, signer, code, code_name, token, amount,
-					amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES ($1, 'GB', $2, 0, $3, $4, $5, 'pay', $6, 0, 'OK', 'gbpt', $7,
+				return exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, tx_key, time_ns, day, kind, signer, code, code_name, token, amount,
+					amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES ($1, 'GB', $2, 0, $3, $10, $4, $5, 'pay', $6, 0, 'OK', 'gbpt', $7,
 					0, $8, $6, $9, '', '0')`,
-					indexedChainID, h, id, at.UnixNano(), at.Format(time.DateOnly), bob.addr.String(), units, 100*h, alice.addr.String())
+					indexedChainID, h, id, at.UnixNano(), at.Format(time.DateOnly), bob.addr.String(), units, 100*h, alice.addr.String(), idkey.Of(id))
 			},
 			func() error {
 				return exec(`INSERT INTO entries (address, chain_id, region, height, idx, tx_id, time_ns, kind, token, counterparty, amount_in,

@@ -35,8 +35,9 @@ func TestSchemaOnBoth(t *testing.T) {
 	}
 }
 
-// TestWritePathMigration: 00004 keeps an index's rows both ways, and the
-// rollups it computes from them are those the writer keeps as it goes.
+// TestWritePathMigration: 00004 and 00005 keep an index's rows both
+// ways; the rollups 00004 computes from them are those the writer keeps as
+// it goes, and the id keys 00005 computes are the writer's (idkey.Of).
 func TestWritePathMigration(t *testing.T) {
 	for name, fresh := range sqltest.Databases(t, "index.db") {
 		t.Run(name, func(t *testing.T) {
@@ -55,6 +56,8 @@ func TestWritePathMigration(t *testing.T) {
 					`SELECT address, time_ns, chain_id, height, idx, region, tx_id, kind, token, counterparty, amount_in, amount_out, net_hi, net_lo FROM entries ORDER BY address, time_ns, chain_id, height, idx`,
 					`SELECT day, chain_id, token, region, payee_region, payments, amt_hi, amt_lo FROM payment_days ORDER BY day, token, region, payee_region, chain_id`,
 					`SELECT day, address FROM active_days ORDER BY day, address`,
+					`SELECT tx_key, tx_id FROM txs ORDER BY chain_id, height, idx`,
+					`SELECT coin_key, coin_id, owner, amount, created_tx, spent_tx FROM coins ORDER BY coin_id`,
 				} {
 					rows, err := db.QueryContext(ctx, q)
 					if err != nil {
@@ -79,7 +82,10 @@ func TestWritePathMigration(t *testing.T) {
 				return b.String()
 			}
 			want := dump()
-			if strings.Count(want, "\n") != 7*2*4+1+8 { // entries (a mint's minter and payee, a payment's two), one day's payments, the 7 accounts and the minter
+			// entries (a mint's minter and payee, a payment's two), one
+			// day's payments, the 7 accounts and the minter, the
+			// transactions and their coins (a mint's one, a payment's two).
+			if strings.Count(want, "\n") != 7*2*4+1+8+7*4+7*(1+3*2) {
 				t.Fatalf("the writer's rows:\n%s", want)
 			}
 			sub, err := fs.Sub(migrations, "migrations")
@@ -108,7 +114,7 @@ func TestWritePathMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got := dump(); got != want {
-				t.Fatalf("after 00004 down and up:\n%s\nthe writer's:\n%s", got, want)
+				t.Fatalf("after 00005 and 00004 down and up:\n%s\nthe writer's:\n%s", got, want)
 			}
 		})
 	}

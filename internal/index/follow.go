@@ -16,10 +16,15 @@ import (
 // Limits of a follower.
 const (
 	// MaxBatchReceipts bounds the receipts one SQL transaction writes while
-	// catching up: more per transaction saves commits, fewer bound the
-	// memory a batch holds (about 2 KB a receipt) and the work a kill
-	// throws away. A block is never split, so a batch holds at least one.
-	MaxBatchReceipts = 20_000
+	// catching up. A commit writes each page the batch dirtied once, and
+	// inserts keyed by hash or address dirty a page each until the batch
+	// outgrows the index: the more receipts a batch, the more of them share
+	// a page (100,000 index 35–45 % faster than 20,000 past half a
+	// million payments). Fewer bound the memory a batch holds (about 2 KB
+	// a receipt, and the next batch is read meanwhile) and the work a kill
+	// throws away (some 10 s). A block is never split, so a batch holds at
+	// least one.
+	MaxBatchReceipts = 100_000
 	// PageBlocks is how many blocks one read of the node asks for.
 	PageBlocks = 100
 	// DefaultPoll is how often a follower that has caught up asks the node

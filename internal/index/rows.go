@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/index/idkey"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/token"
@@ -167,7 +168,7 @@ func isPayment(kind string) bool { return kind == "pay" || kind == "spend_from" 
 
 var (
 	blockCols      = []string{"chain_id", "height", "time_ns", "day", "hash", "app_hash", "proposer", "txs"}
-	txCols         = []string{"chain_id", "region", "height", "idx", "tx_id", "time_ns", "day", "kind", "signer", "code", "code_name", "token", "amount", "amt_hi", "amt_lo", "payer", "payee", "payee_region", "fee"}
+	txCols         = []string{"chain_id", "region", "height", "idx", "tx_id", "tx_key", "time_ns", "day", "kind", "signer", "code", "code_name", "token", "amount", "amt_hi", "amt_lo", "payer", "payee", "payee_region", "fee"}
 	entryCols      = []string{"address", "chain_id", "region", "height", "idx", "tx_id", "time_ns", "kind", "token", "counterparty", "amount_in", "amount_out", "net_hi", "net_lo"}
 	tokenEventCols = []string{"chain_id", "height", "idx", "seq", "time_ns", "day", "token", "type", "tx_id", "address", "amount", "supply", "reserve", "required", "currency", "status"}
 )
@@ -220,7 +221,7 @@ func (b *batch) receipt(ctx context.Context, blk *client.BlockReceipts, rc *clie
 		fee = m.fee.String()
 	}
 	id := rc.TxID.String()
-	b.txs.add(b.chainID, b.region, blk.Height, int64(rc.Index), id, t, day, rc.Kind, rc.Signer.String(), int64(rc.Code),
+	b.txs.add(b.chainID, b.region, blk.Height, int64(rc.Index), id, idkey.Of(id), t, day, rc.Kind, rc.Signer.String(), int64(rc.Code),
 		rc.Name, m.token, m.amount.String(), hi, lo, m.payer, m.payee, m.payeeRegion, fee)
 	if rc.Code != ledger.OK {
 		return nil

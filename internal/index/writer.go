@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/index/idkey"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/sqldb"
 	"github.com/pegledger/peg/internal/token"
@@ -253,10 +254,10 @@ func (w *Writer) flush(ctx context.Context, tx *sqlTx, b *batch) error {
 			return err
 		}
 	}
-	coins := table{name: "coins", cols: []string{"coin_id", "chain_id", "owner", "token", "amount", "amt_hi", "amt_lo",
+	coins := table{name: "coins", cols: []string{"coin_key", "coin_id", "chain_id", "owner", "token", "amount", "amt_hi", "amt_lo",
 		"created_height", "created_tx", "spent_height", "spent_tx"}}
 	for _, c := range b.coins {
-		coins.add(c.id, b.chainID, c.owner, c.token, c.amount, c.hi, c.lo, c.height, c.tx, c.spentHeight, c.spentTx)
+		coins.add(idkey.Of(c.id), c.id, b.chainID, c.owner, c.token, c.amount, c.hi, c.lo, c.height, c.tx, c.spentHeight, c.spentTx)
 	}
 	if err := w.insert(ctx, tx, &coins, ""); err != nil {
 		return err
@@ -289,11 +290,11 @@ func (w *Writer) upserts(ctx context.Context, tx *sqlTx, b *batch) error {
 			tokens.add(b.chainID, id, st.supply.String(), st.reserve, st.status)
 		}
 	}
-	trades := table{name: "trades", cols: []string{"trade_id", "chain_id", "buyer", "seller", "token", "amount", "status",
+	trades := table{name: "trades", cols: []string{"trade_id", "trade_key", "chain_id", "buyer", "seller", "token", "amount", "status",
 		"opened_ns", "funded_ns", "settled_ns", "closed_ns"}}
 	for _, id := range slices.Sorted(maps.Keys(b.trades)) {
 		t := b.trades[id]
-		trades.add(id, t.chainID, t.buyer, t.seller, t.token, t.amount, t.status, t.opened, t.funded, t.settled, t.closed)
+		trades.add(id, idkey.Of(id), t.chainID, t.buyer, t.seller, t.token, t.amount, t.status, t.opened, t.funded, t.settled, t.closed)
 	}
 	credits := table{name: "credits", cols: []string{"request_id", "chain_id", "node", "payer", "payee", "amount", "status",
 		"opened_ns", "paid_ns", "repaid_ns"}}
@@ -448,7 +449,7 @@ func wantRows(res sql.Result, err error, n int) error {
 
 // spend marks coins an earlier batch created as spent, and refuses a
 // spend of a coin the index does not hold unspent. On PostgreSQL one
-// UPDATE joins the spends given as three arrays, which the planner reads
+// UPDATE joins the spends given as four arrays, which the planner reads
 // as a few rows and so looks each coin up by its key.
 func (w *Writer) spend(ctx context.Context, tx *sqlTx, spends []spend) error {
 	if len(spends) == 0 {
@@ -461,25 +462,25 @@ func (w *Writer) spend(ctx context.Context, tx *sqlTx, spends []spend) error {
 		return nil
 	}
 	if w.db.Postgres {
-		ids, heights, txs := make([]string, len(spends)), make([]int64, len(spends)), make([]string, len(spends))
+		keys, ids, heights, txs := make([]int64, len(spends)), make([]string, len(spends)), make([]int64, len(spends)), make([]string, len(spends))
 		for i, s := range spends {
-			ids[i], heights[i], txs[i] = s.coin, s.height, s.tx
+			keys[i], ids[i], heights[i], txs[i] = idkey.Of(s.coin), s.coin, s.height, s.tx
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE coins SET spent_height = s.h, spent_tx = s.t
-			FROM unnest($1::text[], $2::bigint[], $3::text[]) AS s(id, h, t)
-			WHERE coins.coin_id = s.id AND coins.spent_height IS NULL`, ids, heights, txs)
+			FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS s(k, id, h, t)
+			WHERE coins.coin_key = s.k AND coins.coin_id = s.id AND coins.spent_height IS NULL`, keys, ids, heights, txs)
 		return missing(res, err, 0, len(spends))
 	}
 	return chunks(ctx, tx, len(spends), func(n int) string {
 		var sb strings.Builder
-		sb.WriteString("WITH v(id, h, t) AS (VALUES ")
-		placeholders(&sb, n, 3, false)
-		sb.WriteString(") UPDATE coins SET spent_height = v.h, spent_tx = v.t FROM v WHERE coins.coin_id = v.id AND coins.spent_height IS NULL")
+		sb.WriteString("WITH v(k, id, h, t) AS (VALUES ")
+		placeholders(&sb, n, 4, false)
+		sb.WriteString(") UPDATE coins SET spent_height = v.h, spent_tx = v.t FROM v WHERE coins.coin_key = v.k AND coins.coin_id = v.id AND coins.spent_height IS NULL")
 		return sb.String()
 	}, func(start, n int) []any {
-		args := make([]any, 0, 3*n)
+		args := make([]any, 0, 4*n)
 		for _, s := range spends[start : start+n] {
-			args = append(args, s.coin, s.height, s.tx)
+			args = append(args, idkey.Of(s.coin), s.coin, s.height, s.tx)
 		}
 		return args
 	}, missing)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/index"
+	"github.com/pegledger/peg/internal/index/idkey"
 	"github.com/pegledger/peg/internal/sqldb"
 	"github.com/pegledger/peg/internal/sqldb/sqltest"
 )
@@ -209,7 +210,7 @@ func fillFigures(t *testing.T, db *sqldb.DB, n int) {
 					payeeRegion = figRegions[(c+1+rnd.IntN(2))%3]
 				}
 				id := fmt.Sprintf("%064x", i)
-				txRows = append(txRows, []any{figChains[c], figRegions[c], blk + 1, i % figBlockTxs, id, at.UnixNano(), at.Format(dayLayout),
+				txRows = append(txRows, []any{figChains[c], figRegions[c], blk + 1, i % figBlockTxs, id, idkey.Of(id), at.UnixNano(), at.Format(dayLayout),
 					"pay", figAddr(payer), 0, "OK", tok, amount, 0, lo9, figAddr(payer), figAddr(payee), payeeRegion, "0"})
 				entryRows = append(entryRows,
 					[]any{figAddr(payer), figChains[c], figRegions[c], blk + 1, i % figBlockTxs, id, at.UnixNano(), "pay", tok, figAddr(payee), "0", amount, 0, 0},
@@ -220,7 +221,7 @@ func fillFigures(t *testing.T, db *sqldb.DB, n int) {
 				rows [][]any
 			}{
 				{"INSERT INTO blocks (chain_id, height, time_ns, day, hash, app_hash, proposer, txs) VALUES ", blockRows},
-				{`INSERT INTO txs (chain_id, region, height, idx, tx_id, time_ns, day, kind, signer, code, code_name, token, amount,
+				{`INSERT INTO txs (chain_id, region, height, idx, tx_id, tx_key, time_ns, day, kind, signer, code, code_name, token, amount,
 					amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES `, txRows},
 				{`INSERT INTO entries (address, chain_id, region, height, idx, tx_id, time_ns, kind, token, counterparty, amount_in,
 					amount_out, net_hi, net_lo) VALUES `, entryRows},

@@ -2,6 +2,8 @@ package query
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/index"
+	"github.com/pegledger/peg/internal/index/idkey"
 	"github.com/pegledger/peg/internal/sqldb"
 	"github.com/pegledger/peg/internal/sqldb/sqltest"
 )
@@ -75,12 +78,19 @@ type ftx struct {
 	payeeRegion         string
 }
 
+// fixtureID is the id of the fixture's transaction at height and idx: a
+// hash, as the chain's are, so that its key (idkey.Of) is not 0.
+func fixtureID(height int64, idx int) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%d/%d", height, idx))
+	return hex.EncodeToString(h[:])
+}
+
 func (f *fixture) tx(x ftx) string {
 	f.t.Helper()
 	if x.chain == "" {
 		x.chain, x.region = "peg-gb", "GB"
 	}
-	id := fmt.Sprintf("%032x%032x", x.height, x.idx)
+	id := fixtureID(x.height, x.idx)
 	if x.amount == "" {
 		x.amount = "0"
 	}
@@ -89,10 +99,10 @@ func (f *fixture) tx(x ftx) string {
 	if x.code != 0 {
 		codeName = "REFUSED"
 	}
-	f.exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, time_ns, day, kind, signer, code, code_name, token, amount,
+	f.exec(`INSERT INTO txs (chain_id, region, height, idx, tx_id, tx_key, time_ns, day, kind, signer, code, code_name, token, amount,
 		amt_hi, amt_lo, payer, payee, payee_region, fee) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-		$14, $15, $16, $17, $18, $19)`,
-		x.chain, x.region, x.height, x.idx, id, x.at.UnixNano(), x.at.UTC().Format(dayLayout), x.kind, x.signer, x.code, codeName,
+		$14, $15, $16, $17, $18, $19, $20)`,
+		x.chain, x.region, x.height, x.idx, id, idkey.Of(id), x.at.UnixNano(), x.at.UTC().Format(dayLayout), x.kind, x.signer, x.code, codeName,
 		x.token, x.amount, hi, lo, x.payer, x.payee, x.payeeRegion, "0")
 	if x.code == 0 && (x.kind == "pay" || x.kind == "spend_from") {
 		f.exec(`INSERT INTO payment_days (day, chain_id, token, region, payee_region, payments, amt_hi, amt_lo)
@@ -108,7 +118,7 @@ func (f *fixture) entry(x ftx, address, counterparty, in, out string) {
 	if x.chain == "" {
 		x.chain, x.region = "peg-gb", "GB"
 	}
-	id := fmt.Sprintf("%032x%032x", x.height, x.idx)
+	id := fixtureID(x.height, x.idx)
 	f.exec(`INSERT INTO entries (address, chain_id, region, height, idx, tx_id, time_ns, kind, token, counterparty, amount_in,
 		amount_out, net_hi, net_lo) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, 0)`,
 		address, x.chain, x.region, x.height, x.idx, id, x.at.UnixNano(), x.kind, x.token, counterparty, in, out)
@@ -144,8 +154,8 @@ func (f *fixture) tokenEvent(chain string, height int64, idx int, at time.Time, 
 }
 
 func (f *fixture) trade(id string, funded, settled time.Time) {
-	f.exec(`INSERT INTO trades (trade_id, chain_id, buyer, seller, token, amount, status, opened_ns, funded_ns, settled_ns, closed_ns)
-		VALUES ($1, 'peg-gb', 'b', 's', 'gbpt', '1', 'SETTLED', $2, $2, $3, $3)`, id, funded.UnixNano(), settled.UnixNano())
+	f.exec(`INSERT INTO trades (trade_id, trade_key, chain_id, buyer, seller, token, amount, status, opened_ns, funded_ns, settled_ns, closed_ns)
+		VALUES ($1, $2, 'peg-gb', 'b', 's', 'gbpt', '1', 'SETTLED', $3, $3, $4, $4)`, id, idkey.Of(id), funded.UnixNano(), settled.UnixNano())
 }
 
 func (f *fixture) credit(id string, opened, paid time.Time) {

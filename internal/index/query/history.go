@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/index/idkey"
 )
 
 var (
@@ -229,7 +230,11 @@ func historySQL(f *historyFilter) (string, args, error) {
 		where = append(where, "t.region = "+a.add(f.q.Region))
 	}
 	if f.q.TradeStatus != "" {
-		where = append(where, "t.tx_id IN (SELECT trade_id FROM trades WHERE status = "+a.add(f.q.TradeStatus)+")")
+		// The trades' keys find their transactions (txs_key); the ids
+		// then decide, as two ids may share a key.
+		st := a.add(f.q.TradeStatus)
+		where = append(where, "t.tx_key IN (SELECT trade_key FROM trades WHERE status = "+st+")",
+			"t.tx_id IN (SELECT trade_id FROM trades WHERE status = "+st+")")
 	}
 	if !f.span.from.IsZero() {
 		where = append(where, t+".time_ns >= "+a.add(f.span.from.UnixNano()))
@@ -415,8 +420,9 @@ func (r *Reader) Tx(ctx context.Context, id string) (*client.HistoryTx, error) {
 	if !hexRE.MatchString(id) {
 		return nil, invalid("id: %q is not a transaction id (64 hex digits)", clip(id))
 	}
-	rows, err := r.db.QueryContext(ctx, "SELECT "+itemColumns+" FROM txs t WHERE t.tx_id = $1 ORDER BY t.chain_id LIMIT 1",
-		strings.ToLower(id))
+	id = strings.ToLower(id)
+	rows, err := r.db.QueryContext(ctx, "SELECT "+itemColumns+" FROM txs t WHERE t.tx_key = $1 AND t.tx_id = $2 ORDER BY t.chain_id LIMIT 1",
+		idkey.Of(id), id)
 	if err != nil {
 		return nil, fmt.Errorf("query: transaction: %w", err)
 	}
@@ -452,7 +458,7 @@ func (r *Reader) Coin(ctx context.Context, id string) (*client.HistoryCoin, erro
 	var spentH sql.NullInt64
 	var spentTx sql.NullString
 	err := r.db.QueryRowContext(ctx, `SELECT coin_id, owner, token, amount, created_tx, created_height, spent_tx, spent_height
-		FROM coins WHERE coin_id = $1`, id).Scan(&c.CoinID, &c.Owner, &c.Token, &c.Units, &c.CreatedTx, &c.CreatedHeight, &spentTx, &spentH)
+		FROM coins WHERE coin_key = $1 AND coin_id = $2`, idkey.Of(id), id).Scan(&c.CoinID, &c.Owner, &c.Token, &c.Units, &c.CreatedTx, &c.CreatedHeight, &spentTx, &spentH)
 	if err == sql.ErrNoRows {
 		return nil, fmt.Errorf("%w: no coin %s", ErrNotFound, clip(id))
 	}

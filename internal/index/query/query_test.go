@@ -196,8 +196,9 @@ func mustBlocksCursor(t *testing.T, r *Reader, f *fixture) string {
 func TestBlocksTxCoinStatus(t *testing.T) {
 	eachDB(t, func(t *testing.T, f *fixture) {
 		seedHistory(f)
-		f.exec(`INSERT INTO coins (coin_id, chain_id, owner, token, amount, amt_hi, amt_lo, created_height, created_tx, spent_height, spent_tx)
-			VALUES ('c1', 'peg-gb', $1, 'gbpt', '250', 0, 250, 3, 'tx3', 5, 'tx5'), ('c2', 'peg-gb', $1, 'eut', '9', 0, 9, 4, 'tx4', NULL, NULL)`, addr(2))
+		// Ids that are not hex have the key 0 (idkey.Of).
+		f.exec(`INSERT INTO coins (coin_key, coin_id, chain_id, owner, token, amount, amt_hi, amt_lo, created_height, created_tx, spent_height, spent_tx)
+			VALUES (0, 'c1', 'peg-gb', $1, 'gbpt', '250', 0, 250, 3, 'tx3', 5, 'tx5'), (0, 'c2', 'peg-gb', $1, 'eut', '9', 0, 9, 4, 'tx4', NULL, NULL)`, addr(2))
 		r := New(f.db, testTokens)
 		var heights []int64
 		for cursor := ""; ; {
