@@ -57,6 +57,7 @@ type App struct {
 	mu          sync.Mutex
 	committed   chan struct{}           // closed and replaced at each commit
 	blockEvents map[int64][]state.Event // recent blocks' own events, by height
+	eventsFrom  int64                   // the first height blockEvents holds: the first this process committed
 	listings    map[int64][]tx.Listing  // recent blocks' transactions, by height
 	verified    *verified               // signatures checked on mempool entry
 	preparing   chan struct{}           // a slot for each Prepare running (PrepareCores)
@@ -79,14 +80,21 @@ type App struct {
 
 // MaxBlockEventsKept bounds how many recent blocks' block-level events (reserve
 // status changes found at the end of a block) the app keeps in memory for the
-// API's event stream. Older ones are gone; receipts keep the rest.
+// API's event stream and block pages. Older ones, and those of blocks
+// committed before the process started, are in the consensus engine's
+// store of block results (see node's chain.BlockEvents).
 const MaxBlockEventsKept = 4096
 
-// BlockEvents returns the block-level events of a recent committed block.
-func (a *App) BlockEvents(height int64) []state.Event {
+// BlockEvents returns the block-level events of a recent committed block,
+// and whether the app holds them: false for a block committed before this
+// process started or more than MaxBlockEventsKept blocks ago.
+func (a *App) BlockEvents(height int64) ([]state.Event, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.blockEvents[height]
+	if a.eventsFrom == 0 || height < a.eventsFrom || height <= int64(a.db.Height())-MaxBlockEventsKept {
+		return nil, false
+	}
+	return a.blockEvents[height], true
 }
 
 // MaxListingsKept bounds how many recent blocks' listings the app keeps
@@ -515,6 +523,9 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 	auditCommitted(a.db, a.region, a.unspent)
 	a.mu.Lock()
 	h := int64(a.db.Height())
+	if a.eventsFrom == 0 {
+		a.eventsFrom = h
+	}
 	if len(a.pending) > 0 {
 		a.blockEvents[h] = a.pending
 	}

@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
+	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -83,5 +85,93 @@ func TestBlockListing(t *testing.T) {
 	after := blocks(n)[:len(before)]
 	if !reflect.DeepEqual(before, after) {
 		t.Errorf("blocks listed from memory:\n%+v\nfrom the store:\n%+v", before, after)
+	}
+}
+
+// TestBlockEventsAfterRestart: a block's own events (a reserve gone STALE
+// at the end of a block) read the same from the app's memory and, after a
+// restart, from the consensus engine's stored block results.
+func TestBlockEventsAfterRestart(t *testing.T) {
+	home := nodeHome(t)
+	op, issuer, attestor := newReplayKey("operator"), newReplayKey("issuer"), newReplayKey("attestor")
+	cfg := DefaultConfig(replayChain, "GB", replayFreeBase(t))
+	cfg.Log.Level = "error"
+	cfg.Consensus.EmptyBlocksInterval = "1s"
+	n := initAndStart(t, home, cfg, state.Genesis{Operator: op.addr, Issuers: []ledger.Address{issuer.addr}, Params: DefaultParams()})
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			n.Stop()
+		}
+	})
+	c := client.New(n.APIURL())
+	var nonce uint64
+	submit := func(k replayKey, body *txpb.Body) {
+		t.Helper()
+		nonce++
+		body.ChainId, body.ExpiryHeight, body.Signer, body.Nonce = replayChain, n.Height()+100, k.addr.String(), nonce
+		raw, _, err := tx.Sign(body, k.priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, err := c.Submit(context.Background(), raw, true); err != nil || s.Receipt.Code != ledger.OK {
+			t.Fatalf("submitting %T: %v %+v", body.Msg, err, s)
+		}
+	}
+	d := token.Draft{ID: "gbpt", Name: "Pound", Symbol: "GBPT", Decimals: 2, SupplyCap: "1000000", DeclaredReserve: "1000000",
+		Ratio: "1", MinUnit: "0.01", MaxTransfer: "100000", TransferRule: "open", RedeemRule: "anyone",
+		Reserve: token.ReserveDraft{StalenessWindow: "1m"},
+		Fiat:    token.FiatDraft{BIC: DemoBankBIC, Scheme: "IBAN", Account: "GB81PEGD20041531926819", Currency: "GBP"},
+		Roles: token.RolesDraft{Owner: issuer.addr.String(), Pauser: newReplayKey("pauser").addr.String(),
+			Freezer: newReplayKey("freezer").addr.String(), Attestor: attestor.addr.String(),
+			Minters: []token.MinterDraft{{Address: newReplayKey("minter").addr.String(), Allowance: "1000000"}}}}
+	submit(issuer, &txpb.Body{Msg: &txpb.Body_DeployToken{DeployToken: &txpb.DeployToken{Contract: tx.DraftToProto(d)}}})
+	// A balance read 55 s ago: stale within seconds, at the end of a block.
+	submit(attestor, &txpb.Body{Msg: &txpb.Body_Attest{Attest: &txpb.Attest{Token: "gbpt", Account: d.Fiat.Account, Currency: "GBP",
+		Balance: "100000000", BalanceType: "ClosingBooked", BankTime: time.Now().Add(-55 * time.Second).Unix(),
+		RawHash: make([]byte, 32), Source: "test"}}})
+	var stale int64
+	var want []state.Event
+	deadline := time.Now().Add(30 * time.Second)
+	for stale == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no block turned the reserve STALE within 30 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+		for h := int64(1); h <= int64(n.Height()); h++ {
+			es, err := chain{n}.BlockEvents(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) > 0 {
+				stale, want = h, es
+			}
+		}
+	}
+	if want[0].Type != "reserve.status" || len(want) != 1 {
+		t.Fatalf("block %d's events: %+v, want one reserve.status", stale, want)
+	}
+	n.Stop()
+	stopped = true
+
+	n, err := Start(home, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	if _, held := n.app.BlockEvents(stale); held {
+		t.Fatal("a restarted node holds the events of a block it did not commit itself")
+	}
+	for h := int64(1); h <= int64(n.Height()); h++ {
+		got, err := chain{n}.BlockEvents(h)
+		if err != nil {
+			t.Fatalf("block %d: %v", h, err)
+		}
+		if h == stale && !reflect.DeepEqual(got, want) {
+			t.Errorf("block %d's events after the restart: %+v, want %+v", h, got, want)
+		}
+		if h != stale && len(got) > 0 {
+			t.Errorf("block %d has events %+v, only block %d had", h, got, stale)
+		}
 	}
 }

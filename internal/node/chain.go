@@ -190,8 +190,26 @@ func (c chain) resubmitted(raw []byte) (ledger.Code, string, error) {
 	return ledger.OK, "already pending", nil
 }
 
+// BlockEvents gives a committed block's own events: from the app's memory
+// for a recent block, else from the consensus engine's stored result of
+// the block (its FinalizeBlock response, whose events are these).
 func (c chain) BlockEvents(height int64) ([]state.Event, error) {
-	return c.n.app.BlockEvents(height), nil
+	if es, ok := c.n.app.BlockEvents(height); ok {
+		return es, nil
+	}
+	res, err := c.n.rpc.BlockResults(context.Background(), &height)
+	if err != nil {
+		return nil, fmt.Errorf("node: the results of block %d: %w", height, err)
+	}
+	var out []state.Event
+	for _, e := range res.FinalizeBlockEvents {
+		ev := state.Event{Type: e.Type}
+		for _, at := range e.Attributes {
+			ev.Attrs = append(ev.Attrs, ledger.Attr{Key: at.Key, Value: at.Value})
+		}
+		out = append(out, ev)
+	}
+	return out, nil
 }
 
 func (c chain) BlockTime(height int64) (time.Time, bool, error) {
