@@ -100,7 +100,7 @@ func balanceCmd(g *globals) *cobra.Command {
 }
 
 func coinsCmd(g *globals) *cobra.Command {
-	var tok string
+	var tok, after string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "coins ADDR [--token ID]",
@@ -113,10 +113,11 @@ func coinsCmd(g *globals) *cobra.Command {
 			}
 			ctx, cancel := context60()
 			defer cancel()
-			cs, err := g.client().Coins(ctx, a, id, limit)
+			l, err := g.client().CoinsPage(ctx, a, id, after, limit)
 			if err != nil {
 				return err
 			}
+			cs := l.Coins
 			dec, err := g.textDecimals(ctx)
 			if err != nil {
 				return err
@@ -128,11 +129,15 @@ func coinsCmd(g *globals) *cobra.Command {
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Token, tokenText(c.Value, dec[c.Token]))
 				}
 				tw.Flush()
+				if l.Next != "" {
+					fmt.Fprintf(w, "more follow: --after %s\n", l.Next)
+				}
 			})
 		},
 	}
 	cmd.Flags().StringVar(&tok, "token", "", "only this token")
 	cmd.Flags().IntVar(&limit, "limit", 100, fmt.Sprintf("at most this many coins (≤ %d)", client.MaxCoinsPage))
+	cmd.Flags().StringVar(&after, "after", "", "only the coins after this place in (token, coin id) order: TOKEN.COINID, the last coin of the page before")
 	cmd.AddCommand(coinsMergeCmd(g))
 	return cmd
 }

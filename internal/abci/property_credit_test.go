@@ -313,7 +313,7 @@ func (m *refCredit) check(rt *rapid.T, d *driver, node, payee actor) {
 		}
 	}
 	var received uint64
-	coins, _ := d.app.Unspent().CoinsOf(payee.addr, "", 0)
+	coins, _ := d.app.Unspent().CoinsOf(payee.addr, "", nil, 0)
 	for _, c := range coins {
 		v, _ := c.Amount.Uint64()
 		received += v

@@ -906,7 +906,7 @@ func compareNetToken(snap *store.Snapshot, id ledger.TokenID, want *netRefToken)
 
 // compareCoins holds a's coins and balances on region r to the reference's.
 func (n *netRun) compareCoins(g *chainRegion, r *netRefRegion, a actor) string {
-	coins, _ := g.d.app.Unspent().CoinsOf(a.addr, "", 0)
+	coins, _ := g.d.app.Unspent().CoinsOf(a.addr, "", nil, 0)
 	return compareHoldings(g.d.app, coins, r.coins, a)
 }
 

@@ -668,7 +668,7 @@ func compareToken(snap *store.Snapshot, id ledger.TokenID, want *refToken) strin
 }
 
 func (p *propRun) compareHolder(snap *store.Snapshot, a actor) string {
-	coins, height := p.d.app.Unspent().CoinsOf(a.addr, "", 0)
+	coins, height := p.d.app.Unspent().CoinsOf(a.addr, "", nil, 0)
 	if height != snap.Height {
 		return fmt.Sprintf("the coins in memory are at height %d, the store at %d", height, snap.Height)
 	}

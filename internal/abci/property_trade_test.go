@@ -406,7 +406,7 @@ func (m *refTrades) check(rt *rapid.T, d *driver) {
 		}
 	}
 	var received uint64
-	coins, _ := d.app.Unspent().CoinsOf(cast.bob.addr, "", 0)
+	coins, _ := d.app.Unspent().CoinsOf(cast.bob.addr, "", nil, 0)
 	for _, c := range coins {
 		v, _ := c.Amount.Uint64()
 		received += v

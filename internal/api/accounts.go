@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
@@ -88,7 +89,10 @@ func (s *server) balances(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// coins answers GET /v1/accounts/{address}/coins[?token=ID][&limit=N].
+// coins answers GET /v1/accounts/{address}/coins[?token=ID][&limit=N]
+// [&after=TOKEN.COINID]: a page of the owner's coins in (token, coin id)
+// order, after the place given (the last page's next), with the place of
+// its last coin as next when more follow.
 func (s *server) coins(w http.ResponseWriter, r *http.Request) error {
 	addr, err := addressParam("address", r.PathValue("address"))
 	if err != nil {
@@ -106,16 +110,26 @@ func (s *server) coins(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	after, err := coinPlaceParam(r.URL.Query().Get("after"))
+	if err != nil {
+		return err
+	}
 	var coins []state.Coin
 	snap, err := s.ownerView(r, func(u *state.Unspent) (height uint64, err error) {
-		coins, height = u.CoinsOf(addr, tok, limit)
+		coins, height = u.CoinsOf(addr, tok, after, limit+1)
 		return height, nil
 	})
 	if err != nil {
 		return err
 	}
 	defer snap.Close()
-	l := client.CoinList{Coins: make([]client.Coin, len(coins))}
+	var l client.CoinList
+	if len(coins) > limit {
+		coins = coins[:limit]
+		last := coins[limit-1]
+		l.Next = string(last.Token) + "." + last.ID.String()
+	}
+	l.Coins = make([]client.Coin, len(coins))
 	dec := decimalsOf(snap)
 	for i, c := range coins {
 		d, err := dec(c.Token)
@@ -238,4 +252,25 @@ func decimalsOf(snap *store.Snapshot) func(ledger.TokenID) (uint8, error) {
 		seen[id] = t.Contract.Decimals
 		return t.Contract.Decimals, nil
 	}
+}
+
+// coinPlaceParam reads the after parameter of a coins page: TOKEN.COINID,
+// as the page before gave it in next; nil when absent.
+func coinPlaceParam(v string) (*state.CoinPlace, error) {
+	if v == "" {
+		return nil, nil
+	}
+	tok, id, ok := strings.Cut(v, ".")
+	if !ok {
+		return nil, badRequest("after: want TOKEN.COINID, the next of the page before")
+	}
+	t, err := ledger.ParseTokenID(tok)
+	if err != nil {
+		return nil, badRequest("after: %v", err)
+	}
+	c, err := ledger.ParseCoinID(id)
+	if err != nil {
+		return nil, badRequest("after: %v", err)
+	}
+	return &state.CoinPlace{Token: t, ID: c}, nil
 }

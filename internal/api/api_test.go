@@ -161,6 +161,20 @@ func TestSubmitDeployMintPay(t *testing.T) {
 	if len(coins) != 1 || coins[0] != wantCoin {
 		t.Errorf("alice's coins = %+v, want [%+v]", coins, wantCoin)
 	}
+	// Pages: a page of one that holds the last coin has no next; the page
+	// after that coin is empty.
+	page, err := e.client.CoinsPage(ctx, alice.addr, "", "", 1)
+	if err != nil || len(page.Coins) != 1 || page.Next != "" {
+		t.Errorf("alice's first page of one coin = %+v, %v; want her coin and no next", page, err)
+	}
+	page, err = e.client.CoinsPage(ctx, alice.addr, "", "gbpp."+s.aliceChange.String(), 1)
+	if err != nil || len(page.Coins) != 0 || page.Next != "" {
+		t.Errorf("alice's coins after her coin = %+v, %v; want none", page, err)
+	}
+	page, err = e.client.CoinsPage(ctx, alice.addr, "", "gbpa."+s.aliceChange.String(), 1)
+	if err != nil || len(page.Coins) != 1 {
+		t.Errorf("alice's coins after a token before hers = %+v, %v; want her coin", page, err)
+	}
 
 	tok, err := e.client.Token(ctx, "gbpp")
 	if err != nil {
@@ -407,6 +421,9 @@ func TestRequestValidation(t *testing.T) {
 		{"limit zero", "GET", "/v1/accounts/" + alice.addr.String() + "/coins?limit=0", "", "", 400, "BAD_REQUEST"},
 		{"limit above the page", "GET", "/v1/accounts/" + alice.addr.String() + "/coins?limit=1001", "", "", 400, "BAD_REQUEST"},
 		{"limit not a number", "GET", "/v1/accounts/" + alice.addr.String() + "/coins?limit=ten", "", "", 400, "BAD_REQUEST"},
+		{"after not a place", "GET", "/v1/accounts/" + alice.addr.String() + "/coins?after=gbpp", "", "", 400, "BAD_REQUEST"},
+		{"after with a bad token", "GET", "/v1/accounts/" + alice.addr.String() + "/coins?after=GBPP." + strings.Repeat("ab", 32), "", "", 400, "BAD_REQUEST"},
+		{"after with a bad coin id", "GET", "/v1/accounts/" + alice.addr.String() + "/coins?after=gbpp.abc", "", "", 400, "BAD_REQUEST"},
 		{"approval without token", "GET", "/v1/accounts/" + alice.addr.String() + "/approvals/" + bob.addr.String(), "", "", 400, "BAD_REQUEST"},
 		{"unknown route", "GET", "/v1/nothing", "", "", 404, "NOT_FOUND"},
 		{"wrong method", "DELETE", "/v1/status", "", "", 405, "METHOD_NOT_ALLOWED"},

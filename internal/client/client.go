@@ -425,9 +425,24 @@ func (c *Client) Balances(ctx context.Context, addr ledger.Address, tok ledger.T
 // tok is empty, in (token, coin id) order (GET /v1/accounts/{address}/coins).
 // A limit of 0 takes the API's default (100); at most MaxCoinsPage.
 func (c *Client) Coins(ctx context.Context, addr ledger.Address, tok ledger.TokenID, limit int) ([]Coin, error) {
+	l, err := c.CoinsPage(ctx, addr, tok, "", limit)
+	if err != nil {
+		return nil, err
+	}
+	return l.Coins, nil
+}
+
+// CoinsPage lists a page of addr's unspent coins (of tok, if not empty) in
+// (token, coin id) order: those after the place after (the Next of the
+// page before; "" for the first page), at most limit (0: the node's
+// default). Its Next is the after of the page that follows, "" on the last.
+func (c *Client) CoinsPage(ctx context.Context, addr ledger.Address, tok ledger.TokenID, after string, limit int) (*CoinList, error) {
 	q := url.Values{}
 	if tok != "" {
 		q.Set("token", string(tok))
+	}
+	if after != "" {
+		q.Set("after", after)
 	}
 	if limit != 0 {
 		q.Set("limit", strconv.Itoa(limit))
@@ -436,7 +451,7 @@ func (c *Client) Coins(ctx context.Context, addr ledger.Address, tok ledger.Toke
 	if err := c.get(ctx, "/v1/accounts/"+addr.String()+"/coins", q, &l); err != nil {
 		return nil, err
 	}
-	return l.Coins, nil
+	return &l, nil
 }
 
 // Approval returns how much spender may spend of owner's tok

@@ -412,6 +412,9 @@ type Coin struct {
 // CoinList is the body of GET /v1/accounts/{address}/coins.
 type CoinList struct {
 	Coins []Coin `json:"coins"`
+	// Next is the place of the page's last coin (TOKEN.COINID) when more
+	// follow: the after of the next page.
+	Next string `json:"next,omitempty"`
 }
 
 // Approval is how much Spender may still spend of Owner's Token.

@@ -13,15 +13,18 @@ import (
 // accountData is an account's page.
 type accountData struct {
 	Account *client.Account
-	// Coins is the first page of the account's coins (of Token, if the
-	// page names one); CoinsHeld is how many it holds in all.
-	Coins     []client.Coin
-	CoinsHeld int
-	Token     string
-	History   historyData
-	Fee       *client.FeeAccount
-	Trades    *client.TradeList
-	Credit    []client.CreditRequest
+	// Coins is a page of the account's coins (of Token, if the page names
+	// one), after CoinsAfter ("" for the first); CoinsNext is the after of
+	// the page that follows ("" on the last); CoinsHeld is how many it
+	// holds in all.
+	Coins                 []client.Coin
+	CoinsHeld             int
+	CoinsAfter, CoinsNext string
+	Token                 string
+	History               historyData
+	Fee                   *client.FeeAccount
+	Trades                *client.TradeList
+	Credit                []client.CreditRequest
 	// CreditMore is how many credit requests are not listed.
 	CreditMore int
 	Mine       bool
@@ -65,7 +68,7 @@ func (c *Console) accountData(r *http.Request, api *client.Client, addr ledger.A
 	if err != nil {
 		return nil, err
 	}
-	d := &accountData{Account: a, Token: q.Get("coins")}
+	d := &accountData{Account: a, Token: q.Get("coins"), CoinsAfter: q.Get("coins_after")}
 	var tok ledger.TokenID
 	if d.Token != "" {
 		if tok, err = ledger.ParseTokenID(d.Token); err != nil {
@@ -77,9 +80,11 @@ func (c *Console) accountData(r *http.Request, api *client.Client, addr ledger.A
 			d.CoinsHeld += b.Coins
 		}
 	}
-	if d.Coins, err = api.Coins(ctx, addr, tok, PageSize); err != nil {
+	coins, err := api.CoinsPage(ctx, addr, tok, d.CoinsAfter, PageSize)
+	if err != nil {
 		return nil, err
 	}
+	d.Coins, d.CoinsNext = coins.Coins, coins.Next
 	if d.History, err = history(ctx, api, addr, q); err != nil {
 		return nil, err
 	}

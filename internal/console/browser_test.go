@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/console"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/tx/txpb"
@@ -259,6 +260,45 @@ func TestBrowserAccount(t *testing.T) {
 	}
 	if wantRows := min(held, console.PageSize); coins != wantRows {
 		t.Errorf("%d coins listed, want %d of %d", coins, wantRows, held)
+	}
+}
+
+// TestBrowserCoinsPaging walks the coins of an account that holds more
+// than a page lists, by the page's next link, and holds them to the API's.
+func TestBrowserCoinsPaging(t *testing.T) {
+	c := chain(t)
+	ctx := tab(t)
+	want, err := c.api.Coins(context.Background(), carol.addr, "", client.MaxCoinsPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != carolCoins || len(want) <= console.PageSize {
+		t.Fatalf("carol holds %d coins, want %d, more than a page (%d)", len(want), carolCoins, console.PageSize)
+	}
+	do(t, ctx, chromedp.Navigate(c.n.APIURL()+"/console/accounts/"+carol.addr.String()), chromedp.WaitVisible(chromedp.CSS("#coins")))
+	var seen []string
+	for page := 0; ; page++ {
+		ids := eval[[]string](t, ctx, `[...document.querySelectorAll("#coins tbody tr td:first-child")].map(td => td.innerText)`)
+		if len(ids) == 0 || len(ids) > console.PageSize {
+			t.Fatalf("page %d lists %d coins", page, len(ids))
+		}
+		seen = append(seen, ids...)
+		next := eval[string](t, ctx, `(document.querySelector("#coins-next") || {}).href || ""`)
+		if next == "" {
+			break
+		}
+		if page > 2 {
+			t.Fatal("more than 3 pages")
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#coins-next")), chromedp.WaitVisible(chromedp.CSS("#coins-first")))
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("walked %d coins, the API lists %d", len(seen), len(want))
+	}
+	for i, co := range want {
+		if seen[i] != co.ID.String() {
+			t.Fatalf("coin %d: page %s, API %s", i, seen[i], co.ID)
+		}
 	}
 }
 

@@ -49,7 +49,12 @@ var (
 	operator, issuer, attestor = newKey("operator"), newKey("issuer"), newKey("attestor")
 	minter, registrar          = newKey("minter"), newKey("registrar")
 	alice, bob                 = newKey("alice"), newKey("bob")
+	// carol holds more coins than an account page lists (carolCoins).
+	carol = newKey("carol")
 )
+
+// carolCoins is how many coins bob pays carol, tx.MaxOutputs−1 a payment.
+const carolCoins = 2 * (tx.MaxOutputs - 1)
 
 // alicePhone is the phone number bound to alice.
 const alicePhone = "+44 20 7946 0123"
@@ -147,6 +152,11 @@ func (c *testChain) populate(akey region.Key) error {
 			return err
 		}
 	}
+	for range carolCoins / (tx.MaxOutputs - 1) {
+		if err := c.payMany(bob, carol, "gbpt", tx.MaxOutputs-1, "7"); err != nil {
+			return err
+		}
+	}
 	if _, err := c.submit(operator, &txpb.Body{Msg: &txpb.Body_SetRegistrar{SetRegistrar: &txpb.SetRegistrar{Registrar: registrar.addr.String()}}}); err != nil {
 		return err
 	}
@@ -197,6 +207,38 @@ func (c *testChain) pay(from, to key, tok ledger.TokenID, units string) error {
 		return fmt.Errorf("coin %s holds less than %s", in.ID, units)
 	}
 	outs := []*txpb.Output{{Owner: to.addr.String(), Amount: units}}
+	if !change.IsZero() {
+		outs = append(outs, &txpb.Output{Owner: from.addr.String(), Amount: change.String()})
+	}
+	_, err = c.submit(from, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: string(tok), Inputs: [][]byte{in.ID[:]}, Outputs: outs}}})
+	return err
+}
+
+// payMany pays n coins of units (minor units) of tok from one key to
+// another in one payment, spending the payer's first coin and taking
+// change.
+func (c *testChain) payMany(from, to key, tok ledger.TokenID, n int, units string) error {
+	coins, err := c.api.Coins(context.Background(), from.addr, tok, 1)
+	if err != nil {
+		return err
+	}
+	if len(coins) == 0 {
+		return fmt.Errorf("%s holds no %s", from.addr, tok)
+	}
+	in := coins[0]
+	each, err := money.ParseUnits(units)
+	if err != nil {
+		return err
+	}
+	change := in.Units
+	var outs []*txpb.Output
+	for range n {
+		var ok bool
+		if change, ok = change.Sub(each); !ok {
+			return fmt.Errorf("coin %s holds less than %d × %s", in.ID, n, units)
+		}
+		outs = append(outs, &txpb.Output{Owner: to.addr.String(), Amount: units})
+	}
 	if !change.IsZero() {
 		outs = append(outs, &txpb.Output{Owner: from.addr.String(), Amount: change.String()})
 	}

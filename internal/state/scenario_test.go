@@ -1126,7 +1126,7 @@ func (s *scenario) query(cmd string, a *cmdArgs) string {
 			out = append(out, fmt.Sprintf("%s %s in %d coins", b.Token, b.Amount, b.Coins))
 		}
 	case "coins":
-		cs, _ := s.unspent(v).CoinsOf(s.addr(a.subject()), ledger.TokenID(a.get("token", "")), 0)
+		cs, _ := s.unspent(v).CoinsOf(s.addr(a.subject()), ledger.TokenID(a.get("token", "")), nil, 0)
 		for _, c := range cs {
 			out = append(out, fmt.Sprintf("%s %s %s", s.pretty(c.ID.String()), c.Token, c.Amount))
 		}

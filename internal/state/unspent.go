@@ -197,18 +197,26 @@ func (u *Unspent) remove(id ledger.CoinID) {
 	u.free = append(u.free, at)
 }
 
+// CoinPlace is a place in an owner's coins, which are listed in (token,
+// coin id) order: a page's last coin, for the page after it.
+type CoinPlace struct {
+	Token ledger.TokenID
+	ID    ledger.CoinID
+}
+
 // CoinsOf lists owner's unspent coins, of one token if tok is not empty, in
-// (token, coin id) order, at most limit of them (0 means all), and the
-// height whose coins they are. With a limit it keeps only the first limit
-// coins as it reads the owner's list: a page of an owner of a million coins
-// costs a pass over its slots and a heap of the page's size, not a sort of
-// a million coins (31 ms, BenchmarkOwnerOfAMillion), while a commit waits.
-func (u *Unspent) CoinsOf(owner ledger.Address, tok ledger.TokenID, limit int) ([]Coin, uint64) {
+// (token, coin id) order, those after the place after if it is not nil, at
+// most limit of them (0 means all), and the height whose coins they are.
+// With a limit it keeps only the first limit coins as it reads the owner's
+// list: a page of an owner of a million coins costs a pass over its slots
+// and a heap of the page's size, not a sort of a million coins (31 ms,
+// BenchmarkOwnerOfAMillion), while a commit waits.
+func (u *Unspent) CoinsOf(owner ledger.Address, tok ledger.TokenID, after *CoinPlace, limit int) ([]Coin, uint64) {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
 	page := &slotHeap{u: u}
 	for _, at := range u.owners[owner.KeyHash()] {
-		if !u.holds(at, owner, tok) {
+		if !u.holds(at, owner, tok) || (after != nil && u.placeOf(at).compare(after) <= 0) {
 			continue
 		}
 		switch {
@@ -262,6 +270,16 @@ func (u *Unspent) Balances(owner ledger.Address, tok ledger.TokenID) ([]Balance,
 func (u *Unspent) holds(at uint32, owner ledger.Address, tok ledger.TokenID) bool {
 	cl := u.classes[u.slot(at).class]
 	return cl.region == owner.Region() && (tok == "" || cl.token == tok)
+}
+
+// placeOf is the place of the coin in slot at. u.mu is held.
+func (u *Unspent) placeOf(at uint32) CoinPlace {
+	e := u.slot(at)
+	return CoinPlace{Token: u.classes[e.class].token, ID: e.id}
+}
+
+func (p CoinPlace) compare(q *CoinPlace) int {
+	return cmp.Or(strings.Compare(string(p.Token), string(q.Token)), bytes.Compare(p.ID[:], q.ID[:]))
 }
 
 // slotHeap holds slots with the greatest, in (token, coin id) order, on

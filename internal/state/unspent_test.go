@@ -252,13 +252,28 @@ func TestUnspentOwnerIndex(t *testing.T) {
 		for _, o := range owners {
 			for _, tok := range []ledger.TokenID{"", "gbpt"} {
 				want := coinsOf(snap, o, tok)
-				got, h := u.CoinsOf(o, tok, 0)
+				got, h := u.CoinsOf(o, tok, nil, 0)
 				if h != height || !slices.Equal(got, want) {
 					t.Fatalf("height %d: CoinsOf(%s, %q) = %v at %d, want %v", height, o, tok, got, h, want)
 				}
 				for _, limit := range []int{1, 3, len(want) + 1} {
-					if page, _ := u.CoinsOf(o, tok, limit); !slices.Equal(page, want[:min(limit, len(want))]) {
+					if page, _ := u.CoinsOf(o, tok, nil, limit); !slices.Equal(page, want[:min(limit, len(want))]) {
 						t.Fatalf("height %d: CoinsOf(%s, %q, %d) = %v, want %v", height, o, tok, limit, page, want[:min(limit, len(want))])
+					}
+					// Page by page, each after the last coin of the one before.
+					var walked []Coin
+					var after *CoinPlace
+					for {
+						page, _ := u.CoinsOf(o, tok, after, limit)
+						walked = append(walked, page...)
+						if len(page) < limit {
+							break
+						}
+						last := page[len(page)-1]
+						after = &CoinPlace{Token: last.Token, ID: last.ID}
+					}
+					if !slices.Equal(walked, want) {
+						t.Fatalf("height %d: CoinsOf(%s, %q) in pages of %d = %v, want %v", height, o, tok, limit, walked, want)
 					}
 				}
 				bals, h, err := u.Balances(o, tok)
@@ -287,7 +302,7 @@ func BenchmarkOwnerOfAMillion(b *testing.B) {
 	}
 	b.Run("page", func(b *testing.B) {
 		for b.Loop() {
-			if coins, _ := u.CoinsOf(owner, "", 100); len(coins) != 100 {
+			if coins, _ := u.CoinsOf(owner, "", nil, 100); len(coins) != 100 {
 				b.Fatalf("%d coins", len(coins))
 			}
 		}
