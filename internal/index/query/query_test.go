@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/client"
+	"github.com/pegledger/peg/internal/index/idkey"
 )
 
 // history seeds: alice (1) pays bob (2) every hour of day0, amount (i+1)
@@ -42,6 +43,11 @@ func big100(n int) string {
 func TestHistoryFilters(t *testing.T) {
 	eachDB(t, func(t *testing.T, f *fixture) {
 		seedHistory(f)
+		// Two of the payments opened trades (a trade's id is its offer's):
+		// one settled, one funded.
+		f.trade(fixtureID(3, 0), day0, day0.Add(time.Hour))
+		f.exec(`INSERT INTO trades (trade_id, trade_key, chain_id, buyer, seller, token, amount, status, opened_ns)
+			VALUES ($1, $2, 'peg-gb', 'b', 's', 'gbpt', '1', 'funded', 0)`, fixtureID(5, 0), idkey.Of(fixtureID(5, 0)))
 		r := New(f.db, testTokens)
 		for _, tc := range []struct {
 			name string
@@ -84,6 +90,12 @@ func TestHistoryFilters(t *testing.T) {
 			{"counterparty", client.HistoryQuery{Account: addr(1), Counterparty: addr(3)}, 1, nil},
 			{"unknown account", client.HistoryQuery{Account: addr(77)}, 0, nil},
 			{"unknown token", client.HistoryQuery{Token: "nope"}, 0, nil},
+			{"trade status", client.HistoryQuery{TradeStatus: "funded"}, 1, func(t *testing.T, items []client.HistoryItem) {
+				if items[0].TxID != fixtureID(5, 0) {
+					t.Errorf("the funded trade's offer is %s, want %s", items[0].TxID, fixtureID(5, 0))
+				}
+			}},
+			{"trade status none", client.HistoryQuery{TradeStatus: "cancelled"}, 0, nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				page, err := r.History(f.ctx, tc.q)
