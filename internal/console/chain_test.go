@@ -190,28 +190,7 @@ func (c *testChain) attest(tok ledger.TokenID, account, currency, balance string
 // pay pays units (minor units) of tok from one key to another, spending
 // the payer's first coin and taking change.
 func (c *testChain) pay(from, to key, tok ledger.TokenID, units string) error {
-	coins, err := c.api.Coins(context.Background(), from.addr, tok, 1)
-	if err != nil {
-		return err
-	}
-	if len(coins) == 0 {
-		return fmt.Errorf("%s holds no %s", from.addr, tok)
-	}
-	in := coins[0]
-	amount, err := money.ParseUnits(units)
-	if err != nil {
-		return err
-	}
-	change, ok := in.Units.Sub(amount)
-	if !ok {
-		return fmt.Errorf("coin %s holds less than %s", in.ID, units)
-	}
-	outs := []*txpb.Output{{Owner: to.addr.String(), Amount: units}}
-	if !change.IsZero() {
-		outs = append(outs, &txpb.Output{Owner: from.addr.String(), Amount: change.String()})
-	}
-	_, err = c.submit(from, &txpb.Body{Msg: &txpb.Body_Pay{Pay: &txpb.Pay{Token: string(tok), Inputs: [][]byte{in.ID[:]}, Outputs: outs}}})
-	return err
+	return c.payMany(from, to, tok, 1, units)
 }
 
 // payMany pays n coins of units (minor units) of tok from one key to

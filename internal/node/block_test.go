@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"log/slog"
 	"reflect"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/state"
-	"github.com/pegledger/peg/internal/token"
 	"github.com/pegledger/peg/internal/tx"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -71,14 +69,8 @@ func TestBlockListing(t *testing.T) {
 	if len(ids) > 0 {
 		t.Errorf("%d registrations are in no block", len(ids))
 	}
-	n.Stop()
 	stopped = true
-
-	n, err := Start(home, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop()
+	n = restart(t, n, home)
 	if _, ok := n.app.Listing(before[0].Height); ok {
 		t.Fatal("a restarted node lists blocks it did not commit itself")
 	}
@@ -104,32 +96,18 @@ func TestBlockEventsAfterRestart(t *testing.T) {
 			n.Stop()
 		}
 	})
-	c := client.New(n.APIURL())
-	var nonce uint64
-	submit := func(k replayKey, body *txpb.Body) {
-		t.Helper()
-		nonce++
-		body.ChainId, body.ExpiryHeight, body.Signer, body.Nonce = replayChain, n.Height()+100, k.addr.String(), nonce
-		raw, _, err := tx.Sign(body, k.priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s, err := c.Submit(context.Background(), raw, true); err != nil || s.Receipt.Code != ledger.OK {
-			t.Fatalf("submitting %T: %v %+v", body.Msg, err, s)
-		}
-	}
-	d := token.Draft{ID: "gbpt", Name: "Pound", Symbol: "GBPT", Decimals: 2, SupplyCap: "1000000", DeclaredReserve: "1000000",
-		Ratio: "1", MinUnit: "0.01", MaxTransfer: "100000", TransferRule: "open", RedeemRule: "anyone",
-		Reserve: token.ReserveDraft{StalenessWindow: "1m"},
-		Fiat:    token.FiatDraft{BIC: DemoBankBIC, Scheme: "IBAN", Account: "GB81PEGD20041531926819", Currency: "GBP"},
-		Roles: token.RolesDraft{Owner: issuer.addr.String(), Pauser: newReplayKey("pauser").addr.String(),
-			Freezer: newReplayKey("freezer").addr.String(), Attestor: attestor.addr.String(),
-			Minters: []token.MinterDraft{{Address: newReplayKey("minter").addr.String(), Allowance: "1000000"}}}}
-	submit(issuer, &txpb.Body{Msg: &txpb.Body_DeployToken{DeployToken: &txpb.DeployToken{Contract: tx.DraftToProto(d)}}})
+	submit := submitter(t, n)
+	d := gbptDraft(issuer, attestor, newReplayKey("minter"))
+	d.Reserve.StalenessWindow = "1m"
+	submit(issuer, func(b *txpb.Body) {
+		b.Msg = &txpb.Body_DeployToken{DeployToken: &txpb.DeployToken{Contract: tx.DraftToProto(d)}}
+	})
 	// A balance read 55 s ago: stale within seconds, at the end of a block.
-	submit(attestor, &txpb.Body{Msg: &txpb.Body_Attest{Attest: &txpb.Attest{Token: "gbpt", Account: d.Fiat.Account, Currency: "GBP",
-		Balance: "100000000", BalanceType: "ClosingBooked", BankTime: time.Now().Add(-55 * time.Second).Unix(),
-		RawHash: make([]byte, 32), Source: "test"}}})
+	submit(attestor, func(b *txpb.Body) {
+		b.Msg = &txpb.Body_Attest{Attest: &txpb.Attest{Token: "gbpt", Account: d.Fiat.Account, Currency: "GBP",
+			Balance: "100000000", BalanceType: "ClosingBooked", BankTime: time.Now().Add(-55 * time.Second).Unix(),
+			RawHash: make([]byte, 32), Source: "test"}}
+	})
 	var stale int64
 	var want []state.Event
 	deadline := time.Now().Add(30 * time.Second)
@@ -151,14 +129,8 @@ func TestBlockEventsAfterRestart(t *testing.T) {
 	if want[0].Type != "reserve.status" || len(want) != 1 {
 		t.Fatalf("block %d's events: %+v, want one reserve.status", stale, want)
 	}
-	n.Stop()
 	stopped = true
-
-	n, err := Start(home, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop()
+	n = restart(t, n, home)
 	if _, held := n.app.BlockEvents(stale); held {
 		t.Fatal("a restarted node holds the events of a block it did not commit itself")
 	}

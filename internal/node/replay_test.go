@@ -68,24 +68,13 @@ func initAndStart(t *testing.T, home string, cfg Config, g state.Genesis) *Node 
 	return n
 }
 
-func runNode(t *testing.T) (string, replayHistory) {
-	t.Helper()
-	home := nodeHome(t)
-	op, issuer, attestor, minter := newReplayKey("operator"), newReplayKey("issuer"), newReplayKey("attestor"), newReplayKey("minter")
-	alice, bob := newReplayKey("alice"), newReplayKey("bob")
-	g := state.Genesis{Operator: op.addr, Issuers: []ledger.Address{issuer.addr}, Params: DefaultParams()}
-	cfg := DefaultConfig(replayChain, "GB", replayFreeBase(t))
-	cfg.Log.Level = "error"
-	n := initAndStart(t, home, cfg, g)
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			n.Stop()
-		}
-	})
+// submitter returns a function that signs a transaction by k (msg sets
+// its message) for n's chain, submits it and waits until it is committed,
+// failing the test unless it is accepted.
+func submitter(t *testing.T, n *Node) func(k replayKey, msg func(*txpb.Body)) ledger.TxID {
 	c := client.New(n.APIURL())
 	var nonce uint64
-	submit := func(k replayKey, msg func(*txpb.Body)) ledger.TxID {
+	return func(k replayKey, msg func(*txpb.Body)) ledger.TxID {
 		t.Helper()
 		nonce++
 		body := &txpb.Body{ChainId: replayChain, ExpiryHeight: n.Height() + 100, Signer: k.addr.String(), Nonce: nonce}
@@ -103,12 +92,48 @@ func runNode(t *testing.T) (string, replayHistory) {
 		}
 		return id
 	}
-	d := token.Draft{ID: "gbpt", Name: "Pound", Symbol: "GBPT", Decimals: 2, SupplyCap: "1000000", DeclaredReserve: "1000000",
+}
+
+// restart stops n and starts its home again; the node it returns stops at
+// the test's end.
+func restart(t *testing.T, n *Node, home string) *Node {
+	t.Helper()
+	n.Stop()
+	n, err := Start(home, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Stop)
+	return n
+}
+
+// gbptDraft is the test token's contract, with the roles given.
+func gbptDraft(issuer, attestor, minter replayKey) token.Draft {
+	return token.Draft{ID: "gbpt", Name: "Pound", Symbol: "GBPT", Decimals: 2, SupplyCap: "1000000", DeclaredReserve: "1000000",
 		Ratio: "1", MinUnit: "0.01", MaxTransfer: "100000", TransferRule: "open", RedeemRule: "anyone",
 		Fiat: token.FiatDraft{BIC: DemoBankBIC, Scheme: "IBAN", Account: "GB81PEGD20041531926819", Currency: "GBP"},
 		Roles: token.RolesDraft{Owner: issuer.addr.String(), Pauser: newReplayKey("pauser").addr.String(),
 			Freezer: newReplayKey("freezer").addr.String(), Attestor: attestor.addr.String(),
 			Minters: []token.MinterDraft{{Address: minter.addr.String(), Allowance: "1000000"}}}}
+}
+
+func runNode(t *testing.T) (string, replayHistory) {
+	t.Helper()
+	home := nodeHome(t)
+	op, issuer, attestor, minter := newReplayKey("operator"), newReplayKey("issuer"), newReplayKey("attestor"), newReplayKey("minter")
+	alice, bob := newReplayKey("alice"), newReplayKey("bob")
+	g := state.Genesis{Operator: op.addr, Issuers: []ledger.Address{issuer.addr}, Params: DefaultParams()}
+	cfg := DefaultConfig(replayChain, "GB", replayFreeBase(t))
+	cfg.Log.Level = "error"
+	n := initAndStart(t, home, cfg, g)
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			n.Stop()
+		}
+	})
+	submit := submitter(t, n)
+	d := gbptDraft(issuer, attestor, minter)
 	submit(issuer, func(b *txpb.Body) {
 		b.Msg = &txpb.Body_DeployToken{DeployToken: &txpb.DeployToken{Contract: tx.DraftToProto(d)}}
 	})
