@@ -147,7 +147,7 @@ func (s *server) blockPage(from int64, index, limit int) (client.BlockPage, erro
 		if index > len(b.Txs) {
 			return client.BlockPage{}, badRequest("index %d: block %d has %d transactions", index, h, len(b.Txs))
 		}
-		br, size, err := s.blockReceipts(snap, b, index, room, bytes, head)
+		br, size, err := s.blockReceipts(snap, b, index, room, bytes)
 		if err != nil {
 			return client.BlockPage{}, err
 		}
@@ -166,7 +166,7 @@ func (s *server) blockPage(from int64, index, limit int) (client.BlockPage, erro
 // otherwise, so that an answer always moves on): the receipt of each
 // transaction the block applied, and, in the part that ends the block, its
 // own events. size is the text the part carries.
-func (s *server) blockReceipts(snap *store.Snapshot, b *Block, from, room, bytes int, head int64) (br client.BlockReceipts, size int, err error) {
+func (s *server) blockReceipts(snap *store.Snapshot, b *Block, from, room, bytes int) (br client.BlockReceipts, size int, err error) {
 	br = client.BlockReceipts{Height: b.Height, Time: b.Time.UTC(), Hash: hex.EncodeToString(b.Hash),
 		AppHash: hex.EncodeToString(b.AppHash), Proposer: b.Proposer, Txs: len(b.Txs), From: from,
 		Receipts: []client.Receipt{}, Events: []client.Event{}}
@@ -204,7 +204,9 @@ func (s *server) blockReceipts(snap *store.Snapshot, b *Block, from, room, bytes
 	for _, e := range own {
 		br.Events = append(br.Events, rawEvent(e))
 	}
-	br.EventsKept = b.Height > head-MaxEventReplay
+	// The node has every committed block's own events: recent ones in
+	// memory, older ones in the consensus engine's stored block results.
+	br.EventsKept = true
 	return br, size, nil
 }
 

@@ -25,10 +25,11 @@ type BlockPage struct {
 // receipts of those from position From on, accepted or refused, in block
 // order. NextIndex above zero says the block goes on from that position in
 // the next answer; the part that ends the block carries the block's own
-// events (found at its end, in block time). EventsKept is false for a block
-// older than the node keeps its own events for (api.MaxEventReplay blocks,
-// in memory since the node started): its events are then unknown, not
-// absent.
+// events (found at its end, in block time) and EventsKept true; a part
+// that does not end its block has EventsKept false (its block's events
+// come with the last part). Nodes before the block results were read from
+// the consensus engine's store answered false for blocks older than 4,096
+// or committed before their start: their events were unknown, not absent.
 type BlockReceipts struct {
 	Height     int64     `json:"height"`
 	Time       time.Time `json:"time"`

@@ -146,4 +146,11 @@ func TestBlockEventsAfterRestart(t *testing.T) {
 			t.Errorf("block %d has events %+v, only block %d had", h, got, stale)
 		}
 	}
+	page, err := client.New(n.APIURL()).Blocks(context.Background(), stale, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := page.Blocks[0]; b.Height != stale || !b.EventsKept || len(b.Events) != 1 || b.Events[0].Type != "reserve.status" {
+		t.Errorf("GET /v1/blocks?from=%d after the restart: block %d, events %+v, kept %v; want the reserve.status", stale, b.Height, b.Events, b.EventsKept)
+	}
 }

@@ -369,9 +369,8 @@ func (x *BlockPage) GetHead() int64 {
 // carries, the receipts of those from position from on, accepted or
 // refused, in block order; next_index above zero says the block goes on
 // from there in the next answer. The part that ends the block carries the
-// block's own events (found at its end, in block time); events_kept is
-// false for a block older than the node keeps them for, whose events are
-// then unknown, not absent.
+// block's own events (found at its end, in block time) and events_kept
+// true; a part that does not end its block has events_kept false.
 type BlockReceipts struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Height        int64                  `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
