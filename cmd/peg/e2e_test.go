@@ -368,4 +368,17 @@ func checkAmountText(t *testing.T, home, payTx string) {
 			}
 		}
 	}
+	// Bob's two coins a page at a time: the first page says where the
+	// next starts, and that page holds the other coin and says no more.
+	first := mustPeg(t, home, "coins", "bob", "--limit", "1")
+	_, after, ok := strings.Cut(first, "more follow: --after ")
+	if !ok {
+		t.Fatalf("peg coins bob --limit 1 does not say where the next page starts:\n%s", first)
+	}
+	after = strings.TrimSpace(after)
+	rest := mustPeg(t, home, "coins", "bob", "--after", after)
+	lines := strings.Split(strings.TrimSpace(rest), "\n")
+	if len(lines) != 2 || strings.Contains(rest, "more follow") || strings.Contains(first, strings.Fields(lines[1])[0]) {
+		t.Errorf("peg coins bob --after %s:\n%s\nwant the coin the first page did not list, and no more", after, rest)
+	}
 }
