@@ -103,6 +103,8 @@ func TestBadInput(t *testing.T) {
 		{"/console/coins/" + zeros + "?tx=x%27%3B--", 400, "64 hexadecimal"},
 		{"/console/accounts/not-an-address", 400, "address"},
 		{"/console/accounts/%27%20OR%201%3D1", 400, "address"},
+		{"/console/accounts/" + alice.addr.String() + "?coins_after=gbpt", 400, "after"},
+		{"/console/accounts/" + alice.addr.String() + "?coins_after=gbpt." + zeros[:10], 400, "after"},
 		{"/console/tokens/NOPE", 400, "token id"},
 		{"/console/tokens/nope", 404, "TOKEN"},
 		{"/console/tokens/gbpt?days=0", 400, "days"},

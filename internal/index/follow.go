@@ -19,8 +19,9 @@ const (
 	// catching up. A commit writes each page the batch dirtied once, and
 	// inserts keyed by hash or address dirty a page each until the batch
 	// outgrows the index: the more receipts a batch, the more of them share
-	// a page (100,000 index 35–45 % faster than 20,000 past half a
-	// million payments). Fewer bound the memory a batch holds (about 2 KB
+	// a page (100,000 index 8,900–9,400 receipts/s against 5,500–6,500/s
+	// with 20,000 past half a million payments, BENCHMARKS.md "Index").
+	// Fewer bound the memory a batch holds (about 2 KB
 	// a receipt, and the next batch is read meanwhile) and the work a kill
 	// throws away (some 10 s). A block is never split, so a batch holds at
 	// least one.
