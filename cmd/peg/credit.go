@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/credit"
 	"github.com/pegledger/peg/internal/ledger"
@@ -396,8 +397,9 @@ func creditStatusCmd(g *globals) *cobra.Command {
 }
 
 func creditHistoryCmd(g *globals) *cobra.Command {
-	return accountViewCmd(g, "history ADDR", "List the credit requests ADDR (address or key name) made or was asked to accept",
-		(*client.Client).CreditHistory, func(w io.Writer, a ledger.Address, h *client.CreditHistory) {
+	return partyPageCmd(g, "history", "List the credit requests ADDR (address or key name) made or was asked to accept, newest first",
+		"requests", api.MaxCreditPage, (*client.Client).CreditHistory, func(h *client.CreditHistory) string { return h.Next },
+		func(w io.Writer, a ledger.Address, h *client.CreditHistory, dec map[ledger.TokenID]uint8) {
 			if len(h.Requests) == 0 {
 				fmt.Fprintf(w, "%s has no credit requests\n", a)
 			}

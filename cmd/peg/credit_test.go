@@ -102,8 +102,20 @@ func TestCreditEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustPeg(t, home, "credit", "history", "alice", "-o", "json")), &h); err != nil {
 		t.Fatal(err)
 	}
-	if len(h.Requests) != 2 || h.Requests[0].ID != id || h.Requests[1].Status != "PENDING" {
-		t.Errorf("alice's credit history = %+v", h.Requests)
+	if len(h.Requests) != 2 || h.Requests[0].ID != rc.TxID.String() || h.Requests[0].Status != "PENDING" || h.Requests[1].ID != id || h.Next != "" {
+		t.Errorf("alice's credit history, newest first = %+v", h)
+	}
+	// A page at a time: the text names the next page's command.
+	first := mustPeg(t, home, "credit", "history", "alice", "--limit", "1")
+	_, next, ok := strings.Cut(first, "more: peg credit history alice --before ")
+	if !strings.Contains(first, rc.TxID.String()) || strings.Contains(first, id) || !ok {
+		t.Fatalf("alice's first page of one:\n%s", first)
+	}
+	if err := json.Unmarshal([]byte(mustPeg(t, home, "credit", "history", "alice", "--limit", "1", "--before", strings.TrimSpace(next), "-o", "json")), &h); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Requests) != 1 || h.Requests[0].ID != id || h.Next != "" {
+		t.Errorf("alice's second page of one = %+v", h)
 	}
 	// A higher limit: asked with a document, approved, then asked again and declined.
 	mustPeg(t, home, "credit", "increase", "--from", "alice", "--node", "lender", "--amount", "200", "--document", invoice)

@@ -278,3 +278,46 @@ func accountViewCmd[T any](g *globals, use, short string, get func(*client.Clien
 		},
 	}
 }
+
+// partyPageCmd is the command use ADDR that lists a page of what the
+// account ADDR names (an address or a key name) is a party to, newest
+// first: get reads the page before --before (the cursor a previous page
+// printed), at most --limit of them (what they are and the most the API
+// lists go in the flag's help). text prints the page, and the text output
+// ends with the command for the next page when next gives its cursor.
+func partyPageCmd[T any](g *globals, use, short, what string, most int,
+	get func(*client.Client, context.Context, ledger.Address, string, int) (*T, error), next func(*T) string,
+	text func(io.Writer, ledger.Address, *T, map[ledger.TokenID]uint8)) *cobra.Command {
+	var before string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   use + " ADDR [--limit N] [--before CURSOR]",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.lookup(args[0])
+			if err != nil {
+				return &usageError{err}
+			}
+			ctx, cancel := context60()
+			defer cancel()
+			v, err := get(g.client(), ctx, a, before, limit)
+			if err != nil {
+				return err
+			}
+			dec, err := g.textDecimals(ctx)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
+				text(w, a, v, dec)
+				if n := next(v); n != "" {
+					fmt.Fprintf(w, "more: %s %s --before %s\n", cmd.CommandPath(), args[0], n)
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&before, "before", "", "the cursor a previous page printed")
+	cmd.Flags().IntVar(&limit, "limit", 0, fmt.Sprintf("the most %s to list (default 20, at most %d)", what, most))
+	return cmd
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pegledger/peg/internal/api"
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -595,42 +596,15 @@ func tradeShowCmd(g *globals) *cobra.Command {
 }
 
 func tradeListCmd(g *globals) *cobra.Command {
-	var before string
-	var limit int
-	cmd := &cobra.Command{
-		Use:   "list ADDR [--limit N] [--before CURSOR]",
-		Short: "List the trades naming ADDR (address or key name), newest first, and what it holds in open trades",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.lookup(args[0])
-			if err != nil {
-				return &usageError{err}
+	return partyPageCmd(g, "list", "List the trades naming ADDR (address or key name), newest first, and what it holds in open trades",
+		"trades", api.MaxTradesPage, (*client.Client).Trades, func(l *client.TradeList) string { return l.Next },
+		func(w io.Writer, a ledger.Address, l *client.TradeList, dec map[ledger.TokenID]uint8) {
+			fmt.Fprintf(w, "%s is in %d open trades\n", a, l.Open)
+			for _, p := range l.Positions {
+				fmt.Fprintf(w, "  holds %s %s in open trades\n", tokenText(p.Held, dec[ledger.TokenID(p.Token)]), p.Token)
 			}
-			ctx, cancel := context60()
-			defer cancel()
-			l, err := g.client().Trades(ctx, a, before, limit)
-			if err != nil {
-				return err
+			for _, t := range l.Trades {
+				fmt.Fprintf(w, "%s  %-9s %s %s  %s\n", t.ID, t.Status, tokenText(t.Terms.Amount, dec[ledger.TokenID(t.Terms.Token)]), t.Terms.Token, t.Terms.Description)
 			}
-			dec, err := g.textDecimals(ctx)
-			if err != nil {
-				return err
-			}
-			return g.print(cmd.OutOrStdout(), l, func(w io.Writer) {
-				fmt.Fprintf(w, "%s is in %d open trades\n", a, l.Open)
-				for _, p := range l.Positions {
-					fmt.Fprintf(w, "  holds %s %s in open trades\n", tokenText(p.Held, dec[ledger.TokenID(p.Token)]), p.Token)
-				}
-				for _, t := range l.Trades {
-					fmt.Fprintf(w, "%s  %-9s %s %s  %s\n", t.ID, t.Status, tokenText(t.Terms.Amount, dec[ledger.TokenID(t.Terms.Token)]), t.Terms.Token, t.Terms.Description)
-				}
-				if l.Next != "" {
-					fmt.Fprintf(w, "more: peg trade list %s --before %s\n", args[0], l.Next)
-				}
-			})
-		},
-	}
-	cmd.Flags().StringVar(&before, "before", "", "the cursor a previous page printed")
-	cmd.Flags().IntVar(&limit, "limit", 0, "the most trades to list (default 20, at most 100)")
-	return cmd
+		})
 }

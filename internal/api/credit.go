@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/hex"
 	"net/http"
 
 	"github.com/pegledger/peg/internal/client"
@@ -8,6 +9,12 @@ import (
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/state"
 	"github.com/pegledger/peg/internal/store"
+)
+
+// Credit request pages: GET /v1/accounts/{address}/credit/history?limit=N.
+const (
+	DefaultCreditPage = 20
+	MaxCreditPage     = state.MaxCreditHistory
 )
 
 // certificate answers GET /v1/accounts/{address}/certificate: the
@@ -145,15 +152,21 @@ func (s *server) creditRequest(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// creditHistory answers GET /v1/accounts/{address}/credit/history.
+// creditHistory answers GET /v1/accounts/{address}/credit/history
+// [?before=CURSOR][&limit=N]: the credit requests the account made or was
+// asked to accept, newest first, a page at a time.
 func (s *server) creditHistory(w http.ResponseWriter, r *http.Request) error {
 	addr, err := addressParam("address", r.PathValue("address"))
 	if err != nil {
 		return err
 	}
+	before, limit, err := partyPageParams(r, DefaultCreditPage, MaxCreditPage)
+	if err != nil {
+		return err
+	}
 	snap := s.chain.Snapshot()
 	defer snap.Close()
-	reqs, err := state.CreditHistory(snap, addr)
+	reqs, next, err := state.CreditHistory(snap, addr, before, limit)
 	if err != nil {
 		return err
 	}
@@ -161,7 +174,7 @@ func (s *server) creditHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := client.CreditHistory{Requests: make([]client.CreditRequest, len(reqs))}
+	v := client.CreditHistory{Address: addr.String(), Requests: make([]client.CreditRequest, len(reqs)), Next: hex.EncodeToString(next)}
 	for i := range reqs {
 		v.Requests[i] = creditRequestView(snap, &reqs[i], now.UnixNano())
 	}

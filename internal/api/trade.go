@@ -49,20 +49,9 @@ func (s *server) accountTrades(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	limit := DefaultTradesPage
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxTradesPage {
-			return badRequest("limit %q: want a whole number from 1 to %d", v, MaxTradesPage)
-		}
-		limit = n
-	}
-	var before []byte
-	if v := q.Get("before"); v != "" {
-		if before, err = hex.DecodeString(v); err != nil || len(before) != state.TradeHistoryCursor {
-			return badRequest("before %q: want the next cursor of an earlier page (%d hex digits)", v, 2*state.TradeHistoryCursor)
-		}
+	before, limit, err := partyPageParams(r, DefaultTradesPage, MaxTradesPage)
+	if err != nil {
+		return err
 	}
 	snap := s.chain.Snapshot()
 	defer snap.Close()
@@ -85,6 +74,30 @@ func (s *server) accountTrades(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// partyPageParams reads a party's page of trades or credit requests from
+// the query string: before, the next cursor of an earlier page (nil for
+// the newest), and limit, from 1 to most (def when absent).
+func partyPageParams(r *http.Request, def, most int) ([]byte, int, error) {
+	q := r.URL.Query()
+	limit := def
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > most {
+			return nil, 0, badRequest("limit %q: want a whole number from 1 to %d", v, most)
+		}
+		limit = n
+	}
+	var before []byte
+	if v := q.Get("before"); v != "" {
+		b, err := hex.DecodeString(v)
+		if err != nil || len(b) != state.PartyCursor {
+			return nil, 0, badRequest("before %q: want the next cursor of an earlier page (%d hex digits)", v, 2*state.PartyCursor)
+		}
+		before = b
+	}
+	return before, limit, nil
 }
 
 // tradeRules answers GET /v1/trade-rules.

@@ -128,9 +128,13 @@ type CreditIncrease struct {
 	Reason       string     `json:"reason,omitempty"`
 }
 
-// CreditHistory is GET /v1/accounts/{address}/credit/history.
+// CreditHistory is GET /v1/accounts/{address}/credit/history: a page of
+// the requests an address made or was asked to accept, newest first; Next,
+// when older requests remain, is the before of the next page.
 type CreditHistory struct {
+	Address  string          `json:"address"`
 	Requests []CreditRequest `json:"requests"`
+	Next     string          `json:"next,omitempty"`
 }
 
 // Certificate returns the certificate addr registered.
@@ -165,8 +169,10 @@ func (c *Client) CreditAcross(ctx context.Context) (*CreditAcross, error) {
 	return &v, c.get(ctx, "/v1/credit/across", nil, &v)
 }
 
-// CreditHistory returns the credit requests addr made or was asked to accept.
-func (c *Client) CreditHistory(ctx context.Context, addr ledger.Address) (*CreditHistory, error) {
+// CreditHistory returns a page of the credit requests addr made or was
+// asked to accept, newest first: before is the Next of the page before
+// ("" for the newest), limit the most to list (0: the server's default).
+func (c *Client) CreditHistory(ctx context.Context, addr ledger.Address, before string, limit int) (*CreditHistory, error) {
 	var v CreditHistory
-	return &v, c.get(ctx, "/v1/accounts/"+addr.String()+"/credit/history", nil, &v)
+	return &v, c.get(ctx, "/v1/accounts/"+addr.String()+"/credit/history", pageQuery(before, limit), &v)
 }

@@ -125,6 +125,11 @@ func (c *Client) Trade(ctx context.Context, id ledger.TxID) (*Trade, error) {
 // trades naming addr, from cursor before (empty: the newest).
 func (c *Client) Trades(ctx context.Context, addr ledger.Address, before string, limit int) (*TradeList, error) {
 	var v TradeList
+	return &v, c.get(ctx, "/v1/accounts/"+addr.String()+"/trades", pageQuery(before, limit), &v)
+}
+
+// pageQuery is the query of a party's page of trades or credit requests.
+func pageQuery(before string, limit int) url.Values {
 	q := url.Values{}
 	if before != "" {
 		q.Set("before", before)
@@ -132,7 +137,7 @@ func (c *Client) Trades(ctx context.Context, addr ledger.Address, before string,
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	return &v, c.get(ctx, "/v1/accounts/"+addr.String()+"/trades", q, &v)
+	return q
 }
 
 // TradeRules returns the chain's trade rules.

@@ -23,11 +23,13 @@ type accountData struct {
 	Token                 string
 	History               historyData
 	Fee                   *client.FeeAccount
-	Trades                *client.TradeList
-	Credit                []client.CreditRequest
-	// CreditMore is how many credit requests are not listed.
-	CreditMore int
-	Mine       bool
+	// Trades and Credit are a page each of the account's trades and credit
+	// requests, newest first, before TradesBefore and CreditBefore ("" for
+	// the newest); their Next links the older page.
+	Trades                     *client.TradeList
+	Credit                     *client.CreditHistory
+	TradesBefore, CreditBefore string
+	Mine                       bool
 }
 
 // historyData is a page of an account's history and the filters that chose
@@ -68,7 +70,8 @@ func (c *Console) accountData(r *http.Request, api *client.Client, addr ledger.A
 	if err != nil {
 		return nil, err
 	}
-	d := &accountData{Account: a, Token: q.Get("coins"), CoinsAfter: q.Get("coins_after")}
+	d := &accountData{Account: a, Token: q.Get("coins"), CoinsAfter: q.Get("coins_after"),
+		TradesBefore: q.Get("trades_before"), CreditBefore: q.Get("credit_before")}
 	var tok ledger.TokenID
 	if d.Token != "" {
 		if tok, err = ledger.ParseTokenID(d.Token); err != nil {
@@ -94,16 +97,11 @@ func (c *Console) accountData(r *http.Request, api *client.Client, addr ledger.A
 	if err != nil {
 		return nil, err
 	}
-	if d.Trades, err = api.Trades(ctx, addr, "", PageSize); err != nil {
-		return nil, err
+	if d.Trades, err = api.Trades(ctx, addr, d.TradesBefore, PageSize); err != nil {
+		return nil, paramError("trades_before", err)
 	}
-	ch, err := api.CreditHistory(ctx, addr)
-	if err != nil {
-		return nil, err
-	}
-	d.Credit = ch.Requests
-	if len(d.Credit) > PageSize {
-		d.Credit, d.CreditMore = d.Credit[:PageSize], len(d.Credit)-PageSize
+	if d.Credit, err = api.CreditHistory(ctx, addr, d.CreditBefore, PageSize); err != nil {
+		return nil, paramError("credit_before", err)
 	}
 	return d, nil
 }
@@ -159,4 +157,14 @@ func unavailableText(err error) string {
 		return ae.Message
 	}
 	return "This node's API does not serve the index's endpoints."
+}
+
+// paramError names the page's parameter name in the API's refusal of the
+// value the page passed on as its own; other errors pass unchanged.
+func paramError(name string, err error) error {
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+		return badRequestf("%s: %s", name, ae.Message)
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -298,6 +299,61 @@ func TestBrowserCoinsPaging(t *testing.T) {
 	for i, co := range want {
 		if seen[i] != co.ID.String() {
 			t.Fatalf("coin %d: page %s, API %s", i, seen[i], co.ID)
+		}
+	}
+}
+
+// TestBrowserPartyPaging walks dave's trades and credit requests on his
+// account page, a page at a time by "Older" links, back to the newest, and
+// holds them to the API's lists, newest first.
+func TestBrowserPartyPaging(t *testing.T) {
+	c := chain(t)
+	ctx := tab(t)
+	trades, err := c.api.Trades(context.Background(), dave.addr, "", daveRequests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	credit, err := c.api.CreditHistory(context.Background(), dave.addr, "", daveRequests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tradeIDs, creditIDs []string
+	for _, tr := range trades.Trades {
+		tradeIDs = append(tradeIDs, tr.ID)
+	}
+	for _, r := range credit.Requests {
+		creditIDs = append(creditIDs, r.ID)
+	}
+	for _, l := range []struct {
+		table string
+		want  []string
+	}{{"trades", tradeIDs}, {"credit", creditIDs}} {
+		if len(l.want) != daveRequests || len(l.want) <= console.PageSize {
+			t.Fatalf("the API lists %d of dave's %s, want %d, more than a page (%d)", len(l.want), l.table, daveRequests, console.PageSize)
+		}
+		rows := `[...document.querySelectorAll("#` + l.table + ` tbody tr[data-id]")].map(tr => tr.dataset.id)`
+		do(t, ctx, chromedp.Navigate(c.n.APIURL()+"/console/accounts/"+dave.addr.String()), chromedp.WaitVisible(chromedp.CSS("#"+l.table)))
+		var seen []string
+		for page := 0; ; page++ {
+			ids := eval[[]string](t, ctx, rows)
+			if len(ids) == 0 || len(ids) > console.PageSize {
+				t.Fatalf("%s page %d lists %d", l.table, page, len(ids))
+			}
+			seen = append(seen, ids...)
+			if eval[string](t, ctx, `(document.querySelector("#`+l.table+`-older") || {}).href || ""`) == "" {
+				break
+			}
+			if page > 2 {
+				t.Fatalf("%s: more than 3 pages", l.table)
+			}
+			do(t, ctx, chromedp.Click(chromedp.CSS("#"+l.table+"-older")), chromedp.WaitVisible(chromedp.CSS("#"+l.table+"-newest")))
+		}
+		if !slices.Equal(seen, l.want) {
+			t.Errorf("%s: walked %v, the API lists %v", l.table, seen, l.want)
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#"+l.table+"-newest")), chromedp.WaitVisible(chromedp.CSS("#"+l.table+"-older")))
+		if first := eval[[]string](t, ctx, rows); !slices.Equal(first, l.want[:console.PageSize]) {
+			t.Errorf("%s: the newest page again lists %v", l.table, first)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pegledger/peg/internal/aliaskey"
+	"github.com/pegledger/peg/internal/cert"
 	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
@@ -51,7 +52,16 @@ var (
 	alice, bob                 = newKey("alice"), newKey("bob")
 	// carol holds more coins than an account page lists (carolCoins).
 	carol = newKey("carol")
+	// dave, certified, offers erin more trades (fred their arbiter) and
+	// asks erin for more credit (from lender) than a page lists
+	// (daveRequests each).
+	dave, erin, fred, lender = newKey("dave"), newKey("erin"), newKey("fred"), newKey("lender")
+	caKey                    = newKey("test CA")
 )
+
+// daveRequests is how many trades dave offers erin, and how many credit
+// requests he makes to her: more than one page of the console's.
+const daveRequests = 30
 
 // carolCoins is how many coins bob pays carol, tx.MaxOutputs−1 a payment.
 const carolCoins = 2 * (tx.MaxOutputs - 1)
@@ -70,6 +80,8 @@ type testChain struct {
 	nonce atomic.Uint64
 	// mints are the transactions that minted to alice and bob.
 	mints []ledger.TxID
+	// ca is the certificate of the CA the genesis names.
+	ca []byte
 }
 
 var (
@@ -111,7 +123,11 @@ func startChain() (*testChain, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := state.Genesis{Operator: operator.addr, Issuers: []ledger.Address{issuer.addr}, Params: node.DefaultParams()}
+	ca, err := cert.NewCA(caKey.priv, "test CA", time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	g := state.Genesis{Operator: operator.addr, Issuers: []ledger.Address{issuer.addr}, Params: node.DefaultParams(), CA: ca}
 	cfg := node.DefaultConfig(testChainID, "GB", base)
 	cfg.Log.Level = "error"
 	if err := node.Init(home, cfg, g); err != nil {
@@ -125,7 +141,7 @@ func startChain() (*testChain, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &testChain{n: n, home: home, api: client.New(n.APIURL())}
+	c := &testChain{n: n, home: home, api: client.New(n.APIURL()), ca: ca}
 	shared = c
 	return c, c.populate(akey)
 }
@@ -165,8 +181,59 @@ func (c *testChain) populate(akey region.Key) error {
 		return err
 	}
 	h := region.Hash(akey, v)
-	_, err = c.submit(registrar, &txpb.Body{Msg: &txpb.Body_AliasRegister{AliasRegister: &txpb.AliasRegister{Hash: h[:], Account: alice.addr.String()}}})
-	return err
+	if _, err = c.submit(registrar, &txpb.Body{Msg: &txpb.Body_AliasRegister{AliasRegister: &txpb.AliasRegister{Hash: h[:], Account: alice.addr.String()}}}); err != nil {
+		return err
+	}
+	return c.trade()
+}
+
+// trade certifies dave, erin and fred, then has dave offer erin
+// daveRequests trades and ask her for as many payments on credit from
+// lender: pages of them for the account page to walk.
+func (c *testChain) trade() error {
+	ca, err := cert.ParseCA(c.ca)
+	if err != nil {
+		return err
+	}
+	for i, k := range []key{dave, erin, fred} {
+		der, err := ca.Issue(caKey.priv, cert.Request{Identity: cert.Identity{Name: "party " + string(rune('A'+i)), Registration: "1", Country: "GB"},
+			Address: k.addr, Public: k.priv.Public().(ed25519.PublicKey), Serial: uint64(i + 1), NotBefore: ca.NotBefore, NotAfter: ca.NotAfter})
+		if err != nil {
+			return err
+		}
+		if _, err := c.submit(k, &txpb.Body{Msg: &txpb.Body_RegisterCertificate{RegisterCertificate: &txpb.RegisterCertificate{Certificate: der}}}); err != nil {
+			return err
+		}
+	}
+	type step struct {
+		k    key
+		body *txpb.Body
+	}
+	steps := []step{
+		{operator, &txpb.Body{Msg: &txpb.Body_SetTradeRules{SetTradeRules: &txpb.SetTradeRules{MaxRounds: 2, MaxVersionOpenSeconds: 72 * 3600,
+			Limits: []*txpb.TradeLimit{{Token: "gbpt", Max: "100000"}}}}}},
+		{operator, &txpb.Body{Msg: &txpb.Body_RegisterCreditNode{RegisterCreditNode: &txpb.RegisterCreditNode{Node: lender.addr.String(), Token: "gbpt",
+			Params: &txpb.CreditParams{Cap: "1000", Base: "100", RepaidPermille: 500, VolumePermille: 100, LatePermille: 1000,
+				WindowSeconds: 90 * 24 * 3600, TermSeconds: 30 * 24 * 3600, GraceSeconds: 7 * 24 * 3600}}}}},
+	}
+	doc := sha256.Sum256([]byte("contract"))
+	now := time.Now()
+	for range daveRequests {
+		offer := &txpb.TradeOffer{Buyer: dave.addr.String(), Seller: erin.addr.String(), Terms: &txpb.TradeTerms{
+			Description: "tea", DocumentHash: doc[:], Token: "gbpt", Amount: "100", Delivery: "FOB Shanghai", PaymentRule: "confirmation",
+			ConfirmSeconds: 3600, Expires: now.Add(24 * time.Hour).Unix(), FundBy: now.Add(48 * time.Hour).Unix(),
+			ShipBy: now.Add(72 * time.Hour).Unix(), Arbiter: fred.addr.String()}}
+		request := &txpb.CreditRequest{Node: lender.addr.String(), Payee: erin.addr.String(), Token: "gbpt", Amount: "1",
+			Description: "tea", DocumentHash: doc[:], Deadline: now.Add(24 * time.Hour).Unix()}
+		steps = append(steps, step{dave, &txpb.Body{Msg: &txpb.Body_TradeOffer{TradeOffer: offer}}},
+			step{dave, &txpb.Body{Msg: &txpb.Body_CreditRequest{CreditRequest: request}}})
+	}
+	for _, s := range steps {
+		if _, err := c.submit(s.k, s.body); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func draft(id string, name, symbol, currency, account string) token.Draft {

@@ -105,6 +105,8 @@ func TestBadInput(t *testing.T) {
 		{"/console/accounts/%27%20OR%201%3D1", 400, "address"},
 		{"/console/accounts/" + alice.addr.String() + "?coins_after=gbpt", 400, "after"},
 		{"/console/accounts/" + alice.addr.String() + "?coins_after=gbpt." + zeros[:10], 400, "after"},
+		{"/console/accounts/" + alice.addr.String() + "?trades_before=zz", 400, "trades_before"},
+		{"/console/accounts/" + alice.addr.String() + "?credit_before=" + zeros[:20], 400, "credit_before"},
 		{"/console/tokens/NOPE", 400, "token id"},
 		{"/console/tokens/nope", 404, "TOKEN"},
 		{"/console/tokens/gbpt?days=0", 400, "days"},

@@ -3,7 +3,6 @@ package state
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
 	"strconv"
 	"time"
 
@@ -585,25 +584,17 @@ func CreditLimitOf(r Reader, n *CreditNode, payer, payee ledger.Address, now tim
 	return credit.Limit(n.Params, creditRecordOf(r, n.Node, payer), creditVolumeOf(r, n.Node, payee), now.UnixNano())
 }
 
-// MaxCreditHistory bounds the requests CreditHistory lists: an account's
-// newest.
-const MaxCreditHistory = 1000
+// MaxCreditHistory bounds the requests one page of CreditHistory lists.
+const MaxCreditHistory = 100
 
 // CreditHistory lists the credit requests a made or was asked to accept,
-// oldest first: the newest MaxCreditHistory of them.
-func CreditHistory(s ReverseScanner, a ledger.Address) ([]CreditRequestRecord, error) {
-	var out []CreditRequestRecord
-	p := creditPartyPrefix(a)
-	err := s.ScanReverse(p, nil, func(k, _ []byte) bool {
-		var id ledger.TxID
-		copy(id[:], k[len(p)+8:])
-		if r := CreditRequestOf(s, id); r != nil {
-			out = append(out, *r)
-		}
-		return len(out) < MaxCreditHistory
+// newest first, at most limit (1 to MaxCreditHistory) of them, from the
+// cursor a previous page returned (nil: the newest). It returns the cursor
+// of the next page, nil after the last.
+func CreditHistory(s ReverseScanner, a ledger.Address, cursor []byte, limit int) ([]CreditRequestRecord, []byte, error) {
+	return partyPage(s, creditPartyPrefix(a), cursor, min(max(limit, 1), MaxCreditHistory), func(id ledger.TxID) *CreditRequestRecord {
+		return CreditRequestOf(s, id)
 	})
-	slices.Reverse(out)
-	return out, err
 }
 
 // CreditNodes lists the credit nodes in address order.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pegledger/peg/internal/ledger"
 	"github.com/pegledger/peg/internal/money"
 	"github.com/pegledger/peg/internal/tx/txpb"
 )
@@ -25,6 +26,7 @@ import (
 //	credit-decide [payer=NAME] [approve limit=N until=D] [reason=TEXT] (from cn)
 //	credit-node-show NAME, credit-request-show LABEL, credit-limit node=NAME payer=NAME payee=NAME
 //	                       (with what cross-region requests hold, if anything)
+//	credit-history NAME [limit=N]   the committed requests NAME made or was asked to accept, newest first, page by page
 //	credit-corrupt NAME    adds one to the node's paid, outside any transaction, for the audit to find
 func (s *scenario) creditMessage(cmd string, a *cmdArgs) (*txpb.Body, string, bool) {
 	var b txpb.Body
@@ -113,6 +115,15 @@ func (s *scenario) creditQuery(cmd string, a *cmdArgs) string {
 		n.Paid = mustAdd(n.Paid, money.FromUint64(1))
 		s.blk.Set(creditNodeKey(n.Node), encode(n))
 		return "paid is now " + n.Paid.String()
+	case "credit-history": // the committed requests NAME made or was asked to accept, newest first, in pages of limit=N
+		return s.partyPages(a, func(snap ReverseScanner, who ledger.Address, cursor []byte, limit int) ([]string, []byte, error) {
+			rs, next, err := CreditHistory(snap, who, cursor, limit)
+			ids := make([]string, len(rs))
+			for i, r := range rs {
+				ids[i] = s.pretty(r.ID.String())
+			}
+			return ids, next, err
+		})
 	case "credit-request-show":
 		label := a.subject()
 		b, ok := s.txs[label]

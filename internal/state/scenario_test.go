@@ -230,7 +230,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		out = s.kycQuery(a)
 	case "kyc-corrupt":
 		out = s.kycCorrupt(a)
-	case "credit-node-show", "credit-request-show", "credit-limit", "credit-corrupt":
+	case "credit-node-show", "credit-history", "credit-request-show", "credit-limit", "credit-corrupt":
 		out = s.creditQuery(td.Cmd, a)
 	case "trade-show", "trade-position", "trade-corrupt", "trade-crowd", "trade-uncrowd", "trade-history":
 		out = s.tradeQuery(td.Cmd, a)

@@ -151,26 +151,14 @@ func (s *scenario) tradeQuery(cmd string, a *cmdArgs) string {
 		return fmt.Sprintf("%s holds %d trades", name, len(pos))
 	}
 	if cmd == "trade-history" { // the committed trades naming NAME, newest first, in pages of limit=N
-		snap := s.db.Snapshot()
-		defer snap.Close()
-		who := s.addr(a.subject())
-		var out []string
-		var cursor []byte
-		for page := 1; ; page++ {
-			ts, next, err := TradeHistory(snap, who, cursor, int(s.uintArg(a, "limit", 100)))
-			if err != nil {
-				s.t.Fatal(err)
+		return s.partyPages(a, func(snap ReverseScanner, who ledger.Address, cursor []byte, limit int) ([]string, []byte, error) {
+			ts, next, err := TradeHistory(snap, who, cursor, limit)
+			ids := make([]string, len(ts))
+			for i, t := range ts {
+				ids[i] = s.pretty(t.ID.String())
 			}
-			var ids []string
-			for _, t := range ts {
-				ids = append(ids, s.pretty(t.ID.String()))
-			}
-			out = append(out, fmt.Sprintf("page %d: %s", page, strings.Join(ids, " ")))
-			if next == nil {
-				return strings.Join(out, "\n")
-			}
-			cursor = next
-		}
+			return ids, next, err
+		})
 	}
 	if cmd == "trade-position" {
 		open, held := TradePositionOf(s.blk, s.addr(a.subject()), now)
@@ -194,4 +182,26 @@ func (s *scenario) tradeQuery(cmd string, a *cmdArgs) string {
 			m.Amount, s.pretty(m.Coin.String()), s.pretty(m.Issuance.String())))
 	}
 	return strings.Join(out, "\n")
+}
+
+// partyPages walks NAME's pages of limit=N (100 by default) from the
+// committed state, page giving a page's labels and the next cursor, and
+// prints the labels page by page.
+func (s *scenario) partyPages(a *cmdArgs, page func(snap ReverseScanner, who ledger.Address, cursor []byte, limit int) ([]string, []byte, error)) string {
+	snap := s.db.Snapshot()
+	defer snap.Close()
+	who := s.addr(a.subject())
+	var out []string
+	var cursor []byte
+	for n := 1; ; n++ {
+		ids, next, err := page(snap, who, cursor, int(s.uintArg(a, "limit", 100)))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("page %d: %s", n, strings.Join(ids, " ")))
+		if next == nil {
+			return strings.Join(out, "\n")
+		}
+		cursor = next
+	}
 }

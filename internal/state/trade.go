@@ -521,19 +521,27 @@ func TradePositionOf(r Reader, a ledger.Address, now time.Time) (trade.Position,
 // MaxTradeHistory bounds the trades one page of TradeHistory lists.
 const MaxTradeHistory = 100
 
-// TradeHistoryCursor is the length of a TradeHistory cursor: a height and
-// a trade id.
-const TradeHistoryCursor = 8 + len(ledger.TxID{})
-
 // TradeHistory lists the trades that name a (buyer, seller or arbiter),
 // newest first, at most limit (1 to MaxTradeHistory) of them, from the
 // cursor a previous page returned (nil: the newest). It returns the cursor
 // of the next page, nil after the last.
 func TradeHistory(s ReverseScanner, a ledger.Address, cursor []byte, limit int) ([]trade.Trade, []byte, error) {
-	limit = min(max(limit, 1), MaxTradeHistory)
-	var out []trade.Trade
+	return partyPage(s, tradePartyPrefix(a), cursor, min(max(limit, 1), MaxTradeHistory), func(id ledger.TxID) *trade.Trade {
+		return TradeOf(s, id)
+	})
+}
+
+// PartyCursor is the length of the cursor of a party's page of trades or
+// credit requests: a height and an id.
+const PartyCursor = 8 + len(ledger.TxID{})
+
+// partyPage lists the records of a party's index p (keys p HEIGHT(8) ID),
+// newest first, limit of them, from cursor (nil: the newest); of reads a
+// record by its id. It returns the cursor of the next page, nil after the
+// last.
+func partyPage[T any](s ReverseScanner, p, cursor []byte, limit int, of func(ledger.TxID) *T) ([]T, []byte, error) {
+	var out []T
 	var next, last []byte
-	p := tradePartyPrefix(a)
 	var before []byte
 	if cursor != nil {
 		before = cat(p, cursor)
@@ -545,8 +553,8 @@ func TradeHistory(s ReverseScanner, a ledger.Address, cursor []byte, limit int) 
 		}
 		var id ledger.TxID
 		copy(id[:], k[len(p)+8:])
-		if t := TradeOf(s, id); t != nil {
-			out = append(out, *t)
+		if r := of(id); r != nil {
+			out = append(out, *r)
 		}
 		last = slices.Clone(k[len(p):])
 		return true
