@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -16,7 +18,6 @@ import (
 
 	"github.com/pegledger/peg/examples"
 	"github.com/pegledger/peg/internal/bank/demobank"
-	"github.com/pegledger/peg/internal/client"
 	"github.com/pegledger/peg/internal/contractfile"
 	"github.com/pegledger/peg/internal/feefile"
 	"github.com/pegledger/peg/internal/index"
@@ -312,26 +313,63 @@ Stop with Ctrl-C.
 		rw.bank.obURL+demobank.OBBasePath, rw.bank.adminURL, rw.metricsURL, absIdx, absIdx, devKeys, try, try)
 }
 
-// startIndex runs the indexer beside the node, into the SQLite file at
-// where, publishing the reports that are due into reports/ beside it
-// (runIndex), until ctx ends; the function returned waits for it to stop. A
-// refusal (the file holds another chain) is logged: the node runs on.
+// IndexNice is the CPU priority (nice) of the indexer `peg up` runs: the
+// lowest, so that the validator beside it comes first. Under a load the
+// machine cannot carry both, the index falls behind and catches up once
+// the load drops, instead of slowing the chain (BENCHMARKS.md "Index").
+const IndexNice = 19
+
+// startIndex runs `peg index` beside the node, as a child process at
+// IndexNice, following the node's API into the SQLite file at where and
+// publishing the reports that are due into reports/ beside it, until ctx
+// ends; the function returned waits for it to stop. Its log goes to this
+// process's standard error. An indexer that stops (a refusal: the file
+// holds another chain) is logged: the node runs on. On Linux the kernel
+// stops the indexer (SIGTERM) if this process dies without doing so, and
+// sets its priority; elsewhere it runs at the node's priority.
 func startIndex(ctx context.Context, where string, n *node.Node, log *slog.Logger) (func(), error) {
+	// The schema is made here, so that the index answers (empty) from
+	// the moment the banner is printed.
 	db, err := index.Open(ctx, where)
 	if err != nil {
 		return nil, err
 	}
+	db.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("starting the indexer: %w", err)
+	}
+	cmd := exec.Command(exe, "index", "--node", n.APIURL(), "--db", where,
+		"--reports", filepath.Join(filepath.Dir(where), reportsDir))
+	cmd.Stderr = os.Stderr
+	tieToParent(cmd)
 	log = log.With("module", "index")
+	started := make(chan error, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		err := runIndex(ctx, db, []*client.Client{client.New(n.APIURL())}, filepath.Join(filepath.Dir(where), reportsDir), log)
-		if err != nil {
+		// The parent-death signal follows the thread that started the
+		// child: this goroutine keeps that thread until the child exits.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		if err := lowerPriority(cmd.Process.Pid, IndexNice); err != nil {
+			log.Warn("the indexer runs at the node's priority", "err", err)
+		}
+		if err := cmd.Wait(); err != nil && ctx.Err() == nil {
 			log.Error("the indexer stopped", "err", err)
 		}
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("starting the indexer: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { cmd.Process.Signal(os.Interrupt) })
 	return func() {
 		<-done
-		db.Close()
+		stop()
 	}, nil
 }
