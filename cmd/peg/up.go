@@ -313,11 +313,14 @@ Stop with Ctrl-C.
 		rw.bank.obURL+demobank.OBBasePath, rw.bank.adminURL, rw.metricsURL, absIdx, absIdx, devKeys, try, try)
 }
 
-// IndexNice is the CPU priority (nice) of the indexer `peg up` runs: the
-// lowest, so that the validator beside it comes first. Under a load the
-// machine cannot carry both, the index falls behind and catches up once
-// the load drops, instead of slowing the chain (BENCHMARKS.md "Index").
-const IndexNice = 19
+// IndexNice is the CPU priority (nice) of the indexer `peg up` runs,
+// below the node's: where both want the same core, the node gets some ten
+// times the indexer's share. Under a load the machine cannot carry for
+// both, the index falls behind and catches up once the load drops, instead
+// of slowing the chain (BENCHMARKS.md "Index"). It is not the lowest (19,
+// a sixtieth of the node's share), which would leave the index stale for
+// minutes on a machine busy with anything else.
+const IndexNice = 10
 
 // startIndex runs `peg index` beside the node, as a child process at
 // IndexNice, following the node's API into the SQLite file at where and
