@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -67,11 +68,19 @@ func TestUpIndexerChild(t *testing.T) {
 			t.Errorf("the indexer runs at nice %d, want %d", n, IndexNice)
 		}
 		indexedUp(t, home)
+		t.Cleanup(func() {
+			if pid := indexerOf(t, db); pid != 0 {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		})
 		if kill {
+			// Only the process is reaped: the output pipes stay read, so
+			// that an indexer that outlived peg up would not die of a
+			// closed pipe but be found running (and killed at cleanup).
 			if err := up.cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
-			up.cmd.Wait()
+			up.cmd.Process.Wait()
 		} else {
 			up.stop(t)
 		}
